@@ -1,0 +1,121 @@
+import type { SourceLoc } from '../errors.js';
+
+/**
+ * The resolved experiment: what the user wrote, after `extends`, `--set`,
+ * schema check and defaults. Frozen; the rest of the code sees only this.
+ * (What the user wrote, with positions, stays inside config/.)
+ */
+export interface Experiment {
+  readonly name: string;
+  readonly seed: number;
+  /** Which compute backend to use; `auto` picks the fastest that loads. */
+  readonly backend: BackendChoice;
+  readonly data: DataSpec;
+  readonly model: ModelSpec;
+  readonly train: TrainSpec;
+  readonly sweep: SweepSpec | undefined;
+  /** Where the experiment came from, for messages and the run record. */
+  readonly source: ExperimentSource;
+}
+
+export type BackendChoice = 'auto' | 'tfjs-node' | 'wasm' | 'cpu';
+
+export interface ExperimentSource {
+  /** The top file as given on the command line. */
+  readonly file: string;
+  /** Every file read, the top one first, then what it extends. */
+  readonly files: readonly string[];
+  /** The `--set` overrides applied, as given. */
+  readonly overrides: readonly string[];
+  /** The resolved document as plain JSON (defaults filled in), for the run record. */
+  readonly document: Readonly<Record<string, unknown>>;
+}
+
+export interface DataSpec {
+  /** A name from the dataset registry: mnist, fashion-mnist, idx, synthetic, ... */
+  readonly dataset: string;
+  readonly batchSize: number;
+  /** Overrides the data directory (RUNNER_DATA_DIR, else the per-user cache). */
+  readonly root: string | undefined;
+  /** `auto` may substitute the offline sample and say so; `official` refuses to. */
+  readonly source: 'auto' | 'official' | 'sample';
+  readonly limit: { readonly train: number | undefined; readonly test: number | undefined };
+  /** Fraction of the training set held out and reported as `val`; 0 evaluates on test. */
+  readonly validationSplit: number;
+  readonly shuffle: boolean;
+  /** Pixels are scaled to [0,1] first; then, when given, (x - mean) / std. */
+  readonly normalize: { readonly mean: number; readonly std: number } | undefined;
+  /** Dataset-specific options (idx file paths, synthetic sizes), validated by the dataset's own schema. */
+  readonly options: Readonly<Record<string, unknown>>;
+  readonly loc: SourceLoc | undefined;
+}
+
+/** The layer graph: nodes in file order; `output` names the node whose output is the logits. */
+export interface ModelSpec {
+  /** Input shape without the batch dimension, e.g. [28, 28, 1] (NHWC). */
+  readonly input: readonly number[];
+  readonly nodes: readonly LayerNode[];
+  readonly output: string;
+  readonly loc: SourceLoc | undefined;
+}
+
+/**
+ * One layer of the graph. `kind` is a key of the layer registry; `spec` holds
+ * its arguments as written (schema-checked); `inputs` names earlier nodes, or
+ * `input` for the model input. In the sequential `layers:` form, names are
+ * generated (`conv2d_1`, ...) and each node takes the previous one.
+ */
+export interface LayerNode {
+  readonly kind: string;
+  readonly name: string;
+  readonly inputs: readonly string[];
+  readonly spec: Readonly<Record<string, unknown>>;
+  /** The document path of this node, e.g. `model.layers[2]`. */
+  readonly path: string;
+  readonly loc: SourceLoc | undefined;
+}
+
+export interface TrainSpec {
+  readonly epochs: number;
+  /** `crossEntropy` is softmax cross-entropy on logits. */
+  readonly loss: 'crossEntropy';
+  readonly optimizer: OptimizerSpec;
+  /** Stop after this many training steps in all (quick runs, benchmarks). */
+  readonly maxSteps: number | undefined;
+  /** The evaluation metric that picks the best checkpoint. */
+  readonly checkpointMetric: 'accuracy' | 'loss';
+}
+
+export interface OptimizerSpec {
+  readonly type: 'adam' | 'sgd' | 'rmsprop';
+  readonly learningRate: number;
+  /** sgd and rmsprop. */
+  readonly momentum: number | undefined;
+  /** adam. */
+  readonly beta1: number | undefined;
+  readonly beta2: number | undefined;
+  readonly epsilon: number | undefined;
+  /** rmsprop. */
+  readonly decay: number | undefined;
+}
+
+export interface SweepSpec {
+  /** Dotted config path → values, every combination is a trial. */
+  readonly grid: Readonly<Record<string, readonly unknown[]>> | undefined;
+  readonly random:
+    | {
+        readonly trials: number;
+        readonly space: Readonly<Record<string, SweepDistribution>>;
+      }
+    | undefined;
+  readonly metric: string;
+  readonly goal: 'minimize' | 'maximize';
+  /** Median stopping: prune a trial worse than the median of finished trials at the same epoch. */
+  readonly earlyStop: { readonly type: 'median'; readonly minEpochs: number } | undefined;
+}
+
+export type SweepDistribution =
+  | { readonly uniform: readonly [number, number] }
+  | { readonly logUniform: readonly [number, number] }
+  | { readonly choice: readonly unknown[] }
+  | { readonly intUniform: readonly [number, number] };
