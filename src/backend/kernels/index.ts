@@ -1,0 +1,14 @@
+import type { KernelConfig } from '@tensorflow/tfjs';
+
+/**
+ * The runner's training kernels for the `wasm` backend: gradients that wasm
+ * lacks and fast replacements for the ones it has but runs slowly. One file
+ * per kernel, one line per kernel here; `selectBackend` registers them (over
+ * any existing kernel of the same name) when it activates wasm.
+ *
+ * A test keeps the names unique, and checks every kernel against the cpu
+ * backend's reference.
+ */
+export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
+  // Keep one kernel per line, sorted by kernel name.
+];
