@@ -1,0 +1,6 @@
+/**
+ * backend/: which compute backend trains (tfjs-node | wasm + the runner's
+ * training kernels | cpu), chosen once per process by `selectBackend`.
+ */
+export { selectBackend } from './select-backend.js';
+export type { BackendInfo, BackendName, SelectBackendOptions } from './select-backend.js';
