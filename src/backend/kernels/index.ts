@@ -1,4 +1,8 @@
 import type { KernelConfig } from '@tensorflow/tfjs';
+import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.js';
+import { conv2dBackpropInputConfig } from './conv2d-backprop-input.js';
+import { depthwiseConv2dNativeBackpropFilterConfig } from './depthwise-conv2d-backprop-filter.js';
+import { depthwiseConv2dNativeBackpropInputConfig } from './depthwise-conv2d-backprop-input.js';
 
 /**
  * The runner's training kernels for the `wasm` backend: gradients that wasm
@@ -11,4 +15,8 @@ import type { KernelConfig } from '@tensorflow/tfjs';
  */
 export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
   // Keep one kernel per line, sorted by kernel name.
+  conv2dBackpropFilterConfig,
+  conv2dBackpropInputConfig,
+  depthwiseConv2dNativeBackpropFilterConfig,
+  depthwiseConv2dNativeBackpropInputConfig,
 ];
