@@ -1,0 +1,118 @@
+import { DatasetError } from '../errors.js';
+import type { ImageSplit } from './dataset.js';
+import { createRandom, mixSeed, shuffleInPlace } from './random.js';
+
+export interface BatchOptions {
+  readonly batchSize: number;
+  /** Visit the examples in a new seeded order each epoch; false keeps file order. */
+  readonly shuffle: boolean;
+  readonly seed: number;
+  /** 0-based epoch: with the seed, decides the order. */
+  readonly epoch: number;
+  /** After scaling to [0, 1]: (x - mean) / std. */
+  readonly normalize: { readonly mean: number; readonly std: number } | undefined;
+}
+
+/** One batch as plain arrays (NHWC float32 pixels, int32 labels), before it becomes tensors. */
+export interface BatchArrays {
+  readonly xs: Float32Array;
+  readonly labels: Int32Array;
+  /** Real number of examples: the last batch of an epoch may be smaller than the batch size. */
+  readonly size: number;
+  /** 0-based position of the batch in the epoch. */
+  readonly index: number;
+}
+
+/**
+ * The order in which an epoch visits the examples: 0..count-1, or a
+ * Fisher-Yates shuffle seeded by (seed, epoch), so the same seed and epoch
+ * always give the same order.
+ */
+export function epochOrder(
+  count: number,
+  options: Pick<BatchOptions, 'shuffle' | 'seed' | 'epoch'>,
+): Uint32Array {
+  const order = new Uint32Array(count);
+  for (let i = 0; i < count; i++) order[i] = i;
+  if (options.shuffle) shuffleInPlace(order, createRandom(mixSeed(options.seed, options.epoch)));
+  return order;
+}
+
+/** The example indices of each batch of one epoch, as views of one order array; the last may be short. */
+export function* batchIndices(
+  count: number,
+  options: Pick<BatchOptions, 'batchSize' | 'shuffle' | 'seed' | 'epoch'>,
+): Generator<Uint32Array> {
+  checkBatchSize(options.batchSize);
+  const order = epochOrder(count, options);
+  for (let start = 0; start < count; start += options.batchSize) {
+    yield order.subarray(start, Math.min(start + options.batchSize, count));
+  }
+}
+
+export function batchCount(count: number, batchSize: number): number {
+  return Math.ceil(count / batchSize);
+}
+
+/** Byte value → network input: x / 255, then (x - mean) / std; 256 entries, looked up per pixel. */
+export function pixelTable(normalize: BatchOptions['normalize']): Float32Array {
+  const table = new Float32Array(256);
+  const mean = normalize?.mean ?? 0;
+  const std = normalize?.std ?? 1;
+  for (let v = 0; v < 256; v++) table[v] = (v / 255 - mean) / std;
+  return table;
+}
+
+/**
+ * Copies the examples `indices` of `split` into `xs` (through `table`) and
+ * `labels`: the whole per-batch work, one pass over the batch's pixels.
+ */
+export function fillBatch(
+  split: ImageSplit,
+  indices: Uint32Array,
+  table: Float32Array,
+  xs: Float32Array,
+  labels: Int32Array,
+): void {
+  const size = split.height * split.width * split.channels;
+  const images = split.images;
+  const splitLabels = split.labels;
+  for (let b = 0; b < indices.length; b++) {
+    const example = indices[b]!;
+    labels[b] = splitLabels[example]!;
+    const from = example * size;
+    const to = b * size;
+    for (let p = 0; p < size; p++) xs[to + p] = table[images[from + p]!]!;
+  }
+}
+
+/**
+ * The batches of one epoch as fresh arrays (each batch owns its arrays, so
+ * they can back a tensor without a copy).
+ */
+export function* createBatchArrays(
+  split: ImageSplit,
+  options: BatchOptions,
+): Generator<BatchArrays> {
+  if (options.normalize !== undefined && !(options.normalize.std > 0)) {
+    throw new DatasetError(
+      `data.normalize.std: expected a positive number, found ${options.normalize.std}`,
+    );
+  }
+  const table = pixelTable(options.normalize);
+  const size = split.height * split.width * split.channels;
+  let index = 0;
+  for (const indices of batchIndices(split.count, options)) {
+    const xs = new Float32Array(indices.length * size);
+    const labels = new Int32Array(indices.length);
+    fillBatch(split, indices, table, xs, labels);
+    yield { xs, labels, size: indices.length, index };
+    index++;
+  }
+}
+
+function checkBatchSize(batchSize: number): void {
+  if (!Number.isInteger(batchSize) || batchSize < 1) {
+    throw new DatasetError(`data.batchSize: expected a positive integer, found ${batchSize}`);
+  }
+}

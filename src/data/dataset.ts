@@ -1,0 +1,128 @@
+import type { Logger } from 'pino';
+import type { DataSpec } from '../config/experiment.js';
+
+/**
+ * One split of images kept compact in memory: uint8 pixels, NHWC, row-major,
+ * `count * height * width * channels` bytes. Views into the decoded file, not copies.
+ */
+export interface ImageSplit {
+  readonly images: Uint8Array;
+  /** One class index per image; Uint16Array only when a dataset has more than 256 classes. */
+  readonly labels: Uint8Array | Uint16Array;
+  readonly count: number;
+  readonly height: number;
+  readonly width: number;
+  readonly channels: number;
+}
+
+/** Where the examples came from: recorded with the run and shown on the terminal. */
+export type DataSourceKind =
+  'cache' | 'debian' | 'root' | 'download' | 'sample' | 'files' | 'synthetic';
+
+export interface DataSource {
+  readonly dataset: string;
+  readonly kind: DataSourceKind;
+  /** A folder, a file list or a short description (`seed 7, noise 0.2`). */
+  readonly location: string;
+  readonly trainCount: number;
+  readonly evalCount: number;
+}
+
+/** What `loadData` hands the trainer. */
+export interface LoadedData {
+  readonly train: ImageSplit;
+  /** The split evaluated after each epoch: the test set, or `val` held out from train. */
+  readonly eval: ImageSplit;
+  readonly evalName: 'test' | 'val';
+  readonly numClasses: number;
+  /** [height, width, channels], as a model input shape. */
+  readonly shape: readonly [number, number, number];
+  readonly source: DataSource;
+  /** One line each: substitutions and repairs the caller must show the user. */
+  readonly notices: readonly string[];
+}
+
+/** Progress of one file download, for a progress bar drawn by the caller. */
+export interface DownloadProgress {
+  readonly dataset: string;
+  readonly file: string;
+  readonly url: string;
+  readonly receivedBytes: number;
+  /** From Content-Length; undefined when the server does not say. */
+  readonly totalBytes: number | undefined;
+  readonly done: boolean;
+}
+
+export interface DownloadTimeouts {
+  /** Time allowed to open the connection (DNS + TCP + TLS). */
+  readonly connectMs: number;
+  /** Time allowed without receiving a byte once connected. */
+  readonly idleMs: number;
+}
+
+export interface LoadDataOptions {
+  /** The run's seed: synthetic data and (elsewhere) shuffling derive from it. */
+  readonly seed: number;
+  readonly logger?: Logger;
+  readonly onProgress?: (progress: DownloadProgress) => void;
+  /** Mirror base URLs by dataset name; beats `RUNNER_<NAME>_MIRRORS` and the built-in list. */
+  readonly mirrors?: Readonly<Record<string, readonly string[]>>;
+  readonly timeouts?: Partial<DownloadTimeouts>;
+  /** Environment to read `RUNNER_DATA_DIR`, `XDG_CACHE_HOME`, `HOME`, mirror lists from; default process.env. */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Base for relative paths (data.root, idx files); default process.cwd(). */
+  readonly cwd?: string;
+}
+
+/** What a dataset gets to load itself: the options, resolved. */
+export interface DatasetContext {
+  readonly spec: DataSpec;
+  readonly seed: number;
+  readonly env: NodeJS.ProcessEnv;
+  readonly cwd: string;
+  readonly logger: Logger | undefined;
+  readonly onProgress: ((progress: DownloadProgress) => void) | undefined;
+  readonly mirrors: Readonly<Record<string, readonly string[]>> | undefined;
+  readonly timeouts: DownloadTimeouts;
+}
+
+/** A dataset's own train and test sets, before limits and the validation split. */
+export interface DatasetSplits {
+  readonly train: ImageSplit;
+  readonly test: ImageSplit | undefined;
+  readonly numClasses: number;
+  readonly kind: DataSourceKind;
+  readonly location: string;
+  readonly notices: readonly string[];
+}
+
+/** Where a dataset stands on this machine, for `runner data ls`. */
+export interface DatasetStatus {
+  readonly dataset: string;
+  readonly status:
+    | 'cached'
+    | 'debian'
+    | 'bundled sample'
+    | 'downloadable'
+    | 'missing'
+    | 'generated'
+    | 'user files';
+  readonly location: string;
+  readonly trainCount: number | undefined;
+  readonly testCount: number | undefined;
+  /** Extra facts: a corrupt file found, what a `fetch` would do. */
+  readonly detail: string | undefined;
+}
+
+/**
+ * One entry of the dataset registry. Adding a dataset is one file exporting one
+ * of these plus one line in `DATASETS`.
+ */
+export interface DatasetDefinition {
+  readonly name: string;
+  readonly description: string;
+  /** JSON Schema (2020-12) of `data.options` for this dataset, for the config schema. */
+  readonly optionsSchema: Readonly<Record<string, unknown>>;
+  load(context: DatasetContext): Promise<DatasetSplits>;
+  status(context: DatasetContext): Promise<DatasetStatus>;
+}

@@ -1,0 +1,30 @@
+/** The data stage: dataset registry, IDX reader, verified downloads, batch loader. */
+export type {
+  DatasetContext,
+  DatasetDefinition,
+  DatasetSplits,
+  DatasetStatus,
+  DataSource,
+  DataSourceKind,
+  DownloadProgress,
+  DownloadTimeouts,
+  ImageSplit,
+  LoadDataOptions,
+  LoadedData,
+} from './dataset.js';
+export { DATASETS, findDataset } from './datasets/index.js';
+export { loadData, checkInputShape, createDatasetContext } from './load-data.js';
+export { createBatches, type Batch } from './batch-loader.js';
+export {
+  batchCount,
+  batchIndices,
+  createBatchArrays,
+  epochOrder,
+  fillBatch,
+  pixelTable,
+  type BatchArrays,
+  type BatchOptions,
+} from './batch-arrays.js';
+export { datasetStatus, fetchDataset } from './dataset-admin.js';
+export { resolveDataDir, type DataDir } from './data-dir.js';
+export { parseIdx, readFileContent, type IdxArray } from './idx-reader.js';
