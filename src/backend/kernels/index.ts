@@ -1,8 +1,13 @@
 import type { KernelConfig } from '@tensorflow/tfjs';
+import { avgPoolGradConfig } from './avg-pool-grad.js';
+import { batchMatMulConfig } from './batch-mat-mul.js';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input.js';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './depthwise-conv2d-backprop-filter.js';
 import { depthwiseConv2dNativeBackpropInputConfig } from './depthwise-conv2d-backprop-input.js';
+import { maxPoolGradConfig } from './max-pool-grad.js';
+import { tileConfig } from './tile.js';
+import { unsortedSegmentSumConfig } from './unsorted-segment-sum.js';
 
 /**
  * The runner's training kernels for the `wasm` backend: gradients that wasm
@@ -15,8 +20,13 @@ import { depthwiseConv2dNativeBackpropInputConfig } from './depthwise-conv2d-bac
  */
 export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
   // Keep one kernel per line, sorted by kernel name.
+  avgPoolGradConfig,
+  batchMatMulConfig,
   conv2dBackpropFilterConfig,
   conv2dBackpropInputConfig,
   depthwiseConv2dNativeBackpropFilterConfig,
   depthwiseConv2dNativeBackpropInputConfig,
+  maxPoolGradConfig,
+  tileConfig,
+  unsortedSegmentSumConfig,
 ];

@@ -1,96 +1,82 @@
-import * as tf from '@tensorflow/tfjs';
-import type { DataType, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
+import type { NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { InternalError } from '../../errors.js';
 
 /**
- * The part of `@tensorflow/tfjs-backend-wasm`'s `BackendWasm` that our kernels
- * use: tensors live in the wasm heap, addressed by `memoryOffset`. Declared
- * structurally so that this module does not import the wasm package (it is
- * loaded lazily, only when the wasm backend is chosen).
+ * What every runner kernel for `wasm` needs: the backend, its named inputs,
+ * and views of tensors in the wasm heap. Kernels read and write the heap in
+ * place; views are taken after the last allocation of a call, because an
+ * allocation can grow (and so replace) the heap's buffer.
  */
-export interface WasmBackendLike {
-  readonly wasm: { readonly HEAPU8: Uint8Array };
-  readonly dataIdMap: {
-    has(dataId: object): boolean;
-    get(dataId: object): { memoryOffset: number } | undefined;
-  };
-  makeOutput(shape: number[], dtype: DataType): TensorInfo;
-  disposeData(dataId: object, force?: boolean): boolean;
+export interface WasmKernelArgs {
+  readonly inputs: NamedTensorInfoMap;
+  readonly backend: object;
+  readonly attrs?: NamedAttrMap;
 }
 
-/** Narrows the `backend` a kernel receives to the wasm backend, or fails loudly. */
-export function asWasmBackend(backend: unknown): WasmBackendLike {
-  const candidate = backend as Partial<WasmBackendLike> | null;
-  if (
-    candidate === null ||
-    typeof candidate !== 'object' ||
-    typeof candidate.makeOutput !== 'function' ||
-    typeof candidate.disposeData !== 'function' ||
-    candidate.dataIdMap === undefined ||
-    candidate.wasm === undefined
-  ) {
-    throw new InternalError(
-      'a wasm training kernel was called with a backend that is not tfjs-backend-wasm',
-    );
+export type TypedArray = Float32Array | Int32Array | Uint8Array;
+
+export function wasmBackendOf(args: WasmKernelArgs): BackendWasm {
+  return args.backend as BackendWasm;
+}
+
+/** The input named `name`, which tfjs guarantees for the kernel it calls. */
+export function inputOf(args: WasmKernelArgs, name: string, kernel: string): TensorInfo {
+  const input = args.inputs[name];
+  if (input === undefined) throw new InternalError(`${kernel}: input "${name}" is missing`);
+  return input;
+}
+
+export function attrsOf<T>(args: WasmKernelArgs): T {
+  return (args.attrs ?? {}) as unknown as T;
+}
+
+/** A view of `info`'s data in the wasm heap (float32, int32 or bool). */
+export function heapView(backend: BackendWasm, info: TensorInfo): TypedArray {
+  return backend.typedArrayFromHeap(info) as TypedArray;
+}
+
+/** A float32 view of `info`'s data in the wasm heap. */
+export function heapFloats(backend: BackendWasm, info: TensorInfo, kernel: string): Float32Array {
+  const view = backend.typedArrayFromHeap(info);
+  if (!(view instanceof Float32Array)) {
+    throw new InternalError(`${kernel}: expected a float32 tensor, found ${info.dtype}`);
   }
-  return candidate as WasmBackendLike;
+  return view;
+}
+
+export function sizeOf(shape: readonly number[]): number {
+  let size = 1;
+  for (const d of shape) size *= d;
+  return size;
+}
+
+/** The part of the Emscripten module the runner's kernels call. */
+interface EmscriptenCalls {
+  cwrap(name: string, returnType: null, argTypes: readonly string[]): (...args: unknown[]) => void;
 }
 
 /**
- * A float32 view of a tensor's data in the wasm heap. The view is invalidated
- * whenever the heap grows (any allocation), so take views after allocating
- * and never keep them across calls into other kernels.
+ * A JavaScript handle on one of the wasm module's exported C functions (the
+ * same ones wasm's own kernels call, e.g. `BatchMatMul`), for use in a
+ * kernel's `setupFunc`.
  */
-export function heapFloat32(backend: WasmBackendLike, info: TensorInfo): Float32Array {
-  const entry = backend.dataIdMap.get(info.dataId);
-  if (entry === undefined) {
-    throw new InternalError('wasm kernel: tensor data is not on the wasm backend');
-  }
-  const size = info.shape.reduce((a, b) => a * b, 1);
-  return new Float32Array(backend.wasm.HEAPU8.buffer, entry.memoryOffset, size);
+export function wasmFunction(
+  backend: BackendWasm,
+  name: string,
+  argTypes: readonly string[],
+): (...args: unknown[]) => void {
+  return (backend.wasm as unknown as EmscriptenCalls).cwrap(name, null, argTypes);
 }
 
-/** Allocates an uninitialised float32 tensor on the wasm heap (malloc: contents are garbage). */
-export function allocateFloat32(backend: WasmBackendLike, shape: number[]): TensorInfo {
-  return backend.makeOutput(shape, 'float32');
+/** The id the wasm module knows a tensor's data by. */
+export function wasmDataId(backend: BackendWasm, info: TensorInfo): number {
+  const data = backend.dataIdMap.get(info.dataId);
+  if (data === undefined) throw new InternalError('tensor data is not in the wasm backend');
+  return data.id;
 }
 
-/** Frees a tensor this kernel allocated and does not return. */
-export function releaseTensor(backend: WasmBackendLike, info: TensorInfo): void {
-  backend.disposeData(info.dataId);
-}
-
-/**
- * C = A x B for row-major A [M, K] and B [K, N], by wasm's own `BatchMatMul`
- * kernel (XNNPACK fully-connected) called directly with the backend, never
- * through the engine: a kernel may not run ops. No transpose flags: wasm's
- * transposed path is a naive loop, 8-17x slower than laying operands out first.
- * The caller owns the returned [M, N] tensor.
- */
-export function matMulWasm(
-  backend: WasmBackendLike,
-  a: TensorInfo,
-  b: TensorInfo,
-  m: number,
-  k: number,
-  n: number,
-): TensorInfo {
-  const kernel = tf.getKernel('BatchMatMul', 'wasm');
-  if (kernel === undefined) {
-    throw new InternalError('wasm kernel: the wasm backend has no BatchMatMul kernel');
-  }
-  const attrs: NamedAttrMap = { transposeA: false, transposeB: false };
-  const out = (kernel.kernelFunc as KernelFunc)({
-    inputs: {
-      a: { dataId: a.dataId, shape: [1, m, k], dtype: 'float32' },
-      b: { dataId: b.dataId, shape: [1, k, n], dtype: 'float32' },
-    },
-    backend: backend as unknown as tf.KernelBackend,
-    attrs,
-  });
-  const info = Array.isArray(out) ? out[0] : out;
-  if (info === undefined) {
-    throw new InternalError('wasm kernel: BatchMatMul returned no output');
-  }
-  return { dataId: info.dataId, shape: [m, n], dtype: 'float32' };
+/** An int32 shape as the byte array the wasm module's C functions take. */
+export function shapeBytes(shape: readonly number[]): Uint8Array {
+  return new Uint8Array(new Int32Array(shape).buffer);
 }

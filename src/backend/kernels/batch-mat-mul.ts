@@ -1,0 +1,122 @@
+import {
+  BatchMatMul,
+  broadcast_util,
+  type BatchMatMulAttrs,
+  type KernelConfig,
+  type TensorInfo,
+} from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { InternalError } from '../../errors.js';
+import { transposeMatrix } from './transpose-matrix.js';
+import {
+  attrsOf,
+  heapFloats,
+  inputOf,
+  shapeBytes,
+  sizeOf,
+  wasmBackendOf,
+  wasmDataId,
+  wasmFunction,
+  type WasmKernelArgs,
+} from './wasm-tensors.js';
+
+type CBatchMatMul = (...args: unknown[]) => void;
+let cBatchMatMul: CBatchMatMul | undefined;
+
+function setup(backend: object): void {
+  cBatchMatMul = wasmFunction(backend as BackendWasm, BatchMatMul, [
+    'number', // a_id
+    'array', // a_shape
+    'number', // a_shape_length
+    'number', // b_id
+    'array', // b_shape
+    'number', // b_shape_length
+    'number', // transpose_a
+    'number', // transpose_b
+    'number', // out_id
+  ]);
+}
+
+/**
+ * `BatchMatMul` that never asks wasm's GEMM to transpose: wasm multiplies
+ * operands laid out as [M, K] x [K, N] with XNNPACK, but takes a path 8 to
+ * 17 times slower when `transposeA` or `transposeB` is set, which is what
+ * every dense layer's gradient asks for. A transposed operand is first
+ * copied into a temporary, transposed by tiles, then multiplied plainly.
+ */
+export function batchMatMul(args: WasmKernelArgs): TensorInfo {
+  const backend = wasmBackendOf(args);
+  const a = inputOf(args, 'a', BatchMatMul);
+  const b = inputOf(args, 'b', BatchMatMul);
+  const { transposeA, transposeB } = attrsOf<BatchMatMulAttrs>(args);
+  if (a.dtype !== 'float32' || b.dtype !== 'float32') {
+    throw new InternalError(
+      `BatchMatMul: expected float32 tensors, found ${a.dtype} and ${b.dtype}`,
+    );
+  }
+  const aRank = a.shape.length;
+  const bRank = b.shape.length;
+  const aRows = a.shape[aRank - 2] ?? 1;
+  const aCols = a.shape[aRank - 1] ?? 1;
+  const bRows = b.shape[bRank - 2] ?? 1;
+  const bCols = b.shape[bRank - 1] ?? 1;
+  const [m, kA] = transposeA ? [aCols, aRows] : [aRows, aCols];
+  const [kB, n] = transposeB ? [bCols, bRows] : [bRows, bCols];
+  if (kA !== kB) {
+    throw new InternalError(
+      `BatchMatMul: inner dimensions ${kA} and ${kB} of shapes [${a.shape.join(',')}] and ` +
+        `[${b.shape.join(',')}] (transposeA=${transposeA}, transposeB=${transposeB}) differ`,
+    );
+  }
+  const batchA = sizeOf(a.shape.slice(0, -2));
+  const batchB = sizeOf(b.shape.slice(0, -2));
+  const outerShape = broadcast_util.assertAndGetBroadcastShape(
+    a.shape.slice(0, -2),
+    b.shape.slice(0, -2),
+  );
+  const outShape = [...outerShape, m, n];
+
+  const a3 = transposeA ? transposedCopy(backend, a, batchA, aRows, aCols) : a;
+  const b3 = transposeB ? transposedCopy(backend, b, batchB, bRows, bCols) : b;
+  const out = backend.makeOutput([Math.max(batchA, batchB), m, n], 'float32');
+  if (cBatchMatMul === undefined)
+    throw new InternalError('BatchMatMul: kernel used before its setup');
+  cBatchMatMul(
+    wasmDataId(backend, a3),
+    shapeBytes([batchA, m, kA]),
+    3,
+    wasmDataId(backend, b3),
+    shapeBytes([batchB, kB, n]),
+    3,
+    false,
+    false,
+    wasmDataId(backend, out),
+  );
+  if (a3 !== a) backend.disposeData(a3.dataId);
+  if (b3 !== b) backend.disposeData(b3.dataId);
+  out.shape = outShape;
+  return out;
+}
+
+/** A new tensor holding each of the `batch` matrices of `x` transposed. */
+function transposedCopy(
+  backend: BackendWasm,
+  x: TensorInfo,
+  batch: number,
+  rows: number,
+  cols: number,
+): TensorInfo {
+  const copy = backend.makeOutput([batch, cols, rows], 'float32');
+  const src = heapFloats(backend, x, BatchMatMul);
+  const dst = heapFloats(backend, copy, BatchMatMul);
+  const size = rows * cols;
+  for (let i = 0; i < batch; i++) transposeMatrix(src, i * size, dst, i * size, rows, cols);
+  return copy;
+}
+
+export const batchMatMulConfig: KernelConfig = {
+  kernelName: BatchMatMul,
+  backendName: 'wasm',
+  setupFunc: setup,
+  kernelFunc: batchMatMul,
+};
