@@ -1,0 +1,100 @@
+import type { Database } from 'better-sqlite3';
+import { findMetricKey, selectByIds } from './run-records.js';
+import type { CurveOptions, CurvePoint } from './types.js';
+
+/**
+ * One metric of one run, by step: a range scan of the `metric_values` primary key
+ * (run_id, key_id, step), so a 10,000-point curve reads in a few milliseconds.
+ */
+export function readCurve(
+  db: Database,
+  runId: number,
+  key: string,
+  options: CurveOptions,
+): CurvePoint[] {
+  const metric = findMetricKey(db, key);
+  if (!metric) return [];
+  const run = db.prepare('SELECT started_at FROM runs WHERE id = ?').get(runId) as
+    { started_at: number } | undefined;
+  if (!run) return [];
+  const rows = db
+    .prepare(
+      `SELECT step, epoch, value, t FROM metric_values
+       WHERE run_id = ? AND key_id = ? AND step > ? ORDER BY step`,
+    )
+    .raw()
+    .all(runId, metric.id, options.afterStep ?? -Number.MAX_SAFE_INTEGER) as [
+    number,
+    number,
+    number | null,
+    number,
+  ][];
+  const points = rows.map(([step, epoch, value, t]) => ({
+    step,
+    epoch,
+    value,
+    time: run.started_at + t,
+  }));
+  return options.maxPoints === undefined ? points : downsampleCurve(points, options.maxPoints);
+}
+
+/**
+ * Keeps the shape of a long curve in about `maxPoints` points: the points are cut into
+ * buckets of equal count and each bucket keeps its first, smallest and largest value
+ * (in step order); the last point always survives. Spikes (a diverging loss) stay visible.
+ *
+ * @example downsampleCurve(points100k, 1000).length // ≤ 1000
+ */
+export function downsampleCurve(points: readonly CurvePoint[], maxPoints: number): CurvePoint[] {
+  const target = Math.max(2, Math.floor(maxPoints));
+  if (points.length <= target) return [...points];
+  const buckets = Math.max(1, Math.floor((target - 1) / 3));
+  const size = (points.length - 1) / buckets;
+  const out: CurvePoint[] = [];
+  for (let b = 0; b < buckets; b++) {
+    const start = Math.floor(b * size);
+    const end = Math.floor((b + 1) * size);
+    let minI = -1;
+    let maxI = -1;
+    for (let i = start; i < end; i++) {
+      const v = points[i]!.value;
+      if (v === null) continue;
+      if (minI < 0 || v < points[minI]!.value!) minI = i;
+      if (maxI < 0 || v > points[maxI]!.value!) maxI = i;
+    }
+    const keep = [...new Set([start, minI, maxI].filter((i) => i >= 0))].sort((a, c) => a - c);
+    for (const i of keep) out.push(points[i]!);
+  }
+  out.push(points[points.length - 1]!);
+  return out;
+}
+
+export function readMetricKeys(db: Database, runId: number): string[] {
+  return db
+    .prepare(
+      `SELECT k.key FROM run_metric_summary s JOIN metric_keys k ON k.id = s.key_id
+         WHERE s.run_id = ? ORDER BY k.key`,
+    )
+    .pluck()
+    .all(runId) as string[];
+}
+
+export function readMetricAtEpoch(
+  db: Database,
+  runIds: readonly number[],
+  key: string,
+  epoch: number,
+): Map<number, number> {
+  const metric = findMetricKey(db, key);
+  const out = new Map<number, number>();
+  if (!metric) return out;
+  const rows = selectByIds<{ run_id: number; value: number | null }>(
+    db,
+    `SELECT v.run_id, v.value FROM metric_values v
+     WHERE v.run_id IN (SELECT value FROM json_each(?1)) AND v.key_id = ${metric.id} AND v.epoch = ${Math.floor(epoch)}
+     ORDER BY v.run_id, v.step`,
+    runIds,
+  );
+  for (const row of rows) if (row.value !== null) out.set(row.run_id, row.value);
+  return out;
+}

@@ -1,0 +1,35 @@
+/**
+ * The run store: the only place with SQL. Runs, params, metrics and sweeps in
+ * one SQLite file (WAL: a reader beside a writer), schema versioned and migrated
+ * forward on open.
+ */
+export type {
+  CurveOptions,
+  CurvePoint,
+  MetricComparison,
+  MetricGoal,
+  MetricSummary,
+  MetricWriter,
+  MetricWriterOptions,
+  MetricWriterStats,
+  NewRun,
+  NewSweep,
+  OpenStoreOptions,
+  ParamValue,
+  QueryResult,
+  RunComparison,
+  RunDetail,
+  RunFacts,
+  RunFilter,
+  RunOutcome,
+  RunStatus,
+  RunSummary,
+  Store,
+  SweepRecord,
+  SweepStatus,
+} from './types.js';
+export { RUN_STATUSES } from './types.js';
+export { openStore, STORE_SCHEMA_VERSION } from './open-store.js';
+export { resolveStorePath, DEFAULT_STORE_PATH } from './store-path.js';
+export { flattenConfig } from './flatten-config.js';
+export { metricGoal } from './metric-goal.js';

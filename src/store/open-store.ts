@@ -1,0 +1,187 @@
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { StoreError } from '../errors.js';
+import {
+  APPLICATION_ID,
+  META_APP,
+  MIGRATIONS,
+  recreateViews,
+  STORE_SCHEMA_VERSION,
+} from './schema.js';
+import { SqliteStore } from './sqlite-store.js';
+import type { OpenStoreOptions, Store } from './types.js';
+
+export { STORE_SCHEMA_VERSION } from './schema.js';
+
+const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+
+/**
+ * Open (or create) the run store at `path`. Refuses, with a StoreError naming the path,
+ * a file that cannot be opened, that is not a runner store, or that a newer runner wrote.
+ * A writable open migrates an older store forward in one transaction; a readonly one
+ * never writes (an older store is then refused with a hint to open it once for writing).
+ *
+ * @example
+ * const store = openStore('runs/runner.db');                       // creates runs/ if needed
+ * const reader = openStore('runs/runner.db', { readonly: true });  // for queries and the dashboard
+ */
+export function openStore(path: string, options: OpenStoreOptions = {}): Store {
+  const readonly = options.readonly ?? false;
+  const create = !readonly && (options.create ?? true);
+  const now = options.now ?? Date.now;
+  const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
+
+  const db = connect(path, { readonly, create });
+  try {
+    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
+    const version = checkOwnership(db, path, { readonly, create });
+    if (!readonly) {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      if (version < STORE_SCHEMA_VERSION) migrate(db, path, now());
+    }
+    return new SqliteStore(db, { path, readonly, busyTimeoutMs, now });
+  } catch (error) {
+    db.close();
+    if (error instanceof StoreError) throw error;
+    const hint = busyHint(error);
+    throw new StoreError(`cannot open the run store ${path}: ${messageOf(error)}`, {
+      cause: error,
+      ...(hint === undefined ? {} : { hint }),
+    });
+  }
+}
+
+function connect(
+  path: string,
+  { readonly, create }: { readonly: boolean; create: boolean },
+): Database.Database {
+  if (!create && !existsSync(path)) {
+    throw new StoreError(`no run store at ${path}`, {
+      hint: 'train a run first (`runner exp FILE`), or point --db / RUNNER_DB at an existing store',
+    });
+  }
+  if (existsSync(path) && statSync(path).isDirectory()) {
+    throw new StoreError(`cannot open the run store ${path}: it is a directory`, {
+      hint: 'give --db / RUNNER_DB the path of a file, e.g. runs/runner.db',
+    });
+  }
+  if (create) {
+    try {
+      mkdirSync(dirname(path), { recursive: true });
+    } catch (error) {
+      throw new StoreError(
+        `cannot create the folder of the run store ${path}: ${messageOf(error)}`,
+        {
+          cause: error,
+        },
+      );
+    }
+  }
+  try {
+    return new Database(path, { readonly, fileMustExist: !create });
+  } catch (error) {
+    throw new StoreError(`cannot open the run store ${path}: ${messageOf(error)}`, {
+      cause: error,
+      hint: 'check that the path is writable, or point --db / RUNNER_DB elsewhere',
+    });
+  }
+}
+
+/** Returns the file's schema version after checking that it is ours (or empty and ours to create). */
+function checkOwnership(
+  db: Database.Database,
+  path: string,
+  { readonly, create }: { readonly: boolean; create: boolean },
+): number {
+  let version: number;
+  let objects: number;
+  try {
+    version = db.pragma('user_version', { simple: true }) as number;
+    objects = (db.prepare('SELECT count(*) AS n FROM sqlite_schema').get() as { n: number }).n;
+  } catch (error) {
+    throw notOurs(path, `not an SQLite database (${messageOf(error)})`, error);
+  }
+  if (objects === 0 && version === 0) {
+    if (create) return 0;
+    throw notOurs(path, 'an empty database');
+  }
+  const appId = db.pragma('application_id', { simple: true }) as number;
+  const hasMeta =
+    db.prepare(`SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'meta'`).get() !==
+    undefined;
+  const app = hasMeta
+    ? (db.prepare(`SELECT value FROM meta WHERE key = 'app'`).get() as
+        { value: string } | undefined)
+    : undefined;
+  if (appId !== APPLICATION_ID || app?.value !== META_APP) {
+    throw notOurs(path, 'an SQLite database written by something else');
+  }
+  if (version > STORE_SCHEMA_VERSION) {
+    throw new StoreError(
+      `the run store ${path} has schema version ${version}, newer than this runner understands (${STORE_SCHEMA_VERSION})`,
+      { hint: 'upgrade runner (npm install runner@latest) to read it' },
+    );
+  }
+  if (version < STORE_SCHEMA_VERSION && readonly) {
+    throw new StoreError(
+      `the run store ${path} has schema version ${version} and needs upgrading to ${STORE_SCHEMA_VERSION}, which a read-only open cannot do`,
+      {
+        hint: 'run `runner runs ls --db PATH` once: it migrates the store forward, keeping every run',
+      },
+    );
+  }
+  return version;
+}
+
+function migrate(db: Database.Database, path: string, now: number): void {
+  const run = db.transaction(() => {
+    // Another process may have migrated between our check and this write lock.
+    const current = db.pragma('user_version', { simple: true }) as number;
+    if (current >= STORE_SCHEMA_VERSION) return;
+    for (const migration of MIGRATIONS) {
+      if (migration.version <= current) continue;
+      migration.up(db, now);
+    }
+    recreateViews(db);
+    db.pragma(`user_version = ${STORE_SCHEMA_VERSION}`);
+  });
+  try {
+    run.immediate();
+  } catch (error) {
+    throw new StoreError(
+      `cannot migrate the run store ${path} to schema version ${STORE_SCHEMA_VERSION}: ${messageOf(error)}`,
+      {
+        cause: error,
+        hint: busyHint(error) ?? 'the store is unchanged; please report this with the store file',
+      },
+    );
+  }
+}
+
+function notOurs(path: string, what: string, cause?: unknown): StoreError {
+  return new StoreError(`${path} is not a runner store: ${what}`, {
+    ...(cause === undefined ? {} : { cause }),
+    hint: 'point --db / RUNNER_DB at a store made by runner, or at a new file',
+  });
+}
+
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** A hint for SQLITE_BUSY: someone else holds the store. */
+export function busyHint(error: unknown): string | undefined {
+  return isBusy(error) ? BUSY_HINT : undefined;
+}
+
+export const BUSY_HINT =
+  'another process holds the store locked; wait for it or raise the busy timeout';
+
+export function isBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return (
+    typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'))
+  );
+}

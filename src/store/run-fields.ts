@@ -1,0 +1,282 @@
+import type { Database } from 'better-sqlite3';
+import { findMetricKey } from './run-records.js';
+import { RUN_STATUSES } from './types.js';
+import type { MetricGoal } from './types.js';
+import { parseWhere, whereError } from './where-language.js';
+import type { WhereNode, WhereOperand } from './where-language.js';
+
+/**
+ * The fields `--where` and `--sort` can name, resolved against the store and compiled
+ * to SQL over the `runs` row (alias `r`), `params` and `run_metric_summary`: listings
+ * never touch `metric_values`.
+ *
+ * - run fields: id, name, status, started (ISO text), duration (seconds), sweep, trial,
+ *   seed, backend, dataset, host
+ * - metrics: `test/accuracy` is the final (last) value; `best:test/accuracy`,
+ *   `min:`, `max:`, `final:` / `last:`, `count:` choose another summary
+ * - params: any flattened config key (`train.optimizer.learningRate`); `param:KEY` forces
+ *   a param when a metric has the same name
+ */
+
+export interface ResolvedField {
+  readonly sql: string;
+  readonly params: readonly unknown[];
+  /** The natural order for `--sort` without a direction (best first for metrics). */
+  readonly defaultDescending: boolean;
+}
+
+const RUN_FIELDS: Readonly<Record<string, { sql: string; desc: boolean }>> = {
+  id: { sql: 'r.id', desc: true },
+  name: { sql: 'r.name', desc: false },
+  status: { sql: 'r.status', desc: false },
+  started: {
+    sql: `strftime('%Y-%m-%dT%H:%M:%fZ', r.started_at / 1000.0, 'unixepoch')`,
+    desc: true,
+  },
+  duration: { sql: '((coalesce(r.ended_at, r.updated_at) - r.started_at) / 1000.0)', desc: true },
+  sweep: { sql: 'r.sweep_id', desc: false },
+  trial: { sql: 'r.trial_index', desc: false },
+  seed: { sql: 'r.seed', desc: false },
+  backend: { sql: 'r.backend', desc: false },
+  dataset: { sql: 'r.dataset', desc: false },
+  host: { sql: 'r.host', desc: false },
+};
+
+const METRIC_PREFIXES = ['final', 'last', 'best', 'min', 'max', 'count'] as const;
+type MetricPrefix = (typeof METRIC_PREFIXES)[number];
+
+function metricColumn(prefix: MetricPrefix, goal: MetricGoal): { column: string; desc: boolean } {
+  switch (prefix) {
+    case 'final':
+    case 'last':
+      return { column: 'last_value', desc: goal === 'maximize' };
+    case 'best':
+      return goal === 'minimize'
+        ? { column: 'min_value', desc: false }
+        : { column: 'max_value', desc: true };
+    case 'min':
+      return { column: 'min_value', desc: false };
+    case 'max':
+      return { column: 'max_value', desc: true };
+    case 'count':
+      return { column: 'count', desc: true };
+  }
+}
+
+/** Resolves names against one store; candidate lists are read only when a name is unknown. */
+export class FieldResolver {
+  readonly #db: Database;
+  constructor(db: Database) {
+    this.#db = db;
+  }
+
+  resolve(name: string, col: number): ResolvedField {
+    const run = RUN_FIELDS[name];
+    if (run) return { sql: run.sql, params: [], defaultDescending: run.desc };
+    const colon = name.indexOf(':');
+    if (colon > 0) {
+      const prefix = name.slice(0, colon);
+      const rest = name.slice(colon + 1);
+      if (prefix === 'param') {
+        if (this.#paramExists(rest)) return this.#param(rest);
+        throw this.#unknown(name, col);
+      }
+      if ((METRIC_PREFIXES as readonly string[]).includes(prefix)) {
+        const metric = this.#metric(prefix as MetricPrefix, rest);
+        if (metric) return metric;
+        throw this.#unknown(name, col);
+      }
+    }
+    const metric = this.#metric('final', name);
+    if (metric) return metric;
+    if (this.#paramExists(name)) return this.#param(name);
+    throw this.#unknown(name, col);
+  }
+
+  #metric(prefix: MetricPrefix, key: string): ResolvedField | undefined {
+    const found = findMetricKey(this.#db, key);
+    if (!found) return undefined;
+    const { column, desc } = metricColumn(prefix, found.goal);
+    return {
+      sql: `(SELECT ${column} FROM run_metric_summary WHERE run_id = r.id AND key_id = ?)`,
+      params: [found.id],
+      defaultDescending: desc,
+    };
+  }
+
+  #param(key: string): ResolvedField {
+    return {
+      sql: '(SELECT value FROM params WHERE run_id = r.id AND key = ?)',
+      params: [key],
+      defaultDescending: false,
+    };
+  }
+
+  #paramExists(key: string): boolean {
+    return this.#db.prepare('SELECT 1 FROM params WHERE key = ? LIMIT 1').get(key) !== undefined;
+  }
+
+  #unknown(name: string, col: number): Error {
+    const metricKeys = this.#db
+      .prepare('SELECT key FROM metric_keys ORDER BY key')
+      .pluck()
+      .all() as string[];
+    const paramKeys = this.#db
+      .prepare('SELECT DISTINCT key FROM params ORDER BY key')
+      .pluck()
+      .all() as string[];
+    const candidates = [
+      ...Object.keys(RUN_FIELDS),
+      ...metricKeys,
+      ...metricKeys.flatMap((k) => METRIC_PREFIXES.map((p) => `${p}:${k}`)),
+      ...paramKeys,
+    ];
+    const suggestion = closest(name, candidates);
+    const known = `fields: run facts (${Object.keys(RUN_FIELDS).join(', ')}), metrics (${
+      metricKeys.slice(0, 6).join(', ') || 'none recorded yet'
+    }; prefix best: min: max: count:), config params (${paramKeys.slice(0, 3).join(', ') || 'none'}...)`;
+    return whereError(
+      col,
+      `unknown field "${name}"${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`,
+      known,
+    );
+  }
+}
+
+/** The closest candidate by edit distance, when close enough to be a likely typo. */
+export function closest(name: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of new Set(candidates)) {
+    const d = editDistance(name.toLowerCase(), candidate.toLowerCase());
+    if (d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  const allowed = Math.max(2, Math.floor(name.length / 3));
+  return bestDistance <= allowed ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(
+        previous[j]! + 1,
+        current[j - 1]! + 1,
+        previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
+export interface CompiledSql {
+  readonly sql: string;
+  readonly params: readonly unknown[];
+}
+
+const SQL_OPS = {
+  '<': '<',
+  '<=': '<=',
+  '>': '>',
+  '>=': '>=',
+  '=': '=',
+  '!=': '!=',
+  '~': 'GLOB',
+} as const;
+
+/**
+ * Compile a `--where` expression to an SQL condition over `runs r`, values bound as
+ * parameters. A comparison with a field the run lacks is false (so `not` includes the run).
+ */
+export function compileWhere(source: string, resolver: FieldResolver): CompiledSql {
+  const tree = parseWhere(source);
+  const params: unknown[] = [];
+  const operand = (o: WhereOperand): string => {
+    switch (o.kind) {
+      case 'field': {
+        const field = resolver.resolve(o.name, o.col);
+        params.push(...field.params);
+        return field.sql;
+      }
+      case 'number':
+        params.push(o.value);
+        return '?';
+      case 'string':
+        params.push(o.value);
+        return '?';
+      case 'bool':
+        // Params store booleans as the text true/false.
+        params.push(o.value ? 'true' : 'false');
+        return '?';
+      case 'null':
+        return 'NULL';
+    }
+  };
+  const node = (n: WhereNode): string => {
+    switch (n.kind) {
+      case 'and':
+      case 'or':
+        return `(${node(n.left)} ${n.kind.toUpperCase()} ${node(n.right)})`;
+      case 'not':
+        return `(NOT ${node(n.operand)})`;
+      case 'compare': {
+        checkStatusLiteral(n.left, n.right);
+        checkStatusLiteral(n.right, n.left);
+        const left = operand(n.left);
+        const right = operand(n.right);
+        if (n.left.kind === 'null' || n.right.kind === 'null') {
+          const other = n.left.kind === 'null' ? right : left;
+          return `(${other} ${n.op === '=' ? 'IS' : 'IS NOT'} NULL)`;
+        }
+        return `coalesce((${left} ${SQL_OPS[n.op]} ${right}), 0)`;
+      }
+    }
+  };
+  return { sql: node(tree), params };
+}
+
+function checkStatusLiteral(field: WhereOperand, literal: WhereOperand): void {
+  if (field.kind !== 'field' || field.name !== 'status' || literal.kind !== 'string') return;
+  if ((RUN_STATUSES as readonly string[]).includes(literal.value)) return;
+  const suggestion = closest(literal.value, RUN_STATUSES);
+  throw whereError(
+    literal.col,
+    `unknown status "${literal.value}"${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`,
+    `statuses: ${RUN_STATUSES.join(', ')}`,
+  );
+}
+
+/**
+ * `--sort KEY[:asc|:desc]` (or `-KEY` for descending) → an ORDER BY clause; runs lacking
+ * the field come last, ties newest first.
+ */
+export function compileSort(sort: string, resolver: FieldResolver): CompiledSql {
+  let key = sort.trim();
+  let direction: 'asc' | 'desc' | undefined;
+  const suffix = /:(asc|desc)$/i.exec(key);
+  if (suffix) {
+    direction = suffix[1]!.toLowerCase() as 'asc' | 'desc';
+    key = key.slice(0, -suffix[0].length);
+  } else if (key.startsWith('-')) {
+    direction = 'desc';
+    key = key.slice(1);
+  }
+  let field: ResolvedField;
+  try {
+    field = resolver.resolve(key, 1);
+  } catch (error) {
+    if (error instanceof Error)
+      error.message = error.message.replace('--where, column 1', '--sort');
+    throw error;
+  }
+  const desc = direction === undefined ? field.defaultDescending : direction === 'desc';
+  return {
+    sql: `(${field.sql}) IS NULL, ${field.sql} ${desc ? 'DESC' : 'ASC'}, r.id DESC`,
+    params: [...field.params, ...field.params],
+  };
+}

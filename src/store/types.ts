@@ -1,0 +1,335 @@
+/**
+ * The public data types of the run store. Plain readonly data; every time is
+ * epoch milliseconds (a JS `Date` takes it as is), the same unit the SQL views use.
+ */
+
+/** Where a run stands. `running` until `finishRun` records how it ended. */
+export type RunStatus = 'running' | 'completed' | 'failed' | 'interrupted' | 'diverged' | 'pruned';
+
+/** Every status, in the order listings explain them. */
+export const RUN_STATUSES: readonly RunStatus[] = [
+  'running',
+  'completed',
+  'failed',
+  'interrupted',
+  'diverged',
+  'pruned',
+];
+
+/** A flattened config value as stored in `params.value`. Booleans are stored as the text `true`/`false`. */
+export type ParamValue = string | number | boolean | null;
+
+/** Whether a smaller or a larger value of a metric is better. */
+export type MetricGoal = 'minimize' | 'maximize';
+
+/** Options of `openStore`. */
+export interface OpenStoreOptions {
+  /** Open without writing anything, ever: no migration, no file creation (queries, dashboard). */
+  readonly readonly?: boolean;
+  /** Create the file (and its parent folders) when missing. Default: true unless `readonly`. */
+  readonly create?: boolean;
+  /** How long a locked store is waited on before an operation gives up and retries. Default 5000. */
+  readonly busyTimeoutMs?: number;
+  /** The clock (epoch ms) used for run start/end times and heartbeats. Default `Date.now`. */
+  readonly now?: () => number;
+}
+
+/** What `createRun` records about a new run; everything needed to reproduce and compare it. */
+export interface NewRun {
+  readonly name: string;
+  /** The resolved config as YAML text, as the user would write it. */
+  readonly configYaml: string;
+  /** The resolved config as plain JSON. */
+  readonly config: object;
+  readonly configHash: string;
+  /** Every config value flattened (`train.optimizer.learningRate` → 0.001); see `flattenConfig`. */
+  readonly params: ReadonlyArray<readonly [string, ParamValue]>;
+  readonly seed: number;
+  readonly backend: string;
+  /** Why this backend (e.g. "tfjs-node not installed; using wasm"). Recorded when a substitution happened. */
+  readonly backendReason?: string;
+  readonly dataset: string;
+  /** Where the data came from (cache path, "offline sample", ...). */
+  readonly datasetSource?: string;
+  /** Sizes, shapes, classes: free-form JSON. */
+  readonly dataInfo?: object;
+  readonly versions: { readonly runner: string; readonly tfjs: string; readonly node: string };
+  readonly gitCommit?: string;
+  readonly host: string;
+  readonly pid?: number;
+  readonly artifactsDir?: string;
+  readonly sweepId?: number;
+  readonly trialIndex?: number;
+  /** Announcements made to the user (substitutions, warnings), kept with the run. */
+  readonly notices?: readonly string[];
+}
+
+/** Facts learnt after the run started (backend loaded, data read, artifacts folder made). */
+export interface RunFacts {
+  readonly name?: string;
+  readonly backend?: string;
+  readonly backendReason?: string;
+  readonly dataset?: string;
+  readonly datasetSource?: string;
+  readonly dataInfo?: object;
+  readonly artifactsDir?: string;
+  readonly gitCommit?: string;
+  readonly pid?: number;
+  /** Trainable parameter count of the compiled model. */
+  readonly parameterCount?: number;
+  /** Appended to the run's notices (never replaces them). */
+  readonly notices?: readonly string[];
+}
+
+/** How a run ended. */
+export interface RunOutcome {
+  readonly status: Exclude<RunStatus, 'running'>;
+  readonly error?: string;
+  /** The step whose loss was NaN or infinite (status `diverged`). */
+  readonly divergedAtStep?: number;
+}
+
+/** Buffers metric values and writes them in batched transactions. */
+export interface MetricWriter {
+  /**
+   * Queue one value. `time` is epoch ms (default: the writer's clock). Flushes
+   * on its own when `flushIntervalMs` has passed since the last flush.
+   * NaN is stored as NULL (SQLite has no NaN); infinities are kept.
+   */
+  add(key: string, step: number, epoch: number, value: number, time?: number): void;
+  /** Write everything queued now, in one transaction, and touch the run's heartbeat. */
+  flush(): void;
+  /** Flush, retrying a locked store until written (or a StoreError), then refuse further adds. */
+  close(): void;
+  readonly stats: MetricWriterStats;
+}
+
+export interface MetricWriterStats {
+  /** Values queued and not yet written. */
+  readonly pending: number;
+  /** Values written so far. */
+  readonly written: number;
+  /** Transactions committed so far. */
+  readonly flushes: number;
+  /** Flush attempts that found the store locked beyond the busy timeout and were retried. */
+  readonly retries: number;
+}
+
+export interface MetricWriterOptions {
+  /** Flush when at least this long has passed since the last flush (checked on `add`). Default 1000. */
+  readonly flushIntervalMs?: number;
+  /** Flush when this many values are queued, whatever the time. Default 50,000. */
+  readonly maxPending?: number;
+  /** The writer's clock (epoch ms). Default: the store's clock. */
+  readonly now?: () => number;
+}
+
+/** The last, best, smallest and largest value of one metric of one run, kept up to date at each flush. */
+export interface MetricSummary {
+  readonly key: string;
+  readonly goal: MetricGoal;
+  readonly count: number;
+  readonly last: {
+    readonly step: number;
+    readonly epoch: number;
+    readonly value: number | null;
+    readonly time: number;
+  };
+  /** The best finite value (by `goal`) and where it was first reached; null when no finite value was recorded. */
+  readonly best: { readonly step: number; readonly value: number } | null;
+  readonly min: { readonly step: number; readonly value: number } | null;
+  readonly max: { readonly step: number; readonly value: number } | null;
+}
+
+/** One row of a listing. */
+export interface RunSummary {
+  readonly id: number;
+  readonly name: string;
+  readonly status: RunStatus;
+  readonly startedAt: number;
+  readonly endedAt: number | null;
+  /** Last heartbeat (each flush) or state change. */
+  readonly updatedAt: number;
+  /** Until `endedAt`, or until the last heartbeat while running. */
+  readonly durationMs: number;
+  readonly sweepId: number | null;
+  readonly trialIndex: number | null;
+  readonly backend: string;
+  readonly dataset: string;
+  readonly seed: number;
+  readonly host: string;
+  readonly pid: number | null;
+  readonly error: string | null;
+  /** Per metric key. */
+  readonly metrics: Readonly<Record<string, MetricSummary>>;
+}
+
+/** Everything recorded about one run. */
+export interface RunDetail extends RunSummary {
+  readonly configYaml: string;
+  readonly config: unknown;
+  readonly configHash: string;
+  readonly params: Readonly<Record<string, ParamValue>>;
+  readonly backendReason: string | null;
+  readonly datasetSource: string | null;
+  readonly dataInfo: unknown;
+  readonly versions: { readonly runner: string; readonly tfjs: string; readonly node: string };
+  readonly gitCommit: string | null;
+  readonly artifactsDir: string | null;
+  readonly divergedAtStep: number | null;
+  readonly parameterCount: number | null;
+  readonly notices: readonly string[];
+}
+
+/** Which runs `listRuns` returns, in which order. */
+export interface RunFilter {
+  readonly ids?: readonly number[];
+  readonly sweepId?: number;
+  readonly status?: RunStatus | readonly RunStatus[];
+  /** An expression of the where-language, e.g. `train.optimizer.learningRate < 0.01 and test/accuracy > 0.98`. */
+  readonly where?: string;
+  /**
+   * A field of the where-language, optionally `:asc` or `:desc`. Default `started:desc`.
+   * Metric fields default to best first (by the metric's goal).
+   */
+  readonly sort?: string;
+  /** At most this many runs; 0 or undefined: all. */
+  readonly limit?: number;
+  readonly offset?: number;
+}
+
+/** One point of a curve. `time` is epoch ms. */
+export interface CurvePoint {
+  readonly step: number;
+  readonly epoch: number;
+  readonly value: number | null;
+  readonly time: number;
+}
+
+export interface CurveOptions {
+  /**
+   * Downsample to at most about this many points, keeping the shape: per bucket of steps, the
+   * first, smallest and largest values (and the very last point) survive.
+   */
+  readonly maxPoints?: number;
+  /** Only points with a step greater than this (incremental reads for live charts). */
+  readonly afterStep?: number;
+}
+
+/** `compareRuns`: only what differs, side by side, with winners. */
+export interface RunComparison {
+  readonly runs: readonly RunSummary[];
+  /** Config values that differ among the runs; `undefined` where a run lacks the key. */
+  readonly params: readonly {
+    readonly key: string;
+    readonly values: readonly (ParamValue | undefined)[];
+  }[];
+  readonly metrics: readonly MetricComparison[];
+}
+
+export interface MetricComparison {
+  readonly key: string;
+  readonly goal: MetricGoal;
+  /** Per run, in the order of `runs`; null where the run has no finite value. */
+  readonly final: readonly (number | null)[];
+  readonly best: readonly (number | null)[];
+  /** Index into `runs` of the winner by final and by best value; null when no run has a value. */
+  readonly finalWinner: number | null;
+  readonly bestWinner: number | null;
+}
+
+export type SweepStatus = 'running' | 'completed' | 'interrupted' | 'failed';
+
+export interface NewSweep {
+  readonly name: string;
+  /** The base config (YAML text) every trial starts from. */
+  readonly configYaml: string;
+  /** The sweep definition as JSON (grid/random/metric/goal/earlyStop and --set lists). */
+  readonly definition: object;
+  /** What "best" means, e.g. `test/accuracy`. */
+  readonly metric: string;
+  readonly goal: MetricGoal;
+  /** Trials planned in all. */
+  readonly trialCount: number;
+  readonly host: string;
+}
+
+export interface SweepRecord {
+  readonly id: number;
+  readonly name: string;
+  readonly status: SweepStatus;
+  readonly configYaml: string;
+  readonly definition: unknown;
+  readonly metric: string;
+  readonly goal: MetricGoal;
+  readonly trialCount: number;
+  readonly startedAt: number;
+  readonly endedAt: number | null;
+  readonly host: string;
+}
+
+/** Result of `Store.query`: column names and rows of plain values. */
+export interface QueryResult {
+  readonly columns: readonly string[];
+  readonly rows: readonly (readonly unknown[])[];
+}
+
+/**
+ * An open run store: one SQLite file (WAL) holding runs, params, metrics and sweeps.
+ *
+ * @example
+ * const store = openStore('runs/runner.db');
+ * const runId = store.createRun({ name: 'lenet', ... });
+ * const writer = store.createMetricWriter(runId);
+ * writer.add('train/loss', 1, 0, 2.31);
+ * writer.close();
+ * store.finishRun(runId, { status: 'completed' });
+ * store.close();
+ */
+export interface Store {
+  readonly path: string;
+  readonly readonly: boolean;
+  /** Schema version of the open file (always the current one unless readonly). */
+  readonly schemaVersion: number;
+
+  /** Record a new run with status `running`, started now; returns its id. */
+  createRun(run: NewRun): number;
+  /** Record facts learnt after the start. Unknown id: StoreError. */
+  setRunFacts(runId: number, facts: RunFacts): void;
+  /** Record how the run ended (end time now). Unknown id: StoreError. */
+  finishRun(runId: number, outcome: RunOutcome): void;
+  /** Touch the run's heartbeat (`updated_at`); the metric writer does this at each flush. */
+  heartbeat(runId: number): void;
+  createMetricWriter(runId: number, options?: MetricWriterOptions): MetricWriter;
+
+  createSweep(sweep: NewSweep): number;
+  getSweep(sweepId: number): SweepRecord | undefined;
+  listSweeps(): SweepRecord[];
+  /** The sweep's runs, by trial index. */
+  listSweepTrials(sweepId: number): RunSummary[];
+  /** Set the sweep's status; `running` reopens it (resume), any other status ends it now. */
+  setSweepStatus(sweepId: number, status: SweepStatus): void;
+
+  listRuns(filter?: RunFilter): RunSummary[];
+  /** How many runs `listRuns` would return without limit/offset. */
+  countRuns(filter?: RunFilter): number;
+  getRun(runId: number): RunDetail | undefined;
+  /** Flattened params of these runs (missing ids are absent from the map). */
+  getParams(runIds: readonly number[]): Map<number, Readonly<Record<string, ParamValue>>>;
+  /** Ids among these that are not in the store. */
+  missingRuns(runIds: readonly number[]): number[];
+  getCurve(runId: number, key: string, options?: CurveOptions): CurvePoint[];
+  /** Metric keys recorded for the run, sorted. */
+  metricKeys(runId: number): string[];
+  /** Per run, the last value of `key` recorded in `epoch` (for median stopping); runs without one are absent. */
+  metricAtEpoch(runIds: readonly number[], key: string, epoch: number): Map<number, number>;
+  compareRuns(runIds: readonly number[]): RunComparison;
+  /** Delete runs with their params and metrics, in one transaction; returns how many existed. */
+  deleteRuns(runIds: readonly number[]): number;
+  /**
+   * Read-only SQL on a separate read-only connection. Statements that write (DELETE, UPDATE,
+   * INSERT, DROP, ATTACH, PRAGMA x = y, ...) are refused with a StoreError and change nothing.
+   */
+  query(sql: string, params?: readonly unknown[]): QueryResult;
+  close(): void;
+}
