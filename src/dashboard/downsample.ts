@@ -1,7 +1,8 @@
 /** A point of a curve: anything with a step (its x order) and a value. */
 export interface SeriesPoint {
   readonly step: number;
-  readonly value: number;
+  /** `null` is how the store returns a NaN (SQLite has no NaN). */
+  readonly value: number | null;
 }
 
 /**
@@ -13,7 +14,8 @@ export interface SeriesPoint {
  * the same as the full curve's.
  *
  * Points must be sorted by step (the store returns them so). Non-finite
- * values (a diverged loss) rank above every finite value, so they are kept.
+ * values and nulls (a diverged loss) rank above every finite value, so they
+ * are kept.
  * Returns the input's own point objects (a subset, never new values).
  *
  * @example
@@ -54,7 +56,7 @@ export function downsample<T extends SeriesPoint>(points: readonly T[], maxPoint
   return out;
 }
 
-/** Orders values for min/max: NaN and +Infinity above all finite values. */
-function rank(value: number): number {
-  return Number.isNaN(value) ? Infinity : value;
+/** Orders values for min/max: NaN, null and +Infinity above all finite values. */
+function rank(value: number | null): number {
+  return value === null || Number.isNaN(value) ? Infinity : value;
 }

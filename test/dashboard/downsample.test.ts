@@ -3,6 +3,7 @@ import { downsample, type SeriesPoint } from '../../src/dashboard/downsample.js'
 
 interface Point extends SeriesPoint {
   readonly epoch: number;
+  readonly value: number;
 }
 
 /** A noisy, decaying loss curve with a few spikes, like a real training run. */
@@ -21,7 +22,7 @@ function lossCurve(n: number): Point[] {
   return points;
 }
 
-function extremes(points: readonly SeriesPoint[]): { min: number; max: number } {
+function extremes(points: readonly Point[]): { min: number; max: number } {
   let min = Infinity;
   let max = -Infinity;
   for (const p of points) {
@@ -64,7 +65,7 @@ describe('downsample', () => {
     const out = downsample(full, maxPoints);
     // Compare per window of 1,000 steps (10 buckets each), inner points only.
     for (let start = 1000; start < 99_000; start += 1000) {
-      const inWindow = (p: SeriesPoint): boolean => p.step > start && p.step <= start + 1000;
+      const inWindow = (p: Point): boolean => p.step > start && p.step <= start + 1000;
       const expected = extremes(full.filter(inWindow));
       const actual = extremes(out.filter(inWindow));
       expect(actual.min).toBeCloseTo(expected.min, 12);

@@ -1,0 +1,312 @@
+import type { CurvePoint, ParamValue, RunSummary, Store, SweepRecord } from '../store/index.js';
+import { downsample } from './downsample.js';
+import {
+  parseIdList,
+  parseIntParam,
+  parseKeyList,
+  parseStatuses,
+  parsePositiveInt,
+} from './query-params.js';
+
+/** What an API route answers: a status and a JSON body. */
+export interface ApiResult {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+export interface ApiRequest {
+  /** Undefined while the store file does not exist yet (the page shows its empty state). */
+  readonly store: Store | undefined;
+  readonly query: URLSearchParams;
+  /** Path captures of the route's pattern (`/api/runs/(\d+)` → ['12']). */
+  readonly params: readonly string[];
+}
+
+/** The curves the page draws by default. */
+export const DEFAULT_CURVE_KEYS: readonly string[] = [
+  'train/loss',
+  'train/accuracy',
+  'test/loss',
+  'test/accuracy',
+  'val/loss',
+  'val/accuracy',
+];
+
+/** Points per curve the page asks for by default: about the width of a chart in pixels. */
+export const DEFAULT_MAX_POINTS = 1500;
+
+const ok = (body: unknown): ApiResult => ({ status: 200, body });
+const notFound = (message: string): ApiResult => ({
+  status: 404,
+  body: { error: { status: 404, message } },
+});
+const EMPTY_STATE = { storeReady: false } as const;
+
+/** GET /api/runs?name=&status=&sweep=&limit= — newest first. */
+export function listRunsRoute({ store, query }: ApiRequest): ApiResult {
+  const status = parseStatuses(query);
+  const sweepText = query.get('sweep');
+  const sweepId = sweepText ? parsePositiveInt(sweepText) : undefined;
+  if (sweepText && sweepId === undefined)
+    return { status: 400, body: badRequest(`sweep: "${sweepText}" is not a sweep id`) };
+  const limit = parseIntParam(query, 'limit', 500, { min: 1, max: 10_000 });
+  const name = (query.get('name') ?? '').trim().toLowerCase();
+  if (!store) return ok({ ...EMPTY_STATE, total: 0, runs: [] });
+  const all = store.listRuns({
+    ...(status ? { status } : {}),
+    ...(sweepId !== undefined ? { sweepId } : {}),
+    sort: 'started:desc',
+  });
+  const matching = name
+    ? all.filter((r) => r.name.toLowerCase().includes(name) || String(r.id) === name)
+    : all;
+  return ok({
+    storeReady: true,
+    total: matching.length,
+    runs: matching.slice(0, limit).map(runListItem),
+  });
+}
+
+/** GET /api/runs/:id — everything recorded about the run, and its metric keys. */
+export function runDetailRoute({ store, params }: ApiRequest): ApiResult {
+  const id = parsePositiveInt(params[0] ?? '');
+  if (!store || id === undefined) return notFound(`no run ${params[0] ?? ''}`);
+  const run = store.getRun(id);
+  if (!run) return notFound(`no run ${id} in this store`);
+  const sweep = run.sweepId !== null ? store.getSweep(run.sweepId) : undefined;
+  return ok({
+    run,
+    metricKeys: store.metricKeys(id),
+    sweep: sweep
+      ? { id: sweep.id, name: sweep.name, metric: sweep.metric, goal: sweep.goal }
+      : null,
+  });
+}
+
+/**
+ * GET /api/curves?runs=1,2&keys=train/loss,test/loss&maxPoints=1500 — each
+ * curve downsampled on the server (min/max per bucket) and sent column-wise.
+ * `cursor` holds the last step of each curve, for the live event stream.
+ */
+export function curvesRoute({ store, query }: ApiRequest): ApiResult {
+  const runIds = parseIdList(query, 'runs', { min: 1, max: 50 });
+  const keys = parseKeyList(query, DEFAULT_CURVE_KEYS, 20);
+  const maxPoints = parseIntParam(query, 'maxPoints', DEFAULT_MAX_POINTS, { min: 10, max: 20_000 });
+  if (!store) return notFound(`no run ${runIds.join(', ')} (the store does not exist yet)`);
+  const missing = store.missingRuns(runIds);
+  if (missing.length > 0) return notFound(`no run ${missing.join(', ')} in this store`);
+  const curves = [];
+  const cursor: Record<string, Record<string, number>> = {};
+  const stepsPerEpoch: Record<string, number | null> = {};
+  for (const runId of runIds) {
+    cursor[runId] = {};
+    for (const key of keys) {
+      const full = store.getCurve(runId, key);
+      if (key === 'train/loss') stepsPerEpoch[runId] = measureStepsPerEpoch(full);
+      if (full.length === 0) continue;
+      cursor[runId][key] = full[full.length - 1]!.step;
+      curves.push({ runId, key, total: full.length, ...curveColumns(downsample(full, maxPoints)) });
+    }
+    stepsPerEpoch[runId] ??= null;
+  }
+  return ok({ curves, cursor, stepsPerEpoch, maxPoints });
+}
+
+/** GET /api/sweeps — every sweep, newest first, with its trial counts. */
+export function listSweepsRoute({ store }: ApiRequest): ApiResult {
+  if (!store) return ok({ ...EMPTY_STATE, sweeps: [] });
+  const sweeps = store
+    .listSweeps()
+    .sort((a, b) => b.startedAt - a.startedAt || b.id - a.id)
+    .map((s) => ({ ...sweepHeader(s), trialsRecorded: store.countRuns({ sweepId: s.id }) }));
+  return ok({ storeReady: true, sweeps });
+}
+
+/**
+ * GET /api/sweeps/:id — the varied params of each trial against the sweep's
+ * metric (the best value each trial reached), and the best trial.
+ */
+export function sweepDetailRoute({ store, params }: ApiRequest): ApiResult {
+  const id = parsePositiveInt(params[0] ?? '');
+  if (!store || id === undefined) return notFound(`no sweep ${params[0] ?? ''}`);
+  const sweep = store.getSweep(id);
+  if (!sweep) return notFound(`no sweep ${id} in this store`);
+  const trials = store.listSweepTrials(id);
+  const trialParams = store.getParams(trials.map((t) => t.id));
+  const varied = variedKeys(sweep.definition, trials, trialParams);
+  const rows = trials.map((t) => {
+    const all = trialParams.get(t.id) ?? {};
+    const summary = t.metrics[sweep.metric];
+    return {
+      runId: t.id,
+      name: t.name,
+      trialIndex: t.trialIndex,
+      status: t.status,
+      durationMs: t.durationMs,
+      params: Object.fromEntries(varied.map((k) => [k, all[k] ?? null])),
+      best: summary?.best?.value ?? null,
+      final: summary?.last.value ?? null,
+    };
+  });
+  const better = (a: number, b: number): boolean => (sweep.goal === 'maximize' ? a > b : a < b);
+  let best: (typeof rows)[number] | undefined;
+  for (const row of rows) {
+    if (row.best === null || !Number.isFinite(row.best)) continue;
+    if (!best || better(row.best, best.best!)) best = row;
+  }
+  return ok({
+    sweep: { ...sweepHeader(sweep), configYaml: sweep.configYaml, definition: sweep.definition },
+    varied,
+    trials: rows,
+    bestRunId: best?.runId ?? null,
+  });
+}
+
+/** GET /api/compare?runs=1,2,3 — config values that differ, and each metric's final/best with winners. */
+export function compareRoute({ store, query }: ApiRequest): ApiResult {
+  const runIds = parseIdList(query, 'runs', { min: 2, max: 20 });
+  if (!store) return notFound(`no run ${runIds.join(', ')} (the store does not exist yet)`);
+  const missing = store.missingRuns(runIds);
+  if (missing.length > 0) return notFound(`no run ${missing.join(', ')} in this store`);
+  const comparison = store.compareRuns(runIds);
+  return ok({
+    runs: comparison.runs.map(runListItem),
+    params: comparison.params.map((p) => ({ key: p.key, values: p.values.map((v) => v ?? null) })),
+    metrics: comparison.metrics,
+  });
+}
+
+/**
+ * GET /api/curves.csv at full resolution (no downsampling): one line per
+ * recorded value, for spreadsheets and notebooks. NaN is an empty cell.
+ */
+export function curveCsv(store: Store, runIds: readonly number[], keys: readonly string[]): string {
+  const names = new Map(store.listRuns({ ids: runIds }).map((r) => [r.id, r.name]));
+  const lines = ['run_id,run_name,key,step,epoch,time_ms,value'];
+  for (const runId of runIds) {
+    const prefix = `${runId},${csvCell(names.get(runId) ?? '')}`;
+    for (const key of keys) {
+      const keyCell = csvCell(key);
+      for (const p of store.getCurve(runId, key)) {
+        lines.push(`${prefix},${keyCell},${p.step},${p.epoch},${p.time},${p.value ?? ''}`);
+      }
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function csvCell(text: string): string {
+  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** A run as the list shows it: the summary without the per-metric extremes. */
+export function runListItem(run: RunSummary): unknown {
+  const metrics: Record<string, { last: number | null; best: number | null; goal: string }> = {};
+  for (const [key, m] of Object.entries(run.metrics)) {
+    metrics[key] = { last: m.last.value, best: m.best?.value ?? null, goal: m.goal };
+  }
+  return {
+    id: run.id,
+    name: run.name,
+    status: run.status,
+    startedAt: run.startedAt,
+    endedAt: run.endedAt,
+    updatedAt: run.updatedAt,
+    durationMs: run.durationMs,
+    sweepId: run.sweepId,
+    trialIndex: run.trialIndex,
+    backend: run.backend,
+    dataset: run.dataset,
+    error: run.error,
+    metrics,
+  };
+}
+
+function sweepHeader(s: SweepRecord): Record<string, unknown> {
+  return {
+    id: s.id,
+    name: s.name,
+    status: s.status,
+    metric: s.metric,
+    goal: s.goal,
+    trialCount: s.trialCount,
+    startedAt: s.startedAt,
+    endedAt: s.endedAt,
+  };
+}
+
+/** Points column-wise: four flat arrays are far smaller in JSON than objects. */
+export function curveColumns(points: readonly CurvePoint[]): {
+  step: number[];
+  epoch: number[];
+  time: number[];
+  value: (number | null)[];
+} {
+  return {
+    step: points.map((p) => p.step),
+    epoch: points.map((p) => p.epoch),
+    time: points.map((p) => p.time),
+    value: points.map((p) => p.value),
+  };
+}
+
+/**
+ * Steps in one epoch, from a training curve: the last step of the first
+ * epoch, once a later epoch has begun (every epoch has as many batches).
+ * Lets the page place steps on a fractional-epoch axis.
+ */
+export function measureStepsPerEpoch(points: readonly CurvePoint[]): number | null {
+  const first = points[0];
+  if (!first) return null;
+  let lastOfFirst: number | null = null;
+  for (const p of points) {
+    if (p.epoch !== first.epoch) return lastOfFirst === null ? null : lastOfFirst - first.step + 1;
+    lastOfFirst = p.step;
+  }
+  return null;
+}
+
+/**
+ * The hyperparameters a sweep varies: the keys its definition names (grid,
+ * random space, --set lists) when it names any, else the params whose
+ * values differ among the trials.
+ */
+function variedKeys(
+  definition: unknown,
+  trials: readonly RunSummary[],
+  params: ReadonlyMap<number, Readonly<Record<string, ParamValue>>>,
+): string[] {
+  const declared = new Set<string>();
+  if (isRecord(definition)) {
+    for (const field of ['grid', 'set', 'overrides']) {
+      const value = definition[field];
+      if (isRecord(value)) Object.keys(value).forEach((k) => declared.add(k));
+      if (Array.isArray(value)) {
+        for (const item of value) {
+          if (typeof item === 'string' && item.includes('='))
+            declared.add(item.slice(0, item.indexOf('=')).trim());
+        }
+      }
+    }
+    const random = definition['random'];
+    if (isRecord(random) && isRecord(random['space']))
+      Object.keys(random['space']).forEach((k) => declared.add(k));
+  }
+  if (declared.size > 0) return [...declared];
+  const differing: string[] = [];
+  const keys = new Set(trials.flatMap((t) => Object.keys(params.get(t.id) ?? {})));
+  for (const key of keys) {
+    if (key === 'name') continue;
+    const values = new Set(trials.map((t) => JSON.stringify(params.get(t.id)?.[key] ?? null)));
+    if (values.size > 1) differing.push(key);
+  }
+  return differing.sort();
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function badRequest(message: string): unknown {
+  return { error: { status: 400, message } };
+}

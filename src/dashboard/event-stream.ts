@@ -1,0 +1,189 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { UsageError } from '../errors.js';
+import type { RunStatus, Store } from '../store/index.js';
+import { curveColumns, runListItem } from './api-routes.js';
+import { downsample } from './downsample.js';
+import type { StoreProvider } from './store-source.js';
+
+/** Last step seen per run and metric key: `{ "12": { "train/loss": 940 } }`. */
+export type StreamCursor = Record<string, Record<string, number>>;
+
+export interface EventStreamOptions {
+  readonly runIds: readonly number[];
+  readonly keys: readonly string[];
+  /** Where the client's curves end; points after it are sent. Keys absent here are sent from their start. */
+  readonly cursor: StreamCursor;
+  readonly getStore: StoreProvider;
+  readonly pollIntervalMs: number;
+  readonly heartbeatMs: number;
+  /** A burst bigger than this (a client far behind) is downsampled before it is sent. */
+  readonly maxBurstPoints: number;
+  readonly logger: Logger;
+}
+
+/** An open server-sent-events stream; `close` ends it from the server side. */
+export interface EventStream {
+  close(): void;
+}
+
+/**
+ * Server-sent events for the live page. Every `pollIntervalMs` it reads the
+ * store from the client's cursor and sends:
+ * - `points`: new values of a watched curve (`{runId, key, step[], epoch[], time[], value[]}`),
+ *   with the new cursor as the event id, so a reconnecting EventSource resumes where it was;
+ * - `run`: a watched run's summary when its status changes;
+ * - `runs`: a hint that the list of runs changed (a run started, ended or was deleted);
+ * - `store`: the store file appeared (the page leaves its empty state).
+ * A comment line is sent as a heartbeat so proxies and the browser keep it open.
+ * Polling stops and timers are cleared when the client goes away.
+ */
+export function openEventStream(
+  req: IncomingMessage,
+  res: ServerResponse,
+  options: EventStreamOptions,
+): EventStream {
+  const { runIds, keys, getStore, logger } = options;
+  const cursor: StreamCursor = structuredClone(options.cursor);
+  const statuses = new Map<number, RunStatus>();
+  /** Runs whose points are still polled: all watched runs until they end (then one last read). */
+  const live = new Set(runIds);
+  let listSignature: string | undefined;
+  let hadStore = getStore() !== undefined;
+  let closed = false;
+  let waitingForDrain = false;
+
+  res.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache, no-transform',
+    connection: 'keep-alive',
+    'x-content-type-options': 'nosniff',
+  });
+  res.flushHeaders();
+  write('retry: 1000\n: connected\n\n');
+
+  const poll = (): void => {
+    if (closed || waitingForDrain) return;
+    const store = getStore();
+    if (!store) return;
+    try {
+      if (!hadStore) {
+        hadStore = true;
+        send('store', { ready: true });
+      }
+      pollRunList(store);
+      pollRuns(store);
+    } catch (error) {
+      // A store busy beyond its timeout, or a file replaced under us: try again at the next tick.
+      logger.warn({ err: error }, 'dashboard: event stream poll failed');
+    }
+  };
+
+  const pollRunList = (store: Store): void => {
+    const row = store.query(
+      "select count(*), coalesce(max(id), 0), coalesce(sum(status = 'running'), 0) from runs",
+    ).rows[0];
+    const signature = JSON.stringify(row ?? []);
+    if (listSignature !== undefined && signature !== listSignature) send('runs', { changed: true });
+    listSignature = signature;
+  };
+
+  const pollRuns = (store: Store): void => {
+    if (runIds.length === 0) return;
+    const summaries = store.listRuns({ ids: runIds });
+    for (const run of summaries) {
+      const before = statuses.get(run.id);
+      statuses.set(run.id, run.status);
+      if (!live.has(run.id)) continue;
+      sendNewPoints(store, run.id);
+      if (before !== undefined && before !== run.status) send('run', runListItem(run));
+      // Points are read before the status: a run that just ended had its last points read above.
+      if (run.status !== 'running') live.delete(run.id);
+    }
+  };
+
+  const sendNewPoints = (store: Store, runId: number): void => {
+    const runCursor = (cursor[runId] ??= {});
+    for (const key of keys) {
+      const after = runCursor[key];
+      const points = store.getCurve(runId, key, after === undefined ? {} : { afterStep: after });
+      if (points.length === 0) continue;
+      runCursor[key] = points[points.length - 1]!.step;
+      const sent =
+        points.length > options.maxBurstPoints
+          ? downsample(points, options.maxBurstPoints)
+          : points;
+      send(
+        'points',
+        { runId, key, total: points.length, ...curveColumns(sent) },
+        JSON.stringify(cursor),
+      );
+    }
+  };
+
+  function send(event: string, data: unknown, id?: string): void {
+    const idLine = id === undefined ? '' : `id: ${id}\n`;
+    write(`event: ${event}\n${idLine}data: ${JSON.stringify(data)}\n\n`);
+  }
+
+  function write(chunk: string): void {
+    if (closed || res.destroyed || res.writableEnded) return;
+    if (!res.write(chunk)) {
+      // The client is not reading: stop polling until its buffer drains, so memory stays flat.
+      waitingForDrain = true;
+      res.once('drain', () => {
+        waitingForDrain = false;
+      });
+    }
+  }
+
+  const pollTimer = setInterval(poll, options.pollIntervalMs);
+  const heartbeatTimer = setInterval(() => write(': heartbeat\n\n'), options.heartbeatMs);
+  const close = (): void => {
+    if (closed) return;
+    closed = true;
+    clearInterval(pollTimer);
+    clearInterval(heartbeatTimer);
+    if (!res.writableEnded) res.end();
+  };
+  req.on('close', close);
+  res.on('close', close);
+  res.on('error', close);
+  poll();
+  return { close };
+}
+
+/**
+ * The client's cursor: the `Last-Event-ID` header of a reconnecting
+ * EventSource wins over the `cursor` query parameter of the first connect.
+ */
+export function parseStreamCursor(header: string | undefined, query: string | null): StreamCursor {
+  const raw = header ?? query;
+  if (raw === null || raw === undefined || raw === '') return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new UsageError(
+      'cursor: not valid JSON (expected {"<run id>": {"<metric key>": <last step>}})',
+    );
+  }
+  const cursor: StreamCursor = {};
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new UsageError('cursor: expected an object {"<run id>": {"<metric key>": <last step>}}');
+  }
+  for (const [runId, steps] of Object.entries(parsed)) {
+    if (typeof steps !== 'object' || steps === null || Array.isArray(steps)) {
+      throw new UsageError(`cursor: run ${runId} should map metric keys to steps`);
+    }
+    const keys: Record<string, number> = {};
+    for (const [key, step] of Object.entries(steps as Record<string, unknown>)) {
+      if (typeof step !== 'number' || !Number.isFinite(step)) {
+        throw new UsageError(`cursor: step of ${runId}/${key} should be a number`);
+      }
+      keys[key] = step;
+    }
+    cursor[runId] = keys;
+  }
+  return cursor;
+}

@@ -1,0 +1,128 @@
+import { existsSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { UsageError } from '../errors.js';
+import { openStore } from '../store/index.js';
+import { createDashboard } from './create-dashboard.js';
+import { createLazyStore } from './store-source.js';
+
+export interface StartDashboardOptions {
+  /** The store file. It may not exist yet: the page shows an empty state until a run creates it. */
+  readonly dbPath: string;
+  /** Default 127.0.0.1 (this machine only). */
+  readonly host?: string;
+  /** Default 6006; 0 picks a free port. */
+  readonly port?: number;
+  readonly logger?: Logger;
+  /** How often event streams read the store. Default 300 ms. */
+  readonly pollIntervalMs?: number;
+}
+
+export interface RunningDashboard {
+  /** Where to point a browser, e.g. `http://127.0.0.1:6006/`. */
+  readonly url: string;
+  readonly port: number;
+  /** Whether the store file existed when the server started. */
+  readonly storeExists: boolean;
+  /** Ends event streams and connections, stops listening, closes the store. */
+  close(): Promise<void>;
+}
+
+const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '::1', '[::1]'];
+
+/**
+ * Serves the dashboard over HTTP, reading the store read-only.
+ * A store file that exists but is not a runner store is refused here, before
+ * listening (StoreError); a port in use is a UsageError that suggests `--port`.
+ *
+ * @example
+ * const dashboard = await startDashboard({ dbPath: 'runs/runner.db' });
+ * console.log(`dashboard: ${dashboard.url}`);
+ * await dashboard.close();
+ */
+export async function startDashboard(options: StartDashboardOptions): Promise<RunningDashboard> {
+  const host = options.host ?? '127.0.0.1';
+  const port = options.port ?? 6006;
+  const openReadonly = (path: string) => openStore(path, { readonly: true });
+  const storeExists = existsSync(options.dbPath);
+  // Opened now when present, so a file that is not a runner store is a clear error at start.
+  const initial = storeExists ? openReadonly(options.dbPath) : undefined;
+  const lazy = createLazyStore(options.dbPath, (path) => initial ?? openReadonly(path));
+  lazy.get();
+  const isLoopback = LOOPBACK_HOSTS.includes(host.toLowerCase());
+  const handler = createDashboard({
+    store: lazy.get,
+    storePath: options.dbPath,
+    storeProblem: lazy.lastError,
+    ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.pollIntervalMs !== undefined ? { pollIntervalMs: options.pollIntervalMs } : {}),
+    // Bound to this machine only: refuse pages that reach it under another name (DNS rebinding).
+    ...(isLoopback ? { allowedHosts: LOOPBACK_HOSTS } : {}),
+  });
+  const server = createServer(handler);
+  try {
+    await listen(server, port, host);
+  } catch (error) {
+    lazy.close();
+    throw error;
+  }
+  const actualPort = (server.address() as AddressInfo).port;
+  const shownHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${shownHost}:${actualPort}/`,
+    port: actualPort,
+    storeExists,
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        handler.close();
+        server.close(() => {
+          lazy.close();
+          resolve();
+        });
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException): void => {
+      server.off('listening', onListening);
+      if (error.code === 'EADDRINUSE') {
+        reject(
+          new UsageError(`port ${port} on ${host} is already in use`, {
+            hint: `is another dashboard running? pick a free port with --port ${port + 1} (or --port 0 for any)`,
+            cause: error,
+          }),
+        );
+      } else if (error.code === 'EACCES') {
+        reject(
+          new UsageError(`not allowed to listen on port ${port}`, {
+            hint: 'use a port above 1023 with --port',
+            cause: error,
+          }),
+        );
+      } else if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') {
+        reject(
+          new UsageError(`cannot listen on host ${host}: no such address on this machine`, {
+            hint: 'use --host 127.0.0.1',
+            cause: error,
+          }),
+        );
+      } else {
+        reject(error);
+      }
+    };
+    const onListening = (): void => {
+      server.off('error', onError);
+      resolve();
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen(port, host);
+  });
+}

@@ -1,0 +1,68 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** One file the page may load: where it lives on disk and how it is served. */
+export interface StaticAsset {
+  readonly file: string;
+  readonly contentType: string;
+}
+
+/** Page files under src/dashboard/static/, by URL path. Nothing else is ever served. */
+const PAGE_FILES: Readonly<Record<string, readonly [file: string, contentType: string]>> = {
+  '/': ['index.html', 'text/html; charset=utf-8'],
+  '/static/app.js': ['app.js', 'text/javascript; charset=utf-8'],
+  '/static/api.js': ['api.js', 'text/javascript; charset=utf-8'],
+  '/static/charts.js': ['charts.js', 'text/javascript; charset=utf-8'],
+  '/static/views.js': ['views.js', 'text/javascript; charset=utf-8'],
+  '/static/sweep-plot.js': ['sweep-plot.js', 'text/javascript; charset=utf-8'],
+  '/static/format.js': ['format.js', 'text/javascript; charset=utf-8'],
+  '/static/app.css': ['app.css', 'text/css; charset=utf-8'],
+  '/static/favicon.svg': ['favicon.svg', 'image/svg+xml'],
+};
+
+/** The chart library, from its npm package (served locally: the page works offline). */
+const VENDOR_FILES: Readonly<Record<string, readonly [file: string, contentType: string]>> = {
+  '/vendor/uPlot.iife.min.js': ['uplot/dist/uPlot.iife.min.js', 'text/javascript; charset=utf-8'],
+  '/vendor/uPlot.min.css': ['uplot/dist/uPlot.min.css', 'text/css; charset=utf-8'],
+};
+
+/**
+ * The folder of the page's files. The build does not copy them, so from
+ * `dist/dashboard/` they are found in `../../src/dashboard/static/` (the
+ * package ships that folder); from `src/dashboard/` they sit beside.
+ */
+export function findStaticDir(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const candidates = [join(here, 'static'), join(here, '..', '..', 'src', 'dashboard', 'static')];
+  for (const dir of candidates) {
+    if (existsSync(join(dir, 'index.html'))) return dir;
+  }
+  return candidates[0]!;
+}
+
+/**
+ * The strict allow-list: a fixed table from URL path to file. The request
+ * path is only ever a key into this table, never joined to a folder, so
+ * `..`, encoded slashes or absolute paths cannot reach another file.
+ */
+export function createAssetTable(
+  staticDir: string = findStaticDir(),
+): ReadonlyMap<string, StaticAsset> {
+  const require = createRequire(import.meta.url);
+  const table = new Map<string, StaticAsset>();
+  for (const [url, [file, contentType]] of Object.entries(PAGE_FILES)) {
+    table.set(url, { file: join(staticDir, file), contentType });
+  }
+  for (const [url, [specifier, contentType]] of Object.entries(VENDOR_FILES)) {
+    table.set(url, { file: require.resolve(specifier), contentType });
+  }
+  return table;
+}
+
+/** Reads an asset; files are small and read per request so edits show on reload. */
+export async function readAsset(asset: StaticAsset): Promise<Buffer> {
+  return readFile(asset.file);
+}

@@ -1,0 +1,262 @@
+/* global uPlot */
+// Overlaid metric charts (uPlot, served locally), smoothing, PNG export.
+import { download, formatClock, formatNumber, formatTick, h } from './dom.js';
+
+/** One colour per run, in selection order: distinct hues that read on white. */
+export const PALETTE = [
+  '#2563eb', '#dc2626', '#059669', '#9333ea', '#ea580c',
+  '#0891b2', '#db2777', '#65a30d', '#4f46e5', '#b45309',
+];
+
+const AXIS_STROKE = '#64748b';
+const GRID_STROKE = '#e8edf3';
+
+/**
+ * TensorBoard's smoothing: an exponential moving average, debiased so the
+ * first points are not pulled towards zero. Nulls (NaN) stay gaps.
+ */
+export function smoothEma(values, weight) {
+  if (!(weight > 0)) return values.slice();
+  const out = new Array(values.length);
+  let last = 0;
+  let count = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v === null || !Number.isFinite(v)) {
+      out[i] = null;
+      continue;
+    }
+    last = last * weight + (1 - weight) * v;
+    count += 1;
+    out[i] = last / (1 - Math.pow(weight, count));
+  }
+  return out;
+}
+
+/**
+ * The x of each point for the chosen axis: the step; the epoch as a fraction
+ * (step / steps per epoch, so steps spread across their epoch); or wall time
+ * in seconds since the run started.
+ */
+export function xValues(curve, mode, run) {
+  if (mode === 'epoch') {
+    const spe = run.stepsPerEpoch;
+    return spe ? curve.step.map((s) => s / spe) : curve.epoch.slice();
+  }
+  if (mode === 'time') {
+    const t0 = run.startedAt ?? curve.time[0] ?? 0;
+    return curve.time.map((t) => (t - t0) / 1000);
+  }
+  return curve.step.slice();
+}
+
+/**
+ * Aligns series with different x values on one sorted x array (what uPlot
+ * draws); a series has null where it has no point, and lines span the gaps.
+ * Equal x within one series: the last point wins.
+ */
+export function alignSeries(list) {
+  const xs = new Set();
+  for (const s of list) for (const x of s.x) if (Number.isFinite(x)) xs.add(x);
+  const xAxis = Float64Array.from(xs).sort();
+  const index = new Map();
+  xAxis.forEach((x, i) => index.set(x, i));
+  const data = [Array.from(xAxis)];
+  for (const s of list) {
+    for (const ys of s.ys) {
+      const column = new Array(xAxis.length).fill(null);
+      for (let j = 0; j < s.x.length; j++) {
+        const i = index.get(s.x[j]);
+        if (i !== undefined) column[i] = ys[j] ?? null;
+      }
+      data.push(column);
+    }
+  }
+  return data;
+}
+
+const X_LABELS = { step: 'step', epoch: 'epoch', time: 'wall time' };
+
+/**
+ * One chart card: a metric key, its runs overlaid. `update(model)` redraws
+ * with new data, rebuilding the uPlot only when the series or options change.
+ * The card's data-points / data-runs attributes say what is drawn (the
+ * browser test reads them); data-draw-ms is the time of the last draw.
+ */
+export class ChartPanel {
+  constructor(key, { title, onCsv }) {
+    this.key = key;
+    this.title = title ?? key;
+    this.plot = null;
+    this.signature = '';
+    this.series = [];
+    this.body = h('div', { class: 'chart-body' });
+    this.emptyNote = h('div', { class: 'chart-empty' }, 'No points yet');
+    this.el = h(
+      'section',
+      { class: 'chart-card', dataset: { key, points: '0', runs: '0' } },
+      h(
+        'header',
+        { class: 'chart-head' },
+        h('h3', {}, this.title),
+        h(
+          'div',
+          { class: 'chart-actions' },
+          h('button', { class: 'btn-ghost', title: 'Download this chart as a PNG image', onclick: () => this.exportPng() }, 'PNG'),
+          h('button', { class: 'btn-ghost', title: 'Download the full-resolution data as CSV', onclick: () => onCsv(key) }, 'CSV'),
+        ),
+      ),
+      this.body,
+    );
+    this.body.append(this.emptyNote);
+    this.resizeObserver = new ResizeObserver(() => this.resize());
+    this.resizeObserver.observe(this.body);
+  }
+
+  /** model: { series: [{runId, label, color, x, y, total}], smoothing, log, xMode } */
+  update(model) {
+    const series = model.series.filter((s) => s.y.length > 0);
+    this.series = series;
+    this.el.dataset.points = String(series.reduce((n, s) => n + s.y.length, 0));
+    this.el.dataset.runs = String(series.length);
+    this.el.dataset.runIds = series.map((s) => s.runId).join(',');
+    if (series.length === 0) {
+      this.destroyPlot();
+      this.emptyNote.hidden = false;
+      return;
+    }
+    this.emptyNote.hidden = true;
+    const smoothing = model.smoothing;
+    const smoothed = smoothing > 0;
+    const positive = (ys) => (model.log ? ys.map((v) => (v !== null && v > 0 ? v : null)) : ys);
+    const data = alignSeries(
+      series.map((s) => {
+        const ys = positive(s.y);
+        return { x: s.x, ys: smoothed ? [ys, smoothEma(ys, smoothing)] : [ys] };
+      }),
+    );
+    const signature = JSON.stringify([series.map((s) => [s.runId, s.label, s.color]), smoothed, model.log, model.xMode]);
+    const started = performance.now();
+    this.drawStarted = started;
+    if (this.plot && signature === this.signature) {
+      this.plot.setData(data);
+      return;
+    }
+    this.signature = signature;
+    this.destroyPlot();
+    this.plot = new uPlot(this.options(series, model), data, this.body);
+  }
+
+  options(series, model) {
+    const smoothed = model.smoothing > 0;
+    const xFormat = model.xMode === 'time' ? formatClock : (v) => formatNumber(v, 5);
+    const uSeries = [{ label: X_LABELS[model.xMode], value: (u, v) => (v === null ? '—' : xFormat(v)) }];
+    for (const s of series) {
+      const common = { label: s.label, spanGaps: true, value: (u, v) => formatNumber(v) };
+      if (smoothed) {
+        uSeries.push({ ...common, class: 'raw', stroke: fade(s.color, 0.28), width: 1, points: { show: false } });
+        uSeries.push({ ...common, stroke: s.color, width: 2 });
+      } else {
+        uSeries.push({ ...common, stroke: s.color, width: 1.5 });
+      }
+    }
+    const width = Math.max(280, this.body.clientWidth);
+    return {
+      width,
+      height: 250,
+      series: uSeries,
+      scales: { x: { time: false }, y: model.log ? { distr: 3, log: 10 } : {} },
+      axes: [
+        {
+          label: X_LABELS[model.xMode],
+          labelSize: 18,
+          labelFont: '12px system-ui, sans-serif',
+          font: '11px system-ui, sans-serif',
+          stroke: AXIS_STROKE,
+          grid: { stroke: GRID_STROKE, width: 1 },
+          ticks: { stroke: GRID_STROKE, width: 1 },
+          values: (u, ticks) => ticks.map((t) => (model.xMode === 'time' ? formatClock(t) : formatTick(t))),
+        },
+        {
+          font: '11px system-ui, sans-serif',
+          stroke: AXIS_STROKE,
+          size: 52,
+          grid: { stroke: GRID_STROKE, width: 1 },
+          ticks: { stroke: GRID_STROKE, width: 1 },
+          values: (u, ticks) => ticks.map(formatTick),
+        },
+      ],
+      cursor: { sync: { key: `runner-${model.xMode}` }, drag: { x: true, y: false }, points: { size: 7 } },
+      legend: { live: true },
+      hooks: {
+        draw: [
+          () => {
+            if (this.drawStarted !== undefined) this.el.dataset.drawMs = (performance.now() - this.drawStarted).toFixed(1);
+          },
+        ],
+      },
+    };
+  }
+
+  resize() {
+    if (!this.plot) return;
+    const width = Math.max(280, this.body.clientWidth);
+    if (Math.abs(width - this.plot.width) > 1) this.plot.setSize({ width, height: 250 });
+  }
+
+  destroyPlot() {
+    if (!this.plot) return;
+    this.plot.destroy();
+    this.plot = null;
+    this.signature = '';
+  }
+
+  destroy() {
+    this.resizeObserver.disconnect();
+    this.destroyPlot();
+    this.el.remove();
+  }
+
+  /** The chart as a PNG: title, the plot's canvas and a legend, on white. */
+  exportPng() {
+    if (!this.plot) return;
+    const src = this.plot.ctx.canvas;
+    const ratio = src.width / this.plot.width;
+    const pad = 16 * ratio;
+    const titleH = 28 * ratio;
+    const rowH = 20 * ratio;
+    const legendRows = Math.ceil(this.series.length / 3);
+    const out = document.createElement('canvas');
+    out.width = src.width + 2 * pad;
+    out.height = src.height + titleH + legendRows * rowH + 2 * pad;
+    const ctx = out.getContext('2d');
+    ctx.fillStyle = '#ffffff';
+    ctx.fillRect(0, 0, out.width, out.height);
+    ctx.fillStyle = '#0f172a';
+    ctx.font = `600 ${15 * ratio}px system-ui, sans-serif`;
+    ctx.textBaseline = 'middle';
+    ctx.fillText(this.title, pad, pad + titleH / 2);
+    ctx.drawImage(src, pad, pad + titleH);
+    ctx.font = `${12 * ratio}px system-ui, sans-serif`;
+    const colW = src.width / 3;
+    this.series.forEach((s, i) => {
+      const x = pad + (i % 3) * colW;
+      const y = pad + titleH + src.height + Math.floor(i / 3) * rowH + rowH / 2;
+      ctx.fillStyle = s.color;
+      ctx.fillRect(x, y - 2 * ratio, 14 * ratio, 4 * ratio);
+      ctx.fillStyle = '#334155';
+      ctx.fillText(s.label, x + 20 * ratio, y, colW - 24 * ratio);
+    });
+    download(`runner-${this.key.replace(/[^A-Za-z0-9]+/g, '-')}.png`, out.toDataURL('image/png'));
+  }
+}
+
+function fade(hex, alpha) {
+  const n = parseInt(hex.slice(1), 16);
+  return `rgba(${(n >> 16) & 255}, ${(n >> 8) & 255}, ${n & 255}, ${alpha})`;
+}
+
+/** A run's label in legends: "#12 lenet". */
+export function runLabel(run) {
+  return `#${run.id} ${run.name}`;
+}
