@@ -1,4 +1,4 @@
-import { getKernel, registerKernel, unregisterKernel } from '@tensorflow/tfjs';
+import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs';
 import { WASM_TRAINING_KERNELS } from './kernels/index.js';
 
 let registered = false;
@@ -12,12 +12,29 @@ let registered = false;
 export function registerWasmTrainingKernels(): number {
   if (!registered) {
     for (const config of WASM_TRAINING_KERNELS) {
-      if (getKernel(config.kernelName, 'wasm') !== undefined) {
-        unregisterKernel(config.kernelName, 'wasm');
-      }
-      registerKernel(config);
+      const replaced = getKernel(config.kernelName, 'wasm');
+      if (replaced !== undefined) unregisterKernel(config.kernelName, 'wasm');
+      registerKernel(keepingSetupOf(replaced, config));
     }
     registered = true;
   }
   return WASM_TRAINING_KERNELS.length;
+}
+
+/**
+ * wasm's kernels call each other's functions directly (e.g. Tile inside
+ * others), and those functions bind their C entry point in the kernel's
+ * setup: a replaced kernel's setup must keep running.
+ */
+function keepingSetupOf(replaced: KernelConfig | undefined, config: KernelConfig): KernelConfig {
+  const oldSetup = replaced?.setupFunc;
+  if (oldSetup === undefined) return config;
+  const newSetup = config.setupFunc;
+  return {
+    ...config,
+    setupFunc: (backend) => {
+      oldSetup(backend);
+      newSetup?.(backend);
+    },
+  };
 }

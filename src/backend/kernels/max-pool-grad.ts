@@ -41,11 +41,10 @@ export function maxPoolGrad(args: WasmKernelArgs): TensorInfo {
 
   const { batchSize, inHeight, inWidth, inChannels: channels, outHeight, outWidth } = info;
   const { strideHeight, strideWidth, filterHeight, filterWidth } = info;
-  const best = new Float32Array(channels);
-  const bestAt = new Int32Array(channels);
+  const rowStep = inWidth * channels;
   let dyAt = 0;
   for (let b = 0; b < batchSize; b++) {
-    const imageAt = b * inHeight * inWidth * channels;
+    const imageAt = b * inHeight * rowStep;
     for (let oh = 0; oh < outHeight; oh++) {
       const top = oh * strideHeight - info.padInfo.top;
       const rowStart = Math.max(0, top);
@@ -54,24 +53,41 @@ export function maxPoolGrad(args: WasmKernelArgs): TensorInfo {
         const left = ow * strideWidth - info.padInfo.left;
         const colStart = Math.max(0, left);
         const colEnd = Math.min(inWidth, left + filterWidth);
-        best.fill(-Infinity);
-        bestAt.fill(-1);
-        for (let r = rowStart; r < rowEnd; r++) {
-          for (let c = colStart; c < colEnd; c++) {
-            const at = imageAt + (r * inWidth + c) * channels;
-            for (let ch = 0; ch < channels; ch++) {
-              const v = x[at + ch] as number;
-              if (v > (best[ch] as number)) {
-                best[ch] = v;
-                bestAt[ch] = at + ch;
+        const windowAt = imageAt + rowStart * rowStep + colStart * channels;
+        if (rowEnd - rowStart === 2 && colEnd - colStart === 2) {
+          // The common 2x2 window, unrolled (same first-maximum order).
+          for (let ch = 0; ch < channels; ch++) {
+            const at = windowAt + ch;
+            let best = -Infinity;
+            let bestAt = -1;
+            const v0 = x[at] as number;
+            if (v0 > best) ((best = v0), (bestAt = at));
+            const v1 = x[at + channels] as number;
+            if (v1 > best) ((best = v1), (bestAt = at + channels));
+            const v2 = x[at + rowStep] as number;
+            if (v2 > best) ((best = v2), (bestAt = at + rowStep));
+            const v3 = x[at + rowStep + channels] as number;
+            if (v3 > best) bestAt = at + rowStep + channels;
+            if (bestAt >= 0)
+              dxValues[bestAt] = (dxValues[bestAt] as number) + (dyValues[dyAt + ch] as number);
+          }
+          continue;
+        }
+        for (let ch = 0; ch < channels; ch++) {
+          let best = -Infinity;
+          let bestAt = -1;
+          for (let r = rowStart, rowAt = windowAt + ch; r < rowEnd; r++, rowAt += rowStep) {
+            for (let c = colStart, at = rowAt; c < colEnd; c++, at += channels) {
+              const v = x[at] as number;
+              if (v > best) {
+                best = v;
+                bestAt = at;
               }
             }
           }
-        }
-        for (let ch = 0; ch < channels; ch++) {
-          const at = bestAt[ch] as number;
           // A window of only NaN or -Infinity has no maximum, and no gradient (as on cpu).
-          if (at >= 0) dxValues[at] = (dxValues[at] as number) + (dyValues[dyAt + ch] as number);
+          if (bestAt >= 0)
+            dxValues[bestAt] = (dxValues[bestAt] as number) + (dyValues[dyAt + ch] as number);
         }
       }
     }
