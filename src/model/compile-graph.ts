@@ -71,7 +71,8 @@ export function compileGraph(
       continue;
     }
     const symbolic = inputs as tf.SymbolicTensor[];
-    if (symbolic.length < definition.inputs.min || symbolic.length > definition.inputs.max) {
+    const { min, max = Number.POSITIVE_INFINITY } = definition.inputs;
+    if (symbolic.length < min || symbolic.length > max) {
       problem(
         'bad-input-count',
         `${node.kind} ${describeCount(definition)}, found ${symbolic.length}`,
@@ -87,7 +88,11 @@ export function compileGraph(
     const name = tfLayerName(node.name, usedNames);
     let layers: tf.layers.Layer[] = [];
     try {
-      layers = configured.createLayers({ name, seed: deriveSeed(options.seed, index) });
+      layers = configured.createLayers({
+        name,
+        seed: deriveSeed(options.seed, index),
+        inputShapes: symbolic.map((t) => t.shape),
+      });
       created.push(...layers);
       let current: tf.SymbolicTensor | tf.SymbolicTensor[] =
         symbolic.length === 1 ? symbolic[0]! : symbolic;
@@ -172,9 +177,7 @@ function locate(node: LayerNode, d: Omit<Diagnostic, 'path' | 'loc'>): Diagnosti
 function describeCount(definition: LayerDefinition): string {
   const { min, max } = definition.inputs;
   if (min === max) return `takes ${min} input${min === 1 ? '' : 's'}`;
-  return max === Number.POSITIVE_INFINITY
-    ? `takes at least ${min} inputs`
-    : `takes ${min} to ${max} inputs`;
+  return max === undefined ? `takes at least ${min} inputs` : `takes ${min} to ${max} inputs`;
 }
 
 function firstLine(error: unknown): string {

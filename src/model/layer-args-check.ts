@@ -21,7 +21,8 @@ export function createArgsChecker(): (
       validate = ajv.compile(definition.argsSchema);
       compiled.set(definition.kind, validate);
     }
-    const args = structuredClone(node.spec) as Record<string, unknown>;
+    // `- flatten:` with no value arrives as null: no arguments.
+    const args = structuredClone(node.spec ?? {}) as Record<string, unknown>;
     if (validate(args)) return Object.freeze(args);
     return (validate.errors ?? []).map((error) => argsDiagnostic(node, error));
   };

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { formatShape, type Shape } from '../shape.js';
+import { ScaledElu } from './elu-layer.js';
 import { argsObject, readNumber, readString } from './layer-args.js';
 import {
   ONE_INPUT,
@@ -71,7 +72,10 @@ const ACTIVATIONS: Record<ActivationName, ActivationSpec> = {
     }),
     examples: [{}, { alpha: 0.5 }],
     native: (args) => (readNumber(args, 'alpha') === 1 ? 'elu' : undefined),
-    create: (args, name) => tf.layers.elu({ alpha: readNumber(args, 'alpha'), name }),
+    create: (args, name) => {
+      const alpha = readNumber(args, 'alpha');
+      return alpha === 1 ? nativeLayer('elu', name) : new ScaledElu({ alpha, name });
+    },
   },
   selu: {
     description: 'Scaled ELU with the self-normalizing constants (PyTorch nn.SELU).',

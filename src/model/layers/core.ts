@@ -117,7 +117,16 @@ export const reshape: LayerDefinition = {
           message: `reshape to ${target} needs ${unknown === 1 ? `a multiple of ${known}` : known} values per example, the input ${formatShape(shape)} has ${values}`,
         };
       },
-      createLayers: ({ name }) => [tf.layers.reshape({ name, targetShape })],
+      createLayers({ name, inputShapes: [shape] }) {
+        // tfjs leaves a -1 unresolved in the symbolic shape: resolve it here.
+        const values = shape === undefined ? undefined : valuesPerExample(shape);
+        const known = targetShape.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
+        const resolved =
+          values === undefined
+            ? targetShape
+            : targetShape.map((d) => (d === -1 ? values / known : d));
+        return [tf.layers.reshape({ name, targetShape: resolved })];
+      },
     };
   },
 };

@@ -20,6 +20,8 @@ export interface LayerContext {
   readonly name: string;
   /** Seed for this node's initializers and dropout, derived from the run seed and node index. */
   readonly seed: number;
+  /** The shapes of the node's inputs, already accepted by `checkInputs`. */
+  readonly inputShapes: readonly Shape[];
 }
 
 /**
@@ -59,10 +61,11 @@ export interface LayerDefinition {
   configure(args: LayerArgs): ConfiguredLayer;
 }
 
+/** How many inputs a layer takes; no `max` means no upper limit. */
 export interface InputCount {
   readonly min: number;
-  readonly max: number;
+  readonly max?: number;
 }
 
 export const ONE_INPUT: InputCount = { min: 1, max: 1 };
-export const TWO_OR_MORE_INPUTS: InputCount = { min: 2, max: Number.POSITIVE_INFINITY };
+export const TWO_OR_MORE_INPUTS: InputCount = { min: 2 };

@@ -1,0 +1,37 @@
+import * as tf from '@tensorflow/tfjs';
+
+/**
+ * ELU with any alpha: x for x > 0, alpha * (exp(x) - 1) below. tfjs's own
+ * ELU layer refuses alpha != 1 ("not supported ... yet"), so this small
+ * layer computes it from tf ops (which carry their gradients).
+ *
+ * It is not registered for tfjs serialization (that would be a global side
+ * effect): runner rebuilds models from their config and restores weights,
+ * it never loads a model topology from JSON.
+ */
+export class ScaledElu extends tf.layers.Layer {
+  static readonly className = 'RunnerScaledElu';
+  private readonly alpha: number;
+
+  constructor(args: { alpha: number; name: string }) {
+    super({ name: args.name });
+    this.alpha = args.alpha;
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => {
+      const x = Array.isArray(inputs) ? inputs[0]! : inputs;
+      // elu(x) is exp(x) - 1 below zero; scale only that part.
+      const elu = tf.elu(x);
+      return tf.where(tf.greater(x, 0), elu, tf.mul(elu, this.alpha));
+    });
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), alpha: this.alpha };
+  }
+
+  override getClassName(): string {
+    return ScaledElu.className;
+  }
+}

@@ -1,0 +1,159 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildModel, quietTf } from '../../src/model/index.js';
+import { graph, LENET, MYCNN, sequential } from './model-spec.js';
+
+beforeAll(async () => {
+  quietTf();
+  await tf.setBackend('cpu');
+});
+
+function weightsOf(model: tf.LayersModel): Float32Array[] {
+  return model.getWeights().map((w) => w.dataSync() as Float32Array);
+}
+
+describe('buildModel', () => {
+  it('gives the same weights for the same seed, and other weights for another', () => {
+    const a = buildModel(LENET, { seed: 7 });
+    const b = buildModel(LENET, { seed: 7 });
+    const c = buildModel(LENET, { seed: 8 });
+    const [wa, wb, wc] = [weightsOf(a), weightsOf(b), weightsOf(c)];
+    expect(wa.length).toBe(10);
+    wa.forEach((w, i) => expect(Array.from(w)).toEqual(Array.from(wb[i]!)));
+    expect(Array.from(wa[0]!)).not.toEqual(Array.from(wc[0]!));
+    [a, b, c].forEach((m) => m.dispose());
+  });
+
+  it('initialises two identical layers differently', () => {
+    const model = buildModel(sequential([4], [{ dense: { units: 4 } }, { dense: { units: 4 } }]), {
+      seed: 1,
+    });
+    const [k1, , k2] = weightsOf(model);
+    expect(Array.from(k1!)).not.toEqual(Array.from(k2!));
+    model.dispose();
+  });
+
+  it('trains a residual and inception-style graph: forward, backward, weights move', async () => {
+    const spec = graph(
+      [8, 8, 2],
+      [
+        {
+          name: 'stem',
+          kind: 'conv2d',
+          inputs: ['input'],
+          spec: { filters: 4, kernelSize: 3, padding: 1, activation: 'relu' },
+        },
+        {
+          name: 'a',
+          kind: 'conv2d',
+          inputs: ['stem'],
+          spec: { filters: 4, kernelSize: 3, padding: 'same' },
+        },
+        { name: 'bn', kind: 'batchNorm', inputs: ['a'] },
+        { name: 'res', kind: 'add', inputs: ['stem', 'bn'] },
+        { name: 'b1', kind: 'conv2d', inputs: ['res'], spec: { filters: 2, kernelSize: 1 } },
+        {
+          name: 'b2',
+          kind: 'separableConv2d',
+          inputs: ['res'],
+          spec: { filters: 3, kernelSize: 3, padding: 'same' },
+        },
+        {
+          name: 'b3',
+          kind: 'maxPool2d',
+          inputs: ['res'],
+          spec: { poolSize: 3, strides: 1, padding: 'same' },
+        },
+        { name: 'cat', kind: 'concatenate', inputs: ['b1', 'b2', 'b3'] },
+        { name: 'gap', kind: 'globalAvgPool2d', inputs: ['cat'] },
+        { name: 'drop', kind: 'dropout', inputs: ['gap'], spec: { rate: 0.1 } },
+        { name: 'logits', kind: 'dense', inputs: ['drop'], spec: { units: 3 } },
+      ],
+      'logits',
+    );
+    const before = tf.memory().numTensors;
+    const model = buildModel(spec, { seed: 2 });
+    expect(model.outputs[0]!.shape).toEqual([null, 3]);
+    const initial = weightsOf(model);
+    model.compile({
+      optimizer: tf.train.adam(0.01),
+      loss: (y: tf.Tensor, logits: tf.Tensor) => tf.losses.softmaxCrossEntropy(y, logits),
+    });
+    const x = tf.randomNormal([4, 8, 8, 2], 0, 1, 'float32', 5);
+    const y = tf.tidy(() => tf.oneHot(tf.tensor1d([0, 1, 2, 1], 'int32'), 3));
+    const history = await model.fit(x, y, { epochs: 2, batchSize: 4, verbose: 0 });
+    expect(history.history['loss']!.every((l) => Number.isFinite(l as number))).toBe(true);
+    const trained = weightsOf(model);
+    const trainable = model.trainableWeights.length;
+    expect(trainable).toBeGreaterThan(0);
+    // Every trainable weight got a gradient and moved.
+    model.trainableWeights.forEach((w) => {
+      const i = model.weights.indexOf(w);
+      expect(Array.from(trained[i]!), w.name).not.toEqual(Array.from(initial[i]!));
+    });
+    tf.dispose([x, y]);
+    model.optimizer.dispose();
+    model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('compiles PyTorch padding to zero padding before a valid convolution', () => {
+    const model = buildModel(MYCNN, { seed: 1 });
+    const names = model.layers.map((l) => `${l.getClassName()}:${l.name}`);
+    expect(names.slice(0, 4)).toEqual([
+      'InputLayer:input',
+      'ZeroPadding2D:conv2d_1/pad',
+      'Conv2D:conv2d_1',
+      'BatchNormalization:batchNorm_1',
+    ]);
+    model.dispose();
+  });
+
+  it('uses the PyTorch batch-norm conventions: momentum 0.1, epsilon 1e-5', () => {
+    const model = buildModel(sequential([2], [{ batchNorm: {} }]), { seed: 1 });
+    const bn = model.layers[1]!;
+    expect(bn.getConfig()).toMatchObject({ momentum: 0.9, epsilon: 1e-5 });
+    const x = tf.tensor2d([
+      [1, 10],
+      [3, 30],
+    ]);
+    tf.tidy(() => bn.apply(x, { training: true }));
+    // running = (1 - 0.1) * 0 + 0.1 * batch mean
+    const movingMean = bn.getWeights()[2]!.dataSync();
+    expect(movingMean[0]).toBeCloseTo(0.2, 5);
+    expect(movingMean[1]).toBeCloseTo(2, 5);
+    x.dispose();
+    model.dispose();
+  });
+
+  it('computes the activations with their PyTorch arguments', () => {
+    const cases: [Record<string, Record<string, unknown>>, number[]][] = [
+      [{ leakyRelu: {} }, [-0.01, 0, 2]],
+      [{ leakyRelu: { alpha: 0.2 } }, [-0.2, 0, 2]],
+      [{ elu: { alpha: 0.5 } }, [0.5 * (Math.exp(-1) - 1), 0, 2]],
+      [{ elu: {} }, [Math.exp(-1) - 1, 0, 2]],
+      [{ relu: {} }, [0, 0, 2]],
+      [{ gelu: {} }, [-0.158655, 0, 1.9545]],
+      [{ gelu: { approximate: 'tanh' } }, [-0.158808, 0, 1.954598]],
+    ];
+    const x = tf.tensor2d([[-1, 0, 2]]);
+    for (const [layer, expected] of cases) {
+      const model = buildModel(sequential([3], [layer]), { seed: 1 });
+      const y = model.predict(x) as tf.Tensor;
+      Array.from(y.dataSync()).forEach((v, i) =>
+        expect(v, JSON.stringify(layer)).toBeCloseTo(expected[i]!, 4),
+      );
+      y.dispose();
+      model.dispose();
+    }
+    x.dispose();
+  });
+
+  it('applies an activation field tfjs has no string for as a layer after it', () => {
+    const model = buildModel(sequential([3], [{ dense: { units: 2, activation: 'leakyRelu' } }]), {
+      seed: 1,
+    });
+    expect(model.layers.map((l) => l.name)).toEqual(['input', 'dense_1', 'dense_1/leakyRelu']);
+    model.dispose();
+  });
+});
