@@ -61,11 +61,20 @@ export function maxPoolGrad(args: WasmKernelArgs): TensorInfo {
             let best = -Infinity;
             let bestAt = -1;
             const v0 = x[at] as number;
-            if (v0 > best) ((best = v0), (bestAt = at));
+            if (v0 > best) {
+              best = v0;
+              bestAt = at;
+            }
             const v1 = x[at + channels] as number;
-            if (v1 > best) ((best = v1), (bestAt = at + channels));
+            if (v1 > best) {
+              best = v1;
+              bestAt = at + channels;
+            }
             const v2 = x[at + rowStep] as number;
-            if (v2 > best) ((best = v2), (bestAt = at + rowStep));
+            if (v2 > best) {
+              best = v2;
+              bestAt = at + rowStep;
+            }
             const v3 = x[at + rowStep + channels] as number;
             if (v3 > best) bestAt = at + rowStep + channels;
             if (bestAt >= 0)
