@@ -1,0 +1,443 @@
+/**
+ * The JSON Schema (2020-12) of an experiment file, built from the layer
+ * registry so that a new layer kind needs no edit here. Pure: the same input
+ * gives the same schema, key for key (the committed schema file is compared
+ * with it by a test).
+ */
+
+/** One entry of the layer registry, as the schema needs it. */
+export interface LayerSchemaEntry {
+  /** The key a config uses for the layer, e.g. `conv2d`. */
+  readonly kind: string;
+  /** One sentence shown by editors on hover and completion. */
+  readonly description: string;
+  /** JSON Schema of the layer's arguments (an object schema). */
+  readonly argsSchema: Readonly<Record<string, unknown>>;
+  /**
+   * How many inputs the layer takes in the graph form: `{min: 2}` for merges
+   * like add and concatenate. Default: exactly one.
+   */
+  readonly inputs?: { readonly min: number; readonly max?: number };
+}
+
+export interface ExperimentSchemaInput {
+  readonly layers: readonly LayerSchemaEntry[];
+}
+
+/** Where editors and ajv know the schema by. */
+export const EXPERIMENT_SCHEMA_ID = 'https://runner.dev/schema/experiment.schema.json';
+
+/** Keys of a layer item besides its kind. */
+export const LAYER_ITEM_KEYS = ['name', 'inputs'] as const;
+
+/**
+ * Builds the experiment schema.
+ *
+ * @example
+ *   const schema = buildExperimentSchema({ layers: LAYERS });
+ *   writeFileSync('schema/experiment.schema.json', JSON.stringify(schema, null, 2) + '\n');
+ */
+export function buildExperimentSchema(input: ExperimentSchemaInput): Record<string, unknown> {
+  const kinds = input.layers.map((layer) => layer.kind);
+  const duplicate = kinds.find((kind, index) => kinds.indexOf(kind) !== index);
+  if (duplicate !== undefined) throw new Error(`layer kind "${duplicate}" is registered twice`);
+  const clash = kinds.find((kind) => (LAYER_ITEM_KEYS as readonly string[]).includes(kind));
+  if (clash !== undefined)
+    throw new Error(`"${clash}" cannot be a layer kind: it is a layer item key`);
+  return {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    $id: EXPERIMENT_SCHEMA_ID,
+    title: 'runner experiment',
+    description:
+      'A deep-learning experiment for runner: the data, the layer graph, how to train it and, optionally, a sweep.',
+    type: 'object',
+    additionalProperties: false,
+    required: ['data', 'model', 'train'],
+    properties: {
+      extends: {
+        type: 'string',
+        minLength: 1,
+        description:
+          'Another experiment file this one builds on, relative to this file. Mappings are merged key by key, lists and scalars replaced; `null` removes an inherited key.',
+        examples: ['./lenet.yaml'],
+      },
+      name: {
+        type: 'string',
+        minLength: 1,
+        description: 'The name runs are listed under. Default: the file name without extension.',
+      },
+      seed: {
+        type: 'integer',
+        minimum: 0,
+        default: 0,
+        description: 'Seeds weight initialisation, shuffling and sweeps: same seed, same run.',
+      },
+      backend: {
+        enum: ['auto', 'tfjs-node', 'wasm', 'cpu'],
+        default: 'auto',
+        description:
+          'Compute backend. `auto` picks the fastest that loads (tfjs-node, then wasm, then cpu) and records which one ran.',
+      },
+      data: DATA_SCHEMA,
+      model: modelSchema(),
+      train: TRAIN_SCHEMA,
+      sweep: SWEEP_SCHEMA,
+    },
+    $defs: {
+      layer: layerItemSchema(input.layers),
+      idxFiles: IDX_FILES_SCHEMA,
+      sweepDistribution: SWEEP_DISTRIBUTION_SCHEMA,
+    },
+  };
+}
+
+const IDX_FILES_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['images', 'labels'],
+  description: 'A pair of IDX files (optionally .gz), relative to data.root.',
+  properties: {
+    images: { type: 'string', minLength: 1, description: 'IDX file of images (uint8, N×H×W).' },
+    labels: { type: 'string', minLength: 1, description: 'IDX file of labels (uint8, N).' },
+  },
+};
+
+const DATA_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['dataset', 'batchSize'],
+  description: 'What to train and evaluate on.',
+  properties: {
+    dataset: {
+      type: 'string',
+      minLength: 1,
+      description:
+        'A dataset from the registry: mnist, fashion-mnist, idx (your own IDX files), synthetic.',
+      examples: ['mnist', 'fashion-mnist', 'idx', 'synthetic'],
+    },
+    batchSize: {
+      type: 'integer',
+      minimum: 1,
+      description: 'Examples per training step. The last batch of an epoch may be smaller.',
+    },
+    root: {
+      type: 'string',
+      minLength: 1,
+      description:
+        'Directory the dataset files are in or downloaded to (default: RUNNER_DATA_DIR, else the user cache).',
+    },
+    source: {
+      enum: ['auto', 'official', 'sample'],
+      default: 'auto',
+      description:
+        '`official`: the full dataset or fail; `sample`: the offline sample; `auto`: official when available, else the sample, announced and recorded.',
+    },
+    limit: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description: 'Use only the first N examples (quick runs).',
+      properties: {
+        train: { type: 'integer', minimum: 1, description: 'Training examples to use.' },
+        test: { type: 'integer', minimum: 1, description: 'Test examples to use.' },
+      },
+    },
+    validationSplit: {
+      type: 'number',
+      minimum: 0,
+      exclusiveMaximum: 1,
+      default: 0,
+      description:
+        'Fraction of the training set held out and reported as `val`. 0 evaluates on the test set.',
+    },
+    shuffle: {
+      type: 'boolean',
+      default: true,
+      description: 'Shuffle the training set every epoch (seeded).',
+    },
+    normalize: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['mean', 'std'],
+      description:
+        'After scaling pixels to [0,1]: (x - mean) / std. E.g. MNIST: mean 0.1307, std 0.3081.',
+      properties: {
+        mean: { type: 'number' },
+        std: { type: 'number', exclusiveMinimum: 0 },
+      },
+    },
+    train: {
+      $ref: '#/$defs/idxFiles',
+      description: 'dataset idx: the training images and labels.',
+    },
+    test: { $ref: '#/$defs/idxFiles', description: 'dataset idx: the test images and labels.' },
+    synthetic: {
+      type: 'object',
+      additionalProperties: false,
+      description:
+        'dataset synthetic: seeded random images in learnable classes, for quick runs and tests.',
+      properties: {
+        train: { type: 'integer', minimum: 1, default: 512, description: 'Training examples.' },
+        test: { type: 'integer', minimum: 1, default: 128, description: 'Test examples.' },
+        classes: { type: 'integer', minimum: 2, default: 10, description: 'Number of classes.' },
+        shape: {
+          type: 'array',
+          items: { type: 'integer', minimum: 1 },
+          minItems: 3,
+          maxItems: 3,
+          default: [28, 28, 1],
+          description: 'Image shape [height, width, channels].',
+        },
+        noise: {
+          type: 'number',
+          minimum: 0,
+          default: 0.1,
+          description: 'Standard deviation of the noise added to each class pattern.',
+        },
+      },
+    },
+  },
+};
+
+function modelSchema(): Record<string, unknown> {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    required: ['input', 'layers'],
+    description: 'The network: an input shape and a list (or graph) of layers.',
+    properties: {
+      input: {
+        type: 'array',
+        items: { type: 'integer', minimum: 1 },
+        minItems: 1,
+        maxItems: 4,
+        description:
+          'Input shape without the batch dimension, e.g. [28, 28, 1] (height, width, channels).',
+        examples: [[28, 28, 1]],
+      },
+      layers: {
+        type: 'array',
+        minItems: 1,
+        items: { $ref: '#/$defs/layer' },
+        description:
+          'The layers. Each takes the previous one, unless it names its `inputs` (graph form: branches and merges).',
+      },
+      output: {
+        type: 'string',
+        minLength: 1,
+        description: 'The layer whose output is the logits. Default: the last layer.',
+      },
+    },
+  };
+}
+
+function layerItemSchema(layers: readonly LayerSchemaEntry[]): Record<string, unknown> {
+  const properties: Record<string, unknown> = {
+    name: {
+      type: 'string',
+      pattern: '^[A-Za-z_][A-Za-z0-9_-]*$',
+      description:
+        'A name for this layer, for `inputs:` of other layers and for the summary. Default: <kind>_<position>, e.g. conv2d_1.',
+    },
+    inputs: {
+      type: 'array',
+      minItems: 1,
+      items: { type: 'string', minLength: 1 },
+      description: 'Names of the layers (or `input`) this one takes. Default: the previous layer.',
+    },
+  };
+  const dependentSchemas: Record<string, unknown> = {};
+  for (const layer of layers) {
+    properties[layer.kind] = layerArgsSchema(layer);
+    const min = layer.inputs?.min ?? 1;
+    const max = layer.inputs?.max ?? (layer.inputs ? undefined : 1);
+    const inputs: Record<string, unknown> = { type: 'array' };
+    if (min > 1) inputs['minItems'] = min;
+    if (max !== undefined) inputs['maxItems'] = max;
+    dependentSchemas[layer.kind] = {
+      ...(min > 1 ? { required: ['inputs'] } : {}),
+      properties: { inputs },
+    };
+  }
+  return {
+    type: 'object',
+    title: 'layer',
+    description:
+      'One layer: exactly one layer kind as key, its arguments as value, e.g. `- conv2d: {filters: 6, kernelSize: 5}`; optionally `name` and `inputs`.',
+    additionalProperties: false,
+    properties,
+    oneOf: layers.map((layer) => ({ required: [layer.kind] })),
+    dependentSchemas,
+  };
+}
+
+function layerArgsSchema(layer: LayerSchemaEntry): Record<string, unknown> {
+  const args = layer.argsSchema;
+  const required = Array.isArray(args['required']) && args['required'].length > 0;
+  // `- flatten:` (no value) means no arguments; allowed only when none is required.
+  const type = args['type'] === 'object' && !required ? ['object', 'null'] : args['type'];
+  return { ...args, type, title: layer.kind, description: layer.description };
+}
+
+const OPTIMIZER_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  default: {},
+  description: 'The optimizer and its settings.',
+  properties: {
+    type: {
+      enum: ['adam', 'sgd', 'rmsprop'],
+      default: 'adam',
+      description: 'adam (default), sgd (with optional momentum) or rmsprop.',
+    },
+    learningRate: {
+      type: 'number',
+      exclusiveMinimum: 0,
+      default: 0.001,
+      description: 'Step size. Default 0.001.',
+    },
+    momentum: { type: 'number', minimum: 0, description: 'sgd and rmsprop: momentum (0 = none).' },
+    beta1: {
+      type: 'number',
+      minimum: 0,
+      exclusiveMaximum: 1,
+      description: 'adam: decay of the first moment (tf default 0.9).',
+    },
+    beta2: {
+      type: 'number',
+      minimum: 0,
+      exclusiveMaximum: 1,
+      description: 'adam: decay of the second moment (tf default 0.999).',
+    },
+    epsilon: {
+      type: 'number',
+      exclusiveMinimum: 0,
+      description: 'adam and rmsprop: added to the denominator for stability.',
+    },
+    decay: {
+      type: 'number',
+      minimum: 0,
+      exclusiveMaximum: 1,
+      description: 'rmsprop: discounting factor of the gradient history (tf default 0.9).',
+    },
+  },
+};
+
+const TRAIN_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['epochs'],
+  description: 'How to train.',
+  properties: {
+    epochs: { type: 'integer', minimum: 1, description: 'Passes over the training set.' },
+    loss: {
+      enum: ['crossEntropy'],
+      default: 'crossEntropy',
+      description:
+        'crossEntropy: softmax cross-entropy on the logits (the last layer has no softmax).',
+    },
+    optimizer: OPTIMIZER_SCHEMA,
+    maxSteps: {
+      type: 'integer',
+      minimum: 1,
+      description: 'Stop after this many training steps in all (quick runs, benchmarks).',
+    },
+    checkpointMetric: {
+      enum: ['accuracy', 'loss'],
+      default: 'accuracy',
+      description: 'The evaluation metric that picks the best checkpoint.',
+    },
+  },
+};
+
+const RANGE = {
+  type: 'array',
+  items: { type: 'number' },
+  minItems: 2,
+  maxItems: 2,
+};
+
+const SWEEP_DISTRIBUTION_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  maxProperties: 1,
+  description: 'Exactly one of uniform, logUniform, intUniform or choice.',
+  properties: {
+    uniform: { ...RANGE, description: '[low, high]: uniform between them.' },
+    logUniform: {
+      ...RANGE,
+      description: '[low, high], both > 0: uniform in log space (learning rates).',
+    },
+    intUniform: {
+      ...RANGE,
+      items: { type: 'integer' },
+      description: '[low, high]: an integer between them, both included.',
+    },
+    choice: { type: 'array', minItems: 1, description: 'One of these values.' },
+  },
+};
+
+const SWEEP_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  description:
+    'Run several trials of this experiment, varying config paths. Needs grid, random or both.',
+  properties: {
+    grid: {
+      type: 'object',
+      minProperties: 1,
+      additionalProperties: { type: 'array', minItems: 1 },
+      description:
+        'Config path → values; every combination is a trial. E.g. {"train.optimizer.learningRate": [0.01, 0.001]}.',
+    },
+    random: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['trials', 'space'],
+      description: 'Random search: `trials` draws from `space`.',
+      properties: {
+        trials: { type: 'integer', minimum: 1, description: 'Number of trials.' },
+        space: {
+          type: 'object',
+          minProperties: 1,
+          additionalProperties: { $ref: '#/$defs/sweepDistribution' },
+          description: 'Config path → distribution.',
+        },
+      },
+    },
+    metric: {
+      enum: [
+        'test/accuracy',
+        'test/loss',
+        'val/accuracy',
+        'val/loss',
+        'train/accuracy',
+        'train/loss',
+      ],
+      default: 'test/accuracy',
+      description: 'The metric that ranks trials (its last evaluation).',
+    },
+    goal: {
+      enum: ['minimize', 'maximize'],
+      default: 'maximize',
+      description: 'Whether a higher metric is better.',
+    },
+    earlyStop: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['type'],
+      description:
+        'Median stopping: prune a trial worse than the median of finished trials at the same epoch.',
+      properties: {
+        type: { const: 'median' },
+        minEpochs: {
+          type: 'integer',
+          minimum: 1,
+          default: 1,
+          description: 'Never prune before this epoch.',
+        },
+      },
+    },
+  },
+};

@@ -1,0 +1,304 @@
+import type { Diagnostic } from '../errors.js';
+import type { LayerNode } from './experiment.js';
+import { formatPath, isPlainObject, parsePath, type PathSegment } from './document-path.js';
+import { checkSchemaPath } from './schema-paths.js';
+import { applyOverride } from './set-overrides.js';
+import { locationOf, SourceMap } from './source-map.js';
+import type { ExperimentValidator } from './validate-schema.js';
+
+export interface RuleInput {
+  /** The document with schema defaults filled in (possibly invalid elsewhere). */
+  readonly document: Readonly<Record<string, unknown>>;
+  readonly sourceMap: SourceMap;
+  readonly validator: ExperimentValidator;
+  readonly nodes: readonly LayerNode[] | undefined;
+  readonly output: string | undefined;
+}
+
+/**
+ * Rules that span several keys, past what the schema can say. Each rule
+ * reads defensively: a part that failed the schema check is skipped.
+ */
+export function checkRules(input: RuleInput): Diagnostic[] {
+  const diagnostics: Diagnostic[] = [];
+  const report = (
+    path: readonly PathSegment[],
+    code: string,
+    message: string,
+    hint?: string,
+    atKey = true,
+  ): void => {
+    const { loc, setFlag } = locationOf(input.sourceMap, path, atKey);
+    diagnostics.push({
+      code,
+      path: setFlag ? `--set ${formatPath(path)}` : formatPath(path),
+      message,
+      ...(loc ? { loc } : {}),
+      ...(hint ? { hint } : {}),
+    });
+  };
+  checkOptimizer(input.document, report);
+  checkData(input.document, report);
+  checkOutputLayer(input, report);
+  checkSweep(input, report);
+  return diagnostics;
+}
+
+type Report = (
+  path: readonly PathSegment[],
+  code: string,
+  message: string,
+  hint?: string,
+  atKey?: boolean,
+) => void;
+
+/** Which optimizer reads which option: anything else would be silently ignored. */
+const OPTIMIZER_OPTIONS: Readonly<Record<string, readonly string[]>> = {
+  adam: ['beta1', 'beta2', 'epsilon'],
+  sgd: ['momentum'],
+  rmsprop: ['momentum', 'epsilon', 'decay'],
+};
+
+function checkOptimizer(document: Readonly<Record<string, unknown>>, report: Report): void {
+  const train = document['train'];
+  const optimizer = isPlainObject(train) ? train['optimizer'] : undefined;
+  if (!isPlainObject(optimizer) || typeof optimizer['type'] !== 'string') return;
+  const type = optimizer['type'];
+  const allowed = OPTIMIZER_OPTIONS[type];
+  if (!allowed) return;
+  for (const key of Object.keys(optimizer)) {
+    if (key === 'type' || key === 'learningRate' || allowed.includes(key)) continue;
+    const users = Object.entries(OPTIMIZER_OPTIONS)
+      .filter(([, options]) => options.includes(key))
+      .map(([name]) => name);
+    if (users.length === 0) continue; // unknown keys are the schema check's
+    report(
+      ['train', 'optimizer', key],
+      'optimizer-option',
+      `"${key}" is not an option of ${type} (it is for ${users.join(' and ')})`,
+      `remove it, or use type: ${users[0] ?? ''}`,
+    );
+  }
+}
+
+function checkData(document: Readonly<Record<string, unknown>>, report: Report): void {
+  const data = document['data'];
+  if (!isPlainObject(data) || typeof data['dataset'] !== 'string') return;
+  const dataset = data['dataset'];
+  for (const key of ['train', 'test'] as const) {
+    if (dataset === 'idx' && data[key] === undefined) {
+      report(
+        ['data'],
+        'missing-key',
+        `dataset idx needs data.${key}: {images, labels}`,
+        'the IDX files, relative to data.root',
+      );
+    }
+    if (dataset !== 'idx' && data[key] !== undefined) {
+      report(
+        ['data', key],
+        'unused-key',
+        `data.${key} is only read by dataset idx, not ${dataset}`,
+        'remove it (in a file that extends another: set it to null)',
+      );
+    }
+  }
+  if (dataset !== 'synthetic' && data['synthetic'] !== undefined) {
+    report(
+      ['data', 'synthetic'],
+      'unused-key',
+      `data.synthetic is only read by dataset synthetic, not ${dataset}`,
+      'remove it (in a file that extends another: set it to null)',
+    );
+  }
+}
+
+function checkOutputLayer(input: RuleInput, report: Report): void {
+  const { nodes, output } = input;
+  const train = input.document['train'];
+  const loss = isPlainObject(train) ? train['loss'] : undefined;
+  if (!nodes || loss !== 'crossEntropy') return;
+  const node = nodes.find((n) => n.name === output);
+  if (!node) return;
+  const path = parsePath(node.path) ?? [];
+  if (node.kind === 'softmax') {
+    report(
+      path,
+      'softmax-before-loss',
+      `the output layer "${node.name}" is a softmax, but crossEntropy expects logits`,
+      'remove it: crossEntropy applies softmax itself',
+      false,
+    );
+  } else if (node.spec['activation'] === 'softmax') {
+    report(
+      [...path, node.kind, 'activation'],
+      'softmax-before-loss',
+      `the output layer "${node.name}" applies softmax, but crossEntropy expects logits`,
+      'remove "activation: softmax": crossEntropy applies softmax itself',
+      false,
+    );
+  }
+}
+
+function checkSweep(input: RuleInput, report: Report): void {
+  const { document } = input;
+  const sweep = document['sweep'];
+  if (!isPlainObject(sweep)) return;
+  if (sweep['grid'] === undefined && sweep['random'] === undefined) {
+    report(
+      ['sweep'],
+      'empty-sweep',
+      'a sweep needs grid, random or both',
+      'e.g. grid: {train.optimizer.learningRate: [0.01, 0.001]}',
+    );
+  }
+  const grid = sweep['grid'];
+  if (isPlainObject(grid)) {
+    for (const [key, values] of Object.entries(grid)) {
+      const target = checkSweepKey(input, ['sweep', 'grid', key], key, report);
+      if (!target || !Array.isArray(values)) continue;
+      values.forEach((value, i) =>
+        checkSweepValue(input, target, value, ['sweep', 'grid', key, i], report),
+      );
+    }
+  }
+  const random = sweep['random'];
+  const space = isPlainObject(random) ? random['space'] : undefined;
+  if (isPlainObject(space)) {
+    for (const [key, distribution] of Object.entries(space)) {
+      const at: PathSegment[] = ['sweep', 'random', 'space', key];
+      const target = checkSweepKey(input, at, key, report);
+      if (!target || !isPlainObject(distribution)) continue;
+      checkDistribution(input, target, distribution, at, report);
+    }
+  }
+  const metric = sweep['metric'];
+  const data = document['data'];
+  const split = isPlainObject(data) ? data['validationSplit'] : undefined;
+  if (typeof metric === 'string' && metric.startsWith('val/') && split === 0) {
+    report(
+      ['sweep', 'metric'],
+      'invalid-value',
+      `"${metric}" needs a validation set, but data.validationSplit is 0`,
+      'set data.validationSplit (e.g. 0.1) or use a test/ metric',
+    );
+  }
+  if (typeof metric === 'string' && metric.endsWith('/loss') && sweep['goal'] === 'maximize') {
+    report(
+      ['sweep', 'goal'],
+      'invalid-value',
+      `goal maximize with metric ${metric} would pick the worst trial`,
+      'set goal: minimize',
+    );
+  }
+  const earlyStop = sweep['earlyStop'];
+  const train = document['train'];
+  const epochs = isPlainObject(train) ? train['epochs'] : undefined;
+  const minEpochs = isPlainObject(earlyStop) ? earlyStop['minEpochs'] : undefined;
+  if (typeof minEpochs === 'number' && typeof epochs === 'number' && minEpochs >= epochs) {
+    report(
+      ['sweep', 'earlyStop', 'minEpochs'],
+      'out-of-range',
+      `minEpochs ${minEpochs} leaves nothing to stop: train.epochs is ${epochs}`,
+      `use a value below ${epochs}`,
+    );
+  }
+}
+
+/** A sweep key must be a config path (not in sweep itself); returns its segments. */
+function checkSweepKey(
+  input: RuleInput,
+  at: readonly PathSegment[],
+  key: string,
+  report: Report,
+): PathSegment[] | undefined {
+  const path = parsePath(key);
+  if (!path) {
+    report(
+      at,
+      'unknown-sweep-path',
+      `"${key}" is not a config path`,
+      'write it like train.optimizer.learningRate',
+    );
+    return undefined;
+  }
+  if (path[0] === 'sweep' || path[0] === 'extends') {
+    report(at, 'unknown-sweep-path', `a sweep cannot vary ${String(path[0])}`);
+    return undefined;
+  }
+  const result = checkSchemaPath(input.validator.schema, path);
+  if (!result.ok) {
+    report(
+      at,
+      'unknown-sweep-path',
+      `"${key}" is not a config path`,
+      result.suggestion ? `did you mean "${result.suggestion}"?` : undefined,
+    );
+    return undefined;
+  }
+  return path;
+}
+
+/** Checks one value a sweep would set, as if it were written at `target`. */
+function checkSweepValue(
+  input: RuleInput,
+  target: readonly PathSegment[],
+  value: unknown,
+  at: readonly PathSegment[],
+  report: Report,
+): void {
+  const { sweep: _sweep, ...base } = structuredClone(input.document) as Record<string, unknown>;
+  const problem = applyOverride(base, { flag: '', path: target, value });
+  const prefix = formatPath(target);
+  const messages = problem
+    ? [problem.message]
+    : input.validator
+        .validate(base, new SourceMap())
+        .diagnostics.filter(
+          (d) =>
+            d.path === prefix || d.path.startsWith(`${prefix}.`) || d.path.startsWith(`${prefix}[`),
+        )
+        .map((d) => (d.path === prefix ? d.message : `${d.path}: ${d.message}`));
+  for (const message of messages) {
+    report(at, 'invalid-sweep-value', `${prefix}: ${message}`, undefined, false);
+  }
+}
+
+function checkDistribution(
+  input: RuleInput,
+  target: readonly PathSegment[],
+  distribution: Readonly<Record<string, unknown>>,
+  at: readonly PathSegment[],
+  report: Report,
+): void {
+  const [kind, range] = Object.entries(distribution)[0] ?? [];
+  if (kind === undefined || !Array.isArray(range)) return;
+  if (kind === 'choice') {
+    range.forEach((value, i) => checkSweepValue(input, target, value, [...at, kind, i], report));
+    return;
+  }
+  const [low, high] = range as [unknown, unknown];
+  if (typeof low !== 'number' || typeof high !== 'number') return;
+  if (kind === 'intUniform' ? low > high : low >= high) {
+    report(
+      [...at, kind],
+      'invalid-value',
+      `[${low}, ${high}]: the low end must be below the high end`,
+      undefined,
+      false,
+    );
+    return;
+  }
+  if (kind === 'logUniform' && low <= 0) {
+    report(
+      [...at, kind],
+      'out-of-range',
+      `[${low}, ${high}]: logUniform needs both ends > 0`,
+      undefined,
+      false,
+    );
+    return;
+  }
+  checkSweepValue(input, target, low, [...at, kind, 0], report);
+  checkSweepValue(input, target, high, [...at, kind, 1], report);
+}

@@ -1,0 +1,127 @@
+import type {
+  BackendChoice,
+  DataSpec,
+  Experiment,
+  LayerNode,
+  OptimizerSpec,
+  SweepDistribution,
+  SweepSpec,
+  TrainSpec,
+} from './experiment.js';
+import { isPlainObject } from './document-path.js';
+import { locationOf, type SourceMap } from './source-map.js';
+
+export interface NormalizeInput {
+  /** Schema-valid, with defaults filled in. */
+  readonly document: Record<string, unknown>;
+  readonly sourceMap: SourceMap;
+  readonly nodes: readonly LayerNode[];
+  readonly output: string;
+  readonly file: string;
+  readonly files: readonly string[];
+  readonly overrides: readonly string[];
+  /** Used when the file has no `name`. */
+  readonly defaultName: string;
+}
+
+/** The valid, defaulted document → the frozen `Experiment` the other stages see. */
+export function normalizeExperiment(input: NormalizeInput): Experiment {
+  const document = input.document;
+  if (document['name'] === undefined) document['name'] = input.defaultName;
+  const data = object(document['data']);
+  const model = object(document['model']);
+  const train = object(document['train']);
+  const optimizer = object(train['optimizer']);
+  const limit = object(data['limit']);
+  const normalize = data['normalize'];
+  const options: Record<string, unknown> = {};
+  for (const key of ['train', 'test', 'synthetic'] as const) {
+    if (data[key] !== undefined) options[key] = data[key];
+  }
+  const dataSpec: DataSpec = {
+    dataset: data['dataset'] as string,
+    batchSize: data['batchSize'] as number,
+    root: data['root'] as string | undefined,
+    source: data['source'] as DataSpec['source'],
+    limit: {
+      train: limit['train'] as number | undefined,
+      test: limit['test'] as number | undefined,
+    },
+    validationSplit: data['validationSplit'] as number,
+    shuffle: data['shuffle'] as boolean,
+    normalize: isPlainObject(normalize)
+      ? { mean: normalize['mean'] as number, std: normalize['std'] as number }
+      : undefined,
+    options,
+    loc: locationOf(input.sourceMap, ['data'], true).loc,
+  };
+  const optimizerSpec: OptimizerSpec = {
+    type: optimizer['type'] as OptimizerSpec['type'],
+    learningRate: optimizer['learningRate'] as number,
+    momentum: optimizer['momentum'] as number | undefined,
+    beta1: optimizer['beta1'] as number | undefined,
+    beta2: optimizer['beta2'] as number | undefined,
+    epsilon: optimizer['epsilon'] as number | undefined,
+    decay: optimizer['decay'] as number | undefined,
+  };
+  const trainSpec: TrainSpec = {
+    epochs: train['epochs'] as number,
+    loss: train['loss'] as TrainSpec['loss'],
+    optimizer: optimizerSpec,
+    maxSteps: train['maxSteps'] as number | undefined,
+    checkpointMetric: train['checkpointMetric'] as TrainSpec['checkpointMetric'],
+  };
+  const experiment: Experiment = {
+    name: document['name'] as string,
+    seed: document['seed'] as number,
+    backend: document['backend'] as BackendChoice,
+    data: dataSpec,
+    model: {
+      input: model['input'] as number[],
+      nodes: input.nodes,
+      output: input.output,
+      loc: locationOf(input.sourceMap, ['model'], true).loc,
+    },
+    train: trainSpec,
+    sweep: sweepSpec(document['sweep']),
+    source: {
+      file: input.file,
+      files: input.files,
+      overrides: input.overrides,
+      document,
+    },
+  };
+  return deepFreeze(experiment);
+}
+
+function sweepSpec(value: unknown): SweepSpec | undefined {
+  if (!isPlainObject(value)) return undefined;
+  const random = value['random'];
+  const earlyStop = value['earlyStop'];
+  return {
+    grid: isPlainObject(value['grid']) ? (value['grid'] as Record<string, unknown[]>) : undefined,
+    random: isPlainObject(random)
+      ? {
+          trials: random['trials'] as number,
+          space: random['space'] as Record<string, SweepDistribution>,
+        }
+      : undefined,
+    metric: value['metric'] as string,
+    goal: value['goal'] as SweepSpec['goal'],
+    earlyStop: isPlainObject(earlyStop)
+      ? { type: 'median', minEpochs: earlyStop['minEpochs'] as number }
+      : undefined,
+  };
+}
+
+function object(value: unknown): Record<string, unknown> {
+  return isPlainObject(value) ? value : {};
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}

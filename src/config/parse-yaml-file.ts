@@ -1,0 +1,145 @@
+import {
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  type Document,
+  type Node,
+} from 'yaml';
+import type { Diagnostic, SourceLoc } from '../errors.js';
+import { formatPath, type PathSegment } from './document-path.js';
+import { SourceMap } from './source-map.js';
+
+/** One YAML file, parsed with the position of every node. */
+export interface ParsedFile {
+  /** The file as shown in messages (relative to the working directory when inside it). */
+  readonly file: string;
+  /** The plain JSON value (undefined when the file could not be parsed). */
+  readonly document: unknown;
+  readonly sourceMap: SourceMap;
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+/**
+ * Parses YAML text, keeping a document path → `file:line:col` map.
+ * Syntax errors and duplicate keys come back as diagnostics, each located.
+ */
+export function parseYamlFile(text: string, file: string): ParsedFile {
+  const lines = new LineCounter();
+  // uniqueKeys off: we find duplicates ourselves, to name the key and both lines.
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: true });
+  const at = (offset: number): SourceLoc => {
+    const { line, col } = lines.linePos(offset);
+    return { file, line, col };
+  };
+  const diagnostics: Diagnostic[] = [];
+  for (const problem of [...doc.errors, ...doc.warnings]) {
+    const position = problem.linePos?.[0];
+    diagnostics.push({
+      code: 'yaml-syntax',
+      path: '',
+      message: firstSentence(problem.message),
+      ...(position ? { loc: { file, line: position.line, col: position.col } } : {}),
+      hint: 'fix the YAML syntax; indent with spaces, close every [ and {',
+    });
+  }
+  const sourceMap = new SourceMap();
+  if (diagnostics.length > 0) return { file, document: undefined, sourceMap, diagnostics };
+
+  const root = doc.contents;
+  if (root === null || (isScalar(root) && root.value === null)) {
+    diagnostics.push({
+      code: 'empty-config',
+      path: '',
+      message: 'the file is empty',
+      loc: { file, line: 1, col: 1 },
+      hint: 'an experiment needs at least name, data, model and train',
+    });
+    return { file, document: undefined, sourceMap, diagnostics };
+  }
+  if (!isMap(root)) {
+    diagnostics.push({
+      code: 'wrong-type',
+      path: '',
+      message: `expected a mapping of keys (name, data, model, train), found ${describeNode(root)}`,
+      loc: at(root.range?.[0] ?? 0),
+    });
+    return { file, document: undefined, sourceMap, diagnostics };
+  }
+  sourceMap.set([], { kind: 'file', key: undefined, value: at(root.range?.[0] ?? 0) });
+  recordPositions(doc, root, [], { sourceMap, diagnostics, at });
+  const document: unknown = doc.toJS({ maxAliasCount: 1000 });
+  return { file, document, sourceMap, diagnostics };
+}
+
+interface Walk {
+  readonly sourceMap: SourceMap;
+  readonly diagnostics: Diagnostic[];
+  readonly at: (offset: number) => SourceLoc;
+}
+
+function recordPositions(doc: Document, node: Node, path: PathSegment[], walk: Walk): void {
+  if (isAlias(node)) {
+    const target = node.resolve(doc);
+    if (target) recordPositions(doc, target, path, walk);
+    return;
+  }
+  if (isMap(node)) {
+    const seen = new Map<string, SourceLoc>();
+    for (const pair of node.items) {
+      const keyNode = pair.key as Node | null;
+      const keyText = isScalar(keyNode) ? String(keyNode.value) : String(keyNode);
+      const keyLoc = walk.at(keyNode?.range?.[0] ?? node.range?.[0] ?? 0);
+      const childPath = [...path, keyText];
+      const first = seen.get(keyText);
+      if (first) {
+        walk.diagnostics.push({
+          code: 'duplicate-key',
+          path: formatPath(childPath),
+          message: `duplicate key "${keyText}" (first defined at line ${first.line})`,
+          loc: keyLoc,
+          hint: 'keep one of them',
+        });
+      } else seen.set(keyText, keyLoc);
+      const valueNode = pair.value as Node | null;
+      const valueOffset = valueNode?.range?.[0];
+      const hasValue = valueNode !== null && valueOffset !== undefined && hasSource(valueNode);
+      walk.sourceMap.set(childPath, {
+        kind: 'file',
+        key: keyLoc,
+        value: hasValue ? walk.at(valueOffset) : keyLoc,
+      });
+      if (valueNode) recordPositions(doc, valueNode, childPath, walk);
+    }
+    return;
+  }
+  if (isSeq(node)) {
+    node.items.forEach((item, index) => {
+      const itemNode = item as Node | null;
+      const childPath = [...path, index];
+      const offset = itemNode?.range?.[0] ?? node.range?.[0] ?? 0;
+      walk.sourceMap.set(childPath, { kind: 'file', key: undefined, value: walk.at(offset) });
+      if (itemNode) recordPositions(doc, itemNode, childPath, walk);
+    });
+  }
+}
+
+/** An empty value (`key:` with nothing after it) has a zero-length range. */
+function hasSource(node: Node): boolean {
+  const range = node.range;
+  return !(isScalar(node) && node.value === null && range && range[0] === range[1]);
+}
+
+function describeNode(node: Node): string {
+  if (isSeq(node)) return 'a list';
+  if (isScalar(node)) return `${typeof node.value} ${JSON.stringify(node.value)}`;
+  return 'something else';
+}
+
+/** yaml's pretty messages end with " at line L, column C:" and an excerpt; we print the location ourselves. */
+function firstSentence(message: string): string {
+  const cut = message.search(/ at line \d+, column \d+/);
+  return (cut >= 0 ? message.slice(0, cut) : (message.split('\n')[0] ?? message)).trim();
+}
