@@ -117,7 +117,9 @@ describe('buildModel', () => {
       [1, 10],
       [3, 30],
     ]);
-    tf.tidy(() => bn.apply(x, { training: true }));
+    tf.tidy(() => {
+      bn.apply(x, { training: true });
+    });
     // running = (1 - 0.1) * 0 + 0.1 * batch mean
     const movingMean = bn.getWeights()[2]!.dataSync();
     expect(movingMean[0]).toBeCloseTo(0.2, 5);
