@@ -121,7 +121,7 @@ export function parseIdx(raw: Uint8Array, file: string): IdxArray {
   }
   if (raw.length > expected) {
     throw new DatasetError(
-      `${file}: ${(raw.length - expected).toLocaleString('en-US')} bytes after the data the header describes (${dims.join('x')} ${type.name})`,
+      `${file}: ${(raw.length - expected).toLocaleString('en-US')} extra byte${raw.length - expected === 1 ? '' : 's'} after the data the header describes (${dims.join('x')} ${type.name})`,
       { hint: 'the header does not match the data; is this file really IDX?' },
     );
   }

@@ -28,3 +28,5 @@ export {
 export { datasetStatus, fetchDataset } from './dataset-admin.js';
 export { resolveDataDir, type DataDir } from './data-dir.js';
 export { parseIdx, readFileContent, type IdxArray } from './idx-reader.js';
+export { formatDownloadProgress } from './download-progress.js';
+export type { FetchReport } from './official-loader.js';

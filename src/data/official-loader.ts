@@ -154,7 +154,7 @@ export async function officialDatasetStatus(
     }
   }
   const mirrors = resolveMirrors(dataset, context);
-  const fetchHint = `"runner data fetch ${dataset.name}" downloads it to ${dir}`;
+  const fetchHint = `"runner data fetch ${dataset.name}" downloads it to ${displayPath(dir, context.env)}`;
   if (offline !== undefined) {
     return {
       dataset: dataset.name,
@@ -172,7 +172,10 @@ export async function officialDatasetStatus(
     status: mirrors.length > 0 ? 'downloadable' : 'missing',
     location: mirrors.length > 0 ? mirrors[0]! : dir,
     ...full,
-    detail: [partial, mirrors.length > 0 ? fetchHint : `put the files in ${dir}`]
+    detail: [
+      partial,
+      mirrors.length > 0 ? fetchHint : `put the files in ${displayPath(dir, context.env)}`,
+    ]
       .filter((s) => s !== undefined)
       .join('; '),
   };

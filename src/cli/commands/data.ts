@@ -1,0 +1,102 @@
+import type { Command } from 'commander';
+import type { CliContext, CommandDefinition } from './command.js';
+
+interface DataFlags {
+  readonly root?: string;
+  readonly json?: boolean;
+}
+
+const ROOT_HELP = 'data directory to use instead of RUNNER_DATA_DIR or the per-user cache';
+
+/** `runner data ls` and `runner data fetch NAME`. */
+export const dataCommand: CommandDefinition = {
+  name: 'data',
+  register(program: Command, context: CliContext) {
+    const data = program
+      .command('data')
+      .description('list the datasets and download them ahead of time');
+    data
+      .command('ls')
+      .description('list the datasets: where each one is on this machine, and its sizes')
+      .option('--root <dir>', ROOT_HELP)
+      .option('--json', 'print the list as JSON')
+      .action(async (flags: DataFlags) => {
+        await listDatasets(context, flags);
+      });
+    data
+      .command('fetch')
+      .description(
+        'download a dataset into the data directory and verify it (useful before going offline)',
+      )
+      .argument('<name>', 'mnist or fashion-mnist')
+      .option('--root <dir>', ROOT_HELP)
+      .action(async (name: string, flags: DataFlags) => {
+        await fetchOne(context, name, flags);
+      });
+  },
+};
+
+async function listDatasets(context: CliContext, flags: DataFlags): Promise<void> {
+  // Lazy: `runner --help` must not load the data stage.
+  const { datasetStatus } = await import('../../data/dataset-admin.js');
+  const rows = await datasetStatus({
+    env: context.env,
+    cwd: context.cwd,
+    ...(flags.root === undefined ? {} : { root: flags.root }),
+  });
+  if (flags.json) {
+    context.out.json(rows);
+    return;
+  }
+  context.out.table(
+    rows.map((r) => ({ ...r, location: shortPath(r.location, context.env) })),
+    [
+      { key: 'dataset' },
+      { key: 'status' },
+      { key: 'trainCount', title: 'train', align: 'right' },
+      { key: 'testCount', title: 'test', align: 'right' },
+      { key: 'location' },
+    ],
+  );
+  for (const row of rows) {
+    if (row.detail !== undefined && row.status !== 'generated' && row.status !== 'user files') {
+      context.out.line(`  ${row.dataset}: ${row.detail}`);
+    }
+  }
+}
+
+async function fetchOne(context: CliContext, name: string, flags: DataFlags): Promise<void> {
+  const [{ fetchDataset }, { formatDownloadProgress }] = await Promise.all([
+    import('../../data/dataset-admin.js'),
+    import('../../data/download-progress.js'),
+  ]);
+  const report = await fetchDataset(name, {
+    env: context.env,
+    cwd: context.cwd,
+    ...(flags.root === undefined ? {} : { root: flags.root }),
+    onProgress: (progress) => {
+      if (progress.done) {
+        context.out.note(
+          `${progress.dataset}: ${progress.file} downloaded (${(progress.receivedBytes / 1e6).toFixed(1)} MB, checksum verified)`,
+        );
+      } else {
+        context.out.status(formatDownloadProgress(progress));
+      }
+    },
+  });
+  const where = shortPath(report.dir, context.env);
+  for (const path of report.replaced)
+    context.out.note(`${name}: replaced damaged ${shortPath(path, context.env)}`);
+  context.out.line(
+    report.downloaded.length === 0
+      ? `${name}: already in ${where} (4 files, checksums verified); nothing to download`
+      : `${name}: ${report.downloaded.length} file${report.downloaded.length === 1 ? '' : 's'} downloaded and verified; all 4 in ${where}`,
+  );
+}
+
+function shortPath(path: string, env: NodeJS.ProcessEnv): string {
+  const home = env.HOME;
+  return home !== undefined && home !== '' && home !== '/' && path.startsWith(`${home}/`)
+    ? `~${path.slice(home.length)}`
+    : path;
+}

