@@ -131,7 +131,9 @@ export class FieldResolver {
       ...metricKeys.flatMap((k) => METRIC_PREFIXES.map((p) => `${p}:${k}`)),
       ...paramKeys,
     ];
-    const suggestion = closest(name, candidates);
+    // A bare last segment (`learningRate`) most likely means the param that ends with it.
+    const bySuffix = paramKeys.filter((k) => k.endsWith(`.${name}`));
+    const suggestion = bySuffix.length === 1 ? bySuffix[0] : closest(name, candidates);
     const known = `fields: run facts (${Object.keys(RUN_FIELDS).join(', ')}), metrics (${
       metricKeys.slice(0, 6).join(', ') || 'none recorded yet'
     }; prefix best: min: max: count:), config params (${paramKeys.slice(0, 3).join(', ') || 'none'}...)`;

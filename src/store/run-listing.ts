@@ -157,3 +157,20 @@ export function compareRuns(db: Database, runIds: readonly number[]): RunCompari
   });
   return { runs, params, metrics };
 }
+
+/**
+ * The param keys whose values differ among these runs (a run lacking a key counts as
+ * different), in key order: the "key params" of a listing.
+ *
+ * @example varyingParams([{lr: 0.1, bs: 64}, {lr: 0.01, bs: 64}]) // → ['lr']
+ */
+export function varyingParams(params: readonly Readonly<Record<string, ParamValue>>[]): string[] {
+  if (params.length < 2) return [];
+  const keys = new Set(params.flatMap((p) => Object.keys(p)));
+  return [...keys]
+    .filter((key) => {
+      const first = params[0]![key];
+      return params.some((p) => !(key in p) || p[key] !== first);
+    })
+    .sort();
+}

@@ -1,0 +1,312 @@
+#!/usr/bin/env node
+/**
+ * Store benchmark (issue 4 store size, issue 6 query speed). Run `npm run build` first.
+ *
+ *   node bench/store-queries.mjs [--runs 2000] [--steps 10000] [--cache /tmp/runner-bench-store.db] [--rebuild]
+ *
+ * 1. Bytes per metric value on disk after one 10,000-step run (2 per-step metrics and 4
+ *    per-epoch ones over 10 epochs), written through the ordinary writer with its default
+ *    1 s flush interval on a simulated clock (50 ms per step: 20 steps per transaction).
+ * 2. A large synthetic store (default 2,000 runs x 10,000 steps x 2 per-step metrics =
+ *    40M metric rows, plus per-epoch metrics), written through the writer in one
+ *    transaction per run and cached at --cache (rebuilt when its shape differs).
+ *    Then times, on the open store: the `runs ls` default view, `compare` of 5 runs,
+ *    best by test/accuracy, one run's full 10,000-point curve (and a few more).
+ * Targets: <= 40 bytes/value; < 100 ms per query; < 20 ms for the curve.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { flattenConfig, openStore, varyingParams } from '../dist/store/index.js';
+
+const args = process.argv.slice(2);
+const flag = (name, fallback) => {
+  const i = args.indexOf(name);
+  return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : fallback;
+};
+const RUNS = Number(flag('--runs', 2000));
+const STEPS = Number(flag('--steps', 10000));
+const EPOCHS = 10;
+const CACHE = flag('--cache', join(tmpdir(), 'runner-bench-store.db'));
+const REBUILD = args.includes('--rebuild');
+
+/** Deterministic pseudo-random numbers (mulberry32), so every build is the same store. */
+function random(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function runRecord(i, rand, sweepId) {
+  const learningRate = 10 ** (-5 + 4 * rand());
+  const config = {
+    name: `bench-${i}`,
+    seed: i,
+    backend: 'auto',
+    data: {
+      dataset: 'mnist',
+      batchSize: [32, 64, 128, 256][i % 4],
+      shuffle: true,
+      validationSplit: 0,
+    },
+    model: {
+      input: [28, 28, 1],
+      layers: [
+        { conv2d: { filters: 6, kernelSize: 5, activation: 'relu' } },
+        { maxPooling2d: { poolSize: 2 } },
+        { conv2d: { filters: 16, kernelSize: 5, activation: 'relu' } },
+        { maxPooling2d: { poolSize: 2 } },
+        { flatten: {} },
+        { dense: { units: 120, activation: 'relu' } },
+        { dense: { units: 84, activation: 'relu' } },
+        { dense: { units: 10 } },
+      ],
+    },
+    train: {
+      epochs: EPOCHS,
+      loss: 'crossEntropy',
+      optimizer: { type: i % 3 ? 'adam' : 'sgd', learningRate },
+    },
+  };
+  return {
+    name: config.name,
+    configYaml: `name: ${config.name}\nseed: ${i}\n`,
+    config,
+    configHash: `h${i}`,
+    params: flattenConfig(config),
+    seed: i,
+    backend: 'wasm',
+    dataset: 'mnist',
+    datasetSource: 'cache',
+    versions: { runner: '0.1.0', tfjs: '4.22.0', node: process.version },
+    host: 'bench',
+    ...(sweepId === undefined ? {} : { sweepId, trialIndex: i % 20 }),
+  };
+}
+
+/** One simulated run through the writer: per-step loss/accuracy, per-epoch eval metrics. */
+function writeRun(store, runId, rand, clock, writerOptions) {
+  const writer = store.createMetricWriter(runId, writerOptions);
+  const stepsPerEpoch = Math.ceil(STEPS / EPOCHS);
+  const quality = 0.6 + 0.39 * rand();
+  for (let step = 1; step <= STEPS; step++) {
+    clock.t += 50;
+    const epoch = Math.floor((step - 1) / stepsPerEpoch);
+    const progress = step / STEPS;
+    writer.add(
+      'train/loss',
+      step,
+      epoch,
+      2.3 * Math.exp(-4 * progress * quality) + 0.05 * rand(),
+      clock.t,
+    );
+    writer.add(
+      'train/accuracy',
+      step,
+      epoch,
+      Math.min(1, quality * (1 - Math.exp(-6 * progress)) + 0.05 * rand()),
+      clock.t,
+    );
+    if (step % stepsPerEpoch === 0 || step === STEPS) {
+      const e = (epoch + 1) / EPOCHS;
+      writer.add(
+        'test/loss',
+        step,
+        epoch,
+        2.3 * Math.exp(-3 * e * quality) + 0.02 * rand(),
+        clock.t,
+      );
+      writer.add(
+        'test/accuracy',
+        step,
+        epoch,
+        quality * (1 - Math.exp(-5 * e)) + 0.01 * rand(),
+        clock.t,
+      );
+      writer.add('train/learning_rate', step, epoch, 0.001, clock.t);
+      writer.add('perf/images_per_sec', step, epoch, 2000 + 500 * rand(), clock.t);
+    }
+  }
+  writer.close();
+  return writer.stats;
+}
+
+function fileBytes(path) {
+  let total = 0;
+  for (const suffix of ['', '-wal', '-shm'])
+    if (existsSync(path + suffix)) total += statSync(path + suffix).size;
+  return total;
+}
+
+function bytesPerValue() {
+  const dir = mkdtempSync(join(tmpdir(), 'runner-bench-size-'));
+  const path = join(dir, 'runner.db');
+  const clock = { t: Date.now() };
+  const store = openStore(path, { now: () => clock.t });
+  const runId = store.createRun(runRecord(1, random(7)));
+  const stats = writeRun(store, runId, random(11), clock, { now: () => clock.t });
+  store.finishRun(runId, { status: 'completed' });
+  store.close();
+  const bytes = fileBytes(path);
+  rmSync(dir, { recursive: true, force: true });
+  return { values: stats.written, flushes: stats.flushes, bytes, perValue: bytes / stats.written };
+}
+
+function buildLargeStore() {
+  const shape = { runs: RUNS, steps: STEPS, epochs: EPOCHS, version: 1 };
+  const shapeFile = `${CACHE}.json`;
+  if (!REBUILD && existsSync(CACHE) && existsSync(shapeFile)) {
+    if (readFileSync(shapeFile, 'utf8') === JSON.stringify(shape))
+      return { cached: true, seconds: 0 };
+  }
+  for (const suffix of ['', '-wal', '-shm', '.json']) rmSync(CACHE + suffix, { force: true });
+  const started = performance.now();
+  const clock = { t: Date.UTC(2026, 0, 1) };
+  const store = openStore(CACHE, { now: () => clock.t });
+  const rand = random(42);
+  let sweepId;
+  let values = 0;
+  for (let i = 1; i <= RUNS; i++) {
+    if (i % 20 === 1) {
+      sweepId = store.createSweep({
+        name: `sweep-${i}`,
+        configYaml: 'name: sweep\n',
+        definition: { grid: { 'train.optimizer.learningRate': [0.1, 0.01] } },
+        metric: 'test/accuracy',
+        goal: 'maximize',
+        trialCount: 20,
+        host: 'bench',
+      });
+    }
+    const runId = store.createRun(runRecord(i, rand, sweepId));
+    // One transaction per run: the bulk-load shape of the same writer.
+    values += writeRun(store, runId, rand, clock, {
+      now: () => clock.t,
+      flushIntervalMs: Number.MAX_SAFE_INTEGER,
+      maxPending: 1_000_000,
+    }).written;
+    const r = rand();
+    store.finishRun(
+      runId,
+      r < 0.9
+        ? { status: 'completed' }
+        : r < 0.95
+          ? { status: 'failed', error: 'boom' }
+          : { status: 'diverged', divergedAtStep: 1234 },
+    );
+    clock.t += 60_000;
+    if (i % 100 === 0) {
+      const s = (performance.now() - started) / 1000;
+      process.stderr.write(
+        `\rbuilding: ${i}/${RUNS} runs, ${values.toLocaleString('en-US')} values, ${s.toFixed(0)} s`,
+      );
+    }
+  }
+  store.close();
+  process.stderr.write('\n');
+  writeFileSync(shapeFile, JSON.stringify(shape));
+  return { cached: false, seconds: (performance.now() - started) / 1000, values };
+}
+
+/** First call and median of 7 calls, in ms. */
+function time(fn) {
+  const t0 = performance.now();
+  const result = fn();
+  const first = performance.now() - t0;
+  const samples = [];
+  for (let i = 0; i < 7; i++) {
+    const t = performance.now();
+    fn();
+    samples.push(performance.now() - t);
+  }
+  samples.sort((a, b) => a - b);
+  return { first, median: samples[3], result };
+}
+
+const size = bytesPerValue();
+console.log(
+  `store size after one ${STEPS.toLocaleString('en-US')}-step run: ${size.values.toLocaleString('en-US')} values in ${size.flushes} transactions, ${size.bytes.toLocaleString('en-US')} bytes on disk = ${size.perValue.toFixed(1)} bytes/value (target <= 40)`,
+);
+
+const build = buildLargeStore();
+console.log(
+  build.cached
+    ? `large store: cached at ${CACHE}`
+    : `large store: built at ${CACHE} in ${build.seconds.toFixed(0)} s (${build.values.toLocaleString('en-US')} values)`,
+);
+const openStarted = performance.now();
+const store = openStore(CACHE, { readonly: true });
+const openMs = performance.now() - openStarted;
+const metricRows = store.query('SELECT count(*) FROM metric_values').rows[0][0];
+const onDisk = fileBytes(CACHE);
+console.log(
+  `large store: ${store.countRuns().toLocaleString('en-US')} runs, ${metricRows.toLocaleString('en-US')} metric rows, ${(onDisk / 1e9).toFixed(2)} GB = ${(onDisk / metricRows).toFixed(1)} bytes/value; open ${openMs.toFixed(1)} ms`,
+);
+
+const lsDefault = () => {
+  const runs = store.listRuns({ limit: 50 });
+  const total = store.countRuns();
+  const params = store.getParams(runs.map((r) => r.id));
+  const keys = varyingParams(runs.map((r) => params.get(r.id) ?? {}));
+  return { runs: runs.length, total, keys };
+};
+const lsAll = () => {
+  const runs = store.listRuns({});
+  const params = store.getParams(runs.map((r) => r.id));
+  return varyingParams(runs.map((r) => params.get(r.id) ?? {}));
+};
+const ids = store
+  .listRuns({ limit: 5, sort: 'id:asc', offset: Math.floor(store.countRuns() / 2) })
+  .map((r) => r.id);
+const curveRun = ids[0];
+const cases = [
+  ['runs ls (default view: newest 50, varying params, final/best metrics)', lsDefault, 100],
+  ['runs ls --limit 0 (all runs, varying params)', lsAll, undefined],
+  [`compare of 5 runs (${ids.join(' ')})`, () => store.compareRuns(ids), 100],
+  [
+    'best by test/accuracy (runs ls --sort best:test/accuracy --limit 1)',
+    () => store.listRuns({ sort: 'best:test/accuracy', limit: 1 }),
+    100,
+  ],
+  [
+    'runs ls --where "train.optimizer.learningRate < 0.001 and test/accuracy > 0.9"',
+    () => store.listRuns({ where: 'train.optimizer.learningRate < 0.001 and test/accuracy > 0.9' }),
+    100,
+  ],
+  [
+    `full train/loss curve of run ${curveRun} (${STEPS.toLocaleString('en-US')} points)`,
+    () => store.getCurve(curveRun, 'train/loss'),
+    20,
+  ],
+  [
+    `train/loss curve of run ${curveRun} downsampled to 1,000 points`,
+    () => store.getCurve(curveRun, 'train/loss', { maxPoints: 1000 }),
+    20,
+  ],
+  ['runs show (run detail with summaries)', () => store.getRun(curveRun), 100],
+];
+console.log('');
+console.log('query'.padEnd(92) + 'first ms'.padStart(10) + 'median ms'.padStart(11) + '  target');
+for (const [name, fn, target] of cases) {
+  const { first, median } = time(fn);
+  const verdict =
+    target === undefined ? '' : median < target ? `< ${target} ok` : `< ${target} MISSED`;
+  console.log(
+    name.padEnd(92) +
+      first.toFixed(2).padStart(10) +
+      median.toFixed(2).padStart(11) +
+      `  ${verdict}`,
+  );
+}
+const best = store.listRuns({ sort: 'best:test/accuracy', limit: 1 })[0];
+console.log(
+  `\nbest run by test/accuracy: #${best.id} ${best.name} best ${best.metrics['test/accuracy']?.best?.value.toFixed(4)}`,
+);
+console.log(`curve points read: ${store.getCurve(curveRun, 'train/loss').length}`);
+store.close();

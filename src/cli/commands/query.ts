@@ -1,0 +1,64 @@
+import type { CommandDefinition } from './command.js';
+import { outputFormat, withStore } from './runs.js';
+
+/**
+ * `runner query "SQL"`: read-only SQL over the store, on a connection opened read-only.
+ * Statements that would write are refused with one line and change nothing.
+ */
+export const queryCommand: CommandDefinition = {
+  name: 'query',
+  register(program, context) {
+    program
+      .command('query')
+      .description(
+        'read-only SQL over the store; views run_summary, run_metrics, run_params, metric_points (see README)',
+      )
+      .argument('<sql>', 'one SELECT (or WITH / VALUES / EXPLAIN / read-only PRAGMA) statement')
+      .option('--json', 'print JSON (an array of objects)')
+      .option('--csv', 'print CSV')
+      .option('--db <path>', 'the run store (default: $RUNNER_DB, else runs/runner.db)')
+      .action(async (sql: string, opts: { db?: string; json?: boolean; csv?: boolean }) => {
+        const format = outputFormat(opts);
+        await withStore(
+          context,
+          opts.db,
+          (store) => {
+            const result = store.query(sql);
+            const names = uniqueNames(result.columns);
+            const rows = result.rows.map((values) =>
+              Object.fromEntries(names.map((name, i) => [name, values[i] ?? null])),
+            );
+            if (format === 'json') context.out.json(rows);
+            else if (format === 'csv') context.out.csv(rows, names);
+            else {
+              context.out.table(
+                rows,
+                names.map((key) => ({ key, format: formatCell })),
+              );
+              context.out.note(
+                `${rows.length.toLocaleString('en-US')} row${rows.length === 1 ? '' : 's'}`,
+              );
+            }
+          },
+          { readonly: true },
+        );
+      });
+  },
+};
+
+/** `SELECT 1, 1` has two columns named "1": keep both. */
+function uniqueNames(columns: readonly string[]): string[] {
+  const seen = new Map<string, number>();
+  return columns.map((name) => {
+    const n = (seen.get(name) ?? 0) + 1;
+    seen.set(name, n);
+    return n === 1 ? name : `${name}_${n}`;
+  });
+}
+
+/** Raw values as SQLite returned them (no thousands separators in ids and epoch ms). */
+function formatCell(value: unknown): string {
+  if (value === null || value === undefined) return 'NULL';
+  if (value instanceof Uint8Array) return `<${value.length} bytes>`;
+  return String(value);
+}
