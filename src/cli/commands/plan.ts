@@ -1,0 +1,177 @@
+import type { Command } from 'commander';
+import type { Experiment } from '../../config/experiment.js';
+import type { ModelPlan } from '../../model/index.js';
+import { collect, type CliContext, type CommandDefinition } from './command.js';
+
+interface PlanFlags {
+  readonly set?: readonly string[];
+  readonly json?: boolean;
+}
+
+/** `runner plan FILE`: the compiled model (layers, shapes, parameters) and what would run. */
+export const planCommand: CommandDefinition = {
+  name: 'plan',
+  register(program: Command, context: CliContext) {
+    program
+      .command('plan')
+      .description(
+        'show the compiled model (layers, output shapes, parameters) and the data, optimizer and epochs that would run',
+      )
+      .argument('<file>', 'experiment YAML file')
+      .option('--set <key=value>', 'override a config value (repeatable)', collect, [])
+      .option('--json', 'print the plan as JSON')
+      .action(async (file: string, flags: PlanFlags) => {
+        await planFile(context, file, flags);
+      });
+  },
+};
+
+async function planFile(context: CliContext, file: string, flags: PlanFlags): Promise<void> {
+  // Lazy: `runner --help` must not load tfjs.
+  const [{ loadExperiment }, { planModel, formatShape }, { usePlanningBackend }] =
+    await Promise.all([
+      import('../../config/index.js'),
+      import('../../model/index.js'),
+      import('../../model/planning-backend.js'),
+    ]);
+  const experiment = await loadExperiment(file, { set: flags.set ?? [], cwd: context.cwd });
+  await usePlanningBackend();
+  const plan = planModel(experiment.model);
+  if (flags.json) {
+    context.out.json(planJson(experiment, plan));
+    return;
+  }
+  const { out } = context;
+  out.line(`${experiment.name}  (${experiment.source.files.join(' <- ')})`);
+  out.line();
+  // Graph-form models (branches, merges) show each layer's inputs; a plain stack needs none.
+  const stacked = plan.layers.every(
+    (l, i) =>
+      l.inputs.length === 1 && l.inputs[0] === (i === 0 ? 'input' : plan.layers[i - 1]!.name),
+  );
+  out.table(
+    [
+      {
+        layer: 'input',
+        kind: '',
+        shape: formatShape(plan.inputShape),
+        trainable: null,
+        fixed: null,
+      },
+      ...plan.layers.map((l) => ({
+        layer: l.name,
+        kind: l.kind,
+        inputs: l.inputs.join(', '),
+        shape: formatShape(l.outputShape),
+        trainable: l.trainableParams,
+        fixed: l.nonTrainableParams,
+      })),
+      {
+        layer: 'total',
+        kind: '',
+        shape: '',
+        trainable: plan.trainableParams,
+        fixed: plan.nonTrainableParams,
+      },
+    ],
+    [
+      { key: 'layer' },
+      { key: 'kind' },
+      ...(stacked ? [] : [{ key: 'inputs' }]),
+      { key: 'shape', title: 'output shape' },
+      { key: 'trainable', title: 'trainable', align: 'right' },
+      { key: 'fixed', title: 'non-trainable', align: 'right' },
+    ],
+  );
+  out.line();
+  for (const [key, value] of describeRun(experiment, plan)) out.line(`${key.padEnd(10)} ${value}`);
+}
+
+function describeRun(experiment: Experiment, plan: ModelPlan): [string, string][] {
+  const { data, train } = experiment;
+  const count = (n: number): string => n.toLocaleString('en-US');
+  const limits = [
+    data.limit.train === undefined
+      ? undefined
+      : `first ${count(data.limit.train)} training examples`,
+    data.limit.test === undefined ? undefined : `first ${count(data.limit.test)} test examples`,
+  ].filter((s): s is string => s !== undefined);
+  const optimizer = train.optimizer;
+  const optimizerExtras = [
+    optimizer.momentum === undefined ? undefined : `momentum ${optimizer.momentum}`,
+    optimizer.beta1 === undefined ? undefined : `beta1 ${optimizer.beta1}`,
+    optimizer.beta2 === undefined ? undefined : `beta2 ${optimizer.beta2}`,
+    optimizer.epsilon === undefined ? undefined : `epsilon ${optimizer.epsilon}`,
+    optimizer.decay === undefined ? undefined : `decay ${optimizer.decay}`,
+  ].filter((s): s is string => s !== undefined);
+  return [
+    [
+      'params',
+      `${count(plan.totalParams)} (${count(plan.trainableParams)} trainable, ${count(plan.nonTrainableParams)} non-trainable)`,
+    ],
+    [
+      'data',
+      [
+        data.dataset,
+        `batch size ${data.batchSize}`,
+        ...limits,
+        data.validationSplit > 0 ? `validation split ${data.validationSplit}` : undefined,
+        data.normalize
+          ? `normalize mean ${data.normalize.mean} std ${data.normalize.std}`
+          : undefined,
+        data.shuffle ? 'shuffled' : 'not shuffled',
+      ]
+        .filter((s): s is string => s !== undefined)
+        .join(', '),
+    ],
+    [
+      'optimizer',
+      [optimizer.type, `learning rate ${optimizer.learningRate}`, ...optimizerExtras].join(', '),
+    ],
+    [
+      'train',
+      [
+        `${train.epochs} epoch${train.epochs === 1 ? '' : 's'}`,
+        train.maxSteps === undefined ? undefined : `at most ${count(train.maxSteps)} steps`,
+        `loss ${train.loss} (softmax cross-entropy on the logits)`,
+        `best checkpoint by ${train.checkpointMetric}`,
+      ]
+        .filter((s): s is string => s !== undefined)
+        .join(', '),
+    ],
+    [
+      'backend',
+      experiment.backend === 'auto'
+        ? 'auto (tfjs-node if it loads, else wasm with the runner kernels, else cpu; chosen when training starts)'
+        : experiment.backend,
+    ],
+    ['seed', String(experiment.seed)],
+  ];
+}
+
+function planJson(experiment: Experiment, plan: ModelPlan): Record<string, unknown> {
+  const { data, train } = experiment;
+  return {
+    name: experiment.name,
+    files: experiment.source.files,
+    overrides: experiment.source.overrides,
+    seed: experiment.seed,
+    backend: experiment.backend,
+    data: {
+      dataset: data.dataset,
+      batchSize: data.batchSize,
+      limit: { train: data.limit.train ?? null, test: data.limit.test ?? null },
+      validationSplit: data.validationSplit,
+      shuffle: data.shuffle,
+      normalize: data.normalize ?? null,
+    },
+    train: {
+      epochs: train.epochs,
+      maxSteps: train.maxSteps ?? null,
+      loss: train.loss,
+      optimizer: train.optimizer,
+      checkpointMetric: train.checkpointMetric,
+    },
+    model: plan,
+  };
+}

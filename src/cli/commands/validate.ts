@@ -1,0 +1,63 @@
+import type { Command } from 'commander';
+import { collect, type CliContext, type CommandDefinition } from './command.js';
+
+interface ValidateFlags {
+  readonly set?: readonly string[];
+}
+
+/** `runner validate FILE...`: YAML, schema, graph and shapes of each file; exit 0 only if all pass. */
+export const validateCommand: CommandDefinition = {
+  name: 'validate',
+  register(program: Command, context: CliContext) {
+    program
+      .command('validate')
+      .description(
+        'check experiment files: YAML, schema, layer graph and shapes (exit 0 if all are valid)',
+      )
+      .argument('<files...>', 'experiment YAML files')
+      .option(
+        '--set <key=value>',
+        'override a config value in every file (repeatable)',
+        collect,
+        [],
+      )
+      .action(async (files: string[], flags: ValidateFlags) => {
+        await validateFiles(context, files, flags);
+      });
+  },
+};
+
+async function validateFiles(
+  context: CliContext,
+  files: readonly string[],
+  flags: ValidateFlags,
+): Promise<void> {
+  // Lazy: `runner --help` must not load tfjs.
+  const [{ loadExperiment }, { planModel }, { usePlanningBackend }, { ConfigError }] =
+    await Promise.all([
+      import('../../config/index.js'),
+      import('../../model/index.js'),
+      import('../../model/planning-backend.js'),
+      import('../../errors.js'),
+    ]);
+  await usePlanningBackend();
+  let invalid = 0;
+  for (const file of files) {
+    try {
+      const experiment = await loadExperiment(file, { set: flags.set ?? [], cwd: context.cwd });
+      planModel(experiment.model);
+      context.out.line(`ok  ${file}`);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      invalid += 1;
+      context.out.note(error.message);
+    }
+  }
+  if (files.length > 1) {
+    context.out.note(
+      invalid === 0 ? `${files.length} files valid` : `${invalid} of ${files.length} files invalid`,
+    );
+  }
+  // Exit code 2, like any config error (see cli/main.ts EXIT.configError).
+  if (invalid > 0) context.exitCode = 2;
+}
