@@ -91,7 +91,7 @@ export function readMetricAtEpoch(
   const rows = selectByIds<{ run_id: number; value: number | null }>(
     db,
     `SELECT v.run_id, v.value FROM metric_values v
-     WHERE v.run_id IN (SELECT value FROM json_each(?1)) AND v.key_id = ${metric.id} AND v.epoch = ${Math.floor(epoch)}
+     WHERE v.run_id IN (SELECT value FROM json_each(?)) AND v.key_id = ${metric.id} AND v.epoch = ${Math.floor(epoch)}
      ORDER BY v.run_id, v.step`,
     runIds,
   );

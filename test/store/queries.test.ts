@@ -1,0 +1,240 @@
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { StoreError } from '../../src/errors.js';
+import { downsampleCurve, flattenConfig, metricGoal, openStore } from '../../src/store/index.js';
+import type { CurvePoint, Store } from '../../src/store/index.js';
+import { makeTempDir, newRun } from './fixtures.js';
+
+let store: Store;
+let cleanup: () => void;
+let path: string;
+beforeEach(() => {
+  const temp = makeTempDir();
+  cleanup = temp.cleanup;
+  path = join(temp.dir, 'runner.db');
+  store = openStore(path);
+});
+afterEach(() => {
+  store.close();
+  cleanup();
+});
+
+function recordRun(steps: number, name = 'lenet'): number {
+  const id = store.createRun(newRun({ name }));
+  const writer = store.createMetricWriter(id);
+  for (let step = 1; step <= steps; step++) {
+    writer.add('train/loss', step, Math.floor((step - 1) / 10), 1 / step);
+    if (step % 10 === 0) writer.add('test/accuracy', step, step / 10 - 1, step / (steps + 1));
+  }
+  writer.close();
+  return id;
+}
+
+const runCount = (): number => store.query('SELECT count(*) FROM runs').rows[0]![0] as number;
+
+describe('query (read-only SQL)', () => {
+  it('answers SELECTs over the documented views', () => {
+    const id = recordRun(20);
+    store.finishRun(id, { status: 'completed' });
+    const result = store.query(
+      `SELECT id, status, steps, final_train_loss, final_test_accuracy, best_test_accuracy FROM run_summary`,
+    );
+    expect(result.columns).toEqual([
+      'id',
+      'status',
+      'steps',
+      'final_train_loss',
+      'final_test_accuracy',
+      'best_test_accuracy',
+    ]);
+    expect(result.rows).toEqual([[id, 'completed', 20, 1 / 20, 20 / 21, 20 / 21]]);
+    expect(store.query(`SELECT count(*) FROM metric_points WHERE key = 'train/loss'`).rows).toEqual(
+      [[20]],
+    );
+    expect(
+      store.query(`SELECT value FROM run_params WHERE key = 'train.optimizer.learningRate'`).rows,
+    ).toEqual([[0.001]]);
+    expect(store.query(`SELECT key, best, best_step FROM run_metrics ORDER BY key`).rows).toEqual([
+      ['test/accuracy', 20 / 21, 20],
+      ['train/loss', 1 / 20, 20],
+    ]);
+    expect(store.query('SELECT * FROM params LIMIT 1').columns).toEqual(['run_id', 'key', 'value']);
+    expect(store.query('SELECT * FROM metrics LIMIT 1').columns).toEqual([
+      'run_id',
+      'key',
+      'step',
+      'epoch',
+      'value',
+      'time',
+    ]);
+  });
+
+  it.each([
+    ['DELETE FROM runs', /refused: DELETE statements/],
+    ['  delete from metric_values', /refused: DELETE/],
+    ['UPDATE runs SET name = 1', /refused: UPDATE/],
+    ["INSERT INTO params VALUES (1, 'x', 1)", /refused: INSERT/],
+    ['DROP TABLE runs', /refused: DROP/],
+    ["ATTACH DATABASE '/tmp/x.db' AS x", /refused: ATTACH/],
+    ['PRAGMA user_version = 99', /refused: PRAGMA assignments/],
+    ['VACUUM', /refused: VACUUM/],
+    ['-- sneaky\nDELETE FROM runs', /refused: DELETE/],
+    [
+      'WITH doomed AS (SELECT id FROM runs) DELETE FROM runs WHERE id IN doomed',
+      /refused: this statement writes/,
+    ],
+    ['SELECT 1; DELETE FROM runs', /invalid SQL: .*more than one statement/],
+  ])('refuses %j and changes nothing', (sql, message) => {
+    recordRun(5);
+    expect(() => store.query(sql)).toThrow(message);
+    expect(() => store.query(sql)).toThrow(StoreError);
+    expect(runCount()).toBe(1);
+    expect(store.query('SELECT count(*) FROM metric_values').rows[0]![0]).toBe(5);
+    expect(store.query('PRAGMA user_version').rows[0]![0]).toBe(store.schemaVersion);
+  });
+
+  it('explains invalid SQL in one line', () => {
+    expect(() => store.query('SELEC * FROM runs')).toThrow(/refused: SELEC statements/);
+    expect(() => store.query('SELECT * FROM nope')).toThrow('invalid SQL: no such table: nope');
+    expect(() => store.query('   ')).toThrow('the query is empty');
+  });
+});
+
+describe('runs, curves and sweeps', () => {
+  it('records facts learnt later and how the run ended', () => {
+    const id = store.createRun(newRun());
+    store.setRunFacts(id, {
+      backend: 'wasm',
+      backendReason: 'tfjs-node is not installed',
+      artifactsDir: '/tmp/runs/1',
+      parameterCount: 61706,
+      notices: ['using the offline MNIST sample'],
+    });
+    store.setRunFacts(id, { notices: ['second notice'] });
+    store.finishRun(id, { status: 'diverged', error: 'loss is NaN', divergedAtStep: 17 });
+    expect(store.getRun(id)).toMatchObject({
+      status: 'diverged',
+      backend: 'wasm',
+      backendReason: 'tfjs-node is not installed',
+      artifactsDir: '/tmp/runs/1',
+      parameterCount: 61706,
+      notices: ['using the offline MNIST sample', 'second notice'],
+      error: 'loss is NaN',
+      divergedAtStep: 17,
+      params: expect.objectContaining({
+        'data.shuffle': true,
+        'train.optimizer.type': 'adam',
+      }) as unknown,
+    });
+    expect(store.getRun(id)!.endedAt).not.toBeNull();
+    expect(() => store.finishRun(404, { status: 'failed' })).toThrow(/no run with id 404/);
+    expect(() => store.setRunFacts(404, { backend: 'cpu' })).toThrow(/no run with id 404/);
+  });
+
+  it('reads a curve in step order, incrementally, or downsampled keeping extremes', () => {
+    const id = recordRun(1000);
+    const curve = store.getCurve(id, 'train/loss');
+    expect(curve).toHaveLength(1000);
+    expect(curve.map((p) => p.step)).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
+    expect(store.getCurve(id, 'train/loss', { afterStep: 995 }).map((p) => p.step)).toEqual([
+      996, 997, 998, 999, 1000,
+    ]);
+    const small = store.getCurve(id, 'train/loss', { maxPoints: 100 });
+    expect(small.length).toBeLessThanOrEqual(100);
+    expect(small[0]).toEqual(curve[0]);
+    expect(small.at(-1)).toEqual(curve.at(-1));
+    expect(store.getCurve(id, 'no/such')).toEqual([]);
+    expect(store.metricKeys(id)).toEqual(['test/accuracy', 'train/loss']);
+  });
+
+  it('downsampling keeps a spike', () => {
+    const points: CurvePoint[] = Array.from({ length: 10_000 }, (_, i) => ({
+      step: i + 1,
+      epoch: 0,
+      value: i === 5_432 ? 99 : 1,
+      time: i,
+    }));
+    const kept = downsampleCurve(points, 300);
+    expect(kept.length).toBeLessThanOrEqual(300);
+    expect(kept.some((p) => p.value === 99)).toBe(true);
+    expect(kept.map((p) => p.step)).toEqual([...kept.map((p) => p.step)].sort((a, b) => a - b));
+  });
+
+  it('deletes runs with all their rows, leaving others intact', () => {
+    const a = recordRun(50, 'a');
+    const b = recordRun(50, 'b');
+    expect(store.deleteRuns([a, 12345])).toBe(1);
+    for (const table of ['metric_values', 'run_metric_summary', 'params']) {
+      expect(store.query(`SELECT count(*) FROM ${table} WHERE run_id = ?`, [a]).rows[0]![0]).toBe(
+        0,
+      );
+      expect(
+        store.query(`SELECT count(*) FROM ${table} WHERE run_id = ?`, [b]).rows[0]![0],
+      ).not.toBe(0);
+    }
+    expect(store.missingRuns([a, b])).toEqual([a]);
+  });
+
+  it('links trials to their sweep and answers the metric at an epoch', () => {
+    const sweepId = store.createSweep({
+      name: 'lr-sweep',
+      configYaml: 'name: lenet\n',
+      definition: { grid: { 'train.optimizer.learningRate': [0.1, 0.01] } },
+      metric: 'test/accuracy',
+      goal: 'maximize',
+      trialCount: 2,
+      host: 'h',
+    });
+    const trials = [1, 0].map((trialIndex) => store.createRun(newRun({ sweepId, trialIndex })));
+    trials.forEach((id, i) => {
+      const writer = store.createMetricWriter(id);
+      writer.add('test/accuracy', 10, 0, 0.5 + i / 10);
+      writer.add('test/accuracy', 20, 1, [0.7, 0.8][i]!);
+      writer.close();
+    });
+    expect(store.listSweepTrials(sweepId).map((r) => r.trialIndex)).toEqual([0, 1]);
+    expect(store.metricAtEpoch(trials, 'test/accuracy', 1)).toEqual(
+      new Map([
+        [trials[0]!, 0.7],
+        [trials[1]!, 0.8],
+      ]),
+    );
+    store.setSweepStatus(sweepId, 'interrupted');
+    expect(store.getSweep(sweepId)).toMatchObject({
+      status: 'interrupted',
+      goal: 'maximize',
+      trialCount: 2,
+    });
+    store.setSweepStatus(sweepId, 'running');
+    expect(store.getSweep(sweepId)!.endedAt).toBeNull();
+    expect(store.listSweeps().map((s) => s.id)).toEqual([sweepId]);
+    expect(() => store.createRun(newRun({ sweepId: 77 }))).toThrow(/no sweep with id 77/);
+    expect(() => store.listSweepTrials(77)).toThrow(/no sweep with id 77/);
+  });
+});
+
+describe('helpers', () => {
+  it('flattens a config into dotted params', () => {
+    expect(
+      flattenConfig({
+        seed: 1,
+        train: { optimizer: { learningRate: 0.001 } },
+        model: { layers: [{ dense: { units: 10 } }], input: [] },
+        x: null,
+      }),
+    ).toEqual([
+      ['seed', 1],
+      ['train.optimizer.learningRate', 0.001],
+      ['model.layers[0].dense.units', 10],
+      ['model.input', '[]'],
+      ['x', null],
+    ]);
+  });
+
+  it('knows that losses are minimized and accuracies maximized', () => {
+    expect(metricGoal('test/loss')).toBe('minimize');
+    expect(metricGoal('val/error_rate')).toBe('minimize');
+    expect(metricGoal('test/accuracy')).toBe('maximize');
+    expect(metricGoal('perf/images_per_sec')).toBe('maximize');
+  });
+});
