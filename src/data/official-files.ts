@@ -14,6 +14,8 @@ export interface OfficialFile {
   readonly name: string;
   /** MD5 of the published `.gz` file (what the mirrors serve). */
   readonly gzMd5: string;
+  /** Size of the published `.gz`; a file of another size cannot match `gzMd5`, so it is not hashed for it. */
+  readonly gzBytes: number;
   /** MD5 of the decompressed IDX data: accepts uncompressed and re-compressed copies (Debian's). */
   readonly rawMd5: string;
 }
@@ -78,7 +80,6 @@ export async function checkOfficialFile(dir: string, file: OfficialFile): Promis
 }
 
 async function verifyContent(path: string, stored: Buffer, file: OfficialFile): Promise<FileCheck> {
-  const storedMd5 = md5(stored);
   let decoded: { raw: Buffer; gzip: boolean };
   try {
     decoded = await decompressIfGzip(stored, path);
@@ -86,12 +87,14 @@ async function verifyContent(path: string, stored: Buffer, file: OfficialFile): 
     return {
       state: 'bad',
       path,
-      problem: `truncated or corrupt gzip data (MD5 ${storedMd5}, expected ${file.gzMd5})`,
+      problem: `truncated or corrupt gzip data (${stored.length.toLocaleString('en-US')} bytes, MD5 ${md5(stored)}; expected ${file.gzBytes.toLocaleString('en-US')} bytes, MD5 ${file.gzMd5})`,
     };
   }
-  // The published .gz verifies by its own MD5; anything else by the MD5 of the IDX data.
-  if (decoded.gzip && storedMd5 === file.gzMd5) return { state: 'ok', path, raw: decoded.raw };
-  const rawMd5 = decoded.gzip ? md5(decoded.raw) : storedMd5;
+  // The published .gz verifies by its own MD5; anything else (re-compressed, uncompressed) by the MD5 of the IDX data.
+  if (decoded.gzip && stored.length === file.gzBytes && md5(stored) === file.gzMd5) {
+    return { state: 'ok', path, raw: decoded.raw };
+  }
+  const rawMd5 = md5(decoded.raw);
   if (rawMd5 === file.rawMd5) return { state: 'ok', path, raw: decoded.raw };
   return {
     state: 'bad',

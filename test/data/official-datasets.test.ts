@@ -126,10 +126,35 @@ describe('mnist from the data directory', () => {
     expect(data.source.kind).toBe('download');
     expect(data.notices).toEqual([
       expect.stringMatching(
-        /^mnist: .*train-labels-idx1-ubyte\.gz: truncated or corrupt gzip data \(MD5 [0-9a-f]{32}, expected d53e105ee54ea40749a09fcbcd1e9432\); it is not used and is fetched again$/,
+        /^mnist: .*train-labels-idx1-ubyte\.gz: truncated or corrupt gzip data \(28,781 bytes, MD5 [0-9a-f]{32}; expected 28,881 bytes, MD5 d53e105ee54ea40749a09fcbcd1e9432\); it is not used and is fetched again$/,
       ),
     ]);
     expect((await readFile(labels)).equals(good)).toBe(true);
+  });
+
+  it('rejects a well-formed file of the wrong dataset by its checksum', async () => {
+    const home = await makeTemp();
+    const dataDir = await makeTemp();
+    await copyMnist(dataDir);
+    // A valid IDX labels file, but Fashion-MNIST's: only the checksum can tell.
+    await copyFile(
+      join(DEBIAN_FASHION_DIR, 't10k-labels-idx1-ubyte.gz'),
+      join(dataDir, 'mnist', 't10k-labels-idx1-ubyte.gz'),
+    );
+    const server = await makeServer();
+    await serveMnist(server);
+    const data = await loadData(dataSpec({ limit: SMALL }), {
+      seed: 1,
+      env: isolatedEnv(home, { RUNNER_DATA_DIR: dataDir }),
+      mirrors: { mnist: [server.base] },
+    });
+    expect(data.notices).toEqual([
+      expect.stringMatching(
+        /t10k-labels-idx1-ubyte\.gz: checksum mismatch: MD5 15d484375f8d13e6eb1aabb0c3f46965 \(of the decompressed data\), expected 27ae3e4e09519cfbb04c329615203637; it is not used and is fetched again$/,
+      ),
+    ]);
+    expect(server.requests).toEqual(['/t10k-labels-idx1-ubyte.gz']);
+    expect(data.eval.labels[0]).toBe(7);
   });
 
   it('never trains on a damaged file: with source official and no mirror, it is an error', async () => {

@@ -20,21 +20,25 @@ export const MNIST_FILES: OfficialDataset = {
     trainImages: {
       name: 'train-images-idx3-ubyte',
       gzMd5: 'f68b3c2dcbeaaa9fbdd348bbdeb94873',
+      gzBytes: 9_912_422,
       rawMd5: '6bbc9ace898e44ae57da46a324031adb',
     },
     trainLabels: {
       name: 'train-labels-idx1-ubyte',
       gzMd5: 'd53e105ee54ea40749a09fcbcd1e9432',
+      gzBytes: 28_881,
       rawMd5: 'a25bea736e30d166cdddb491f175f624',
     },
     testImages: {
       name: 't10k-images-idx3-ubyte',
       gzMd5: '9fb629c4189551a2d022fa330f9573f3',
+      gzBytes: 1_648_877,
       rawMd5: '2646ac647ad5339dbf082846283269ea',
     },
     testLabels: {
       name: 't10k-labels-idx1-ubyte',
       gzMd5: 'ec29112dd5afa0611ce80d1b7f02629c',
+      gzBytes: 4_542,
       rawMd5: '27ae3e4e09519cfbb04c329615203637',
     },
   },
