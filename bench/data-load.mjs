@@ -3,8 +3,8 @@
 // memory of the decoded set against its raw IDX size), then produce every batch
 // of one epoch at batch 128 (without training).
 //
-//   npm run build && npm run bench:data
-//   (runs `node --expose-gc bench/data-load.mjs`; needs `apt-get install dataset-fashion-mnist`)
+//   npm run bench:data
+//   (builds, then runs `node --expose-gc bench/data-load.mjs`; needs `apt-get install dataset-fashion-mnist`)
 //
 // Figures to reach (issue 3): load < 1.5 s; decoded memory <= 2x raw (~55 MB).
 // Batches must be >= 20x faster than one training epoch; the trainer's bench
