@@ -95,7 +95,8 @@ const IDX_FILES_SCHEMA = {
   type: 'object',
   additionalProperties: false,
   required: ['images', 'labels'],
-  description: 'A pair of IDX files (optionally .gz), relative to data.root.',
+  description:
+    'A pair of IDX files (optionally .gz): absolute, or relative to the working directory.',
   properties: {
     images: { type: 'string', minLength: 1, description: 'IDX file of images (uint8, N×H×W).' },
     labels: { type: 'string', minLength: 1, description: 'IDX file of labels (uint8, N).' },
@@ -168,9 +169,17 @@ const DATA_SCHEMA = {
     },
     train: {
       $ref: '#/$defs/idxFiles',
-      description: 'dataset idx: the training images and labels.',
+      description: 'dataset idx: the training images and labels (required).',
     },
-    test: { $ref: '#/$defs/idxFiles', description: 'dataset idx: the test images and labels.' },
+    test: {
+      $ref: '#/$defs/idxFiles',
+      description: 'dataset idx: the test images and labels (optional).',
+    },
+    classes: {
+      type: 'integer',
+      minimum: 2,
+      description: 'dataset idx: the number of classes. Default: the largest label + 1.',
+    },
     synthetic: {
       type: 'object',
       additionalProperties: false,
@@ -191,8 +200,14 @@ const DATA_SCHEMA = {
         noise: {
           type: 'number',
           minimum: 0,
+          exclusiveMaximum: 1,
           default: 0.1,
-          description: 'Standard deviation of the noise added to each class pattern.',
+          description: 'Fraction of the pixels replaced by random values, in [0, 1).',
+        },
+        seed: {
+          type: 'integer',
+          minimum: 0,
+          description: 'Seed of the generated data. Default: the experiment seed.',
         },
       },
     },

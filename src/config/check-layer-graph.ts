@@ -67,8 +67,6 @@ export function checkLayerGraph(
         `one item holds ${kinds.length} layers (${kinds.join(', ')})`,
         'put each layer in its own list item: "- conv2d: {...}"',
       );
-      malformed = true;
-      return;
     }
     const kind = kinds[0];
     if (kind === undefined) {

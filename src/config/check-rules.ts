@@ -85,21 +85,21 @@ function checkData(document: Readonly<Record<string, unknown>>, report: Report):
   const data = document['data'];
   if (!isPlainObject(data) || typeof data['dataset'] !== 'string') return;
   const dataset = data['dataset'];
-  for (const key of ['train', 'test'] as const) {
-    if (dataset === 'idx' && data[key] === undefined) {
-      report(
-        ['data'],
-        'missing-key',
-        `dataset idx needs data.${key}: {images, labels}`,
-        'the IDX files, relative to data.root',
-      );
-    }
+  if (dataset === 'idx' && data['train'] === undefined) {
+    report(
+      ['data'],
+      'missing-key',
+      'dataset idx needs data.train: {images, labels}',
+      'the paths of your IDX files',
+    );
+  }
+  for (const key of ['train', 'test', 'classes'] as const) {
     if (dataset !== 'idx' && data[key] !== undefined) {
       report(
         ['data', key],
         'unused-key',
         `data.${key} is only read by dataset idx, not ${dataset}`,
-        'remove it (in a file that extends another: set it to null)',
+        'remove it; in a file that extends another, set it to null',
       );
     }
   }
@@ -108,7 +108,7 @@ function checkData(document: Readonly<Record<string, unknown>>, report: Report):
       ['data', 'synthetic'],
       'unused-key',
       `data.synthetic is only read by dataset synthetic, not ${dataset}`,
-      'remove it (in a file that extends another: set it to null)',
+      'remove it; in a file that extends another, set it to null',
     );
   }
 }
@@ -180,7 +180,7 @@ function checkSweep(input: RuleInput, report: Report): void {
       ['sweep', 'metric'],
       'invalid-value',
       `"${metric}" needs a validation set, but data.validationSplit is 0`,
-      'set data.validationSplit (e.g. 0.1) or use a test/ metric',
+      'set data.validationSplit, e.g. 0.1, or use a test/ metric',
     );
   }
   if (typeof metric === 'string' && metric.endsWith('/loss') && sweep['goal'] === 'maximize') {

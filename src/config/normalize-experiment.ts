@@ -35,7 +35,7 @@ export function normalizeExperiment(input: NormalizeInput): Experiment {
   const limit = object(data['limit']);
   const normalize = data['normalize'];
   const options: Record<string, unknown> = {};
-  for (const key of ['train', 'test', 'synthetic'] as const) {
+  for (const key of ['train', 'test', 'classes', 'synthetic'] as const) {
     if (data[key] !== undefined) options[key] = data[key];
   }
   const dataSpec: DataSpec = {

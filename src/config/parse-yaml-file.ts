@@ -98,7 +98,7 @@ function recordPositions(doc: Document, node: Node, path: PathSegment[], walk: W
         walk.diagnostics.push({
           code: 'duplicate-key',
           path: formatPath(childPath),
-          message: `duplicate key "${keyText}" (first defined at line ${first.line})`,
+          message: `duplicate key "${keyText}" (first defined at ${first.line}:${first.col})`,
           loc: keyLoc,
           hint: 'keep one of them',
         });

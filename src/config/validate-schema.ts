@@ -3,6 +3,7 @@ import type { Diagnostic } from '../errors.js';
 import { didYouMean } from './did-you-mean.js';
 import { formatPath, isPlainObject, pointerToPath, type PathSegment } from './document-path.js';
 import { LAYER_ITEM_KEYS } from './build-experiment-schema.js';
+import { listSchemaPaths } from './schema-paths.js';
 import { locationOf, type SourceMap } from './source-map.js';
 
 type JsonSchema = Readonly<Record<string, unknown>>;
@@ -35,13 +36,19 @@ export function compileExperimentValidator(schema: JsonSchema): ExperimentValida
   });
   const check: ValidateFunction = ajv.compile(schema);
   const layerKinds = readLayerKinds(schema);
+  let paths: string[] | undefined;
   return {
     schema,
     layerKinds,
     validate(document, sourceMap) {
       const defaulted = structuredClone(document) as Record<string, unknown>;
       if (check(defaulted)) return { defaulted, diagnostics: [] };
-      const mapper = new ErrorMapper(document, sourceMap, layerKinds);
+      const mapper = new ErrorMapper(
+        document,
+        sourceMap,
+        layerKinds,
+        () => (paths ??= listSchemaPaths(schema)),
+      );
       return { defaulted, diagnostics: mapper.map(check.errors ?? []) };
     },
   };
@@ -76,6 +83,7 @@ class ErrorMapper {
     private readonly document: unknown,
     private readonly sourceMap: SourceMap,
     private readonly layerKinds: readonly string[],
+    private readonly schemaPaths: () => readonly string[],
   ) {}
 
   map(errors: readonly ErrorObject[]): Diagnostic[] {
@@ -176,11 +184,15 @@ class ErrorMapper {
       }
     }
     const suggestion = closest(key, properties);
+    // `optimizer` at the top level belongs under `train`.
+    const elsewhere = this.schemaPaths().filter((p) => p.endsWith(`.${key}`) && !p.includes('['));
     const hint = suggestion
       ? `did you mean "${suggestion}"?`
-      : properties.length > 0 && properties.length <= 12
-        ? `expected one of ${properties.join(', ')}`
-        : undefined;
+      : elsewhere.length === 1
+        ? `"${key}" belongs at ${elsewhere[0] ?? ''}`
+        : properties.length > 0 && properties.length <= 12
+          ? `expected one of ${properties.join(', ')}`
+          : undefined;
     return {
       suggestion,
       diagnostic: this.diagnostic(parent, 'unknown-key', `unknown key "${key}"`, {
@@ -344,6 +356,8 @@ class ErrorMapper {
       if (Array.isArray(required)) hint = `it needs ${required.join(', ')}`;
     } else if (typeof value === 'string' && this.setFlagOf(path) && value.includes(',')) {
       hint = 'a comma list sweeps several values: use `runner sweep` for that';
+    } else if (Array.isArray(error.parentSchema?.['examples'])) {
+      hint = `e.g. ${JSON.stringify(error.parentSchema['examples'][0]).replace(/,/g, ', ')}`;
     }
     return this.diagnostic(
       path,

@@ -1,40 +1,92 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
-import { buildExperimentSchema, EXPERIMENT_SCHEMA_URL } from '../../src/config/index.js';
+import {
+  buildExperimentSchema,
+  EXPERIMENT_SCHEMA_URL,
+  loadExperiment,
+} from '../../src/config/index.js';
 import { LAYER_CATALOG } from './fixtures/layer-catalog.js';
+import { MINIMAL, errorLinesOf, useTempDir } from './config-test-kit.js';
 
-const schemaFile = fileURLToPath(EXPERIMENT_SCHEMA_URL);
+const strictAjv = (): Ajv2020 =>
+  new Ajv2020({ strict: true, strictRequired: false, allowUnionTypes: true });
 
-/**
- * The committed schema is generated from the layer catalog. Regenerate with
- *   UPDATE_SCHEMA=1 npx vitest run test/config/schema-file.test.ts
- * (the model stage's `runner schema` takes this over once its registry lands).
- */
-describe('schema/experiment.schema.json', () => {
+/** The layer kinds issue 2 asks for. */
+const ISSUE_LAYER_KINDS = [
+  'conv2d',
+  'depthwiseConv2d',
+  'separableConv2d',
+  'conv2dTranspose',
+  'maxPool2d',
+  'avgPool2d',
+  'globalMaxPool2d',
+  'globalAvgPool2d',
+  'dense',
+  'flatten',
+  'reshape',
+  'dropout',
+  'batchNorm',
+  'layerNorm',
+  'zeroPadding2d',
+  'add',
+  'concatenate',
+  'relu',
+  'leakyRelu',
+  'elu',
+  'selu',
+  'gelu',
+  'tanh',
+  'sigmoid',
+  'softmax',
+];
+
+describe('buildExperimentSchema', () => {
   const built = buildExperimentSchema({ layers: LAYER_CATALOG });
-  const text = `${JSON.stringify(built, null, 2)}\n`;
-  if (process.env['UPDATE_SCHEMA'] === '1') writeFileSync(schemaFile, text);
+  const layer = (built['$defs'] as Record<string, Record<string, unknown>>)['layer'] as {
+    properties: Record<string, { description?: string; type?: unknown }>;
+    oneOf: unknown[];
+    dependentSchemas: Record<string, unknown>;
+  };
 
-  it('is the schema built from the layer catalog', () => {
-    expect(JSON.parse(readFileSync(schemaFile, 'utf8'))).toEqual(built);
-  });
-
-  it('compiles under strict JSON Schema 2020-12', () => {
-    const ajv = new Ajv2020({ strict: true, strictRequired: false, allowUnionTypes: true });
-    expect(() => ajv.compile(built)).not.toThrow();
+  it('compiles under strict JSON Schema 2020-12, with an $id', () => {
+    expect(() => strictAjv().compile(built)).not.toThrow();
     expect(built['$schema']).toBe('https://json-schema.org/draft/2020-12/schema');
     expect(built['$id']).toMatch(/experiment\.schema\.json$/);
   });
 
-  it('describes every layer kind for editors', () => {
-    const layer = (
-      built['$defs'] as Record<string, Record<string, Record<string, { description?: string }>>>
-    )['layer'];
+  it('makes each layer kind a described key of the layer item, beside name and inputs', () => {
+    expect(Object.keys(layer.properties)).toEqual([
+      'name',
+      'inputs',
+      ...LAYER_CATALOG.map((l) => l.kind),
+    ]);
     for (const entry of LAYER_CATALOG) {
-      expect(layer?.['properties']?.[entry.kind]?.description).toBe(entry.description);
+      expect(layer.properties[entry.kind]?.description).toBe(entry.description);
     }
+    expect(layer.oneOf).toHaveLength(LAYER_CATALOG.length);
+  });
+
+  it('lets a layer without required arguments be written with no value', () => {
+    expect(layer.properties['flatten']?.type).toEqual(['object', 'null']);
+    expect(layer.properties['dense']?.type).toBe('object');
+  });
+
+  it('turns the input count of a layer into limits on its inputs', () => {
+    expect(layer.dependentSchemas['add']).toEqual({
+      required: ['inputs'],
+      properties: { inputs: { type: 'array', minItems: 2 } },
+    });
+    expect(layer.dependentSchemas['dense']).toEqual({
+      properties: { inputs: { type: 'array', maxItems: 1 } },
+    });
+  });
+
+  it('is pure: the same input gives the same schema', () => {
+    expect(JSON.stringify(buildExperimentSchema({ layers: LAYER_CATALOG }))).toBe(
+      JSON.stringify(built),
+    );
   });
 
   it('refuses a kind registered twice or named like an item key', () => {
@@ -44,5 +96,30 @@ describe('schema/experiment.schema.json', () => {
     expect(() => buildExperimentSchema({ layers: [{ ...first, kind: 'inputs' }] })).toThrow(
       /item key/,
     );
+  });
+});
+
+describe('the shipped schema/experiment.schema.json', () => {
+  const shipped = JSON.parse(readFileSync(fileURLToPath(EXPERIMENT_SCHEMA_URL), 'utf8')) as Record<
+    string,
+    unknown
+  >;
+  const { write, dir } = useTempDir();
+
+  it('compiles under strict JSON Schema 2020-12', () => {
+    expect(() => strictAjv().compile(shipped)).not.toThrow();
+  });
+
+  it('knows every layer kind the issue asks for', () => {
+    const layer = (shipped['$defs'] as { layer: { properties: Record<string, unknown> } }).layer;
+    expect(Object.keys(layer.properties)).toEqual(expect.arrayContaining(ISSUE_LAYER_KINDS));
+  });
+
+  it('is what loadExperiment checks against (an unknown layer is refused)', async () => {
+    write('x.yaml', MINIMAL.replace('- flatten: {}', '- flattn: {}'));
+    const lines = await errorLinesOf(loadExperiment('x.yaml', { cwd: dir() }));
+    expect(lines).toEqual([
+      'x.yaml:8:7 error unknown-layer: model.layers[0]: unknown layer "flattn" (did you mean "flatten"?)',
+    ]);
   });
 });

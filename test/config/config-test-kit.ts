@@ -1,0 +1,58 @@
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach } from 'vitest';
+import { ConfigError, formatDiagnostic, type Diagnostic } from '../../src/errors.js';
+
+export const REPO = fileURLToPath(new URL('../../', import.meta.url));
+export const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
+
+/** The diagnostics of a load that must fail with a ConfigError. */
+export async function diagnosticsOf(load: Promise<unknown>): Promise<readonly Diagnostic[]> {
+  try {
+    await load;
+  } catch (error) {
+    if (error instanceof ConfigError) return error.diagnostics;
+    throw error;
+  }
+  throw new Error('expected a ConfigError, but the config loaded');
+}
+
+/** The printed lines of a load that must fail. */
+export async function errorLinesOf(load: Promise<unknown>): Promise<string[]> {
+  return (await diagnosticsOf(load)).map(formatDiagnostic);
+}
+
+/** A fresh directory per test, removed after it; `write` puts files in it. */
+export function useTempDir(): { dir: () => string; write: (file: string, text: string) => string } {
+  let current: string | undefined;
+  afterEach(() => {
+    if (current) rmSync(current, { recursive: true, force: true });
+    current = undefined;
+  });
+  const dir = (): string => (current ??= mkdtempSync(path.join(tmpdir(), 'runner-config-')));
+  return {
+    dir,
+    write(file, text) {
+      const target = path.join(dir(), file);
+      mkdirSync(path.dirname(target), { recursive: true });
+      writeFileSync(target, text);
+      return target;
+    },
+  };
+}
+
+/** A small valid experiment, as YAML lines, to build test files from. */
+export const MINIMAL = `name: minimal
+data:
+  dataset: synthetic
+  batchSize: 8
+model:
+  input: [4, 4, 1]
+  layers:
+    - flatten: {}
+    - dense: {units: 2}
+train:
+  epochs: 1
+`;
