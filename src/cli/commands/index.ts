@@ -1,0 +1,19 @@
+import type { CommandDefinition } from './command.js';
+import { validateCommand } from './validate.js';
+import { planCommand } from './plan.js';
+import { schemaCommand } from './schema.js';
+import { dataCommand } from './data.js';
+import { runsCommand } from './runs.js';
+import { compareCommand } from './compare.js';
+import { queryCommand } from './query.js';
+
+/** Every command of the CLI, in the order `--help` lists them. One line to add one. */
+export const COMMANDS: readonly CommandDefinition[] = [
+  validateCommand,
+  planCommand,
+  schemaCommand,
+  runsCommand,
+  compareCommand,
+  queryCommand,
+  dataCommand,
+];

@@ -1,0 +1,120 @@
+/**
+ * The only writer to the terminal. Commands hand it data; it prints plain,
+ * human text (or JSON/CSV when asked).
+ */
+export interface Renderer {
+  /** One line to stdout. */
+  line(text?: string): void;
+  /** One line to stderr: progress, notices, warnings. */
+  note(text: string): void;
+  /** Replace the current stderr line (progress bars); a no-op when stderr is not a TTY. */
+  status(text: string): void;
+  json(value: unknown): void;
+  table(rows: readonly Readonly<Record<string, unknown>>[], columns?: readonly TableColumn[]): void;
+  csv(rows: readonly Readonly<Record<string, unknown>>[], columns?: readonly string[]): void;
+  readonly isTTY: boolean;
+}
+
+export interface TableColumn {
+  readonly key: string;
+  readonly title?: string;
+  readonly align?: 'left' | 'right';
+  readonly format?: (value: unknown) => string;
+}
+
+export interface RendererStreams {
+  readonly stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  readonly stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+}
+
+export function createRenderer(
+  streams: RendererStreams = { stdout: process.stdout, stderr: process.stderr },
+): Renderer {
+  const { stdout, stderr } = streams;
+  const stderrTTY = Boolean(stderr.isTTY);
+  let statusShown = false;
+  const clearStatus = (): void => {
+    if (statusShown) {
+      stderr.write('\r\x1b[2K');
+      statusShown = false;
+    }
+  };
+  return {
+    isTTY: Boolean(stdout.isTTY),
+    line(text = '') {
+      clearStatus();
+      stdout.write(`${text}\n`);
+    },
+    note(text) {
+      clearStatus();
+      stderr.write(`${text}\n`);
+    },
+    status(text) {
+      if (!stderrTTY) return;
+      const width = stderr.columns ?? 100;
+      stderr.write(`\r\x1b[2K${text.slice(0, width - 1)}`);
+      statusShown = true;
+    },
+    json(value) {
+      clearStatus();
+      stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+    },
+    table(rows, columns) {
+      clearStatus();
+      stdout.write(formatTable(rows, columns));
+    },
+    csv(rows, columns) {
+      clearStatus();
+      stdout.write(formatCsv(rows, columns));
+    },
+  };
+}
+
+export function formatValue(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'number') {
+    if (Number.isInteger(value)) return value.toLocaleString('en-US');
+    const abs = Math.abs(value);
+    return abs !== 0 && (abs < 1e-3 || abs >= 1e6) ? value.toExponential(3) : value.toFixed(4);
+  }
+  if (typeof value === 'object') return JSON.stringify(value);
+  return String(value);
+}
+
+export function formatTable(
+  rows: readonly Readonly<Record<string, unknown>>[],
+  columns?: readonly TableColumn[],
+): string {
+  const cols: readonly TableColumn[] =
+    columns ?? [...new Set(rows.flatMap((r) => Object.keys(r)))].map((key) => ({ key }));
+  const cells = rows.map((row) =>
+    cols.map((c) => (c.format ?? formatValue)(row[c.key])),
+  );
+  const titles = cols.map((c) => c.title ?? c.key);
+  const widths = cols.map((_, i) =>
+    Math.max(titles[i]!.length, ...cells.map((r) => r[i]!.length)),
+  );
+  const isRight = cols.map(
+    (c) => c.align === 'right' || (c.align === undefined && rows.some((r) => typeof r[c.key] === 'number')),
+  );
+  const fmt = (values: readonly string[]): string =>
+    values
+      .map((v, i) => (isRight[i] ? v.padStart(widths[i]!) : v.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return [fmt(titles), ...cells.map(fmt)].map((l) => `${l}\n`).join('');
+}
+
+export function formatCsv(
+  rows: readonly Readonly<Record<string, unknown>>[],
+  columns?: readonly string[],
+): string {
+  const cols = columns ?? [...new Set(rows.flatMap((r) => Object.keys(r)))];
+  const quote = (v: unknown): string => {
+    const s = v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
+    return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  };
+  return [cols.map(quote).join(','), ...rows.map((r) => cols.map((c) => quote(r[c])).join(','))]
+    .map((l) => `${l}\n`)
+    .join('');
+}
