@@ -11,13 +11,18 @@ export class ApiError extends Error {
 export async function getJson(path, params = {}) {
   const query = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) {
-    if (v !== undefined && v !== null && v !== '') query.set(k, Array.isArray(v) ? v.join(',') : String(v));
+    if (v !== undefined && v !== null && v !== '')
+      query.set(k, Array.isArray(v) ? v.join(',') : String(v));
   }
   const text = query.toString();
   const url = text ? `${path}?${text}` : path;
   const response = await fetch(url, { headers: { accept: 'application/json' } });
   const body = await response.json().catch(() => ({}));
-  if (!response.ok) throw new ApiError(response.status, body?.error?.message ?? `${response.status} ${response.statusText}`);
+  if (!response.ok)
+    throw new ApiError(
+      response.status,
+      body?.error?.message ?? `${response.status} ${response.statusText}`,
+    );
   return body;
 }
 
@@ -29,7 +34,8 @@ export const api = {
   sweeps: () => getJson('/api/sweeps'),
   sweep: (id) => getJson(`/api/sweeps/${id}`),
   compare: (runIds) => getJson('/api/compare', { runs: runIds }),
-  csvUrl: (runIds, keys) => `/api/curves.csv?${new URLSearchParams({ runs: runIds.join(','), keys: keys.join(',') })}`,
+  csvUrl: (runIds, keys) =>
+    `/api/curves.csv?${new URLSearchParams({ runs: runIds.join(','), keys: keys.join(',') })}`,
 };
 
 /**
@@ -60,7 +66,9 @@ export class LiveStream {
     on('runs', () => this.handlers.runs());
     on('store', () => this.handlers.runs());
     source.addEventListener('open', () => this.setConnected(true));
-    source.addEventListener('error', () => this.setConnected(source.readyState === EventSource.OPEN));
+    source.addEventListener('error', () =>
+      this.setConnected(source.readyState === EventSource.OPEN),
+    );
   }
 
   setConnected(connected) {

@@ -1,0 +1,677 @@
+// The dashboard page: the runs list, the curves of the selected runs (live),
+// and the router between views. State lives here; views render from it.
+import { api, LiveStream } from './api.js';
+import { ChartPanel, PALETTE, runLabel, xValues } from './charts.js';
+import { clear, formatDuration, formatNumber, h, mount } from './dom.js';
+import {
+  renderCompare,
+  renderEmptyStore,
+  renderError,
+  renderRunPage,
+  renderSweep,
+  renderSweepList,
+  statusBadge,
+} from './views.js';
+
+/** Points per curve asked of the server: about the width of a chart in pixels. */
+const MAX_POINTS = 1500;
+/** Live points are appended; past this many, the curve is fetched again, downsampled. */
+const REFETCH_ABOVE = 4 * MAX_POINTS;
+const MAIN_KEYS = ['train/loss', 'test/loss', 'train/accuracy', 'test/accuracy'];
+const VAL_KEYS = ['val/loss', 'val/accuracy'];
+
+const $ = (id) => document.getElementById(id);
+const stored = (key, fallback) => localStorage.getItem(`runner.${key}`) ?? fallback;
+
+const state = {
+  status: { storeReady: true, storePath: null, storeProblem: null },
+  runs: [],
+  runsById: new Map(),
+  total: 0,
+  filters: { name: '', status: '', sweep: '' },
+  /** Selected run ids, in the order they were picked (their colours follow it). */
+  selected: [],
+  /** True while the selection is the page's own pick (the newest run), not the user's. */
+  autoSelected: false,
+  colors: new Map(),
+  /** runId → Map(key → {step, epoch, time, value, total}) */
+  curves: new Map(),
+  stepsPerEpoch: new Map(),
+  smoothing: Number(stored('smoothing', '0.6')),
+  xMode: stored('xMode', 'step'),
+  logLoss: stored('logLoss', 'false') === 'true',
+  view: { name: 'curves' },
+  panels: new Map(),
+};
+
+const live = new LiveStream({
+  points: onPoints,
+  run: onRunChanged,
+  runs: () => scheduleRunsRefresh(),
+  connection: (connected) => {
+    const el = $('live-indicator');
+    el.dataset.state = connected ? 'live' : 'offline';
+    el.querySelector('.label').textContent = connected ? 'live' : 'reconnecting';
+  },
+});
+
+// ---------------------------------------------------------------- selection
+
+function selectRuns(ids, { auto = false } = {}) {
+  const unique = [...new Set(ids)].filter((id) => Number.isInteger(id) && id > 0);
+  state.selected = unique;
+  state.autoSelected = auto;
+  for (const id of [...state.colors.keys()]) if (!unique.includes(id)) state.colors.delete(id);
+  for (const id of unique) {
+    if (state.colors.has(id)) continue;
+    const used = new Set(state.colors.values());
+    state.colors.set(
+      id,
+      PALETTE.find((c) => !used.has(c)) ?? PALETTE[state.colors.size % PALETTE.length],
+    );
+  }
+  for (const id of [...state.curves.keys()]) if (!unique.includes(id)) state.curves.delete(id);
+  history.replaceState(null, '', urlFor(location.pathname));
+  renderRunList();
+  void loadCurves(unique.filter((id) => !state.curves.has(id)));
+}
+
+function toggleRun(id) {
+  selectRuns(
+    state.selected.includes(id) ? state.selected.filter((x) => x !== id) : [...state.selected, id],
+  );
+  if (state.view.name === 'curves') renderCurvesView();
+  else if (state.view.name === 'compare') void route();
+}
+
+const colorOf = (id) => state.colors.get(id);
+
+/** The metric keys charted for the selection: the main four, val/* when recorded, then any others. */
+function chartKeys() {
+  const keys = new Set();
+  for (const id of state.selected) {
+    for (const key of Object.keys(state.runsById.get(id)?.metrics ?? {})) keys.add(key);
+    for (const key of state.curves.get(id)?.keys() ?? []) keys.add(key);
+  }
+  const extra = [...keys].filter((k) => !MAIN_KEYS.includes(k) && !VAL_KEYS.includes(k)).sort();
+  return [...MAIN_KEYS, ...VAL_KEYS.filter((k) => keys.has(k)), ...extra];
+}
+
+// ---------------------------------------------------------------- data
+
+async function loadCurves(ids) {
+  if (ids.length > 0) {
+    const keys = chartKeys();
+    try {
+      const result = await api.curves(ids, keys, MAX_POINTS);
+      for (const id of ids) if (state.selected.includes(id)) state.curves.set(id, new Map());
+      for (const curve of result.curves) state.curves.get(curve.runId)?.set(curve.key, curve);
+      for (const [id, spe] of Object.entries(result.stepsPerEpoch))
+        if (spe) state.stepsPerEpoch.set(Number(id), spe);
+    } catch (error) {
+      showToast(`Could not load curves: ${error.message}`);
+    }
+  }
+  watch();
+  scheduleDraw();
+}
+
+/** (Re)opens the event stream for the selected runs from where their curves end. */
+function watch() {
+  const cursor = {};
+  for (const id of state.selected) {
+    cursor[id] = {};
+    for (const [key, curve] of state.curves.get(id) ?? []) {
+      const last = curve.step[curve.step.length - 1];
+      if (last !== undefined) cursor[id][key] = last;
+    }
+  }
+  const loaded = state.selected.filter((id) => state.curves.has(id));
+  live.watch(loaded, chartKeys(), cursor);
+}
+
+function onPoints(data) {
+  const curves = state.curves.get(data.runId);
+  if (!curves) return;
+  let curve = curves.get(data.key);
+  if (!curve) {
+    curve = {
+      runId: data.runId,
+      key: data.key,
+      total: 0,
+      step: [],
+      epoch: [],
+      time: [],
+      value: [],
+    };
+    curves.set(data.key, curve);
+  }
+  const last = curve.step.length ? curve.step[curve.step.length - 1] : -Infinity;
+  for (let i = 0; i < data.step.length; i++) {
+    if (data.step[i] <= last) continue;
+    curve.step.push(data.step[i]);
+    curve.epoch.push(data.epoch[i]);
+    curve.time.push(data.time[i]);
+    curve.value.push(data.value[i]);
+  }
+  curve.total += data.total;
+  if (data.key === 'train/loss' && !state.stepsPerEpoch.has(data.runId))
+    learnStepsPerEpoch(data.runId, curve);
+  if (curve.step.length > REFETCH_ABOVE) {
+    state.curves.delete(data.runId);
+    void loadCurves([data.runId]);
+    return;
+  }
+  scheduleDraw();
+}
+
+/** Once a run's second epoch starts, the last step of its first is the epoch length. */
+function learnStepsPerEpoch(runId, curve) {
+  const first = curve.epoch[0];
+  const i = curve.epoch.findIndex((e) => e !== first);
+  if (i > 0) state.stepsPerEpoch.set(runId, curve.step[i - 1] - curve.step[0] + 1);
+}
+
+function onRunChanged(run) {
+  const known = state.runsById.get(run.id);
+  if (known) Object.assign(known, run);
+  renderRunList();
+  if (state.view.name === 'run' && state.view.id === run.id) void route();
+}
+
+let runsRefresh = null;
+function scheduleRunsRefresh() {
+  clearTimeout(runsRefresh);
+  runsRefresh = setTimeout(() => {
+    void loadRuns();
+    void loadSweepFilter();
+  }, 250);
+}
+
+async function loadRuns() {
+  const filters = state.filters;
+  let result;
+  try {
+    result = await api.runs({
+      name: filters.name,
+      status: filters.status,
+      sweep: filters.sweep,
+      limit: 500,
+    });
+  } catch (error) {
+    showToast(`Could not load runs: ${error.message}`);
+    return;
+  }
+  const wasReady = state.status.storeReady;
+  state.status.storeReady = result.storeReady;
+  state.runs = result.runs;
+  state.total = result.total;
+  for (const run of result.runs) state.runsById.set(run.id, run);
+  if (!wasReady && result.storeReady) await loadStatus();
+  followNewestRun();
+  renderRunList();
+  if (!wasReady && result.storeReady) void route();
+  else if (!result.storeReady && state.view.name === 'curves')
+    renderEmptyStore($('main'), viewContext);
+}
+
+/** With no selection of the user's own, plot the newest run (and follow a newer one when it starts). */
+function followNewestRun() {
+  if (state.selected.length > 0 && !state.autoSelected) return;
+  if (hasFilters()) return;
+  const newest = state.runs.find((r) => r.status === 'running') ?? state.runs[0];
+  if (!newest || (state.selected.length === 1 && state.selected[0] === newest.id)) return;
+  selectRuns([newest.id], { auto: true });
+  if (state.view.name === 'curves') renderCurvesView();
+}
+
+async function loadStatus() {
+  try {
+    state.status = await api.status();
+    $('store-path').textContent = state.status.storePath ?? '';
+  } catch {
+    // The status line is informative only.
+  }
+}
+
+async function loadSweepFilter() {
+  try {
+    const { sweeps } = await api.sweeps();
+    const select = $('filter-sweep');
+    const current = select.value;
+    mount(
+      select,
+      h('option', { value: '' }, 'All sweeps'),
+      sweeps.map((s) => h('option', { value: s.id }, `#${s.id} ${s.name}`)),
+    );
+    select.value = current;
+  } catch {
+    // Without sweeps the filter offers "All sweeps" only.
+  }
+}
+
+const hasFilters = () => Boolean(state.filters.name || state.filters.status || state.filters.sweep);
+
+// ---------------------------------------------------------------- runs list
+
+function renderRunList() {
+  const list = $('run-list');
+  const items = state.runs.map((run) => {
+    const selected = state.selected.includes(run.id);
+    const acc = run.metrics['test/accuracy'] ?? run.metrics['val/accuracy'];
+    const bestAcc = acc?.best ?? null;
+    return h(
+      'li',
+      {
+        class: `run-item${selected ? ' selected' : ''}`,
+        dataset: { runId: run.id, status: run.status },
+        onclick: (e) => {
+          if (e.target.closest('a, input')) return;
+          toggleRun(run.id);
+        },
+      },
+      h(
+        'label',
+        { class: 'run-check', title: selected ? 'Remove from the charts' : 'Add to the charts' },
+        h('input', {
+          type: 'checkbox',
+          checked: selected,
+          'aria-label': `select run ${run.id}`,
+          onchange: () => toggleRun(run.id),
+        }),
+        h('span', { class: 'swatch', style: `--swatch: ${colorOf(run.id) ?? 'transparent'}` }),
+      ),
+      h(
+        'div',
+        { class: 'run-main' },
+        h(
+          'div',
+          { class: 'run-title' },
+          h(
+            'a',
+            {
+              class: 'run-name',
+              href: `/runs/${run.id}`,
+              'data-link': true,
+              title: 'Open the run page',
+            },
+            h('span', { class: 'run-id' }, `#${run.id}`),
+            ` ${run.name}`,
+          ),
+          statusBadge(run.status),
+        ),
+        h(
+          'div',
+          { class: 'run-meta' },
+          `${run.dataset} · ${run.backend} · `,
+          h('span', { class: 'run-duration' }, formatDuration(liveDuration(run))),
+          bestAcc !== null
+            ? h(
+                'span',
+                { class: 'run-acc', title: 'best evaluation accuracy' },
+                ` · acc ${formatNumber(bestAcc, 3)}`,
+              )
+            : null,
+        ),
+      ),
+    );
+  });
+  clear(list).append(...items);
+  if (items.length === 0) {
+    list.append(
+      h(
+        'li',
+        { class: 'run-empty' },
+        state.status.storeReady
+          ? hasFilters()
+            ? 'No run matches these filters.'
+            : 'No runs yet.'
+          : 'Waiting for the store…',
+      ),
+    );
+  }
+  $('run-count').textContent =
+    state.total > state.runs.length
+      ? `${state.runs.length} of ${state.total} runs`
+      : `${state.total} run${state.total === 1 ? '' : 's'}`;
+  $('clear-selection').hidden = state.selected.length === 0;
+}
+
+/** A running run's duration keeps growing on the page between server updates. */
+function liveDuration(run) {
+  return run.status === 'running'
+    ? Math.max(run.durationMs, Date.now() - run.startedAt)
+    : run.durationMs;
+}
+
+setInterval(() => {
+  for (const el of document.querySelectorAll('.run-item[data-status="running"] .run-duration')) {
+    const run = state.runsById.get(Number(el.closest('.run-item').dataset.runId));
+    if (run) el.textContent = formatDuration(liveDuration(run));
+  }
+}, 1000);
+
+// ---------------------------------------------------------------- curves view
+
+function renderCurvesView() {
+  const main = $('main');
+  for (const panel of state.panels.values()) panel.destroy();
+  state.panels.clear();
+  if (!state.status.storeReady) return renderEmptyStore(main, viewContext);
+  const chips = state.selected.map((id) => {
+    const run = state.runsById.get(id) ?? { id, name: '' };
+    return h(
+      'span',
+      { class: 'chip', dataset: { runId: id } },
+      h('span', { class: 'swatch', style: `--swatch: ${colorOf(id)}` }),
+      h('a', { href: `/runs/${id}`, 'data-link': true }, runLabel(run)),
+      h(
+        'button',
+        {
+          class: 'chip-x',
+          title: 'Remove from the charts',
+          'aria-label': `remove run ${id}`,
+          onclick: () => toggleRun(id),
+        },
+        '×',
+      ),
+    );
+  });
+  const grid = h('div', { class: 'chart-grid' });
+  mount(
+    main,
+    h(
+      'div',
+      { class: 'view-head' },
+      h('h2', {}, 'Curves'),
+      h(
+        'div',
+        { class: 'chips' },
+        chips.length
+          ? chips
+          : h('span', { class: 'muted' }, 'Select runs on the left to plot them.'),
+      ),
+      state.selected.length >= 2
+        ? h(
+            'a',
+            { class: 'btn btn-secondary', href: urlFor('/compare'), 'data-link': true },
+            'Compare configs',
+          )
+        : null,
+    ),
+    renderToolbar(),
+    grid,
+  );
+  if (state.selected.length === 0) return;
+  for (const key of chartKeys()) {
+    const panel = new ChartPanel(key, { onCsv: (k) => downloadCsv([k]) });
+    state.panels.set(key, panel);
+    grid.append(panel.el);
+  }
+  scheduleDraw();
+}
+
+function renderToolbar() {
+  const smoothingOut = h('output', { id: 'smoothing-value' }, state.smoothing.toFixed(2));
+  const segment = (mode, label) =>
+    h(
+      'button',
+      {
+        class: `segment${state.xMode === mode ? ' active' : ''}`,
+        'aria-pressed': state.xMode === mode ? 'true' : 'false',
+        dataset: { xMode: mode },
+        onclick: () => {
+          state.xMode = mode;
+          localStorage.setItem('runner.xMode', mode);
+          renderCurvesView();
+        },
+      },
+      label,
+    );
+  return h(
+    'div',
+    { class: 'toolbar' },
+    h(
+      'label',
+      {
+        class: 'control',
+        title: 'Exponential moving average, debiased (as in TensorBoard); 0 = raw values',
+      },
+      'Smoothing',
+      h('input', {
+        id: 'smoothing',
+        type: 'range',
+        min: '0',
+        max: '0.99',
+        step: '0.01',
+        value: String(state.smoothing),
+        oninput: (e) => {
+          state.smoothing = Number(e.target.value);
+          smoothingOut.textContent = state.smoothing.toFixed(2);
+          localStorage.setItem('runner.smoothing', String(state.smoothing));
+          scheduleDraw();
+        },
+      }),
+      smoothingOut,
+    ),
+    h(
+      'div',
+      { class: 'control' },
+      'X axis',
+      h(
+        'div',
+        { class: 'segmented', role: 'group', 'aria-label': 'X axis' },
+        segment('step', 'Step'),
+        segment('epoch', 'Epoch'),
+        segment('time', 'Wall time'),
+      ),
+    ),
+    h(
+      'label',
+      { class: 'control' },
+      h('input', {
+        id: 'log-scale',
+        type: 'checkbox',
+        checked: state.logLoss,
+        onchange: (e) => {
+          state.logLoss = e.target.checked;
+          localStorage.setItem('runner.logLoss', String(state.logLoss));
+          scheduleDraw();
+        },
+      }),
+      'Log scale for loss',
+    ),
+    h('span', { class: 'spacer' }),
+    h(
+      'button',
+      {
+        class: 'btn-ghost',
+        title: 'All plotted curves at full resolution',
+        onclick: () => downloadCsv(chartKeys()),
+      },
+      'Download CSV',
+    ),
+  );
+}
+
+let drawPending = false;
+function scheduleDraw() {
+  if (drawPending) return;
+  drawPending = true;
+  requestAnimationFrame(() => {
+    drawPending = false;
+    drawCharts();
+  });
+}
+
+function drawCharts() {
+  if (state.view.name !== 'curves') return;
+  for (const [key, panel] of state.panels) {
+    const series = [];
+    for (const id of state.selected) {
+      const curve = state.curves.get(id)?.get(key);
+      if (!curve) continue;
+      const run = state.runsById.get(id) ?? { id, name: '', startedAt: curve.time[0] };
+      const context = { stepsPerEpoch: state.stepsPerEpoch.get(id), startedAt: run.startedAt };
+      series.push({
+        runId: id,
+        label: runLabel(run),
+        color: colorOf(id),
+        x: xValues(curve, state.xMode, context),
+        y: curve.value,
+        total: curve.total,
+      });
+    }
+    panel.update({
+      series,
+      smoothing: state.smoothing,
+      log: state.logLoss && key.endsWith('loss'),
+      xMode: state.xMode,
+    });
+  }
+}
+
+function downloadCsv(keys) {
+  if (state.selected.length === 0) return;
+  const a = h('a', { href: api.csvUrl(state.selected, keys), download: '' });
+  document.body.append(a);
+  a.click();
+  a.remove();
+}
+
+// ---------------------------------------------------------------- routing
+
+/** A path with the selection kept in the query, so a view can be shared or reloaded. */
+function urlFor(pathname) {
+  return state.selected.length > 0 ? `${pathname}?runs=${state.selected.join(',')}` : pathname;
+}
+
+function navigate(path) {
+  const url = new URL(path, location.origin);
+  const runs = url.searchParams.get('runs');
+  if (runs !== null) selectRuns(runs.split(',').map(Number));
+  history.pushState(null, '', urlFor(url.pathname));
+  void route();
+}
+
+const viewContext = {
+  navigate,
+  isSelected: (id) => state.selected.includes(id),
+  selectedIds: () => [...state.selected],
+  colorOf,
+  storePath: () => state.status.storePath,
+  storeProblem: () => state.status.storeProblem,
+  /** Plot exactly these runs in the curves view. */
+  plotRuns: (ids) => {
+    selectRuns(ids);
+    history.pushState(null, '', urlFor('/'));
+    void route();
+  },
+  compareWith: (id) => {
+    if (!state.selected.includes(id)) selectRuns([...state.selected, id]);
+    history.pushState(null, '', urlFor('/compare'));
+    void route();
+  },
+};
+
+async function route() {
+  const path = location.pathname;
+  const main = $('main');
+  let match;
+  if ((match = /^\/runs\/(\d+)$/.exec(path))) state.view = { name: 'run', id: Number(match[1]) };
+  else if ((match = /^\/sweeps\/(\d+)$/.exec(path)))
+    state.view = { name: 'sweep', id: Number(match[1]) };
+  else if (path === '/sweeps') state.view = { name: 'sweeps' };
+  else if (path === '/compare') state.view = { name: 'compare' };
+  else state.view = { name: 'curves' };
+  for (const a of document.querySelectorAll('.tabs a')) {
+    const tab = a.dataset.tab;
+    const active = tab === state.view.name || (tab === 'sweeps' && state.view.name === 'sweep');
+    a.classList.toggle('active', active);
+    a.href = urlFor(a.getAttribute('href').split('?')[0]);
+  }
+  main.dataset.view = state.view.name;
+  if (state.view.name !== 'curves') {
+    for (const panel of state.panels.values()) panel.destroy();
+    state.panels.clear();
+  }
+  try {
+    switch (state.view.name) {
+      case 'run':
+        await renderRunPage(main, viewContext, state.view.id);
+        break;
+      case 'sweeps':
+        await renderSweepList(main, viewContext);
+        break;
+      case 'sweep':
+        await renderSweep(main, viewContext, state.view.id);
+        break;
+      case 'compare':
+        await renderCompare(main, viewContext);
+        break;
+      default:
+        renderCurvesView();
+    }
+  } catch (error) {
+    renderError(main, error);
+  }
+}
+
+// ---------------------------------------------------------------- wiring
+
+let toastTimer = null;
+function showToast(message) {
+  let toast = document.querySelector('.toast');
+  if (!toast) document.body.append((toast = h('div', { class: 'toast', role: 'status' })));
+  toast.textContent = message;
+  toast.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => (toast.hidden = true), 5000);
+}
+
+function wireControls() {
+  let nameTimer = null;
+  $('filter-name').addEventListener('input', (e) => {
+    clearTimeout(nameTimer);
+    nameTimer = setTimeout(() => {
+      state.filters.name = e.target.value.trim();
+      void loadRuns();
+    }, 150);
+  });
+  $('filter-status').addEventListener('change', (e) => {
+    state.filters.status = e.target.value;
+    void loadRuns();
+  });
+  $('filter-sweep').addEventListener('change', (e) => {
+    state.filters.sweep = e.target.value;
+    void loadRuns();
+  });
+  $('clear-selection').addEventListener('click', () => {
+    selectRuns([]);
+    void route();
+  });
+  document.addEventListener('click', (e) => {
+    const a = e.target.closest('a[data-link]');
+    if (!a || e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey) return;
+    e.preventDefault();
+    navigate(a.getAttribute('href'));
+  });
+  window.addEventListener('popstate', () => {
+    const runs = new URLSearchParams(location.search).get('runs');
+    selectRuns(runs ? runs.split(',').map(Number) : []);
+    void route();
+  });
+}
+
+async function start() {
+  wireControls();
+  const initial = new URLSearchParams(location.search).get('runs');
+  await loadStatus();
+  if (initial) selectRuns(initial.split(',').map(Number));
+  await loadRuns();
+  if (!initial && state.selected.length === 0) watch();
+  void loadSweepFilter();
+  await route();
+}
+
+void start();

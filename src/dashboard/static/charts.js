@@ -4,8 +4,16 @@ import { download, formatClock, formatNumber, formatTick, h } from './dom.js';
 
 /** One colour per run, in selection order: distinct hues that read on white. */
 export const PALETTE = [
-  '#2563eb', '#dc2626', '#059669', '#9333ea', '#ea580c',
-  '#0891b2', '#db2777', '#65a30d', '#4f46e5', '#b45309',
+  '#2563eb',
+  '#dc2626',
+  '#059669',
+  '#9333ea',
+  '#ea580c',
+  '#0891b2',
+  '#db2777',
+  '#65a30d',
+  '#4f46e5',
+  '#b45309',
 ];
 
 const AXIS_STROKE = '#64748b';
@@ -78,6 +86,12 @@ export function alignSeries(list) {
 const X_LABELS = { step: 'step', epoch: 'epoch', time: 'wall time' };
 
 /**
+ * Curves with fewer points than this (one evaluation per epoch) are drawn
+ * unsmoothed: an average over three epochs would only lag behind them.
+ */
+const MIN_POINTS_TO_SMOOTH = 30;
+
+/**
  * One chart card: a metric key, its runs overlaid. `update(model)` redraws
  * with new data, rebuilding the uPlot only when the series or options change.
  * The card's data-points / data-runs attributes say what is drawn (the
@@ -102,8 +116,24 @@ export class ChartPanel {
         h(
           'div',
           { class: 'chart-actions' },
-          h('button', { class: 'btn-ghost', title: 'Download this chart as a PNG image', onclick: () => this.exportPng() }, 'PNG'),
-          h('button', { class: 'btn-ghost', title: 'Download the full-resolution data as CSV', onclick: () => onCsv(key) }, 'CSV'),
+          h(
+            'button',
+            {
+              class: 'btn-ghost',
+              title: 'Download this chart as a PNG image',
+              onclick: () => this.exportPng(),
+            },
+            'PNG',
+          ),
+          h(
+            'button',
+            {
+              class: 'btn-ghost',
+              title: 'Download the full-resolution data as CSV',
+              onclick: () => onCsv(key),
+            },
+            'CSV',
+          ),
         ),
       ),
       this.body,
@@ -132,10 +162,19 @@ export class ChartPanel {
     const data = alignSeries(
       series.map((s) => {
         const ys = positive(s.y);
-        return { x: s.x, ys: smoothed ? [ys, smoothEma(ys, smoothing)] : [ys] };
+        if (!smoothed) return { x: s.x, ys: [ys] };
+        return {
+          x: s.x,
+          ys: [ys, ys.length >= MIN_POINTS_TO_SMOOTH ? smoothEma(ys, smoothing) : ys],
+        };
       }),
     );
-    const signature = JSON.stringify([series.map((s) => [s.runId, s.label, s.color]), smoothed, model.log, model.xMode]);
+    const signature = JSON.stringify([
+      series.map((s) => [s.runId, s.label, s.color]),
+      smoothed,
+      model.log,
+      model.xMode,
+    ]);
     const started = performance.now();
     this.drawStarted = started;
     if (this.plot && signature === this.signature) {
@@ -150,11 +189,19 @@ export class ChartPanel {
   options(series, model) {
     const smoothed = model.smoothing > 0;
     const xFormat = model.xMode === 'time' ? formatClock : (v) => formatNumber(v, 5);
-    const uSeries = [{ label: X_LABELS[model.xMode], value: (u, v) => (v === null ? '—' : xFormat(v)) }];
+    const uSeries = [
+      { label: X_LABELS[model.xMode], value: (u, v) => (v === null ? '—' : xFormat(v)) },
+    ];
     for (const s of series) {
       const common = { label: s.label, spanGaps: true, value: (u, v) => formatNumber(v) };
       if (smoothed) {
-        uSeries.push({ ...common, class: 'raw', stroke: fade(s.color, 0.28), width: 1, points: { show: false } });
+        uSeries.push({
+          ...common,
+          class: 'raw',
+          stroke: fade(s.color, 0.28),
+          width: 1,
+          points: { show: false },
+        });
         uSeries.push({ ...common, stroke: s.color, width: 2 });
       } else {
         uSeries.push({ ...common, stroke: s.color, width: 1.5 });
@@ -175,7 +222,8 @@ export class ChartPanel {
           stroke: AXIS_STROKE,
           grid: { stroke: GRID_STROKE, width: 1 },
           ticks: { stroke: GRID_STROKE, width: 1 },
-          values: (u, ticks) => ticks.map((t) => (model.xMode === 'time' ? formatClock(t) : formatTick(t))),
+          values: (u, ticks) =>
+            ticks.map((t) => (model.xMode === 'time' ? formatClock(t) : formatTick(t))),
         },
         {
           font: '11px system-ui, sans-serif',
@@ -186,12 +234,17 @@ export class ChartPanel {
           values: (u, ticks) => ticks.map(formatTick),
         },
       ],
-      cursor: { sync: { key: `runner-${model.xMode}` }, drag: { x: true, y: false }, points: { size: 7 } },
+      cursor: {
+        sync: { key: `runner-${model.xMode}` },
+        drag: { x: true, y: false },
+        points: { size: 7 },
+      },
       legend: { live: true },
       hooks: {
         draw: [
           () => {
-            if (this.drawStarted !== undefined) this.el.dataset.drawMs = (performance.now() - this.drawStarted).toFixed(1);
+            if (this.drawStarted !== undefined)
+              this.el.dataset.drawMs = (performance.now() - this.drawStarted).toFixed(1);
           },
         ],
       },

@@ -7,10 +7,13 @@
  */
 export function h(tag, attrs, ...children) {
   const svg = tag.startsWith('svg:');
-  const el = svg ? document.createElementNS('http://www.w3.org/2000/svg', tag.slice(4)) : document.createElement(tag);
+  const el = svg
+    ? document.createElementNS('http://www.w3.org/2000/svg', tag.slice(4))
+    : document.createElement(tag);
   for (const [name, value] of Object.entries(attrs ?? {})) {
     if (value === undefined || value === null || value === false) continue;
-    if (name.startsWith('on') && typeof value === 'function') el.addEventListener(name.slice(2), value);
+    if (name.startsWith('on') && typeof value === 'function')
+      el.addEventListener(name.slice(2), value);
     else if (name === 'dataset') Object.assign(el.dataset, value);
     else if (name === 'class' && !svg) el.className = value;
     else el.setAttribute(name, value === true ? '' : String(value));
@@ -29,6 +32,13 @@ function append(el, children) {
 
 export function clear(el) {
   while (el.firstChild) el.firstChild.remove();
+  return el;
+}
+
+/** Replaces the element's content; null, undefined and false children are skipped. */
+export function mount(el, ...children) {
+  clear(el);
+  append(el, children);
   return el;
 }
 
@@ -72,7 +82,9 @@ export function formatClock(seconds) {
   const hours = Math.floor(s / 3600);
   const minutes = Math.floor((s % 3600) / 60);
   const secs = String(s % 60).padStart(2, '0');
-  return hours > 0 ? `${sign}${hours}:${String(minutes).padStart(2, '0')}:${secs}` : `${sign}${minutes}:${secs}`;
+  return hours > 0
+    ? `${sign}${hours}:${String(minutes).padStart(2, '0')}:${secs}`
+    : `${sign}${minutes}:${secs}`;
 }
 
 /** Epoch ms → "2026-11-28 14:03:12" in local time. */

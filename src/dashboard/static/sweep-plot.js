@@ -19,7 +19,10 @@ export function sweepScatter({ param, trials, metric, bestRunId, onSelect }) {
   const points = trials.filter((t) => t.best !== null && Number.isFinite(t.best));
   const xScale = makeXScale(trials.map((t) => t.params[param]));
   const ys = points.map((t) => t.best);
-  const yScale = linearScale(ys.length ? Math.min(...ys) : 0, ys.length ? Math.max(...ys) : 1, [H - M.bottom, M.top]);
+  const yScale = linearScale(ys.length ? Math.min(...ys) : 0, ys.length ? Math.max(...ys) : 1, [
+    H - M.bottom,
+    M.top,
+  ]);
 
   const svg = h('svg:svg', {
     viewBox: `0 0 ${W} ${H}`,
@@ -31,8 +34,12 @@ export function sweepScatter({ param, trials, metric, bestRunId, onSelect }) {
   for (const t of yScale.ticks) {
     const y = yScale.map(t);
     svg.append(
-      h('svg:line', { x1: M.left, x2: W - M.right, y1: y, y2: y, class: 'sweep-grid' }),
-      h('svg:text', { x: M.left - 6, y: y + 4, class: 'sweep-tick', 'text-anchor': 'end' }, formatTick(t)),
+      h('svg:line', { x1: M.left, x2: W - M.right, y1: y, y2: y, class: 'sweep-gridline' }),
+      h(
+        'svg:text',
+        { x: M.left - 6, y: y + 4, class: 'sweep-tick', 'text-anchor': 'end' },
+        formatTick(t),
+      ),
     );
   }
   // X ticks.
@@ -40,13 +47,37 @@ export function sweepScatter({ param, trials, metric, bestRunId, onSelect }) {
     const x = xScale.map(t.value);
     svg.append(
       h('svg:line', { x1: x, x2: x, y1: H - M.bottom, y2: H - M.bottom + 4, class: 'sweep-axis' }),
-      h('svg:text', { x, y: H - M.bottom + 16, class: 'sweep-tick', 'text-anchor': 'middle' }, t.label),
+      h(
+        'svg:text',
+        { x, y: H - M.bottom + 16, class: 'sweep-tick', 'text-anchor': 'middle' },
+        t.label,
+      ),
     );
   }
   svg.append(
-    h('svg:line', { x1: M.left, x2: W - M.right, y1: H - M.bottom, y2: H - M.bottom, class: 'sweep-axis' }),
-    h('svg:text', { x: (M.left + W - M.right) / 2, y: H - 6, class: 'sweep-label', 'text-anchor': 'middle' }, shortKey(param) + (xScale.log ? ' (log)' : '')),
-    h('svg:text', { x: 12, y: (M.top + H - M.bottom) / 2, class: 'sweep-label', 'text-anchor': 'middle', transform: `rotate(-90 12 ${(M.top + H - M.bottom) / 2})` }, metric),
+    h('svg:line', {
+      x1: M.left,
+      x2: W - M.right,
+      y1: H - M.bottom,
+      y2: H - M.bottom,
+      class: 'sweep-axis',
+    }),
+    h(
+      'svg:text',
+      { x: (M.left + W - M.right) / 2, y: H - 6, class: 'sweep-label', 'text-anchor': 'middle' },
+      shortKey(param) + (xScale.log ? ' (log)' : ''),
+    ),
+    h(
+      'svg:text',
+      {
+        x: 12,
+        y: (M.top + H - M.bottom) / 2,
+        class: 'sweep-label',
+        'text-anchor': 'middle',
+        transform: `rotate(-90 12 ${(M.top + H - M.bottom) / 2})`,
+      },
+      metric,
+    ),
   );
   // Dots, the best one last so it is drawn on top.
   const ordered = [...points].sort((a, b) => (a.runId === bestRunId) - (b.runId === bestRunId));
@@ -87,18 +118,30 @@ function makeXScale(values) {
     if (min > 0 && max / min >= 100) {
       const lo = Math.floor(Math.log10(min));
       const hi = Math.ceil(Math.log10(max));
-      const map = (v) => range[0] + ((Math.log10(v) - lo) / Math.max(1e-9, hi - lo)) * (range[1] - range[0]);
+      const map = (v) =>
+        range[0] + ((Math.log10(v) - lo) / Math.max(1e-9, hi - lo)) * (range[1] - range[0]);
       const ticks = [];
       for (let e = lo; e <= hi; e++) ticks.push({ value: 10 ** e, label: formatTick(10 ** e) });
       return { map, ticks, log: true };
     }
     const s = linearScale(min, max, range);
-    return { map: s.map, ticks: s.ticks.map((t) => ({ value: t, label: formatTick(t) })), log: false };
+    return {
+      map: s.map,
+      ticks: s.ticks.map((t) => ({ value: t, label: formatTick(t) })),
+      log: false,
+    };
   }
   const categories = [...new Set(values.map((v) => formatParam(v)))].sort();
   const step = (range[1] - range[0]) / Math.max(1, categories.length - 1);
-  const at = (v) => (categories.length === 1 ? (range[0] + range[1]) / 2 : range[0] + categories.indexOf(formatParam(v)) * step);
-  return { map: at, ticks: categories.map((c) => ({ value: c, label: c.length > 12 ? `${c.slice(0, 11)}…` : c })), log: false };
+  const at = (v) =>
+    categories.length === 1
+      ? (range[0] + range[1]) / 2
+      : range[0] + categories.indexOf(formatParam(v)) * step;
+  return {
+    map: at,
+    ticks: categories.map((c) => ({ value: c, label: c.length > 12 ? `${c.slice(0, 11)}…` : c })),
+    log: false,
+  };
 }
 
 function linearScale(min, max, [from, to]) {
@@ -110,7 +153,7 @@ function linearScale(min, max, [from, to]) {
   const ticks = niceTicks(min, max, 5);
   const lo = Math.min(min, ticks[0]);
   const hi = Math.max(max, ticks[ticks.length - 1]);
-  const pad = (hi - lo) * 0.04;
+  const pad = (hi - lo) * 0.08;
   const map = (v) => from + ((v - (lo - pad)) / (hi - lo + 2 * pad)) * (to - from);
   return { map, ticks };
 }
@@ -121,7 +164,8 @@ function niceTicks(min, max, count) {
   const mag = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => span / s <= count) ?? 10 * mag;
   const ticks = [];
-  for (let t = Math.ceil(min / step) * step; t <= max + step * 1e-9; t += step) ticks.push(+t.toPrecision(12));
+  for (let t = Math.ceil(min / step) * step; t <= max + step * 1e-9; t += step)
+    ticks.push(+t.toPrecision(12));
   return ticks.length ? ticks : [min, max];
 }
 

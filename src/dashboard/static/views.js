@@ -1,0 +1,521 @@
+// The views other than the curves: a run's page, sweeps, the compare table,
+// and the empty and not-found states. Each renders into `main` from the API.
+import { api, ApiError } from './api.js';
+import { runLabel } from './charts.js';
+import { formatDate, formatDuration, formatNumber, formatParam, h, mount } from './dom.js';
+import { sweepScatter } from './sweep-plot.js';
+
+export function statusBadge(status) {
+  return h('span', { class: `badge status-${status}`, dataset: { status } }, status);
+}
+
+function card(title, ...children) {
+  return h(
+    'section',
+    { class: 'card' },
+    title ? h('h3', { class: 'card-title' }, title) : null,
+    ...children,
+  );
+}
+
+function swatch(color) {
+  return color ? h('span', { class: 'swatch', style: `--swatch: ${color}` }) : null;
+}
+
+/** A run's page: facts, final/best metrics, the config as YAML. */
+export async function renderRunPage(main, ctx, runId) {
+  const { run, metricKeys, sweep } = await api.run(runId);
+  const selected = ctx.isSelected(run.id);
+  const facts = [
+    ['Status', statusBadge(run.status)],
+    ['Started', formatDate(run.startedAt)],
+    [
+      'Ended',
+      run.endedAt ? formatDate(run.endedAt) : run.status === 'running' ? 'still running' : '—',
+    ],
+    ['Duration', formatDuration(run.durationMs)],
+    [
+      'Backend',
+      run.backendReason
+        ? [run.backend, h('span', { class: 'muted' }, ` (${run.backendReason})`)]
+        : run.backend,
+    ],
+    ['Dataset', run.dataset],
+    ['Data source', run.datasetSource ?? '—'],
+    ['Seed', String(run.seed)],
+    ['Parameters', run.parameterCount === null ? '—' : formatNumber(run.parameterCount)],
+    [
+      'Versions',
+      `runner ${run.versions.runner} · tfjs ${run.versions.tfjs} · node ${run.versions.node}`,
+    ],
+    ['Git commit', run.gitCommit ? h('code', {}, run.gitCommit.slice(0, 12)) : '—'],
+    ['Host', run.pid ? `${run.host} (pid ${run.pid})` : run.host],
+    ['Config hash', h('code', {}, String(run.configHash).slice(0, 16))],
+    ['Artifacts', run.artifactsDir ? h('code', {}, run.artifactsDir) : '—'],
+  ];
+  if (sweep)
+    facts.push([
+      'Sweep',
+      h(
+        'a',
+        { href: `/sweeps/${sweep.id}`, 'data-link': true },
+        `#${sweep.id} ${sweep.name}`,
+        run.trialIndex !== null ? ` · trial ${run.trialIndex}` : '',
+      ),
+    ]);
+  if (run.divergedAtStep !== null)
+    facts.push(['Diverged at', `step ${formatNumber(run.divergedAtStep)}`]);
+
+  const metricRows = metricKeys.map((key) => {
+    const m = run.metrics[key];
+    if (!m) return null;
+    return h(
+      'tr',
+      { dataset: { key } },
+      h(
+        'td',
+        { class: 'key' },
+        key,
+        h('span', { class: 'muted small' }, m.goal === 'maximize' ? ' ↑' : ' ↓'),
+      ),
+      h('td', { class: 'num' }, formatNumber(m.last.value)),
+      h('td', { class: 'num strong' }, m.best ? formatNumber(m.best.value) : '—'),
+      h('td', { class: 'num muted' }, m.best ? formatNumber(m.best.step) : '—'),
+      h('td', { class: 'num muted' }, formatNumber(m.count)),
+    );
+  });
+
+  mount(
+    main,
+    h(
+      'div',
+      { class: 'view-head' },
+      h('h2', {}, swatch(ctx.colorOf(run.id)), `#${run.id} ${run.name}`),
+      statusBadge(run.status),
+      h(
+        'div',
+        { class: 'head-actions' },
+        h(
+          'button',
+          {
+            class: 'btn',
+            onclick: () =>
+              ctx.plotRuns(selected ? ctx.selectedIds() : [...ctx.selectedIds(), run.id]),
+          },
+          'Plot curves',
+        ),
+        ctx.selectedIds().filter((id) => id !== run.id).length > 0
+          ? h(
+              'button',
+              { class: 'btn btn-secondary', onclick: () => ctx.compareWith(run.id) },
+              'Compare with selection',
+            )
+          : null,
+      ),
+    ),
+    run.error
+      ? h('div', { class: 'alert alert-error' }, h('strong', {}, 'Error: '), run.error)
+      : null,
+    run.notices.length > 0
+      ? h(
+          'div',
+          { class: 'alert' },
+          h('strong', {}, 'Notices'),
+          h(
+            'ul',
+            {},
+            run.notices.map((n) => h('li', {}, n)),
+          ),
+        )
+      : null,
+    h(
+      'div',
+      { class: 'two-col' },
+      card(
+        'Facts',
+        h(
+          'dl',
+          { class: 'facts' },
+          facts.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]),
+        ),
+      ),
+      card(
+        'Metrics',
+        metricRows.length === 0
+          ? h('p', { class: 'muted' }, 'No metrics recorded yet.')
+          : h(
+              'table',
+              { class: 'table' },
+              h(
+                'thead',
+                {},
+                h(
+                  'tr',
+                  {},
+                  h('th', {}, 'metric'),
+                  h('th', { class: 'num' }, 'final'),
+                  h('th', { class: 'num' }, 'best'),
+                  h('th', { class: 'num' }, 'best at step'),
+                  h('th', { class: 'num' }, 'points'),
+                ),
+              ),
+              h('tbody', {}, metricRows),
+            ),
+      ),
+    ),
+    card(
+      'Config',
+      h(
+        'div',
+        { class: 'code-actions' },
+        h(
+          'button',
+          { class: 'btn-ghost', onclick: (e) => copyText(run.configYaml, e.currentTarget) },
+          'Copy YAML',
+        ),
+      ),
+      h('pre', { class: 'yaml' }, run.configYaml),
+    ),
+  );
+}
+
+function copyText(text, button) {
+  navigator.clipboard?.writeText(text).then(
+    () => {
+      button.textContent = 'Copied';
+      setTimeout(() => (button.textContent = 'Copy YAML'), 1500);
+    },
+    () => undefined,
+  );
+}
+
+/** All sweeps, newest first. */
+export async function renderSweepList(main, ctx) {
+  const { sweeps, storeReady } = await api.sweeps();
+  if (!storeReady) return renderEmptyStore(main, ctx);
+  mount(
+    main,
+    h('div', { class: 'view-head' }, h('h2', {}, 'Sweeps')),
+    sweeps.length === 0
+      ? card(
+          null,
+          h(
+            'p',
+            { class: 'empty-note' },
+            'No sweeps yet. Try ',
+            h(
+              'code',
+              {},
+              'runner sweep configs/lenet.yaml --set train.optimizer.learningRate=1e-2,1e-3,1e-4',
+            ),
+            '.',
+          ),
+        )
+      : card(
+          null,
+          h(
+            'table',
+            { class: 'table clickable' },
+            h(
+              'thead',
+              {},
+              h(
+                'tr',
+                {},
+                ['#', 'name', 'status', 'metric', 'trials', 'started'].map((t) => h('th', {}, t)),
+              ),
+            ),
+            h(
+              'tbody',
+              {},
+              sweeps.map((s) =>
+                h(
+                  'tr',
+                  { onclick: () => ctx.navigate(`/sweeps/${s.id}`), dataset: { sweepId: s.id } },
+                  h('td', { class: 'num' }, String(s.id)),
+                  h('td', {}, h('a', { href: `/sweeps/${s.id}`, 'data-link': true }, s.name)),
+                  h('td', {}, statusBadge(s.status)),
+                  h('td', {}, `${s.metric} (${s.goal === 'maximize' ? 'max' : 'min'})`),
+                  h('td', { class: 'num' }, `${s.trialsRecorded} / ${s.trialCount}`),
+                  h('td', {}, formatDate(s.startedAt)),
+                ),
+              ),
+            ),
+          ),
+        ),
+  );
+}
+
+/** A sweep: each varied param against the metric, best trial highlighted, trials table. */
+export async function renderSweep(main, ctx, sweepId) {
+  const { sweep, varied, trials, bestRunId } = await api.sweep(sweepId);
+  const best = trials.find((t) => t.runId === bestRunId);
+  const sign = sweep.goal === 'maximize' ? -1 : 1;
+  const sorted = [...trials].sort((a, b) => {
+    if (a.best === null) return 1;
+    if (b.best === null) return -1;
+    return sign * (a.best - b.best);
+  });
+  const openTrial = (runId) => ctx.plotRuns([runId]);
+  mount(
+    main,
+    h(
+      'div',
+      { class: 'view-head' },
+      h('h2', {}, `Sweep #${sweep.id} ${sweep.name}`),
+      statusBadge(sweep.status),
+      h(
+        'div',
+        { class: 'head-actions' },
+        h(
+          'button',
+          { class: 'btn', onclick: () => ctx.plotRuns(trials.map((t) => t.runId).slice(0, 10)) },
+          'Plot all trials',
+        ),
+      ),
+    ),
+    h(
+      'p',
+      { class: 'subtitle' },
+      `${trials.length} of ${sweep.trialCount} trials · ${sweep.goal === 'maximize' ? 'maximize' : 'minimize'} `,
+      h('code', {}, sweep.metric),
+      best
+        ? [
+            ' · best: ',
+            h(
+              'a',
+              { href: `/runs/${best.runId}`, 'data-link': true },
+              `#${best.runId} ${best.name}`,
+            ),
+            ` (${formatNumber(best.best)})`,
+          ]
+        : '',
+    ),
+    varied.length === 0
+      ? card(
+          null,
+          h('p', { class: 'muted' }, 'The trials of this sweep do not differ in any config value.'),
+        )
+      : h(
+          'div',
+          { class: 'sweep-grid' },
+          varied.map((param) =>
+            card(
+              param,
+              h(
+                'div',
+                { class: 'sweep-plot', dataset: { param } },
+                sweepScatter({
+                  param,
+                  trials,
+                  metric: sweep.metric,
+                  bestRunId,
+                  onSelect: openTrial,
+                }),
+              ),
+            ),
+          ),
+        ),
+    card(
+      'Trials',
+      h(
+        'p',
+        { class: 'muted small' },
+        `Best ${sweep.metric} each trial reached; click a trial to see its curves.`,
+      ),
+      h(
+        'table',
+        { class: 'table clickable', id: 'sweep-trials' },
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            h('th', {}, 'trial'),
+            h('th', {}, 'run'),
+            h('th', {}, 'status'),
+            varied.map((p) => h('th', { class: 'num' }, p)),
+            h('th', { class: 'num' }, `best ${sweep.metric}`),
+            h('th', { class: 'num' }, 'final'),
+          ),
+        ),
+        h(
+          'tbody',
+          {},
+          sorted.map((t) =>
+            h(
+              'tr',
+              {
+                class: t.runId === bestRunId ? 'best-row' : '',
+                onclick: () => openTrial(t.runId),
+                dataset: { runId: t.runId },
+              },
+              h('td', { class: 'num' }, t.trialIndex === null ? '—' : String(t.trialIndex)),
+              h(
+                'td',
+                {},
+                `#${t.runId} ${t.name}`,
+                t.runId === bestRunId ? h('span', { class: 'best-tag' }, 'best') : null,
+              ),
+              h('td', {}, statusBadge(t.status)),
+              varied.map((p) => h('td', { class: 'num' }, formatParam(t.params[p]))),
+              h('td', { class: 'num strong' }, formatNumber(t.best)),
+              h('td', { class: 'num' }, formatNumber(t.final)),
+            ),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+/** The config values that differ among the selected runs, and each metric's final/best with the winner. */
+export async function renderCompare(main, ctx) {
+  const ids = ctx.selectedIds();
+  if (ids.length < 2) {
+    mount(
+      main,
+      h('div', { class: 'view-head' }, h('h2', {}, 'Compare')),
+      card(
+        null,
+        h(
+          'p',
+          { class: 'empty-note' },
+          'Select two or more runs on the left to see how their configs and results differ.',
+        ),
+      ),
+    );
+    return;
+  }
+  const { runs, params, metrics } = await api.compare(ids);
+  const header = h(
+    'tr',
+    {},
+    h('th', {}, ''),
+    runs.map((r) =>
+      h(
+        'th',
+        { class: 'num run-col' },
+        swatch(ctx.colorOf(r.id)),
+        h('a', { href: `/runs/${r.id}`, 'data-link': true }, runLabel(r)),
+      ),
+    ),
+  );
+  const mark = (isWinner, text) =>
+    isWinner ? h('span', { class: 'winner', title: 'best among these runs' }, `★ ${text}`) : text;
+  mount(
+    main,
+    h('div', { class: 'view-head' }, h('h2', {}, `Compare ${runs.length} runs`)),
+    card(
+      'Config differences',
+      params.length === 0
+        ? h(
+            'p',
+            { class: 'muted' },
+            'The configs are identical: only the results differ (seed or data order, or a different backend).',
+          )
+        : h(
+            'table',
+            { class: 'table compare', id: 'compare-params' },
+            h('thead', {}, header.cloneNode(true)),
+            h(
+              'tbody',
+              {},
+              params.map((p) =>
+                h(
+                  'tr',
+                  {},
+                  h('td', { class: 'key' }, p.key),
+                  p.values.map((v) => h('td', { class: 'num' }, formatParam(v))),
+                ),
+              ),
+            ),
+          ),
+    ),
+    card(
+      'Metrics (final, best)',
+      h(
+        'table',
+        { class: 'table compare', id: 'compare-metrics' },
+        h('thead', {}, header),
+        h(
+          'tbody',
+          {},
+          metrics.map((m) =>
+            h(
+              'tr',
+              {},
+              h(
+                'td',
+                { class: 'key' },
+                m.key,
+                h('span', { class: 'muted small' }, m.goal === 'maximize' ? ' ↑' : ' ↓'),
+              ),
+              runs.map((_, i) =>
+                h(
+                  'td',
+                  { class: 'num' },
+                  mark(m.finalWinner === i, formatNumber(m.final[i])),
+                  h('span', { class: 'muted small' }, ' / '),
+                  mark(m.bestWinner === i, formatNumber(m.best[i])),
+                ),
+              ),
+            ),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+/** The store file does not exist yet: say how to make one; the page updates when it appears. */
+export function renderEmptyStore(main, ctx) {
+  mount(
+    main,
+    h(
+      'section',
+      { class: 'empty-state' },
+      h('h2', {}, 'No runs yet'),
+      h(
+        'p',
+        {},
+        'The run store ',
+        h('code', {}, ctx.storePath() ?? 'runs/runner.db'),
+        ' does not exist yet.',
+      ),
+      h('p', {}, 'Start a run and it appears here, live:'),
+      h('pre', {}, 'npx runner exp configs/lenet.yaml'),
+      ctx.storeProblem()
+        ? h('p', { class: 'muted small' }, `Last attempt to open it: ${ctx.storeProblem()}`)
+        : null,
+    ),
+  );
+}
+
+export function renderNotFound(main, message) {
+  mount(
+    main,
+    h(
+      'section',
+      { class: 'empty-state' },
+      h('h2', {}, 'Not found'),
+      h('p', {}, message),
+      h('p', {}, h('a', { href: '/', 'data-link': true }, 'Back to the curves')),
+    ),
+  );
+}
+
+/** Errors of an API call, shown in place of the view. */
+export function renderError(main, error) {
+  if (error instanceof ApiError && error.status === 404) return renderNotFound(main, error.message);
+  mount(
+    main,
+    h(
+      'div',
+      { class: 'alert alert-error' },
+      h('strong', {}, 'Could not load this view: '),
+      error.message,
+    ),
+  );
+}
