@@ -1,0 +1,334 @@
+/**
+ * The query commands as a user runs them: `runner runs ls|show|rm|export`, `runner compare`
+ * and `runner query`, spawned as `node dist/cli/main.js` (npm test builds first) on a store
+ * this test fills through the store API.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStore } from '../../src/store/index.js';
+import { makeTempDir, newRun } from '../store/fixtures.js';
+
+const MAIN = join(process.cwd(), 'dist/cli/main.js');
+
+interface Result {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+let dir: string;
+let cleanup: () => void;
+let db: string;
+const ids: number[] = [];
+
+function runner(args: readonly string[], env: Record<string, string> = {}): Result {
+  const result = spawnSync(process.execPath, [MAIN, ...args], {
+    cwd: dir,
+    env: { ...process.env, RUNNER_DB: db, ...env },
+    encoding: 'utf8',
+    stdio: ['pipe', 'pipe', 'pipe'], // stdin is not a terminal
+    timeout: 30_000,
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+const count = (sql: string): number => {
+  const conn = new Database(db, { readonly: true });
+  try {
+    return (conn.prepare(sql).pluck().get() as number) ?? 0;
+  } finally {
+    conn.close();
+  }
+};
+
+/** Three runs of 30 steps (3 epochs): learning rates 0.01, 0.001, 0.0001; the middle one is best. */
+beforeAll(() => {
+  if (!existsSync(MAIN))
+    throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
+  ({ dir, cleanup } = makeTempDir('runner-e2e-query-'));
+  db = join(dir, 'runs', 'runner.db');
+  const store = openStore(db);
+  const finals = [0.91, 0.97, 0.88];
+  [0.01, 0.001, 0.0001].forEach((learningRate, i) => {
+    const id = store.createRun(newRun({ learningRate }));
+    const artifacts = join(dir, 'runs', String(id));
+    mkdirSync(artifacts, { recursive: true });
+    writeFileSync(join(artifacts, 'model.json'), '{}');
+    store.setRunFacts(id, { artifactsDir: artifacts });
+    const writer = store.createMetricWriter(id);
+    for (let step = 1; step <= 30; step++) {
+      const epoch = Math.floor((step - 1) / 10);
+      writer.add('train/loss', step, epoch, 2.3 / step + i / 10);
+      writer.add('train/accuracy', step, epoch, Math.min(1, step / 30));
+      if (step % 10 === 0) {
+        writer.add('test/loss', step, epoch, 1 / step + i / 100);
+        writer.add('test/accuracy', step, epoch, finals[i]! - (30 - step) / 1000);
+      }
+    }
+    writer.close();
+    store.finishRun(id, { status: 'completed' });
+    ids.push(id);
+  });
+  store.close();
+});
+afterAll(() => cleanup?.());
+
+describe('runner runs ls', () => {
+  it('lists runs newest first with the varying param and final/best test metrics', () => {
+    const { code, stdout, stderr } = runner(['runs', 'ls']);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    const lines = stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(
+      /^id\s+name\s+status\s+started\s+duration\s+learningRate\s+test\/accuracy\s+best\s+test\/loss\s+best$/,
+    );
+    expect(lines.slice(1).map((l) => Number(l.trim().split(/\s+/)[0]))).toEqual([...ids].reverse());
+    expect(lines[1]).toMatch(/completed .* 0\.0001\s+0\.8800\s+0\.8800/);
+  });
+
+  it('prints JSON and CSV, filtered by --where and sorted by a metric', () => {
+    const json = runner([
+      'runs',
+      'ls',
+      '--json',
+      '--where',
+      'train.optimizer.learningRate <= 0.001',
+      '--sort',
+      'best:test/accuracy',
+    ]);
+    expect(json.code).toBe(0);
+    const rows = JSON.parse(json.stdout) as {
+      id: number;
+      params: Record<string, number>;
+      metrics: Record<string, { final: number; best: number }>;
+    }[];
+    expect(rows.map((r) => r.id)).toEqual([ids[1], ids[2]]);
+    expect(rows[0]!.params['train.optimizer.learningRate']).toBe(0.001);
+    expect(rows[0]!.metrics['test/accuracy']).toMatchObject({ final: 0.97, best: 0.97 });
+    const csv = runner([
+      'runs',
+      'ls',
+      '--csv',
+      '--status',
+      'completed',
+      '--limit',
+      '1',
+      '--sort',
+      'best:test/accuracy',
+    ]);
+    expect(csv.code).toBe(0);
+    const [header, row, ...rest] = csv.stdout.trimEnd().split('\n');
+    // One run: nothing varies, so the default key params are shown.
+    expect(header).toBe(
+      'id,name,status,started,duration,train.optimizer.type,train.optimizer.learningRate,data.batchSize,train.epochs,' +
+        'test/accuracy,best:test/accuracy,test/loss,best:test/loss',
+    );
+    expect(row).toMatch(new RegExp(`^${ids[1]},lenet,completed,`));
+    expect(rest).toEqual([]);
+    expect(csv.stderr).toBe('showing 1 of 3 runs; --limit 0 shows all\n');
+  });
+
+  it('answers an unknown field in --where with one line and the likely field', () => {
+    const { code, stdout, stderr } = runner(['runs', 'ls', '--where', 'test/acuracy > 0.9']);
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr.split('\n')[0]).toBe(
+      'error: --where, column 1: unknown field "test/acuracy" (did you mean "test/accuracy"?)',
+    );
+  });
+});
+
+describe('runner runs show', () => {
+  it('shows facts, metrics with best steps, sparkline curves and the config', () => {
+    const { code, stdout } = runner(['runs', 'show', String(ids[1])]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(new RegExp(`^run ${ids[1]}  lenet  completed\n`));
+    expect(stdout).toMatch(/backend\s+cpu/);
+    expect(stdout).toMatch(/test\/accuracy\s+0\.9700\s+30\s+0\.9700\s+30\s+3/);
+    expect(stdout).toMatch(/train\/loss\s+2\.4000 [▁▂▃▄▅▆▇█]+ 0\.1767\s+\(30 points\)/);
+    expect(stdout).toContain('config:\n  name: lenet');
+  });
+
+  it('prints the run record as JSON', () => {
+    const { code, stdout } = runner(['runs', 'show', String(ids[0]), '--json']);
+    expect(code).toBe(0);
+    const run = JSON.parse(stdout) as {
+      id: number;
+      params: Record<string, unknown>;
+      metrics: Record<string, { best: number; bestStep: number }>;
+    };
+    expect(run.id).toBe(ids[0]);
+    expect(run.params['train.optimizer.learningRate']).toBe(0.01);
+    expect(run.metrics['test/accuracy']).toMatchObject({ best: 0.91, bestStep: 30 });
+  });
+
+  it('refuses an unknown id with one line and a non-zero exit', () => {
+    const { code, stdout, stderr } = runner(['runs', 'show', '999']);
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(/^error: no run with id 999 in .*runner\.db\n/);
+    expect(runner(['runs', 'show', 'abc']).stderr).toMatch(/"abc" is not a run id/);
+  });
+});
+
+describe('runner compare', () => {
+  it('shows only the differing config values and marks the winners', () => {
+    const { code, stdout, stderr } = runner([
+      'compare',
+      String(ids[0]),
+      String(ids[1]),
+      String(ids[2]),
+    ]);
+    expect(code).toBe(0);
+    const line = (field: string): string => stdout.split('\n').find((l) => l.startsWith(field))!;
+    expect(line('train.optimizer.learningRate')).toMatch(/0\.01\s+0\.001\s+0\.0001$/);
+    expect(stdout).not.toMatch(/^data\.batchSize/m);
+    expect(line('test/accuracy final')).toMatch(/0\.9100\s+0\.9700 \*\s+0\.8800$/);
+    expect(line('test/loss final')).toMatch(/0\.0333 \*\s+0\.0433\s+0\.0533$/);
+    expect(stderr).toContain('1 config value(s) differ');
+  });
+
+  it('prints JSON with winner indexes', () => {
+    const { stdout } = runner(['compare', String(ids[0]), String(ids[1]), '--json']);
+    const cmp = JSON.parse(stdout) as {
+      params: { key: string }[];
+      metrics: { key: string; finalWinner: number }[];
+    };
+    expect(cmp.params.map((p) => p.key)).toEqual(['train.optimizer.learningRate']);
+    expect(cmp.metrics.find((m) => m.key === 'test/accuracy')!.finalWinner).toBe(1);
+  });
+
+  it('refuses unknown ids and a single id', () => {
+    expect(runner(['compare', String(ids[0]), '404']).stderr).toMatch(/^error: no run with id 404/);
+    expect(runner(['compare', String(ids[0])]).stderr).toMatch(/at least two different run ids/);
+  });
+});
+
+describe('runner query', () => {
+  it('runs read-only SQL over the views, as a table, JSON or CSV', () => {
+    const sql = 'SELECT id, final_test_accuracy FROM run_summary ORDER BY id';
+    const table = runner(['query', sql]);
+    expect(table.code).toBe(0);
+    expect(table.stdout.split('\n')[0]).toMatch(/^id\s+final_test_accuracy$/);
+    expect(JSON.parse(runner(['query', sql, '--json']).stdout)).toEqual(
+      ids.map((id, i) => ({ id, final_test_accuracy: [0.91, 0.97, 0.88][i] })),
+    );
+    expect(runner(['query', sql, '--csv']).stdout.split('\n')[0]).toBe('id,final_test_accuracy');
+  });
+
+  it('refuses DELETE with one line, and the table is unchanged', () => {
+    const before = count('SELECT count(*) FROM metric_values');
+    const { code, stdout, stderr } = runner(['query', 'DELETE FROM metric_values']);
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr.split('\n')[0]).toBe(
+      'error: refused: DELETE statements write to or change the store',
+    );
+    expect(count('SELECT count(*) FROM metric_values')).toBe(before);
+    expect(count('SELECT count(*) FROM runs')).toBeGreaterThanOrEqual(2);
+  });
+
+  it('explains invalid SQL', () => {
+    const { code, stderr } = runner(['query', 'SELECT * FROM nowhere']);
+    expect(code).toBe(1);
+    expect(stderr.split('\n')[0]).toBe('error: invalid SQL: no such table: nowhere');
+  });
+});
+
+describe('runner runs export', () => {
+  it('exports every value as CSV, or the run with its curves as JSON', () => {
+    const csv = runner(['runs', 'export', String(ids[0]), '--format', 'csv']);
+    expect(csv.code).toBe(0);
+    const lines = csv.stdout.trimEnd().split('\n');
+    expect(lines[0]).toBe('run_id,key,step,epoch,value,time');
+    expect(lines).toHaveLength(1 + 30 * 2 + 3 * 2);
+    const json = runner(['runs', 'export', String(ids[0]), '--format', 'json']);
+    const exported = JSON.parse(json.stdout) as {
+      run: { id: number };
+      metrics: Record<string, unknown[]>;
+    };
+    expect(exported.run.id).toBe(ids[0]);
+    expect(Object.keys(exported.metrics).sort()).toEqual([
+      'test/accuracy',
+      'test/loss',
+      'train/accuracy',
+      'train/loss',
+    ]);
+    expect(exported.metrics['train/loss']).toHaveLength(30);
+    const file = join(dir, 'out.csv');
+    const toFile = runner(['runs', 'export', String(ids[0]), '--key', 'test/loss', '-o', file]);
+    expect(toFile.code).toBe(0);
+    expect(readFileSync(file, 'utf8').trimEnd().split('\n')).toHaveLength(4);
+  });
+});
+
+describe('runner runs rm', () => {
+  it('refuses without a terminal or --yes, then deletes with --yes (and the artifacts folder)', () => {
+    const target = ids[2]!;
+    const refused = runner(['runs', 'rm', String(target)]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr.split('\n')[0]).toBe(
+      'error: refusing to delete 1 run without confirmation (stdin is not a terminal)',
+    );
+    expect(count(`SELECT count(*) FROM runs WHERE id = ${target}`)).toBe(1);
+
+    const unknown = runner(['runs', 'rm', String(target), '777', '--yes']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/^error: no run with id 777/);
+    expect(count(`SELECT count(*) FROM runs WHERE id = ${target}`)).toBe(1);
+
+    const deleted = runner(['runs', 'rm', String(target), '--yes']);
+    expect(deleted.code).toBe(0);
+    expect(deleted.stdout).toMatch(
+      new RegExp(`^deleted 1 run: ${target} \\(lenet, completed\\); removed .*runs/${target}\n$`),
+    );
+    expect(count(`SELECT count(*) FROM runs WHERE id = ${target}`)).toBe(0);
+    expect(count(`SELECT count(*) FROM metric_values WHERE run_id = ${target}`)).toBe(0);
+    expect(existsSync(join(dir, 'runs', String(target)))).toBe(false);
+    expect(existsSync(join(dir, 'runs', String(ids[0])))).toBe(true);
+  });
+});
+
+describe('stores the commands refuse', () => {
+  it('honours --db over RUNNER_DB and says when there is no store', () => {
+    const { code, stderr } = runner(['runs', 'ls', '--db', join(dir, 'nothing.db')]);
+    expect(code).toBe(1);
+    expect(stderr.split('\n')[0]).toBe(`error: no run store at ${join(dir, 'nothing.db')}`);
+    expect(existsSync(join(dir, 'nothing.db'))).toBe(false);
+  });
+
+  it('refuses a file that is not a runner store, leaving it unchanged', () => {
+    const other = join(dir, 'other.db');
+    const conn = new Database(other);
+    conn.exec('CREATE TABLE notes (text TEXT)');
+    conn.close();
+    const before = readFileSync(other);
+    for (const args of [
+      ['runs', 'ls'],
+      ['query', 'SELECT 1'],
+      ['runs', 'rm', '1', '--yes'],
+    ]) {
+      const { code, stderr } = runner([...args, '--db', other]);
+      expect(code).toBe(1);
+      expect(stderr.split('\n')[0]).toBe(
+        `error: ${other} is not a runner store: an SQLite database written by something else`,
+      );
+    }
+    expect(readFileSync(other).equals(before)).toBe(true);
+  });
+
+  it('refuses a store from a newer runner', () => {
+    const newer = join(dir, 'newer.db');
+    openStore(newer).close();
+    const conn = new Database(newer);
+    conn.pragma('user_version = 999');
+    conn.close();
+    const { code, stderr } = runner(['runs', 'ls'], { RUNNER_DB: newer });
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/has schema version 999, newer than this runner understands/);
+    expect(stderr).toMatch(/hint: upgrade runner/);
+  });
+});
