@@ -38,11 +38,25 @@ export type DownloadResult =
  * streams, and renames it to `dest` only when it is complete and verified.
  */
 export async function downloadFile(request: DownloadRequest): Promise<DownloadResult> {
-  await mkdir(dirname(request.dest), { recursive: true });
+  const dir = dirname(request.dest);
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (error) {
+    return { ok: false, reason: `cannot create ${dir} (${describeError(error)})`, network: false };
+  }
   const temp = `${request.dest}.part-${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
     const result = await streamToFile(request, temp);
-    if (result.ok) await rename(temp, request.dest);
+    if (!result.ok) return result;
+    try {
+      await rename(temp, request.dest);
+    } catch (error) {
+      return {
+        ok: false,
+        reason: `cannot write ${request.dest} (${describeError(error)})`,
+        network: false,
+      };
+    }
     return result;
   } finally {
     await rm(temp, { force: true });

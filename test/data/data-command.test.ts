@@ -60,7 +60,7 @@ describe('runner data ls', () => {
       /^fashion-mnist\s+debian\s+60,000\s+10,000\s+\/usr\/share\/datasets\/fashion-mnist$/,
     );
     expect(lines[3]).toMatch(/^idx\s+user files\s+/);
-    expect(lines[4]).toMatch(/^synthetic\s+generated\s+2,000\s+500\s+/);
+    expect(lines[4]).toMatch(/^synthetic\s+generated\s+512\s+128\s+/);
     expect(stdout).toContain(
       '  mnist: official files missing; "runner data fetch mnist" downloads it to ~/.cache/runner/datasets/mnist',
     );

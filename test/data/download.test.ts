@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { downloadFile } from '../../src/data/download.js';
@@ -113,5 +113,24 @@ describe('downloadFile', () => {
     });
     // Not 'timed out': a refused connection does not wait for the 30 s connect timeout.
     expect(result).toEqual({ ok: false, reason: 'connection refused', network: true });
+  });
+});
+
+describe('downloadFile into a place it cannot write', () => {
+  it('returns the reason instead of throwing', async () => {
+    const dir = await makeTemp();
+    const blocker = join(dir, 'file');
+    await writeFile(blocker, 'x');
+    const result = await downloadFile({
+      url: 'http://127.0.0.1:9/never-used',
+      dest: join(blocker, 'sub', 'f.gz'),
+      expectedMd5: md5(Buffer.from('x')),
+      timeouts: FAST,
+    });
+    expect(result).toEqual({
+      ok: false,
+      reason: `cannot create ${join(blocker, 'sub')} (ENOTDIR)`,
+      network: false,
+    });
   });
 });

@@ -75,7 +75,7 @@ describe('synthetic', () => {
   it('has defaults shaped like MNIST, and its own seed beats the run seed', async () => {
     const data = await loadData(synthetic({ seed: 11 }), { seed: 1 });
     expect([data.train.count, data.eval.count, data.numClasses, ...data.shape]).toEqual([
-      2000, 500, 10, 28, 28, 1,
+      512, 128, 10, 28, 28, 1,
     ]);
     const again = await loadData(synthetic({ seed: 11 }), { seed: 2 });
     expect(same(again.train.images, data.train.images)).toBe(true);

@@ -2,7 +2,7 @@ import { DatasetError } from '../../errors.js';
 import type { DatasetContext, DatasetDefinition, DatasetSplits, ImageSplit } from '../dataset.js';
 import { createRandom, mixSeed } from '../random.js';
 
-/** `data.options.synthetic`, all optional. */
+/** `data.options.synthetic`, all optional (the defaults match the config schema's). */
 export interface SyntheticOptions {
   readonly train: number;
   readonly test: number;
@@ -15,11 +15,11 @@ export interface SyntheticOptions {
 }
 
 export const SYNTHETIC_DEFAULTS: Omit<SyntheticOptions, 'seed'> = {
-  train: 2_000,
-  test: 500,
+  train: 512,
+  test: 128,
   classes: 10,
   shape: [28, 28, 1],
-  noise: 0.25,
+  noise: 0.1,
 };
 
 /** Prototypes are drawn on a coarse grid of cells, so neighbouring pixels agree (conv nets can learn them). */
