@@ -46,14 +46,14 @@ export async function loadExperiment(
       : relative;
   };
   const merged = await resolveExtends(absolute, display);
-  if (!merged.document) throw configError(merged.diagnostics);
+  if (!merged.document) throw configError(merged.diagnostics, merged.files);
   const { document, sourceMap } = merged;
   const validator = options.schema
     ? experimentValidatorFor(options.schema)
     : await shippedExperimentValidator();
   const overrides = options.set ?? [];
   const setProblems = applyOverrides(document, sourceMap, validator, overrides);
-  if (setProblems.length > 0) throw configError(setProblems);
+  if (setProblems.length > 0) throw configError(setProblems, merged.files);
 
   const { defaulted, diagnostics } = validator.validate(document, sourceMap);
   const graph = checkLayerGraph(document, sourceMap, validator.layerKinds);
@@ -70,6 +70,7 @@ export async function loadExperiment(
       all.length > 0
         ? all
         : [{ code: 'invalid-model', path: 'model', message: 'the layer graph could not be read' }],
+      merged.files,
     );
   }
   return normalizeExperiment({
@@ -127,9 +128,12 @@ function applyOverrides(
 }
 
 /** Sorted by file and position (command-line problems first), capped. */
-function configError(diagnostics: readonly Diagnostic[]): ConfigError {
+function configError(
+  diagnostics: readonly Diagnostic[],
+  fileOrder: readonly string[] = [],
+): ConfigError {
   const unique = [...new Map(diagnostics.map((d) => [JSON.stringify(d), d])).values()];
-  const files: string[] = [];
+  const files: string[] = [...fileOrder];
   for (const d of unique) if (d.loc && !files.includes(d.loc.file)) files.push(d.loc.file);
   const rank = (d: Diagnostic): number[] =>
     d.loc ? [files.indexOf(d.loc.file) + 1, d.loc.line, d.loc.col] : [0, 0, 0];

@@ -67,6 +67,9 @@ export function applyOverride(
   for (let index = 0; index < path.length - 1; index++) {
     const segment = path[index] as PathSegment;
     const next = child(node, segment);
+    if (typeof segment === 'number' && Array.isArray(node) && segment >= node.length) {
+      return indexOutOfRange(path.slice(0, index + 1), node.length);
+    }
     if (next === undefined && isPlainObject(node) && typeof segment === 'string') {
       node[segment] = {};
     } else if (next === undefined || (!isPlainObject(next) && !Array.isArray(next))) {
@@ -77,14 +80,8 @@ export function applyOverride(
   const last = path[path.length - 1];
   if (last === undefined) return cannotSet(override, [], document);
   if (typeof last === 'number') {
-    if (!Array.isArray(node) || last >= node.length) {
-      return {
-        code: 'set-index-out-of-range',
-        path: '--set',
-        message: `${formatPath(path)}: no item ${last}${Array.isArray(node) ? ` (the list has ${node.length})` : ''}`,
-        hint: `--set can change an existing item; to replace the whole list, set ${formatPath(path.slice(0, -1))}=[...]`,
-      };
-    }
+    if (!Array.isArray(node)) return cannotSet(override, path.slice(0, -1), node);
+    if (last >= node.length) return indexOutOfRange(path, node.length);
     node[last] = override.value;
   } else if (isPlainObject(node)) {
     node[last] = override.value;
@@ -104,6 +101,16 @@ function markSubtree(map: SourceMap, path: PathSegment[], value: unknown, flag: 
   else if (isPlainObject(value)) {
     for (const [key, item] of Object.entries(value)) markSubtree(map, [...path, key], item, flag);
   }
+}
+
+function indexOutOfRange(path: readonly PathSegment[], length: number): Diagnostic {
+  const last = path[path.length - 1];
+  return {
+    code: 'set-index-out-of-range',
+    path: '--set',
+    message: `${formatPath(path)}: no item ${String(last)} (the list has ${length})`,
+    hint: `--set can change an existing item; to replace the whole list, set ${formatPath(path.slice(0, -1))}=[...]`,
+  };
 }
 
 function child(node: unknown, segment: PathSegment): unknown {
