@@ -44,7 +44,7 @@ export const dense: LayerDefinition = {
           message: `dense expects a 2-D input [batch, features], found ${formatShape(shape)}`,
           hint:
             shape.length > 2
-              ? 'add `- flatten: {}` (or `- globalAvgPool2d: {}`) before it'
+              ? 'add `- flatten: {}` or `- globalAvgPool2d: {}` before it'
               : 'the input needs a features dimension',
         };
       },

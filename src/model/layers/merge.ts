@@ -22,7 +22,7 @@ export const add: LayerDefinition = {
       return {
         code: 'merge-shape-mismatch',
         message: `add expects inputs of one shape, found ${listShapes(shapes)}`,
-        hint: 'make the branches agree (e.g. a 1x1 conv2d with the right filters, or matching strides) or use concatenate',
+        hint: 'make the branches agree, e.g. the same strides and padding, a 1x1 conv2d to match channels, or use concatenate',
       };
     },
     createLayers: ({ name }) => [tf.layers.add({ name })],
