@@ -1,0 +1,29 @@
+// A training process in miniature, for the concurrency test: one run, `steps` steps of
+// two metrics, flushed every few milliseconds, through the built store (dist/).
+import { openStore } from '../../dist/store/index.js';
+
+const [path, stepsText, name] = process.argv.slice(2);
+const steps = Number(stepsText);
+const store = openStore(path);
+const runId = store.createRun({
+  name,
+  configYaml: `name: ${name}\n`,
+  config: { name },
+  configHash: name,
+  params: [['name', name]],
+  seed: 1,
+  backend: 'cpu',
+  dataset: 'synthetic',
+  versions: { runner: '0', tfjs: '0', node: process.version },
+  host: 'test',
+  pid: process.pid,
+});
+const writer = store.createMetricWriter(runId, { flushIntervalMs: 2 });
+for (let step = 1; step <= steps; step++) {
+  writer.add('train/loss', step, 0, 1 / step);
+  writer.add('train/accuracy', step, 0, step / steps);
+}
+writer.close();
+store.finishRun(runId, { status: 'completed' });
+store.close();
+process.stdout.write(`${JSON.stringify({ runId, ...writer.stats })}\n`);
