@@ -6,14 +6,18 @@ import { dataCommand } from './data.js';
 import { runsCommand } from './runs.js';
 import { compareCommand } from './compare.js';
 import { queryCommand } from './query.js';
+import { expCommand } from './exp.js';
+import { serveCommand } from './serve.js';
 
 /** Every command of the CLI, in the order `--help` lists them. One line to add one. */
 export const COMMANDS: readonly CommandDefinition[] = [
+  expCommand,
   validateCommand,
   planCommand,
   schemaCommand,
   runsCommand,
   compareCommand,
   queryCommand,
+  serveCommand,
   dataCommand,
 ];

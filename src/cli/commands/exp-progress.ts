@@ -1,0 +1,104 @@
+import type { RunReporter, RunResult } from '../../train/index.js';
+import type { Renderer } from '../render.js';
+
+const BAR_WIDTH = 24;
+
+/**
+ * What `runner exp` shows while it waits: the run's facts, a progress bar per
+ * epoch (loss, accuracy, images/s, ETA) and one line per finished epoch.
+ * `quiet` keeps only what the caller prints at the end.
+ */
+export function createProgressReporter(
+  out: Renderer,
+  options: {
+    readonly quiet: boolean;
+    readonly formatDownload: (p: Parameters<NonNullable<RunReporter['onDownload']>>[0]) => string;
+  },
+): RunReporter {
+  if (options.quiet) return {};
+  let epochStart = 0;
+  let lastDraw = 0;
+  let images = 0;
+  return {
+    onDownload: (progress) => {
+      out.status(options.formatDownload(progress));
+      if (progress.done) out.note(`downloaded ${progress.dataset} ${progress.file}`);
+    },
+    onStart: ({ runId, name, runDir, backend, data, plan }) => {
+      out.note(`run ${runId} ${name}`);
+      out.note(`  backend  ${backend.name}: ${backend.kernels} (${backend.reason})`);
+      out.note(
+        `  data     ${data.source.dataset} from ${data.source.kind} ${data.source.location}: ` +
+          `${data.train.count.toLocaleString('en-US')} train / ${data.eval.count.toLocaleString('en-US')} ${data.evalName}`,
+      );
+      for (const notice of data.notices) out.note(`  notice   ${notice}`);
+      out.note(
+        `  model    ${plan.trainableParams.toLocaleString('en-US')} trainable parameters` +
+          (plan.nonTrainableParams > 0
+            ? ` (+${plan.nonTrainableParams.toLocaleString('en-US')} non-trainable)`
+            : ''),
+      );
+      out.note(`  files    ${runDir}`);
+    },
+    onEpochStart: () => {
+      epochStart = Date.now();
+      lastDraw = 0;
+      images = 0;
+    },
+    onStep: (event, epochs) => {
+      images += event.size;
+      const nowMs = Date.now();
+      // Redraw at most ten times a second: the terminal must not slow training.
+      if (nowMs - lastDraw < 100 && event.batchIndex + 1 < event.batchesPerEpoch) return;
+      lastDraw = nowMs;
+      const done = event.batchIndex + 1;
+      const seconds = (nowMs - epochStart) / 1000;
+      const rate = seconds > 0 ? images / seconds : 0;
+      const eta = rate > 0 ? ((event.batchesPerEpoch - done) * (images / done)) / rate : 0;
+      const filled = Math.round((done / event.batchesPerEpoch) * BAR_WIDTH);
+      out.status(
+        `epoch ${event.epoch}/${epochs} [${'#'.repeat(filled)}${'.'.repeat(BAR_WIDTH - filled)}] ` +
+          `${done}/${event.batchesPerEpoch}  loss ${event.loss.toFixed(4)}  acc ${event.accuracy.toFixed(4)}  ` +
+          `${Math.round(rate).toLocaleString('en-US')} img/s  ETA ${formatDuration(eta * 1000)}`,
+      );
+    },
+    onEpochEnd: (event, epochs, isBest) => {
+      const seconds = (Date.now() - epochStart) / 1000;
+      out.note(
+        `epoch ${event.epoch}/${epochs}  ${event.evalName} loss ${event.evaluation.loss.toFixed(4)}  ` +
+          `${event.evalName} accuracy ${event.evaluation.accuracy.toFixed(4)}  ` +
+          `${Math.round(event.imagesPerSec).toLocaleString('en-US')} img/s  ${formatDuration(seconds * 1000)}` +
+          (isBest ? '  (best so far, checkpoint saved)' : ''),
+      );
+    },
+  };
+}
+
+/** The one line `runner exp` ends with (also all that `--quiet` prints). */
+export function formatRunSummary(result: RunResult): string {
+  const evaluation = result.final
+    ? `${result.evalName} accuracy ${result.final.accuracy.toFixed(4)}, loss ${result.final.loss.toFixed(4)}`
+    : 'no evaluation';
+  const best =
+    result.best && result.epochs > 1
+      ? ` (best ${result.best.accuracy.toFixed(4)} at epoch ${result.best.epoch})`
+      : '';
+  const diverged =
+    result.status === 'diverged' ? ` at step ${result.divergedAtStep}: the loss is not finite` : '';
+  return (
+    `run ${result.runId} ${result.name} ${result.status}${diverged} after ${result.steps} steps ` +
+    `in ${formatDuration(result.durationMs)} on ${result.backend}: ${evaluation}${best}`
+  );
+}
+
+export function formatDuration(ms: number): string {
+  const total = Math.max(0, Math.round(ms / 1000));
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  return h > 0
+    ? `${h}h${String(m).padStart(2, '0')}m`
+    : m > 0
+      ? `${m}m${String(s).padStart(2, '0')}s`
+      : `${s}s`;
+}

@@ -1,0 +1,131 @@
+import { Option } from 'commander';
+import { dirname } from 'node:path';
+import { UsageError } from '../../errors.js';
+import { collect, type CliContext, type CommandDefinition } from './command.js';
+
+interface ExpFlags {
+  readonly set?: string[];
+  readonly db?: string;
+  readonly name?: string;
+  readonly backend?: 'auto' | 'tfjs-node' | 'wasm' | 'cpu';
+  readonly quiet?: boolean;
+  readonly json?: boolean;
+  readonly serve?: boolean;
+  readonly port?: string;
+  readonly sweepTrial?: string;
+}
+
+/** `runner exp FILE`: train one config and record the run. */
+export const expCommand: CommandDefinition = {
+  name: 'exp',
+  register(program, context) {
+    program
+      .command('exp')
+      .description('train an experiment config and record every step in the run store')
+      .argument('<file>', 'experiment YAML file')
+      .option(
+        '--set <key=value>',
+        'override a config value (repeatable), e.g. train.epochs=1',
+        collect,
+        [],
+      )
+      .option('--db <path>', 'the run store (default: $RUNNER_DB, else runs/runner.db)')
+      .option('--name <name>', 'name of the run (default: the config name)')
+      .addOption(
+        new Option('--backend <name>', 'compute backend (default: the config, else auto)').choices([
+          'auto',
+          'tfjs-node',
+          'wasm',
+          'cpu',
+        ]),
+      )
+      .option('--quiet', 'print only the final summary line')
+      .option('--json', 'print the final summary as JSON')
+      .option('--serve', 'start the live dashboard beside the training and print its URL')
+      .option('--port <port>', 'dashboard port with --serve', '6006')
+      .addOption(new Option('--sweep-trial <sweep:index>', 'run as a trial of a sweep').hideHelp())
+      .action(async (file: string, flags: ExpFlags) => {
+        context.exitCode = await runExp(file, flags, context);
+      });
+  },
+};
+
+async function runExp(file: string, flags: ExpFlags, context: CliContext): Promise<number> {
+  const { out } = context;
+  const sweepTrial = parseSweepTrial(flags.sweepTrial);
+  const { loadExperiment } = await import('../../config/index.js');
+  const set = [...(flags.set ?? []), ...(flags.backend ? [`backend=${flags.backend}`] : [])];
+  const experiment = await loadExperiment(file, { set, cwd: context.cwd });
+
+  const [{ openStore, resolveStorePath }, train, { formatDownloadProgress }] = await Promise.all([
+    import('../../store/index.js'),
+    import('../../train/index.js'),
+    import('../../data/index.js'),
+  ]);
+  const { createProgressReporter, formatRunSummary } = await import('./exp-progress.js');
+  const dbPath = resolveStorePath(flags.db, context.env, context.cwd);
+  const store = openStore(dbPath);
+  const quiet = Boolean(flags.quiet || flags.json);
+  let dashboard: { url: string; close(): Promise<void> } | undefined;
+  const stop = train.installStopSignals({
+    onFirst: (signal) =>
+      out.note(
+        `\n${signal}: stopping after this step and saving what was recorded (again to quit at once)`,
+      ),
+    onSecond: () => {
+      // Everything flushed so far is in the store; the run stays `running` until `runs ls` sees no heartbeat.
+      process.exit(130);
+    },
+  });
+  try {
+    if (flags.serve) {
+      const { startDashboard } = await import('../../dashboard/index.js');
+      dashboard = await startDashboard({ dbPath, port: parsePort(flags.port) });
+      out.note(`dashboard: ${dashboard.url}`);
+    }
+    const result = await train.runExperiment({
+      experiment,
+      store,
+      runsDir: dirname(dbPath),
+      ...(flags.name ? { name: flags.name } : {}),
+      reporter: createProgressReporter(out, { quiet, formatDownload: formatDownloadProgress }),
+      shouldStop: stop.stopRequested,
+      cwd: context.cwd,
+      env: context.env,
+      ...(sweepTrial ? { sweep: await train.sweepTrialContext(store, sweepTrial) } : {}),
+    });
+    if (flags.json) out.json(result);
+    else out.line(formatRunSummary(result));
+    if (!quiet) {
+      out.line(`  runner runs show ${result.runId}    details and curves`);
+      out.line(`  runner runs ls                 all runs`);
+      out.line(`  runner serve                   live dashboard`);
+    }
+    if (dashboard && result.status !== 'interrupted') {
+      out.note(`dashboard still serving at ${dashboard.url} (Ctrl-C to stop)`);
+      await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+    }
+    return result.status === 'interrupted' ? 130 : result.status === 'diverged' ? 1 : 0;
+  } finally {
+    stop.dispose();
+    await dashboard?.close();
+    store.close();
+  }
+}
+
+function parsePort(value: string | undefined): number {
+  const port = Number(value ?? '6006');
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new UsageError(`--port ${value}: expected a port number from 0 to 65535`);
+  }
+  return port;
+}
+
+function parseSweepTrial(
+  value: string | undefined,
+): { sweepId: number; trialIndex: number } | undefined {
+  if (value === undefined) return undefined;
+  const match = /^(\d+):(\d+)$/.exec(value);
+  if (!match) throw new UsageError(`--sweep-trial ${value}: expected SWEEP_ID:TRIAL_INDEX`);
+  return { sweepId: Number(match[1]), trialIndex: Number(match[2]) };
+}

@@ -1,0 +1,19 @@
+/**
+ * train/: the loop, evaluation, checkpoints, signals and sweeps. Takes a
+ * resolved experiment and a store; reports progress to a caller-supplied
+ * reporter and never prints.
+ */
+export { runExperiment } from './run-experiment.js';
+export type {
+  RunExperimentOptions,
+  RunReporter,
+  RunResult,
+  RunStart,
+  SweepTrialContext,
+} from './run-experiment.js';
+export type { StepEvent, EpochEvent, TrainStatus } from './train-loop.js';
+export type { Evaluation } from './evaluate.js';
+export { OPTIMIZERS, createOptimizer } from './optimizers.js';
+export { installStopSignals, type StopController } from './signals.js';
+export { hashConfig } from './run-facts.js';
+export { sweepTrialContext } from './sweep-trial.js';

@@ -1,0 +1,234 @@
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+import { pino } from 'pino';
+import type { Experiment } from '../config/experiment.js';
+import { selectBackend, type BackendInfo } from '../backend/index.js';
+import {
+  checkInputShape,
+  loadData,
+  type DownloadProgress,
+  type LoadedData,
+} from '../data/index.js';
+import { buildModel, planModel, type ModelPlan } from '../model/index.js';
+import { flattenConfig, type RunStatus, type Store } from '../store/index.js';
+import type { Evaluation } from './evaluate.js';
+import { collectRunFacts } from './run-facts.js';
+import { saveModel } from './save-model.js';
+import { trainModel, type EpochEvent, type StepEvent } from './train-loop.js';
+
+/** What the caller (the CLI) is told while a run goes; the library never prints. */
+export interface RunReporter {
+  onDownload?(progress: DownloadProgress): void;
+  onStart?(start: RunStart): void;
+  onEpochStart?(epoch: number, epochs: number, batchesPerEpoch: number): void;
+  onStep?(event: StepEvent, epochs: number): void;
+  onEpochEnd?(event: EpochEvent, epochs: number, isBest: boolean): void;
+}
+
+export interface RunStart {
+  readonly runId: number;
+  readonly name: string;
+  readonly runDir: string;
+  readonly backend: BackendInfo;
+  readonly data: LoadedData;
+  readonly plan: ModelPlan;
+}
+
+/** The end of a run, as `runner exp` prints it (and `--json` returns it). */
+export interface RunResult {
+  readonly runId: number;
+  readonly name: string;
+  readonly status: Exclude<RunStatus, 'running'>;
+  readonly steps: number;
+  readonly epochs: number;
+  readonly evalName: 'test' | 'val';
+  readonly final: Evaluation | undefined;
+  readonly best: (Evaluation & { readonly epoch: number }) | undefined;
+  readonly divergedAtStep: number | undefined;
+  readonly durationMs: number;
+  readonly backend: string;
+  readonly runDir: string;
+  readonly dbPath: string;
+}
+
+export interface RunExperimentOptions {
+  readonly experiment: Experiment;
+  readonly store: Store;
+  /** Per-run artifacts go to `<runsDir>/<run id>/`. */
+  readonly runsDir: string;
+  /** Overrides the config's name for the run record. */
+  readonly name?: string;
+  readonly reporter?: RunReporter;
+  readonly shouldStop: () => boolean;
+  readonly now?: () => number;
+  readonly cwd?: string;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly sweep?: SweepTrialContext;
+}
+
+/** A run that is a trial of a sweep: linked to it, and may be pruned (median stopping). */
+export interface SweepTrialContext {
+  readonly sweepId: number;
+  readonly trialIndex: number;
+  /** Called at each epoch end with the eval metric; true stops the trial as `pruned`. */
+  readonly shouldPrune?: (epoch: number, metrics: Readonly<Record<string, number>>) => boolean;
+}
+
+/**
+ * Trains one experiment and records it: backend, data, model, a run row with
+ * every fact needed to reproduce it, every step's metrics, the final model
+ * and the best checkpoint. Whatever happens, the metrics written so far stay
+ * and the run is marked with how it ended.
+ */
+export async function runExperiment(options: RunExperimentOptions): Promise<RunResult> {
+  const { experiment, store, reporter = {} } = options;
+  const now = options.now ?? Date.now;
+  const cwd = options.cwd ?? process.cwd();
+  // Everything that can fail on bad input happens before the run is recorded.
+  const backend = await selectBackend(experiment.backend);
+  const data = await loadData(experiment.data, {
+    seed: experiment.seed,
+    cwd,
+    ...(options.env ? { env: options.env } : {}),
+    ...(reporter.onDownload ? { onProgress: reporter.onDownload } : {}),
+  });
+  checkInputShape(data, experiment.model.input);
+  const plan = planModel(experiment.model);
+  const model = buildModel(experiment.model, { seed: experiment.seed });
+
+  const document = experiment.source.document;
+  const facts = collectRunFacts(document, cwd);
+  const name = options.name ?? experiment.name;
+  const runId = store.createRun({
+    name,
+    configYaml: facts.configYaml,
+    config: document,
+    configHash: facts.configHash,
+    params: flattenConfig(document),
+    seed: experiment.seed,
+    backend: backend.name,
+    backendReason: backend.reason,
+    dataset: experiment.data.dataset,
+    datasetSource: `${data.source.kind}: ${data.source.location}`,
+    dataInfo: {
+      ...data.source,
+      evalName: data.evalName,
+      numClasses: data.numClasses,
+      shape: data.shape,
+    },
+    versions: facts.versions,
+    ...(facts.gitCommit ? { gitCommit: facts.gitCommit } : {}),
+    host: facts.host,
+    pid: process.pid,
+    notices: data.notices,
+    ...(options.sweep
+      ? { sweepId: options.sweep.sweepId, trialIndex: options.sweep.trialIndex }
+      : {}),
+  });
+  const runDir = resolve(options.runsDir, String(runId));
+  mkdirSync(runDir, { recursive: true });
+  store.setRunFacts(runId, { artifactsDir: runDir, parameterCount: plan.trainableParams });
+  const logger = pino(
+    { base: { runId } },
+    pino.destination({ dest: join(runDir, 'log.jsonl'), sync: true }),
+  );
+  logger.info(
+    { backend, data: data.source, notices: data.notices, params: plan.totalParams },
+    'run started',
+  );
+  reporter.onStart?.({ runId, name, runDir, backend, data, plan });
+
+  const writer = store.createMetricWriter(runId);
+  const startedAt = now();
+  const epochs = experiment.train.epochs;
+  let best: (Evaluation & { epoch: number }) | undefined;
+  try {
+    const outcome = await trainModel({
+      experiment,
+      model,
+      train: data.train,
+      evalSplit: data.eval,
+      evalName: data.evalName,
+      numClasses: data.numClasses,
+      shouldStop: options.shouldStop,
+      now,
+      observer: {
+        onEpochStart: (epoch, batches) => reporter.onEpochStart?.(epoch, epochs, batches),
+        onStep: (event) => {
+          writer.add('train/loss', event.step, event.epoch, event.loss, event.time);
+          writer.add('train/accuracy', event.step, event.epoch, event.accuracy, event.time);
+          reporter.onStep?.(event, epochs);
+        },
+        onEpochEnd: async (event) => {
+          const { evaluation, evalName, step, epoch, time } = event;
+          writer.add(`${evalName}/loss`, step, epoch, evaluation.loss, time);
+          writer.add(`${evalName}/accuracy`, step, epoch, evaluation.accuracy, time);
+          writer.add('train/learning_rate', step, epoch, event.learningRate, time);
+          writer.add('perf/images_per_sec', step, epoch, event.imagesPerSec, time);
+          writer.flush();
+          const isBest = isBetter(evaluation, best, experiment.train.checkpointMetric);
+          if (isBest) {
+            best = { ...evaluation, epoch };
+            await saveModel(model, join(runDir, 'checkpoint-best'));
+          }
+          logger.info(
+            { epoch, step, evalName, ...evaluation, imagesPerSec: event.imagesPerSec, isBest },
+            'epoch end',
+          );
+          reporter.onEpochEnd?.(event, epochs, isBest);
+          const metrics = {
+            [`${evalName}/loss`]: evaluation.loss,
+            [`${evalName}/accuracy`]: evaluation.accuracy,
+          };
+          return options.sweep?.shouldPrune?.(epoch, metrics) ? 'prune' : 'continue';
+        },
+      },
+    });
+    writer.close();
+    await saveModel(model, join(runDir, 'model'));
+    store.finishRun(runId, {
+      status: outcome.status,
+      ...(outcome.divergedAtStep !== undefined ? { divergedAtStep: outcome.divergedAtStep } : {}),
+    });
+    logger.info({ outcome }, 'run ended');
+    return {
+      runId,
+      name,
+      status: outcome.status,
+      steps: outcome.steps,
+      epochs: outcome.epochs,
+      evalName: data.evalName,
+      final: outcome.lastEvaluation,
+      best,
+      divergedAtStep: outcome.divergedAtStep,
+      durationMs: now() - startedAt,
+      backend: backend.name,
+      runDir,
+      dbPath: store.path,
+    };
+  } catch (error) {
+    // Keep every metric written so far, and say how the run ended.
+    const message = error instanceof Error ? error.message : String(error);
+    try {
+      writer.close();
+    } finally {
+      store.finishRun(runId, { status: 'failed', error: message });
+      logger.error({ err: error }, 'run failed');
+    }
+    throw error;
+  } finally {
+    model.dispose();
+    logger.flush();
+  }
+}
+
+function isBetter(
+  evaluation: Evaluation,
+  best: Evaluation | undefined,
+  metric: 'accuracy' | 'loss',
+): boolean {
+  if (!Number.isFinite(evaluation[metric])) return false;
+  if (best === undefined) return true;
+  return metric === 'accuracy' ? evaluation.accuracy > best.accuracy : evaluation.loss < best.loss;
+}

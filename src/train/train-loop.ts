@@ -1,0 +1,175 @@
+import * as tf from '@tensorflow/tfjs';
+import type { Experiment } from '../config/experiment.js';
+import type { ImageSplit } from '../data/index.js';
+import { createBatches } from '../data/index.js';
+import { createOptimizer } from './optimizers.js';
+import { evaluate, type Evaluation } from './evaluate.js';
+
+/** One training step, as recorded: the loss and accuracy of that batch. */
+export interface StepEvent {
+  readonly step: number;
+  readonly epoch: number;
+  readonly batchIndex: number;
+  readonly batchesPerEpoch: number;
+  readonly size: number;
+  readonly loss: number;
+  readonly accuracy: number;
+  readonly time: number;
+}
+
+export interface EpochEvent {
+  readonly epoch: number;
+  readonly step: number;
+  readonly evalName: 'test' | 'val';
+  readonly evaluation: Evaluation;
+  /** Training images per second of wall time over the epoch (evaluation excluded). */
+  readonly imagesPerSec: number;
+  readonly learningRate: number;
+  readonly time: number;
+}
+
+export interface TrainObserver {
+  onEpochStart?(epoch: number, batchesPerEpoch: number): void;
+  onStep(event: StepEvent): void;
+  /** May return 'prune' to stop the run here (median stopping in sweeps). */
+  onEpochEnd(event: EpochEvent): Promise<'continue' | 'prune'> | 'continue' | 'prune';
+}
+
+export type TrainStatus = 'completed' | 'interrupted' | 'diverged' | 'pruned';
+
+export interface TrainOutcome {
+  readonly status: TrainStatus;
+  readonly steps: number;
+  readonly epochs: number;
+  /** The step whose loss was not finite, when diverged. */
+  readonly divergedAtStep: number | undefined;
+  readonly lastEvaluation: Evaluation | undefined;
+}
+
+export interface TrainInput {
+  readonly experiment: Experiment;
+  readonly model: tf.LayersModel;
+  readonly train: ImageSplit;
+  readonly evalSplit: ImageSplit;
+  readonly evalName: 'test' | 'val';
+  readonly numClasses: number;
+  readonly observer: TrainObserver;
+  /** Polled between steps: true ends the run after the current step. */
+  readonly shouldStop: () => boolean;
+  readonly now: () => number;
+}
+
+/**
+ * The training loop: Adam (or the configured optimizer) on softmax
+ * cross-entropy over logits, one update per batch, evaluation in inference
+ * mode at each epoch end. The caller records and renders what it observes.
+ */
+export async function trainModel(input: TrainInput): Promise<TrainOutcome> {
+  const { experiment, model, train, observer, now } = input;
+  const { batchSize, shuffle, normalize } = experiment.data;
+  const { epochs, maxSteps } = experiment.train;
+  const optimizer = createOptimizer(experiment.train.optimizer);
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const batchesPerEpoch = Math.ceil(train.count / batchSize);
+  let step = 0;
+  let lastEvaluation: Evaluation | undefined;
+  const finish = (
+    status: TrainStatus,
+    epochsDone: number,
+    divergedAtStep?: number,
+  ): TrainOutcome => {
+    optimizer.dispose();
+    return { status, steps: step, epochs: epochsDone, divergedAtStep, lastEvaluation };
+  };
+
+  for (let epoch = 1; epoch <= epochs; epoch++) {
+    observer.onEpochStart?.(epoch, batchesPerEpoch);
+    const epochStart = now();
+    let images = 0;
+    // The loader counts epochs from 0; runs report them from 1.
+    const batches = createBatches(train, {
+      batchSize,
+      shuffle,
+      seed: experiment.seed,
+      epoch: epoch - 1,
+      normalize,
+    });
+    for (const batch of batches) {
+      const { loss, correct } = trainStep(
+        model,
+        optimizer,
+        variables,
+        batch.xs,
+        batch.labels,
+        input.numClasses,
+      );
+      batch.xs.dispose();
+      batch.labels.dispose();
+      step += 1;
+      images += batch.size;
+      observer.onStep({
+        step,
+        epoch,
+        batchIndex: batch.index,
+        batchesPerEpoch,
+        size: batch.size,
+        loss,
+        accuracy: correct / batch.size,
+        time: now(),
+      });
+      if (!Number.isFinite(loss)) return finish('diverged', epoch - 1, step);
+      if (input.shouldStop()) return finish('interrupted', epoch - 1);
+      if (maxSteps !== undefined && step >= maxSteps) break;
+      // Let timers (metric flushes, the dashboard, signals) run between steps.
+      if (step % 8 === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    const trainSeconds = (now() - epochStart) / 1000;
+    lastEvaluation = evaluate(model, input.evalSplit, {
+      batchSize,
+      normalize,
+      numClasses: input.numClasses,
+    });
+    const verdict = await observer.onEpochEnd({
+      epoch,
+      step,
+      evalName: input.evalName,
+      evaluation: lastEvaluation,
+      imagesPerSec: trainSeconds > 0 ? images / trainSeconds : 0,
+      learningRate: experiment.train.optimizer.learningRate,
+      time: now(),
+    });
+    if (!Number.isFinite(lastEvaluation.loss)) return finish('diverged', epoch, step);
+    if (verdict === 'prune') return finish('pruned', epoch);
+    if (input.shouldStop()) return finish('interrupted', epoch);
+    if (maxSteps !== undefined && step >= maxSteps) return finish('completed', epoch);
+  }
+  return finish('completed', epochs);
+}
+
+/** One update; returns the batch's mean loss and number of correct predictions. */
+function trainStep(
+  model: tf.LayersModel,
+  optimizer: tf.Optimizer,
+  variables: tf.Variable[],
+  xs: tf.Tensor,
+  labels: tf.Tensor,
+  numClasses: number,
+): { loss: number; correct: number } {
+  let correct: tf.Tensor | undefined;
+  const lossTensor = optimizer.minimize(
+    () => {
+      const logits = model.apply(xs, { training: true }) as tf.Tensor2D;
+      // argmax over the class axis (1), never the batch axis: a classic pitfall.
+      correct = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'int32')));
+      const oneHot = tf.oneHot(tf.cast(labels, 'int32') as tf.Tensor1D, numClasses);
+      return tf.losses.softmaxCrossEntropy(oneHot, logits) as tf.Scalar;
+    },
+    true,
+    variables,
+  );
+  const loss = lossTensor!.dataSync()[0]!;
+  const correctCount = correct!.dataSync()[0]!;
+  lossTensor!.dispose();
+  correct!.dispose();
+  return { loss, correct: correctCount };
+}
