@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -243,6 +243,15 @@ describe('dashboard routes', () => {
       expect(uplot.body).toContain('uPlot');
       for (const asset of ['/static/app.js', '/static/app.css', '/vendor/uPlot.min.css']) {
         expect((await rawRequest(port, asset)).status, asset).toBe(200);
+      }
+    });
+
+    it('allow-lists every file of the page folder (and the folder holds nothing else)', async () => {
+      const folder = join(process.cwd(), 'src/dashboard/static');
+      for (const file of readdirSync(folder)) {
+        const res = await rawRequest(port, file === 'index.html' ? '/' : `/static/${file}`);
+        expect(res.status, file).toBe(200);
+        expect(res.body, file).toBe(readFileSync(join(folder, file), 'utf8'));
       }
     });
 

@@ -1,0 +1,79 @@
+import { UsageError } from '../../errors.js';
+import type { CommandDefinition } from './command.js';
+
+interface ServeOptions {
+  readonly db?: string;
+  readonly port: string;
+  readonly host: string;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
+
+/**
+ * `runner serve`: the live dashboard on http://127.0.0.1:6006/, reading the
+ * store read-only, until Ctrl-C. The URL goes to stdout (one line, for
+ * scripts); everything else to stderr.
+ */
+export const serveCommand: CommandDefinition = {
+  name: 'serve',
+  register(program, context) {
+    program
+      .command('serve')
+      .description('live dashboard of the runs in a local web page (read-only; Ctrl-C stops it)')
+      .option('--db <path>', 'the run store (default: $RUNNER_DB, else runs/runner.db)')
+      .option('--port <n>', 'port to listen on (0: any free port)', '6006')
+      .option(
+        '--host <address>',
+        'address to listen on; 127.0.0.1 keeps it to this machine',
+        '127.0.0.1',
+      )
+      .action(async (opts: ServeOptions) => {
+        const port = parsePort(opts.port);
+        const [{ startDashboard }, { resolveStorePath }] = await Promise.all([
+          import('../../dashboard/index.js'),
+          import('../../store/index.js'),
+        ]);
+        const dbPath = resolveStorePath(opts.db, context.env, context.cwd);
+        // Listen for Ctrl-C before the URL is out: whoever reads it may stop us at once.
+        const stopped = waitForSignal();
+        const dashboard = await startDashboard({ dbPath, host: opts.host, port });
+        context.out.line(dashboard.url);
+        context.out.note(
+          dashboard.storeExists
+            ? `dashboard: ${dashboard.url}  (store ${dbPath}, read-only)`
+            : `dashboard: ${dashboard.url}  (no store at ${dbPath} yet: runs appear as soon as \`runner exp\` creates it)`,
+        );
+        if (!LOOPBACK.has(opts.host.toLowerCase())) {
+          context.out.note(
+            `warning: listening on ${opts.host}: anyone who can reach this machine can read your runs`,
+          );
+        }
+        context.out.note('press Ctrl-C to stop');
+        await stopped;
+        await dashboard.close();
+      });
+  },
+};
+
+function parsePort(text: string): number {
+  const port = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
+  if (!(port >= 0 && port <= 65_535)) {
+    throw new UsageError(`--port: expected a port number from 0 to 65535, found "${text}"`, {
+      hint: 'e.g. --port 6007, or --port 0 for any free port',
+    });
+  }
+  return port;
+}
+
+/** Serving ends on Ctrl-C or SIGTERM; that is the normal way to stop, so the exit code stays 0. */
+function waitForSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      process.off('SIGINT', done);
+      process.off('SIGTERM', done);
+      resolve();
+    };
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+  });
+}
