@@ -1,8 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, NamedAttrMap, Tensor } from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { conv2dBackpropFilterConfig } from '../../src/backend/kernels/conv2d-backprop-filter.js';
-import { conv2dBackpropInputConfig } from '../../src/backend/kernels/conv2d-backprop-input.js';
+import {
+  conv2dBackpropFilterConfig,
+  makeConv2dBackpropFilterConfig,
+} from '../../src/backend/kernels/conv2d-backprop-filter.js';
+import {
+  conv2dBackpropInputConfig,
+  makeConv2dBackpropInputConfig,
+} from '../../src/backend/kernels/conv2d-backprop-input.js';
 import { depthwiseConv2dNativeBackpropFilterConfig } from '../../src/backend/kernels/depthwise-conv2d-backprop-filter.js';
 import { depthwiseConv2dNativeBackpropInputConfig } from '../../src/backend/kernels/depthwise-conv2d-backprop-input.js';
 
@@ -187,15 +193,30 @@ const CONV_CASES: readonly ConvCase[] = [
     stride: 1,
     pad: 'same',
   },
-  // K * P = 3136 * 2304 floats per image: above the 16M-float im2col budget, so the batch goes in chunks.
+  // explicit padding wider than the kernel: the convolution form does not apply, col2im does
   {
-    batch: 3,
-    height: 48,
-    width: 48,
-    inChannels: 64,
-    kernel: 7,
-    channels: 2,
+    batch: 2,
+    height: 6,
+    width: 7,
+    inChannels: 3,
+    kernel: 3,
+    channels: 4,
     stride: 1,
+    pad: [
+      [0, 0],
+      [4, 1],
+      [0, 4],
+      [0, 0],
+    ],
+  },
+  {
+    batch: 5,
+    height: 12,
+    width: 12,
+    inChannels: 8,
+    kernel: 7,
+    channels: 4,
+    stride: 2,
     pad: 'same',
   },
 ];
@@ -252,6 +273,40 @@ const DEPTHWISE_CASES: readonly ConvCase[] = [
     pad: 'same',
   },
 ];
+
+/** Every way our kernels can compute a gradient; each must match cpu on every case. */
+const FILTER_VARIANTS: ReadonlyArray<[string, KernelConfig]> = [
+  ['auto', conv2dBackpropFilterConfig],
+  ['im2col', makeConv2dBackpropFilterConfig({ strategy: 'im2col' })],
+  ['convolution', makeConv2dBackpropFilterConfig({ strategy: 'convolution' })],
+  // a tiny budget forces one chunk per image or two: the chunked path of a large batch
+  [
+    'im2col in chunks',
+    makeConv2dBackpropFilterConfig({ strategy: 'im2col', im2colFloatBudget: 2000 }),
+  ],
+];
+const INPUT_VARIANTS: ReadonlyArray<[string, KernelConfig]> = [
+  ['auto', conv2dBackpropInputConfig],
+  ['col2im', makeConv2dBackpropInputConfig({ strategy: 'col2im' })],
+  ['convolution', makeConv2dBackpropInputConfig({ strategy: 'convolution' })],
+  [
+    'col2im in chunks',
+    makeConv2dBackpropInputConfig({ strategy: 'col2im', im2colFloatBudget: 2000 }),
+  ],
+];
+
+/** Runs `fn` with `config` registered in place of the kernel of the same name, then puts that one back. */
+async function withKernel<T>(config: KernelConfig, fn: () => Promise<T>): Promise<T> {
+  const current = tf.getKernel(config.kernelName, 'wasm');
+  if (current !== undefined) tf.unregisterKernel(config.kernelName, 'wasm');
+  tf.registerKernel(config);
+  try {
+    return await fn();
+  } finally {
+    tf.unregisterKernel(config.kernelName, 'wasm');
+    if (current !== undefined) tf.registerKernel(current);
+  }
+}
 
 describe('wasm conv training kernels', () => {
   const replaced: KernelConfig[] = [];
@@ -320,15 +375,23 @@ describe('wasm conv training kernels', () => {
     it(`Conv2DBackpropFilter matches cpu: ${describeCase(c)}`, async () => {
       const attrs = { ...common, filterShape } as unknown as NamedAttrMap;
       const expected = await runOn('cpu', 'Conv2DBackpropFilter', { x, dy }, attrs);
-      const actual = await runOn('wasm', 'Conv2DBackpropFilter', { x, dy }, attrs);
-      expect(relativeError(actual, expected)).toBeLessThan(1e-5);
+      for (const [variant, config] of FILTER_VARIANTS) {
+        const actual = await withKernel(config, () =>
+          runOn('wasm', 'Conv2DBackpropFilter', { x, dy }, attrs),
+        );
+        expect(relativeError(actual, expected), variant).toBeLessThan(1e-5);
+      }
     });
 
     it(`Conv2DBackpropInput matches cpu: ${describeCase(c)}`, async () => {
       const attrs = { ...common, inputShape: xShape } as unknown as NamedAttrMap;
       const expected = await runOn('cpu', 'Conv2DBackpropInput', { dy, filter }, attrs);
-      const actual = await runOn('wasm', 'Conv2DBackpropInput', { dy, filter }, attrs);
-      expect(relativeError(actual, expected)).toBeLessThan(1e-5);
+      for (const [variant, config] of INPUT_VARIANTS) {
+        const actual = await withKernel(config, () =>
+          runOn('wasm', 'Conv2DBackpropInput', { dy, filter }, attrs),
+        );
+        expect(relativeError(actual, expected), variant).toBeLessThan(1e-5);
+      }
     });
   });
 

@@ -88,14 +88,13 @@ export function resolveConvGeometry(
   };
 }
 
+/** Largest im2col/col2im buffer, in floats (64 MB), before a batch is processed in chunks. */
+export const IM2COL_FLOAT_BUDGET = 16 * 1024 * 1024;
+
 /**
  * How many images of the batch to process at once so that an im2col buffer of
- * `floatsPerImage` floats stays under `limit` floats (64 MB by default).
+ * `floatsPerImage` floats per image stays under `limit` floats (at least one image).
  */
-export function imagesPerChunk(
-  floatsPerImage: number,
-  batch: number,
-  limit = 16 * 1024 * 1024,
-): number {
+export function imagesPerChunk(floatsPerImage: number, batch: number, limit: number): number {
   return Math.max(1, Math.min(batch, Math.floor(limit / Math.max(1, floatsPerImage))));
 }

@@ -1,82 +1,146 @@
-import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
-import { imagesPerChunk, resolveConvGeometry, type ConvGradientAttrs } from './conv-geometry.js';
-import { writePatchRows } from './im2col.js';
+import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { filterGradientByConvolution } from './conv-filter-by-xnn.js';
 import {
-  allocateFloat32,
-  asWasmBackend,
-  heapFloat32,
-  matMulWasm,
-  releaseTensor,
-  type WasmBackendLike,
-} from './wasm-tensors.js';
+  IM2COL_FLOAT_BUDGET,
+  imagesPerChunk,
+  resolveConvGeometry,
+  type ConvGeometry,
+  type ConvGradientAttrs,
+} from './conv-geometry.js';
+import { writePatchRows } from './im2col.js';
+import { matMulWasm } from './wasm-matmul.js';
+import { heapFloats, inputOf, wasmBackendOf, type WasmKernelArgs } from './wasm-tensors.js';
+
+const KERNEL = 'Conv2DBackpropFilter';
 
 interface Conv2DBackpropFilterAttrs extends ConvGradientAttrs {
   readonly filterShape: [number, number, number, number];
 }
 
 /**
- * dW[kh, kw, ci, co] = sum over (n, oh, ow) of x[n, ih, iw, ci] * dy[n, oh, ow, co],
- * as one GEMM: im2col of x laid out [K, P] times dy, which in NHWC already is
- * [P, co]. The product [K, co] is the filter gradient in the filter's layout.
- * Large batches go in chunks so that the [K, P] buffer stays under 64 MB.
+ * How the filter gradient is computed: `im2col` (patches of x laid out
+ * [K, P], times dy as [P, co] on wasm's GEMM), `convolution` (one XNNPACK
+ * convolution with batch and channels swapped), or `auto`, which picks by
+ * shape from measurements (bench/conv-kernels.mjs).
  */
-function conv2dBackpropFilter(args: Parameters<KernelFunc>[0]): TensorInfo {
-  const backend = asWasmBackend(args.backend);
-  const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
-  const attrs = args.attrs as unknown as Conv2DBackpropFilterAttrs;
-  const g = resolveConvGeometry('Conv2DBackpropFilter', x.shape, attrs.filterShape, attrs, false);
+export type FilterGradientStrategy = 'auto' | 'im2col' | 'convolution';
+
+export interface Conv2dBackpropFilterOptions {
+  readonly strategy?: FilterGradientStrategy;
+  /** Largest im2col buffer, in floats, before the batch is split (default 16M floats = 64 MB). */
+  readonly im2colFloatBudget?: number;
+}
+
+/**
+ * `auto`: the convolution form copies x and dy once and lets XNNPACK pack dy
+ * (P x co floats); im2col writes K x P floats in JS. Measured at batch 128
+ * (LeNet-5 and tutorial-net layers), the convolution wins once the patch
+ * size K is at least 8 times the output channels (LeNet-5 conv2: 150 vs 16,
+ * 2.9 ms against 4.8 ms) and loses below (LeNet-5 conv1: 25 vs 6).
+ */
+function chooseStrategy(
+  g: ConvGeometry,
+  strategy: FilterGradientStrategy,
+): 'im2col' | 'convolution' {
+  if (strategy !== 'auto') return strategy;
+  const K = g.filterHeight * g.filterWidth * g.inChannels;
+  return K >= 8 * g.outChannels ? 'convolution' : 'im2col';
+}
+
+/**
+ * dW[kh, kw, ci, co] = sum over (n, oh, ow) of x[n, ih, iw, ci] * dy[n, oh, ow, co].
+ * im2col form: one GEMM, patches of x laid out [K, P] times dy, which in NHWC
+ * already is [P, co]; the product [K, co] is the gradient in the filter's own
+ * layout, with no transpose anywhere. Batches whose [K, P] buffer would pass
+ * the budget go in chunks, summed in float64.
+ */
+function filterGradientByIm2col(
+  backend: BackendWasm,
+  x: TensorInfo,
+  dy: TensorInfo,
+  g: ConvGeometry,
+  filterShape: [number, number, number, number],
+  budget: number,
+): TensorInfo {
   const K = g.filterHeight * g.filterWidth * g.inChannels;
   const CO = g.outChannels;
-  const pixelsPerImage = g.outHeight * g.outWidth;
-  const chunk = imagesPerChunk(K * pixelsPerImage, g.batch);
-
+  const chunk = imagesPerChunk(K * g.outHeight * g.outWidth, g.batch, budget);
   if (chunk >= g.batch) {
-    return filterGradientOfImages(backend, x, dy, g, 0, g.batch, attrs.filterShape);
+    const product = chunkProduct(backend, x, dy, g, 0, g.batch);
+    return { dataId: product.dataId, shape: filterShape, dtype: 'float32' };
   }
-  const dw = allocateFloat32(backend, attrs.filterShape);
   const sum = new Float64Array(K * CO);
   for (let first = 0; first < g.batch; first += chunk) {
-    const count = Math.min(chunk, g.batch - first);
-    const part = filterGradientOfImages(backend, x, dy, g, first, count, [K, CO]);
-    const partView = heapFloat32(backend, part);
+    const part = chunkProduct(backend, x, dy, g, first, Math.min(chunk, g.batch - first));
+    const partView = heapFloats(backend, part, KERNEL);
     for (let i = 0; i < sum.length; i++) sum[i]! += partView[i]!;
-    releaseTensor(backend, part);
+    backend.disposeData(part.dataId);
   }
-  heapFloat32(backend, dw).set(sum);
+  const dw = backend.makeOutput(filterShape, 'float32');
+  heapFloats(backend, dw, KERNEL).set(sum);
   return dw;
 }
 
-/** The filter gradient contributed by images [first, first + count), as a new tensor. */
-function filterGradientOfImages(
-  backend: WasmBackendLike,
+/** cols([K, P]) x dy([P, co]) for images [first, first + count), as a new [K, co] tensor. */
+function chunkProduct(
+  backend: BackendWasm,
   x: TensorInfo,
   dy: TensorInfo,
-  g: ReturnType<typeof resolveConvGeometry>,
+  g: ConvGeometry,
   first: number,
   count: number,
-  outShape: number[],
 ): TensorInfo {
   const K = g.filterHeight * g.filterWidth * g.inChannels;
   const CO = g.outChannels;
   const P = count * g.outHeight * g.outWidth;
-  const cols = allocateFloat32(backend, [K, P]);
-  // dy's rows for these images are contiguous; a whole-batch call uses dy in place.
-  const wholeBatch = first === 0 && count === g.batch;
-  const dyRows = wholeBatch ? dy : allocateFloat32(backend, [P, CO]);
+  const cols = backend.makeOutput([K, P], 'float32');
+  // dy's rows for these images are contiguous; the whole batch uses dy in place.
+  const wholeBatch = count === g.batch;
+  const dyRows = wholeBatch ? dy : backend.makeOutput([P, CO], 'float32');
   if (!wholeBatch) {
     const start = first * g.outHeight * g.outWidth * CO;
-    heapFloat32(backend, dyRows).set(heapFloat32(backend, dy).subarray(start, start + P * CO));
+    heapFloats(backend, dyRows, KERNEL).set(
+      heapFloats(backend, dy, KERNEL).subarray(start, start + P * CO),
+    );
   }
-  writePatchRows(heapFloat32(backend, x), g, first, count, heapFloat32(backend, cols));
+  writePatchRows(
+    heapFloats(backend, x, KERNEL),
+    g,
+    first,
+    count,
+    heapFloats(backend, cols, KERNEL),
+  );
   const product = matMulWasm(backend, cols, dyRows, K, P, CO);
-  releaseTensor(backend, cols);
-  if (!wholeBatch) releaseTensor(backend, dyRows);
-  return { dataId: product.dataId, shape: outShape, dtype: 'float32' };
+  backend.disposeData(cols.dataId);
+  if (!wholeBatch) backend.disposeData(dyRows.dataId);
+  return product;
 }
 
-/** `Conv2DBackpropFilter` for the wasm backend (wasm has none). */
-export const conv2dBackpropFilterConfig: KernelConfig = {
-  kernelName: 'Conv2DBackpropFilter',
-  backendName: 'wasm',
-  kernelFunc: conv2dBackpropFilter as unknown as KernelFunc,
-};
+/**
+ * Builds the wasm `Conv2DBackpropFilter` kernel (wasm has none). Options exist
+ * for tests and benchmarks; the runner uses {@link conv2dBackpropFilterConfig}.
+ *
+ * @example
+ * tf.registerKernel(makeConv2dBackpropFilterConfig({ strategy: 'im2col' }));
+ */
+export function makeConv2dBackpropFilterConfig(
+  options: Conv2dBackpropFilterOptions = {},
+): KernelConfig {
+  const strategy = options.strategy ?? 'auto';
+  const budget = options.im2colFloatBudget ?? IM2COL_FLOAT_BUDGET;
+  const kernelFunc = (args: WasmKernelArgs): TensorInfo => {
+    const backend = wasmBackendOf(args);
+    const x = inputOf(args, 'x', KERNEL);
+    const dy = inputOf(args, 'dy', KERNEL);
+    const attrs = args.attrs as unknown as Conv2DBackpropFilterAttrs;
+    const g = resolveConvGeometry(KERNEL, x.shape, attrs.filterShape, attrs, false);
+    return chooseStrategy(g, strategy) === 'convolution'
+      ? filterGradientByConvolution(backend, x, dy, g)
+      : filterGradientByIm2col(backend, x, dy, g, attrs.filterShape, budget);
+  };
+  return { kernelName: KERNEL, backendName: 'wasm', kernelFunc };
+}
+
+/** `Conv2DBackpropFilter` for the wasm backend, strategy chosen by shape. */
+export const conv2dBackpropFilterConfig: KernelConfig = makeConv2dBackpropFilterConfig();

@@ -1,6 +1,6 @@
-import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
+import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs';
 import { resolveConvGeometry, type ConvGradientAttrs } from './conv-geometry.js';
-import { allocateFloat32, asWasmBackend, heapFloat32 } from './wasm-tensors.js';
+import { heapFloats, inputOf, wasmBackendOf, type WasmKernelArgs } from './wasm-tensors.js';
 
 interface DepthwiseBackpropFilterAttrs extends ConvGradientAttrs {
   readonly filterShape: [number, number, number, number];
@@ -13,9 +13,10 @@ interface DepthwiseBackpropFilterAttrs extends ConvGradientAttrs {
  * same multiply-adds as the forward pass. Sums run in float64: they span the
  * whole batch.
  */
-function depthwiseConv2dNativeBackpropFilter(args: Parameters<KernelFunc>[0]): TensorInfo {
-  const backend = asWasmBackend(args.backend);
-  const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
+function depthwiseConv2dNativeBackpropFilter(args: WasmKernelArgs): TensorInfo {
+  const backend = wasmBackendOf(args);
+  const x = inputOf(args, 'x', 'DepthwiseConv2dNativeBackpropFilter');
+  const dy = inputOf(args, 'dy', 'DepthwiseConv2dNativeBackpropFilter');
   const attrs = args.attrs as unknown as DepthwiseBackpropFilterAttrs;
   const g = resolveConvGeometry(
     'DepthwiseConv2dNativeBackpropFilter',
@@ -35,9 +36,9 @@ function depthwiseConv2dNativeBackpropFilter(args: Parameters<KernelFunc>[0]): T
   const M = CM / C;
   const sum = new Float64Array(g.filterHeight * g.filterWidth * CM);
 
-  const dw = allocateFloat32(backend, [...attrs.filterShape]);
-  const xs = heapFloat32(backend, x);
-  const dys = heapFloat32(backend, dy);
+  const dw = backend.makeOutput([...attrs.filterShape], 'float32');
+  const xs = heapFloats(backend, x, 'DepthwiseConv2dNativeBackpropFilter');
+  const dys = heapFloats(backend, dy, 'DepthwiseConv2dNativeBackpropFilter');
   for (let n = 0; n < g.batch; n++) {
     for (let oh = 0; oh < OH; oh++) {
       for (let kh = 0; kh < g.filterHeight; kh++) {
@@ -65,7 +66,7 @@ function depthwiseConv2dNativeBackpropFilter(args: Parameters<KernelFunc>[0]): T
       }
     }
   }
-  heapFloat32(backend, dw).set(sum);
+  heapFloats(backend, dw, 'DepthwiseConv2dNativeBackpropFilter').set(sum);
   return dw;
 }
 
@@ -73,5 +74,5 @@ function depthwiseConv2dNativeBackpropFilter(args: Parameters<KernelFunc>[0]): T
 export const depthwiseConv2dNativeBackpropFilterConfig: KernelConfig = {
   kernelName: 'DepthwiseConv2dNativeBackpropFilter',
   backendName: 'wasm',
-  kernelFunc: depthwiseConv2dNativeBackpropFilter as unknown as KernelFunc,
+  kernelFunc: depthwiseConv2dNativeBackpropFilter,
 };

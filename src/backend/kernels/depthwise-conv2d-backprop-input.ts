@@ -1,6 +1,6 @@
-import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
+import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs';
 import { resolveConvGeometry, type ConvGradientAttrs } from './conv-geometry.js';
-import { allocateFloat32, asWasmBackend, heapFloat32 } from './wasm-tensors.js';
+import { heapFloats, inputOf, wasmBackendOf, type WasmKernelArgs } from './wasm-tensors.js';
 
 interface DepthwiseBackpropInputAttrs extends ConvGradientAttrs {
   readonly inputShape: [number, number, number, number];
@@ -11,9 +11,10 @@ interface DepthwiseBackpropInputAttrs extends ConvGradientAttrs {
  * scattered from each output pixel into the input pixels it read, with the
  * channel run innermost (contiguous in NHWC).
  */
-function depthwiseConv2dNativeBackpropInput(args: Parameters<KernelFunc>[0]): TensorInfo {
-  const backend = asWasmBackend(args.backend);
-  const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo };
+function depthwiseConv2dNativeBackpropInput(args: WasmKernelArgs): TensorInfo {
+  const backend = wasmBackendOf(args);
+  const dy = inputOf(args, 'dy', 'DepthwiseConv2dNativeBackpropInput');
+  const filter = inputOf(args, 'filter', 'DepthwiseConv2dNativeBackpropInput');
   const attrs = args.attrs as unknown as DepthwiseBackpropInputAttrs;
   const g = resolveConvGeometry(
     'DepthwiseConv2dNativeBackpropInput',
@@ -32,11 +33,11 @@ function depthwiseConv2dNativeBackpropInput(args: Parameters<KernelFunc>[0]): Te
   } = g;
   const M = CM / C;
 
-  const dx = allocateFloat32(backend, [...attrs.inputShape]);
-  const dxs = heapFloat32(backend, dx);
+  const dx = backend.makeOutput([...attrs.inputShape], 'float32');
+  const dxs = heapFloats(backend, dx, 'DepthwiseConv2dNativeBackpropInput');
   dxs.fill(0);
-  const ws = heapFloat32(backend, filter);
-  const dys = heapFloat32(backend, dy);
+  const ws = heapFloats(backend, filter, 'DepthwiseConv2dNativeBackpropInput');
+  const dys = heapFloats(backend, dy, 'DepthwiseConv2dNativeBackpropInput');
   for (let n = 0; n < g.batch; n++) {
     for (let oh = 0; oh < OH; oh++) {
       for (let kh = 0; kh < g.filterHeight; kh++) {
@@ -72,5 +73,5 @@ function depthwiseConv2dNativeBackpropInput(args: Parameters<KernelFunc>[0]): Te
 export const depthwiseConv2dNativeBackpropInputConfig: KernelConfig = {
   kernelName: 'DepthwiseConv2dNativeBackpropInput',
   backendName: 'wasm',
-  kernelFunc: depthwiseConv2dNativeBackpropInput as unknown as KernelFunc,
+  kernelFunc: depthwiseConv2dNativeBackpropInput,
 };

@@ -1,0 +1,384 @@
+// Micro-benchmark of the runner's wasm conv training kernels against the
+// alternatives that exist without them, side by side in one run.
+//
+//   npm run build && node bench/conv-kernels.mjs [--reps 10] [--steps 10] [--profile]
+//
+// Part 1, per kernel, batch 128, LeNet-5 and tutorial-net layer shapes:
+//   Conv2DBackpropFilter  ours  vs  "first shim" (wasm's Conv3DBackpropFilterV2, a naive loop)
+//   Conv2DBackpropInput   ours  vs  wasm's own Conv2DBackpropInput (a naive loop)
+//   Depthwise*            ours  vs  the cpu backend's kernels (wasm has none)
+// Part 2: ms per training step (Adam, softmax cross-entropy, random data) of
+// LeNet-5 and the tutorial net at batch 128 on wasm with every kernel in
+// WASM_TRAINING_KERNELS registered. --profile prints the slowest kernels of one step.
+import * as tf from '@tensorflow/tfjs';
+import { parseArgs } from 'node:util';
+import { WASM_TRAINING_KERNELS } from '../dist/backend/kernels/index.js';
+import { makeConv2dBackpropFilterConfig } from '../dist/backend/kernels/conv2d-backprop-filter.js';
+import { makeConv2dBackpropInputConfig } from '../dist/backend/kernels/conv2d-backprop-input.js';
+
+const { values: options } = parseArgs({
+  options: {
+    reps: { type: 'string', default: '10' },
+    steps: { type: 'string', default: '10' },
+    profile: { type: 'boolean', default: false },
+  },
+});
+const REPS = Number(options.reps);
+const STEPS = Number(options.steps);
+
+tf.env().set('PROD', true);
+await import('@tensorflow/tfjs-backend-wasm');
+await tf.setBackend('wasm');
+
+const originals = new Map();
+function useOurKernels() {
+  for (const config of WASM_TRAINING_KERNELS) {
+    const existing = tf.getKernel(config.kernelName, 'wasm');
+    if (existing !== undefined) {
+      if (!originals.has(config.kernelName)) originals.set(config.kernelName, existing);
+      tf.unregisterKernel(config.kernelName, 'wasm');
+    }
+    tf.registerKernel(config);
+  }
+}
+useOurKernels();
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+const N = 128;
+const LAYERS = [
+  {
+    name: 'LeNet-5 conv1 5x5 1->6 same 28x28',
+    h: 28,
+    w: 28,
+    ci: 1,
+    k: 5,
+    co: 6,
+    pad: 'same',
+    stride: 1,
+  },
+  {
+    name: 'LeNet-5 conv2 5x5 6->16 valid 14x14',
+    h: 14,
+    w: 14,
+    ci: 6,
+    k: 5,
+    co: 16,
+    pad: 'valid',
+    stride: 1,
+  },
+  {
+    name: 'tutorial conv1 3x3 1->3 pad2 28x28',
+    h: 28,
+    w: 28,
+    ci: 1,
+    k: 3,
+    co: 3,
+    pad: 2,
+    stride: 1,
+  },
+  {
+    name: 'tutorial conv2 3x3 3->16 same 15x15',
+    h: 15,
+    w: 15,
+    ci: 3,
+    k: 3,
+    co: 16,
+    pad: 'same',
+    stride: 1,
+  },
+  {
+    name: 'tutorial conv3 3x3 16->32 same 7x7',
+    h: 7,
+    w: 7,
+    ci: 16,
+    k: 3,
+    co: 32,
+    pad: 'same',
+    stride: 1,
+  },
+  {
+    name: 'stride 2 3x3 16->32 same 28x28',
+    h: 28,
+    w: 28,
+    ci: 16,
+    k: 3,
+    co: 32,
+    pad: 'same',
+    stride: 2,
+  },
+];
+
+function outSize(size, k, pad, stride) {
+  if (pad === 'same') return Math.ceil(size / stride);
+  if (pad === 'valid') return Math.floor((size - k) / stride) + 1;
+  return Math.floor((size + 2 * pad - k) / stride) + 1;
+}
+
+/**
+ * Median ms per call of each variant, the variants interleaved call by call so
+ * that the load of a shared machine falls on all of them alike. A variant is
+ * { config?: KernelConfig to register for it, run: () => Tensor }.
+ */
+function timeVariants(variants, reps = REPS) {
+  const times = new Map(Object.keys(variants).map((name) => [name, []]));
+  for (let i = 0; i < reps + 2; i++) {
+    for (const [name, variant] of Object.entries(variants)) {
+      const ms = withKernel(variant.config, () => {
+        const start = performance.now();
+        const out = variant.run();
+        out.dataSync();
+        const elapsed = performance.now() - start;
+        out.dispose();
+        return elapsed;
+      });
+      if (i >= 2) times.get(name).push(ms);
+    }
+  }
+  return Object.fromEntries([...times].map(([name, list]) => [name, median(list)]));
+}
+
+function withKernel(config, fn) {
+  if (config === undefined) return fn();
+  const current = tf.getKernel(config.kernelName, config.backendName);
+  if (current !== undefined) tf.unregisterKernel(config.kernelName, config.backendName);
+  tf.registerKernel(config);
+  try {
+    return fn();
+  } finally {
+    tf.unregisterKernel(config.kernelName, config.backendName);
+    if (current !== undefined) tf.registerKernel(current);
+  }
+}
+
+function report(kernel, layer, results, baselineName) {
+  const ours = results.ours;
+  const cells = Object.entries(results).map(([name, ms]) => `${name} ${ms.toFixed(2)}`);
+  const base = results[baselineName];
+  const ratio = base === undefined ? '' : `  => ${(base / ours).toFixed(1)}x vs ${baselineName}`;
+  console.log(`${kernel.padEnd(36)} ${layer.padEnd(38)} ${cells.join('  ')} ms${ratio}`);
+}
+
+const filterIm2col = makeConv2dBackpropFilterConfig({ strategy: 'im2col' });
+const filterConvolution = makeConv2dBackpropFilterConfig({ strategy: 'convolution' });
+const inputCol2im = makeConv2dBackpropInputConfig({ strategy: 'col2im' });
+const inputConvolution = makeConv2dBackpropInputConfig({ strategy: 'convolution' });
+
+console.log(
+  `# conv gradient kernels, batch ${N}, median of ${REPS} interleaved calls, ms (tfjs ${tf.version.tfjs}, backend wasm)`,
+);
+console.log(
+  '# ours = the registered kernel (strategy auto); the others are its strategies forced, and the alternatives without it',
+);
+for (const layer of LAYERS) {
+  const oh = outSize(layer.h, layer.k, layer.pad, layer.stride);
+  const ow = outSize(layer.w, layer.k, layer.pad, layer.stride);
+  const x = tf.randomUniform([N, layer.h, layer.w, layer.ci], -1, 1);
+  const filter = tf.randomUniform([layer.k, layer.k, layer.ci, layer.co], -1, 1);
+  const dy = tf.randomUniform([N, oh, ow, layer.co], -1, 1);
+  const attrs = {
+    strides: [layer.stride, layer.stride],
+    pad: layer.pad,
+    dataFormat: 'NHWC',
+    dimRoundingMode: undefined,
+  };
+  const filterAttrs = { ...attrs, filterShape: filter.shape };
+  const inputAttrs = { ...attrs, inputShape: x.shape };
+  const runFilter = () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, filterAttrs);
+  const runInput = () => tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, inputAttrs);
+
+  // The first shim: a 2-D filter gradient as a depth-1 Conv3DBackpropFilterV2 (a naive loop;
+  // same/valid only, so explicit padding is applied to x beforehand).
+  const xPadded =
+    typeof layer.pad === 'number'
+      ? tf.pad(x, [
+          [0, 0],
+          [layer.pad, layer.pad],
+          [layer.pad, layer.pad],
+          [0, 0],
+        ])
+      : x;
+  const x5 = tf.reshape(xPadded, [N, 1, ...xPadded.shape.slice(1)]);
+  const dy5 = tf.reshape(dy, [N, 1, oh, ow, layer.co]);
+  const shimAttrs = {
+    strides: [1, layer.stride, layer.stride],
+    pad: typeof layer.pad === 'number' ? 'valid' : layer.pad,
+    filterShape: [1, layer.k, layer.k, layer.ci, layer.co],
+  };
+  const filterResults = timeVariants({
+    ours: { run: runFilter },
+    im2col: { config: filterIm2col, run: runFilter },
+    convolution: { config: filterConvolution, run: runFilter },
+  });
+  const shim = timeVariants(
+    {
+      'Conv3D shim': {
+        run: () => {
+          const out = tf
+            .engine()
+            .runKernel('Conv3DBackpropFilterV2', { x: x5, dy: dy5 }, shimAttrs);
+          const reshaped = tf.reshape(out, filter.shape);
+          out.dispose();
+          return reshaped;
+        },
+      },
+    },
+    Math.min(REPS, 3),
+  );
+  report('Conv2DBackpropFilter', layer.name, { ...filterResults, ...shim }, 'Conv3D shim');
+
+  const wasmOwn = originals.get('Conv2DBackpropInput');
+  const inputResults = timeVariants({
+    ours: { run: runInput },
+    col2im: { config: inputCol2im, run: runInput },
+    ...(layer.stride === 1 ? { convolution: { config: inputConvolution, run: runInput } } : {}),
+    ...(wasmOwn === undefined ? {} : { 'wasm own': { config: wasmOwn, run: runInput } }),
+  });
+  report('Conv2DBackpropInput', layer.name, inputResults, 'wasm own');
+  tf.dispose([x, filter, dy, x5, dy5, xPadded]);
+}
+
+// Depthwise: a MobileNet-like 3x3 block at MNIST size.
+{
+  const layer = { name: 'depthwise 3x3 x32 same 14x14', h: 14, w: 14, c: 32, k: 3 };
+  const attrs = { strides: [1, 1], dilations: [1, 1], pad: 'same', dimRoundingMode: undefined };
+  const shapes = { x: [N, layer.h, layer.w, layer.c], filter: [layer.k, layer.k, layer.c, 1] };
+  const make = () => ({
+    x: tf.randomUniform(shapes.x, -1, 1),
+    dy: tf.randomUniform(shapes.x, -1, 1),
+    filter: tf.randomUniform(shapes.filter, -1, 1),
+  });
+  const runFilter = (t) => () =>
+    tf
+      .engine()
+      .runKernel(
+        'DepthwiseConv2dNativeBackpropFilter',
+        { x: t.x, dy: t.dy },
+        { ...attrs, filterShape: shapes.filter },
+      );
+  const runInput = (t) => () =>
+    tf
+      .engine()
+      .runKernel(
+        'DepthwiseConv2dNativeBackpropInput',
+        { dy: t.dy, filter: t.filter },
+        { ...attrs, inputShape: shapes.x },
+      );
+  let t = make();
+  const filterMs = timeVariants({ ours: { run: runFilter(t) } });
+  const inputMs = timeVariants({ ours: { run: runInput(t) } });
+  tf.dispose(Object.values(t));
+  await tf.setBackend('cpu');
+  t = make();
+  const cpuFilterMs = timeVariants({ 'cpu backend': { run: runFilter(t) } }, 3);
+  const cpuInputMs = timeVariants({ 'cpu backend': { run: runInput(t) } }, 3);
+  tf.dispose(Object.values(t));
+  await tf.setBackend('wasm');
+  report(
+    'DepthwiseConv2dNativeBackpropFilter',
+    layer.name,
+    { ...filterMs, ...cpuFilterMs },
+    'cpu backend',
+  );
+  report(
+    'DepthwiseConv2dNativeBackpropInput',
+    layer.name,
+    { ...inputMs, ...cpuInputMs },
+    'cpu backend',
+  );
+}
+
+// Part 2: whole training steps.
+function lenet5() {
+  return tf.sequential({
+    layers: [
+      tf.layers.conv2d({
+        inputShape: [28, 28, 1],
+        filters: 6,
+        kernelSize: 5,
+        padding: 'same',
+        activation: 'relu',
+      }),
+      tf.layers.maxPooling2d({ poolSize: 2 }),
+      tf.layers.conv2d({ filters: 16, kernelSize: 5, activation: 'relu' }),
+      tf.layers.maxPooling2d({ poolSize: 2 }),
+      tf.layers.flatten(),
+      tf.layers.dense({ units: 120, activation: 'relu' }),
+      tf.layers.dense({ units: 84, activation: 'relu' }),
+      tf.layers.dense({ units: 10 }),
+    ],
+  });
+}
+
+function tutorialNet() {
+  const block = (filters, first) => [
+    ...(first ? [tf.layers.zeroPadding2d({ inputShape: [28, 28, 1], padding: 2 })] : []),
+    tf.layers.conv2d({ filters, kernelSize: 3, padding: first ? 'valid' : 'same' }),
+    tf.layers.batchNormalization(),
+    tf.layers.leakyReLU({ alpha: 0.2 }),
+    tf.layers.maxPooling2d({ poolSize: 2 }),
+  ];
+  return tf.sequential({
+    layers: [
+      ...block(3, true),
+      ...block(16, false),
+      ...block(32, false),
+      tf.layers.flatten(),
+      tf.layers.dense({ units: 10 }),
+    ],
+  });
+}
+
+async function stepTimes(name, build) {
+  const model = build();
+  const optimizer = tf.train.adam(1e-3);
+  const xs = tf.randomUniform([N, 28, 28, 1]);
+  const labels = tf.oneHot(tf.randomUniform([N], 0, 10, 'int32'), 10);
+  const step = () =>
+    optimizer.minimize(
+      () => tf.losses.softmaxCrossEntropy(labels, model.apply(xs, { training: true })),
+      true,
+    );
+  const times = [];
+  for (let i = 0; i < STEPS + 3; i++) {
+    const start = performance.now();
+    const loss = step();
+    loss.dataSync();
+    loss.dispose();
+    if (i >= 3) times.push(performance.now() - start);
+  }
+  const ms = median(times);
+  console.log(
+    `${name.padEnd(14)} ${ms.toFixed(1).padStart(7)} ms/step  ${((N * 1000) / ms).toFixed(0).padStart(6)} images/s`,
+  );
+  if (options.profile) {
+    const profile = await tf.profile(() => {
+      const loss = step();
+      loss.dataSync();
+      return loss;
+    });
+    const byKernel = new Map();
+    for (const k of profile.kernels) {
+      const entry = byKernel.get(k.name) ?? { ms: 0, calls: 0 };
+      entry.ms += k.kernelTimeMs;
+      entry.calls += 1;
+      byKernel.set(k.name, entry);
+    }
+    const top = [...byKernel.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 10);
+    for (const [kernel, { ms: kms, calls }] of top)
+      console.log(`    ${kernel.padEnd(32)} ${kms.toFixed(1).padStart(7)} ms  ${calls} calls`);
+    console.log(`    ${profile.kernels.length} kernel calls per step`);
+  }
+  tf.dispose([xs, labels]);
+  model.dispose();
+  optimizer.dispose();
+}
+
+console.log(
+  `\n# training step, batch ${N}, median of ${STEPS} steps, wasm + ${WASM_TRAINING_KERNELS.length} training kernels: ${WASM_TRAINING_KERNELS.map((k) => k.kernelName).join(', ')}`,
+);
+await stepTimes('LeNet-5', lenet5);
+await stepTimes('tutorial net', tutorialNet);
