@@ -188,9 +188,14 @@ export interface FetchReport {
   readonly downloaded: readonly string[];
   /** Damaged files that were replaced. */
   readonly replaced: readonly string[];
+  /** A verified system copy (Debian's) that the loader uses: nothing was downloaded. */
+  readonly systemCopy: string | undefined;
 }
 
-/** `runner data fetch NAME`: make the data directory hold the four verified files. */
+/**
+ * `runner data fetch NAME`: make the data directory hold the four verified
+ * files, unless a verified system copy (which the loader uses) exists.
+ */
 export async function fetchOfficialDataset(
   dataset: OfficialDataset,
   context: DatasetContext,
@@ -200,7 +205,12 @@ export async function fetchOfficialDataset(
   const replaced = Object.values(primary.files)
     .filter((f) => f.state === 'bad')
     .map((f) => f.path);
-  if (primary.complete) return { dataset: dataset.name, dir, downloaded: [], replaced };
+  const nothing = { dataset: dataset.name, dir, downloaded: [], replaced: [] };
+  if (primary.complete) return { ...nothing, systemCopy: undefined };
+  for (const system of dataset.systemDirs) {
+    if ((await checkFolder(dataset, system.path)).complete)
+      return { ...nothing, systemCopy: system.path };
+  }
   const fetched = await fetchMissing(dataset, primary, context);
   if (!fetched.ok) throw downloadError(dataset, dir, fetched, context.env);
   const after = await checkFolder(dataset, dir);
@@ -212,5 +222,11 @@ export async function fetchOfficialDataset(
       },
     );
   }
-  return { dataset: dataset.name, dir, downloaded: fetched.downloaded, replaced };
+  return {
+    dataset: dataset.name,
+    dir,
+    downloaded: fetched.downloaded,
+    replaced,
+    systemCopy: undefined,
+  };
 }

@@ -114,22 +114,34 @@ describe('runner data fetch', () => {
     expect(server.requests).toHaveLength(4);
   });
 
+  it('has nothing to download when the Debian copy is installed', async () => {
+    const home = await makeTemp();
+    const server = await makeServer();
+    const { stdout, error } = await run(
+      ['data', 'fetch', 'fashion-mnist'],
+      isolatedEnv(home, { RUNNER_FASHION_MNIST_MIRRORS: server.base }),
+    );
+    expect(error).toBeUndefined();
+    expect(stdout).toBe(
+      'fashion-mnist: already installed in /usr/share/datasets/fashion-mnist (checksums verified); nothing to download\n',
+    );
+    expect(server.requests).toEqual([]);
+  });
+
   it('fails with the mirrors tried when offline', async () => {
     const home = await makeTemp();
     const dataDir = await makeTemp();
-    await mkdir(join(dataDir, 'fashion-mnist'));
+    await mkdir(join(dataDir, 'mnist'));
     const base = await refusedBase();
     const { error } = await run(
-      ['data', 'fetch', 'fashion-mnist', '--root', dataDir],
-      isolatedEnv(home, {
-        RUNNER_FASHION_MNIST_MIRRORS: base,
-      }),
+      ['data', 'fetch', 'mnist', '--root', dataDir],
+      isolatedEnv(home, { RUNNER_MNIST_MIRRORS: base }),
     );
     expect(error).toBeInstanceOf(DatasetError);
     expect((error as Error).message).toBe(
-      `fashion-mnist: could not download train-images-idx3-ubyte.gz: tried ${base}train-images-idx3-ubyte.gz (connection refused)`,
+      `mnist: could not download train-images-idx3-ubyte.gz: tried ${base}train-images-idx3-ubyte.gz (connection refused)`,
     );
-    expect((error as DatasetError).hint).toContain(`in ${join(dataDir, 'fashion-mnist')}/ by hand`);
+    expect((error as DatasetError).hint).toContain(`in ${join(dataDir, 'mnist')}/ by hand`);
   });
 
   it('refuses a dataset without official files', async () => {

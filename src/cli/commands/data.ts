@@ -87,6 +87,12 @@ async function fetchOne(context: CliContext, name: string, flags: DataFlags): Pr
   const where = shortPath(report.dir, context.env);
   for (const path of report.replaced)
     context.out.note(`${name}: replaced damaged ${shortPath(path, context.env)}`);
+  if (report.systemCopy !== undefined) {
+    context.out.line(
+      `${name}: already installed in ${report.systemCopy} (checksums verified); nothing to download`,
+    );
+    return;
+  }
   context.out.line(
     report.downloaded.length === 0
       ? `${name}: already in ${where} (4 files, checksums verified); nothing to download`
