@@ -88,6 +88,11 @@ function assemble(spec: DataSpec, splits: DatasetSplits): LoadedData {
   let evalSplit: ImageSplit;
   let evalName: 'test' | 'val';
   if (spec.validationSplit > 0) {
+    if (spec.limit.test !== undefined) {
+      notices.push(
+        `${name}: data.limit.test is not used: with data.validationSplit ${spec.validationSplit}, evaluation is on the val split held out from train`,
+      );
+    }
     const valCount = Math.round(train.count * spec.validationSplit);
     if (valCount < 1 || valCount >= train.count) {
       throw new DatasetError(

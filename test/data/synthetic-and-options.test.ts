@@ -121,6 +121,20 @@ describe('limits and the validation split', () => {
     expect(data.eval.labels).toEqual(full.train.labels.subarray(40, 50));
   });
 
+  it('announces that limit.test does not apply when evaluating on val', async () => {
+    const data = await loadData(
+      synthetic(
+        { train: 20, test: 5 },
+        { limit: { train: undefined, test: 3 }, validationSplit: 0.5 },
+      ),
+      { seed: 1 },
+    );
+    expect([data.train.count, data.eval.count, data.evalName]).toEqual([10, 10, 'val']);
+    expect(data.notices).toEqual([
+      'synthetic: data.limit.test is not used: with data.validationSplit 0.5, evaluation is on the val split held out from train',
+    ]);
+  });
+
   it('announces a limit larger than the set and uses all of it', async () => {
     const data = await loadData(
       synthetic({ train: 20, test: 5 }, { limit: { train: 100, test: 3 } }),
