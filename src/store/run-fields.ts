@@ -1,4 +1,5 @@
 import type { Database } from 'better-sqlite3';
+import { UsageError } from '../errors.js';
 import { findMetricKey } from './run-records.js';
 import { RUN_STATUSES } from './types.js';
 import type { MetricGoal } from './types.js';
@@ -70,7 +71,8 @@ export class FieldResolver {
     this.#db = db;
   }
 
-  resolve(name: string, col: number): ResolvedField {
+  /** `col` is the 1-based column in a --where expression; undefined for a --sort key. */
+  resolve(name: string, col: number | undefined): ResolvedField {
     const run = RUN_FIELDS[name];
     if (run) return { sql: run.sql, params: [], defaultDescending: run.desc };
     const colon = name.indexOf(':');
@@ -116,7 +118,7 @@ export class FieldResolver {
     return this.#db.prepare('SELECT 1 FROM params WHERE key = ? LIMIT 1').get(key) !== undefined;
   }
 
-  #unknown(name: string, col: number): Error {
+  #unknown(name: string, col: number | undefined): Error {
     const metricKeys = this.#db
       .prepare('SELECT key FROM metric_keys ORDER BY key')
       .pluck()
@@ -137,11 +139,10 @@ export class FieldResolver {
     const known = `fields: run facts (${Object.keys(RUN_FIELDS).join(', ')}), metrics (${
       metricKeys.slice(0, 6).join(', ') || 'none recorded yet'
     }; prefix best: min: max: count:), config params (${paramKeys.slice(0, 3).join(', ') || 'none'}...)`;
-    return whereError(
-      col,
-      `unknown field "${name}"${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`,
-      known,
-    );
+    const message = `unknown field "${name}"${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`;
+    return col === undefined
+      ? new UsageError(`--sort: ${message}`, { hint: known })
+      : whereError(col, message, known);
   }
 }
 

@@ -5,6 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -289,6 +290,34 @@ describe('runner runs rm', () => {
     expect(count(`SELECT count(*) FROM metric_values WHERE run_id = ${target}`)).toBe(0);
     expect(existsSync(join(dir, 'runs', String(target)))).toBe(false);
     expect(existsSync(join(dir, 'runs', String(ids[0])))).toBe(true);
+  });
+});
+
+describe('runs whose process died', () => {
+  it('shows a run left "running" by a dead process as running?, and lets rm delete it', () => {
+    const path = join(dir, 'dead.db');
+    const store = openStore(path);
+    const dead = spawnSync(process.execPath, ['-e', '']).pid!; // a process that has exited
+    const live = store.createRun({
+      ...newRun({ name: 'alive' }),
+      host: hostname(),
+      pid: process.pid,
+    });
+    const crashed = store.createRun({
+      ...newRun({ name: 'crashed' }),
+      host: hostname(),
+      pid: dead,
+    });
+    store.close();
+    const { stdout } = runner(['runs', 'ls', '--db', path, '--json']);
+    const status = Object.fromEntries(
+      (JSON.parse(stdout) as { id: number; status: string }[]).map((r) => [r.id, r.status]),
+    );
+    expect(status).toEqual({ [live]: 'running', [crashed]: 'running?' });
+    expect(runner(['runs', 'rm', String(live), '--yes', '--db', path]).stderr).toMatch(
+      /run \d+ is still running \(pid \d+ on /,
+    );
+    expect(runner(['runs', 'rm', String(crashed), '--yes', '--db', path]).code).toBe(0);
   });
 });
 
