@@ -54,13 +54,19 @@ export async function loadOfficialDataset(
   if (primary.complete) {
     return fromFolder(dataset, primary, dataDir.origin === 'root' ? 'root' : 'cache', []);
   }
-  const badNotices = describeBadFiles(primary, context.env).map(
-    (line) => `${name}: ${line}; it is not used and is fetched again`,
-  );
+  const badFiles = describeBadFiles(primary, context.env);
   for (const system of dataset.systemDirs) {
     const folder = await checkFolder(dataset, system.path);
-    if (folder.complete) return fromFolder(dataset, folder, system.kind, []);
+    if (folder.complete) {
+      const notices = badFiles.map(
+        (line) => `${name}: ${line}; it is not used (the copy in ${system.path} is)`,
+      );
+      return fromFolder(dataset, folder, system.kind, notices);
+    }
   }
+  const badNotices = badFiles.map(
+    (line) => `${name}: ${line}; it is not used and is fetched again`,
+  );
   const fetched = await fetchMissing(dataset, primary, context);
   if (fetched.ok) {
     const after = await checkFolder(dataset, dir);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -344,6 +345,29 @@ describe('fashion-mnist', () => {
       },
     );
     expect(data.source).toMatchObject({ kind: 'root', location: join(dataDir, 'fashion-mnist') });
+  });
+
+  it('says so when a damaged file in the data dir is passed over for the Debian copy', async () => {
+    const home = await makeTemp();
+    const dataDir = await makeTemp();
+    await mkdir(join(dataDir, 'fashion-mnist'));
+    await writeFile(
+      join(dataDir, 'fashion-mnist', 'train-labels-idx1-ubyte'),
+      Buffer.from('not idx'),
+    );
+    const data = await loadData(
+      dataSpec({ dataset: 'fashion-mnist', root: dataDir, limit: SMALL }),
+      {
+        seed: 1,
+        env: isolatedEnv(home),
+      },
+    );
+    expect(data.source.kind).toBe('debian');
+    expect(data.notices).toEqual([
+      `fashion-mnist: ${join(dataDir, 'fashion-mnist', 'train-labels-idx1-ubyte')}: checksum mismatch: MD5 ` +
+        `${createHash('md5').update('not idx').digest('hex')}, expected 9018921c3c673c538a1fc5bad174d6f9; ` +
+        `it is not used (the copy in ${DEBIAN_FASHION_DIR} is)`,
+    ]);
   });
 
   it('has no offline sample: source sample is an error', async () => {
