@@ -17,3 +17,12 @@ export { OPTIMIZERS, createOptimizer } from './optimizers.js';
 export { installStopSignals, type StopController } from './signals.js';
 export { hashConfig } from './run-facts.js';
 export { sweepTrialContext } from './sweep-trial.js';
+export { planTrials, type SweepAxis, type TrialPlan } from './sweep-plan.js';
+export {
+  runSweep,
+  pendingTrials,
+  FINAL_TRIAL_STATUSES,
+  type RunSweepOptions,
+  type TrialLauncher,
+  type TrialReport,
+} from './run-sweep.js';

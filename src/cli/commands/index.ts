@@ -7,11 +7,13 @@ import { runsCommand } from './runs.js';
 import { compareCommand } from './compare.js';
 import { queryCommand } from './query.js';
 import { expCommand } from './exp.js';
+import { sweepCommand } from './sweep.js';
 import { serveCommand } from './serve.js';
 
 /** Every command of the CLI, in the order `--help` lists them. One line to add one. */
 export const COMMANDS: readonly CommandDefinition[] = [
   expCommand,
+  sweepCommand,
   validateCommand,
   planCommand,
   schemaCommand,

@@ -1,0 +1,353 @@
+import { spawn } from 'node:child_process';
+import { availableParallelism, hostname } from 'node:os';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import { UsageError } from '../../errors.js';
+import type { RunSummary, Store } from '../../store/index.js';
+import type { SweepAxis, TrialPlan, TrialReport } from '../../train/index.js';
+import { collect, type CliContext, type CommandDefinition } from './command.js';
+import { formatDuration } from './exp-progress.js';
+
+interface SweepFlags {
+  readonly set?: string[];
+  readonly parallel?: string;
+  readonly db?: string;
+  readonly resume?: string;
+  readonly quiet?: boolean;
+  readonly json?: boolean;
+}
+
+/** What a sweep row keeps so that `--resume` can run the rest exactly as planned. */
+interface SweepDefinition {
+  readonly file: string;
+  readonly overrides: readonly string[];
+  readonly axes: readonly SweepAxis[];
+  readonly sweep: unknown;
+  readonly trials: readonly TrialPlan[];
+}
+
+const MAIN_JS = fileURLToPath(new URL('../main.js', import.meta.url));
+
+/** `runner sweep FILE --set key=v1,v2`: one trial per combination, each an ordinary recorded run. */
+export const sweepCommand: CommandDefinition = {
+  name: 'sweep',
+  register(program, context) {
+    program
+      .command('sweep')
+      .description(
+        'run one trial per combination of values (sweep: in the config, or --set key=v1,v2,...)',
+      )
+      .argument('[file]', 'experiment YAML file (not needed with --resume)')
+      .option(
+        '--set <key=v1,v2,...>',
+        'vary a config value over a list, or set one value (repeatable)',
+        collect,
+        [],
+      )
+      .option('--parallel <n>', 'trials at a time (default: one per core)')
+      .option('--db <path>', 'the run store (default: $RUNNER_DB, else runs/runner.db)')
+      .option('--resume <sweep-id>', 'run the trials of an interrupted sweep that did not finish')
+      .option('--quiet', 'print only the final table')
+      .option('--json', 'print the trials as JSON')
+      .action(async (file: string | undefined, flags: SweepFlags) => {
+        context.exitCode = await runSweepCommand(file, flags, context);
+      });
+  },
+};
+
+async function runSweepCommand(
+  file: string | undefined,
+  flags: SweepFlags,
+  context: CliContext,
+): Promise<number> {
+  const { out } = context;
+  const parallel = parseParallel(flags.parallel);
+  const [{ openStore, resolveStorePath, metricGoal }, train] = await Promise.all([
+    import('../../store/index.js'),
+    import('../../train/index.js'),
+  ]);
+  const dbPath = resolveStorePath(flags.db, context.env, context.cwd);
+
+  let store: Store;
+  let sweepId: number;
+  let definition: SweepDefinition;
+  if (flags.resume !== undefined) {
+    if (file !== undefined || (flags.set ?? []).length > 0) {
+      throw new UsageError(
+        '--resume takes the file and --set values recorded with the sweep: give neither',
+      );
+    }
+    store = openStore(dbPath, { create: false });
+    sweepId = parseId(flags.resume, '--resume');
+    const record = store.getSweep(sweepId);
+    if (record === undefined) {
+      store.close();
+      throw new UsageError(`--resume ${flags.resume}: there is no sweep ${sweepId} in ${dbPath}`, {
+        hint: 'list sweeps with: runner query "select * from sweeps"',
+      });
+    }
+    definition = record.definition as SweepDefinition;
+  } else {
+    if (file === undefined) throw new UsageError('sweep: give an experiment file, or --resume ID');
+    const planned = await planSweep(file, flags.set ?? [], context);
+    store = openStore(dbPath);
+    const metric = planned.metric;
+    definition = planned.definition;
+    sweepId = store.createSweep({
+      name: planned.name,
+      configYaml: planned.configYaml,
+      definition,
+      metric,
+      goal: planned.goal ?? metricGoal(metric),
+      trialCount: definition.trials.length,
+      host: hostname(),
+    });
+  }
+
+  const pending = train.pendingTrials(store, sweepId, definition.trials);
+  const quiet = Boolean(flags.quiet || flags.json);
+  const total = definition.trials.length;
+  if (!quiet) {
+    const skipped = total - pending.length;
+    out.note(
+      `sweep ${sweepId}: ${total} trials` +
+        (skipped > 0 ? `, ${skipped} already finished, ${pending.length} to run` : '') +
+        `, ${Math.min(parallel, Math.max(1, pending.length))} at a time`,
+    );
+  }
+  const children = new Set<ReturnType<typeof spawn>>();
+  const stop = train.installStopSignals({
+    onFirst: (signal) => {
+      out.note(
+        `\n${signal}: stopping the running trials and launching no more (resume with: runner sweep --resume ${sweepId})`,
+      );
+      for (const child of children) child.kill('SIGINT');
+    },
+    onSecond: () => {
+      for (const child of children) child.kill('SIGKILL');
+      process.exit(130);
+    },
+  });
+  const started = Date.now();
+  try {
+    const reports = await train.runSweep({
+      store,
+      sweepId,
+      trials: pending,
+      parallel,
+      shouldStop: stop.stopRequested,
+      launch: (trial) =>
+        launchTrial(trial, { definition, dbPath, sweepId, cwd: context.cwd, children }),
+      onTrialStart: (trial) => {
+        if (!quiet)
+          out.note(`trial ${trial.index + 1}/${total} started: ${describeAssignments(trial)}`);
+      },
+      onTrialEnd: (report) => {
+        if (quiet) return;
+        const run = report.runId === undefined ? '' : ` (run ${report.runId})`;
+        const why = report.message ? `: ${report.message}` : '';
+        out.note(`trial ${report.trial.index + 1}/${total} ${report.status}${run}${why}`);
+      },
+    });
+    const record = store.getSweep(sweepId)!;
+    const rows = trialRows(store.listSweepTrials(sweepId), definition, record.metric, record.goal);
+    if (flags.json) {
+      out.json({
+        sweepId,
+        status: record.status,
+        metric: record.metric,
+        goal: record.goal,
+        trials: rows,
+      });
+    } else {
+      out.table(rows);
+      const counts = countStatuses(rows);
+      const best = rows.find(
+        (row) => row.status === 'completed' && typeof row[record.metric] === 'number',
+      );
+      out.line(
+        `sweep ${sweepId} ${record.status} in ${formatDuration(Date.now() - started)}: ${counts}` +
+          (best
+            ? `; best: trial ${best.trial} (run ${best.run}) ${record.metric} ${formatMetric(best[record.metric])}`
+            : ''),
+      );
+      if (best) out.line(`  runner runs show ${best.run}    runner runs ls --sweep ${sweepId}`);
+    }
+    const interrupted = stop.stopRequested() || reports.some((r) => r.status === 'interrupted');
+    return interrupted
+      ? 130
+      : reports.length > 0 && reports.every((r) => r.status === 'failed')
+        ? 1
+        : 0;
+  } finally {
+    stop.dispose();
+    store.close();
+  }
+}
+
+/** Loads the base config and every trial's config up front: a bad value fails before any training. */
+async function planSweep(file: string, setFlags: readonly string[], context: CliContext) {
+  const { loadExperiment, parseSetFlag } = await import('../../config/index.js');
+  const { planTrials } = await import('../../train/index.js');
+  const overrides: string[] = [];
+  const axes: SweepAxis[] = [];
+  for (const flag of setFlags) {
+    const parsed = parseSetFlag(flag);
+    const values = parsed.values.filter((v) => v !== null && v !== '');
+    if (values.length === 0) {
+      throw new UsageError(`--set ${flag}: no values to set`, {
+        hint: `give one or more comma-separated values, e.g. --set ${parsed.path}=0.01,0.001`,
+      });
+    }
+    if (parsed.values.length > 1) axes.push({ path: parsed.path, values: parsed.values });
+    else overrides.push(flag);
+  }
+  const experiment = await loadExperiment(file, { set: overrides, cwd: context.cwd });
+  const trials = planTrials(experiment.sweep, axes, experiment.seed);
+  // Each trial's config goes through the same checks as `runner exp` (paths, types, shapes of values).
+  for (const trial of trials)
+    await loadExperiment(file, { set: [...overrides, ...trial.overrides], cwd: context.cwd });
+  const definition: SweepDefinition = {
+    file: resolve(context.cwd, file),
+    overrides,
+    axes,
+    sweep: experiment.sweep ?? null,
+    trials,
+  };
+  return {
+    name: experiment.name,
+    configYaml: stringify(experiment.source.document),
+    metric: experiment.sweep?.metric ?? 'test/accuracy',
+    goal: experiment.sweep?.goal,
+    definition,
+  };
+}
+
+/** Runs one trial as `runner exp` in a child process (separate memory, its own core). */
+function launchTrial(
+  trial: TrialPlan,
+  options: {
+    readonly definition: SweepDefinition;
+    readonly dbPath: string;
+    readonly sweepId: number;
+    readonly cwd: string;
+    readonly children: Set<ReturnType<typeof spawn>>;
+  },
+): Promise<TrialReport> {
+  const { definition } = options;
+  const args = [
+    MAIN_JS,
+    'exp',
+    definition.file,
+    ...[...definition.overrides, ...trial.overrides].flatMap((flag) => ['--set', flag]),
+    '--db',
+    options.dbPath,
+    '--json',
+    '--sweep-trial',
+    `${options.sweepId}:${trial.index}`,
+  ];
+  return new Promise((resolvePromise) => {
+    const child = spawn(process.execPath, args, {
+      cwd: options.cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    options.children.add(child);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('close', (code) => {
+      options.children.delete(child);
+      const result = parseResult(stdout);
+      const lastLine = stderr.trim().split('\n').filter(Boolean).pop();
+      resolvePromise({
+        trial,
+        runId: result?.runId,
+        status: result?.status ?? (code === 130 ? 'interrupted' : 'failed'),
+        message: result ? undefined : (lastLine ?? `exited with code ${code}`),
+      });
+    });
+  });
+}
+
+function parseResult(stdout: string): { runId: number; status: TrialReport['status'] } | undefined {
+  try {
+    const value = JSON.parse(stdout) as { runId?: unknown; status?: unknown };
+    return typeof value.runId === 'number' && typeof value.status === 'string'
+      ? { runId: value.runId, status: value.status as TrialReport['status'] }
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+type TrialRow = Record<string, string | number | null>;
+
+/** One row per trial (its latest run), sorted by the sweep metric, best first; unfinished last. */
+function trialRows(
+  runs: readonly RunSummary[],
+  definition: SweepDefinition,
+  metric: string,
+  goal: 'minimize' | 'maximize',
+): TrialRow[] {
+  const latest = new Map<number, RunSummary>();
+  for (const run of runs) {
+    if (run.trialIndex === null) continue;
+    const seen = latest.get(run.trialIndex);
+    if (seen === undefined || run.id > seen.id) latest.set(run.trialIndex, run);
+  }
+  const rows = definition.trials.map((trial): TrialRow => {
+    const run = latest.get(trial.index);
+    const value = run?.metrics[metric]?.last.value ?? null;
+    return {
+      trial: trial.index + 1,
+      run: run?.id ?? null,
+      status: run?.status ?? 'not run',
+      ...Object.fromEntries(
+        Object.entries(trial.assignments).map(([k, v]) => [
+          k,
+          typeof v === 'number' ? v : JSON.stringify(v),
+        ]),
+      ),
+      [metric]: value,
+    };
+  });
+  const score = (row: TrialRow): number => {
+    const v = row[metric];
+    if (typeof v !== 'number' || row.status !== 'completed') return Number.NEGATIVE_INFINITY;
+    return goal === 'maximize' ? v : -v;
+  };
+  return rows.sort((a, b) => score(b) - score(a) || Number(a.trial) - Number(b.trial));
+}
+
+function countStatuses(rows: readonly TrialRow[]): string {
+  const counts = new Map<string, number>();
+  for (const row of rows) counts.set(String(row.status), (counts.get(String(row.status)) ?? 0) + 1);
+  return [...counts].map(([status, n]) => `${n} ${status}`).join(', ');
+}
+
+function describeAssignments(trial: TrialPlan): string {
+  return Object.entries(trial.assignments)
+    .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+    .join(' ');
+}
+
+function formatMetric(value: unknown): string {
+  return typeof value === 'number' ? value.toFixed(4) : String(value);
+}
+
+function parseParallel(value: string | undefined): number {
+  if (value === undefined) return availableParallelism();
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1)
+    throw new UsageError(`--parallel ${value}: expected a whole number of 1 or more`);
+  return n;
+}
+
+function parseId(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1)
+    throw new UsageError(`${flag} ${value}: expected a sweep id (a whole number)`);
+  return n;
+}
