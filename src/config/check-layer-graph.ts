@@ -4,6 +4,7 @@ import { closestMatch } from './did-you-mean.js';
 import { formatPath, isPlainObject, type PathSegment } from './document-path.js';
 import { LAYER_ITEM_KEYS } from './build-experiment-schema.js';
 import { locationOf, type SourceMap } from './source-map.js';
+import type { InputLimits } from './validate-schema.js';
 
 /** The name the model input goes by in `inputs:`. */
 export const MODEL_INPUT = 'input';
@@ -25,17 +26,20 @@ export function checkLayerGraph(
   document: Readonly<Record<string, unknown>>,
   sourceMap: SourceMap,
   layerKinds: readonly string[],
+  layerInputs: Readonly<Record<string, InputLimits>> = {},
 ): LayerGraph {
   const diagnostics: Diagnostic[] = [];
+  // Wrong input counts do not stop the other graph checks.
+  const countProblems: Diagnostic[] = [];
   const report = (
     path: readonly PathSegment[],
     code: string,
     message: string,
     hint?: string,
-    atKey = false,
+    into: Diagnostic[] = diagnostics,
   ): void => {
-    const { loc, setFlag } = locationOf(sourceMap, path, atKey);
-    diagnostics.push({
+    const { loc, setFlag } = locationOf(sourceMap, path);
+    into.push({
       code,
       path: setFlag ? `--set ${formatPath(path)}` : formatPath(path),
       message,
@@ -145,6 +149,32 @@ export function checkLayerGraph(
     });
   });
 
+  nodes.forEach((node, index) => {
+    const limits = layerInputs[node.kind] ?? { min: 1, max: 1 };
+    const count = node.inputs.length;
+    const given = (layers[index] as Record<string, unknown>)['inputs'] !== undefined;
+    const at: PathSegment[] = given
+      ? ['model', 'layers', index, 'inputs']
+      : ['model', 'layers', index];
+    if (count < limits.min) {
+      report(
+        at,
+        'layer-inputs',
+        `${node.kind} needs at least ${limits.min} inputs, found ${count}`,
+        'list the layers it joins: inputs: [a, b]',
+        countProblems,
+      );
+    } else if (limits.max !== undefined && count > limits.max) {
+      report(
+        at,
+        'layer-inputs',
+        `${node.kind} takes ${limits.max} input${limits.max === 1 ? '' : 's'}, found ${count}`,
+        'join branches with add or concatenate first',
+        countProblems,
+      );
+    }
+  });
+
   const declared = isPlainObject(model) ? model['output'] : undefined;
   const output = typeof declared === 'string' ? declared : nodes[nodes.length - 1]?.name;
   if (typeof declared === 'string' && !byName.has(declared)) {
@@ -157,7 +187,12 @@ export function checkLayerGraph(
     );
     unresolved = true;
   }
-  if (unresolved || diagnostics.length > 0) return { nodes: undefined, output, diagnostics };
+  const failed = (): LayerGraph => ({
+    nodes: undefined,
+    output,
+    diagnostics: [...diagnostics, ...countProblems],
+  });
+  if (unresolved || diagnostics.length > 0) return failed();
 
   for (const cycle of findCycles(nodes, byName)) {
     const first = cycle[0] as LayerNode;
@@ -168,7 +203,7 @@ export function checkLayerGraph(
       'a layer can only take layers that do not depend on it',
     );
   }
-  if (diagnostics.length > 0) return { nodes: undefined, output, diagnostics };
+  if (diagnostics.length > 0) return failed();
 
   const consumed = new Set(nodes.flatMap((n) => n.inputs));
   for (const node of nodes) {
@@ -180,7 +215,7 @@ export function checkLayerGraph(
       'add it to the inputs of a later layer, or remove it',
     );
   }
-  if (diagnostics.length > 0) return { nodes: undefined, output, diagnostics };
+  if (diagnostics.length > 0 || countProblems.length > 0) return failed();
   return { nodes, output, diagnostics };
 }
 

@@ -56,7 +56,7 @@ export async function loadExperiment(
   if (setProblems.length > 0) throw configError(setProblems, merged.files);
 
   const { defaulted, diagnostics } = validator.validate(document, sourceMap);
-  const graph = checkLayerGraph(document, sourceMap, validator.layerKinds);
+  const graph = checkLayerGraph(document, sourceMap, validator.layerKinds, validator.layerInputs);
   const rules = checkRules({
     document: defaulted,
     sourceMap,

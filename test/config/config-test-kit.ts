@@ -21,7 +21,7 @@ export async function diagnosticsOf(load: Promise<unknown>): Promise<readonly Di
 
 /** The printed lines of a load that must fail. */
 export async function errorLinesOf(load: Promise<unknown>): Promise<string[]> {
-  return (await diagnosticsOf(load)).map(formatDiagnostic);
+  return (await diagnosticsOf(load)).map((d) => formatDiagnostic(d));
 }
 
 /** A fresh directory per test, removed after it; `write` puts files in it. */
