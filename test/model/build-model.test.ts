@@ -159,3 +159,39 @@ describe('buildModel', () => {
     model.dispose();
   });
 });
+
+describe('dropout', () => {
+  const spec = sequential([64], [{ dropout: { rate: 0.5 } }]);
+
+  function masks(model: tf.LayersModel, steps: number): number[][] {
+    const x = tf.ones([1, 64]);
+    const layer = model.layers[1]!;
+    const result = Array.from({ length: steps }, () =>
+      tf.tidy(() => Array.from((layer.apply(x, { training: true }) as tf.Tensor).dataSync())),
+    );
+    x.dispose();
+    return result;
+  }
+
+  it('draws a new mask every training step, the same sequence for the same seed', () => {
+    const a = buildModel(spec, { seed: 4 });
+    const b = buildModel(spec, { seed: 4 });
+    const [a1, a2] = masks(a, 2);
+    const [b1, b2] = masks(b, 2);
+    expect(a1).not.toEqual(a2);
+    expect([a1, a2]).toEqual([b1, b2]);
+    // Kept values are scaled by 1 / (1 - rate), as in PyTorch.
+    expect(new Set(a1)).toEqual(new Set([0, 2]));
+    a.dispose();
+    b.dispose();
+  });
+
+  it('passes values through unchanged at evaluation', () => {
+    const model = buildModel(spec, { seed: 4 });
+    const x = tf.ones([1, 64]);
+    const y = model.predict(x) as tf.Tensor;
+    expect(Array.from(y.dataSync()).every((v) => v === 1)).toBe(true);
+    tf.dispose([x, y]);
+    model.dispose();
+  });
+});

@@ -13,6 +13,7 @@ import {
   USE_BIAS,
 } from './layer-args.js';
 import { ONE_INPUT, type LayerDefinition } from './layer-definition.js';
+import { SeededDropout } from './seeded-dropout.js';
 
 export const dense: LayerDefinition = {
   kind: 'dense',
@@ -150,7 +151,7 @@ export const dropout: LayerDefinition = {
     const rate = readNumber(args, 'rate');
     return {
       checkInputs: () => undefined,
-      createLayers: ({ name, seed }) => [tf.layers.dropout({ name, rate, seed })],
+      createLayers: ({ name, seed }) => [new SeededDropout({ name, rate, seed })],
     };
   },
 };

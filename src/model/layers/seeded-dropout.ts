@@ -1,0 +1,41 @@
+import * as tf from '@tensorflow/tfjs';
+
+/**
+ * Dropout whose masks are reproducible from a seed and differ every step.
+ * tfjs's own Dropout layer, given a `seed`, draws the *same* mask on every
+ * call (it reseeds its generator each time), which is no dropout at all;
+ * without a seed its masks cannot be reproduced. This layer seeds call n
+ * with `seed + n`: the same run seed gives the same sequence of masks.
+ *
+ * Not registered for tfjs serialization (a global side effect): runner
+ * rebuilds models from their config and never loads a topology from JSON.
+ */
+export class SeededDropout extends tf.layers.Layer {
+  static readonly className = 'RunnerSeededDropout';
+  private readonly rate: number;
+  private readonly seed: number;
+  private calls = 0;
+
+  constructor(args: { rate: number; seed: number; name: string }) {
+    super({ name: args.name });
+    this.rate = args.rate;
+    this.seed = args.seed;
+    this.supportsMasking = true;
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor {
+    const x = Array.isArray(inputs) ? inputs[0]! : inputs;
+    if (kwargs['training'] !== true || this.rate === 0) return tf.clone(x);
+    const seed = this.seed + this.calls;
+    this.calls += 1;
+    return tf.dropout(x, this.rate, undefined, seed);
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), rate: this.rate, seed: this.seed };
+  }
+
+  override getClassName(): string {
+    return SeededDropout.className;
+  }
+}
