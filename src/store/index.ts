@@ -32,7 +32,7 @@ export { RUN_STATUSES } from './types.js';
 export { openStore, STORE_SCHEMA_VERSION } from './open-store.js';
 export { resolveStorePath, DEFAULT_STORE_PATH } from './store-path.js';
 export { flattenConfig } from './flatten-config.js';
-export { metricGoal } from './metric-goal.js';
+export { metricGoal, isRankedMetric } from './metric-goal.js';
 export { varyingParams, winnerIndex, sortMetricKeys } from './run-listing.js';
 export { downsampleCurve } from './curves.js';
 export { parseWhere } from './where-language.js';

@@ -1,5 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import { StoreError } from '../errors.js';
+import { isRankedMetric } from './metric-goal.js';
 import { compileSort, compileWhere, FieldResolver } from './run-fields.js';
 import {
   loadMetricSummaries,
@@ -146,13 +147,14 @@ export function compareRuns(db: Database, runIds: readonly number[]): RunCompari
     const goal = runs.map((r) => r.metrics[key]?.goal).find((g) => g !== undefined) ?? 'maximize';
     const final = runs.map((r) => r.metrics[key]?.last.value ?? null);
     const best = runs.map((r) => r.metrics[key]?.best?.value ?? null);
+    const ranked = isRankedMetric(key);
     return {
       key,
       goal,
       final,
       best,
-      finalWinner: winnerIndex(final, goal),
-      bestWinner: winnerIndex(best, goal),
+      finalWinner: ranked ? winnerIndex(final, goal) : null,
+      bestWinner: ranked ? winnerIndex(best, goal) : null,
     };
   });
   return { runs, params, metrics };

@@ -233,7 +233,10 @@ export interface MetricComparison {
   /** Per run, in the order of `runs`; null where the run has no finite value. */
   readonly final: readonly (number | null)[];
   readonly best: readonly (number | null)[];
-  /** Index into `runs` of the winner by final and by best value; null when no run has a value. */
+  /**
+   * Index into `runs` of the strict winner by final and by best value; null when no run has a
+   * value, when the best value is shared, or for settings such as `train/learning_rate`.
+   */
   readonly finalWinner: number | null;
   readonly bestWinner: number | null;
 }

@@ -238,3 +238,25 @@ describe('helpers', () => {
     expect(metricGoal('perf/images_per_sec')).toBe('maximize');
   });
 });
+
+describe('comparing settings', () => {
+  it('marks no winner for a learning rate, which is a setting, not a result', () => {
+    const ids = [0.01, 0.001].map((lr) => {
+      const id = store.createRun(newRun({ learningRate: lr }));
+      const writer = store.createMetricWriter(id);
+      writer.add('train/learning_rate', 10, 0, lr);
+      writer.add('test/accuracy', 10, 0, lr * 10);
+      writer.close();
+      return id;
+    });
+    const { metrics } = store.compareRuns(ids);
+    expect(metrics.find((m) => m.key === 'train/learning_rate')).toMatchObject({
+      finalWinner: null,
+      bestWinner: null,
+    });
+    expect(metrics.find((m) => m.key === 'test/accuracy')).toMatchObject({
+      finalWinner: 0,
+      bestWinner: 0,
+    });
+  });
+});

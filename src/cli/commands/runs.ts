@@ -466,8 +466,9 @@ async function printRun(context: CliContext, store: Store, run: RunDetail): Prom
     ],
     ['host', `${run.host}${run.pid !== null ? ` (pid ${run.pid})` : ''}`],
   ];
-  if (run.parameterCount !== null)
-    facts.push(['params', run.parameterCount.toLocaleString('en-US')]);
+  if (run.parameterCount !== null) {
+    facts.push(['model', `${run.parameterCount.toLocaleString('en-US')} trainable parameters`]);
+  }
   if (run.dataInfo !== null) facts.push(['data', JSON.stringify(run.dataInfo)]);
   if (run.gitCommit) facts.push(['git', run.gitCommit]);
   if (run.artifactsDir) facts.push(['artifacts', run.artifactsDir]);
