@@ -160,6 +160,10 @@ export interface FetchAttempt {
   readonly file: string;
   readonly url: string;
   readonly reason: string;
+  /** Refused, host not found, timed out, connection lost: the host, not the file, is the problem. */
+  readonly network: boolean;
+  /** Not tried: the mirror was unreachable for an earlier file. */
+  readonly skipped: boolean;
 }
 
 export type FetchResult =
@@ -198,6 +202,8 @@ export async function fetchMissing(
           file: fileName,
           url: `${mirror}${fileName}`,
           reason: 'skipped: unreachable for an earlier file',
+          network: true,
+          skipped: true,
         });
         continue;
       }
@@ -240,24 +246,26 @@ export async function fetchMissing(
         { dataset: dataset.name, url, reason: result.reason },
         'download failed',
       );
-      attempts.push({ file: fileName, url, reason: result.reason });
+      attempts.push({
+        file: fileName,
+        url,
+        reason: result.reason,
+        network: result.network,
+        skipped: false,
+      });
       if (result.network) unreachable.add(mirror);
     }
     if (!done) {
-      const real = attempts.filter((a) => !a.reason.startsWith('skipped'));
+      const tried = attempts.filter((a) => !a.skipped);
       return {
         ok: false,
         attempts,
-        unreachable: real.length > 0 && real.every((a) => isNetworkReason(a.reason)),
+        unreachable: tried.length > 0 && tried.every((a) => a.network),
         failedFile: fileName,
       };
     }
   }
   return { ok: true, downloaded };
-}
-
-function isNetworkReason(reason: string): boolean {
-  return /^(timed out|host not found|connection|network unreachable)/.test(reason);
 }
 
 /** One line: which mirrors were tried for the file that could not be fetched, and why each failed. */

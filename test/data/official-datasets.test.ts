@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { DatasetError } from '../../src/errors.js';
 import { loadData, type DownloadProgress } from '../../src/data/index.js';
@@ -107,6 +109,38 @@ describe('mnist from the data directory', () => {
     const again = await loadData(dataSpec({ limit: SMALL }), { seed: 1, env, mirrors });
     expect(again.source.kind).toBe('cache');
     expect(server.requests).toHaveLength(8);
+  });
+
+  it('gives up on an unreachable mirror after the first file, and logs each download', async () => {
+    const home = await makeTemp();
+    const server = await makeServer();
+    await serveMnist(server);
+    const refused = await refusedBase();
+    const lines: string[] = [];
+    const logger = pino(
+      { level: 'info' },
+      new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          lines.push(chunk.toString());
+          done();
+        },
+      }),
+    );
+    const data = await loadData(dataSpec({ limit: SMALL }), {
+      seed: 1,
+      env: isolatedEnv(home),
+      mirrors: { mnist: [refused, server.base] },
+      logger,
+    });
+    expect(data.source.kind).toBe('download');
+    const logs = lines.map((l) => JSON.parse(l) as { msg: string; url?: string });
+    const tried = logs.filter((l) => l.msg === 'downloading').map((l) => l.url);
+    expect(tried).toEqual([
+      `${refused}train-images-idx3-ubyte.gz`,
+      ...FILES.map((f) => `${server.base}/${f}.gz`),
+    ]);
+    expect(logs.filter((l) => l.msg === 'downloaded and verified')).toHaveLength(4);
+    expect(logs.at(-1)?.msg).toBe('data loaded');
   });
 
   it('finds a damaged cached file by its checksum, fetches it again and says so', async () => {
