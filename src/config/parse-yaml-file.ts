@@ -36,6 +36,17 @@ export function parseYamlFile(text: string, file: string): ParsedFile {
   };
   const diagnostics: Diagnostic[] = [];
   for (const problem of [...doc.errors, ...doc.warnings]) {
+    const unclosed = unclosedOpening(text, problem.pos[0], problem.message);
+    if (unclosed) {
+      diagnostics.push({
+        code: 'yaml-syntax',
+        path: '',
+        message: `${unclosed.what} opened here is never closed`,
+        loc: at(unclosed.offset),
+        hint: unclosed.hint,
+      });
+      continue;
+    }
     const position = problem.linePos?.[0];
     diagnostics.push({
       code: 'yaml-syntax',
@@ -142,4 +153,49 @@ function describeNode(node: Node): string {
 function firstSentence(message: string): string {
   const cut = message.search(/ at line \d+, column \d+/);
   return (cut >= 0 ? message.slice(0, cut) : (message.split('\n')[0] ?? message)).trim();
+}
+
+/**
+ * yaml notices an unclosed `[`, `{` or quote only where the next line starts;
+ * the fix belongs where it was opened. Finds that opening by scanning the
+ * text before the error (comments and quoted text skipped).
+ */
+function unclosedOpening(
+  text: string,
+  errorOffset: number,
+  message: string,
+): { what: string; offset: number; hint: string } | undefined {
+  const flow = /^Flow (sequence|map) in block collection/.exec(message);
+  const quote = /^Missing closing (["'])quote/.exec(message);
+  if (!flow && !quote) return undefined;
+  const stack: { char: string; offset: number }[] = [];
+  let openQuote: { char: string; offset: number } | undefined;
+  for (let i = 0; i < Math.min(errorOffset, text.length); i++) {
+    const c = text[i] as string;
+    if (openQuote) {
+      if (c === '\\' && openQuote.char === '"') i++;
+      else if (c === openQuote.char) {
+        if (c === "'" && text[i + 1] === "'") i++;
+        else openQuote = undefined;
+      }
+    } else if (c === '#' && (i === 0 || /\s/.test(text[i - 1] as string))) {
+      while (i < text.length && text[i] !== '\n') i++;
+    } else if ((c === '"' || c === "'") && (i === 0 || /[\s[{,:]/.test(text[i - 1] as string))) {
+      openQuote = { char: c, offset: i };
+    } else if (c === '[' || c === '{') stack.push({ char: c, offset: i });
+    else if (c === ']' || c === '}') stack.pop();
+  }
+  if (quote && openQuote) {
+    return {
+      what: `the ${openQuote.char === '"' ? 'double' : 'single'} quote`,
+      offset: openQuote.offset,
+      hint: `end the text with ${openQuote.char}`,
+    };
+  }
+  const opening = stack[stack.length - 1];
+  if (flow && opening) {
+    const closer = opening.char === '[' ? ']' : '}';
+    return { what: `"${opening.char}"`, offset: opening.offset, hint: `end it with ${closer}` };
+  }
+  return undefined;
 }

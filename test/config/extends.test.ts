@@ -111,6 +111,16 @@ describe('reading the file', () => {
       'two.yaml:2:1 error yaml-syntax: Source contains multiple documents; please use YAML.parseAllDocuments() (fix the YAML syntax; indent with spaces, close every [ and {)',
     ],
     [
+      'quote.yaml',
+      'name: "lenet\nseed: 1\n',
+      'quote.yaml:1:7 error yaml-syntax: the double quote opened here is never closed (end the text with ")',
+    ],
+    [
+      'brace.yaml',
+      'data: {dataset: mnist, # comment }\nseed: 1\n',
+      'brace.yaml:1:7 error yaml-syntax: "{" opened here is never closed (end it with })',
+    ],
+    [
       'tabs.yaml',
       'data:\n\tbatchSize: 1\n',
       'tabs.yaml:2:1 error yaml-syntax: Tabs are not allowed as indentation (fix the YAML syntax; indent with spaces, close every [ and {)',
