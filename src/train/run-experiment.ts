@@ -46,6 +46,8 @@ export interface RunResult {
   readonly final: Evaluation | undefined;
   readonly best: (Evaluation & { readonly epoch: number }) | undefined;
   readonly divergedAtStep: number | undefined;
+  /** Why the run was stopped as diverged, e.g. the loss at that step. */
+  readonly divergence: string | undefined;
   readonly durationMs: number;
   readonly backend: string;
   readonly runDir: string;
@@ -190,6 +192,7 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
     store.finishRun(runId, {
       status: outcome.status,
       ...(outcome.divergedAtStep !== undefined ? { divergedAtStep: outcome.divergedAtStep } : {}),
+      ...(outcome.divergence !== undefined ? { error: `diverged: ${outcome.divergence}` } : {}),
     });
     logger.info({ outcome }, 'run ended');
     return {
@@ -202,6 +205,7 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
       final: outcome.lastEvaluation,
       best,
       divergedAtStep: outcome.divergedAtStep,
+      divergence: outcome.divergence,
       durationMs: now() - startedAt,
       backend: backend.name,
       runDir,

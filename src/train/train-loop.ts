@@ -37,12 +37,22 @@ export interface TrainObserver {
 
 export type TrainStatus = 'completed' | 'interrupted' | 'diverged' | 'pruned';
 
+/**
+ * A loss this many times the first step's is a blow-up, not a bad batch:
+ * cross-entropy starts near ln(classes), and a run whose loss reaches 1000x
+ * that has weights that no longer mean anything (Adam at lr 1e6 reaches 1e20
+ * while staying finite, which a NaN check alone would let run on).
+ */
+export const DIVERGENCE_FACTOR = 1000;
+
 export interface TrainOutcome {
   readonly status: TrainStatus;
   readonly steps: number;
   readonly epochs: number;
-  /** The step whose loss was not finite, when diverged. */
+  /** The step whose loss was not finite or blew up, when diverged. */
   readonly divergedAtStep: number | undefined;
+  /** Why the run was stopped as diverged. */
+  readonly divergence: string | undefined;
   readonly lastEvaluation: Evaluation | undefined;
 }
 
@@ -73,13 +83,11 @@ export async function trainModel(input: TrainInput): Promise<TrainOutcome> {
   const batchesPerEpoch = Math.ceil(train.count / batchSize);
   let step = 0;
   let lastEvaluation: Evaluation | undefined;
-  const finish = (
-    status: TrainStatus,
-    epochsDone: number,
-    divergedAtStep?: number,
-  ): TrainOutcome => {
+  let firstLoss: number | undefined;
+  const finish = (status: TrainStatus, epochsDone: number, divergence?: string): TrainOutcome => {
     optimizer.dispose();
-    return { status, steps: step, epochs: epochsDone, divergedAtStep, lastEvaluation };
+    const divergedAtStep = divergence === undefined ? undefined : step;
+    return { status, steps: step, epochs: epochsDone, divergedAtStep, divergence, lastEvaluation };
   };
 
   for (let epoch = 1; epoch <= epochs; epoch++) {
@@ -117,7 +125,9 @@ export async function trainModel(input: TrainInput): Promise<TrainOutcome> {
         accuracy: correct / batch.size,
         time: now(),
       });
-      if (!Number.isFinite(loss)) return finish('diverged', epoch - 1, step);
+      firstLoss ??= loss;
+      const divergence = divergenceOf(loss, firstLoss, step);
+      if (divergence !== undefined) return finish('diverged', epoch - 1, divergence);
       if (input.shouldStop()) return finish('interrupted', epoch - 1);
       if (maxSteps !== undefined && step >= maxSteps) break;
       // Let timers (metric flushes, the dashboard, signals) run between steps.
@@ -138,12 +148,27 @@ export async function trainModel(input: TrainInput): Promise<TrainOutcome> {
       learningRate: experiment.train.optimizer.learningRate,
       time: now(),
     });
-    if (!Number.isFinite(lastEvaluation.loss)) return finish('diverged', epoch, step);
+    if (!Number.isFinite(lastEvaluation.loss)) {
+      return finish(
+        'diverged',
+        epoch,
+        `the ${input.evalName} loss after epoch ${epoch} is ${lastEvaluation.loss}`,
+      );
+    }
     if (verdict === 'prune') return finish('pruned', epoch);
     if (input.shouldStop()) return finish('interrupted', epoch);
     if (maxSteps !== undefined && step >= maxSteps) return finish('completed', epoch);
   }
   return finish('completed', epochs);
+}
+
+function divergenceOf(loss: number, firstLoss: number, step: number): string | undefined {
+  if (!Number.isFinite(loss)) return `the training loss at step ${step} is ${loss}`;
+  const limit = DIVERGENCE_FACTOR * Math.max(firstLoss, 1);
+  if (loss > limit) {
+    return `the training loss at step ${step} is ${loss.toPrecision(3)}, over ${DIVERGENCE_FACTOR}x the first step's ${firstLoss.toPrecision(3)}`;
+  }
+  return undefined;
 }
 
 /** One update; returns the batch's mean loss and number of correct predictions. */

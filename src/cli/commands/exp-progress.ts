@@ -84,7 +84,9 @@ export function formatRunSummary(result: RunResult): string {
       ? ` (best ${result.best.accuracy.toFixed(4)} at epoch ${result.best.epoch})`
       : '';
   const diverged =
-    result.status === 'diverged' ? ` at step ${result.divergedAtStep}: the loss is not finite` : '';
+    result.status === 'diverged'
+      ? ` at step ${result.divergedAtStep} (${result.divergence}; try a smaller train.optimizer.learningRate)`
+      : '';
   return (
     `run ${result.runId} ${result.name} ${result.status}${diverged} after ${result.steps} steps ` +
     `in ${formatDuration(result.durationMs)} on ${result.backend}: ${evaluation}${best}`

@@ -1,0 +1,108 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+
+export const ROOT = path.resolve(import.meta.dirname, '../..');
+export const BIN = path.join(ROOT, 'dist/cli/main.js');
+
+export interface CliResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** A temporary project folder for one test file: configs written into it, a store beside them. */
+export function makeWorkspace(prefix: string): {
+  dir: string;
+  db: string;
+  write(name: string, text: string): string;
+  remove(): void;
+} {
+  const dir = mkdtempSync(path.join(tmpdir(), `runner-${prefix}-`));
+  return {
+    dir,
+    db: path.join(dir, 'runs', 'runner.db'),
+    write(name, text) {
+      const file = path.join(dir, name);
+      writeFileSync(file, text);
+      return file;
+    },
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/** Starts the built CLI as a user would. */
+export function startCli(
+  args: readonly string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv = {},
+): ChildProcess & { result: Promise<CliResult> } {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd,
+    env: { ...process.env, RUNNER_DB: '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const result = new Promise<CliResult>((resolve) => {
+    child.on('close', (code, signal) =>
+      resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr }),
+    );
+  });
+  return Object.assign(child, { result });
+}
+
+export function runCli(
+  args: readonly string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<CliResult> {
+  return startCli(args, cwd, env).result;
+}
+
+/** Reads the store the way a user's SQL would: through the public tables, read-only. */
+export function readStore<T>(db: string, read: (sql: Database.Database) => T): T {
+  const sql = new Database(db, { readonly: true, fileMustExist: true });
+  try {
+    return read(sql);
+  } finally {
+    sql.close();
+  }
+}
+
+/** A small, fast config on generated data. */
+export function syntheticConfig(
+  options: {
+    readonly name?: string;
+    readonly train?: number;
+    readonly test?: number;
+    readonly batchSize?: number;
+    readonly epochs?: number;
+    readonly learningRate?: number;
+    readonly extra?: string;
+  } = {},
+): string {
+  return `name: ${options.name ?? 'synthetic-e2e'}
+seed: 3
+data:
+  dataset: synthetic
+  batchSize: ${options.batchSize ?? 32}
+  synthetic: {train: ${options.train ?? 256}, test: ${options.test ?? 100}, classes: 4, shape: [12, 12, 1], noise: 0.1}
+model:
+  input: [12, 12, 1]
+  layers:
+    - conv2d: {filters: 4, kernelSize: 3, padding: same, activation: relu}
+    - maxPool2d: {poolSize: 2}
+    - flatten: {}
+    - dense: {units: 16, activation: relu}
+    - dropout: {rate: 0.2}
+    - dense: {units: 4}
+train:
+  epochs: ${options.epochs ?? 2}
+  optimizer: {type: adam, learningRate: ${options.learningRate ?? 0.01}}
+${options.extra ?? ''}`;
+}
