@@ -195,6 +195,11 @@ describe('planModel', () => {
     });
   });
 
+  it('flattens an already flat input as a no-op, as PyTorch does', () => {
+    const plan = planModel(sequential([4], [{ dense: { units: 3 } }, { flatten: {} }]));
+    expect(plan.outputShape).toEqual([null, 3]);
+  });
+
   it('checks reshape sizes', () => {
     const model = sequential([28, 28, 1], [{ reshape: { targetShape: [27, 27] } }]);
     expect(diagnosticsOf(() => planModel(model))[0]!.message).toBe(

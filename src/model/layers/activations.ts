@@ -42,6 +42,10 @@ interface ActivationSpec {
 const nativeLayer = (activation: NativeActivation, name: string): tf.layers.Layer =>
   tf.layers.activation({ activation, name });
 
+/** tfjs's `gelu` is the exact erf form; `gelu_new` the tanh approximation. */
+const geluVariant = (args: LayerArgs): 'gelu' | 'gelu_new' =>
+  readString(args, 'approximate', ['none', 'tanh']) === 'tanh' ? 'gelu_new' : 'gelu';
+
 const ACTIVATIONS: Record<ActivationName, ActivationSpec> = {
   relu: {
     description: 'Rectified linear unit: max(x, 0).',
@@ -95,12 +99,8 @@ const ACTIVATIONS: Record<ActivationName, ActivationSpec> = {
       },
     }),
     examples: [{}, { approximate: 'tanh' }],
-    native: (args) =>
-      readString(args, 'approximate', ['none', 'tanh']) === 'tanh' ? 'gelu_new' : 'gelu',
-    create(args, name) {
-      const native = this.native(args);
-      return nativeLayer(native ?? 'gelu', name);
-    },
+    native: (args) => geluVariant(args),
+    create: (args, name) => nativeLayer(geluVariant(args), name),
   },
   tanh: {
     description: 'Hyperbolic tangent.',

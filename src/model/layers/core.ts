@@ -74,7 +74,13 @@ export const flatten: LayerDefinition = {
   examples: [{}],
   configure: () => ({
     checkInputs: () => undefined,
-    createLayers: ({ name }) => [tf.layers.flatten({ name })],
+    createLayers({ name, inputShapes: [shape] }) {
+      // Already flat ([batch, n]): tfjs's Flatten refuses rank 2, PyTorch's is a no-op; reshape to [n] is one.
+      const features = shape?.length === 2 ? shape[1] : undefined;
+      if (typeof features === 'number')
+        return [tf.layers.reshape({ name, targetShape: [features] })];
+      return [tf.layers.flatten({ name })];
+    },
   }),
 };
 

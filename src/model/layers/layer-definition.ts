@@ -41,9 +41,15 @@ export interface ConfiguredLayer {
  *
  * @example
  * const flatten: LayerDefinition = {
- *   kind: 'flatten', description: 'Flattens ...', argsSchema: noArgs(),
- *   inputs: ONE_INPUT, examples: [{}],
- *   configure: () => ({ checkInputs: ..., createLayers: ({ name }) => [tf.layers.flatten({ name })] }),
+ *   kind: 'flatten',
+ *   description: 'Flattens each example to one dimension.',
+ *   argsSchema: argsObject({}),
+ *   inputs: ONE_INPUT,
+ *   examples: [{}],
+ *   configure: () => ({
+ *     checkInputs: () => undefined,
+ *     createLayers: ({ name }) => [tf.layers.flatten({ name })],
+ *   }),
  * };
  */
 export interface LayerDefinition {
