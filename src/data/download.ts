@@ -1,9 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { get as httpGet, type IncomingMessage } from 'node:http';
 import { get as httpsGet } from 'node:https';
-import { dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { DownloadTimeouts } from './dataset.js';
 
 /** Connect within 10 s (an offline machine fails at once: refused or DNS); then 30 s per silence. */
@@ -44,6 +44,7 @@ export async function downloadFile(request: DownloadRequest): Promise<DownloadRe
   } catch (error) {
     return { ok: false, reason: `cannot create ${dir} (${describeError(error)})`, network: false };
   }
+  await removeStaleParts(dir, basename(request.dest));
   const temp = `${request.dest}.part-${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
     const result = await streamToFile(request, temp);
@@ -60,6 +61,36 @@ export async function downloadFile(request: DownloadRequest): Promise<DownloadRe
     return result;
   } finally {
     await rm(temp, { force: true });
+  }
+}
+
+/**
+ * Removes `<name>.part-<pid>-<hex>` files left by downloads whose process is
+ * gone (killed mid-download); parts of a running process are left alone.
+ */
+async function removeStaleParts(dir: string, name: string): Promise<void> {
+  const prefix = `${name}.part-`;
+  let entries: string[];
+  try {
+    entries = await readdir(dir);
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    if (!entry.startsWith(prefix)) continue;
+    const pid = Number(entry.slice(prefix.length).split('-')[0]);
+    if (Number.isInteger(pid) && pid > 0 && !isRunning(pid))
+      await rm(join(dir, entry), { force: true });
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

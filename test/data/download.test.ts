@@ -116,6 +116,29 @@ describe('downloadFile', () => {
   });
 });
 
+describe('downloadFile after an interrupted download', () => {
+  it('removes the part files of dead processes and keeps those of running ones', async () => {
+    const body = Buffer.from('payload');
+    const server = await makeServer();
+    server.route('/f.gz', { kind: 'file', body });
+    const dir = await makeTemp();
+    const deadPid = 2 ** 22 + 12345; // above Linux's default pid_max: never a running process
+    await writeFile(join(dir, `f.gz.part-${deadPid}-0a0b0c0d`), 'half');
+    await writeFile(join(dir, `f.gz.part-${process.pid}-01020304`), 'another download of ours');
+    await writeFile(join(dir, `other.gz.part-${deadPid}-0a0b0c0d`), 'not this file');
+    const result = await downloadFile({
+      url: `${server.base}/f.gz`,
+      dest: join(dir, 'f.gz'),
+      expectedMd5: md5(body),
+      timeouts: FAST,
+    });
+    expect(result.ok).toBe(true);
+    expect((await readdir(dir)).sort()).toEqual(
+      ['f.gz', `f.gz.part-${process.pid}-01020304`, `other.gz.part-${deadPid}-0a0b0c0d`].sort(),
+    );
+  });
+});
+
 describe('downloadFile into a place it cannot write', () => {
   it('returns the reason instead of throwing', async () => {
     const dir = await makeTemp();
