@@ -53,6 +53,12 @@ export function buildExperimentSchema(input: ExperimentSchemaInput): Record<stri
     type: 'object',
     additionalProperties: false,
     required: ['data', 'model', 'train'],
+    patternProperties: {
+      '^x-': {
+        description:
+          'Ignored by runner: a place for YAML anchors to reuse, e.g. `x-conv: &conv {kernelSize: 3, padding: same}`.',
+      },
+    },
     properties: {
       extends: {
         type: 'string',
@@ -125,7 +131,7 @@ const DATA_SCHEMA = {
       type: 'string',
       minLength: 1,
       description:
-        'Directory the dataset files are in or downloaded to (default: RUNNER_DATA_DIR, else the user cache).',
+        'Directory the dataset files are in or downloaded to, absolute or relative to the working directory (default: RUNNER_DATA_DIR, else the user cache).',
     },
     source: {
       enum: ['auto', 'official', 'sample'],

@@ -48,6 +48,8 @@ export async function loadExperiment(
   const merged = await resolveExtends(absolute, display);
   if (!merged.document) throw configError(merged.diagnostics, merged.files);
   const { document, sourceMap } = merged;
+  // `x-...` keys only hold YAML anchors for reuse; they are not part of the experiment.
+  for (const key of Object.keys(document)) if (key.startsWith('x-')) delete document[key];
   const validator = options.schema
     ? experimentValidatorFor(options.schema)
     : await shippedExperimentValidator();

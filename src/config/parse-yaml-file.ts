@@ -29,7 +29,12 @@ export interface ParsedFile {
 export function parseYamlFile(text: string, file: string): ParsedFile {
   const lines = new LineCounter();
   // uniqueKeys off: we find duplicates ourselves, to name the key and both lines.
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: true });
+  const doc = parseDocument(text, {
+    lineCounter: lines,
+    uniqueKeys: false,
+    prettyErrors: true,
+    merge: true, // `<<: *defaults`, the usual way to reuse an anchor
+  });
   const at = (offset: number): SourceLoc => {
     const { line, col } = lines.linePos(offset);
     return { file, line, col };

@@ -362,6 +362,14 @@ class ErrorMapper {
     const value = error.data;
     const types = String(error.params['type']).split(',');
     const expected = types.map(typeName).join(' or ');
+    if (typeof value === 'number' && !Number.isFinite(value)) {
+      return this.diagnostic(
+        path,
+        'wrong-type',
+        `expected a finite number, found ${String(value)}`,
+        {},
+      );
+    }
     let hint: string | undefined;
     if (
       typeof value === 'string' &&

@@ -130,6 +130,30 @@ describe('reading the file', () => {
     expect(await errorLinesOf(loadExperiment(file, { cwd: dir() }))).toEqual([line]);
   });
 
+  it('reuses anchors kept under x- keys, with << merge keys', async () => {
+    write(
+      'anchors.yaml',
+      MINIMAL.replace(
+        'name: minimal\n',
+        'name: anchors\nx-dense: &dense {activation: relu, useBias: false}\n',
+      ).replace('- dense: {units: 2}', '- dense: {<<: *dense, units: 3}\n    - dense: {units: 2}'),
+    );
+    const experiment = await loadExperiment('anchors.yaml', { cwd: dir() });
+    expect(experiment.model.nodes[1]?.spec).toEqual({
+      activation: 'relu',
+      useBias: false,
+      units: 3,
+    });
+    expect(experiment.source.document['x-dense']).toBeUndefined();
+  });
+
+  it('refuses .inf and .nan where a number is expected', async () => {
+    write('inf.yaml', MINIMAL.replace('epochs: 1', 'epochs: 1\n  optimizer: {learningRate: .inf}'));
+    expect(await errorLinesOf(loadExperiment('inf.yaml', { cwd: dir() }))).toEqual([
+      'inf.yaml:12:29 error wrong-type: train.optimizer.learningRate: expected a finite number, found Infinity',
+    ]);
+  });
+
   it('names a config file that does not exist', async () => {
     expect(await errorLinesOf(loadExperiment('nope.yaml', { cwd: dir() }))).toEqual([
       'error config-not-found: cannot read nope.yaml: file not found',
