@@ -17,7 +17,7 @@ export { OPTIMIZERS, createOptimizer } from './optimizers.js';
 export { installStopSignals, type StopController } from './signals.js';
 export { hashConfig } from './run-facts.js';
 export { sweepTrialContext } from './sweep-trial.js';
-export { planTrials, type SweepAxis, type TrialPlan } from './sweep-plan.js';
+export { planTrials, type SweepAxis, type SweepDefinition, type TrialPlan } from './sweep-plan.js';
 export {
   runSweep,
   pendingTrials,

@@ -7,6 +7,19 @@ export interface SweepAxis {
   readonly values: readonly unknown[];
 }
 
+/** What a sweep row keeps (as its definition) so that `--resume` runs the rest exactly as planned. */
+export interface SweepDefinition {
+  /** The experiment file, absolute. */
+  readonly file: string;
+  /** Single-valued `--set` flags every trial gets. */
+  readonly overrides: readonly string[];
+  /** `--set` lists that became axes. */
+  readonly axes: readonly SweepAxis[];
+  /** The config's `sweep:` section, when it had one. */
+  readonly sweep: SweepSpec | null;
+  readonly trials: readonly TrialPlan[];
+}
+
 /** One trial: the value each varied path takes, and the `--set` flags that apply it. */
 export interface TrialPlan {
   readonly index: number;

@@ -1,13 +1,10 @@
 import { UsageError } from '../errors.js';
 import type { Store } from '../store/index.js';
 import type { SweepTrialContext } from './run-experiment.js';
+import type { SweepDefinition } from './sweep-plan.js';
 
 /** Completed trials needed at an epoch before median stopping may prune (as Optuna's n_startup_trials). */
 const MIN_TRIALS_FOR_MEDIAN = 2;
-
-interface SweepDefinitionEarlyStop {
-  readonly earlyStop?: { readonly type: 'median'; readonly minEpochs: number };
-}
 
 /**
  * Links a run to its sweep and, when the sweep asks for median stopping,
@@ -21,7 +18,7 @@ export function sweepTrialContext(
   const sweep = store.getSweep(trial.sweepId);
   if (sweep === undefined)
     throw new UsageError(`--sweep-trial: there is no sweep ${trial.sweepId} in ${store.path}`);
-  const earlyStop = (sweep.definition as SweepDefinitionEarlyStop | null)?.earlyStop;
+  const earlyStop = (sweep.definition as Partial<SweepDefinition> | null)?.sweep?.earlyStop;
   if (earlyStop?.type !== 'median') return trial;
   return {
     ...trial,

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { UsageError } from '../../errors.js';
 import type { RunSummary, Store } from '../../store/index.js';
-import type { SweepAxis, TrialPlan, TrialReport } from '../../train/index.js';
+import type { SweepAxis, SweepDefinition, TrialPlan, TrialReport } from '../../train/index.js';
 import { collect, type CliContext, type CommandDefinition } from './command.js';
 import { formatDuration } from './exp-progress.js';
 
@@ -16,15 +16,6 @@ interface SweepFlags {
   readonly resume?: string;
   readonly quiet?: boolean;
   readonly json?: boolean;
-}
-
-/** What a sweep row keeps so that `--resume` can run the rest exactly as planned. */
-interface SweepDefinition {
-  readonly file: string;
-  readonly overrides: readonly string[];
-  readonly axes: readonly SweepAxis[];
-  readonly sweep: unknown;
-  readonly trials: readonly TrialPlan[];
 }
 
 const MAIN_JS = fileURLToPath(new URL('../main.js', import.meta.url));

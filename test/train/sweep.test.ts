@@ -1,0 +1,117 @@
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openStore, type Store } from '../../src/store/index.js';
+import { planTrials, sweepTrialContext } from '../../src/train/index.js';
+import { makeTempDir, newRun } from '../store/fixtures.js';
+
+describe('planTrials', () => {
+  it('crosses the YAML grid with --set lists, in order', () => {
+    const trials = planTrials(
+      {
+        grid: { 'train.optimizer.learningRate': [0.1, 0.01] },
+        random: undefined,
+        metric: 'test/accuracy',
+        goal: 'maximize',
+        earlyStop: undefined,
+      },
+      [{ path: 'data.batchSize', values: [32, 64] }],
+      1,
+    );
+    expect(trials.map((t) => t.overrides)).toEqual([
+      ['train.optimizer.learningRate=0.1', 'data.batchSize=32'],
+      ['train.optimizer.learningRate=0.1', 'data.batchSize=64'],
+      ['train.optimizer.learningRate=0.01', 'data.batchSize=32'],
+      ['train.optimizer.learningRate=0.01', 'data.batchSize=64'],
+    ]);
+    expect(trials.map((t) => t.index)).toEqual([0, 1, 2, 3]);
+  });
+
+  it('samples a random space reproducibly within its bounds', () => {
+    const sweep = {
+      grid: undefined,
+      random: {
+        trials: 20,
+        space: {
+          'train.optimizer.learningRate': { logUniform: [1e-5, 1e-1] as const },
+          'data.batchSize': { choice: [32, 64, 128] },
+          'train.epochs': { intUniform: [1, 3] as const },
+        },
+      },
+      metric: 'test/loss',
+      goal: 'minimize' as const,
+      earlyStop: undefined,
+    };
+    const a = planTrials(sweep, [], 7);
+    expect(planTrials(sweep, [], 7)).toEqual(a);
+    expect(planTrials(sweep, [], 8)).not.toEqual(a);
+    for (const trial of a) {
+      const lr = trial.assignments['train.optimizer.learningRate'] as number;
+      expect(lr).toBeGreaterThanOrEqual(1e-5);
+      expect(lr).toBeLessThanOrEqual(1e-1);
+      expect([32, 64, 128]).toContain(trial.assignments['data.batchSize']);
+      expect([1, 2, 3]).toContain(trial.assignments['train.epochs']);
+    }
+    expect(new Set(a.map((t) => t.assignments['train.epochs'])).size).toBe(3);
+  });
+
+  it('refuses an empty axis and a sweep with nothing to vary', () => {
+    expect(() => planTrials(undefined, [{ path: 'data.batchSize', values: [] }], 1)).toThrow(
+      /data\.batchSize has no values/,
+    );
+    expect(() => planTrials(undefined, [], 1)).toThrow(/nothing to vary/);
+  });
+});
+
+describe('median stopping', () => {
+  let store: Store | undefined;
+  let cleanup = (): void => {};
+  afterEach(() => {
+    store?.close();
+    cleanup();
+  });
+
+  it('prunes a trial worse than the median of finished trials at the same epoch', () => {
+    const temp = makeTempDir();
+    cleanup = temp.cleanup;
+    store = openStore(join(temp.dir, 'runner.db'));
+    const sweepId = store.createSweep({
+      name: 's',
+      configYaml: '',
+      definition: { sweep: { earlyStop: { type: 'median', minEpochs: 2 } } },
+      metric: 'test/accuracy',
+      goal: 'maximize',
+      trialCount: 4,
+      host: 'h',
+    });
+    // Three finished trials: accuracy at epoch 2 of 0.6, 0.8, 0.9 (median 0.8).
+    [0.6, 0.8, 0.9].forEach((accuracy, index) => {
+      const id = store!.createRun(newRun({ sweepId, trialIndex: index }));
+      const writer = store!.createMetricWriter(id);
+      writer.add('test/accuracy', 10, 1, accuracy - 0.1);
+      writer.add('test/accuracy', 20, 2, accuracy);
+      writer.close();
+      store!.finishRun(id, { status: 'completed' });
+    });
+    const context = sweepTrialContext(store, { sweepId, trialIndex: 3 });
+    expect(context.shouldPrune?.(2, { 'test/accuracy': 0.7 })).toBe(true);
+    expect(context.shouldPrune?.(2, { 'test/accuracy': 0.85 })).toBe(false);
+    // Before minEpochs nothing is pruned.
+    expect(context.shouldPrune?.(1, { 'test/accuracy': 0.1 })).toBe(false);
+  });
+
+  it('never prunes when the sweep did not ask for it', () => {
+    const temp = makeTempDir();
+    cleanup = temp.cleanup;
+    store = openStore(join(temp.dir, 'runner.db'));
+    const sweepId = store.createSweep({
+      name: 's',
+      configYaml: '',
+      definition: {},
+      metric: 'test/accuracy',
+      goal: 'maximize',
+      trialCount: 1,
+      host: 'h',
+    });
+    expect(sweepTrialContext(store, { sweepId, trialIndex: 0 }).shouldPrune).toBeUndefined();
+  });
+});
