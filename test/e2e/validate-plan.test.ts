@@ -204,6 +204,14 @@ describe('runner plan', () => {
     ).toEqual([6, 32, 64]);
   });
 
+  it('names the sweep a config would run', async () => {
+    const result = await runner('plan', path.join(root, 'configs/lenet-sweep.yaml'));
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(
+      'sweep      grid train.optimizer.learningRate (3 values): 3 trials, maximize test/accuracy',
+    );
+  });
+
   it('fails like validate on a model that does not compile', async () => {
     const result = await runner('plan', 'dense-4d.yaml');
     expect(result.code).toBe(2);

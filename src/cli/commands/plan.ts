@@ -146,7 +146,34 @@ function describeRun(experiment: Experiment, plan: ModelPlan): [string, string][
         : experiment.backend,
     ],
     ['seed', String(experiment.seed)],
+    ...(experiment.sweep === undefined
+      ? []
+      : [['sweep', describeSweep(experiment.sweep)] as [string, string]]),
   ];
+}
+
+/** `grid train.optimizer.learningRate (3 values): 3 trials, maximize test/accuracy`. */
+function describeSweep(sweep: NonNullable<Experiment['sweep']>): string {
+  const parts: string[] = [];
+  const grid = Object.entries(sweep.grid ?? {});
+  if (grid.length > 0) {
+    const trials = grid.reduce((n, [, values]) => n * values.length, 1);
+    const axes = grid.map(([key, values]) => `${key} (${values.length} values)`).join(' x ');
+    parts.push(`grid ${axes}: ${trials} trial${trials === 1 ? '' : 's'}`);
+  }
+  if (sweep.random !== undefined) {
+    const keys = Object.keys(sweep.random.space).join(', ');
+    parts.push(
+      `random ${keys}: ${sweep.random.trials} trial${sweep.random.trials === 1 ? '' : 's'}`,
+    );
+  }
+  parts.push(`${sweep.goal} ${sweep.metric}`);
+  if (sweep.earlyStop !== undefined) {
+    parts.push(
+      `median stopping after ${sweep.earlyStop.minEpochs} epoch${sweep.earlyStop.minEpochs === 1 ? '' : 's'}`,
+    );
+  }
+  return `${parts.join(', ')} (run it with \`runner sweep\`)`;
 }
 
 function planJson(experiment: Experiment, plan: ModelPlan): Record<string, unknown> {
@@ -172,6 +199,7 @@ function planJson(experiment: Experiment, plan: ModelPlan): Record<string, unkno
       optimizer: train.optimizer,
       checkpointMetric: train.checkpointMetric,
     },
+    sweep: experiment.sweep ?? null,
     model: plan,
   };
 }
