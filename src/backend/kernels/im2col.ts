@@ -28,6 +28,10 @@ function validOutputRange(
  * and `P = imageCount * outHeight * outWidth`. Padding reads as zero. With
  * this layout, `cols x dy` (dy as `[P, outChannels]`, which NHWC already is)
  * is the filter gradient `[K, outChannels]` with no transpose anywhere.
+ *
+ * Loop order: x is read once per tap in its own order (a run of C channels
+ * per pixel), and each channel's row of `cols` is written sequentially, so
+ * both sides stream through the cache.
  */
 export function writePatchRows(
   x: Float32Array,
@@ -47,25 +51,37 @@ export function writePatchRows(
     for (let kw = 0; kw < g.filterWidth; kw++) {
       const [owLo, owHi] = validOutputRange(kw, sw, g.dilationWidth, g.padLeft, W, OW);
       const iw0 = owLo * sw - g.padLeft + kw * g.dilationWidth;
-      for (let ci = 0; ci < C; ci++) {
-        const rowBase = ((kh * g.filterWidth + kw) * C + ci) * P;
-        let o = rowBase;
-        for (let n = 0; n < imageCount; n++) {
-          const imageBase = (firstImage + n) * imageStrideX + ci;
-          for (let oh = 0; oh < OH; oh++) {
-            if (oh < ohLo || oh >= ohHi || owLo >= owHi) {
-              cols.fill(0, o, o + OW);
-              o += OW;
-              continue;
+      const tapBase = (kh * g.filterWidth + kw) * C * P;
+      for (let n = 0; n < imageCount; n++) {
+        const imageBase = (firstImage + n) * imageStrideX;
+        for (let oh = 0; oh < OH; oh++) {
+          const p0 = tapBase + (n * OH + oh) * OW;
+          if (oh < ohLo || oh >= ohHi || owLo >= owHi) {
+            for (let ci = 0; ci < C; ci++) cols.fill(0, p0 + ci * P, p0 + ci * P + OW);
+            continue;
+          }
+          if (owLo > 0 || owHi < OW) {
+            for (let ci = 0; ci < C; ci++) {
+              for (let o = p0 + ci * P, end = o + owLo; o < end; o++) cols[o] = 0;
+              for (let o = p0 + ci * P + owHi, end = p0 + ci * P + OW; o < end; o++) cols[o] = 0;
             }
-            const ih = oh * g.strideHeight - g.padTop + kh * g.dilationHeight;
-            for (let ow = 0; ow < owLo; ow++) cols[o++] = 0;
-            let xi = imageBase + ih * rowStrideX + iw0 * C;
-            for (let ow = owLo; ow < owHi; ow++) {
-              cols[o++] = x[xi]!;
+          }
+          const ih = oh * g.strideHeight - g.padTop + kh * g.dilationHeight;
+          let xi = imageBase + ih * rowStrideX + iw0 * C;
+          if (C === 1) {
+            for (let o = p0 + owLo; o < p0 + owHi; o++) {
+              cols[o] = x[xi]!;
               xi += stepX;
             }
-            for (let ow = owHi; ow < OW; ow++) cols[o++] = 0;
+            continue;
+          }
+          for (let ow = owLo; ow < owHi; ow++) {
+            let o = p0 + ow;
+            for (let ci = 0; ci < C; ci++) {
+              cols[o] = x[xi + ci]!;
+              o += P;
+            }
+            xi += stepX;
           }
         }
       }
@@ -78,6 +94,9 @@ export function writePatchRows(
  * of images `[firstImage, firstImage + imageCount)`, K in the filter's
  * `(kh, kw, ci)` order) into the NHWC image gradient `dx`, which the caller
  * zeroed. Taps that fall into the padding are dropped.
+ *
+ * Loop order: one output pixel at a time, so `cols` is read sequentially and
+ * the few rows of `dx` it touches stay in cache.
  */
 export function addPatchRowsToImage(
   cols: Float32Array,
@@ -87,33 +106,27 @@ export function addPatchRowsToImage(
   dx: Float32Array,
 ): void {
   const { inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW } = g;
+  const KH = g.filterHeight;
   const KW = g.filterWidth;
-  const K = g.filterHeight * KW * C;
+  const K = KH * KW * C;
   const rowStrideX = W * C;
   const imageStrideX = H * rowStrideX;
-  const owRanges: Array<[number, number]> = [];
-  for (let kw = 0; kw < KW; kw++) {
-    owRanges.push(validOutputRange(kw, g.strideWidth, g.dilationWidth, g.padLeft, W, OW));
-  }
-  for (let kh = 0; kh < g.filterHeight; kh++) {
-    const [ohLo, ohHi] = validOutputRange(kh, g.strideHeight, g.dilationHeight, g.padTop, H, OH);
-    for (let kw = 0; kw < KW; kw++) {
-      const [owLo, owHi] = owRanges[kw]!;
-      const tapOffset = (kh * KW + kw) * C;
-      for (let n = 0; n < imageCount; n++) {
-        const imageBase = (firstImage + n) * imageStrideX;
-        for (let oh = ohLo; oh < ohHi; oh++) {
-          const ih = oh * g.strideHeight - g.padTop + kh * g.dilationHeight;
-          const rowBase = imageBase + ih * rowStrideX;
-          let c = ((n * OH + oh) * OW + owLo) * K + tapOffset;
-          for (let ow = owLo; ow < owHi; ow++) {
-            const iw = ow * g.strideWidth - g.padLeft + kw * g.dilationWidth;
-            let d = rowBase + iw * C;
-            for (let ci = 0; ci < C; ci++) {
-              dx[d]! += cols[c + ci]!;
-              d++;
-            }
-            c += K;
+  for (let n = 0; n < imageCount; n++) {
+    const imageBase = (firstImage + n) * imageStrideX;
+    for (let oh = 0; oh < OH; oh++) {
+      for (let kh = 0; kh < KH; kh++) {
+        const ih = oh * g.strideHeight - g.padTop + kh * g.dilationHeight;
+        if (ih < 0 || ih >= H) continue;
+        const rowBase = imageBase + ih * rowStrideX;
+        let c = (n * OH + oh) * OW * K + kh * KW * C;
+        for (let ow = 0; ow < OW; ow++, c += K) {
+          const iw0 = ow * g.strideWidth - g.padLeft;
+          for (let kw = 0; kw < KW; kw++) {
+            const iw = iw0 + kw * g.dilationWidth;
+            if (iw < 0 || iw >= W) continue;
+            const d = rowBase + iw * C;
+            const cc = c + kw * C;
+            for (let ci = 0; ci < C; ci++) dx[d + ci]! += cols[cc + ci]!;
           }
         }
       }
