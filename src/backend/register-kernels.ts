@@ -1,5 +1,6 @@
 import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs';
 import { WASM_TRAINING_KERNELS } from './kernels/index.js';
+import { isReplacingKernel } from './kernels/replacing-kernel.js';
 
 let registered = false;
 
@@ -13,7 +14,10 @@ export function registerWasmTrainingKernels(): number {
   if (!registered) {
     for (const config of WASM_TRAINING_KERNELS) {
       const replaced = getKernel(config.kernelName, 'wasm');
-      if (replaced !== undefined) unregisterKernel(config.kernelName, 'wasm');
+      if (replaced !== undefined) {
+        unregisterKernel(config.kernelName, 'wasm');
+        if (isReplacingKernel(config)) config.adoptReplaced(replaced);
+      }
       registerKernel(keepingSetupOf(replaced, config));
     }
     registered = true;

@@ -75,17 +75,25 @@ export async function runKernelOn(
   return { values, shape };
 }
 
-/** Largest |actual - expected| relative to the largest |expected| (at least 1). */
+/**
+ * Largest |actual - expected| relative to the largest finite |expected| (at
+ * least 1). Equal values (infinities included) count as 0; a NaN or an
+ * infinity on one side only as Infinity.
+ */
 export function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
   expect(actual.length).toBe(expected.length);
   let scale = 1;
-  for (let i = 0; i < expected.length; i++) scale = Math.max(scale, Math.abs(expected[i] ?? 0));
+  for (let i = 0; i < expected.length; i++) {
+    const e = expected[i] ?? 0;
+    if (Number.isFinite(e)) scale = Math.max(scale, Math.abs(e));
+  }
   let worst = 0;
   for (let i = 0; i < expected.length; i++) {
     const a = actual[i] ?? 0;
     const e = expected[i] ?? 0;
-    if (Number.isNaN(a) !== Number.isNaN(e)) return Infinity;
-    if (!Number.isNaN(e)) worst = Math.max(worst, Math.abs(a - e));
+    if (a === e || (Number.isNaN(a) && Number.isNaN(e))) continue;
+    if (!Number.isFinite(a) || !Number.isFinite(e)) return Infinity;
+    worst = Math.max(worst, Math.abs(a - e));
   }
   return worst / scale;
 }

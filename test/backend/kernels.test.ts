@@ -259,6 +259,251 @@ describe('runner wasm kernels', () => {
     }
   });
 
+  it.each(['Add', 'Sub', 'Multiply', 'RealDiv'])(
+    '%s matches cpu, per-channel vectors on either side included',
+    async (kernel) => {
+      const random = makeRandom(16);
+      const cases: { a: number[]; b: number[] }[] = [
+        // Batch-norm's shapes, both orders and both vector forms.
+        { a: [128, 30, 30, 3], b: [3] },
+        { a: [1, 1, 1, 16], b: [8, 15, 15, 16] },
+        { a: [32], b: [6, 7, 7, 32] },
+        { a: [5, 7, 1], b: [1] },
+        // Shapes that go to wasm's own kernel: same shape, rows, scalars, odd row counts.
+        { a: [4, 5], b: [4, 5] },
+        { a: [6, 1], b: [6, 9] },
+        { a: [3, 4], b: [] },
+        { a: [13, 3], b: [3] },
+        { a: [1, 3], b: [3] },
+      ];
+      for (let i = 0; i < 10; i++) {
+        const channels = randomInt(random, 1, 40);
+        const full = [randomInt(random, 1, 9), randomInt(random, 1, 9), channels];
+        const vector = random() < 0.5 ? [channels] : [1, 1, channels];
+        cases.push(random() < 0.5 ? { a: full, b: vector } : { a: vector, b: full });
+      }
+      for (const c of cases) {
+        const size = (shape: number[]): number => shape.reduce((x, y) => x * y, 1);
+        // Keep divisors away from zero so that RealDiv compares finite values.
+        const b = randomValues(random, size(c.b)).map((v) =>
+          kernel === 'RealDiv' ? v + Math.sign(v || 1) * 0.5 : v,
+        );
+        await expectWasmMatchesCpu(
+          `${kernel} [${c.a.join(',')}] and [${c.b.join(',')}]`,
+          kernel,
+          {
+            a: { values: randomValues(random, size(c.a)), shape: c.a },
+            b: { values: b, shape: c.b },
+          },
+          {},
+          1e-6,
+        );
+      }
+    },
+  );
+
+  it.each(['Sum', 'Mean'])('%s matches cpu over leading and other axes', async (kernel) => {
+    const random = makeRandom(17);
+    const cases: { shape: number[]; axis: number | number[]; keepDims: boolean }[] = [
+      { shape: [128, 15, 15, 16], axis: [0, 1, 2], keepDims: false },
+      { shape: [64, 30, 30, 3], axis: [0, 1, 2], keepDims: true },
+      { shape: [128, 10], axis: 0, keepDims: false },
+      { shape: [7, 5, 3], axis: [1, 0], keepDims: true },
+      { shape: [9, 1300], axis: 0, keepDims: false },
+      { shape: [4, 6], axis: [0, 1], keepDims: false },
+      // Not leading: wasm's own kernel.
+      { shape: [4, 6, 5], axis: [1, 2], keepDims: false },
+      { shape: [4, 6], axis: -1, keepDims: true },
+      { shape: [1, 6], axis: 0, keepDims: false },
+    ];
+    for (const c of cases) {
+      await expectWasmMatchesCpu(
+        `${kernel} of [${c.shape.join(',')}] over ${JSON.stringify(c.axis)}`,
+        kernel,
+        {
+          x: {
+            values: randomValues(
+              random,
+              c.shape.reduce((x, y) => x * y, 1),
+            ),
+            shape: c.shape,
+          },
+        },
+        { axis: c.axis, keepDims: c.keepDims },
+        1e-5,
+      );
+    }
+  });
+
+  it('LeakyRelu, Greater and Select match cpu, signed zeros, NaN and infinities included', async () => {
+    const random = makeRandom(18);
+    const special = [0, -0, NaN, Infinity, -Infinity, 1e-40, -1e-40];
+    const values = randomValues(random, 6 * 7 * 5);
+    special.forEach((v, i) => (values[i * 11] = v));
+    const shape = [6, 7, 5];
+    for (const alpha of [0.2, 0, 1.5]) {
+      await expectWasmMatchesCpu(
+        `leakyRelu alpha ${alpha}`,
+        'LeakyRelu',
+        { x: { values, shape } },
+        { alpha },
+        0,
+      );
+    }
+    for (const limit of [0, 0.25, NaN]) {
+      await expectWasmMatchesCpu(
+        `greater than ${limit}`,
+        'Greater',
+        { a: { values, shape }, b: { values: Float32Array.of(limit), shape: [] } },
+        {},
+        0,
+      );
+    }
+    const ints = Int32Array.from({ length: 30 }, () => randomInt(random, -5, 5));
+    await expectWasmMatchesCpu(
+      'greater int32',
+      'Greater',
+      {
+        a: { values: ints, shape: [30], dtype: 'int32' },
+        b: { values: Int32Array.of(1), shape: [1], dtype: 'int32' },
+      },
+      {},
+      0,
+    );
+    const condition = Int32Array.from({ length: values.length }, () => (random() < 0.5 ? 1 : 0));
+    await expectWasmMatchesCpu(
+      'select',
+      'Select',
+      {
+        condition: { values: condition, shape, dtype: 'bool' },
+        t: { values, shape },
+        e: { values: randomValues(random, values.length), shape },
+      },
+      {},
+      0,
+    );
+    // A row condition goes to wasm's own kernel.
+    await expectWasmMatchesCpu(
+      'select rows',
+      'Select',
+      {
+        condition: { values: Int32Array.of(1, 0, 1, 1, 0, 0), shape: [6], dtype: 'bool' },
+        t: { values, shape },
+        e: { values: randomValues(random, values.length), shape },
+      },
+      {},
+      0,
+    );
+  });
+
+  it('FusedBatchNorm matches cpu with per-channel and missing parameters', async () => {
+    const random = makeRandom(19);
+    for (const [shape, withScale, withOffset] of [
+      [[8, 30, 30, 3], true, true],
+      [[4, 5, 5, 16], false, true],
+      [[3, 7, 32], true, false],
+    ] as const) {
+      const channels = shape[shape.length - 1] ?? 1;
+      const vector = (): KernelInput => ({
+        values: randomValues(random, channels),
+        shape: [channels],
+      });
+      const variance = {
+        values: randomValues(random, channels).map((v) => Math.abs(v) + 0.1),
+        shape: [channels],
+      };
+      const inputs: Record<string, KernelInput> = {
+        x: {
+          values: randomValues(
+            random,
+            shape.reduce((a, b) => a * b, 1),
+          ).map((v) => v * 10 + 3),
+          shape,
+        },
+        mean: vector(),
+        variance,
+        ...(withScale ? { scale: vector() } : {}),
+        ...(withOffset ? { offset: vector() } : {}),
+      };
+      await expectWasmMatchesCpu(
+        `batchNorm [${shape.join(',')}]`,
+        'FusedBatchNorm',
+        inputs,
+        { varianceEpsilon: 1e-3 },
+        1e-6,
+      );
+    }
+  });
+
+  it('PadV2 and Slice match cpu for every rank and dtype', async () => {
+    const random = makeRandom(20);
+    for (let i = 0; i < 25; i++) {
+      const rank = randomInt(random, 1, 5);
+      const shape = Array.from({ length: rank }, () => randomInt(random, 1, 6));
+      const size = shape.reduce((a, b) => a * b, 1);
+      const dtype = pick(random, ['float32', 'float32', 'int32', 'bool'] as const);
+      const values =
+        dtype === 'float32'
+          ? randomValues(random, size)
+          : Int32Array.from({ length: size }, () =>
+              randomInt(random, 0, dtype === 'bool' ? 1 : 99),
+            );
+      const paddings = shape.map(() => [randomInt(random, 0, 2), randomInt(random, 0, 2)]);
+      await expectWasmMatchesCpu(
+        `pad [${shape.join(',')}] ${dtype} by ${JSON.stringify(paddings)}`,
+        'PadV2',
+        { x: { values, shape, dtype } },
+        { paddings, constantValue: dtype === 'bool' ? 0 : pick(random, [0, 1.5]) },
+        0,
+      );
+      const begin = shape.map((d) => randomInt(random, 0, d - 1));
+      const sliceSize = shape.map((d, j) =>
+        random() < 0.2 ? -1 : randomInt(random, 0, d - (begin[j] ?? 0)),
+      );
+      await expectWasmMatchesCpu(
+        `slice [${shape.join(',')}] ${dtype} at [${begin.join(',')}] size [${sliceSize.join(',')}]`,
+        'Slice',
+        { x: { values, shape, dtype } },
+        { begin, size: sliceSize },
+        0,
+      );
+    }
+    // The tutorial net's padding and its gradient.
+    const image = randomValues(random, 8 * 28 * 28);
+    await expectWasmMatchesCpu(
+      'pad a batch of images',
+      'PadV2',
+      { x: { values: image, shape: [8, 28, 28, 1] } },
+      {
+        paddings: [
+          [0, 0],
+          [2, 2],
+          [2, 2],
+          [0, 0],
+        ],
+        constantValue: 0,
+      },
+      0,
+    );
+  });
+
+  it('Identity shares its input and leaks nothing', async () => {
+    const random = makeRandom(22);
+    await expectWasmMatchesCpu(
+      'identity',
+      'Identity',
+      { x: { values: randomValues(random, 12), shape: [3, 4] } },
+      {},
+      0,
+    );
+    await useBackend('wasm');
+    const x = tf.tensor([1, 2, 3]);
+    const y = tf.engine().runKernel('Identity', { x }, {}) as tf.Tensor;
+    x.dispose();
+    expect(await y.data()).toEqual(Float32Array.of(1, 2, 3));
+    y.dispose();
+  });
+
   it('runs a transposed product without leaking its temporary operand', async () => {
     const { shape } = await runKernelOn(
       'wasm',

@@ -158,7 +158,7 @@ function weightGradients(model: tf.LayersModel, xs: tf.Tensor, ys: tf.Tensor): F
       model.trainableWeights.map((w) => w.read() as tf.Variable),
     );
     return model.trainableWeights.map((w) => {
-      const g = grads[w.read().name];
+      const g = grads[(w.read() as tf.Variable).name];
       if (g === undefined) throw new Error(`no gradient for ${w.name}`);
       return g.dataSync() as Float32Array;
     });

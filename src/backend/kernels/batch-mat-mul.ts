@@ -8,33 +8,20 @@ import {
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { InternalError } from '../../errors.js';
 import { transposeMatrix } from './transpose-matrix.js';
+import { bindWasmGemm, runWasmGemm, type WasmGemm } from './wasm-gemm.js';
 import {
   attrsOf,
   heapFloats,
   inputOf,
-  shapeBytes,
   sizeOf,
   wasmBackendOf,
-  wasmDataId,
-  wasmFunction,
   type WasmKernelArgs,
 } from './wasm-tensors.js';
 
-type CBatchMatMul = (...args: unknown[]) => void;
-let cBatchMatMul: CBatchMatMul | undefined;
+let gemm: WasmGemm | undefined;
 
 function setup(backend: object): void {
-  cBatchMatMul = wasmFunction(backend as BackendWasm, BatchMatMul, [
-    'number', // a_id
-    'array', // a_shape
-    'number', // a_shape_length
-    'number', // b_id
-    'array', // b_shape
-    'number', // b_shape_length
-    'number', // transpose_a
-    'number', // transpose_b
-    'number', // out_id
-  ]);
+  gemm = bindWasmGemm(backend);
 }
 
 /**
@@ -79,19 +66,12 @@ export function batchMatMul(args: WasmKernelArgs): TensorInfo {
   const a3 = transposeA ? transposedCopy(backend, a, batchA, aRows, aCols) : a;
   const b3 = transposeB ? transposedCopy(backend, b, batchB, bRows, bCols) : b;
   const out = backend.makeOutput([Math.max(batchA, batchB), m, n], 'float32');
-  if (cBatchMatMul === undefined)
-    throw new InternalError('BatchMatMul: kernel used before its setup');
-  cBatchMatMul(
-    wasmDataId(backend, a3),
-    shapeBytes([batchA, m, kA]),
-    3,
-    wasmDataId(backend, b3),
-    shapeBytes([batchB, kB, n]),
-    3,
-    false,
-    false,
-    wasmDataId(backend, out),
-  );
+  if (batchA > 1 && batchB === 1) {
+    // Every matrix of a times the one b: a single [batchA * m, k] x [k, n] product, on XNNPACK.
+    runWasmGemm(gemm, backend, a3, [1, batchA * m, kA], b3, [1, kB, n], out);
+  } else {
+    runWasmGemm(gemm, backend, a3, [batchA, m, kA], b3, [batchB, kB, n], out);
+  }
   if (a3 !== a) backend.disposeData(a3.dataId);
   if (b3 !== b) backend.disposeData(b3.dataId);
   out.shape = outShape;

@@ -1,11 +1,24 @@
 import type { KernelConfig } from '@tensorflow/tfjs';
+import { addConfig } from './add.js';
 import { avgPoolGradConfig } from './avg-pool-grad.js';
 import { batchMatMulConfig } from './batch-mat-mul.js';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input.js';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './depthwise-conv2d-backprop-filter.js';
 import { depthwiseConv2dNativeBackpropInputConfig } from './depthwise-conv2d-backprop-input.js';
+import { fusedBatchNormConfig } from './fused-batch-norm.js';
+import { greaterConfig } from './greater.js';
+import { identityConfig } from './identity.js';
+import { leakyReluConfig } from './leaky-relu.js';
 import { maxPoolGradConfig } from './max-pool-grad.js';
+import { meanConfig } from './mean.js';
+import { multiplyConfig } from './multiply.js';
+import { padV2Config } from './pad-v2.js';
+import { realDivConfig } from './real-div.js';
+import { selectConfig } from './select.js';
+import { sliceConfig } from './slice.js';
+import { subConfig } from './sub.js';
+import { sumConfig } from './sum.js';
 import { tileConfig } from './tile.js';
 import { unsortedSegmentSumConfig } from './unsorted-segment-sum.js';
 
@@ -20,13 +33,26 @@ import { unsortedSegmentSumConfig } from './unsorted-segment-sum.js';
  */
 export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
   // Keep one kernel per line, sorted by kernel name.
+  addConfig,
   avgPoolGradConfig,
   batchMatMulConfig,
   conv2dBackpropFilterConfig,
   conv2dBackpropInputConfig,
   depthwiseConv2dNativeBackpropFilterConfig,
   depthwiseConv2dNativeBackpropInputConfig,
+  fusedBatchNormConfig,
+  greaterConfig,
+  identityConfig,
+  leakyReluConfig,
   maxPoolGradConfig,
+  meanConfig,
+  multiplyConfig,
+  padV2Config,
+  realDivConfig,
+  selectConfig,
+  sliceConfig,
+  subConfig,
+  sumConfig,
   tileConfig,
   unsortedSegmentSumConfig,
 ];

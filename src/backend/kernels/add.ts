@@ -1,0 +1,5 @@
+import { Add } from '@tensorflow/tfjs';
+import { channelBroadcastKernel } from './channel-broadcast.js';
+
+/** `Add` with a fast path for per-channel vectors (batch-norm); see channelBroadcastKernel. */
+export const addConfig = channelBroadcastKernel(Add);

@@ -1,0 +1,129 @@
+import { backend_util, type TensorInfo } from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { InternalError } from '../../errors.js';
+import { replacingKernel, type ReplacingKernelConfig } from './replacing-kernel.js';
+import {
+  heapFloats,
+  inputOf,
+  shapeBytes,
+  sizeOf,
+  wasmBackendOf,
+  wasmDataId,
+  wasmFunction,
+  type WasmKernelArgs,
+} from './wasm-tensors.js';
+
+/** The longest repeated vector we build: a few KB, and wasm's loops run at full speed past ~400. */
+const MAX_ROW = 1536;
+/** Below this row length the reshape does not pay. */
+const MIN_ROW = 48;
+const FLOAT32 = 0;
+
+type BinaryFunction = (...args: unknown[]) => void;
+
+/**
+ * A binary kernel (`Add`, `Sub`, `Multiply`, `RealDiv`) with a fast path for
+ * a full tensor [..., C] against a per-channel vector ([C] or [1, ..., 1, C]),
+ * what batch-norm and its gradient do on every activation. wasm's broadcast
+ * loop computes an index per element, 20x slower than its plain loop when C
+ * is small (1.4 ms instead of 0.07 ms for [128, 30, 30, 3] x [3]). Viewing
+ * the full tensor as [M / k, k * C] and the vector repeated k times as
+ * [k * C] gives wasm a long inner row, which it runs at full speed. Other
+ * cases go to wasm's own kernel.
+ */
+export function channelBroadcastKernel(kernelName: string): ReplacingKernelConfig {
+  let binary: BinaryFunction | undefined;
+  const setup = (backend: object): void => {
+    binary = wasmFunction(backend as BackendWasm, kernelName, [
+      'number', // a_id
+      'array', // a_shape
+      'number', // a_shape_length
+      'number', // b_id
+      'array', // b_shape
+      'number', // b_shape_length
+      'number', // dtype
+      'number', // out_id
+    ]);
+  };
+  const fast = (args: WasmKernelArgs): TensorInfo | undefined => {
+    const a = inputOf(args, 'a', kernelName);
+    const b = inputOf(args, 'b', kernelName);
+    const plan = planChannelBroadcast(a, b);
+    if (plan === undefined) return undefined;
+    if (binary === undefined)
+      throw new InternalError(`${kernelName}: kernel used before its setup`);
+    return runChannelBroadcast(wasmBackendOf(args), binary, a, b, plan);
+  };
+  return replacingKernel(kernelName, fast, setup);
+}
+
+interface ChannelBroadcastPlan {
+  /** Whether `a` is the full tensor (else `b` is). */
+  readonly fullIsA: boolean;
+  readonly channels: number;
+  /** The vector is repeated this many times to make one row. */
+  readonly repeat: number;
+  readonly rows: number;
+}
+
+export function planChannelBroadcast(
+  a: TensorInfo,
+  b: TensorInfo,
+): ChannelBroadcastPlan | undefined {
+  if (a.dtype !== 'float32' || b.dtype !== 'float32') return undefined;
+  const fullIsA = sizeOf(a.shape) >= sizeOf(b.shape);
+  const [full, vector] = fullIsA ? [a, b] : [b, a];
+  const rank = full.shape.length;
+  const channels = full.shape[rank - 1];
+  if (channels === undefined || vector.shape.length > rank) return undefined;
+  if (
+    sizeOf(vector.shape) !== channels ||
+    (vector.shape[vector.shape.length - 1] ?? 1) !== channels
+  )
+    return undefined;
+  const outShape = backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
+  if (outShape.length !== rank || outShape.some((d, i) => d !== full.shape[i])) return undefined;
+  const total = sizeOf(full.shape) / channels;
+  // The most repeats that divide the rows and keep the row short.
+  let repeat = Math.floor(MAX_ROW / channels);
+  while (repeat > 1 && total % repeat !== 0) repeat--;
+  if (repeat * channels < MIN_ROW || total < 2) return undefined;
+  return { fullIsA, channels, repeat, rows: total / repeat };
+}
+
+function runChannelBroadcast(
+  backend: BackendWasm,
+  binary: BinaryFunction,
+  a: TensorInfo,
+  b: TensorInfo,
+  plan: ChannelBroadcastPlan,
+): TensorInfo {
+  const [full, vector] = plan.fullIsA ? [a, b] : [b, a];
+  const rowLength = plan.repeat * plan.channels;
+  const row = backend.makeOutput([rowLength], 'float32');
+  const out = backend.makeOutput(full.shape, 'float32');
+  const rowValues = heapFloats(backend, row, 'channel broadcast');
+  rowValues.set(heapFloats(backend, vector, 'channel broadcast'));
+  for (let filled = plan.channels; filled < rowLength; filled *= 2) {
+    rowValues.copyWithin(filled, 0, Math.min(filled, rowLength - filled));
+  }
+  const fullView = {
+    id: wasmDataId(backend, full),
+    shape: shapeBytes([plan.rows, rowLength]),
+    rank: 2,
+  };
+  const rowView = { id: wasmDataId(backend, row), shape: shapeBytes([rowLength]), rank: 1 };
+  const [left, right] = plan.fullIsA ? [fullView, rowView] : [rowView, fullView];
+  binary(
+    left.id,
+    left.shape,
+    left.rank,
+    right.id,
+    right.shape,
+    right.rank,
+    FLOAT32,
+    wasmDataId(backend, out),
+  );
+  backend.disposeData(row.dataId);
+  return out;
+}

@@ -1,0 +1,5 @@
+import { Mean } from '@tensorflow/tfjs';
+import { leadingAxesReduction } from './reduce-leading-axes.js';
+
+/** `Mean` over leading axes as a GEMM with a 1/M vector; see leadingAxesReduction. */
+export const meanConfig = leadingAxesReduction(Mean, true);

@@ -1,0 +1,5 @@
+import { Multiply } from '@tensorflow/tfjs';
+import { channelBroadcastKernel } from './channel-broadcast.js';
+
+/** `Multiply` with a fast path for per-channel vectors (batch-norm); see channelBroadcastKernel. */
+export const multiplyConfig = channelBroadcastKernel(Multiply);

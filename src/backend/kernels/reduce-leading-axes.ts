@@ -1,0 +1,69 @@
+import { backend_util, util, type TensorInfo } from '@tensorflow/tfjs';
+import { replacingKernel, type ReplacingKernelConfig } from './replacing-kernel.js';
+import {
+  attrsOf,
+  heapFloats,
+  inputOf,
+  sizeOf,
+  wasmBackendOf,
+  type WasmKernelArgs,
+} from './wasm-tensors.js';
+
+interface ReduceAttrs {
+  readonly axis: number | number[];
+  readonly keepDims: boolean;
+}
+
+/** Length of the running-sum block: a multiple of the kept size near this many values. */
+const BLOCK = 1024;
+
+/**
+ * `Sum` or `Mean` of a float32 tensor over its leading axes (a bias or
+ * batch-norm gradient: [N, H, W, C] to [C]) in one pass: the input is added
+ * block by block into a row of running sums (float64), which is then folded
+ * to the kept size. wasm's kernel first transposes the reduced axes to the
+ * end (0.65 ms for a [128, 15, 15, 16] sum). Other reductions go to wasm's
+ * kernel.
+ */
+export function leadingAxesReduction(kernelName: string, mean: boolean): ReplacingKernelConfig {
+  return replacingKernel(kernelName, (args: WasmKernelArgs): TensorInfo | undefined => {
+    const x = inputOf(args, 'x', kernelName);
+    if (x.dtype !== 'float32' || x.shape.length === 0) return undefined;
+    const { axis, keepDims } = attrsOf<ReduceAttrs>(args);
+    const axes = util.parseAxisParam(axis, x.shape).sort((p, q) => p - q);
+    if (axes.length === 0 || axes.some((a, i) => a !== i)) return undefined;
+    const kept = sizeOf(x.shape.slice(axes.length));
+    const reduced = sizeOf(x.shape.slice(0, axes.length));
+    if (kept === 0 || reduced < 2 || kept > BLOCK) return undefined;
+
+    const backend = wasmBackendOf(args);
+    const outShape = keepDims
+      ? backend_util.expandShapeToKeepDim(x.shape.slice(axes.length), axes)
+      : x.shape.slice(axes.length);
+    const out = backend.makeOutput(outShape, 'float32');
+    const xs = heapFloats(backend, x, kernelName);
+    const sums = sumColumns(xs, kept);
+    const ys = heapFloats(backend, out, kernelName);
+    for (let c = 0; c < kept; c++)
+      ys[c] = mean ? (sums[c] as number) / reduced : (sums[c] as number);
+    return out;
+  });
+}
+
+/** Column sums of `xs` viewed as [xs.length / width, width]. */
+function sumColumns(xs: Float32Array, width: number): Float64Array {
+  const block = width * Math.max(1, Math.floor(BLOCK / width));
+  const running = new Float64Array(block);
+  const whole = xs.length - (xs.length % block);
+  for (let start = 0; start < whole; start += block) {
+    for (let j = 0; j < block; j++) running[j] = (running[j] as number) + (xs[start + j] as number);
+  }
+  for (let i = whole, j = 0; i < xs.length; i++, j++)
+    running[j] = (running[j] as number) + (xs[i] as number);
+  const sums = new Float64Array(width);
+  for (let j = 0; j < block; j++) {
+    const c = j % width;
+    sums[c] = (sums[c] as number) + (running[j] as number);
+  }
+  return sums;
+}

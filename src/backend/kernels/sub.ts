@@ -1,0 +1,5 @@
+import { Sub } from '@tensorflow/tfjs';
+import { channelBroadcastKernel } from './channel-broadcast.js';
+
+/** `Sub` with a fast path for per-channel vectors (batch-norm); see channelBroadcastKernel. */
+export const subConfig = channelBroadcastKernel(Sub);
