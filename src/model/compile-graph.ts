@@ -110,15 +110,15 @@ export function compileGraph(
   }
 
   const output = outputs.get(model.output);
-  if (output !== undefined && model.output !== MODEL_INPUT)
-    checkOutput(model, output.shape, diagnostics);
-  else if (!model.nodes.some((n) => n.name === model.output)) {
+  if (!model.nodes.some((n) => n.name === model.output)) {
     diagnostics.push({
       code: 'unknown-output',
-      message: `the model output "${model.output}" is not a node of the graph`,
+      message: `the model output "${model.output}" is not a layer of the graph`,
       path: 'model.output',
       ...(model.loc === undefined ? {} : { loc: model.loc }),
     });
+  } else if (output !== undefined) {
+    checkOutput(model, output.shape, diagnostics);
   }
   if (diagnostics.length > 0 || output === undefined) {
     disposeLayers(created);

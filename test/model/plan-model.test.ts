@@ -278,6 +278,13 @@ describe('planModel', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('reports an output that is not a layer', () => {
+    const model = { ...sequential([4], [{ dense: { units: 2 } }]), output: 'logits' };
+    expect(diagnosticsOf(() => planModel(model))).toEqual([
+      expect.objectContaining({ code: 'unknown-output', path: 'model.output' }),
+    ]);
+  });
+
   it('reports an unknown kind at the node', () => {
     const model = sequential([4], [{ dnse: { units: 2 } }]);
     expect(diagnosticsOf(() => planModel(model))[0]).toMatchObject({
