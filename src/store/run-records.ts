@@ -284,20 +284,46 @@ export function fromSqlParam(value: unknown): ParamValue {
 export function loadParams(
   db: Database,
   runIds: readonly number[],
+  keys?: readonly string[],
 ): Map<number, Readonly<Record<string, ParamValue>>> {
   const out = new Map<number, Record<string, ParamValue>>();
-  if (runIds.length === 0) return out;
-  const rows = selectByIds<{ run_id: number; key: string; value: unknown }>(
-    db,
-    'SELECT run_id, key, value FROM params WHERE run_id IN (SELECT value FROM json_each(?)) ORDER BY run_id, key',
-    runIds,
-  );
+  if (runIds.length === 0 || keys?.length === 0) return out;
+  const rows = (
+    keys === undefined
+      ? db.prepare(
+          'SELECT run_id, key, value FROM params WHERE run_id IN (SELECT value FROM json_each(?)) ORDER BY run_id, key',
+        )
+      : db.prepare(
+          `SELECT run_id, key, value FROM params WHERE run_id IN (SELECT value FROM json_each(?))
+           AND key IN (SELECT value FROM json_each(?)) ORDER BY run_id, key`,
+        )
+  ).all(JSON.stringify(runIds), ...(keys === undefined ? [] : [JSON.stringify(keys)])) as {
+    run_id: number;
+    key: string;
+    value: unknown;
+  }[];
   for (const row of rows) {
     let entry = out.get(row.run_id);
     if (!entry) out.set(row.run_id, (entry = {}));
     entry[row.key] = fromSqlParam(row.value);
   }
   return out;
+}
+
+/**
+ * The param keys whose value differs among these runs (or that some of them lack), in
+ * key order; computed in SQL so that listing thousands of runs does not load every param.
+ */
+export function loadVaryingParamKeys(db: Database, runIds: readonly number[]): string[] {
+  const ids = [...new Set(runIds)];
+  if (ids.length < 2) return [];
+  return db
+    .prepare(
+      `SELECT key FROM params WHERE run_id IN (SELECT value FROM json_each(?))
+       GROUP BY key HAVING count(*) < ? OR count(DISTINCT value) > 1 ORDER BY key`,
+    )
+    .pluck()
+    .all(JSON.stringify(ids), ids.length) as string[];
 }
 
 export function loadRunDetail(db: Database, runId: number): RunDetail | undefined {

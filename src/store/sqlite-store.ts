@@ -6,6 +6,7 @@ import { runReadOnlyQuery } from './read-only-query.js';
 import {
   insertRun,
   loadParams,
+  loadVaryingParamKeys,
   loadRunDetail,
   markRunFinished,
   selectByIds,
@@ -135,8 +136,15 @@ export class SqliteStore implements Store {
     return loadRunDetail(this.#open, runId);
   }
 
-  getParams(runIds: readonly number[]): Map<number, Readonly<Record<string, ParamValue>>> {
-    return loadParams(this.#open, runIds);
+  getParams(
+    runIds: readonly number[],
+    keys?: readonly string[],
+  ): Map<number, Readonly<Record<string, ParamValue>>> {
+    return loadParams(this.#open, runIds, keys);
+  }
+
+  varyingParamKeys(runIds: readonly number[]): string[] {
+    return loadVaryingParamKeys(this.#open, runIds);
   }
 
   missingRuns(runIds: readonly number[]): number[] {

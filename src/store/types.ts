@@ -317,8 +317,13 @@ export interface Store {
   /** How many runs `listRuns` would return without limit/offset. */
   countRuns(filter?: RunFilter): number;
   getRun(runId: number): RunDetail | undefined;
-  /** Flattened params of these runs (missing ids are absent from the map). */
-  getParams(runIds: readonly number[]): Map<number, Readonly<Record<string, ParamValue>>>;
+  /** Flattened params of these runs, all or only `keys` (missing ids are absent from the map). */
+  getParams(
+    runIds: readonly number[],
+    keys?: readonly string[],
+  ): Map<number, Readonly<Record<string, ParamValue>>>;
+  /** Param keys whose value differs among these runs (or that some lack), sorted: a listing's "key params". */
+  varyingParamKeys(runIds: readonly number[]): string[];
   /** Ids among these that are not in the store. */
   missingRuns(runIds: readonly number[]): number[];
   getCurve(runId: number, key: string, options?: CurveOptions): CurvePoint[];

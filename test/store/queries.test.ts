@@ -260,3 +260,23 @@ describe('comparing settings', () => {
     });
   });
 });
+
+describe('key params of a listing', () => {
+  it('names the params that differ among the listed runs, or that some lack', () => {
+    const a = store.createRun(newRun({ learningRate: 0.1, batchSize: 64 }));
+    const b = store.createRun(newRun({ learningRate: 0.01, batchSize: 64 }));
+    const c = store.createRun({
+      ...newRun({ learningRate: 0.01 }),
+      params: [['extra.flag', true]],
+    });
+    expect(store.varyingParamKeys([a, b])).toEqual(['train.optimizer.learningRate']);
+    expect(store.varyingParamKeys([a])).toEqual([]);
+    expect(store.varyingParamKeys([b, c])).toContain('extra.flag');
+    expect(store.getParams([a, b], ['data.batchSize'])).toEqual(
+      new Map([
+        [a, { 'data.batchSize': 64 }],
+        [b, { 'data.batchSize': 64 }],
+      ]),
+    );
+  });
+});

@@ -252,7 +252,7 @@ function registerList(runs: Command, context: CliContext): void {
     .option('--db <path>', DB_HELP)
     .action(async (opts: ListOptions) => {
       const format = outputFormat(opts);
-      const { RUN_STATUSES, varyingParams } = await import('../../store/index.js');
+      const { RUN_STATUSES } = await import('../../store/index.js');
       const statuses = opts.status
         ?.split(',')
         .map((s) => s.trim())
@@ -277,16 +277,14 @@ function registerList(runs: Command, context: CliContext): void {
         const list = store.listRuns({ ...filter, limit: opts.limit });
         const total =
           opts.limit > 0 && list.length === opts.limit ? store.countRuns(filter) : list.length;
-        const params = store.getParams(list.map((r) => r.id));
-        const varying = varyingParams(list.map((r) => params.get(r.id) ?? {})).filter(
-          (k) => k !== 'name',
+        const listed = list.map((r) => r.id);
+        const varying = store.varyingParamKeys(listed).filter((k) => k !== 'name');
+        const candidates =
+          varying.length > 0 ? varying.slice(0, MAX_KEY_PARAMS) : DEFAULT_KEY_PARAMS;
+        const params = store.getParams(listed, candidates);
+        const keyParams = candidates.filter((k) =>
+          list.some((r) => params.get(r.id)?.[k] !== undefined),
         );
-        const keyParams =
-          varying.length > 0
-            ? varying.slice(0, MAX_KEY_PARAMS)
-            : DEFAULT_KEY_PARAMS.filter((k) =>
-                list.some((r) => params.get(r.id)?.[k] !== undefined),
-              );
         const evalKeys = EVAL_METRICS.filter((k) => list.some((r) => r.metrics[k] !== undefined));
         const now = Date.now();
         const rows = await Promise.all(
