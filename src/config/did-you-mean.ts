@@ -47,3 +47,53 @@ export function didYouMean(word: string, candidates: Iterable<string>): string |
   const match = closestMatch(word, candidates);
   return match === undefined ? undefined : `did you mean "${match}"?`;
 }
+
+/**
+ * What a PyTorch user types (lower-cased, as in `nn.Linear(in_features, out_features)`)
+ * and what runner calls it: the story this product grew from is a PyTorch tutorial.
+ */
+const PYTORCH_NAMES: Readonly<Record<string, string>> = {
+  linear: 'dense',
+  batchnorm1d: 'batchNorm',
+  batchnorm2d: 'batchNorm',
+  adaptiveavgpool2d: 'globalAvgPool2d',
+  adaptivemaxpool2d: 'globalMaxPool2d',
+  convtranspose2d: 'conv2dTranspose',
+  cat: 'concatenate',
+  out_channels: 'filters',
+  out_features: 'units',
+  kernel_size: 'kernelSize',
+  stride: 'strides',
+  negative_slope: 'alpha',
+  eps: 'epsilon',
+  lr: 'learningRate',
+  p: 'rate',
+  bias: 'useBias',
+};
+
+/** PyTorch arguments that runner works out from the shape of the layer's input. */
+const INFERRED = new Set(['in_channels', 'in_features', 'num_features', 'normalized_shape']);
+
+/**
+ * A hint for an unknown name: a close candidate, the runner name of a
+ * PyTorch name, or that the value is inferred. `name` is the suggested
+ * candidate, when there is one.
+ */
+export function suggestName(
+  word: string,
+  candidates: readonly string[],
+): { readonly name: string | undefined; readonly hint: string | undefined } {
+  const lower = word.toLowerCase();
+  if (INFERRED.has(lower)) {
+    return { name: undefined, hint: `runner infers ${word} from the input shape: remove it` };
+  }
+  const renamed = PYTORCH_NAMES[lower];
+  if (renamed !== undefined && candidates.includes(renamed)) {
+    return {
+      name: renamed,
+      hint: `PyTorch's ${word} is "${renamed}" here`,
+    };
+  }
+  const name = closestMatch(word, candidates);
+  return { name, hint: name === undefined ? undefined : `did you mean "${name}"?` };
+}

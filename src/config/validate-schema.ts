@@ -1,6 +1,6 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import type { Diagnostic } from '../errors.js';
-import { didYouMean } from './did-you-mean.js';
+import { didYouMean, suggestName } from './did-you-mean.js';
 import { formatPath, isPlainObject, pointerToPath, type PathSegment } from './document-path.js';
 import { LAYER_ITEM_KEYS } from './build-experiment-schema.js';
 import { listSchemaPaths } from './schema-paths.js';
@@ -220,30 +220,28 @@ class ErrorMapper {
     if (isLayerItemPath(parent) && isPlainObject(item)) {
       const hasKind = Object.keys(item).some((k) => this.layerKinds.includes(k));
       if (!hasKind) {
-        const suggestion = closest(key, this.layerKinds);
+        const suggestion = suggestName(key, this.layerKinds);
         return {
-          suggestion,
+          suggestion: suggestion.name,
           diagnostic: this.diagnostic(parent, 'unknown-layer', `unknown layer "${key}"`, {
             keyOf: [...parent, key],
-            hint: suggestion
-              ? `did you mean "${suggestion}"?`
-              : 'see schema/experiment.schema.json for the layer kinds',
+            hint: suggestion.hint ?? 'see schema/experiment.schema.json for the layer kinds',
           }),
         };
       }
     }
-    const suggestion = closest(key, properties);
+    const suggestion = suggestName(key, properties);
     // `optimizer` at the top level belongs under `train`.
     const elsewhere = this.schemaPaths().filter((p) => p.endsWith(`.${key}`) && !p.includes('['));
-    const hint = suggestion
-      ? `did you mean "${suggestion}"?`
+    const hint = suggestion.hint
+      ? suggestion.hint
       : elsewhere.length === 1
         ? `"${key}" belongs at ${elsewhere[0] ?? ''}`
         : properties.length > 0 && properties.length <= 12
           ? `expected one of ${properties.join(', ')}`
           : undefined;
     return {
-      suggestion,
+      suggestion: suggestion.name,
       diagnostic: this.diagnostic(parent, 'unknown-key', `unknown key "${key}"`, {
         keyOf: [...parent, key],
         hint,
@@ -437,11 +435,6 @@ class ErrorMapper {
     }
     return node;
   }
-}
-
-function closest(key: string, candidates: readonly string[]): string | undefined {
-  const hint = didYouMean(key, candidates);
-  return hint === undefined ? undefined : /"(.*)"/.exec(hint)?.[1];
 }
 
 function acceptsTypeOf(schema: unknown, value: unknown): boolean {

@@ -106,6 +106,18 @@ const CASES: ReadonlyArray<readonly [file: string, lines: readonly string[]]> = 
       'rules.yaml:19:29 error out-of-range: sweep.earlyStop.minEpochs: minEpochs 2 leaves nothing to stop: train.epochs is 2 (use a value below 2)',
     ],
   ],
+  [
+    'pytorch-names.yaml',
+    [
+      'pytorch-names.yaml:6:16 error unknown-key: model.layers[0].conv2d: unknown key "in_channels" (runner infers in_channels from the input shape: remove it)',
+      'pytorch-names.yaml:6:32 error unknown-key: model.layers[0].conv2d: unknown key "out_channels" (PyTorch\'s out_channels is "filters" here)',
+      'pytorch-names.yaml:6:49 error unknown-key: model.layers[0].conv2d: unknown key "kernel_size" (PyTorch\'s kernel_size is "kernelSize" here)',
+      'pytorch-names.yaml:6:65 error unknown-key: model.layers[0].conv2d: unknown key "stride" (PyTorch\'s stride is "strides" here)',
+      'pytorch-names.yaml:7:7 error unknown-layer: model.layers[1]: unknown layer "BatchNorm2d" (PyTorch\'s BatchNorm2d is "batchNorm" here)',
+      'pytorch-names.yaml:9:7 error unknown-layer: model.layers[3]: unknown layer "linear" (PyTorch\'s linear is "dense" here)',
+      'pytorch-names.yaml:12:27 error unknown-key: train.optimizer: unknown key "lr" (PyTorch\'s lr is "learningRate" here)',
+    ],
+  ],
 ];
 
 describe('bad configs', () => {
