@@ -39,7 +39,8 @@ export function closestMatch(word: string, candidates: Iterable<string>): string
     }
   }
   const limit = Math.min(3, Math.max(1, Math.floor(word.length / 3)));
-  return bestDistance <= limit ? best : undefined;
+  // Replacing every letter of a short word is no suggestion ("x" is not a typo of "y").
+  return bestDistance <= limit && bestDistance < word.length ? best : undefined;
 }
 
 /** `did you mean "filters"?`, or undefined when nothing is close. */
