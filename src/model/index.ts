@@ -5,6 +5,7 @@
 export { buildModel } from './build-model.js';
 export { planModel, type LayerPlan, type ModelPlan } from './plan-model.js';
 export { quietTf } from './quiet-tf.js';
+export { registerRunnerLayers } from './register-runner-layers.js';
 export { deriveSeed } from './seed.js';
 export { formatShape, type Shape } from './shape.js';
 export { MODEL_INPUT } from './compile-graph.js';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildModel, quietTf } from '../../src/model/index.js';
+import { buildModel, quietTf, registerRunnerLayers } from '../../src/model/index.js';
 import { graph, LENET, MYCNN, sequential } from './model-spec.js';
 
 beforeAll(async () => {
@@ -193,5 +193,52 @@ describe('dropout', () => {
     expect(Array.from(y.dataSync()).every((v) => v === 1)).toBe(true);
     tf.dispose([x, y]);
     model.dispose();
+  });
+});
+
+describe('saved models', () => {
+  async function roundTrip(model: tf.LayersModel): Promise<tf.LayersModel> {
+    let saved: tf.io.ModelArtifacts | undefined;
+    await model.save(
+      tf.io.withSaveHandler(async (artifacts) => {
+        saved = artifacts;
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      }),
+    );
+    return tf.loadLayersModel(tf.io.fromMemory(saved!));
+  }
+
+  it('load with plain tf.loadLayersModel and predict the same, dropout included', async () => {
+    const spec = sequential(
+      [6, 6, 1],
+      [
+        { conv2d: { filters: 2, kernelSize: 3, padding: 1, activation: 'leakyRelu' } },
+        { batchNorm: {} },
+        { flatten: {} },
+        { dropout: { rate: 0.3 } },
+        { dense: { units: 3 } },
+      ],
+    );
+    const model = buildModel(spec, { seed: 5 });
+    const loaded = await roundTrip(model);
+    expect(loaded.layers.find((l) => l.name === 'dropout_1')?.getClassName()).toBe('Dropout');
+    const x = tf.randomNormal([2, 6, 6, 1], 0, 1, 'float32', 1);
+    const [a, b] = [model.predict(x) as tf.Tensor, loaded.predict(x) as tf.Tensor];
+    expect(Array.from(b.dataSync())).toEqual(Array.from(a.dataSync()));
+    tf.dispose([x, a, b]);
+    model.dispose();
+    loaded.dispose();
+  });
+
+  it('load an elu with a custom alpha after registerRunnerLayers()', async () => {
+    const model = buildModel(sequential([3], [{ elu: { alpha: 0.5 } }]), { seed: 1 });
+    registerRunnerLayers();
+    const loaded = await roundTrip(model);
+    const x = tf.tensor2d([[-1, 0, 2]]);
+    const y = loaded.predict(x) as tf.Tensor;
+    expect(y.dataSync()[0]).toBeCloseTo(0.5 * (Math.exp(-1) - 1), 5);
+    tf.dispose([x, y]);
+    model.dispose();
+    loaded.dispose();
   });
 });

@@ -5,9 +5,9 @@ import * as tf from '@tensorflow/tfjs';
  * ELU layer refuses alpha != 1 ("not supported ... yet"), so this small
  * layer computes it from tf ops (which carry their gradients).
  *
- * It is not registered for tfjs serialization (that would be a global side
- * effect): runner rebuilds models from their config and restores weights,
- * it never loads a model topology from JSON.
+ * To load a saved model that uses it with `tf.loadLayersModel`, call
+ * `registerRunnerLayers()` first (registration is explicit, never an
+ * import side effect).
  */
 export class ScaledElu extends tf.layers.Layer {
   static readonly className = 'RunnerScaledElu';

@@ -7,8 +7,10 @@ import * as tf from '@tensorflow/tfjs';
  * without a seed its masks cannot be reproduced. This layer seeds call n
  * with `seed + n`: the same run seed gives the same sequence of masks.
  *
- * Not registered for tfjs serialization (a global side effect): runner
- * rebuilds models from their config and never loads a topology from JSON.
+ * Saved models name it a standard tfjs `Dropout` (same `rate`): the two
+ * differ only in how training draws masks, and a loaded model (inference,
+ * where dropout passes values through) behaves the same. So a saved model
+ * loads with plain `tf.loadLayersModel`, no registration needed.
  */
 export class SeededDropout extends tf.layers.Layer {
   static readonly className = 'RunnerSeededDropout';
@@ -31,11 +33,12 @@ export class SeededDropout extends tf.layers.Layer {
     return tf.dropout(x, this.rate, undefined, seed);
   }
 
+  /** tfjs `Dropout`'s own config keys, so the saved layer loads as one. */
   override getConfig(): tf.serialization.ConfigDict {
-    return { ...super.getConfig(), rate: this.rate, seed: this.seed };
+    return { ...super.getConfig(), rate: this.rate, noiseShape: null };
   }
 
   override getClassName(): string {
-    return SeededDropout.className;
+    return 'Dropout';
   }
 }
