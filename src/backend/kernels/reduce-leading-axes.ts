@@ -50,12 +50,28 @@ export function leadingAxesReduction(kernelName: string, mean: boolean): Replaci
   });
 }
 
-/** Column sums of `xs` viewed as [xs.length / width, width]. */
+/**
+ * Column sums of `xs` viewed as [xs.length / width, width]: a row of
+ * running sums one block long (a multiple of `width`), fed four blocks per
+ * pass to halve its loads and stores, then folded to `width` sums.
+ */
 function sumColumns(xs: Float32Array, width: number): Float64Array {
   const block = width * Math.max(1, Math.floor(BLOCK / width));
   const running = new Float64Array(block);
   const whole = xs.length - (xs.length % block);
-  for (let start = 0; start < whole; start += block) {
+  const wholeFours = whole - (whole % (4 * block));
+  let start = 0;
+  for (; start < wholeFours; start += 4 * block) {
+    for (let j = 0, at = start; j < block; j++, at++) {
+      running[j] =
+        (running[j] as number) +
+        (xs[at] as number) +
+        (xs[at + block] as number) +
+        (xs[at + 2 * block] as number) +
+        (xs[at + 3 * block] as number);
+    }
+  }
+  for (; start < whole; start += block) {
     for (let j = 0; j < block; j++) running[j] = (running[j] as number) + (xs[start + j] as number);
   }
   for (let i = whole, j = 0; i < xs.length; i++, j++)
