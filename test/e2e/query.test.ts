@@ -36,8 +36,8 @@ function runner(args: readonly string[], env: Record<string, string> = {}): Resu
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-const count = (sql: string): number => {
-  const conn = new Database(db, { readonly: true });
+const count = (sql: string, path = db): number => {
+  const conn = new Database(path, { readonly: true });
   try {
     return (conn.prepare(sql).pluck().get() as number) ?? 0;
   } finally {
@@ -290,6 +290,41 @@ describe('runner runs rm', () => {
     expect(count(`SELECT count(*) FROM metric_values WHERE run_id = ${target}`)).toBe(0);
     expect(existsSync(join(dir, 'runs', String(target)))).toBe(false);
     expect(existsSync(join(dir, 'runs', String(ids[0])))).toBe(true);
+  });
+});
+
+describe('runner runs rm on a terminal', () => {
+  // util-linux `script` gives the command a pseudo-terminal, as a person at a shell has.
+  const canPty = existsSync('/usr/bin/script');
+  it.skipIf(!canPty)('asks first, and deletes only on yes', () => {
+    const path = join(dir, 'tty.db');
+    const store = openStore(path);
+    const id = store.createRun(newRun({ name: 'keep-or-not' }));
+    store.finishRun(id, { status: 'completed' });
+    store.close();
+    const onTerminal = (answer: string): Result => {
+      const command = [process.execPath, MAIN, 'runs', 'rm', String(id), '--db', path]
+        .map((a) => `'${a}'`)
+        .join(' ');
+      const result = spawnSync('/usr/bin/script', ['-qec', command, '/dev/null'], {
+        cwd: dir,
+        input: answer,
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+    };
+    const declined = onTerminal('n\n');
+    expect(declined.stdout).toContain(
+      `delete run ${id} (keep-or-not, completed) from ${path}? [y/N]`,
+    );
+    expect(declined.stdout).toContain('nothing deleted');
+    expect(declined.code).toBe(1);
+    expect(count(`SELECT count(*) FROM runs`, path)).toBe(1);
+    const accepted = onTerminal('y\n');
+    expect(accepted.code).toBe(0);
+    expect(accepted.stdout).toContain(`deleted 1 run: ${id} (keep-or-not, completed)`);
+    expect(count(`SELECT count(*) FROM runs`, path)).toBe(0);
   });
 });
 
