@@ -193,6 +193,9 @@ const CONV_CASES: readonly ConvCase[] = [
     stride: 1,
     pad: 'same',
   },
+  // one channel, stride 1, same width: the patch rows are shifted copies of the image
+  { batch: 3, height: 7, width: 9, inChannels: 1, kernel: 4, channels: 5, stride: 1, pad: 'same' },
+  { batch: 2, height: 8, width: 6, inChannels: 1, kernel: 3, channels: 2, stride: 1, pad: 'same' },
   // explicit padding wider than the kernel: the convolution form does not apply, col2im does
   {
     batch: 2,

@@ -41,6 +41,10 @@ export function writePatchRows(
   cols: Float32Array,
 ): void {
   const { inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW } = g;
+  if (isShiftedCopy(g) && x.buffer === cols.buffer) {
+    writeShiftedImages(x, g, firstImage, imageCount, cols);
+    return;
+  }
   const P = imageCount * OH * OW;
   const sw = g.strideWidth;
   const rowStrideX = W * C;
@@ -82,6 +86,75 @@ export function writePatchRows(
               o += P;
             }
             xi += stepX;
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * One channel, stride 1 and output as wide as the input (`same` padding):
+ * then each tap's row of the patch matrix is the image itself shifted by a
+ * constant offset, with zeros where the tap falls into the padding.
+ */
+function isShiftedCopy(g: ConvGeometry): boolean {
+  return (
+    g.inChannels === 1 &&
+    g.strideHeight === 1 &&
+    g.strideWidth === 1 &&
+    g.dilationWidth === 1 &&
+    g.inWidth === g.outWidth
+  );
+}
+
+/**
+ * {@link writePatchRows} for {@link isShiftedCopy} geometry: per tap and
+ * image, one native `copyWithin` (a memmove inside the wasm heap, where both
+ * views live) and then zeros over the padding, instead of a JS loop per value.
+ */
+function writeShiftedImages(
+  x: Float32Array,
+  g: ConvGeometry,
+  firstImage: number,
+  imageCount: number,
+  cols: Float32Array,
+): void {
+  const { inHeight: H, inWidth: W, outHeight: OH, outWidth: OW } = g;
+  const heap = new Float32Array(x.buffer);
+  const xStart = x.byteOffset / 4;
+  const xEnd = xStart + x.length;
+  const colsStart = cols.byteOffset / 4;
+  const imageSize = OH * OW;
+  const P = imageCount * imageSize;
+  for (let kh = 0; kh < g.filterHeight; kh++) {
+    const [ohLo, ohHi] = validOutputRange(kh, 1, g.dilationHeight, g.padTop, H, OH);
+    for (let kw = 0; kw < g.filterWidth; kw++) {
+      const [owLo, owHi] = validOutputRange(kw, 1, 1, g.padLeft, W, OW);
+      // x index of output pixel (oh, ow) for this tap, relative to oh * W + ow
+      const shift = (kh * g.dilationHeight - g.padTop) * W + (kw - g.padLeft);
+      const tapBase = (kh * g.filterWidth + kw) * P;
+      for (let n = 0; n < imageCount; n++) {
+        const rowsBase = tapBase + n * imageSize;
+        cols.fill(0, rowsBase, rowsBase + ohLo * OW);
+        cols.fill(0, rowsBase + ohHi * OW, rowsBase + imageSize);
+        if (ohLo >= ohHi) continue;
+        // Values that land in padded columns come from the neighbouring row
+        // (or just outside x): the copy is clamped to x and those columns zeroed below.
+        let from = xStart + (firstImage + n) * H * W + ohLo * W + shift;
+        let to = colsStart + rowsBase + ohLo * OW;
+        let end = from + (ohHi - ohLo) * OW;
+        if (from < xStart) {
+          to += xStart - from;
+          from = xStart;
+        }
+        end = Math.min(end, xEnd);
+        if (end > from) heap.copyWithin(to, from, end);
+        if (owLo > 0 || owHi < OW) {
+          for (let oh = ohLo; oh < ohHi; oh++) {
+            const row = rowsBase + oh * OW;
+            for (let o = row; o < row + owLo; o++) cols[o] = 0;
+            for (let o = row + owHi; o < row + OW; o++) cols[o] = 0;
           }
         }
       }
