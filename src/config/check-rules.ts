@@ -3,7 +3,7 @@ import type { LayerNode } from './experiment.js';
 import { formatPath, isPlainObject, parsePath, type PathSegment } from './document-path.js';
 import { checkSchemaPath } from './schema-paths.js';
 import { applyOverride } from './set-overrides.js';
-import { locationOf, SourceMap } from './source-map.js';
+import { diagnosticAt, SourceMap } from './source-map.js';
 import type { ExperimentValidator } from './validate-schema.js';
 
 export interface RuleInput {
@@ -21,22 +21,8 @@ export interface RuleInput {
  */
 export function checkRules(input: RuleInput): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
-  const report = (
-    path: readonly PathSegment[],
-    code: string,
-    message: string,
-    hint?: string,
-    atKey = true,
-  ): void => {
-    const { loc, setFlag } = locationOf(input.sourceMap, path, atKey);
-    diagnostics.push({
-      code,
-      path: setFlag ? `--set ${formatPath(path)}` : formatPath(path),
-      message,
-      ...(loc ? { loc } : {}),
-      ...(hint ? { hint } : {}),
-    });
-  };
+  const report: Report = (path, code, message, hint, atKey = true) =>
+    diagnostics.push(diagnosticAt(input.sourceMap, path, code, message, { hint, atKey }));
   checkOptimizer(input.document, report);
   checkData(input.document, report);
   checkOutputLayer(input, report);

@@ -1,4 +1,4 @@
-import type { SourceLoc } from '../errors.js';
+import type { Diagnostic, SourceLoc } from '../errors.js';
 import { formatPath, type DocumentPath } from './document-path.js';
 
 /** Where a value of the resolved document came from. */
@@ -62,4 +62,32 @@ export function locationOf(
   const { origin } = found;
   if (origin.kind === 'set') return { loc: undefined, setFlag: origin.flag };
   return { loc: (preferKey ? origin.key : undefined) ?? origin.value, setFlag: undefined };
+}
+
+/**
+ * A diagnostic about the value at `path`, located through the source map:
+ * `file:line:col` of the value (of its key with `atKey`, or of the key
+ * `keyOf` names), or `--set <path>` when a command-line override wrote it.
+ */
+export function diagnosticAt(
+  map: SourceMap,
+  path: DocumentPath,
+  code: string,
+  message: string,
+  options: {
+    readonly hint?: string | undefined;
+    readonly keyOf?: DocumentPath;
+    readonly atKey?: boolean;
+  } = {},
+): Diagnostic {
+  const target = options.keyOf ?? path;
+  const { loc, setFlag } = locationOf(map, target, options.atKey ?? options.keyOf !== undefined);
+  const shown = formatPath(path);
+  return {
+    code,
+    path: setFlag ? `--set ${shown}` : shown,
+    message,
+    ...(loc ? { loc } : {}),
+    ...(options.hint ? { hint: options.hint } : {}),
+  };
 }

@@ -4,7 +4,7 @@ import { didYouMean, suggestName } from './did-you-mean.js';
 import { formatPath, isPlainObject, pointerToPath, type PathSegment } from './document-path.js';
 import { LAYER_ITEM_KEYS } from './build-experiment-schema.js';
 import { listSchemaPaths } from './schema-paths.js';
-import { locationOf, type SourceMap } from './source-map.js';
+import { diagnosticAt, locationOf, type SourceMap } from './source-map.js';
 
 type JsonSchema = Readonly<Record<string, unknown>>;
 
@@ -408,16 +408,7 @@ class ErrorMapper {
     message: string,
     options: { keyOf?: readonly PathSegment[]; hint?: string | undefined },
   ): Diagnostic {
-    const target = options.keyOf ?? path;
-    const { loc, setFlag } = locationOf(this.sourceMap, target, options.keyOf !== undefined);
-    const dotted = formatPath(path);
-    return {
-      code,
-      path: setFlag ? `--set ${dotted}` : dotted,
-      message,
-      ...(loc ? { loc } : {}),
-      ...(options.hint ? { hint: options.hint } : {}),
-    };
+    return diagnosticAt(this.sourceMap, path, code, message, options);
   }
 
   private pathOf(error: ErrorObject): PathSegment[] {
