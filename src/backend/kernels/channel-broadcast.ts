@@ -19,7 +19,21 @@ const MAX_ROW = 1536;
 const MIN_ROW = 48;
 const FLOAT32 = 0;
 
-type BinaryFunction = (...args: unknown[]) => void;
+/** One of wasm's exported C binary operations (`Add`, `Sub`, `Multiply`, `RealDiv`, ...). */
+export type BinaryFunction = (...args: unknown[]) => void;
+
+export function bindBinary(backend: object, kernelName: string): BinaryFunction {
+  return wasmFunction(backend as BackendWasm, kernelName, [
+    'number', // a_id
+    'array', // a_shape
+    'number', // a_shape_length
+    'number', // b_id
+    'array', // b_shape
+    'number', // b_shape_length
+    'number', // dtype
+    'number', // out_id
+  ]);
+}
 
 /**
  * A binary kernel (`Add`, `Sub`, `Multiply`, `RealDiv`) with a fast path for
@@ -34,16 +48,7 @@ type BinaryFunction = (...args: unknown[]) => void;
 export function channelBroadcastKernel(kernelName: string): ReplacingKernelConfig {
   let binary: BinaryFunction | undefined;
   const setup = (backend: object): void => {
-    binary = wasmFunction(backend as BackendWasm, kernelName, [
-      'number', // a_id
-      'array', // a_shape
-      'number', // a_shape_length
-      'number', // b_id
-      'array', // b_shape
-      'number', // b_shape_length
-      'number', // dtype
-      'number', // out_id
-    ]);
+    binary = bindBinary(backend, kernelName);
   };
   const fast = (args: WasmKernelArgs): TensorInfo | undefined => {
     const a = inputOf(args, 'a', kernelName);
@@ -57,7 +62,7 @@ export function channelBroadcastKernel(kernelName: string): ReplacingKernelConfi
   return replacingKernel(kernelName, fast, setup);
 }
 
-interface ChannelBroadcastPlan {
+export interface ChannelBroadcastPlan {
   /** Whether `a` is the full tensor (else `b` is). */
   readonly fullIsA: boolean;
   readonly channels: number;
@@ -83,12 +88,22 @@ export function planChannelBroadcast(
     return undefined;
   const outShape = backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
   if (outShape.length !== rank || outShape.some((d, i) => d !== full.shape[i])) return undefined;
-  const total = sizeOf(full.shape) / channels;
+  const rows = channelRows(full.shape);
+  return rows === undefined ? undefined : { fullIsA, ...rows };
+}
+
+/** How to view a full [..., C] tensor as long rows: [rows, repeat * C]; undefined when it does not pay. */
+export function channelRows(
+  shape: readonly number[],
+): { channels: number; repeat: number; rows: number } | undefined {
+  const channels = shape[shape.length - 1];
+  if (channels === undefined || channels === 0) return undefined;
+  const total = sizeOf(shape) / channels;
   // The most repeats that divide the rows and keep the row short.
   let repeat = Math.floor(MAX_ROW / channels);
   while (repeat > 1 && total % repeat !== 0) repeat--;
   if (repeat * channels < MIN_ROW || total < 2) return undefined;
-  return { fullIsA, channels, repeat, rows: total / repeat };
+  return { channels, repeat, rows: total / repeat };
 }
 
 function runChannelBroadcast(
@@ -99,11 +114,28 @@ function runChannelBroadcast(
   plan: ChannelBroadcastPlan,
 ): TensorInfo {
   const [full, vector] = plan.fullIsA ? [a, b] : [b, a];
+  const out = backend.makeOutput(full.shape, 'float32');
+  const values = heapFloats(backend, vector, 'channel broadcast').slice();
+  applyChannelVector(backend, binary, full, values, plan, out);
+  return out;
+}
+
+/**
+ * out = full (op) vector, or vector (op) full when `plan.fullIsA` is false,
+ * for `vector` holding one float per channel, by wasm's C `binary`.
+ */
+export function applyChannelVector(
+  backend: BackendWasm,
+  binary: BinaryFunction,
+  full: TensorInfo,
+  vector: ArrayLike<number>,
+  plan: ChannelBroadcastPlan,
+  out: TensorInfo,
+): void {
   const rowLength = plan.repeat * plan.channels;
   const row = backend.makeOutput([rowLength], 'float32');
-  const out = backend.makeOutput(full.shape, 'float32');
   const rowValues = heapFloats(backend, row, 'channel broadcast');
-  rowValues.set(heapFloats(backend, vector, 'channel broadcast'));
+  for (let c = 0; c < plan.channels; c++) rowValues[c] = vector[c] ?? 0;
   for (let filled = plan.channels; filled < rowLength; filled *= 2) {
     rowValues.copyWithin(filled, 0, Math.min(filled, rowLength - filled));
   }
@@ -125,5 +157,4 @@ function runChannelBroadcast(
     wasmDataId(backend, out),
   );
   backend.disposeData(row.dataId);
-  return out;
 }
