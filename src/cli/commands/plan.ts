@@ -18,7 +18,7 @@ export const planCommand: CommandDefinition = {
         'show the compiled model (layers, output shapes, parameters) and the data, optimizer and epochs that would run',
       )
       .argument('<file>', 'experiment YAML file')
-      .option('--set <key=value>', 'override a config value (repeatable)', collect, [])
+      .option('--set <key=value>', 'override a config value (repeatable)', collect)
       .option('--json', 'print the plan as JSON')
       .action(async (file: string, flags: PlanFlags) => {
         await planFile(context, file, flags);

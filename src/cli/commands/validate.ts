@@ -15,12 +15,7 @@ export const validateCommand: CommandDefinition = {
         'check experiment files: YAML, schema, layer graph and shapes (exit 0 if all are valid)',
       )
       .argument('<files...>', 'experiment YAML files')
-      .option(
-        '--set <key=value>',
-        'override a config value in every file (repeatable)',
-        collect,
-        [],
-      )
+      .option('--set <key=value>', 'override a config value in every file (repeatable)', collect)
       .action(async (files: string[], flags: ValidateFlags) => {
         await validateFiles(context, files, flags);
       });
