@@ -484,7 +484,8 @@ async function printRun(context: CliContext, store: Store, run: RunDetail): Prom
         const m = run.metrics[key]!;
         return {
           metric: key,
-          final: formatMetric(m.last.value),
+          // SQLite keeps no NaN: a recorded NaN (a diverged loss) reads back as null.
+          final: m.last.value === null ? 'NaN' : formatMetric(m.last.value),
           'at step': m.last.step,
           best: formatMetric(m.best?.value),
           'best at step': m.best?.step ?? '',
