@@ -491,6 +491,65 @@ describe('wasm conv training kernels', () => {
       expect(relativeError(actual[i]!, expected[i]!)).toBeLessThan(1e-4);
   });
 
+  it('trains a small LeNet-like net to the same losses as the cpu backend', async () => {
+    const random = makeRandom(99);
+    const images = randomValues(random, 8 * 16 * 16 * 1);
+    const labels = Array.from({ length: 8 }, (_, i) => (i * 7) % 10);
+    const build = (): tf.Sequential =>
+      tf.sequential({
+        layers: [
+          tf.layers.conv2d({
+            inputShape: [16, 16, 1],
+            filters: 4,
+            kernelSize: 5,
+            padding: 'same',
+            activation: 'relu',
+          }),
+          tf.layers.maxPooling2d({ poolSize: 2 }),
+          tf.layers.conv2d({ filters: 6, kernelSize: 3, strides: 2, activation: 'relu' }),
+          tf.layers.depthwiseConv2d({ kernelSize: 3, padding: 'same' }),
+          tf.layers.flatten(),
+          tf.layers.dense({ units: 10 }),
+        ],
+      });
+    let initial: Float32Array[] = [];
+    const lossesOn = async (backendName: 'cpu' | 'wasm'): Promise<number[]> => {
+      await tf.setBackend(backendName);
+      const before = tf.memory().numTensors;
+      const model = build();
+      if (initial.length === 0)
+        initial = model.getWeights().map((w) => w.dataSync() as Float32Array);
+      else {
+        const weights = model.getWeights().map((w, i) => tf.tensor(initial[i]!, w.shape));
+        model.setWeights(weights);
+        tf.dispose(weights);
+      }
+      // plain SGD: Adam normalises gradients and would hide a wrong scale
+      const optimizer = tf.train.sgd(0.1);
+      const xs = tf.tensor4d(images, [8, 16, 16, 1]);
+      const ys = tf.tidy(() => tf.oneHot(tf.tensor1d(labels, 'int32'), 10));
+      const losses: number[] = [];
+      for (let step = 0; step < 5; step++) {
+        const loss = optimizer.minimize(
+          () => tf.losses.softmaxCrossEntropy(ys, model.apply(xs, { training: true }) as tf.Tensor),
+          true,
+        );
+        losses.push((await loss!.data())[0]!);
+        loss!.dispose();
+      }
+      tf.dispose([xs, ys]);
+      optimizer.dispose();
+      model.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+      return losses;
+    };
+    const expected = await lossesOn('cpu');
+    const actual = await lossesOn('wasm');
+    // the losses must move, or the comparison would prove nothing
+    expect(Math.abs(expected[4]! - expected[0]!)).toBeGreaterThan(1e-3);
+    for (let i = 0; i < expected.length; i++) expect(actual[i]!).toBeCloseTo(expected[i]!, 5);
+  });
+
   it('refuses NCHW data with a clear error', async () => {
     await tf.setBackend('wasm');
     const x = tf.zeros([1, 2, 5, 5]);
