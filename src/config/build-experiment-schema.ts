@@ -113,7 +113,8 @@ const DATA_SCHEMA = {
   type: 'object',
   additionalProperties: false,
   required: ['dataset', 'batchSize'],
-  description: 'What to train and evaluate on.',
+  description:
+    'What to train and evaluate on: dataset and batchSize (required), limits, validation split.',
   properties: {
     dataset: {
       type: 'string',
@@ -348,7 +349,7 @@ const TRAIN_SCHEMA = {
   type: 'object',
   additionalProperties: false,
   required: ['epochs'],
-  description: 'How to train.',
+  description: 'How to train: epochs (required), loss and optimizer.',
   properties: {
     epochs: { type: 'integer', minimum: 1, description: 'Passes over the training set.' },
     loss: {

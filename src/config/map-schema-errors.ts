@@ -176,9 +176,10 @@ class ErrorMapper {
       case 'required': {
         const missing = String(params['missingProperty']);
         if (isLayerItemPath(path) && this.layerKinds.includes(missing)) return undefined;
+        const about = firstSentence(propertyDescription(error.parentSchema, missing));
         return this.diagnostic(path, 'missing-key', `missing required key "${missing}"`, {
           keyOf: path,
-          hint: firstSentence(propertyDescription(error.parentSchema, missing)),
+          hint: about === undefined ? undefined : `${missing}: ${about}`,
         });
       }
       case 'type':
