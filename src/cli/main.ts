@@ -7,13 +7,21 @@ import { createRenderer } from './render.js';
 import { RUNNER_VERSION } from '../version.js';
 
 /** Exit codes: the one place that decides them. */
-export const EXIT = { ok: 0, userError: 1, configError: 2, internal: 70, interrupted: 130 } as const;
+export const EXIT = {
+  ok: 0,
+  userError: 1,
+  configError: 2,
+  internal: 70,
+  interrupted: 130,
+} as const;
 
 export async function main(argv: readonly string[]): Promise<number> {
   const out = createRenderer();
   const context: CliContext = { out, env: process.env, cwd: process.cwd(), exitCode: EXIT.ok };
   const program = new Command('runner')
-    .description('Declarative deep-learning experiments: YAML in, trained model and recorded run out.')
+    .description(
+      'Declarative deep-learning experiments: YAML in, trained model and recorded run out.',
+    )
     .version(RUNNER_VERSION)
     .exitOverride()
     .configureOutput({
@@ -40,7 +48,9 @@ function exitCodeFor(error: unknown, note: (text: string) => void): number {
     return error.kind === 'config' ? EXIT.configError : EXIT.userError;
   }
   const stack = error instanceof Error ? (error.stack ?? error.message) : String(error);
-  note(`internal error: ${stack}\nThis is a bug in runner; please report it with the command you ran.`);
+  note(
+    `internal error: ${stack}\nThis is a bug in runner; please report it with the command you ran.`,
+  );
   return EXIT.internal;
 }
 

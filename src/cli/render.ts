@@ -87,15 +87,13 @@ export function formatTable(
 ): string {
   const cols: readonly TableColumn[] =
     columns ?? [...new Set(rows.flatMap((r) => Object.keys(r)))].map((key) => ({ key }));
-  const cells = rows.map((row) =>
-    cols.map((c) => (c.format ?? formatValue)(row[c.key])),
-  );
+  const cells = rows.map((row) => cols.map((c) => (c.format ?? formatValue)(row[c.key])));
   const titles = cols.map((c) => c.title ?? c.key);
-  const widths = cols.map((_, i) =>
-    Math.max(titles[i]!.length, ...cells.map((r) => r[i]!.length)),
-  );
+  const widths = cols.map((_, i) => Math.max(titles[i]!.length, ...cells.map((r) => r[i]!.length)));
   const isRight = cols.map(
-    (c) => c.align === 'right' || (c.align === undefined && rows.some((r) => typeof r[c.key] === 'number')),
+    (c) =>
+      c.align === 'right' ||
+      (c.align === undefined && rows.some((r) => typeof r[c.key] === 'number')),
   );
   const fmt = (values: readonly string[]): string =>
     values
@@ -111,7 +109,8 @@ export function formatCsv(
 ): string {
   const cols = columns ?? [...new Set(rows.flatMap((r) => Object.keys(r)))];
   const quote = (v: unknown): string => {
-    const s = v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
+    const s =
+      v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
     return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
   };
   return [cols.map(quote).join(','), ...rows.map((r) => cols.map((c) => quote(r[c])).join(','))]
