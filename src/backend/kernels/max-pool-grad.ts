@@ -14,16 +14,22 @@ import {
 } from './wasm-tensors.js';
 
 /**
- * `MaxPoolGrad` in one pass over the input: for each pooling window, find
- * every channel's first maximum (row-major window order, as the cpu backend
- * does) and add the window's gradient there. NHWC keeps the channel loop
- * innermost and contiguous. wasm's kernel recomputes each window's argmax
- * for every input pixel (23-29 ms a step for the nets we train).
+ * `MaxPoolGrad` in one pass over the windows, without branches on the data:
+ * the forward pass's output `y` is the window's maximum, so the first
+ * position holding it (row-major window order, the cpu backend's tie rule:
+ * after a ReLU many windows tie at 0) gets the window's gradient. Equality
+ * tests are turned into 0/1 numbers and multiplied in, rather than branched
+ * on: on random data a branch mispredicts every other time. A window whose
+ * maximum is -Infinity or NaN gets no gradient, as on cpu. Where the windows
+ * tile the input exactly (2x2 stride 2, the common case), every input value
+ * is written once and no zero fill is needed. wasm's kernel rescans every
+ * window for each input pixel (23-29 ms a step for the nets we train).
  */
 export function maxPoolGrad(args: WasmKernelArgs): TensorInfo {
   const backend = wasmBackendOf(args);
   const dy = inputOf(args, 'dy', MaxPoolGrad);
   const input = inputOf(args, 'input', MaxPoolGrad);
+  const output = inputOf(args, 'output', MaxPoolGrad);
   const { filterSize, strides, pad, dimRoundingMode } = attrsOf<MaxPoolGradAttrs>(args);
   const info = backend_util.computePool2DInfo(
     input.shape as [number, number, number, number],
@@ -34,74 +40,97 @@ export function maxPoolGrad(args: WasmKernelArgs): TensorInfo {
     dimRoundingMode,
   );
   const dx = backend.makeOutput(input.shape, 'float32');
-  const x = heapFloats(backend, input, MaxPoolGrad);
-  const dyValues = heapFloats(backend, dy, MaxPoolGrad);
-  const dxValues = heapFloats(backend, dx, MaxPoolGrad);
-  dxValues.fill(0);
+  const pool: PoolArrays = {
+    x: heapFloats(backend, input, MaxPoolGrad),
+    y: heapFloats(backend, output, MaxPoolGrad),
+    dy: heapFloats(backend, dy, MaxPoolGrad),
+    dx: heapFloats(backend, dx, MaxPoolGrad),
+  };
+  const tiles =
+    info.filterHeight === 2 &&
+    info.filterWidth === 2 &&
+    info.strideHeight === 2 &&
+    info.strideWidth === 2 &&
+    info.padInfo.top === 0 &&
+    info.padInfo.left === 0 &&
+    info.inHeight === 2 * info.outHeight &&
+    info.inWidth === 2 * info.outWidth;
+  if (tiles) {
+    tiled2x2(pool, info);
+  } else {
+    pool.dx.fill(0);
+    anyWindow(pool, info);
+  }
+  return dx;
+}
 
-  const { batchSize, inHeight, inWidth, inChannels: channels, outHeight, outWidth } = info;
-  const { strideHeight, strideWidth, filterHeight, filterWidth } = info;
-  const rowStep = inWidth * channels;
-  let dyAt = 0;
-  for (let b = 0; b < batchSize; b++) {
-    const imageAt = b * inHeight * rowStep;
-    for (let oh = 0; oh < outHeight; oh++) {
-      const top = oh * strideHeight - info.padInfo.top;
-      const rowStart = Math.max(0, top);
-      const rowEnd = Math.min(inHeight, top + filterHeight);
-      for (let ow = 0; ow < outWidth; ow++, dyAt += channels) {
-        const left = ow * strideWidth - info.padInfo.left;
-        const colStart = Math.max(0, left);
-        const colEnd = Math.min(inWidth, left + filterWidth);
-        const windowAt = imageAt + rowStart * rowStep + colStart * channels;
-        if (rowEnd - rowStart === 2 && colEnd - colStart === 2) {
-          // The common 2x2 window, unrolled (same first-maximum order).
-          for (let ch = 0; ch < channels; ch++) {
-            const at = windowAt + ch;
-            let best = -Infinity;
-            let bestAt = -1;
-            const v0 = x[at] as number;
-            if (v0 > best) {
-              best = v0;
-              bestAt = at;
-            }
-            const v1 = x[at + channels] as number;
-            if (v1 > best) {
-              best = v1;
-              bestAt = at + channels;
-            }
-            const v2 = x[at + rowStep] as number;
-            if (v2 > best) {
-              best = v2;
-              bestAt = at + rowStep;
-            }
-            const v3 = x[at + rowStep + channels] as number;
-            if (v3 > best) bestAt = at + rowStep + channels;
-            if (bestAt >= 0)
-              dxValues[bestAt] = (dxValues[bestAt] as number) + (dyValues[dyAt + ch] as number);
-          }
-          continue;
-        }
-        for (let ch = 0; ch < channels; ch++) {
-          let best = -Infinity;
-          let bestAt = -1;
-          for (let r = rowStart, rowAt = windowAt + ch; r < rowEnd; r++, rowAt += rowStep) {
-            for (let c = colStart, at = rowAt; c < colEnd; c++, at += channels) {
-              const v = x[at] as number;
-              if (v > best) {
-                best = v;
-                bestAt = at;
-              }
-            }
-          }
-          // A window of only NaN or -Infinity has no maximum, and no gradient (as on cpu).
-          if (bestAt >= 0)
-            dxValues[bestAt] = (dxValues[bestAt] as number) + (dyValues[dyAt + ch] as number);
+interface PoolArrays {
+  readonly x: Float32Array;
+  readonly y: Float32Array;
+  readonly dy: Float32Array;
+  readonly dx: Float32Array;
+}
+
+/** 2x2 windows at stride 2 that cover the input exactly: each input value written once. */
+function tiled2x2(pool: PoolArrays, info: backend_util.Conv2DInfo): void {
+  const { x, y, dy, dx } = pool;
+  const channels = info.inChannels;
+  const rowStep = info.inWidth * channels;
+  let outAt = 0;
+  for (let b = 0; b < info.batchSize; b++) {
+    for (let oh = 0; oh < info.outHeight; oh++) {
+      let at = (b * info.inHeight + 2 * oh) * rowStep;
+      for (let ow = 0; ow < info.outWidth; ow++, at += channels) {
+        for (let ch = 0; ch < channels; ch++, at++, outAt++) {
+          const max = y[outAt] as number;
+          const g = (dy[outAt] as number) * +(max > -Infinity);
+          const e0 = +((x[at] as number) === max);
+          const e1 = +((x[at + channels] as number) === max) & (e0 ^ 1);
+          const seen = e0 | e1;
+          const e2 = +((x[at + rowStep] as number) === max) & (seen ^ 1);
+          const e3 = +((x[at + rowStep + channels] as number) === max) & ((seen | e2) ^ 1);
+          dx[at] = g * e0;
+          dx[at + channels] = g * e1;
+          dx[at + rowStep] = g * e2;
+          dx[at + rowStep + channels] = g * e3;
         }
       }
     }
   }
-  return dx;
+}
+
+/** Any window size, stride and padding: gradients added into a zeroed `dx`. */
+function anyWindow(pool: PoolArrays, info: backend_util.Conv2DInfo): void {
+  const { x, y, dy, dx } = pool;
+  const channels = info.inChannels;
+  const rowStep = info.inWidth * channels;
+  let outAt = 0;
+  for (let b = 0; b < info.batchSize; b++) {
+    const imageAt = b * info.inHeight * rowStep;
+    for (let oh = 0; oh < info.outHeight; oh++) {
+      const top = oh * info.strideHeight - info.padInfo.top;
+      const rowStart = Math.max(0, top);
+      const rowEnd = Math.min(info.inHeight, top + info.filterHeight);
+      for (let ow = 0; ow < info.outWidth; ow++) {
+        const left = ow * info.strideWidth - info.padInfo.left;
+        const colStart = Math.max(0, left);
+        const colEnd = Math.min(info.inWidth, left + info.filterWidth);
+        const windowAt = imageAt + rowStart * rowStep + colStart * channels;
+        for (let ch = 0; ch < channels; ch++, outAt++) {
+          const max = y[outAt] as number;
+          const g = (dy[outAt] as number) * +(max > -Infinity);
+          let seen = 0;
+          for (let r = rowStart, rowAt = windowAt + ch; r < rowEnd; r++, rowAt += rowStep) {
+            for (let c = colStart, at = rowAt; c < colEnd; c++, at += channels) {
+              const first = +((x[at] as number) === max) & (seen ^ 1);
+              dx[at] = (dx[at] as number) + g * first;
+              seen |= first;
+            }
+          }
+        }
+      }
+    }
+  }
 }
 
 export const maxPoolGradConfig: KernelConfig = {
