@@ -5,7 +5,8 @@ sizes and step counts, on the CPU, with a given number of threads.
 Times `--steps` training steps (forward, cross-entropy, backward, Adam
 update, loss read) after `--warmup` untimed ones, on MNIST-shaped random
 data, and prints one JSON line: {"net", "batch", "threads", "steps",
-"seconds", "images_per_sec", "torch"}.
+"seconds", "images_per_sec", "cpu_seconds",
+"images_per_cpu_sec", "torch"}.
 
     /usr/bin/python3 bench/pytorch_steps.py --net lenet5 --batch 128 --threads 1
 
@@ -81,9 +82,11 @@ def main():
     for i in range(args.warmup):
         step(i)
     start = time.perf_counter()
+    cpu_start = time.process_time()
     for i in range(args.steps):
         step(i)
     seconds = time.perf_counter() - start
+    cpu_seconds = time.process_time() - cpu_start
     print(json.dumps({
         "net": args.net,
         "batch": args.batch,
@@ -91,6 +94,9 @@ def main():
         "steps": args.steps,
         "seconds": round(seconds, 4),
         "images_per_sec": round(args.batch * args.steps / seconds, 1),
+        # CPU time of all the process's threads: steady on a busy machine.
+        "cpu_seconds": round(cpu_seconds, 4),
+        "images_per_cpu_sec": round(args.batch * args.steps / cpu_seconds, 1),
         "torch": torch.__version__,
     }))
 

@@ -19,6 +19,7 @@
  * values). Every measurement runs in its own child process, one at a time.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
+import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
@@ -64,6 +65,7 @@ async function runParent(options) {
     `[bench] node ${process.version}, ${steps} timed steps after ${warmup} warm-up (cpu: ${cpuSteps} after 1)`,
   );
   log(`[bench] PyTorch: ${torch.available ? `torch ${torch.version}` : torch.why}`);
+  log(`[bench] load average ${loadavg()[0].toFixed(1)} on ${cpus().length} cores`);
 
   const rows = [];
   const unavailable = new Map();
@@ -115,6 +117,7 @@ async function runParent(options) {
             net,
             batch,
             imagesPerSec: r.images_per_sec,
+            imagesPerCpuSec: r.images_per_cpu_sec,
             msPerStep: (1000 * r.seconds) / r.steps,
             steps: r.steps,
           });
@@ -177,26 +180,30 @@ function printTable(rows, nets, batches, unavailable, torch) {
     'vs cpu',
     'vs PyTorch 1t',
     'vs PyTorch 2t',
+    'images/CPU-s',
+    'vs PyTorch 1t',
   ];
   const table = [header];
   for (const net of nets) {
     for (const batch of batches) {
-      const of = (backend) =>
-        rows.find((r) => r.net === net && r.batch === batch && r.backend === backend)?.imagesPerSec;
-      const cpu = of('cpu');
-      const t1 = of('pytorch-1t');
-      const t2 = of('pytorch-2t');
+      const find = (backend) =>
+        rows.find((r) => r.net === net && r.batch === batch && r.backend === backend);
+      const cpu = find('cpu')?.imagesPerSec;
+      const t1 = find('pytorch-1t');
+      const t2 = find('pytorch-2t');
       for (const r of rows.filter((x) => x.net === net && x.batch === batch)) {
         const ours = r.framework === 'tfjs';
         table.push([
           NET_TITLES[net] ?? net,
           String(batch),
-          ours && r.kernels ? `${r.backend}` : r.backend,
+          r.backend,
           fmt(r.imagesPerSec),
           fmt(r.msPerStep, 1),
           ours && r.backend !== 'cpu' ? ratio(r.imagesPerSec, cpu) : '',
-          ours ? ratio(r.imagesPerSec, t1) : '',
-          ours ? ratio(r.imagesPerSec, t2) : '',
+          ours ? ratio(r.imagesPerSec, t1?.imagesPerSec) : '',
+          ours ? ratio(r.imagesPerSec, t2?.imagesPerSec) : '',
+          fmt(r.imagesPerCpuSec),
+          ours ? ratio(r.imagesPerCpuSec, t1?.imagesPerCpuSec) : '',
         ]);
       }
     }
@@ -205,18 +212,23 @@ function printTable(rows, nets, batches, unavailable, torch) {
   const line = (row) =>
     row.map((cell, i) => (i < 3 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
   const first = rows.find((r) => r.framework === 'tfjs');
-  process.stdout.write(
-    `Training speed (${first ? `tfjs ${first.tfjsVersion}, models from ${first.models}` : 'no tfjs backend loaded'}; steady state, one process per measurement)\n`,
+  const out = (text) => process.stdout.write(`${text}\n`);
+  out(
+    `Training speed (${first ? `tfjs ${first.tfjsVersion}, models from ${first.models}` : 'no tfjs backend loaded'}; ` +
+      `steady state, one process per measurement; load average ${loadavg()[0].toFixed(1)} on ${cpus().length} cores)`,
   );
-  process.stdout.write(`${line(table[0])}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n`);
-  for (const row of table.slice(1)) process.stdout.write(`${line(row)}\n`);
+  out(line(table[0]));
+  out(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const row of table.slice(1)) out(line(row));
+  out(
+    '  images/s: wall clock. images/CPU-s: per second of CPU time the process used (all its threads),',
+  );
+  out('  which a busy machine disturbs far less; compare single-threaded runs with it.');
   for (const r of rows.filter((x) => x.framework === 'tfjs' && x.kernels)) {
-    if (r.net === nets[0] && r.batch === batches[0])
-      process.stdout.write(`  ${r.backend}: ${r.kernels}\n`);
+    if (r.net === nets[0] && r.batch === batches[0]) out(`  ${r.backend}: ${r.kernels}`);
   }
-  for (const [backend, why] of unavailable)
-    process.stdout.write(`  ${backend}: not measured: ${why}\n`);
-  if (!torch.available) process.stdout.write(`  PyTorch: ${torch.why}\n`);
+  for (const [backend, why] of unavailable) out(`  ${backend}: not measured: ${why}`);
+  if (!torch.available) out(`  PyTorch: ${torch.why}`);
 }
 
 // ---------------------------------------------------------------- child
@@ -251,8 +263,11 @@ async function runChild(job) {
   };
   for (let i = 0; i < job.warmup; i++) step(i);
   const start = performance.now();
+  const cpuStart = process.cpuUsage();
   for (let i = 0; i < job.steps; i++) step(i);
   const ms = performance.now() - start;
+  const cpu = process.cpuUsage(cpuStart);
+  const cpuMs = (cpu.user + cpu.system) / 1000;
   process.stdout.write(
     `${JSON.stringify({
       backend: info.name,
@@ -264,6 +279,7 @@ async function runChild(job) {
       steps: job.steps,
       msPerStep: ms / job.steps,
       imagesPerSec: (job.batch * job.steps * 1000) / ms,
+      imagesPerCpuSec: (job.batch * job.steps * 1000) / cpuMs,
     })}\n`,
   );
 }
