@@ -11,7 +11,6 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDashboard, type RunningDashboard } from '../../src/dashboard/index.js';
 import type { Store } from '../../src/store/index.js';
 import { makeStore, makeTempDir, recordRun } from '../dashboard/fixtures.js';
 
@@ -25,48 +24,48 @@ interface Training {
   readonly url: string;
   /** The id of the run being trained. */
   readonly runId: number;
-  /** Resolves when the training process has exited. */
-  readonly finished: Promise<number | null>;
-  stop(): Promise<void>;
+  /** Ends training and dashboard (Ctrl-C), resolves with the exit code. */
+  stop(): Promise<number | null>;
 }
 
+const MAIN = join(process.cwd(), 'dist/cli/main.js');
+
 /**
- * Starts a short training on synthetic data with its dashboard. Today a child
- * process records a run through the store API, batch by batch, and the
- * dashboard is started beside it; once `runner exp FILE --serve` exists this
- * becomes: spawn `runner exp configs/quick.yaml --serve --port 0 --db DB`
- * and read the URL and run id from its output.
+ * Starts a short training on synthetic data with its dashboard, as a user
+ * would: `runner exp configs/quick.yaml --serve`, made a few seconds long
+ * (10 epochs of 128 steps), reading the dashboard's URL and the run id from
+ * what it prints. After training it keeps serving until Ctrl-C.
  */
 async function startTraining(dbPath: string): Promise<Training> {
-  const script = join(process.cwd(), 'test/dashboard/simulated-training.mjs');
-  if (!existsSync(join(process.cwd(), 'dist/store/index.js'))) {
+  if (!existsSync(MAIN))
     throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
-  }
-  // 3 epochs of 60 steps, 40 ms apart: about 7 seconds of training.
-  const child: ChildProcess = spawn(process.execPath, [script, dbPath, '60', '3', '40'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const args = ['exp', 'configs/quick.yaml', '--serve', '--port', '0', '--db', dbPath];
+  args.push('--set', 'train.epochs=10', '--set', 'data.synthetic.train=4096');
+  const child: ChildProcess = spawn(process.execPath, [MAIN, ...args], {
+    cwd: process.cwd(),
+    stdio: ['ignore', 'ignore', 'pipe'],
   });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const finished = new Promise<number | null>((resolve) =>
-    child.on('exit', (code) => resolve(code)),
-  );
-  const lines = createInterface({ input: child.stdout! });
-  const runId = await new Promise<number>((resolve, reject) => {
-    lines.once('line', (line) => resolve((JSON.parse(line) as { runId: number }).runId));
-    void finished.then((code) =>
-      reject(new Error(`training exited (${code}) before starting: ${stderr}`)),
+  const started = new Promise<{ url: string; runId: number }>((resolve, reject) => {
+    let url: string | undefined;
+    createInterface({ input: child.stderr! }).on('line', (line) => {
+      stderr += `${line}\n`;
+      url ??= /^dashboard: (http:\/\/\S+)/.exec(line)?.[1];
+      const run = /^run (\d+) /.exec(line);
+      if (url && run) resolve({ url, runId: Number(run[1]) });
+    });
+    void exited.then((code) =>
+      reject(new Error(`runner exp exited (${code}) before training:\n${stderr}`)),
     );
   });
-  const dashboard: RunningDashboard = await startDashboard({ dbPath, port: 0 });
+  const { url, runId } = await started;
   return {
-    url: dashboard.url,
+    url,
     runId,
-    finished,
     async stop() {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      await finished;
-      await dashboard.close();
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
+      return exited;
     },
   };
 }
@@ -168,7 +167,7 @@ describe.skipIf(skip)('dashboard in Chromium', () => {
 
   afterAll(async () => {
     await browser?.close();
-    await training?.stop();
+    expect(await training?.stop()).toBe(0);
     store?.close();
     temp.cleanup();
   });
@@ -194,7 +193,7 @@ describe.skipIf(skip)('dashboard in Chromium', () => {
 
   it('overlays two selected runs, one colour each, both in the legend', async () => {
     await page.click(`.run-item[data-run-id="${ids.small}"] input[type="checkbox"]`);
-    const live = `#${training.runId} live-synthetic`;
+    const live = `#${training.runId} quick`;
     const baseline = `#${ids.small} mycnn-baseline`;
     await expect.poll(() => legendLabels(page, 'train/loss')).toEqual([live, baseline]);
     // The running run's test curve starts at its first epoch end.
@@ -282,18 +281,19 @@ describe.skipIf(skip)('dashboard in Chromium', () => {
     );
   });
 
-  it('shows the finished run as completed and takes the screenshot', async () => {
-    await training.finished;
+  it('shows the finished run as completed, with every recorded point, and takes the screenshot', async () => {
     await page.waitForSelector(
       `.run-item[data-run-id="${training.runId}"][data-status="completed"]`,
-      { timeout: 10_000 },
+      {
+        timeout: 90_000,
+      },
     );
-    // Every recorded point arrived: the live curve holds all 180 steps.
-    await expect
-      .poll(() => page.getAttribute('.chart-card[data-key="train/loss"]', 'data-points'))
-      .toBe(String(180 + 180));
+    // Every point the training recorded reached the page, once: the live ones included.
+    const recorded = store.getCurve(training.runId, 'train/loss').length;
+    expect(recorded).toBe(1280);
+    await expect.poll(() => chartPoints(page, 'train/loss')).toBe(recorded + 180);
     await page.screenshot({ path: join(OUTPUT, 'dashboard.png'), fullPage: true });
-  });
+  }, 120_000);
 
   it('opens the sweep view: a scatter per varied param, best trial marked, click shows its curves', async () => {
     await page.click('.tabs a[data-tab="sweeps"]');

@@ -208,6 +208,8 @@ export class ChartPanel {
       }
     }
     const width = Math.max(280, this.body.clientWidth);
+    // uPlot's own filters stay unless replaced: only a log scale gets ours.
+    const logFilter = model.log ? { filter: logTickFilter } : {};
     return {
       width,
       height: 250,
@@ -228,9 +230,11 @@ export class ChartPanel {
         {
           font: '11px system-ui, sans-serif',
           stroke: AXIS_STROKE,
-          size: 52,
-          grid: { stroke: GRID_STROKE, width: 1 },
-          ticks: { stroke: GRID_STROKE, width: 1 },
+          size: yAxisSize,
+          // On a log scale, grid lines and labels at 1, 2, 5 × 10^k only (or decades when the range is wide).
+          ...logFilter,
+          grid: { stroke: GRID_STROKE, width: 1, ...logFilter },
+          ticks: { stroke: GRID_STROKE, width: 1, ...logFilter },
           values: (u, ticks) => ticks.map(formatTick),
         },
       ],
@@ -302,6 +306,21 @@ export class ChartPanel {
     });
     download(`runner-${this.key.replace(/[^A-Za-z0-9]+/g, '-')}.png`, out.toDataURL('image/png'));
   }
+}
+
+/** Room for the longest y tick label, so "0.0015" is not clipped. */
+function yAxisSize(u, values) {
+  const longest = Math.max(3, ...(values ?? []).map((v) => (v ?? '').length));
+  return Math.ceil(22 + longest * 6.8);
+}
+
+function logTickFilter(u, splits) {
+  const finite = splits.filter((v) => v > 0);
+  const decades = finite.length ? Math.log10(Math.max(...finite) / Math.min(...finite)) : 0;
+  return splits.map((v) => {
+    const mantissa = +(v / 10 ** Math.floor(Math.log10(v) + 1e-9)).toPrecision(3);
+    return mantissa === 1 || (decades < 3 && (mantissa === 2 || mantissa === 5)) ? v : null;
+  });
 }
 
 function fade(hex, alpha) {
