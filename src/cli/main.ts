@@ -54,6 +54,12 @@ function exitCodeFor(error: unknown, note: (text: string) => void): number {
   return EXIT.internal;
 }
 
+// `runner runs show 3 | head`: a reader that stops early is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(EXIT.ok);
+  throw error;
+});
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
