@@ -16,6 +16,7 @@ import { WASM_TRAINING_KERNELS } from '../dist/backend/kernels/index.js';
 import { registerWasmTrainingKernels } from '../dist/backend/register-kernels.js';
 import { makeConv2dBackpropFilterConfig } from '../dist/backend/kernels/conv2d-backprop-filter.js';
 import { makeConv2dBackpropInputConfig } from '../dist/backend/kernels/conv2d-backprop-input.js';
+import { makeDepthwiseConv2dNativeBackpropInputConfig } from '../dist/backend/kernels/depthwise-conv2d-backprop-input.js';
 
 const { values: options } = parseArgs({
   options: {
@@ -277,7 +278,13 @@ for (const layer of LAYERS) {
       );
   let t = make();
   const filterMs = timeVariants({ ours: { run: runFilter(t) } });
-  const inputMs = timeVariants({ ours: { run: runInput(t) } });
+  const inputMs = timeVariants({
+    ours: { run: runInput(t) },
+    loop: {
+      config: makeDepthwiseConv2dNativeBackpropInputConfig({ strategy: 'loop' }),
+      run: runInput(t),
+    },
+  });
   tf.dispose(Object.values(t));
   await tf.setBackend('cpu');
   t = make();

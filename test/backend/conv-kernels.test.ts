@@ -10,7 +10,10 @@ import {
   makeConv2dBackpropInputConfig,
 } from '../../src/backend/kernels/conv2d-backprop-input.js';
 import { depthwiseConv2dNativeBackpropFilterConfig } from '../../src/backend/kernels/depthwise-conv2d-backprop-filter.js';
-import { depthwiseConv2dNativeBackpropInputConfig } from '../../src/backend/kernels/depthwise-conv2d-backprop-input.js';
+import {
+  depthwiseConv2dNativeBackpropInputConfig,
+  makeDepthwiseConv2dNativeBackpropInputConfig,
+} from '../../src/backend/kernels/depthwise-conv2d-backprop-input.js';
 
 const OUR_KERNELS: readonly KernelConfig[] = [
   conv2dBackpropFilterConfig,
@@ -225,6 +228,8 @@ const CONV_CASES: readonly ConvCase[] = [
 ];
 
 const DEPTHWISE_CASES: readonly ConvCase[] = [
+  { batch: 2, height: 8, width: 7, inChannels: 5, kernel: 3, channels: 3, stride: 1, pad: 'same' },
+  { batch: 3, height: 6, width: 6, inChannels: 4, kernel: 2, channels: 2, stride: 1, pad: 'valid' },
   { batch: 1, height: 5, width: 5, inChannels: 1, kernel: 1, channels: 1, stride: 1, pad: 'valid' },
   { batch: 2, height: 7, width: 9, inChannels: 3, kernel: 3, channels: 1, stride: 1, pad: 'same' },
   { batch: 3, height: 9, width: 7, inChannels: 8, kernel: 3, channels: 2, stride: 2, pad: 'same' },
@@ -296,6 +301,12 @@ const INPUT_VARIANTS: ReadonlyArray<[string, KernelConfig]> = [
     'col2im in chunks',
     makeConv2dBackpropInputConfig({ strategy: 'col2im', im2colFloatBudget: 2000 }),
   ],
+];
+
+const DEPTHWISE_INPUT_VARIANTS: ReadonlyArray<[string, KernelConfig]> = [
+  ['auto', depthwiseConv2dNativeBackpropInputConfig],
+  ['loop', makeDepthwiseConv2dNativeBackpropInputConfig({ strategy: 'loop' })],
+  ['convolution', makeDepthwiseConv2dNativeBackpropInputConfig({ strategy: 'convolution' })],
 ];
 
 /** Runs `fn` with `config` registered in place of the kernel of the same name, then puts that one back. */
@@ -453,13 +464,12 @@ describe('wasm conv training kernels', () => {
         { dy, filter },
         attrs,
       );
-      const actual = await runOn(
-        'wasm',
-        'DepthwiseConv2dNativeBackpropInput',
-        { dy, filter },
-        attrs,
-      );
-      expect(relativeError(actual, expected)).toBeLessThan(1e-5);
+      for (const [variant, config] of DEPTHWISE_INPUT_VARIANTS) {
+        const actual = await withKernel(config, () =>
+          runOn('wasm', 'DepthwiseConv2dNativeBackpropInput', { dy, filter }, attrs),
+        );
+        expect(relativeError(actual, expected), variant).toBeLessThan(1e-5);
+      }
     });
   });
 
