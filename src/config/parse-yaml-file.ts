@@ -86,8 +86,16 @@ export function parseYamlFile(text: string, file: string): ParsedFile {
   }
   sourceMap.set([], { kind: 'file', key: undefined, value: at(root.range?.[0] ?? 0) });
   recordPositions(doc, root, [], { sourceMap, diagnostics, at });
-  const document: unknown = doc.toJS({ maxAliasCount: 1000 });
-  return { file, document, sourceMap, diagnostics };
+  if (diagnostics.length > 0) return { file, document: undefined, sourceMap, diagnostics };
+  try {
+    const document: unknown = doc.toJS({ maxAliasCount: 1000 });
+    return { file, document, sourceMap, diagnostics };
+  } catch (error) {
+    // yaml throws (rather than reports) an alias that expands too far.
+    const message = error instanceof Error ? error.message : String(error);
+    diagnostics.push({ code: 'yaml-syntax', path: '', message, loc: { file, line: 1, col: 1 } });
+    return { file, document: undefined, sourceMap, diagnostics };
+  }
 }
 
 interface Walk {
@@ -100,14 +108,32 @@ function recordPositions(doc: Document, node: Node, path: PathSegment[], walk: W
   if (isAlias(node)) {
     const target = node.resolve(doc);
     if (target) recordPositions(doc, target, path, walk);
+    else {
+      walk.diagnostics.push({
+        code: 'yaml-syntax',
+        path: formatPath(path),
+        message: `*${node.source} refers to no anchor`,
+        loc: walk.at(node.range?.[0] ?? 0),
+        hint: `define &${node.source} before it is used`,
+      });
+    }
     return;
   }
   if (isMap(node)) {
     const seen = new Map<string, SourceLoc>();
     for (const pair of node.items) {
       const keyNode = pair.key as Node | null;
-      const keyText = isScalar(keyNode) ? String(keyNode.value) : String(keyNode);
       const keyLoc = walk.at(keyNode?.range?.[0] ?? node.range?.[0] ?? 0);
+      if (!isScalar(keyNode) || keyNode.value === null || typeof keyNode.value === 'object') {
+        walk.diagnostics.push({
+          code: 'invalid-key',
+          path: formatPath(path),
+          message: `a key must be a name, found ${keyNode ? describeNode(keyNode) : 'nothing'}`,
+          loc: keyLoc,
+        });
+        continue;
+      }
+      const keyText = String(keyNode.value);
       const childPath = [...path, keyText];
       const first = seen.get(keyText);
       if (first) {
@@ -150,8 +176,10 @@ function hasSource(node: Node): boolean {
 
 function describeNode(node: Node): string {
   if (isSeq(node)) return 'a list';
-  if (isScalar(node)) return `${typeof node.value} ${JSON.stringify(node.value)}`;
-  return 'something else';
+  if (isMap(node)) return 'a mapping';
+  if (isScalar(node))
+    return node.value === null ? 'nothing' : `${typeof node.value} ${JSON.stringify(node.value)}`;
+  return 'an alias';
 }
 
 /** yaml's pretty messages end with " at line L, column C:" and an excerpt; we print the location ourselves. */

@@ -169,7 +169,18 @@ function parseYamlValue(text: string, flag: string): Parsed<unknown> {
       },
     };
   }
-  return { ok: true, value: doc.toJS() as unknown };
+  try {
+    return { ok: true, value: doc.toJS({ maxAliasCount: 100 }) as unknown };
+  } catch (error) {
+    return {
+      ok: false,
+      diagnostic: {
+        code: 'invalid-set-value',
+        path: '--set',
+        message: `${flag}: ${error instanceof Error ? error.message : String(error)}`,
+      },
+    };
+  }
 }
 
 /** `1e-2,1e-3` → two parts; `[1,2],[3,4]` → two parts; commas inside quotes or brackets stay. */

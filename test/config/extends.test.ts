@@ -121,6 +121,16 @@ describe('reading the file', () => {
       'brace.yaml:1:7 error yaml-syntax: "{" opened here is never closed (end it with })',
     ],
     [
+      'alias.yaml',
+      'name: x\nseed: *nowhere\n',
+      'alias.yaml:2:7 error yaml-syntax: seed: *nowhere refers to no anchor (define &nowhere before it is used)',
+    ],
+    [
+      'key.yaml',
+      'name: x\n[1, 2]: 3\n',
+      'key.yaml:2:1 error invalid-key: a key must be a name, found a list',
+    ],
+    [
       'tabs.yaml',
       'data:\n\tbatchSize: 1\n',
       'tabs.yaml:2:1 error yaml-syntax: Tabs are not allowed as indentation (fix the YAML syntax; indent with spaces, close every [ and {)',

@@ -138,5 +138,6 @@ describe('parseSetFlag', () => {
   it('throws a ConfigError naming --set for a malformed flag', () => {
     expect(() => parseSetFlag('no-equals-sign')).toThrow(ConfigError);
     expect(() => parseSetFlag('a=[1,2')).toThrow(/--set|not valid YAML/);
+    expect(() => parseSetFlag('a=*alias')).toThrow(ConfigError);
   });
 });

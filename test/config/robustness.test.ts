@@ -1,0 +1,94 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadExperiment } from '../../src/config/index.js';
+import { ConfigError } from '../../src/errors.js';
+import { REPO, useTempDir } from './config-test-kit.js';
+
+/** A small seeded generator, so a failure names a reproducible case. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const TOKENS = [
+  '',
+  'null',
+  '[]',
+  '{}',
+  '-1',
+  '0',
+  'abc',
+  '[1, 2]',
+  '{a: 1}',
+  'true',
+  '.inf',
+  '*a',
+  '&a x',
+  '[stem, stem]',
+  '[nope]',
+  'add',
+  ':',
+  '- x',
+];
+const SOURCES = ['lenet', 'resnet', 'inception', 'quick-random'].map((name) =>
+  readFileSync(path.join(REPO, 'configs', `${name}.yaml`), 'utf8'),
+);
+
+/** 1-3 edits of a real config: drop, repeat or retype a line, break a key, delete a character. */
+function mutate(next: () => number): string {
+  const pick = <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)] as T;
+  const lines = pick(SOURCES).split('\n');
+  for (let edits = 1 + Math.floor(next() * 3); edits > 0; edits--) {
+    const at = Math.floor(next() * lines.length);
+    const line = lines[at] ?? '';
+    switch (Math.floor(next() * 5)) {
+      case 0:
+        lines.splice(at, 1);
+        break;
+      case 1:
+        lines.splice(at, 0, line);
+        break;
+      case 2:
+        lines[at] = line.replace(/: .*$/, `: ${pick(TOKENS)}`);
+        break;
+      case 3: {
+        const col = Math.floor(next() * line.length);
+        lines[at] = line.slice(0, col) + line.slice(col + 1);
+        break;
+      }
+      default:
+        lines[at] = line.replace(/\b(\w+):/, `${pick(TOKENS)}:`);
+    }
+  }
+  return lines.join('\n');
+}
+
+describe('damaged configs', () => {
+  const { write, dir } = useTempDir();
+
+  it('always give an experiment or located diagnostics, never a crash', async () => {
+    const next = random(2026);
+    for (let i = 0; i < 150; i++) {
+      const text = mutate(next);
+      write('damaged.yaml', text);
+      try {
+        await loadExperiment('damaged.yaml', { cwd: dir() });
+      } catch (error) {
+        if (!(error instanceof ConfigError))
+          throw new Error(`case ${i} crashed:\n${text}`, { cause: error });
+        expect(error.diagnostics.length, text).toBeGreaterThan(0);
+        for (const d of error.diagnostics) {
+          if (d.code !== 'too-many-errors')
+            expect(d.loc, `${d.code} ${d.path} in\n${text}`).toBeDefined();
+        }
+      }
+    }
+  });
+});
