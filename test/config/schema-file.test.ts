@@ -4,10 +4,10 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import {
   buildExperimentSchema,
+  type LayerSchemaEntry,
   EXPERIMENT_SCHEMA_URL,
   loadExperiment,
 } from '../../src/config/index.js';
-import { LAYER_CATALOG } from './fixtures/layer-catalog.js';
 import { MINIMAL, errorLinesOf, useTempDir } from './config-test-kit.js';
 
 const strictAjv = (): Ajv2020 =>
@@ -40,6 +40,31 @@ const ISSUE_LAYER_KINDS = [
   'tanh',
   'sigmoid',
   'softmax',
+];
+
+/** Three entries in the registry's shape: enough to see how entries become schema. */
+const LAYER_CATALOG: readonly LayerSchemaEntry[] = [
+  {
+    kind: 'dense',
+    description: 'Fully connected layer.',
+    argsSchema: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['units'],
+      properties: { units: { type: 'integer', minimum: 1 } },
+    },
+  },
+  {
+    kind: 'flatten',
+    description: 'Flattens all but the batch dimension.',
+    argsSchema: { type: 'object', additionalProperties: false, properties: {} },
+  },
+  {
+    kind: 'add',
+    description: 'Element-wise sum.',
+    argsSchema: { type: 'object', additionalProperties: false, properties: {} },
+    inputs: { min: 2 },
+  },
 ];
 
 describe('buildExperimentSchema', () => {
