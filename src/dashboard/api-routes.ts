@@ -1,4 +1,11 @@
-import type { CurvePoint, ParamValue, RunSummary, Store, SweepRecord } from '../store/index.js';
+import type {
+  CurvePoint,
+  ParamValue,
+  RunDetail,
+  RunSummary,
+  Store,
+  SweepRecord,
+} from '../store/index.js';
 import { downsample } from './downsample.js';
 import {
   parseIdList,
@@ -107,7 +114,8 @@ export function curvesRoute({ store, query }: ApiRequest): ApiResult {
       cursor[runId][key] = full[full.length - 1]!.step;
       curves.push({ runId, key, total: full.length, ...curveColumns(downsample(full, maxPoints)) });
     }
-    stepsPerEpoch[runId] ??= null;
+    // Before its second epoch, a run's epoch length comes from its data size and batch size.
+    stepsPerEpoch[runId] ??= estimateStepsPerEpoch(store.getRun(runId));
   }
   return ok({ curves, cursor, stepsPerEpoch, maxPoints });
 }
@@ -264,6 +272,21 @@ export function measureStepsPerEpoch(points: readonly CurvePoint[]): number | nu
     lastOfFirst = p.step;
   }
   return null;
+}
+
+/** ceil(training examples / batch size), from what the run recorded at its start; null when unknown. */
+export function estimateStepsPerEpoch(run: RunDetail | undefined): number | null {
+  if (!run || !isRecord(run.dataInfo)) return null;
+  const trainCount = run.dataInfo['trainCount'];
+  const batchSize = run.params['data.batchSize'];
+  if (
+    typeof trainCount !== 'number' ||
+    typeof batchSize !== 'number' ||
+    trainCount <= 0 ||
+    batchSize <= 0
+  )
+    return null;
+  return Math.ceil(trainCount / batchSize);
 }
 
 /**

@@ -176,6 +176,19 @@ describe('dashboard routes', () => {
       expect(body.stepsPerEpoch[ids.long]).toBe(10_000);
     });
 
+    it('estimates the epoch length of a run still in its first epoch from its data and batch sizes', async () => {
+      const runId = store.createRun({
+        ...newRun({ name: 'first-epoch', batchSize: 64 }),
+        dataInfo: { trainCount: 1000 },
+      });
+      const writer = store.createMetricWriter(runId);
+      writer.add('train/loss', 1, 1, 2.3);
+      writer.close();
+      const { body } = await getJson<CurvesBody>(port, `/api/curves?runs=${runId}&keys=train/loss`);
+      expect(body.stepsPerEpoch[runId]).toBe(16);
+      store.deleteRuns([runId]);
+    });
+
     it('serves the full-resolution curves as CSV', async () => {
       const res = await rawRequest(
         port,

@@ -389,19 +389,20 @@ export async function renderCompare(main, ctx) {
     return;
   }
   const { runs, params, metrics } = await api.compare(ids);
-  const header = h(
-    'tr',
-    {},
-    h('th', {}, ''),
-    runs.map((r) =>
-      h(
-        'th',
-        { class: 'num run-col' },
-        swatch(ctx.colorOf(r.id)),
-        h('a', { href: `/runs/${r.id}`, 'data-link': true }, runLabel(r)),
+  const header = (first) =>
+    h(
+      'tr',
+      {},
+      h('th', {}, first),
+      runs.map((r) =>
+        h(
+          'th',
+          { class: 'num run-col' },
+          swatch(ctx.colorOf(r.id)),
+          h('a', { href: `/runs/${r.id}`, 'data-link': true }, runLabel(r)),
+        ),
       ),
-    ),
-  );
+    );
   const mark = (isWinner, text) =>
     isWinner ? h('span', { class: 'winner', title: 'best among these runs' }, `★ ${text}`) : text;
   mount(
@@ -418,7 +419,7 @@ export async function renderCompare(main, ctx) {
         : h(
             'table',
             { class: 'table compare', id: 'compare-params' },
-            h('thead', {}, header.cloneNode(true)),
+            h('thead', {}, header('config key')),
             h(
               'tbody',
               {},
@@ -438,7 +439,7 @@ export async function renderCompare(main, ctx) {
       h(
         'table',
         { class: 'table compare', id: 'compare-metrics' },
-        h('thead', {}, header),
+        h('thead', {}, header('metric (final / best)')),
         h(
           'tbody',
           {},
