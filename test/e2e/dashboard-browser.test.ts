@@ -142,7 +142,7 @@ describe.skipIf(skip)('dashboard in Chromium', () => {
       }
     }
     store.setSweepStatus(ids.sweep, 'completed');
-    training = await startTraining(dbPath);
+    // The browser first, so the page is open while the run is young.
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
@@ -159,6 +159,7 @@ describe.skipIf(skip)('dashboard in Chromium', () => {
       viewport: { width: 1440, height: 1000 },
       acceptDownloads: true,
     });
+    training = await startTraining(dbPath);
     page.on('pageerror', (error) => pageErrors.push(error.message));
     page.on('console', (message) => {
       if (message.type() === 'error') pageErrors.push(message.text());
@@ -167,7 +168,7 @@ describe.skipIf(skip)('dashboard in Chromium', () => {
 
   afterAll(async () => {
     await browser?.close();
-    expect(await training?.stop()).toBe(0);
+    await training?.stop();
     store?.close();
     temp.cleanup();
   });
@@ -343,5 +344,10 @@ describe.skipIf(skip)('dashboard in Chromium', () => {
     expect(response?.status()).toBe(404);
     expect(await page.textContent('h1')).toBe('Not found');
     expect(pageErrors.filter((e) => !e.includes('404'))).toEqual([]);
+  });
+
+  it('stops the training process and its dashboard cleanly on Ctrl-C once training is done', async () => {
+    expect(await training.stop()).toBe(0);
+    await expect(page.goto(training.url)).rejects.toThrow(/ERR_CONNECTION_REFUSED/);
   });
 });
