@@ -89,7 +89,25 @@ function checkData(document: Readonly<Record<string, unknown>>, report: Report):
       );
     }
   }
-  if (dataset !== 'synthetic' && data['synthetic'] !== undefined) {
+  const synthetic = data['synthetic'];
+  const model = document['model'];
+  const input = isPlainObject(model) ? model['input'] : undefined;
+  const shape = isPlainObject(synthetic) ? synthetic['shape'] : undefined;
+  if (
+    dataset === 'synthetic' &&
+    Array.isArray(input) &&
+    Array.isArray(shape) &&
+    input.join() !== shape.join()
+  ) {
+    report(
+      ['model', 'input'],
+      'input-shape-mismatch',
+      `[${input.join(', ')}] is not the shape of the synthetic images, [${shape.join(', ')}]`,
+      `set model.input to [${shape.join(', ')}], or data.synthetic.shape to [${input.join(', ')}]`,
+      false,
+    );
+  }
+  if (dataset !== 'synthetic' && synthetic !== undefined) {
     report(
       ['data', 'synthetic'],
       'unused-key',

@@ -3,7 +3,7 @@ import { ConfigError, type Diagnostic } from '../errors.js';
 import type { Experiment } from './experiment.js';
 import { checkLayerGraph } from './check-layer-graph.js';
 import { checkRules } from './check-rules.js';
-import { formatPath } from './document-path.js';
+import { formatPath, isPlainObject } from './document-path.js';
 import { experimentValidatorFor, shippedExperimentValidator } from './experiment-schema-file.js';
 import { normalizeExperiment } from './normalize-experiment.js';
 import { resolveExtends } from './resolve-extends.js';
@@ -50,6 +50,11 @@ export async function loadExperiment(
   const { document, sourceMap } = merged;
   // `x-...` keys only hold YAML anchors for reuse; they are not part of the experiment.
   for (const key of Object.keys(document)) if (key.startsWith('x-')) delete document[key];
+  // So that the schema fills in the synthetic defaults it documents.
+  const data = document['data'];
+  if (isPlainObject(data) && data['dataset'] === 'synthetic' && data['synthetic'] === undefined) {
+    data['synthetic'] = {};
+  }
   const validator = options.schema
     ? experimentValidatorFor(options.schema)
     : await shippedExperimentValidator();

@@ -49,7 +49,7 @@ data:
   dataset: synthetic
   batchSize: 8
 model:
-  input: [4, 4, 1]
+  input: [28, 28, 1]
   layers:
     - flatten: {}
     - dense: {units: 2}

@@ -37,7 +37,7 @@ sweep: null
     expect(experiment.seed).toBe(3);
     expect(experiment.data.dataset).toBe('synthetic');
     expect(experiment.data.batchSize).toBe(16);
-    expect(experiment.model.input).toEqual([4, 4, 1]);
+    expect(experiment.model.input).toEqual([28, 28, 1]);
     expect(experiment.model.nodes.map((n) => n.kind)).toEqual(['flatten', 'dense', 'dense']);
     expect(experiment.train.optimizer).toMatchObject({ type: 'adam', learningRate: 0.5 });
     expect(experiment.train.epochs).toBe(1);
@@ -198,6 +198,24 @@ describe('reading the file', () => {
     expect(data.options).toEqual({
       synthetic: { train: 512, test: 128, classes: 3, shape: [28, 28, 1], noise: 0.1 },
     });
+  });
+
+  it('fills the synthetic defaults even when data.synthetic is left out', async () => {
+    write('x.yaml', MINIMAL);
+    const { data } = await loadExperiment('x.yaml', { cwd: dir() });
+    expect(data.options).toEqual({
+      synthetic: { train: 512, test: 128, classes: 10, shape: [28, 28, 1], noise: 0.1 },
+    });
+  });
+
+  it('refuses a model input that is not the shape of the synthetic images', async () => {
+    write(
+      'x.yaml',
+      MINIMAL.replace('batchSize: 8', 'batchSize: 8\n  synthetic: {shape: [12, 12, 1]}'),
+    );
+    expect(await errorLinesOf(loadExperiment('x.yaml', { cwd: dir() }))).toEqual([
+      'x.yaml:7:10 error input-shape-mismatch: model.input: [28, 28, 1] is not the shape of the synthetic images, [12, 12, 1] (set model.input to [12, 12, 1], or data.synthetic.shape to [28, 28, 1])',
+    ]);
   });
 
   it('caps the report at 20 problems and counts the rest', async () => {

@@ -6,7 +6,7 @@ import { errorLinesOf, useTempDir } from './config-test-kit.js';
 const withLayers = (layers: string, extra = ''): string => `name: graph
 data: {dataset: synthetic, batchSize: 8}
 model:
-  input: [8, 8, 1]
+  input: [28, 28, 1]
   layers:
 ${layers}
 ${extra}train: {epochs: 1}
