@@ -31,8 +31,11 @@ const state = {
   filters: { name: '', status: '', sweep: '' },
   /** Selected run ids, in the order they were picked (their colours follow it). */
   selected: [],
-  /** True while the selection is the page's own pick (the newest run), not the user's. */
-  autoSelected: false,
+  /**
+   * True until the user picks runs (or opens a URL naming them): meanwhile the
+   * page plots the newest run and follows a newer one when it starts.
+   */
+  autoFollow: true,
   colors: new Map(),
   /** runId → Map(key → {step, epoch, time, value, total}) */
   curves: new Map(),
@@ -60,7 +63,7 @@ const live = new LiveStream({
 function selectRuns(ids, { auto = false } = {}) {
   const unique = [...new Set(ids)].filter((id) => Number.isInteger(id) && id > 0);
   state.selected = unique;
-  state.autoSelected = auto;
+  if (!auto) state.autoFollow = false;
   for (const id of [...state.colors.keys()]) if (!unique.includes(id)) state.colors.delete(id);
   for (const id of unique) {
     if (state.colors.has(id)) continue;
@@ -217,7 +220,7 @@ async function loadRuns() {
 
 /** With no selection of the user's own, plot the newest run (and follow a newer one when it starts). */
 function followNewestRun() {
-  if (state.selected.length > 0 && !state.autoSelected) return;
+  if (!state.autoFollow) return;
   if (hasFilters()) return;
   const newest = state.runs.find((r) => r.status === 'running') ?? state.runs[0];
   if (!newest || (state.selected.length === 1 && state.selected[0] === newest.id)) return;
