@@ -1,5 +1,6 @@
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs';
 import { resolveConvGeometry, type ConvGradientAttrs } from './conv-geometry.js';
+import { validOutputRange } from './im2col.js';
 import { heapFloats, inputOf, wasmBackendOf, type WasmKernelArgs } from './wasm-tensors.js';
 
 interface DepthwiseBackpropFilterAttrs extends ConvGradientAttrs {
@@ -39,26 +40,38 @@ function depthwiseConv2dNativeBackpropFilter(args: WasmKernelArgs): TensorInfo {
   const dw = backend.makeOutput([...attrs.filterShape], 'float32');
   const xs = heapFloats(backend, x, 'DepthwiseConv2dNativeBackpropFilter');
   const dys = heapFloats(backend, dy, 'DepthwiseConv2dNativeBackpropFilter');
+  const KW = g.filterWidth;
+  const sh = g.strideHeight;
+  const sw = g.strideWidth;
+  const rowRanges: Array<[number, number]> = [];
+  for (let kh = 0; kh < g.filterHeight; kh++) {
+    rowRanges.push(validOutputRange(kh, sh, g.dilationHeight, g.padTop, H, OH));
+  }
+  const colRanges: Array<[number, number]> = [];
+  for (let kw = 0; kw < KW; kw++)
+    colRanges.push(validOutputRange(kw, sw, g.dilationWidth, g.padLeft, W, OW));
+  // One image at a time (its x and dy stay in cache), every tap over its valid
+  // output range: no bounds tests in the inner loops.
   for (let n = 0; n < g.batch; n++) {
-    for (let oh = 0; oh < OH; oh++) {
-      for (let kh = 0; kh < g.filterHeight; kh++) {
-        const ih = oh * g.strideHeight - g.padTop + kh * g.dilationHeight;
-        if (ih < 0 || ih >= H) continue;
-        for (let ow = 0; ow < OW; ow++) {
-          const dyBase = ((n * OH + oh) * OW + ow) * CM;
-          for (let kw = 0; kw < g.filterWidth; kw++) {
-            const iw = ow * g.strideWidth - g.padLeft + kw * g.dilationWidth;
-            if (iw < 0 || iw >= W) continue;
-            const xBase = ((n * H + ih) * W + iw) * C;
-            const wBase = (kh * g.filterWidth + kw) * CM;
+    for (let kh = 0; kh < g.filterHeight; kh++) {
+      const [ohLo, ohHi] = rowRanges[kh]!;
+      for (let kw = 0; kw < KW; kw++) {
+        const [owLo, owHi] = colRanges[kw]!;
+        if (owLo >= owHi) continue;
+        const wBase = (kh * KW + kw) * CM;
+        const iw0 = owLo * sw - g.padLeft + kw * g.dilationWidth;
+        for (let oh = ohLo; oh < ohHi; oh++) {
+          const ih = oh * sh - g.padTop + kh * g.dilationHeight;
+          let xi = ((n * H + ih) * W + iw0) * C;
+          let di = ((n * OH + oh) * OW + owLo) * CM;
+          for (let ow = owLo; ow < owHi; ow++, xi += sw * C, di += CM) {
             if (M === 1) {
-              for (let ci = 0; ci < C; ci++)
-                sum[wBase + ci]! += xs[xBase + ci]! * dys[dyBase + ci]!;
+              for (let ci = 0; ci < C; ci++) sum[wBase + ci]! += xs[xi + ci]! * dys[di + ci]!;
             } else {
               for (let ci = 0; ci < C; ci++) {
-                const xv = xs[xBase + ci]!;
+                const xv = xs[xi + ci]!;
                 const o = ci * M;
-                for (let m = 0; m < M; m++) sum[wBase + o + m]! += xv * dys[dyBase + o + m]!;
+                for (let m = 0; m < M; m++) sum[wBase + o + m]! += xv * dys[di + o + m]!;
               }
             }
           }

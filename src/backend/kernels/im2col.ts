@@ -5,7 +5,7 @@ import type { ConvGeometry } from './conv-geometry.js';
  * lies inside the image: `0 <= ow*strideWidth - padLeft + kw*dilationWidth < inWidth`.
  * Hoisting this out of the inner loops keeps them branch-free.
  */
-function validOutputRange(
+export function validOutputRange(
   tap: number,
   stride: number,
   dilation: number,
