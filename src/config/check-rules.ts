@@ -85,7 +85,7 @@ function checkData(document: Readonly<Record<string, unknown>>, report: Report):
         ['data', key],
         'unused-key',
         `data.${key} is only read by dataset idx, not ${dataset}`,
-        'remove it; in a file that extends another, set it to null',
+        'remove it, or set it to null (in a file that extends another, or with --set)',
       );
     }
   }
@@ -112,7 +112,7 @@ function checkData(document: Readonly<Record<string, unknown>>, report: Report):
       ['data', 'synthetic'],
       'unused-key',
       `data.synthetic is only read by dataset synthetic, not ${dataset}`,
-      'remove it; in a file that extends another, set it to null',
+      'remove it, or set it to null (in a file that extends another, or with --set)',
     );
   }
 }

@@ -50,17 +50,17 @@ export async function loadExperiment(
   const { document, sourceMap } = merged;
   // `x-...` keys only hold YAML anchors for reuse; they are not part of the experiment.
   for (const key of Object.keys(document)) if (key.startsWith('x-')) delete document[key];
-  // So that the schema fills in the synthetic defaults it documents.
-  const data = document['data'];
-  if (isPlainObject(data) && data['dataset'] === 'synthetic' && data['synthetic'] === undefined) {
-    data['synthetic'] = {};
-  }
   const validator = options.schema
     ? experimentValidatorFor(options.schema)
     : await shippedExperimentValidator();
   const overrides = options.set ?? [];
   const setProblems = applyOverrides(document, sourceMap, validator, overrides);
   if (setProblems.length > 0) throw configError(setProblems, merged.files);
+  // So that the schema fills in the synthetic defaults it documents.
+  const data = document['data'];
+  if (isPlainObject(data) && data['dataset'] === 'synthetic' && data['synthetic'] === undefined) {
+    data['synthetic'] = {};
+  }
 
   const { defaulted, diagnostics } = validator.validate(document, sourceMap);
   const graph = checkLayerGraph(document, sourceMap, validator.layerKinds, validator.layerInputs);

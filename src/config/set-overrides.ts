@@ -84,7 +84,9 @@ export function applyOverride(
     if (last >= node.length) return indexOutOfRange(path, node.length);
     node[last] = override.value;
   } else if (isPlainObject(node)) {
-    node[last] = override.value;
+    // `--set key=null` removes the key, as `null` does in a file that extends another.
+    if (override.value === null) delete node[last];
+    else node[last] = override.value;
   } else {
     return cannotSet(override, path.slice(0, -1), node);
   }

@@ -96,7 +96,7 @@ const CASES: ReadonlyArray<readonly [file: string, lines: readonly string[]]> = 
   [
     'rules.yaml',
     [
-      'rules.yaml:5:3 error unused-key: data.synthetic: data.synthetic is only read by dataset synthetic, not mnist (remove it; in a file that extends another, set it to null)',
+      'rules.yaml:5:3 error unused-key: data.synthetic: data.synthetic is only read by dataset synthetic, not mnist (remove it, or set it to null (in a file that extends another, or with --set))',
       'rules.yaml:10:38 error softmax-before-loss: model.layers[1].dense.activation: the output layer "dense_2" applies softmax, but crossEntropy expects logits (remove "activation: softmax": crossEntropy applies softmax itself)',
       'rules.yaml:13:45 error optimizer-option: train.optimizer.beta1: "beta1" is not an option of sgd (it is for adam) (remove it, or use type: adam)',
       'rules.yaml:14:1 error invalid-value: sweep.goal: goal maximize with metric val/loss would pick the worst trial (set goal: minimize)',

@@ -32,6 +32,17 @@ describe('--set overrides', () => {
     expect(experiment.model.nodes[0]?.spec['filters']).toBe(12);
   });
 
+  it('removes a key set to null, and fills defaults for what the overrides chose', async () => {
+    const mnist = await loadExperiment('configs/quick.yaml', {
+      cwd: REPO,
+      set: ['data.dataset=mnist', 'data.synthetic=null', 'model.input=[28, 28, 1]'],
+    });
+    expect(mnist.data.dataset).toBe('mnist');
+    expect(mnist.data.options).toEqual({});
+    const synthetic = await lenet(['data.dataset=synthetic']);
+    expect(synthetic.data.options['synthetic']).toMatchObject({ train: 512, shape: [28, 28, 1] });
+  });
+
   it('applies overrides in order, the last one winning', async () => {
     const experiment = await lenet(['train.epochs=2', 'train.epochs=3']);
     expect(experiment.train.epochs).toBe(3);
