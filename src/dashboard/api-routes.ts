@@ -6,7 +6,7 @@ import type {
   Store,
   SweepRecord,
 } from '../store/index.js';
-import { downsample } from './downsample.js';
+import { downsample } from '../store/index.js';
 import {
   parseIdList,
   parseIntParam,

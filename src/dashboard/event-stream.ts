@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { UsageError } from '../errors.js';
 import type { RunStatus, Store } from '../store/index.js';
 import { curveColumns, runListItem } from './api-routes.js';
-import { downsample } from './downsample.js';
+import { downsample } from '../store/index.js';
 import type { StoreProvider } from './store-source.js';
 
 /** Last step seen per run and metric key: `{ "12": { "train/loss": 940 } }`. */

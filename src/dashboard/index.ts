@@ -12,5 +12,4 @@ export {
   type RunningDashboard,
   type StartDashboardOptions,
 } from './start-dashboard.js';
-export { downsample, type SeriesPoint } from './downsample.js';
 export type { StoreProvider } from './store-source.js';

@@ -1,6 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import { findMetricKey, selectByIds } from './run-records.js';
 import type { CurveOptions, CurvePoint } from './types.js';
+import { downsample } from './downsample.js';
 
 /**
  * One metric of one run, by step: a range scan of the `metric_values` primary key
@@ -35,38 +36,7 @@ export function readCurve(
     value,
     time: run.started_at + t,
   }));
-  return options.maxPoints === undefined ? points : downsampleCurve(points, options.maxPoints);
-}
-
-/**
- * Keeps the shape of a long curve in about `maxPoints` points: the points are cut into
- * buckets of equal count and each bucket keeps its first, smallest and largest value
- * (in step order); the last point always survives. Spikes (a diverging loss) stay visible.
- *
- * @example downsampleCurve(points100k, 1000).length // ≤ 1000
- */
-export function downsampleCurve(points: readonly CurvePoint[], maxPoints: number): CurvePoint[] {
-  const target = Math.max(2, Math.floor(maxPoints));
-  if (points.length <= target) return [...points];
-  const buckets = Math.max(1, Math.floor((target - 1) / 3));
-  const size = (points.length - 1) / buckets;
-  const out: CurvePoint[] = [];
-  for (let b = 0; b < buckets; b++) {
-    const start = Math.floor(b * size);
-    const end = Math.floor((b + 1) * size);
-    let minI = -1;
-    let maxI = -1;
-    for (let i = start; i < end; i++) {
-      const v = points[i]!.value;
-      if (v === null) continue;
-      if (minI < 0 || v < points[minI]!.value!) minI = i;
-      if (maxI < 0 || v > points[maxI]!.value!) maxI = i;
-    }
-    const keep = [...new Set([start, minI, maxI].filter((i) => i >= 0))].sort((a, c) => a - c);
-    for (const i of keep) out.push(points[i]!);
-  }
-  out.push(points[points.length - 1]!);
-  return out;
+  return options.maxPoints === undefined ? points : downsample(points, options.maxPoints);
 }
 
 export function readMetricKeys(db: Database, runId: number): string[] {

@@ -34,6 +34,6 @@ export { resolveStorePath, DEFAULT_STORE_PATH } from './store-path.js';
 export { flattenConfig } from './flatten-config.js';
 export { metricGoal, isRankedMetric } from './metric-goal.js';
 export { varyingParams, winnerIndex, sortMetricKeys } from './run-listing.js';
-export { downsampleCurve } from './curves.js';
+export { downsample, type SeriesPoint } from './downsample.js';
 export { parseWhere } from './where-language.js';
 export type { WhereNode, WhereOperand, CompareOp } from './where-language.js';

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StoreError } from '../../src/errors.js';
-import { downsampleCurve, flattenConfig, metricGoal, openStore } from '../../src/store/index.js';
+import { downsample, flattenConfig, metricGoal, openStore } from '../../src/store/index.js';
 import type { CurvePoint, Store } from '../../src/store/index.js';
 import { makeTempDir, newRun } from './fixtures.js';
 
@@ -154,7 +154,7 @@ describe('runs, curves and sweeps', () => {
       value: i === 5_432 ? 99 : 1,
       time: i,
     }));
-    const kept = downsampleCurve(points, 300);
+    const kept = downsample(points, 300);
     expect(kept.length).toBeLessThanOrEqual(300);
     expect(kept.some((p) => p.value === 99)).toBe(true);
     expect(kept.map((p) => p.step)).toEqual([...kept.map((p) => p.step)].sort((a, b) => a - b));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { downsample, type SeriesPoint } from '../../src/dashboard/downsample.js';
+import { downsample, type SeriesPoint } from '../../src/store/downsample.js';
 
 interface Point extends SeriesPoint {
   readonly epoch: number;
