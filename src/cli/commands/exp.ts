@@ -102,8 +102,12 @@ async function runExp(file: string, flags: ExpFlags, context: CliContext): Promi
       out.line(`  runner serve                   live dashboard`);
     }
     if (dashboard && result.status !== 'interrupted') {
+      stop.dispose();
       out.note(`dashboard still serving at ${dashboard.url} (Ctrl-C to stop)`);
-      await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', () => resolve());
+        process.once('SIGTERM', () => resolve());
+      });
     }
     return result.status === 'interrupted' ? 130 : result.status === 'diverged' ? 1 : 0;
   } finally {
