@@ -243,14 +243,14 @@ function checkSweepKey(
   return path;
 }
 
-/** Checks one value a sweep would set, as if it were written at `target`. */
+/** Checks one value a sweep would set, as if it were written at `target`; true when it is valid. */
 function checkSweepValue(
   input: RuleInput,
   target: readonly PathSegment[],
   value: unknown,
   at: readonly PathSegment[],
   report: Report,
-): void {
+): boolean {
   const { sweep: _sweep, ...base } = structuredClone(input.document) as Record<string, unknown>;
   const problem = applyOverride(base, { flag: '', path: target, value });
   const prefix = formatPath(target);
@@ -264,8 +264,13 @@ function checkSweepValue(
         )
         .map((d) => (d.path === prefix ? d.message : `${d.path}: ${d.message}`));
   for (const message of messages) {
-    report(at, 'invalid-sweep-value', `${prefix}: ${message}`, undefined, false);
+    const hint =
+      /expected integer/.test(message) && typeof value === 'number' && !Number.isInteger(value)
+        ? 'draws are fractions: use intUniform for an integer setting'
+        : undefined;
+    report(at, 'invalid-sweep-value', `${prefix}: ${message}`, hint, false);
   }
+  return messages.length === 0;
 }
 
 function checkDistribution(
@@ -276,7 +281,8 @@ function checkDistribution(
   report: Report,
 ): void {
   const [kind, range] = Object.entries(distribution)[0] ?? [];
-  if (kind === undefined || !Array.isArray(range)) return;
+  const kinds = ['uniform', 'logUniform', 'intUniform', 'choice'];
+  if (kind === undefined || !kinds.includes(kind) || !Array.isArray(range)) return; // the schema check's
   if (kind === 'choice') {
     range.forEach((value, i) => checkSweepValue(input, target, value, [...at, kind, i], report));
     return;
@@ -303,6 +309,12 @@ function checkDistribution(
     );
     return;
   }
-  checkSweepValue(input, target, low, [...at, kind, 0], report);
-  checkSweepValue(input, target, high, [...at, kind, 1], report);
+  const endsOk =
+    checkSweepValue(input, target, low, [...at, kind, 0], report) &&
+    checkSweepValue(input, target, high, [...at, kind, 1], report);
+  if (endsOk && kind !== 'intUniform') {
+    // uniform and logUniform draw fractions: an integer setting needs intUniform.
+    const inside = low + (high - low) / 3;
+    if (!Number.isInteger(inside)) checkSweepValue(input, target, inside, [...at, kind], report);
+  }
 }

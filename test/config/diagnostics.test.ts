@@ -118,6 +118,19 @@ const CASES: ReadonlyArray<readonly [file: string, lines: readonly string[]]> = 
       'pytorch-names.yaml:12:27 error unknown-key: train.optimizer: unknown key "lr" (PyTorch\'s lr is "learningRate" here)',
     ],
   ],
+  [
+    'sweep-errors.yaml',
+    [
+      'sweep-errors.yaml:4:13 error out-of-range: sweep.random.trials: must be >= 1, found 0',
+      'sweep-errors.yaml:6:50 error out-of-range: sweep.random.space["train.optimizer.learningRate"].logUniform: [0, 1]: logUniform needs both ends > 0',
+      'sweep-errors.yaml:7:31 error invalid-sweep-value: sweep.random.space["train.epochs"].uniform: train.epochs: expected integer, found number 1.6666666666666665 (draws are fractions: use intUniform for an integer setting)',
+      'sweep-errors.yaml:8:24 error unknown-key: sweep.random.space["data.batchSize"]: unknown key "normal" (expected one of uniform, logUniform, intUniform, choice)',
+      'sweep-errors.yaml:9:53 error invalid-sweep-value: sweep.random.space["model.layers[0].conv2d.filters"].intUniform[0]: model.layers[0].conv2d.filters: must be >= 1, found 0',
+      'sweep-errors.yaml:10:45 error invalid-sweep-value: sweep.random.space["train.optimizer.type"].choice[1]: train.optimizer.type: unknown optimizer "adamw"; expected one of adam, sgd, rmsprop',
+      'sweep-errors.yaml:11:46 error invalid-sweep-value: sweep.random.space["model.layers[9].dense.units"].choice[0]: model.layers[9].dense.units: model.layers[9]: no item 9 (the list has 4)',
+      'sweep-errors.yaml:12:9 error invalid-value: sweep.goal: expected one of minimize, maximize, found string "maximise" (did you mean "maximize"?)',
+    ],
+  ],
 ];
 
 describe('bad configs', () => {
