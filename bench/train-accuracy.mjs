@@ -241,7 +241,7 @@ async function main() {
           c.what,
           c.epochs,
           '-',
-          c.target.toFixed(2),
+          `>=${c.target.toFixed(2)}`,
           c.pytorch?.toFixed(3) ?? '-',
           r.failed ? 'FAILED' : 'skipped',
         ],
