@@ -30,3 +30,4 @@ export { resolveDataDir, type DataDir } from './data-dir.js';
 export { parseIdx, readFileContent, type IdxArray } from './idx-reader.js';
 export { formatDownloadProgress } from './download-progress.js';
 export type { FetchReport } from './official-loader.js';
+export { createRandom, mixSeed } from './random.js';

@@ -1,4 +1,5 @@
 import type { SweepDistribution, SweepSpec } from '../config/experiment.js';
+import { createRandom } from '../data/index.js';
 import { UsageError } from '../errors.js';
 
 /** One varied config path and the values it takes (from `sweep.grid` or a `--set a=v1,v2` list). */
@@ -90,7 +91,7 @@ function sampleSpace(
   trials: number,
   seed: number,
 ): Record<string, unknown>[] {
-  const random = mulberry32(seed);
+  const random = createRandom(seed);
   return Array.from({ length: trials }, () =>
     Object.fromEntries(Object.entries(space).map(([path, dist]) => [path, sample(dist, random)])),
   );
@@ -111,16 +112,4 @@ function sample(dist: SweepDistribution, random: () => number): unknown {
     return a + Math.floor(random() * (b - a + 1));
   }
   return dist.choice[Math.floor(random() * dist.choice.length)];
-}
-
-/** A small, well-known seeded generator: the same seed gives the same trials. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
