@@ -277,13 +277,7 @@ for (const layer of LAYERS) {
         { ...attrs, inputShape: shapes.x },
       );
   let t = make();
-  const filterMs = timeVariants({
-    ours: { run: runFilter(t) },
-    loop: {
-      config: makeDepthwiseConv2dNativeBackpropFilterConfig({ strategy: 'loop' }),
-      run: runFilter(t),
-    },
-  });
+  const filterMs = timeVariants({ ours: { run: runFilter(t) } });
   const inputMs = timeVariants({
     ours: { run: runInput(t) },
     loop: {
