@@ -21,12 +21,7 @@ export function mapSchemaErrors(
   errors: readonly ErrorObject[],
   context: SchemaErrorContext,
 ): Diagnostic[] {
-  return new ErrorMapper(
-    context.document,
-    context.sourceMap,
-    context.layerKinds,
-    context.schemaPaths,
-  ).map(errors);
+  return new ErrorMapper(context).map(errors);
 }
 
 /** True for `model.layers[i]`. */
@@ -45,12 +40,17 @@ const ENUM_CODES: Readonly<Record<string, { code: string; noun: string }>> = {
 };
 
 class ErrorMapper {
-  constructor(
-    private readonly document: unknown,
-    private readonly sourceMap: SourceMap,
-    private readonly layerKinds: readonly string[],
-    private readonly schemaPaths: () => readonly string[],
-  ) {}
+  private readonly document: unknown;
+  private readonly sourceMap: SourceMap;
+  private readonly layerKinds: readonly string[];
+  private readonly schemaPaths: () => readonly string[];
+
+  constructor(context: SchemaErrorContext) {
+    this.document = context.document;
+    this.sourceMap = context.sourceMap;
+    this.layerKinds = context.layerKinds;
+    this.schemaPaths = context.schemaPaths;
+  }
 
   map(errors: readonly ErrorObject[]): Diagnostic[] {
     const { kept, summaries } = this.collapseAlternatives(errors);
