@@ -54,8 +54,8 @@ export async function loadExperiment(
     ? experimentValidatorFor(options.schema)
     : await shippedExperimentValidator();
   const overrides = options.set ?? [];
+  // A bad --set is skipped, not fatal: the file's own problems are reported with it.
   const setProblems = applyOverrides(document, sourceMap, validator, overrides);
-  if (setProblems.length > 0) throw configError(setProblems, merged.files);
   // So that the schema fills in the synthetic defaults it documents.
   const data = document['data'];
   if (isPlainObject(data) && data['dataset'] === 'synthetic' && data['synthetic'] === undefined) {
@@ -71,7 +71,7 @@ export async function loadExperiment(
     nodes: graph.nodes,
     output: graph.output,
   });
-  const all = [...diagnostics, ...graph.diagnostics, ...rules];
+  const all = [...setProblems, ...diagnostics, ...graph.diagnostics, ...rules];
   if (all.length > 0 || !graph.nodes || graph.output === undefined) {
     throw configError(
       all.length > 0

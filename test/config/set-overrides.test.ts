@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadExperiment, parseSetFlag } from '../../src/config/index.js';
 import { ConfigError } from '../../src/errors.js';
-import { REPO, errorLinesOf } from './config-test-kit.js';
+import { FIXTURES, REPO, errorLinesOf } from './config-test-kit.js';
 
 const lenet = (set: string[]) => loadExperiment('configs/lenet.yaml', { cwd: REPO, set });
 
@@ -96,6 +96,20 @@ describe('--set overrides', () => {
     ],
   ])('checks the value of --set %s against the schema', async (flag, line) => {
     expect(await errorLinesOf(lenet([flag]))).toEqual([line]);
+  });
+
+  it('reports a bad --set together with the problems of the file', async () => {
+    const lines = await errorLinesOf(
+      loadExperiment('unknown-key.yaml', { cwd: FIXTURES, set: ['train.epochz=1'] }),
+    );
+    expect(lines[0]).toBe(
+      'error unknown-set-path: --set: "train.epochz" is not a config path (did you mean "train.epochs"?)',
+    );
+    expect(lines.slice(1).map((line) => line.split(' ')[0])).toEqual([
+      'unknown-key.yaml:4:3',
+      'unknown-key.yaml:8:16',
+      'unknown-key.yaml:13:3',
+    ]);
   });
 
   it('reports every bad --set at once', async () => {
