@@ -52,7 +52,18 @@ export function buildExperimentSchema(input: ExperimentSchemaInput): Record<stri
       'A deep-learning experiment for runner: the data, the layer graph, how to train it and, optionally, a sweep.',
     type: 'object',
     additionalProperties: false,
-    required: ['data', 'model', 'train'],
+    // A file that extends another may leave these to its base, so they are
+    // required only of a file that does not (editors check files one by one;
+    // the loader checks the merged document, which has no `extends` left).
+    if: { not: { required: ['extends'] } },
+    then: {
+      required: ['data', 'model', 'train'],
+      properties: {
+        data: { type: 'object', required: ['dataset', 'batchSize'] },
+        model: { type: 'object', required: ['input', 'layers'] },
+        train: { type: 'object', required: ['epochs'] },
+      },
+    },
     patternProperties: {
       '^x-': {
         description:
@@ -112,7 +123,6 @@ const IDX_FILES_SCHEMA = {
 const DATA_SCHEMA = {
   type: 'object',
   additionalProperties: false,
-  required: ['dataset', 'batchSize'],
   description:
     'What to train and evaluate on: dataset and batchSize (required), limits, validation split.',
   properties: {
@@ -225,7 +235,6 @@ function modelSchema(): Record<string, unknown> {
   return {
     type: 'object',
     additionalProperties: false,
-    required: ['input', 'layers'],
     description: 'The network: an input shape and a list (or graph) of layers.',
     properties: {
       input: {
@@ -348,7 +357,6 @@ const OPTIMIZER_SCHEMA = {
 const TRAIN_SCHEMA = {
   type: 'object',
   additionalProperties: false,
-  required: ['epochs'],
   description: 'How to train: epochs (required), loss and optimizer.',
   properties: {
     epochs: { type: 'integer', minimum: 1, description: 'Passes over the training set.' },

@@ -2,6 +2,7 @@ import type { ErrorObject } from 'ajv/dist/2020.js';
 import type { Diagnostic } from '../errors.js';
 import { didYouMean, suggestName } from './did-you-mean.js';
 import { formatPath, isPlainObject, pointerToPath, type PathSegment } from './document-path.js';
+import { descriptionAt } from './schema-paths.js';
 import { diagnosticAt, locationOf, type SourceMap } from './source-map.js';
 
 export interface SchemaErrorContext {
@@ -9,6 +10,8 @@ export interface SchemaErrorContext {
   readonly document: unknown;
   readonly sourceMap: SourceMap;
   readonly layerKinds: readonly string[];
+  /** The schema validated against (for descriptions). */
+  readonly schema: Readonly<Record<string, unknown>>;
   /** Every path the schema names (computed on demand: only unknown keys need it). */
   readonly schemaPaths: () => readonly string[];
 }
@@ -44,8 +47,10 @@ class ErrorMapper {
   private readonly sourceMap: SourceMap;
   private readonly layerKinds: readonly string[];
   private readonly schemaPaths: () => readonly string[];
+  private readonly schema: Readonly<Record<string, unknown>>;
 
   constructor(context: SchemaErrorContext) {
+    this.schema = context.schema;
     this.document = context.document;
     this.sourceMap = context.sourceMap;
     this.layerKinds = context.layerKinds;
@@ -176,7 +181,7 @@ class ErrorMapper {
       case 'required': {
         const missing = String(params['missingProperty']);
         if (isLayerItemPath(path) && this.layerKinds.includes(missing)) return undefined;
-        const about = firstSentence(propertyDescription(error.parentSchema, missing));
+        const about = firstSentence(descriptionAt(this.schema, [...path, missing]));
         return this.diagnostic(path, 'missing-key', `missing required key "${missing}"`, {
           keyOf: path,
           hint: about === undefined ? undefined : `${missing}: ${about}`,
@@ -423,17 +428,6 @@ export function describeValue(value: unknown, withType = true): string {
 
 function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`;
-}
-
-function propertyDescription(schema: unknown, key: string): string | undefined {
-  const properties = isPlainObject(schema) ? schema['properties'] : undefined;
-  const property = isPlainObject(properties) ? properties[key] : undefined;
-  return stringField(property, 'description');
-}
-
-function stringField(schema: unknown, field: string): string | undefined {
-  const value = isPlainObject(schema) ? schema[field] : undefined;
-  return typeof value === 'string' ? value : undefined;
 }
 
 function firstSentence(text: string | undefined): string | undefined {

@@ -36,6 +36,21 @@ export function checkSchemaPath(root: Schema, path: DocumentPath): SchemaPathRes
   return { ok: true };
 }
 
+/** The description the schema gives the value at `path`, if any. */
+export function descriptionAt(root: Schema, path: DocumentPath): string | undefined {
+  let current: Schema[] = [root];
+  for (const segment of path) {
+    current = current
+      .flatMap((s) => expand(root, s))
+      .flatMap((s) => (typeof s === 'boolean' ? [] : childSchemas(s, segment)));
+  }
+  for (const schema of current.flatMap((s) => expand(root, s))) {
+    const description = typeof schema === 'boolean' ? undefined : schema['description'];
+    if (typeof description === 'string') return description;
+  }
+  return undefined;
+}
+
 /** Every path the schema names, lists as `[0]`: for "did you mean". */
 export function listSchemaPaths(root: Schema, maxDepth = 6): string[] {
   const paths: string[] = [];

@@ -51,6 +51,7 @@ export function compileExperimentValidator(schema: JsonSchema): ExperimentValida
         document,
         sourceMap,
         layerKinds,
+        schema,
         schemaPaths: () => (paths ??= listSchemaPaths(schema)),
       });
       return { defaulted, diagnostics };

@@ -1,13 +1,34 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { loadExperiment } from '../../src/config/index.js';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { parse } from 'yaml';
+import { EXPERIMENT_SCHEMA_URL, loadExperiment } from '../../src/config/index.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const configs = readdirSync(path.join(root, 'configs')).filter((f) => f.endsWith('.yaml'));
 
+const shippedSchema = JSON.parse(
+  readFileSync(fileURLToPath(EXPERIMENT_SCHEMA_URL), 'utf8'),
+) as object;
+
 describe('configs/', () => {
+  it.each(configs)(
+    '%s names the schema for editors and passes it as an editor checks it',
+    (file) => {
+      const text = readFileSync(path.join(root, 'configs', file), 'utf8');
+      expect(text.split('\n')[0]).toBe(
+        '# yaml-language-server: $schema=../schema/experiment.schema.json',
+      );
+      // The editor sees the file alone (no extends merged) against the full schema.
+      const validate = new Ajv2020({ allErrors: true, strict: false }).compile(shippedSchema);
+      const valid = validate(parse(text));
+      expect(validate.errors ?? [], file).toEqual([]);
+      expect(valid).toBe(true);
+    },
+  );
+
   it.each(configs)('loads %s', async (file) => {
     const experiment = await loadExperiment(`configs/${file}`, { cwd: root });
     expect(experiment.model.nodes.length).toBeGreaterThan(0);
