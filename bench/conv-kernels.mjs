@@ -119,6 +119,28 @@ const LAYERS = [
     pad: 'same',
     stride: 2,
   },
+  // configs/resnet.yaml and configs/inception.yaml layers
+  {
+    name: 'resnet 3x3 16->16 same 28x28',
+    h: 28,
+    w: 28,
+    ci: 16,
+    k: 3,
+    co: 16,
+    pad: 'same',
+    stride: 1,
+  },
+  { name: 'inception 1x1 16->8 28x28', h: 28, w: 28, ci: 16, k: 1, co: 8, pad: 'valid', stride: 1 },
+  {
+    name: 'inception 5x5 16->8 same 28x28',
+    h: 28,
+    w: 28,
+    ci: 16,
+    k: 5,
+    co: 8,
+    pad: 'same',
+    stride: 1,
+  },
 ];
 
 function outSize(size, k, pad, stride) {
