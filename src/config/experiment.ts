@@ -61,7 +61,7 @@ export interface ModelSpec {
 
 /**
  * One layer of the graph. `kind` is a key of the layer registry; `spec` holds
- * its arguments as written (schema-checked); `inputs` names earlier nodes, or
+ * its arguments as written (schema-checked); `inputs` names other nodes (earlier or later in the file: the graph is acyclic), or
  * `input` for the model input. In the sequential `layers:` form, names are
  * generated (`conv2d_1`, ...) and each node takes the previous one.
  */
