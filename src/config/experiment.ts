@@ -61,9 +61,10 @@ export interface ModelSpec {
 
 /**
  * One layer of the graph. `kind` is a key of the layer registry; `spec` holds
- * its arguments as written (schema-checked); `inputs` names other nodes (earlier or later in the file: the graph is acyclic), or
- * `input` for the model input. In the sequential `layers:` form, names are
- * generated (`conv2d_1`, ...) and each node takes the previous one.
+ * its arguments as written (schema-checked); `inputs` names other nodes
+ * (earlier or later in the file; the graph is acyclic), or `input` for the
+ * model input. Unnamed layers are named `<kind>_<position>` (`conv2d_1`,
+ * `maxPool2d_2`, ...) and a layer without `inputs` takes the one before it.
  */
 export interface LayerNode {
   readonly kind: string;
