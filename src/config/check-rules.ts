@@ -71,6 +71,14 @@ function checkData(document: Readonly<Record<string, unknown>>, report: Report):
   const data = document['data'];
   if (!isPlainObject(data) || typeof data['dataset'] !== 'string') return;
   const dataset = data['dataset'];
+  if (dataset === 'idx' && data['test'] === undefined && data['validationSplit'] === 0) {
+    report(
+      ['data'],
+      'missing-key',
+      'dataset idx without data.test has nothing to evaluate on',
+      'give data.test: {images, labels}, or set data.validationSplit, e.g. 0.1',
+    );
+  }
   if (dataset === 'idx' && data['train'] === undefined) {
     report(
       ['data'],
@@ -185,6 +193,19 @@ function checkSweep(input: RuleInput, report: Report): void {
       'invalid-value',
       `"${metric}" needs a validation set, but data.validationSplit is 0`,
       'set data.validationSplit, e.g. 0.1, or use a test/ metric',
+    );
+  }
+  if (
+    typeof metric === 'string' &&
+    metric.startsWith('test/') &&
+    typeof split === 'number' &&
+    split > 0
+  ) {
+    report(
+      ['sweep', 'metric'],
+      'invalid-value',
+      `"${metric}" is never measured: with data.validationSplit ${split}, evaluation is on the val split`,
+      `use metric: val/${metric.slice('test/'.length)}`,
     );
   }
   if (typeof metric === 'string' && metric.endsWith('/loss') && sweep['goal'] === 'maximize') {

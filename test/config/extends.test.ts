@@ -218,6 +218,28 @@ describe('reading the file', () => {
     ]);
   });
 
+  it.each([
+    [
+      'a test/ sweep metric with a validation split',
+      'batchSize: 8',
+      'batchSize: 8\n  validationSplit: 0.1',
+      'epochs: 1',
+      'epochs: 1\nsweep: {grid: {train.epochs: [1, 2]}}',
+      'x.yaml:13:1 error invalid-value: sweep.metric: "test/accuracy" is never measured: with data.validationSplit 0.1, evaluation is on the val split (use metric: val/accuracy)',
+    ],
+    [
+      'an idx dataset with nothing to evaluate on',
+      'dataset: synthetic',
+      'dataset: idx\n  train: {images: a.idx3, labels: a.idx1}',
+      'epochs: 1',
+      'epochs: 1',
+      'x.yaml:2:1 error missing-key: data: dataset idx without data.test has nothing to evaluate on (give data.test: {images, labels}, or set data.validationSplit, e.g. 0.1)',
+    ],
+  ])('refuses %s', async (_what, from1, to1, from2, to2, line) => {
+    write('x.yaml', MINIMAL.replace(from1, to1).replace(from2, to2));
+    expect(await errorLinesOf(loadExperiment('x.yaml', { cwd: dir() }))).toEqual([line]);
+  });
+
   it('caps the report at 20 problems and counts the rest', async () => {
     const layers = Array.from({ length: 25 }, () => '    - dense: {units: 0}').join('\n');
     write('many.yaml', MINIMAL.replace('    - flatten: {}\n    - dense: {units: 2}', layers));
