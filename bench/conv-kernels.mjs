@@ -17,6 +17,7 @@ import { registerWasmTrainingKernels } from '../dist/backend/register-kernels.js
 import { makeConv2dBackpropFilterConfig } from '../dist/backend/kernels/conv2d-backprop-filter.js';
 import { makeConv2dBackpropInputConfig } from '../dist/backend/kernels/conv2d-backprop-input.js';
 import { makeDepthwiseConv2dNativeBackpropInputConfig } from '../dist/backend/kernels/depthwise-conv2d-backprop-input.js';
+import { makeDepthwiseConv2dNativeBackpropFilterConfig } from '../dist/backend/kernels/depthwise-conv2d-backprop-filter.js';
 
 const { values: options } = parseArgs({
   options: {
@@ -299,7 +300,13 @@ for (const layer of LAYERS) {
         { ...attrs, inputShape: shapes.x },
       );
   let t = make();
-  const filterMs = timeVariants({ ours: { run: runFilter(t) } });
+  const filterMs = timeVariants({
+    ours: { run: runFilter(t) },
+    loop: {
+      config: makeDepthwiseConv2dNativeBackpropFilterConfig({ strategy: 'loop' }),
+      run: runFilter(t),
+    },
+  });
   const inputMs = timeVariants({
     ours: { run: runInput(t) },
     loop: {

@@ -9,7 +9,11 @@ import {
   conv2dBackpropInputConfig,
   makeConv2dBackpropInputConfig,
 } from '../../src/backend/kernels/conv2d-backprop-input.js';
-import { depthwiseConv2dNativeBackpropFilterConfig } from '../../src/backend/kernels/depthwise-conv2d-backprop-filter.js';
+import {
+  depthwiseConv2dNativeBackpropFilterConfig,
+  makeDepthwiseConv2dNativeBackpropFilterConfig,
+} from '../../src/backend/kernels/depthwise-conv2d-backprop-filter.js';
+import { rowDotFor } from '../../src/backend/kernels/simd-row-dot.js';
 import {
   depthwiseConv2dNativeBackpropInputConfig,
   makeDepthwiseConv2dNativeBackpropInputConfig,
@@ -303,6 +307,11 @@ const INPUT_VARIANTS: ReadonlyArray<[string, KernelConfig]> = [
   ],
 ];
 
+const DEPTHWISE_FILTER_VARIANTS: ReadonlyArray<[string, KernelConfig]> = [
+  ['auto', depthwiseConv2dNativeBackpropFilterConfig],
+  ['loop', makeDepthwiseConv2dNativeBackpropFilterConfig({ strategy: 'loop' })],
+  ['simd', makeDepthwiseConv2dNativeBackpropFilterConfig({ strategy: 'simd' })],
+];
 const DEPTHWISE_INPUT_VARIANTS: ReadonlyArray<[string, KernelConfig]> = [
   ['auto', depthwiseConv2dNativeBackpropInputConfig],
   ['loop', makeDepthwiseConv2dNativeBackpropInputConfig({ strategy: 'loop' })],
@@ -342,6 +351,11 @@ describe('wasm conv training kernels', () => {
   afterAll(() => {
     for (const config of OUR_KERNELS) tf.unregisterKernel(config.kernelName, 'wasm');
     for (const config of replaced) tf.registerKernel(config);
+  });
+
+  it('binds the SIMD row kernel to the wasm memory (else the simd variants would test the loop)', async () => {
+    await tf.setBackend('wasm');
+    expect(rowDotFor(tf.backend() as never)).toBeTypeOf('function');
   });
 
   it('replaces every kernel it names on wasm', () => {
@@ -452,8 +466,12 @@ describe('wasm conv training kernels', () => {
     it(`DepthwiseConv2dNativeBackpropFilter matches cpu: ${describeCase(c)}`, async () => {
       const attrs = { ...common, filterShape } as unknown as NamedAttrMap;
       const expected = await runOn('cpu', 'DepthwiseConv2dNativeBackpropFilter', { x, dy }, attrs);
-      const actual = await runOn('wasm', 'DepthwiseConv2dNativeBackpropFilter', { x, dy }, attrs);
-      expect(relativeError(actual, expected)).toBeLessThan(1e-5);
+      for (const [variant, config] of DEPTHWISE_FILTER_VARIANTS) {
+        const actual = await withKernel(config, () =>
+          runOn('wasm', 'DepthwiseConv2dNativeBackpropFilter', { x, dy }, attrs),
+        );
+        expect(relativeError(actual, expected), variant).toBeLessThan(1e-5);
+      }
     });
 
     it(`DepthwiseConv2dNativeBackpropInput matches cpu: ${describeCase(c)}`, async () => {
