@@ -81,7 +81,8 @@ export function buildExperimentSchema(input: ExperimentSchemaInput): Record<stri
       name: {
         type: 'string',
         minLength: 1,
-        description: 'The name runs are listed under. Default: the file name without extension.',
+        description:
+          'The name runs are listed under. Default: the file name without extension (a name is not inherited through extends).',
       },
       seed: {
         type: 'integer',

@@ -17,7 +17,8 @@ export interface MergedDocument {
 /**
  * Reads `file` and the chain of files it `extends`, and merges them, the
  * extending file over its base: mappings key by key, lists and scalars
- * replaced, `null` in an extending file removes the inherited key.
+ * replaced, `null` in an extending file removes the inherited key; `name`
+ * is not inherited.
  * A missing base, a file that extends itself and a cycle are located at the
  * `extends` key that causes them.
  */
@@ -75,6 +76,8 @@ export async function resolveExtends(
   let merged: unknown = undefined;
   for (let i = chain.length - 1; i >= 0; i--) {
     const { extends: _extends, ...own } = chain[i]?.document as Record<string, unknown>;
+    // A name is not inherited: runs of an extending file must not pass for its base's.
+    if (i > 0) delete own['name'];
     merged = merged === undefined ? own : mergeDocuments(merged, own);
   }
   const document = structuredClone(merged) as Record<string, unknown>;

@@ -60,6 +60,13 @@ sweep: null
     ]);
   });
 
+  it('does not inherit the name: an extending file runs under its own', async () => {
+    write('base.yaml', MINIMAL);
+    write('fashion.yaml', 'extends: ./base.yaml\ntrain: {epochs: 2}\n');
+    const experiment = await loadExperiment('fashion.yaml', { cwd: dir() });
+    expect(experiment.name).toBe('fashion');
+  });
+
   it('locates a problem in the file that wrote it, base or child', async () => {
     write('base.yaml', MINIMAL.replace('batchSize: 8', 'batchSize: 0'));
     write('child.yaml', 'extends: ./base.yaml\ntrain:\n  epochs: -1\n');
