@@ -328,29 +328,35 @@ const OPTIMIZER_SCHEMA = {
       default: 0.001,
       description: 'Step size. Default 0.001.',
     },
-    momentum: { type: 'number', minimum: 0, description: 'sgd and rmsprop: momentum (0 = none).' },
+    momentum: {
+      type: 'number',
+      minimum: 0,
+      description: 'sgd and rmsprop: momentum (default 0: none).',
+    },
     beta1: {
       type: 'number',
       minimum: 0,
       exclusiveMaximum: 1,
-      description: 'adam: decay of the first moment (tf default 0.9).',
+      description: 'adam: decay of the first moment (default 0.9).',
     },
     beta2: {
       type: 'number',
       minimum: 0,
       exclusiveMaximum: 1,
-      description: 'adam: decay of the second moment (tf default 0.999).',
+      description: 'adam: decay of the second moment (default 0.999).',
     },
     epsilon: {
       type: 'number',
       exclusiveMinimum: 0,
-      description: 'adam and rmsprop: added to the denominator for stability.',
+      description:
+        'adam and rmsprop: added to the denominator for stability (default 1e-8, as in PyTorch).',
     },
     decay: {
       type: 'number',
       minimum: 0,
       exclusiveMaximum: 1,
-      description: 'rmsprop: discounting factor of the gradient history (tf default 0.9).',
+      description:
+        'rmsprop: discounting factor of the gradient history (default 0.99: PyTorch alpha).',
     },
   },
 };

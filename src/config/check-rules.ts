@@ -1,5 +1,5 @@
 import type { Diagnostic } from '../errors.js';
-import type { LayerNode } from './experiment.js';
+import type { LayerNode, OptimizerSpec } from './experiment.js';
 import { formatPath, isPlainObject, parsePath, type PathSegment } from './document-path.js';
 import { checkSchemaPath } from './schema-paths.js';
 import { applyOverride } from './set-overrides.js';
@@ -38,24 +38,25 @@ type Report = (
   atKey?: boolean,
 ) => void;
 
-/** Which optimizer reads which option: anything else would be silently ignored. */
-const OPTIMIZER_OPTIONS: Readonly<Record<string, readonly string[]>> = {
-  adam: ['beta1', 'beta2', 'epsilon'],
-  sgd: ['momentum'],
-  rmsprop: ['momentum', 'epsilon', 'decay'],
-};
+/** Which optimizer reads which option (as src/train/optimizers.ts does): anything else would be silently ignored. */
+const OPTIMIZER_OPTIONS: Readonly<Record<OptimizerSpec['type'], readonly (keyof OptimizerSpec)[]>> =
+  {
+    adam: ['beta1', 'beta2', 'epsilon'],
+    sgd: ['momentum'],
+    rmsprop: ['momentum', 'epsilon', 'decay'],
+  };
 
 function checkOptimizer(document: Readonly<Record<string, unknown>>, report: Report): void {
   const train = document['train'];
   const optimizer = isPlainObject(train) ? train['optimizer'] : undefined;
   if (!isPlainObject(optimizer) || typeof optimizer['type'] !== 'string') return;
   const type = optimizer['type'];
-  const allowed = OPTIMIZER_OPTIONS[type];
-  if (!allowed) return;
+  if (!Object.hasOwn(OPTIMIZER_OPTIONS, type)) return; // an unknown type is the schema check's
+  const allowed: readonly string[] = OPTIMIZER_OPTIONS[type as OptimizerSpec['type']];
   for (const key of Object.keys(optimizer)) {
     if (key === 'type' || key === 'learningRate' || allowed.includes(key)) continue;
     const users = Object.entries(OPTIMIZER_OPTIONS)
-      .filter(([, options]) => options.includes(key))
+      .filter(([, options]) => (options as readonly string[]).includes(key))
       .map(([name]) => name);
     if (users.length === 0) continue; // unknown keys are the schema check's
     report(
