@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { LayerNode, ModelSpec } from '../config/experiment.js';
+import { MODEL_INPUT } from '../config/index.js';
 import { ConfigError, type Diagnostic } from '../errors.js';
 import { createArgsChecker } from './layer-args-check.js';
 import { findLayer, LAYERS, type LayerDefinition } from './layers/index.js';
@@ -7,9 +8,6 @@ import { orderNodes } from './order-nodes.js';
 import { deriveSeed } from './seed.js';
 import { formatShape, type Shape } from './shape.js';
 import { tfLayerName } from './tf-names.js';
-
-/** The name a node uses in `inputs:` for the model input. */
-export const MODEL_INPUT = 'input';
 
 /** Errors reported in one go, at most; more are summarised in one line. */
 const MAX_DIAGNOSTICS = 20;

@@ -220,6 +220,7 @@ describe('helpers', () => {
         seed: 1,
         train: { optimizer: { learningRate: 0.001 } },
         model: { layers: [{ dense: { units: 10 } }], input: [] },
+        sweep: { grid: { 'train.epochs': [1, 2] } },
         x: null,
       }),
     ).toEqual([
@@ -227,6 +228,9 @@ describe('helpers', () => {
       ['train.optimizer.learningRate', 0.001],
       ['model.layers[0].dense.units', 10],
       ['model.input', '[]'],
+      // A key with a dot in it is quoted, as --set takes it back.
+      ['sweep.grid["train.epochs"][0]', 1],
+      ['sweep.grid["train.epochs"][1]', 2],
       ['x', null],
     ]);
   });
