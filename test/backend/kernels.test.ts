@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WASM_TRAINING_KERNELS } from '../../src/backend/kernels/index.js';
+import { setSimdLoopsEnabled } from '../../src/backend/kernels/simd/simd-loops.js';
 import {
   expectWasmMatchesCpu,
   makeRandom,
@@ -78,10 +79,16 @@ function poolOutputShape(c: PoolCase): number[] {
   );
 }
 
-describe('runner wasm kernels', () => {
+// Every kernel with its SIMD loops and with the JavaScript loops that run where SIMD is missing.
+describe.each([
+  ['SIMD loops', true],
+  ['JavaScript loops', false],
+])('runner wasm kernels with %s', (_loops, simd) => {
   beforeAll(async () => {
     await useBackend('wasm');
+    setSimdLoopsEnabled(simd);
   });
+  afterAll(() => setSimdLoopsEnabled(true));
 
   it('registers each kernel once, for wasm', () => {
     const names = WASM_TRAINING_KERNELS.map((k) => k.kernelName);

@@ -1,5 +1,7 @@
 import { backend_util, util, type TensorInfo } from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { replacingKernel, type ReplacingKernelConfig } from './replacing-kernel.js';
+import { simdLoopsFor } from './simd/simd-loops.js';
 import {
   attrsOf,
   heapFloats,
@@ -41,8 +43,7 @@ export function leadingAxesReduction(kernelName: string, mean: boolean): Replaci
       ? backend_util.expandShapeToKeepDim(x.shape.slice(axes.length), axes)
       : x.shape.slice(axes.length);
     const out = backend.makeOutput(outShape, 'float32');
-    const xs = heapFloats(backend, x, kernelName);
-    const sums = sumColumns(xs, kept);
+    const sums = sumColumns(backend, x, kept);
     const ys = heapFloats(backend, out, kernelName);
     for (let c = 0; c < kept; c++)
       ys[c] = mean ? (sums[c] as number) / reduced : (sums[c] as number);
@@ -51,14 +52,41 @@ export function leadingAxesReduction(kernelName: string, mean: boolean): Replaci
 }
 
 /**
- * Column sums of `xs` viewed as [xs.length / width, width]: a row of
- * running sums one block long (a multiple of `width`), fed four blocks per
- * pass to halve its loads and stores, then folded to `width` sums.
+ * Column sums of `x` viewed as [size / width, width]: a row of
+ * running float64 sums one block long (a multiple of `width` and of 4) is
+ * fed the input block by block, then folded to `width` sums. The blocks go
+ * through the SIMD loop where there is one (its running row then lives in
+ * wasm memory), else through JavaScript, four blocks per pass.
  */
-function sumColumns(xs: Float32Array, width: number): Float64Array {
-  const block = width * Math.max(1, Math.floor(BLOCK / width));
-  const running = new Float64Array(block);
+function sumColumns(backend: BackendWasm, x: TensorInfo, width: number): Float64Array {
+  const block = 4 * width * Math.max(1, Math.floor(BLOCK / (4 * width)));
+  const simd = simdLoopsFor(backend);
+  // Allocate before taking views: an allocation may grow (replace) the heap.
+  const scratch = simd === null ? undefined : backend.makeOutput([2 * block], 'float32');
+  const xs = heapFloats(backend, x, 'Sum');
   const whole = xs.length - (xs.length % block);
+  let running: Float64Array;
+  if (simd !== null && scratch !== undefined) {
+    const floats = heapFloats(backend, scratch, 'Sum');
+    running = new Float64Array(floats.buffer, floats.byteOffset, block).fill(0);
+    simd.addBlocks(xs.byteOffset, whole / block, block / 4, running.byteOffset);
+  } else {
+    running = new Float64Array(block);
+    addBlocks(xs, whole, block, running);
+  }
+  for (let i = whole, j = 0; i < xs.length; i++, j++)
+    running[j] = (running[j] as number) + (xs[i] as number);
+  const sums = new Float64Array(width);
+  for (let j = 0; j < block; j++) {
+    const c = j % width;
+    sums[c] = (sums[c] as number) + (running[j] as number);
+  }
+  if (scratch !== undefined) backend.disposeData(scratch.dataId);
+  return sums;
+}
+
+/** running[j] += xs[start + j] for every block start below `whole`, four blocks per pass. */
+function addBlocks(xs: Float32Array, whole: number, block: number, running: Float64Array): void {
   const wholeFours = whole - (whole % (4 * block));
   let start = 0;
   for (; start < wholeFours; start += 4 * block) {
@@ -74,12 +102,4 @@ function sumColumns(xs: Float32Array, width: number): Float64Array {
   for (; start < whole; start += block) {
     for (let j = 0; j < block; j++) running[j] = (running[j] as number) + (xs[start + j] as number);
   }
-  for (let i = whole, j = 0; i < xs.length; i++, j++)
-    running[j] = (running[j] as number) + (xs[i] as number);
-  const sums = new Float64Array(width);
-  for (let j = 0; j < block; j++) {
-    const c = j % width;
-    sums[c] = (sums[c] as number) + (running[j] as number);
-  }
-  return sums;
 }

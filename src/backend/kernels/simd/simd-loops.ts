@@ -1,0 +1,320 @@
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { encodeModule, F32, F64, I32, op, V128, type FunctionSpec } from './wasm-encoder.js';
+
+/**
+ * The runner's elementwise and reduction loops in WebAssembly SIMD, four
+ * floats per instruction, run on tensors in place in the wasm backend's own
+ * memory (the module imports it). JavaScript loops over that memory run at
+ * 0.5-1 ns per value; these at a fraction of that. Each returns false when
+ * SIMD is not available (then the caller runs its JavaScript loop), so
+ * results never depend on it: the loops compute the same values bit for bit.
+ *
+ * Arguments are byte offsets into the wasm memory and counts of 4- or
+ * 16-value groups; the caller handles any remainder.
+ */
+export interface SimdLoops {
+  /** y = x < 0 ? alpha x : x, `groups` of 4 floats. */
+  leakyRelu(x: number, y: number, groups: number, alpha: number): void;
+  /** out[i] = x[i] > limit ? 1 : 0 as bytes, `groups` of 16 floats. */
+  greaterThan(x: number, out: number, groups: number, limit: number): void;
+  /** out = condition ? t : e, bytes of condition, `groups` of 4 floats. */
+  select(condition: number, t: number, e: number, out: number, groups: number): void;
+  /** running[j] += x[b * 4 * blockGroups + j] for every block b; running holds float64. */
+  addBlocks(x: number, blocks: number, blockGroups: number, running: number): void;
+  /**
+   * MaxPoolGrad for one output row of 2x2, stride-2 windows, channels a
+   * multiple of 4: x at the row's first window, y and dy at the row's outputs,
+   * dx = x + dxDelta; `channelBytes` is one column, `rowBytes` one input row.
+   */
+  maxPoolGrad2x2Row(
+    x: number,
+    y: number,
+    dy: number,
+    dxDelta: number,
+    windows: number,
+    channelGroups: number,
+    channelBytes: number,
+    rowBytes: number,
+  ): void;
+}
+
+const ZERO = Array<number>(16).fill(0);
+const MINUS_INFINITY = [...Array<number[]>(4).fill([0x00, 0x00, 0x80, 0xff])].flat();
+/** Lanes 8-15 then 0-7: the upper two floats moved down, to promote them to float64. */
+const UPPER_HALF = [8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7];
+/** The low two floats of the first vector, then the low two of the second. */
+const JOIN_LOW_HALVES = [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23];
+
+const bump = (local: number, by: number | readonly number[]): number[] => [
+  ...op.get(local),
+  ...(typeof by === 'number' ? op.i32(by) : by),
+  ...op.i32Add,
+  ...op.set(local),
+];
+/** Decrements `counter` and loops (innermost `loop`) while it is not zero. */
+const countDown = (counter: number): number[] => [
+  ...op.get(counter),
+  ...op.i32(1),
+  ...op.i32Sub,
+  ...op.tee(counter),
+  ...op.brIf(0),
+];
+/** `block` that is skipped when `counter` is zero, around a `loop`. */
+const repeat = (counter: number, body: readonly number[]): number[] => [
+  ...op.block,
+  ...op.get(counter),
+  ...op.i32Eqz,
+  ...op.brIf(0),
+  ...op.loop,
+  ...body,
+  ...countDown(counter),
+  ...op.end,
+  ...op.end,
+];
+
+const FUNCTIONS: readonly FunctionSpec[] = [
+  {
+    // (x, y, groups, alpha: f64) locals: 4 v, 5 alpha x2 (f64)
+    // alpha x is computed in float64 and rounded once, as the cpu backend does.
+    name: 'leakyRelu',
+    params: [I32, I32, I32, F64],
+    locals: [V128, V128],
+    body: [
+      [...op.get(3), ...op.f64x2Splat, ...op.set(5)],
+      repeat(2, [
+        ...op.get(1),
+        // alpha v, lanes 0-1 and 2-3 through float64, joined again
+        ...[...op.get(0), ...op.v128Load(), ...op.tee(4), ...op.f64x2PromoteLowF32x4],
+        ...[...op.get(5), ...op.f64x2Mul, ...op.f32x4DemoteF64x2Zero],
+        ...[...op.get(4), ...op.get(4), ...op.i8x16Shuffle(UPPER_HALF), ...op.f64x2PromoteLowF32x4],
+        ...[...op.get(5), ...op.f64x2Mul, ...op.f32x4DemoteF64x2Zero],
+        ...op.i8x16Shuffle(JOIN_LOW_HALVES),
+        // where v < 0 (not -0, not NaN), else v
+        ...[...op.get(4), ...op.get(4), ...op.v128Const(ZERO), ...op.f32x4Lt, ...op.v128Bitselect],
+        ...op.v128Store(),
+        ...bump(0, 16),
+        ...bump(1, 16),
+      ]),
+    ],
+  },
+  {
+    // (x, out, groups, limit) locals: 4 limit x4
+    name: 'greaterThan',
+    params: [I32, I32, I32, F32],
+    locals: [V128],
+    body: [
+      [...op.get(3), ...op.f32x4Splat, ...op.set(4)],
+      repeat(2, [
+        ...op.get(1),
+        ...[0, 16].flatMap((at) => [...op.get(0), ...op.v128Load(at), ...op.get(4), ...op.f32x4Gt]),
+        ...op.i16x8NarrowI32x4S,
+        ...[32, 48].flatMap((at) => [
+          ...op.get(0),
+          ...op.v128Load(at),
+          ...op.get(4),
+          ...op.f32x4Gt,
+        ]),
+        ...op.i16x8NarrowI32x4S,
+        ...op.i8x16NarrowI16x8S,
+        ...op.i32(1),
+        ...op.i8x16Splat,
+        ...op.v128And,
+        ...op.v128Store(),
+        ...bump(0, 64),
+        ...bump(1, 16),
+      ]),
+    ],
+  },
+  {
+    // (condition, t, e, out, groups)
+    name: 'select',
+    params: [I32, I32, I32, I32, I32],
+    locals: [],
+    body: [
+      repeat(4, [
+        ...op.get(3),
+        ...op.get(1),
+        ...op.v128Load(),
+        ...op.get(2),
+        ...op.v128Load(),
+        ...op.get(0),
+        ...op.v128Load32Zero(),
+        ...op.i16x8ExtendLowI8x16U,
+        ...op.i32x4ExtendLowI16x8U,
+        ...op.i32x4Neg,
+        ...op.v128Bitselect,
+        ...op.v128Store(),
+        ...bump(0, 4),
+        ...bump(1, 16),
+        ...bump(2, 16),
+        ...bump(3, 16),
+      ]),
+    ],
+  },
+  {
+    // (x, blocks, blockGroups, running) locals: 4 v, 5 r, 6 j
+    name: 'addBlocks',
+    params: [I32, I32, I32, I32],
+    locals: [V128, I32, I32],
+    body: [
+      repeat(1, [
+        ...op.get(3),
+        ...op.set(5),
+        ...op.get(2),
+        ...op.set(6),
+        ...repeat(6, [
+          ...op.get(0),
+          ...op.v128Load(),
+          ...op.set(4),
+          ...op.get(5),
+          ...op.get(5),
+          ...op.v128Load(0),
+          ...op.get(4),
+          ...op.f64x2PromoteLowF32x4,
+          ...op.f64x2Add,
+          ...op.v128Store(0),
+          ...op.get(5),
+          ...op.get(5),
+          ...op.v128Load(16),
+          ...op.get(4),
+          ...op.get(4),
+          ...op.i8x16Shuffle(UPPER_HALF),
+          ...op.f64x2PromoteLowF32x4,
+          ...op.f64x2Add,
+          ...op.v128Store(16),
+          ...bump(0, 16),
+          ...bump(5, 32),
+        ]),
+      ]),
+    ],
+  },
+  {
+    // (x, y, dy, dxDelta, windows, channelGroups, channelBytes, rowBytes)
+    // locals: 8 max, 9 g, 10 e0, 11 e1, 12 seen, 13 e2, 14 group counter, 15 -Infinity x4
+    name: 'maxPoolGrad2x2Row',
+    params: [I32, I32, I32, I32, I32, I32, I32, I32],
+    locals: [V128, V128, V128, V128, V128, V128, I32, V128],
+    body: [
+      [...op.v128Const(MINUS_INFINITY), ...op.set(15)],
+      repeat(4, [
+        ...op.get(5),
+        ...op.set(14),
+        ...repeat(14, [
+          // max and the gradient, zero where the window has no maximum (-Infinity, NaN)
+          ...[...op.get(1), ...op.v128Load(), ...op.set(8)],
+          ...[
+            ...op.get(2),
+            ...op.v128Load(),
+            ...op.get(8),
+            ...op.get(15),
+            ...op.f32x4Gt,
+            ...op.v128And,
+            ...op.set(9),
+          ],
+          // e0, e1, seen, e2: the first position equal to the max
+          ...[...op.get(0), ...op.v128Load(), ...op.get(8), ...op.f32x4Eq, ...op.set(10)],
+          ...[
+            ...op.get(0),
+            ...op.get(6),
+            ...op.i32Add,
+            ...op.v128Load(),
+            ...op.get(8),
+            ...op.f32x4Eq,
+          ],
+          ...[...op.get(10), ...op.v128AndNot, ...op.set(11)],
+          ...[...op.get(10), ...op.get(11), ...op.v128Or, ...op.set(12)],
+          ...[
+            ...op.get(0),
+            ...op.get(7),
+            ...op.i32Add,
+            ...op.v128Load(),
+            ...op.get(8),
+            ...op.f32x4Eq,
+          ],
+          ...[...op.get(12), ...op.v128AndNot, ...op.set(13)],
+          // dx at the four positions
+          ...[
+            ...op.get(0),
+            ...op.get(3),
+            ...op.i32Add,
+            ...op.get(9),
+            ...op.get(10),
+            ...op.v128And,
+            ...op.v128Store(),
+          ],
+          ...[...op.get(0), ...op.get(3), ...op.i32Add, ...op.get(6), ...op.i32Add],
+          ...[...op.get(9), ...op.get(11), ...op.v128And, ...op.v128Store()],
+          ...[...op.get(0), ...op.get(3), ...op.i32Add, ...op.get(7), ...op.i32Add],
+          ...[...op.get(9), ...op.get(13), ...op.v128And, ...op.v128Store()],
+          ...[
+            ...op.get(0),
+            ...op.get(3),
+            ...op.i32Add,
+            ...op.get(7),
+            ...op.i32Add,
+            ...op.get(6),
+            ...op.i32Add,
+          ],
+          ...[
+            ...op.get(0),
+            ...op.get(7),
+            ...op.i32Add,
+            ...op.get(6),
+            ...op.i32Add,
+            ...op.v128Load(),
+          ],
+          ...[
+            ...op.get(8),
+            ...op.f32x4Eq,
+            ...op.get(12),
+            ...op.get(13),
+            ...op.v128Or,
+            ...op.v128AndNot,
+          ],
+          ...[...op.get(9), ...op.v128And, ...op.v128Store()],
+          ...bump(0, 16),
+          ...bump(1, 16),
+          ...bump(2, 16),
+        ]),
+        // past the window's second column
+        ...bump(0, op.get(6)),
+      ]),
+    ],
+  },
+];
+
+const instances = new WeakMap<WebAssembly.Memory, SimdLoops | null>();
+let disabled = false;
+
+/**
+ * The SIMD loops bound to `backend`'s memory, or null where WebAssembly SIMD
+ * (or access to the memory) is missing.
+ */
+export function simdLoopsFor(backend: BackendWasm): SimdLoops | null {
+  if (disabled) return null;
+  const memory = (backend.wasm as unknown as { asm?: { memory?: unknown } }).asm?.memory;
+  if (!(memory instanceof WebAssembly.Memory)) return null;
+  let loops = instances.get(memory);
+  if (loops === undefined) {
+    loops = instantiate(memory);
+    instances.set(memory, loops);
+  }
+  return loops;
+}
+
+function instantiate(memory: WebAssembly.Memory): SimdLoops | null {
+  const bytes = encodeModule(FUNCTIONS);
+  if (!WebAssembly.validate(bytes)) return null;
+  try {
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
+    return instance.exports as unknown as SimdLoops;
+  } catch {
+    // A memory this module cannot import (e.g. shared): the JavaScript loops run instead.
+    return null;
+  }
+}
+
+/** For tests: run the JavaScript loops instead, to check both give the same values. */
+export function setSimdLoopsEnabled(enabled: boolean): void {
+  disabled = !enabled;
+}
