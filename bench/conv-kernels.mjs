@@ -197,6 +197,7 @@ function report(kernel, layer, results, baselineName) {
 const filterIm2col = makeConv2dBackpropFilterConfig({ strategy: 'im2col' });
 const filterConvolution = makeConv2dBackpropFilterConfig({ strategy: 'convolution' });
 const inputCol2im = makeConv2dBackpropInputConfig({ strategy: 'col2im' });
+const inputCol2imJs = makeConv2dBackpropInputConfig({ strategy: 'col2im', simd: false });
 const inputConvolution = makeConv2dBackpropInputConfig({ strategy: 'convolution' });
 
 console.log(
@@ -266,6 +267,7 @@ for (const layer of LAYERS) {
   const inputResults = timeVariants({
     ours: { run: runInput },
     col2im: { config: inputCol2im, run: runInput },
+    'col2im in JS': { config: inputCol2imJs, run: runInput },
     ...(layer.stride === 1 ? { convolution: { config: inputConvolution, run: runInput } } : {}),
     ...(wasmOwn === undefined ? {} : { 'wasm own': { config: wasmOwn, run: runInput } }),
   });

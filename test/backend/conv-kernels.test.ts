@@ -13,7 +13,7 @@ import {
   depthwiseConv2dNativeBackpropFilterConfig,
   makeDepthwiseConv2dNativeBackpropFilterConfig,
 } from '../../src/backend/kernels/depthwise-conv2d-backprop-filter.js';
-import { rowDotFor } from '../../src/backend/kernels/simd-row-dot.js';
+import { simdRowsFor } from '../../src/backend/kernels/simd-rows.js';
 import {
   depthwiseConv2dNativeBackpropInputConfig,
   makeDepthwiseConv2dNativeBackpropInputConfig,
@@ -305,6 +305,7 @@ const INPUT_VARIANTS: ReadonlyArray<[string, KernelConfig]> = [
     'col2im in chunks',
     makeConv2dBackpropInputConfig({ strategy: 'col2im', im2colFloatBudget: 2000 }),
   ],
+  ['col2im in JS', makeConv2dBackpropInputConfig({ strategy: 'col2im', simd: false })],
 ];
 
 const DEPTHWISE_FILTER_VARIANTS: ReadonlyArray<[string, KernelConfig]> = [
@@ -353,9 +354,11 @@ describe('wasm conv training kernels', () => {
     for (const config of replaced) tf.registerKernel(config);
   });
 
-  it('binds the SIMD row kernel to the wasm memory (else the simd variants would test the loop)', async () => {
+  it('binds the SIMD row kernels to the wasm memory (else the simd variants would test the loop)', async () => {
     await tf.setBackend('wasm');
-    expect(rowDotFor(tf.backend() as never)).toBeTypeOf('function');
+    const rows = simdRowsFor(tf.backend() as never);
+    expect(rows?.rowDot).toBeTypeOf('function');
+    expect(rows?.rowAdd).toBeTypeOf('function');
   });
 
   it('replaces every kernel it names on wasm', () => {

@@ -9,6 +9,7 @@ import {
   type ConvGradientAttrs,
 } from './conv-geometry.js';
 import { addPatchRowsToImage } from './im2col.js';
+import { simdRowsFor, type RowAdd } from './simd-rows.js';
 import { matMulWasm } from './wasm-matmul.js';
 import { heapFloats, inputOf, wasmBackendOf, type WasmKernelArgs } from './wasm-tensors.js';
 
@@ -32,6 +33,8 @@ export interface Conv2dBackpropInputOptions {
   readonly strategy?: InputGradientStrategy;
   /** Largest [P, K] buffer, in floats, before the batch is split (default 16M floats = 64 MB). */
   readonly im2colFloatBudget?: number;
+  /** col2im's scatter-add on the SIMD row function where channels allow (default true). */
+  readonly simd?: boolean;
 }
 
 /**
@@ -47,6 +50,7 @@ function inputGradientByCol2im(
   g: ConvGeometry,
   inputShape: [number, number, number, number],
   budget: number,
+  rowAdd: RowAdd | null,
 ): TensorInfo {
   const K = g.filterHeight * g.filterWidth * g.inChannels;
   const CO = g.outChannels;
@@ -77,6 +81,7 @@ function inputGradientByCol2im(
       first,
       count,
       heapFloats(backend, dx, KERNEL),
+      rowAdd,
     );
     backend.disposeData(cols.dataId);
   }
@@ -104,6 +109,7 @@ export function makeConv2dBackpropInputConfig(
 ): KernelConfig {
   const strategy = options.strategy ?? 'auto';
   const budget = options.im2colFloatBudget ?? IM2COL_FLOAT_BUDGET;
+  const simd = options.simd ?? true;
   const kernelFunc = (args: WasmKernelArgs): TensorInfo => {
     const backend = wasmBackendOf(args);
     const dy = inputOf(args, 'dy', KERNEL);
@@ -114,7 +120,15 @@ export function makeConv2dBackpropInputConfig(
     const fullPad = strategy !== 'col2im' && unitStride ? fullConvolutionPadding(g) : undefined;
     return fullPad !== undefined
       ? inputGradientByConvolution(backend, dy, filter, g, fullPad)
-      : inputGradientByCol2im(backend, dy, filter, g, attrs.inputShape, budget);
+      : inputGradientByCol2im(
+          backend,
+          dy,
+          filter,
+          g,
+          attrs.inputShape,
+          budget,
+          simd ? (simdRowsFor(backend)?.rowAdd ?? null) : null,
+        );
   };
   return { kernelName: KERNEL, backendName: 'wasm', kernelFunc };
 }

@@ -1,4 +1,5 @@
 import type { ConvGeometry } from './conv-geometry.js';
+import type { RowAdd } from './simd-rows.js';
 
 /**
  * The range of output columns `ow` whose input column for filter tap `kw`
@@ -177,6 +178,7 @@ export function addPatchRowsToImage(
   firstImage: number,
   imageCount: number,
   dx: Float32Array,
+  rowAdd: RowAdd | null = null,
 ): void {
   const { inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW } = g;
   const KH = g.filterHeight;
@@ -184,6 +186,10 @@ export function addPatchRowsToImage(
   const K = KH * KW * C;
   const rowStrideX = W * C;
   const imageStrideX = H * rowStrideX;
+  if (rowAdd !== null && C % 4 === 0 && cols.buffer === dx.buffer) {
+    addPatchRowsBySimd(cols, g, firstImage, imageCount, dx, rowAdd);
+    return;
+  }
   for (let n = 0; n < imageCount; n++) {
     const imageBase = (firstImage + n) * imageStrideX;
     for (let oh = 0; oh < OH; oh++) {
@@ -201,6 +207,50 @@ export function addPatchRowsToImage(
             const cc = c + kw * C;
             for (let ci = 0; ci < C; ci++) dx[d + ci]! += cols[cc + ci]!;
           }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * {@link addPatchRowsToImage} with {@link RowAdd} (channels a multiple of 4):
+ * one call per image row and filter tap adds that tap's run of channels from
+ * every patch in the row to the image, four floats per instruction.
+ */
+function addPatchRowsBySimd(
+  cols: Float32Array,
+  g: ConvGeometry,
+  firstImage: number,
+  imageCount: number,
+  dx: Float32Array,
+  rowAdd: RowAdd,
+): void {
+  const { inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW } = g;
+  const KH = g.filterHeight;
+  const KW = g.filterWidth;
+  const K = KH * KW * C;
+  const colsAt = cols.byteOffset;
+  const dxAt = dx.byteOffset;
+  const owRanges: Array<[number, number]> = [];
+  for (let kw = 0; kw < KW; kw++) {
+    owRanges.push(validOutputRange(kw, g.strideWidth, g.dilationWidth, g.padLeft, W, OW));
+  }
+  const dxStep = g.strideWidth * C * 4;
+  for (let n = 0; n < imageCount; n++) {
+    const imageBase = (firstImage + n) * H * W * C;
+    for (let oh = 0; oh < OH; oh++) {
+      const rowOfPatches = (n * OH + oh) * OW * K;
+      for (let kh = 0; kh < KH; kh++) {
+        const ih = oh * g.strideHeight - g.padTop + kh * g.dilationHeight;
+        if (ih < 0 || ih >= H) continue;
+        for (let kw = 0; kw < KW; kw++) {
+          const [owLo, owHi] = owRanges[kw]!;
+          if (owLo >= owHi) continue;
+          const iw = owLo * g.strideWidth - g.padLeft + kw * g.dilationWidth;
+          const d = imageBase + (ih * W + iw) * C;
+          const c = rowOfPatches + owLo * K + (kh * KW + kw) * C;
+          rowAdd(dxAt + d * 4, dxStep, colsAt + c * 4, K * 4, owHi - owLo, C / 4);
         }
       }
     }
