@@ -23,8 +23,8 @@ import {
  * on: on random data a branch mispredicts every other time. A window whose
  * maximum is -Infinity or NaN gets no gradient, as on cpu. With 2x2 windows
  * at stride 2 (the common case) every input value is written once, so the
- * zero fill is needed only for an odd last row or column, and with channels
- * a multiple of 4 the windows go through a SIMD loop (simd-loops.ts). wasm's kernel rescans every
+ * zero fill is needed only for an odd last row or column, and with 4
+ * channels or more the windows go through a SIMD loop (simd-loops.ts). wasm's kernel rescans every
  * window for each input pixel (23-29 ms a step for the nets we train).
  */
 export function maxPoolGrad(args: WasmKernelArgs): TensorInfo {
@@ -61,7 +61,7 @@ export function maxPoolGrad(args: WasmKernelArgs): TensorInfo {
     2 * info.outWidth <= info.inWidth;
   if (disjoint2x2) {
     if (info.inHeight !== 2 * info.outHeight || info.inWidth !== 2 * info.outWidth) pool.dx.fill(0);
-    const simd = info.inChannels % 4 === 0 ? simdLoopsFor(backend) : null;
+    const simd = info.inChannels >= 4 ? simdLoopsFor(backend) : null;
     if (simd !== null) {
       disjoint2x2WindowsSimd(simd, pool, info);
     } else {
@@ -109,30 +109,46 @@ function disjoint2x2Windows(pool: PoolArrays, info: backend_util.Conv2DInfo): vo
   }
 }
 
-/** The same with 4 channels per SIMD step, one output row per call (simd-loops.ts). */
+/**
+ * The same with 4 channels per SIMD step, one output row per call
+ * (simd-loops.ts). When the channels are not a multiple of 4, a second pass
+ * takes the last 4 channels, overlapping the first pass: both write the same
+ * values to the channels they share.
+ */
 function disjoint2x2WindowsSimd(
   simd: SimdLoops,
   pool: PoolArrays,
   info: backend_util.Conv2DInfo,
 ): void {
-  const channelBytes = 4 * info.inChannels;
+  const channels = info.inChannels;
+  const channelBytes = 4 * channels;
   const rowBytes = info.inWidth * channelBytes;
   const outRowBytes = info.outWidth * channelBytes;
   const dxDelta = pool.dx.byteOffset - pool.x.byteOffset;
-  for (let b = 0; b < info.batchSize; b++) {
-    for (let oh = 0; oh < info.outHeight; oh++) {
-      const xAt = pool.x.byteOffset + (b * info.inHeight + 2 * oh) * rowBytes;
-      const outAt = (b * info.outHeight + oh) * outRowBytes;
-      simd.maxPoolGrad2x2Row(
-        xAt,
-        pool.y.byteOffset + outAt,
-        pool.dy.byteOffset + outAt,
-        dxDelta,
-        info.outWidth,
-        info.inChannels / 4,
-        channelBytes,
-        rowBytes,
-      );
+  const groups = Math.floor(channels / 4);
+  // Channel offsets (bytes) and group counts of the passes.
+  const passes: [number, number][] = [[0, groups]];
+  if (channels % 4 !== 0) passes.push([4 * (channels - 4), 1]);
+  for (const [channelAt, passGroups] of passes) {
+    const xSkip = 2 * channelBytes - 16 * passGroups;
+    const ySkip = channelBytes - 16 * passGroups;
+    for (let b = 0; b < info.batchSize; b++) {
+      for (let oh = 0; oh < info.outHeight; oh++) {
+        const xAt = pool.x.byteOffset + (b * info.inHeight + 2 * oh) * rowBytes + channelAt;
+        const outAt = (b * info.outHeight + oh) * outRowBytes + channelAt;
+        simd.maxPoolGrad2x2Row(
+          xAt,
+          pool.y.byteOffset + outAt,
+          pool.dy.byteOffset + outAt,
+          dxDelta,
+          info.outWidth,
+          passGroups,
+          channelBytes,
+          rowBytes,
+          xSkip,
+          ySkip,
+        );
+      }
     }
   }
 }

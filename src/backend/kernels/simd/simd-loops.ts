@@ -22,9 +22,12 @@ export interface SimdLoops {
   /** running[j] += x[b * 4 * blockGroups + j] for every block b; running holds float64. */
   addBlocks(x: number, blocks: number, blockGroups: number, running: number): void;
   /**
-   * MaxPoolGrad for one output row of 2x2, stride-2 windows, channels a
-   * multiple of 4: x at the row's first window, y and dy at the row's outputs,
-   * dx = x + dxDelta; `channelBytes` is one column, `rowBytes` one input row.
+   * MaxPoolGrad for one output row of 2x2, stride-2 windows, 4 channels per
+   * group: x at the row's first window, y and dy at the row's outputs, dx =
+   * x + dxDelta; `channelBytes` is one column, `rowBytes` one input row.
+   * After its `channelGroups` groups, each window moves x on by `xSkip`
+   * more bytes and y and dy by `ySkip` (channelBytes and 0 when the groups
+   * cover all channels).
    */
   maxPoolGrad2x2Row(
     x: number,
@@ -35,6 +38,8 @@ export interface SimdLoops {
     channelGroups: number,
     channelBytes: number,
     rowBytes: number,
+    xSkip: number,
+    ySkip: number,
   ): void;
 }
 
@@ -189,63 +194,63 @@ const FUNCTIONS: readonly FunctionSpec[] = [
     ],
   },
   {
-    // (x, y, dy, dxDelta, windows, channelGroups, channelBytes, rowBytes)
-    // locals: 8 max, 9 g, 10 e0, 11 e1, 12 seen, 13 e2, 14 group counter, 15 -Infinity x4
+    // (x, y, dy, dxDelta, windows, channelGroups, channelBytes, rowBytes, xSkip, ySkip)
+    // locals: 10 max, 11 g, 12 e0, 13 e1, 14 seen, 15 e2, 16 group counter, 17 -Infinity x4
     name: 'maxPoolGrad2x2Row',
-    params: [I32, I32, I32, I32, I32, I32, I32, I32],
+    params: [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32],
     locals: [V128, V128, V128, V128, V128, V128, I32, V128],
     body: [
-      [...op.v128Const(MINUS_INFINITY), ...op.set(15)],
+      [...op.v128Const(MINUS_INFINITY), ...op.set(17)],
       repeat(4, [
         ...op.get(5),
-        ...op.set(14),
-        ...repeat(14, [
+        ...op.set(16),
+        ...repeat(16, [
           // max and the gradient, zero where the window has no maximum (-Infinity, NaN)
-          ...[...op.get(1), ...op.v128Load(), ...op.set(8)],
+          ...[...op.get(1), ...op.v128Load(), ...op.set(10)],
           ...[
             ...op.get(2),
             ...op.v128Load(),
-            ...op.get(8),
-            ...op.get(15),
+            ...op.get(10),
+            ...op.get(17),
             ...op.f32x4Gt,
             ...op.v128And,
-            ...op.set(9),
+            ...op.set(11),
           ],
           // e0, e1, seen, e2: the first position equal to the max
-          ...[...op.get(0), ...op.v128Load(), ...op.get(8), ...op.f32x4Eq, ...op.set(10)],
+          ...[...op.get(0), ...op.v128Load(), ...op.get(10), ...op.f32x4Eq, ...op.set(12)],
           ...[
             ...op.get(0),
             ...op.get(6),
             ...op.i32Add,
             ...op.v128Load(),
-            ...op.get(8),
+            ...op.get(10),
             ...op.f32x4Eq,
           ],
-          ...[...op.get(10), ...op.v128AndNot, ...op.set(11)],
-          ...[...op.get(10), ...op.get(11), ...op.v128Or, ...op.set(12)],
+          ...[...op.get(12), ...op.v128AndNot, ...op.set(13)],
+          ...[...op.get(12), ...op.get(13), ...op.v128Or, ...op.set(14)],
           ...[
             ...op.get(0),
             ...op.get(7),
             ...op.i32Add,
             ...op.v128Load(),
-            ...op.get(8),
+            ...op.get(10),
             ...op.f32x4Eq,
           ],
-          ...[...op.get(12), ...op.v128AndNot, ...op.set(13)],
+          ...[...op.get(14), ...op.v128AndNot, ...op.set(15)],
           // dx at the four positions
           ...[
             ...op.get(0),
             ...op.get(3),
             ...op.i32Add,
-            ...op.get(9),
-            ...op.get(10),
+            ...op.get(11),
+            ...op.get(12),
             ...op.v128And,
             ...op.v128Store(),
           ],
           ...[...op.get(0), ...op.get(3), ...op.i32Add, ...op.get(6), ...op.i32Add],
-          ...[...op.get(9), ...op.get(11), ...op.v128And, ...op.v128Store()],
+          ...[...op.get(11), ...op.get(13), ...op.v128And, ...op.v128Store()],
           ...[...op.get(0), ...op.get(3), ...op.i32Add, ...op.get(7), ...op.i32Add],
-          ...[...op.get(9), ...op.get(13), ...op.v128And, ...op.v128Store()],
+          ...[...op.get(11), ...op.get(15), ...op.v128And, ...op.v128Store()],
           ...[
             ...op.get(0),
             ...op.get(3),
@@ -264,20 +269,22 @@ const FUNCTIONS: readonly FunctionSpec[] = [
             ...op.v128Load(),
           ],
           ...[
-            ...op.get(8),
+            ...op.get(10),
             ...op.f32x4Eq,
-            ...op.get(12),
-            ...op.get(13),
+            ...op.get(14),
+            ...op.get(15),
             ...op.v128Or,
             ...op.v128AndNot,
           ],
-          ...[...op.get(9), ...op.v128And, ...op.v128Store()],
+          ...[...op.get(11), ...op.v128And, ...op.v128Store()],
           ...bump(0, 16),
           ...bump(1, 16),
           ...bump(2, 16),
         ]),
-        // past the window's second column
-        ...bump(0, op.get(6)),
+        // on to the next window
+        ...bump(0, op.get(8)),
+        ...bump(1, op.get(9)),
+        ...bump(2, op.get(9)),
       ]),
     ],
   },
