@@ -20,8 +20,19 @@ export interface LayerSchemaEntry {
   readonly inputs?: { readonly min: number; readonly max?: number };
 }
 
+/** One entry of the dataset registry, as the schema needs it. */
+export interface DatasetSchemaEntry {
+  /** The value of `data.dataset`, e.g. `mnist`. */
+  readonly name: string;
+  readonly description: string;
+  /** An object schema whose properties are the `data.*` keys only this dataset reads. */
+  readonly optionsSchema: Readonly<Record<string, unknown>>;
+}
+
 export interface ExperimentSchemaInput {
   readonly layers: readonly LayerSchemaEntry[];
+  /** Default: none, so `data.dataset` takes any name and no dataset-specific keys are allowed. */
+  readonly datasets?: readonly DatasetSchemaEntry[];
 }
 
 /** Where editors and ajv know the schema by. */
@@ -96,30 +107,17 @@ export function buildExperimentSchema(input: ExperimentSchemaInput): Record<stri
         description:
           'Compute backend. `auto` picks the fastest that loads (tfjs-node, then wasm, then cpu) and records which one ran.',
       },
-      data: DATA_SCHEMA,
+      data: dataSchema(input.datasets ?? []),
       model: modelSchema(),
       train: TRAIN_SCHEMA,
       sweep: SWEEP_SCHEMA,
     },
     $defs: {
       layer: layerItemSchema(input.layers),
-      idxFiles: IDX_FILES_SCHEMA,
       sweepDistribution: SWEEP_DISTRIBUTION_SCHEMA,
     },
   };
 }
-
-const IDX_FILES_SCHEMA = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['images', 'labels'],
-  description:
-    'A pair of IDX files (optionally .gz): absolute, or relative to the working directory.',
-  properties: {
-    images: { type: 'string', minLength: 1, description: 'IDX file of images (uint8, N×H×W).' },
-    labels: { type: 'string', minLength: 1, description: 'IDX file of labels (uint8, N).' },
-  },
-};
 
 const DATA_SCHEMA = {
   type: 'object',
@@ -185,52 +183,45 @@ const DATA_SCHEMA = {
         std: { type: 'number', exclusiveMinimum: 0 },
       },
     },
-    train: {
-      $ref: '#/$defs/idxFiles',
-      description: 'dataset idx: the training images and labels (required).',
-    },
-    test: {
-      $ref: '#/$defs/idxFiles',
-      description: 'dataset idx: the test images and labels (optional).',
-    },
-    classes: {
-      type: 'integer',
-      minimum: 2,
-      description: 'dataset idx: the number of classes. Default: the largest label + 1.',
-    },
-    synthetic: {
-      type: 'object',
-      additionalProperties: false,
-      description:
-        'dataset synthetic: seeded random images in learnable classes, for quick runs and tests.',
-      properties: {
-        train: { type: 'integer', minimum: 1, default: 512, description: 'Training examples.' },
-        test: { type: 'integer', minimum: 1, default: 128, description: 'Test examples.' },
-        classes: { type: 'integer', minimum: 2, default: 10, description: 'Number of classes.' },
-        shape: {
-          type: 'array',
-          items: { type: 'integer', minimum: 1 },
-          minItems: 3,
-          maxItems: 3,
-          default: [28, 28, 1],
-          description: 'Image shape [height, width, channels].',
-        },
-        noise: {
-          type: 'number',
-          minimum: 0,
-          exclusiveMaximum: 1,
-          default: 0.1,
-          description: 'Fraction of the pixels replaced by random values, in [0, 1).',
-        },
-        seed: {
-          type: 'integer',
-          minimum: 0,
-          description: 'Seed of the generated data. Default: the experiment seed.',
-        },
-      },
-    },
   },
 };
+
+/**
+ * `data:`: the keys every dataset shares, plus each registered dataset's own
+ * keys (its `optionsSchema`), so the schema follows the dataset registry.
+ */
+function dataSchema(datasets: readonly DatasetSchemaEntry[]): Record<string, unknown> {
+  const properties: Record<string, unknown> = { ...DATA_SCHEMA.properties };
+  for (const dataset of datasets) {
+    const own = (dataset.optionsSchema['properties'] ?? {}) as Record<
+      string,
+      Record<string, unknown>
+    >;
+    for (const [key, schema] of Object.entries(own)) {
+      if (key in properties)
+        throw new Error(`data.${key} of dataset "${dataset.name}" is already a data key`);
+      const description =
+        typeof schema['description'] === 'string' ? `: ${schema['description']}` : '';
+      properties[key] = { ...schema, description: `dataset ${dataset.name}${description}` };
+    }
+  }
+  const names = datasets.map((d) => d.name);
+  return {
+    ...DATA_SCHEMA,
+    properties: {
+      ...properties,
+      dataset: {
+        ...DATA_SCHEMA.properties.dataset,
+        ...(names.length > 0
+          ? {
+              enum: names,
+              description: `A dataset from the registry: ${datasets.map((d) => `${d.name} (${d.description})`).join('; ')}.`,
+            }
+          : {}),
+      },
+    },
+  };
+}
 
 function modelSchema(): Record<string, unknown> {
   return {

@@ -12,7 +12,7 @@ export const schemaCommand: CommandDefinition = {
     program
       .command('schema')
       .description(
-        'print the JSON Schema of experiment files, generated from the layer registry (--write updates schema/experiment.schema.json)',
+        'print the JSON Schema of experiment files, generated from the layer and dataset registries (--write updates schema/experiment.schema.json)',
       )
       .option('--write', 'write it to the schema/experiment.schema.json this runner ships')
       .action(async (flags: SchemaFlags) => {
@@ -22,11 +22,13 @@ export const schemaCommand: CommandDefinition = {
 };
 
 async function printSchema(context: CliContext, flags: SchemaFlags): Promise<void> {
-  const [{ buildExperimentSchema, EXPERIMENT_SCHEMA_URL }, { LAYERS }] = await Promise.all([
-    import('../../config/index.js'),
-    import('../../model/layers/index.js'),
-  ]);
-  const schema = buildExperimentSchema({ layers: LAYERS });
+  const [{ buildExperimentSchema, EXPERIMENT_SCHEMA_URL }, { LAYERS }, { DATASETS }] =
+    await Promise.all([
+      import('../../config/index.js'),
+      import('../../model/layers/index.js'),
+      import('../../data/datasets/index.js'),
+    ]);
+  const schema = buildExperimentSchema({ layers: LAYERS, datasets: DATASETS });
   if (!flags.write) {
     context.out.json(schema);
     return;

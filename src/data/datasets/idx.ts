@@ -100,9 +100,13 @@ export const idx: DatasetDefinition = {
     additionalProperties: false,
     required: ['train'],
     properties: {
-      train: pairSchema,
-      test: pairSchema,
-      classes: { type: 'integer', minimum: 2, description: 'default: the largest label + 1' },
+      train: { ...pairSchema, description: 'the training images and labels (required)' },
+      test: { ...pairSchema, description: 'the test images and labels (optional)' },
+      classes: {
+        type: 'integer',
+        minimum: 2,
+        description: 'the number of classes (default: the largest label + 1)',
+      },
     },
   },
   async load(context: DatasetContext): Promise<DatasetSplits> {

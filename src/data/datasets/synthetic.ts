@@ -139,14 +139,26 @@ export const synthetic: DatasetDefinition = {
       synthetic: {
         type: 'object',
         additionalProperties: false,
+        description: 'seeded random images in learnable classes, for quick runs and tests',
         properties: {
-          train: { type: 'integer', minimum: 1, default: SYNTHETIC_DEFAULTS.train },
-          test: { type: 'integer', minimum: 1, default: SYNTHETIC_DEFAULTS.test },
+          train: {
+            type: 'integer',
+            minimum: 1,
+            default: SYNTHETIC_DEFAULTS.train,
+            description: 'Training examples.',
+          },
+          test: {
+            type: 'integer',
+            minimum: 1,
+            default: SYNTHETIC_DEFAULTS.test,
+            description: 'Test examples.',
+          },
           classes: {
             type: 'integer',
             minimum: 2,
             maximum: 65536,
             default: SYNTHETIC_DEFAULTS.classes,
+            description: 'Number of classes.',
           },
           shape: {
             type: 'array',
@@ -154,14 +166,20 @@ export const synthetic: DatasetDefinition = {
             minItems: 3,
             maxItems: 3,
             default: SYNTHETIC_DEFAULTS.shape,
+            description: 'Image shape [height, width, channels].',
           },
           noise: {
             type: 'number',
             minimum: 0,
             exclusiveMaximum: 1,
             default: SYNTHETIC_DEFAULTS.noise,
+            description: 'Fraction of the pixels replaced by random values, in [0, 1).',
           },
-          seed: { type: 'integer', minimum: 0, description: 'default: the run seed' },
+          seed: {
+            type: 'integer',
+            minimum: 0,
+            description: 'Seed of the generated data. Default: the experiment seed.',
+          },
         },
       },
     },
