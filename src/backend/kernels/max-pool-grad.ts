@@ -110,7 +110,7 @@ function disjoint2x2Windows(pool: PoolArrays, info: backend_util.Conv2DInfo): vo
 }
 
 /**
- * The same with 4 channels per SIMD step, one output row per call
+ * The same with 4 channels per SIMD step, one image per call
  * (simd-loops.ts). When the channels are not a multiple of 4, a second pass
  * takes the last 4 channels, overlapping the first pass: both write the same
  * values to the channels they share.
@@ -132,23 +132,25 @@ function disjoint2x2WindowsSimd(
   for (const [channelAt, passGroups] of passes) {
     const xSkip = 2 * channelBytes - 16 * passGroups;
     const ySkip = channelBytes - 16 * passGroups;
+    // After a row of windows x stands at the end of their first input row.
+    const xRowSkip = 2 * rowBytes - info.outWidth * 2 * channelBytes;
     for (let b = 0; b < info.batchSize; b++) {
-      for (let oh = 0; oh < info.outHeight; oh++) {
-        const xAt = pool.x.byteOffset + (b * info.inHeight + 2 * oh) * rowBytes + channelAt;
-        const outAt = (b * info.outHeight + oh) * outRowBytes + channelAt;
-        simd.maxPoolGrad2x2Row(
-          xAt,
-          pool.y.byteOffset + outAt,
-          pool.dy.byteOffset + outAt,
-          dxDelta,
-          info.outWidth,
-          passGroups,
-          channelBytes,
-          rowBytes,
-          xSkip,
-          ySkip,
-        );
-      }
+      const xAt = pool.x.byteOffset + b * info.inHeight * rowBytes + channelAt;
+      const outAt = b * info.outHeight * outRowBytes + channelAt;
+      simd.maxPoolGrad2x2Rows(
+        xAt,
+        pool.y.byteOffset + outAt,
+        pool.dy.byteOffset + outAt,
+        dxDelta,
+        info.outHeight,
+        info.outWidth,
+        passGroups,
+        channelBytes,
+        rowBytes,
+        xSkip,
+        ySkip,
+        xRowSkip,
+      );
     }
   }
 }

@@ -22,24 +22,27 @@ export interface SimdLoops {
   /** running[j] += x[b * 4 * blockGroups + j] for every block b; running holds float64. */
   addBlocks(x: number, blocks: number, blockGroups: number, running: number): void;
   /**
-   * MaxPoolGrad for one output row of 2x2, stride-2 windows, 4 channels per
-   * group: x at the row's first window, y and dy at the row's outputs, dx =
-   * x + dxDelta; `channelBytes` is one column, `rowBytes` one input row.
-   * After its `channelGroups` groups, each window moves x on by `xSkip`
-   * more bytes and y and dy by `ySkip` (channelBytes and 0 when the groups
-   * cover all channels).
+   * MaxPoolGrad of 2x2, stride-2 windows, 4 channels per group, for `rows`
+   * output rows of `windows` windows: x at the first window's first value,
+   * y and dy at its outputs, dx = x + dxDelta; `channelBytes` is one input
+   * column, `rowBytes` one input row. After its `channelGroups` groups, a
+   * window moves x on by `xSkip` more bytes and y and dy by `ySkip`
+   * (channelBytes and 0 when the groups cover all channels); after a row of
+   * windows, x moves on by `xRowSkip` (to the next pair of input rows).
    */
-  maxPoolGrad2x2Row(
+  maxPoolGrad2x2Rows(
     x: number,
     y: number,
     dy: number,
     dxDelta: number,
+    rows: number,
     windows: number,
     channelGroups: number,
     channelBytes: number,
     rowBytes: number,
     xSkip: number,
     ySkip: number,
+    xRowSkip: number,
   ): void;
 }
 
@@ -76,6 +79,89 @@ const repeat = (counter: number, body: readonly number[]): number[] => [
   ...op.end,
   ...op.end,
 ];
+
+/**
+ * maxPoolGrad2x2Rows: for each of `rows` output rows, for each of `windows`
+ * windows, for each of `channelGroups` groups of 4 channels, the gradient
+ * of one 2x2 window (see SimdLoops.maxPoolGrad2x2Rows).
+ */
+function maxPoolGrad2x2Rows(): FunctionSpec {
+  // Parameters.
+  const [x, y, dy, dxDelta, rows, windows, channelGroups, channelBytes, rowBytes] = [
+    0, 1, 2, 3, 4, 5, 6, 7, 8,
+  ];
+  const [xSkip, ySkip, xRowSkip] = [9, 10, 11];
+  // Locals.
+  const [max, g, e0, e1, seen, e2, minusInfinity] = [12, 13, 14, 15, 16, 17, 18];
+  const [windowCount, groupCount] = [19, 20];
+  /** The input value at `offset` (an instruction list giving bytes past x) equals the max. */
+  const isMax = (offset: readonly number[]): number[] => [
+    ...op.get(x),
+    ...offset,
+    ...op.v128Load(),
+    ...op.get(max),
+    ...op.f32x4Eq,
+  ];
+  const none: number[] = [];
+  const right = [...op.get(channelBytes), ...op.i32Add];
+  const below = [...op.get(rowBytes), ...op.i32Add];
+  const belowRight = [...below, ...right];
+  /** dx at `offset` = g where `mask`. */
+  const storeDx = (offset: readonly number[], mask: readonly number[]): number[] => [
+    ...op.get(x),
+    ...op.get(dxDelta),
+    ...op.i32Add,
+    ...offset,
+    ...op.get(g),
+    ...mask,
+    ...op.v128And,
+    ...op.v128Store(),
+  ];
+  const group = [
+    // the max, and the gradient: zero where the window has no maximum (-Infinity, NaN)
+    ...[...op.get(y), ...op.v128Load(), ...op.set(max)],
+    ...[...op.get(dy), ...op.v128Load(), ...op.get(max), ...op.get(minusInfinity), ...op.f32x4Gt],
+    ...[...op.v128And, ...op.set(g)],
+    // the first position equal to the max, in row-major window order
+    ...[...isMax(none), ...op.set(e0)],
+    ...[...isMax(right), ...op.get(e0), ...op.v128AndNot, ...op.set(e1)],
+    ...[...op.get(e0), ...op.get(e1), ...op.v128Or, ...op.set(seen)],
+    ...[...isMax(below), ...op.get(seen), ...op.v128AndNot, ...op.set(e2)],
+    ...storeDx(none, op.get(e0)),
+    ...storeDx(right, op.get(e1)),
+    ...storeDx(below, op.get(e2)),
+    ...storeDx(belowRight, [
+      ...isMax(belowRight),
+      ...op.get(seen),
+      ...op.get(e2),
+      ...op.v128Or,
+      ...op.v128AndNot,
+    ]),
+    ...bump(x, 16),
+    ...bump(y, 16),
+    ...bump(dy, 16),
+  ];
+  const window = [
+    ...op.get(channelGroups),
+    ...op.set(groupCount),
+    ...repeat(groupCount, group),
+    ...bump(x, op.get(xSkip)),
+    ...bump(y, op.get(ySkip)),
+    ...bump(dy, op.get(ySkip)),
+  ];
+  const row = [
+    ...op.get(windows),
+    ...op.set(windowCount),
+    ...repeat(windowCount, window),
+    ...bump(x, op.get(xRowSkip)),
+  ];
+  return {
+    name: 'maxPoolGrad2x2Rows',
+    params: Array<number>(12).fill(I32),
+    locals: [V128, V128, V128, V128, V128, V128, V128, I32, I32],
+    body: [[...op.v128Const(MINUS_INFINITY), ...op.set(minusInfinity)], repeat(rows, row)],
+  };
+}
 
 const FUNCTIONS: readonly FunctionSpec[] = [
   {
@@ -193,101 +279,7 @@ const FUNCTIONS: readonly FunctionSpec[] = [
       ]),
     ],
   },
-  {
-    // (x, y, dy, dxDelta, windows, channelGroups, channelBytes, rowBytes, xSkip, ySkip)
-    // locals: 10 max, 11 g, 12 e0, 13 e1, 14 seen, 15 e2, 16 group counter, 17 -Infinity x4
-    name: 'maxPoolGrad2x2Row',
-    params: [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32],
-    locals: [V128, V128, V128, V128, V128, V128, I32, V128],
-    body: [
-      [...op.v128Const(MINUS_INFINITY), ...op.set(17)],
-      repeat(4, [
-        ...op.get(5),
-        ...op.set(16),
-        ...repeat(16, [
-          // max and the gradient, zero where the window has no maximum (-Infinity, NaN)
-          ...[...op.get(1), ...op.v128Load(), ...op.set(10)],
-          ...[
-            ...op.get(2),
-            ...op.v128Load(),
-            ...op.get(10),
-            ...op.get(17),
-            ...op.f32x4Gt,
-            ...op.v128And,
-            ...op.set(11),
-          ],
-          // e0, e1, seen, e2: the first position equal to the max
-          ...[...op.get(0), ...op.v128Load(), ...op.get(10), ...op.f32x4Eq, ...op.set(12)],
-          ...[
-            ...op.get(0),
-            ...op.get(6),
-            ...op.i32Add,
-            ...op.v128Load(),
-            ...op.get(10),
-            ...op.f32x4Eq,
-          ],
-          ...[...op.get(12), ...op.v128AndNot, ...op.set(13)],
-          ...[...op.get(12), ...op.get(13), ...op.v128Or, ...op.set(14)],
-          ...[
-            ...op.get(0),
-            ...op.get(7),
-            ...op.i32Add,
-            ...op.v128Load(),
-            ...op.get(10),
-            ...op.f32x4Eq,
-          ],
-          ...[...op.get(14), ...op.v128AndNot, ...op.set(15)],
-          // dx at the four positions
-          ...[
-            ...op.get(0),
-            ...op.get(3),
-            ...op.i32Add,
-            ...op.get(11),
-            ...op.get(12),
-            ...op.v128And,
-            ...op.v128Store(),
-          ],
-          ...[...op.get(0), ...op.get(3), ...op.i32Add, ...op.get(6), ...op.i32Add],
-          ...[...op.get(11), ...op.get(13), ...op.v128And, ...op.v128Store()],
-          ...[...op.get(0), ...op.get(3), ...op.i32Add, ...op.get(7), ...op.i32Add],
-          ...[...op.get(11), ...op.get(15), ...op.v128And, ...op.v128Store()],
-          ...[
-            ...op.get(0),
-            ...op.get(3),
-            ...op.i32Add,
-            ...op.get(7),
-            ...op.i32Add,
-            ...op.get(6),
-            ...op.i32Add,
-          ],
-          ...[
-            ...op.get(0),
-            ...op.get(7),
-            ...op.i32Add,
-            ...op.get(6),
-            ...op.i32Add,
-            ...op.v128Load(),
-          ],
-          ...[
-            ...op.get(10),
-            ...op.f32x4Eq,
-            ...op.get(14),
-            ...op.get(15),
-            ...op.v128Or,
-            ...op.v128AndNot,
-          ],
-          ...[...op.get(11), ...op.v128And, ...op.v128Store()],
-          ...bump(0, 16),
-          ...bump(1, 16),
-          ...bump(2, 16),
-        ]),
-        // on to the next window
-        ...bump(0, op.get(8)),
-        ...bump(1, op.get(9)),
-        ...bump(2, op.get(9)),
-      ]),
-    ],
-  },
+  maxPoolGrad2x2Rows(),
 ];
 
 const instances = new WeakMap<WebAssembly.Memory, SimdLoops | null>();
