@@ -120,6 +120,27 @@ const LAYERS = [
     pad: 'same',
     stride: 2,
   },
+  // configs/mycnn.yaml as compiled: explicit padding is a ZeroPadding2D layer, then a valid conv
+  {
+    name: 'mycnn conv2 3x3 3->16 valid 17x17',
+    h: 17,
+    w: 17,
+    ci: 3,
+    k: 3,
+    co: 16,
+    pad: 'valid',
+    stride: 1,
+  },
+  {
+    name: 'mycnn conv3 3x3 16->32 valid 9x9',
+    h: 9,
+    w: 9,
+    ci: 16,
+    k: 3,
+    co: 32,
+    pad: 'valid',
+    stride: 1,
+  },
   // configs/resnet.yaml and configs/inception.yaml layers
   {
     name: 'resnet 3x3 16->16 same 28x28',
@@ -195,6 +216,7 @@ function report(kernel, layer, results, baselineName) {
 }
 
 const filterIm2col = makeConv2dBackpropFilterConfig({ strategy: 'im2col' });
+const filterIm2colJs = makeConv2dBackpropFilterConfig({ strategy: 'im2col', wasmLoops: false });
 const filterConvolution = makeConv2dBackpropFilterConfig({ strategy: 'convolution' });
 const inputCol2im = makeConv2dBackpropInputConfig({ strategy: 'col2im' });
 const inputCol2imJs = makeConv2dBackpropInputConfig({ strategy: 'col2im', simd: false });
@@ -244,6 +266,7 @@ for (const layer of LAYERS) {
   const filterResults = timeVariants({
     ours: { run: runFilter },
     im2col: { config: filterIm2col, run: runFilter },
+    'im2col in JS': { config: filterIm2colJs, run: runFilter },
     convolution: { config: filterConvolution, run: runFilter },
   });
   const shim = timeVariants(

@@ -13,7 +13,7 @@ import {
   depthwiseConv2dNativeBackpropFilterConfig,
   makeDepthwiseConv2dNativeBackpropFilterConfig,
 } from '../../src/backend/kernels/depthwise-conv2d-backprop-filter.js';
-import { simdRowsFor } from '../../src/backend/kernels/simd-rows.js';
+import { convLoopsFor } from '../../src/backend/kernels/conv-loops.js';
 import {
   depthwiseConv2dNativeBackpropInputConfig,
   makeDepthwiseConv2dNativeBackpropInputConfig,
@@ -290,6 +290,7 @@ const DEPTHWISE_CASES: readonly ConvCase[] = [
 const FILTER_VARIANTS: ReadonlyArray<[string, KernelConfig]> = [
   ['auto', conv2dBackpropFilterConfig],
   ['im2col', makeConv2dBackpropFilterConfig({ strategy: 'im2col' })],
+  ['im2col in JS', makeConv2dBackpropFilterConfig({ strategy: 'im2col', wasmLoops: false })],
   ['convolution', makeConv2dBackpropFilterConfig({ strategy: 'convolution' })],
   // a tiny budget forces one chunk per image or two: the chunked path of a large batch
   [
@@ -356,9 +357,10 @@ describe('wasm conv training kernels', () => {
 
   it('binds the SIMD row kernels to the wasm memory (else the simd variants would test the loop)', async () => {
     await tf.setBackend('wasm');
-    const rows = simdRowsFor(tf.backend() as never);
+    const rows = convLoopsFor(tf.backend() as never);
     expect(rows?.rowDot).toBeTypeOf('function');
     expect(rows?.rowAdd).toBeTypeOf('function');
+    expect(rows?.gather).toBeTypeOf('function');
   });
 
   it('replaces every kernel it names on wasm', () => {

@@ -8,6 +8,7 @@ import {
   type ConvGeometry,
   type ConvGradientAttrs,
 } from './conv-geometry.js';
+import { convLoopsFor, type Gather } from './conv-loops.js';
 import { writePatchRows } from './im2col.js';
 import { matMulWasm } from './wasm-matmul.js';
 import { heapFloats, inputOf, wasmBackendOf, type WasmKernelArgs } from './wasm-tensors.js';
@@ -30,14 +31,18 @@ export interface Conv2dBackpropFilterOptions {
   readonly strategy?: FilterGradientStrategy;
   /** Largest im2col buffer, in floats, before the batch is split (default 16M floats = 64 MB). */
   readonly im2colFloatBudget?: number;
+  /** im2col's copies by the wasm gather loop where it loads (default true); false: JavaScript. */
+  readonly wasmLoops?: boolean;
 }
 
 /**
- * `auto`: the convolution form copies x and dy once and lets XNNPACK pack dy
- * (P x co floats); im2col writes K x P floats in JS. Measured at batch 128
- * (LeNet-5 and tutorial-net layers), the convolution wins once the patch
- * size K is at least 8 times the output channels (LeNet-5 conv2: 150 vs 16,
- * 2.9 ms against 4.8 ms) and loses below (LeNet-5 conv1: 25 vs 6).
+ * `auto`: im2col writes K x P floats (K = kh*kw*ci, P = output pixels); the
+ * convolution form copies x and dy once, about (ci + co) x P floats, and
+ * lets XNNPACK pack dy. Measured at batch 128 (bench/conv-kernels.mjs), with
+ * im2col's copies in wasm, the convolution wins once K passes 8 (ci + co):
+ * inception's 5x5 16->8 (K 400: 23.7 ms against 52), and loses below:
+ * LeNet-5 conv2 (K 150 against 176: 2.7 ms against 2.9), resnet's 3x3 16->16
+ * (24.8 against 28.1), the tutorial net's layers.
  */
 function chooseStrategy(
   g: ConvGeometry,
@@ -45,7 +50,7 @@ function chooseStrategy(
 ): 'im2col' | 'convolution' {
   if (strategy !== 'auto') return strategy;
   const K = g.filterHeight * g.filterWidth * g.inChannels;
-  return K >= 8 * g.outChannels ? 'convolution' : 'im2col';
+  return K >= 8 * (g.inChannels + g.outChannels) ? 'convolution' : 'im2col';
 }
 
 /**
@@ -62,17 +67,18 @@ function filterGradientByIm2col(
   g: ConvGeometry,
   filterShape: [number, number, number, number],
   budget: number,
+  gather: Gather | null,
 ): TensorInfo {
   const K = g.filterHeight * g.filterWidth * g.inChannels;
   const CO = g.outChannels;
   const chunk = imagesPerChunk(K * g.outHeight * g.outWidth, g.batch, budget);
   if (chunk >= g.batch) {
-    const product = chunkProduct(backend, x, dy, g, 0, g.batch);
+    const product = chunkProduct(backend, x, dy, g, 0, g.batch, gather);
     return { dataId: product.dataId, shape: filterShape, dtype: 'float32' };
   }
   const sum = new Float64Array(K * CO);
   for (let first = 0; first < g.batch; first += chunk) {
-    const part = chunkProduct(backend, x, dy, g, first, Math.min(chunk, g.batch - first));
+    const part = chunkProduct(backend, x, dy, g, first, Math.min(chunk, g.batch - first), gather);
     const partView = heapFloats(backend, part, KERNEL);
     for (let i = 0; i < sum.length; i++) sum[i]! += partView[i]!;
     backend.disposeData(part.dataId);
@@ -90,6 +96,7 @@ function chunkProduct(
   g: ConvGeometry,
   first: number,
   count: number,
+  gather: Gather | null,
 ): TensorInfo {
   const K = g.filterHeight * g.filterWidth * g.inChannels;
   const CO = g.outChannels;
@@ -110,6 +117,7 @@ function chunkProduct(
     first,
     count,
     heapFloats(backend, cols, KERNEL),
+    gather,
   );
   const product = matMulWasm(backend, cols, dyRows, K, P, CO);
   backend.disposeData(cols.dataId);
@@ -129,6 +137,7 @@ export function makeConv2dBackpropFilterConfig(
 ): KernelConfig {
   const strategy = options.strategy ?? 'auto';
   const budget = options.im2colFloatBudget ?? IM2COL_FLOAT_BUDGET;
+  const wasmLoops = options.wasmLoops ?? true;
   const kernelFunc = (args: WasmKernelArgs): TensorInfo => {
     const backend = wasmBackendOf(args);
     const x = inputOf(args, 'x', KERNEL);
@@ -137,7 +146,15 @@ export function makeConv2dBackpropFilterConfig(
     const g = resolveConvGeometry(KERNEL, x.shape, attrs.filterShape, attrs, false);
     return chooseStrategy(g, strategy) === 'convolution'
       ? filterGradientByConvolution(backend, x, dy, g)
-      : filterGradientByIm2col(backend, x, dy, g, attrs.filterShape, budget);
+      : filterGradientByIm2col(
+          backend,
+          x,
+          dy,
+          g,
+          attrs.filterShape,
+          budget,
+          wasmLoops ? (convLoopsFor(backend)?.gather ?? null) : null,
+        );
   };
   return { kernelName: KERNEL, backendName: 'wasm', kernelFunc };
 }

@@ -9,7 +9,7 @@ import {
   type ConvGradientAttrs,
 } from './conv-geometry.js';
 import { addPatchRowsToImage } from './im2col.js';
-import { simdRowsFor, type RowAdd } from './simd-rows.js';
+import { convLoopsFor, type RowAdd } from './conv-loops.js';
 import { matMulWasm } from './wasm-matmul.js';
 import { heapFloats, inputOf, wasmBackendOf, type WasmKernelArgs } from './wasm-tensors.js';
 
@@ -127,7 +127,7 @@ export function makeConv2dBackpropInputConfig(
           g,
           attrs.inputShape,
           budget,
-          simd ? (simdRowsFor(backend)?.rowAdd ?? null) : null,
+          simd ? (convLoopsFor(backend)?.rowAdd ?? null) : null,
         );
   };
   return { kernelName: KERNEL, backendName: 'wasm', kernelFunc };

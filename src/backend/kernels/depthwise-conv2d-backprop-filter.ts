@@ -2,7 +2,7 @@ import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { resolveConvGeometry, type ConvGeometry, type ConvGradientAttrs } from './conv-geometry.js';
 import { validOutputRange } from './im2col.js';
-import { simdRowsFor, type RowDot } from './simd-rows.js';
+import { convLoopsFor, type RowDot } from './conv-loops.js';
 import { heapFloats, inputOf, wasmBackendOf, type WasmKernelArgs } from './wasm-tensors.js';
 
 const KERNEL = 'DepthwiseConv2dNativeBackpropFilter';
@@ -153,7 +153,7 @@ export function makeDepthwiseConv2dNativeBackpropFilterConfig(
     const g = resolveConvGeometry(KERNEL, x.shape, attrs.filterShape, attrs, true);
     const sum = new Float64Array(g.filterHeight * g.filterWidth * g.outChannels);
     const simdFits = g.outChannels === g.inChannels && g.inChannels % 4 === 0;
-    const rowDot = strategy !== 'loop' && simdFits ? (simdRowsFor(backend)?.rowDot ?? null) : null;
+    const rowDot = strategy !== 'loop' && simdFits ? (convLoopsFor(backend)?.rowDot ?? null) : null;
     if (rowDot !== null) {
       filterGradientBySimd(backend, rowDot, x, dy, g, sum);
     } else {

@@ -1,5 +1,5 @@
 import type { ConvGeometry } from './conv-geometry.js';
-import type { RowAdd } from './simd-rows.js';
+import type { Gather, RowAdd } from './conv-loops.js';
 
 /**
  * The range of output columns `ow` whose input column for filter tap `kw`
@@ -40,10 +40,15 @@ export function writePatchRows(
   firstImage: number,
   imageCount: number,
   cols: Float32Array,
+  gather: Gather | null = null,
 ): void {
   const { inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW } = g;
   if (isShiftedCopy(g) && x.buffer === cols.buffer) {
     writeShiftedImages(x, g, firstImage, imageCount, cols);
+    return;
+  }
+  if (gather !== null && x.buffer === cols.buffer) {
+    writePatchRowsByGather(x, g, firstImage, imageCount, cols, gather);
     return;
   }
   const P = imageCount * OH * OW;
@@ -157,6 +162,66 @@ function writeShiftedImages(
             for (let o = row; o < row + owLo; o++) cols[o] = 0;
             for (let o = row + owHi; o < row + OW; o++) cols[o] = 0;
           }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * {@link writePatchRows} with the wasm {@link Gather}: one call per filter
+ * tap, channel and image copies the tap's rectangle of valid output pixels;
+ * zeros where the tap falls into the padding are written here.
+ */
+function writePatchRowsByGather(
+  x: Float32Array,
+  g: ConvGeometry,
+  firstImage: number,
+  imageCount: number,
+  cols: Float32Array,
+  gather: Gather,
+): void {
+  const { inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW } = g;
+  const P = imageCount * OH * OW;
+  const xAt = x.byteOffset;
+  const colsAt = cols.byteOffset;
+  const srcRowStep = g.strideHeight * W * C * 4;
+  const srcColumnStep = g.strideWidth * C * 4;
+  for (let kh = 0; kh < g.filterHeight; kh++) {
+    const [ohLo, ohHi] = validOutputRange(kh, g.strideHeight, g.dilationHeight, g.padTop, H, OH);
+    for (let kw = 0; kw < g.filterWidth; kw++) {
+      const [owLo, owHi] = validOutputRange(kw, g.strideWidth, g.dilationWidth, g.padLeft, W, OW);
+      const empty = ohLo >= ohHi || owLo >= owHi;
+      const ih0 = ohLo * g.strideHeight - g.padTop + kh * g.dilationHeight;
+      const iw0 = owLo * g.strideWidth - g.padLeft + kw * g.dilationWidth;
+      for (let ci = 0; ci < C; ci++) {
+        const rowBase = ((kh * g.filterWidth + kw) * C + ci) * P;
+        for (let n = 0; n < imageCount; n++) {
+          const base = rowBase + n * OH * OW;
+          if (empty) {
+            cols.fill(0, base, base + OH * OW);
+            continue;
+          }
+          if (ohLo > 0) cols.fill(0, base, base + ohLo * OW);
+          if (ohHi < OH) cols.fill(0, base + ohHi * OW, base + OH * OW);
+          if (owLo > 0 || owHi < OW) {
+            for (let oh = ohLo; oh < ohHi; oh++) {
+              const row = base + oh * OW;
+              for (let o = row; o < row + owLo; o++) cols[o] = 0;
+              for (let o = row + owHi; o < row + OW; o++) cols[o] = 0;
+            }
+          }
+          const from = (((firstImage + n) * H + ih0) * W + iw0) * C + ci;
+          const to = base + ohLo * OW + owLo;
+          gather(
+            colsAt + to * 4,
+            OW * 4,
+            xAt + from * 4,
+            srcRowStep,
+            srcColumnStep,
+            ohHi - ohLo,
+            owHi - owLo,
+          );
         }
       }
     }

@@ -2,12 +2,13 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { encodeModule, I32, op, V128, type FunctionSpec } from './simd/wasm-encoder.js';
 
 /**
- * Two WebAssembly SIMD loops for the conv gradient kernels, run in place on
- * the wasm backend's own memory (imported), four floats per instruction.
- * Neither is an XNNPACK operator, and in JavaScript they run at about 2 ns
- * per value. Addresses and steps are in bytes; a vector is 4 floats.
+ * The conv gradient kernels' inner loops in WebAssembly, run in place on the
+ * wasm backend's own memory (imported): two with SIMD, four floats per
+ * instruction, and a scalar strided copy. None is an XNNPACK operator, and
+ * in JavaScript they run at 1-2 ns per value. Addresses and steps are in
+ * bytes; a vector is 4 floats.
  */
-export interface SimdRows {
+export interface ConvLoops {
   /**
    * for v in [0, vectors): acc[v] += sum over i in [0, count) of x[i*xStep + v] * dy[i*dyStep + v]
    * (the depthwise filter gradient of one row of output pixels, one filter tap).
@@ -33,10 +34,28 @@ export interface SimdRows {
     count: number,
     vectors: number,
   ): void;
+  /**
+   * for r in [0, rows), c in [0, columns): dst[r*dstRowStep + 4c] = src[r*srcRowStep + c*srcColumnStep]
+   * (im2col: one channel of one filter tap over a rectangle of output pixels).
+   */
+  gather(
+    dst: number,
+    dstRowStep: number,
+    src: number,
+    srcRowStep: number,
+    srcColumnStep: number,
+    rows: number,
+    columns: number,
+  ): void;
 }
 
-export type RowDot = SimdRows['rowDot'];
-export type RowAdd = SimdRows['rowAdd'];
+export type RowDot = ConvLoops['rowDot'];
+export type RowAdd = ConvLoops['rowAdd'];
+export type Gather = ConvLoops['gather'];
+
+/** Scalar float load and store, alignment hint 4 bytes, no offset. */
+const F32_LOAD = [0x2a, 0x02, 0x00];
+const F32_STORE = [0x38, 0x02, 0x00];
 
 /** `local += by` (by: bytes or an instruction sequence). */
 const bump = (local: number, by: number | readonly number[]): number[] => [
@@ -99,16 +118,34 @@ const FUNCTIONS: readonly FunctionSpec[] = [
       ]),
     ],
   },
+  {
+    // (dst 0, dstRowStep 1, src 2, srcRowStep 3, srcColumnStep 4, rows 5, columns 6) locals: 7 c, 8 dp, 9 sp
+    name: 'gather',
+    params: [I32, I32, I32, I32, I32, I32, I32],
+    locals: [I32, I32, I32],
+    body: [
+      repeat(5, [
+        ...[...op.get(6), ...op.set(7), ...op.get(0), ...op.set(8), ...op.get(2), ...op.set(9)],
+        ...repeat(7, [
+          ...[...op.get(8), ...op.get(9), ...F32_LOAD, ...F32_STORE],
+          ...bump(8, 4),
+          ...bump(9, op.get(4)),
+        ]),
+        ...bump(0, op.get(1)),
+        ...bump(2, op.get(3)),
+      ]),
+    ],
+  },
 ];
 
-const instances = new WeakMap<WebAssembly.Memory, SimdRows | null>();
+const instances = new WeakMap<WebAssembly.Memory, ConvLoops | null>();
 
 /**
- * The {@link SimdRows} bound to `backend`'s memory, or `null` where they
+ * The {@link ConvLoops} bound to `backend`'s memory, or `null` where they
  * cannot run (no WebAssembly SIMD, or a tfjs-wasm build that does not
  * expose its memory); callers then use their JavaScript loops.
  */
-export function simdRowsFor(backend: BackendWasm): SimdRows | null {
+export function convLoopsFor(backend: BackendWasm): ConvLoops | null {
   const memory = (backend.wasm as unknown as { asm?: { memory?: unknown } }).asm?.memory;
   if (!(memory instanceof WebAssembly.Memory)) return null;
   let rows = instances.get(memory);
@@ -119,12 +156,12 @@ export function simdRowsFor(backend: BackendWasm): SimdRows | null {
   return rows;
 }
 
-function instantiate(memory: WebAssembly.Memory): SimdRows | null {
+function instantiate(memory: WebAssembly.Memory): ConvLoops | null {
   const bytes = encodeModule(FUNCTIONS);
   if (!WebAssembly.validate(bytes)) return null;
   try {
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
-    return instance.exports as unknown as SimdRows;
+    return instance.exports as unknown as ConvLoops;
   } catch {
     // A memory this module cannot import (e.g. shared): the JavaScript loops run instead.
     return null;
