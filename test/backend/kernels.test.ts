@@ -289,6 +289,22 @@ describe.each([
         const vector = random() < 0.5 ? [channels] : [1, 1, channels];
         cases.push(random() < 0.5 ? { a: full, b: vector } : { a: vector, b: full });
       }
+      if (kernel !== 'RealDiv') {
+        await expectWasmMatchesCpu(
+          `${kernel} int32`,
+          kernel,
+          {
+            a: {
+              values: Int32Array.from({ length: 12 }, (_, i) => i * 7 - 40),
+              shape: [3, 4],
+              dtype: 'int32',
+            },
+            b: { values: Int32Array.of(3, -2, 5, 1), shape: [4], dtype: 'int32' },
+          },
+          {},
+          0,
+        );
+      }
       for (const c of cases) {
         const size = (shape: number[]): number => shape.reduce((x, y) => x * y, 1);
         // Keep divisors away from zero so that RealDiv compares finite values.

@@ -1,15 +1,15 @@
-import { backend_util, type TensorInfo } from '@tensorflow/tfjs';
+import { backend_util, type DataType, type TensorInfo } from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { InternalError } from '../../errors.js';
 import { replacingKernel, type ReplacingKernelConfig } from './replacing-kernel.js';
 import {
   heapFloats,
   inputOf,
-  shapeBytes,
   sizeOf,
   wasmBackendOf,
   wasmDataId,
-  wasmFunction,
+  wasmExport,
+  wasmShapes,
   type WasmKernelArgs,
 } from './wasm-tensors.js';
 
@@ -20,20 +20,27 @@ const MIN_ROW = 48;
 const FLOAT32 = 0;
 
 /** One of wasm's exported C binary operations (`Add`, `Sub`, `Multiply`, `RealDiv`, ...). */
-export type BinaryFunction = (...args: unknown[]) => void;
+export type BinaryFunction = (
+  a: number,
+  aShape: readonly number[],
+  b: number,
+  bShape: readonly number[],
+  dtype: number,
+  out: number,
+) => void;
 
+/** wasm's C `kernelName` (broadcasting a and b), called directly. */
 export function bindBinary(backend: object, kernelName: string): BinaryFunction {
-  return wasmFunction(backend as BackendWasm, kernelName, [
-    'number', // a_id
-    'array', // a_shape
-    'number', // a_shape_length
-    'number', // b_id
-    'array', // b_shape
-    'number', // b_shape_length
-    'number', // dtype
-    'number', // out_id
-  ]);
+  const wasm = backend as BackendWasm;
+  const fn = wasmExport(wasm, kernelName);
+  return (a, aShape, b, bShape, dtype, out) => {
+    const [aShapeAt, bShapeAt] = wasmShapes(wasm, aShape, bShape) as [number, number];
+    fn(a, aShapeAt, aShape.length, b, bShapeAt, bShape.length, dtype, out);
+  };
 }
+
+/** wasm's C dtype codes. */
+const C_DTYPE: Partial<Record<DataType, number>> = { float32: 0, int32: 1, bool: 2 };
 
 /**
  * A binary kernel (`Add`, `Sub`, `Multiply`, `RealDiv`) with a fast path for
@@ -43,7 +50,8 @@ export function bindBinary(backend: object, kernelName: string): BinaryFunction 
  * is small (1.4 ms instead of 0.07 ms for [128, 30, 30, 3] x [3]). Viewing
  * the full tensor as [M / k, k * C] and the vector repeated k times as
  * [k * C] gives wasm a long inner row, which it runs at full speed. Other
- * cases go to wasm's own kernel.
+ * numeric cases call the same C function as wasm's kernel, but directly
+ * (see wasmExport); strings and mixed dtypes go to wasm's kernel.
  */
 export function channelBroadcastKernel(kernelName: string): ReplacingKernelConfig {
   let binary: BinaryFunction | undefined;
@@ -53,11 +61,29 @@ export function channelBroadcastKernel(kernelName: string): ReplacingKernelConfi
   const fast = (args: WasmKernelArgs): TensorInfo | undefined => {
     const a = inputOf(args, 'a', kernelName);
     const b = inputOf(args, 'b', kernelName);
-    const plan = planChannelBroadcast(a, b);
-    if (plan === undefined) return undefined;
     if (binary === undefined)
       throw new InternalError(`${kernelName}: kernel used before its setup`);
-    return runChannelBroadcast(wasmBackendOf(args), binary, a, b, plan);
+    const backend = wasmBackendOf(args);
+    const plan = planChannelBroadcast(a, b);
+    if (plan !== undefined) return runChannelBroadcast(backend, binary, a, b, plan);
+    // Any other case as wasm's own kernel does it, without cwrap's overhead.
+    const dtype = C_DTYPE[a.dtype];
+    if (dtype === undefined || a.dtype !== b.dtype) return undefined;
+    const out = backend.makeOutput(
+      backend_util.assertAndGetBroadcastShape(a.shape, b.shape),
+      a.dtype,
+    );
+    if (sizeOf(out.shape) > 0) {
+      binary(
+        wasmDataId(backend, a),
+        a.shape,
+        wasmDataId(backend, b),
+        b.shape,
+        dtype,
+        wasmDataId(backend, out),
+      );
+    }
+    return out;
   };
   return replacingKernel(kernelName, fast, setup);
 }
@@ -139,22 +165,9 @@ export function applyChannelVector(
   for (let filled = plan.channels; filled < rowLength; filled *= 2) {
     rowValues.copyWithin(filled, 0, Math.min(filled, rowLength - filled));
   }
-  const fullView = {
-    id: wasmDataId(backend, full),
-    shape: shapeBytes([plan.rows, rowLength]),
-    rank: 2,
-  };
-  const rowView = { id: wasmDataId(backend, row), shape: shapeBytes([rowLength]), rank: 1 };
+  const fullView = { id: wasmDataId(backend, full), shape: [plan.rows, rowLength] };
+  const rowView = { id: wasmDataId(backend, row), shape: [rowLength] };
   const [left, right] = plan.fullIsA ? [fullView, rowView] : [rowView, fullView];
-  binary(
-    left.id,
-    left.shape,
-    left.rank,
-    right.id,
-    right.shape,
-    right.rank,
-    FLOAT32,
-    wasmDataId(backend, out),
-  );
+  binary(left.id, left.shape, right.id, right.shape, FLOAT32, wasmDataId(backend, out));
   backend.disposeData(row.dataId);
 }

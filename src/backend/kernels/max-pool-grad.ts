@@ -22,8 +22,8 @@ import {
  * tests are turned into 0/1 numbers and multiplied in, rather than branched
  * on: on random data a branch mispredicts every other time. A window whose
  * maximum is -Infinity or NaN gets no gradient, as on cpu. With 2x2 windows
- * at stride 2 (the common case) every input value is written once, so the
- * zero fill is needed only for an odd last row or column, and with 4
+ * at stride 2 (the common case) every input value is written once, so only
+ * an odd last row or column needs zeroing, and with 4
  * channels or more the windows go through a SIMD loop (simd-loops.ts). wasm's kernel rescans every
  * window for each input pixel (23-29 ms a step for the nets we train).
  */
@@ -60,7 +60,7 @@ export function maxPoolGrad(args: WasmKernelArgs): TensorInfo {
     2 * info.outHeight <= info.inHeight &&
     2 * info.outWidth <= info.inWidth;
   if (disjoint2x2) {
-    if (info.inHeight !== 2 * info.outHeight || info.inWidth !== 2 * info.outWidth) pool.dx.fill(0);
+    zeroUncovered(pool.dx, info);
     const simd = info.inChannels >= 4 ? simdLoopsFor(backend) : null;
     if (simd !== null) {
       disjoint2x2WindowsSimd(simd, pool, info);
@@ -72,6 +72,24 @@ export function maxPoolGrad(args: WasmKernelArgs): TensorInfo {
     anyWindow(pool, info);
   }
   return dx;
+}
+
+/** Zeroes the input rows and columns past the last 2x2 window (an odd height or width). */
+function zeroUncovered(dx: Float32Array, info: backend_util.Conv2DInfo): void {
+  const channels = info.inChannels;
+  const rowLength = info.inWidth * channels;
+  const coveredRows = 2 * info.outHeight;
+  const coveredLength = 2 * info.outWidth * channels;
+  for (let b = 0; b < info.batchSize; b++) {
+    const imageAt = b * info.inHeight * rowLength;
+    if (coveredLength < rowLength) {
+      for (let r = 0; r < coveredRows; r++) {
+        const rowAt = imageAt + r * rowLength;
+        dx.fill(0, rowAt + coveredLength, rowAt + rowLength);
+      }
+    }
+    dx.fill(0, imageAt + coveredRows * rowLength, imageAt + info.inHeight * rowLength);
+  }
 }
 
 interface PoolArrays {

@@ -1,23 +1,13 @@
 import { BatchMatMul, type TensorInfo } from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { InternalError } from '../../errors.js';
-import { shapeBytes, wasmDataId, wasmFunction } from './wasm-tensors.js';
+import { wasmDataId, wasmExport, wasmShapes, type WasmExport } from './wasm-tensors.js';
 
 /** wasm's exported C `BatchMatMul`, bound in a kernel's setup. */
-export type WasmGemm = (...args: unknown[]) => void;
+export type WasmGemm = WasmExport;
 
 export function bindWasmGemm(backend: object): WasmGemm {
-  return wasmFunction(backend as BackendWasm, BatchMatMul, [
-    'number', // a_id
-    'array', // a_shape
-    'number', // a_shape_length
-    'number', // b_id
-    'array', // b_shape
-    'number', // b_shape_length
-    'number', // transpose_a
-    'number', // transpose_b
-    'number', // out_id
-  ]);
+  return wasmExport(backend as BackendWasm, BatchMatMul);
 }
 
 /**
@@ -35,15 +25,16 @@ export function runWasmGemm(
   out: TensorInfo,
 ): void {
   if (gemm === undefined) throw new InternalError('wasm GEMM used before its kernel was set up');
+  const [aShapeAt, bShapeAt] = wasmShapes(backend, aShape, bShape) as [number, number];
   gemm(
     wasmDataId(backend, a),
-    shapeBytes(aShape),
+    aShapeAt,
     3,
     wasmDataId(backend, b),
-    shapeBytes(bShape),
+    bShapeAt,
     3,
-    false,
-    false,
+    0,
+    0,
     wasmDataId(backend, out),
   );
 }
