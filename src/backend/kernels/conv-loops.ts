@@ -23,8 +23,9 @@ export interface ConvLoops {
     vectors: number,
   ): void;
   /**
-   * for i in [0, count), v in [0, vectors): dst[i*dstStep + v] += src[i*srcStep + v]
-   * (col2im: one row of patches added into the image, one filter tap).
+   * for i in [0, count): dst[i*dstStep + j] += src[i*srcStep + j] for the
+   * first 4 * vectors + tail floats j (col2im: one row of patches added into
+   * the image, one filter tap; the tail is added one float at a time).
    */
   rowAdd(
     dst: number,
@@ -33,6 +34,7 @@ export interface ConvLoops {
     srcStep: number,
     count: number,
     vectors: number,
+    tail: number,
   ): void;
   /**
    * for r in [0, rows), c in [0, columns): dst[r*dstRowStep + 4c] = src[r*srcRowStep + c*srcColumnStep]
@@ -56,6 +58,7 @@ export type Gather = ConvLoops['gather'];
 /** Scalar float load and store, alignment hint 4 bytes, no offset. */
 const F32_LOAD = [0x2a, 0x02, 0x00];
 const F32_STORE = [0x38, 0x02, 0x00];
+const F32_ADD = [0x92];
 
 /** `local += by` (by: bytes or an instruction sequence). */
 const bump = (local: number, by: number | readonly number[]): number[] => [
@@ -100,18 +103,25 @@ const FUNCTIONS: readonly FunctionSpec[] = [
     ],
   },
   {
-    // (dst 0, dstStep 1, src 2, srcStep 3, count 4, vectors 5) locals: 6 v, 7 dp, 8 sp
+    // (dst 0, dstStep 1, src 2, srcStep 3, count 4, vectors 5, tail 6) locals: 7 v, 8 dp, 9 sp, 10 t
     name: 'rowAdd',
-    params: [I32, I32, I32, I32, I32, I32],
-    locals: [I32, I32, I32],
+    params: [I32, I32, I32, I32, I32, I32, I32],
+    locals: [I32, I32, I32, I32],
     body: [
       repeat(4, [
-        ...[...op.get(5), ...op.set(6), ...op.get(0), ...op.set(7), ...op.get(2), ...op.set(8)],
-        ...repeat(6, [
-          ...[...op.get(7), ...op.get(7), ...op.v128Load(), ...op.get(8), ...op.v128Load()],
+        ...[...op.get(5), ...op.set(7), ...op.get(0), ...op.set(8), ...op.get(2), ...op.set(9)],
+        ...repeat(7, [
+          ...[...op.get(8), ...op.get(8), ...op.v128Load(), ...op.get(9), ...op.v128Load()],
           ...[...op.f32x4Add, ...op.v128Store()],
-          ...bump(7, 16),
           ...bump(8, 16),
+          ...bump(9, 16),
+        ]),
+        ...[...op.get(6), ...op.set(10)],
+        ...repeat(10, [
+          ...[...op.get(8), ...op.get(8), ...F32_LOAD, ...op.get(9), ...F32_LOAD],
+          ...[...F32_ADD, ...F32_STORE],
+          ...bump(8, 4),
+          ...bump(9, 4),
         ]),
         ...bump(0, op.get(1)),
         ...bump(2, op.get(3)),

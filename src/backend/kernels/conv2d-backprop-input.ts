@@ -23,9 +23,7 @@ interface Conv2DBackpropInputAttrs extends ConvGradientAttrs {
  * How the input gradient is computed: `col2im` (dy x W^T on wasm's GEMM,
  * scatter-added into the image), `convolution` (one XNNPACK convolution of
  * dy with the rotated filter; stride 1 only, other shapes use col2im), or
- * `auto`: the convolution for stride 1 (1.5-2x faster than col2im at batch
- * 128 on LeNet-5 and tutorial-net layers), col2im otherwise (for stride 2,
- * spreading dy with zeros and convolving measured slower than col2im).
+ * `auto`, chosen by {@link convolutionPays}.
  */
 export type InputGradientStrategy = 'auto' | 'col2im' | 'convolution';
 
@@ -97,6 +95,24 @@ function transposeInto(a: Float32Array, rows: number, columns: number, out: Floa
 }
 
 /**
+ * `auto`'s choice for stride 1 (for larger strides, spreading dy with zeros
+ * and convolving measured slower than col2im). The convolution computes the
+ * whole padded image, `inHeight x inWidth` outputs per `outHeight x outWidth`
+ * useful ones, and XNNPACK fills its 8-wide output tiles only with 8 or more
+ * input channels. Measured at batch 128 (bench/conv-kernels.mjs), col2im
+ * with its SIMD scatter wins on LeNet-5 conv2 (valid 14 -> 10, 6 channels:
+ * 3.3 ms against 4.2) and the tutorial net's layers (mycnn conv3, valid
+ * 9 -> 7: 1.9 against 2.4); the convolution on same-padded layers with 16
+ * channels (resnet 3x3: 12.1 against 20.9; inception 5x5: 16.9 against 40.9).
+ * Without the SIMD scatter, col2im in JS loses nearly everywhere.
+ */
+function convolutionPays(g: ConvGeometry, simdScatter: boolean): boolean {
+  if (!simdScatter) return true;
+  const wasted = (g.inHeight * g.inWidth) / (g.outHeight * g.outWidth);
+  return g.inChannels >= 8 && wasted <= 1.5;
+}
+
+/**
  * Builds the wasm `Conv2DBackpropInput` kernel, which replaces wasm's own (a
  * naive loop). Options exist for tests and benchmarks; the runner uses
  * {@link conv2dBackpropInputConfig}.
@@ -116,19 +132,14 @@ export function makeConv2dBackpropInputConfig(
     const filter = inputOf(args, 'filter', KERNEL);
     const attrs = args.attrs as unknown as Conv2DBackpropInputAttrs;
     const g = resolveConvGeometry(KERNEL, attrs.inputShape, filter.shape, attrs, false);
+    const rowAdd = simd ? (convLoopsFor(backend)?.rowAdd ?? null) : null;
     const unitStride = g.strideHeight === 1 && g.strideWidth === 1;
-    const fullPad = strategy !== 'col2im' && unitStride ? fullConvolutionPadding(g) : undefined;
+    const wanted =
+      strategy === 'convolution' || (strategy === 'auto' && convolutionPays(g, rowAdd !== null));
+    const fullPad = wanted && unitStride ? fullConvolutionPadding(g) : undefined;
     return fullPad !== undefined
       ? inputGradientByConvolution(backend, dy, filter, g, fullPad)
-      : inputGradientByCol2im(
-          backend,
-          dy,
-          filter,
-          g,
-          attrs.inputShape,
-          budget,
-          simd ? (convLoopsFor(backend)?.rowAdd ?? null) : null,
-        );
+      : inputGradientByCol2im(backend, dy, filter, g, attrs.inputShape, budget, rowAdd);
   };
   return { kernelName: KERNEL, backendName: 'wasm', kernelFunc };
 }

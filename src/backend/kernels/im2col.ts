@@ -251,7 +251,7 @@ export function addPatchRowsToImage(
   const K = KH * KW * C;
   const rowStrideX = W * C;
   const imageStrideX = H * rowStrideX;
-  if (rowAdd !== null && C % 4 === 0 && cols.buffer === dx.buffer) {
+  if (rowAdd !== null && cols.buffer === dx.buffer) {
     addPatchRowsBySimd(cols, g, firstImage, imageCount, dx, rowAdd);
     return;
   }
@@ -279,7 +279,7 @@ export function addPatchRowsToImage(
 }
 
 /**
- * {@link addPatchRowsToImage} with {@link RowAdd} (channels a multiple of 4):
+ * {@link addPatchRowsToImage} with {@link RowAdd}:
  * one call per image row and filter tap adds that tap's run of channels from
  * every patch in the row to the image, four floats per instruction.
  */
@@ -315,7 +315,7 @@ function addPatchRowsBySimd(
           const iw = owLo * g.strideWidth - g.padLeft + kw * g.dilationWidth;
           const d = imageBase + (ih * W + iw) * C;
           const c = rowOfPatches + owLo * K + (kh * KW + kw) * C;
-          rowAdd(dxAt + d * 4, dxStep, colsAt + c * 4, K * 4, owHi - owLo, C / 4);
+          rowAdd(dxAt + d * 4, dxStep, colsAt + c * 4, K * 4, owHi - owLo, C >> 2, C & 3);
         }
       }
     }
