@@ -1,15 +1,22 @@
 // Micro-benchmark of the runner's wasm conv training kernels against the
 // alternatives that exist without them, side by side in one run.
 //
-//   npm run build && node bench/conv-kernels.mjs [--reps 10] [--steps 10] [--profile]
+//   npm run build && node bench/conv-kernels.mjs [--reps 9] [--steps 10] [--profile]
+//       [--clock wall|cpu] [--stat median|min] [--skip-steps]
 //
-// Part 1, per kernel, batch 128, LeNet-5 and tutorial-net layer shapes:
-//   Conv2DBackpropFilter  ours  vs  "first shim" (wasm's Conv3DBackpropFilterV2, a naive loop)
-//   Conv2DBackpropInput   ours  vs  wasm's own Conv2DBackpropInput (a naive loop)
-//   Depthwise*            ours  vs  the cpu backend's kernels (wasm has none)
+// On a shared machine use `--clock cpu --stat min`: this process's CPU time,
+// which other processes disturb far less than the wall clock.
+//
+// Part 1, per kernel, batch 128, the layer shapes of configs/ (LeNet-5, the
+// tutorial net as compiled, resnet, inception) and a stride-2 layer; every
+// call gets fresh tensors, as in training:
+//   Conv2DBackpropFilter  ours, its strategies forced  vs  "first shim" (Conv3DBackpropFilterV2, a naive loop)
+//   Conv2DBackpropInput   ours, its strategies forced  vs  wasm's own Conv2DBackpropInput (a naive loop)
+//   Depthwise*            ours, the JS loop            vs  the cpu backend's kernels (wasm has none)
 // Part 2: ms per training step (Adam, softmax cross-entropy, random data) of
 // LeNet-5 and the tutorial net at batch 128 on wasm with every kernel in
-// WASM_TRAINING_KERNELS registered. --profile prints the slowest kernels of a step by the bench's clock.
+// WASM_TRAINING_KERNELS registered; --profile adds the slowest kernels of a
+// step by the same clock.
 import * as tf from '@tensorflow/tfjs';
 import { parseArgs } from 'node:util';
 import { WASM_TRAINING_KERNELS } from '../dist/backend/kernels/index.js';
