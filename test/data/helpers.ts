@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -5,8 +6,18 @@ import { gzipSync } from 'node:zlib';
 import { afterEach } from 'vitest';
 import type { DataSpec } from '../../src/config/experiment.js';
 
-/** The official MNIST files on development and CI machines (the product never knows this path). */
-export const SHARED_DATA_DIR = '/work/shared/data';
+/**
+ * The official MNIST files on development and CI machines (the product never
+ * knows this path): `shared/data` beside the checkout, as CI lays it out, else
+ * the development machines' copy.
+ */
+export const SHARED_DATA_DIR =
+  [
+    process.env['RUNNER_TEST_SHARED_DATA'],
+    join(import.meta.dirname, '..', '..', '..', 'shared', 'data'),
+    '/work/shared/data',
+  ].find((dir): dir is string => dir !== undefined && existsSync(join(dir, 'mnist'))) ??
+  '/work/shared/data';
 export const DEBIAN_FASHION_DIR = '/usr/share/datasets/fashion-mnist';
 
 export function dataSpec(overrides: Partial<DataSpec> = {}): DataSpec {
