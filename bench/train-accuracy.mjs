@@ -138,15 +138,13 @@ function recordedSpeed(dbPath, runId) {
 }
 
 async function runCase(testCase, options) {
+  if (testCase.needsMnist && !existsSync(join(options.mnist, 'train-images-idx3-ubyte.gz'))) {
+    return { testCase, skipped: `official MNIST not found in ${options.mnist} (--mnist DIR)` };
+  }
   const work = mkdtempSync(join(tmpdir(), `runner-acc-${testCase.name}-`));
   const dataDir = join(work, 'data');
   mkdirSync(dataDir);
-  if (testCase.needsMnist) {
-    if (!existsSync(join(options.mnist, 'train-images-idx3-ubyte.gz'))) {
-      return { testCase, skipped: `official MNIST not found in ${options.mnist} (--mnist DIR)` };
-    }
-    symlinkSync(options.mnist, join(dataDir, 'mnist'));
-  }
+  if (testCase.needsMnist) symlinkSync(options.mnist, join(dataDir, 'mnist'));
   const dbPath = join(work, 'runs', 'runner.db');
   mkdirSync(dirname(dbPath));
   const args = ['exp', testCase.config, '--json', '--db', dbPath];
