@@ -17,7 +17,8 @@ export interface ImageSplit {
 
 /** Where the examples came from: recorded with the run and shown on the terminal. */
 export type DataSourceKind =
-  'cache' | 'debian' | 'root' | 'download' | 'sample' | 'files' | 'synthetic';
+  /** `root`: data.root; `env`: RUNNER_DATA_DIR; `cache`: the per-user cache. */
+  'cache' | 'env' | 'debian' | 'root' | 'download' | 'sample' | 'files' | 'synthetic';
 
 export interface DataSource {
   readonly dataset: string;

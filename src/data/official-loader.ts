@@ -52,7 +52,7 @@ export async function loadOfficialDataset(
   const { dir, dataDir } = datasetDir(dataset, context);
   const primary = await checkFolder(dataset, dir);
   if (primary.complete) {
-    return fromFolder(dataset, primary, dataDir.origin === 'root' ? 'root' : 'cache', []);
+    return fromFolder(dataset, primary, dataDir.origin, []);
   }
   const badFiles = describeBadFiles(primary, context.env);
   for (const system of dataset.systemDirs) {

@@ -15,7 +15,9 @@ export const OPTIMIZERS: Readonly<Record<OptimizerType, (spec: OptimizerSpec) =>
     s.momentum !== undefined && s.momentum > 0
       ? tf.train.momentum(s.learningRate, s.momentum)
       : tf.train.sgd(s.learningRate),
-  // torch.optim.RMSprop: alpha (decay) 0.99, eps 1e-8, momentum 0.
+  // torch.optim.RMSprop: alpha (decay) 0.99, eps 1e-8, momentum 0. One difference stays:
+  // tfjs adds epsilon inside the square root, sqrt(ms + eps), where PyTorch adds it outside;
+  // it only shows for gradients near 1e-4 and smaller.
   rmsprop: (s) =>
     tf.train.rmsprop(s.learningRate, s.decay ?? 0.99, s.momentum ?? 0, s.epsilon ?? 1e-8),
 };

@@ -76,7 +76,7 @@ describe('mnist from the data directory', () => {
       seed: 1,
       env: isolatedEnv(home, { RUNNER_DATA_DIR: dataDir }),
     });
-    expect(data.source.kind).toBe('cache');
+    expect(data.source.kind).toBe('env');
     expect(data.source.location).toBe(join(dataDir, 'mnist'));
     expect(Buffer.from(data.train.images.subarray(0, 784)).equals(raw.subarray(16, 16 + 784))).toBe(
       true,
