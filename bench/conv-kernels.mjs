@@ -2,7 +2,7 @@
 // alternatives that exist without them, side by side in one run.
 //
 //   npm run build && node bench/conv-kernels.mjs [--reps 9] [--steps 10] [--profile]
-//       [--clock wall|cpu] [--stat median|min] [--skip-steps]
+//       [--clock wall|cpu] [--stat median|min] [--skip-kernels] [--skip-steps]
 //
 // On a shared machine use `--clock cpu --stat min`: this process's CPU time,
 // which other processes disturb far less than the wall clock.
@@ -35,6 +35,7 @@ const { values: options } = parseArgs({
     stat: { type: 'string', default: 'median' },
     clock: { type: 'string', default: 'wall' },
     'skip-steps': { type: 'boolean', default: false },
+    'skip-kernels': { type: 'boolean', default: false },
   },
 });
 const REPS = Number(options.reps);
@@ -232,149 +233,151 @@ const inputCol2im = makeConv2dBackpropInputConfig({ strategy: 'col2im' });
 const inputCol2imJs = makeConv2dBackpropInputConfig({ strategy: 'col2im', simd: false });
 const inputConvolution = makeConv2dBackpropInputConfig({ strategy: 'convolution' });
 
-console.log(
-  `# conv gradient kernels, batch ${N}, ${options.stat} of ${REPS} interleaved calls, ${options.clock} clock, ms (tfjs ${tf.version.tfjs}, backend wasm)`,
-);
-console.log(
-  '# ours = the registered kernel (strategy auto); the others are its strategies forced, and the alternatives without it',
-);
-for (const layer of LAYERS) {
-  const oh = outSize(layer.h, layer.k, layer.pad, layer.stride);
-  const ow = outSize(layer.w, layer.k, layer.pad, layer.stride);
-  const x = tf.randomUniform([N, layer.h, layer.w, layer.ci], -1, 1);
-  const filter = tf.randomUniform([layer.k, layer.k, layer.ci, layer.co], -1, 1);
-  const dy = tf.randomUniform([N, oh, ow, layer.co], -1, 1);
-  const attrs = {
-    strides: [layer.stride, layer.stride],
-    pad: layer.pad,
-    dataFormat: 'NHWC',
-    dimRoundingMode: undefined,
-  };
-  const filterAttrs = { ...attrs, filterShape: filter.shape };
-  const inputAttrs = { ...attrs, inputShape: x.shape };
-  // Every call gets tensors it has not seen, as in training: wasm caches XNNPACK operators (with
-  // their packed weights) by tensor, so reusing dy would leave the packing out of the time.
-  const prepare = () => ({ x: tf.add(x, 0), dy: tf.add(dy, 0), filter: tf.add(filter, 0) });
-  const runFilter = (t) =>
-    tf.engine().runKernel('Conv2DBackpropFilter', { x: t.x, dy: t.dy }, filterAttrs);
-  const runInput = (t) =>
-    tf.engine().runKernel('Conv2DBackpropInput', { dy: t.dy, filter: t.filter }, inputAttrs);
+if (!options['skip-kernels']) {
+  console.log(
+    `# conv gradient kernels, batch ${N}, ${options.stat} of ${REPS} interleaved calls, ${options.clock} clock, ms (tfjs ${tf.version.tfjs}, backend wasm)`,
+  );
+  console.log(
+    '# ours = the registered kernel (strategy auto); the others are its strategies forced, and the alternatives without it',
+  );
+  for (const layer of LAYERS) {
+    const oh = outSize(layer.h, layer.k, layer.pad, layer.stride);
+    const ow = outSize(layer.w, layer.k, layer.pad, layer.stride);
+    const x = tf.randomUniform([N, layer.h, layer.w, layer.ci], -1, 1);
+    const filter = tf.randomUniform([layer.k, layer.k, layer.ci, layer.co], -1, 1);
+    const dy = tf.randomUniform([N, oh, ow, layer.co], -1, 1);
+    const attrs = {
+      strides: [layer.stride, layer.stride],
+      pad: layer.pad,
+      dataFormat: 'NHWC',
+      dimRoundingMode: undefined,
+    };
+    const filterAttrs = { ...attrs, filterShape: filter.shape };
+    const inputAttrs = { ...attrs, inputShape: x.shape };
+    // Every call gets tensors it has not seen, as in training: wasm caches XNNPACK operators (with
+    // their packed weights) by tensor, so reusing dy would leave the packing out of the time.
+    const prepare = () => ({ x: tf.add(x, 0), dy: tf.add(dy, 0), filter: tf.add(filter, 0) });
+    const runFilter = (t) =>
+      tf.engine().runKernel('Conv2DBackpropFilter', { x: t.x, dy: t.dy }, filterAttrs);
+    const runInput = (t) =>
+      tf.engine().runKernel('Conv2DBackpropInput', { dy: t.dy, filter: t.filter }, inputAttrs);
 
-  // The first shim: a 2-D filter gradient as a depth-1 Conv3DBackpropFilterV2 (a naive loop;
-  // same/valid only, so explicit padding is applied to x beforehand).
-  const xPadded =
-    typeof layer.pad === 'number'
-      ? tf.pad(x, [
-          [0, 0],
-          [layer.pad, layer.pad],
-          [layer.pad, layer.pad],
-          [0, 0],
-        ])
-      : x;
-  const x5 = tf.reshape(xPadded, [N, 1, ...xPadded.shape.slice(1)]);
-  const dy5 = tf.reshape(dy, [N, 1, oh, ow, layer.co]);
-  const shimAttrs = {
-    strides: [1, layer.stride, layer.stride],
-    pad: typeof layer.pad === 'number' ? 'valid' : layer.pad,
-    filterShape: [1, layer.k, layer.k, layer.ci, layer.co],
-  };
-  const filterResults = timeVariants({
-    ours: { prepare, run: runFilter },
-    im2col: { config: filterIm2col, prepare, run: runFilter },
-    'im2col in JS': { config: filterIm2colJs, prepare, run: runFilter },
-    convolution: { config: filterConvolution, prepare, run: runFilter },
-  });
-  const shim = timeVariants(
-    {
-      'Conv3D shim': {
-        run: () => {
-          const out = tf
-            .engine()
-            .runKernel('Conv3DBackpropFilterV2', { x: x5, dy: dy5 }, shimAttrs);
-          const reshaped = tf.reshape(out, filter.shape);
-          out.dispose();
-          return reshaped;
+    // The first shim: a 2-D filter gradient as a depth-1 Conv3DBackpropFilterV2 (a naive loop;
+    // same/valid only, so explicit padding is applied to x beforehand).
+    const xPadded =
+      typeof layer.pad === 'number'
+        ? tf.pad(x, [
+            [0, 0],
+            [layer.pad, layer.pad],
+            [layer.pad, layer.pad],
+            [0, 0],
+          ])
+        : x;
+    const x5 = tf.reshape(xPadded, [N, 1, ...xPadded.shape.slice(1)]);
+    const dy5 = tf.reshape(dy, [N, 1, oh, ow, layer.co]);
+    const shimAttrs = {
+      strides: [1, layer.stride, layer.stride],
+      pad: typeof layer.pad === 'number' ? 'valid' : layer.pad,
+      filterShape: [1, layer.k, layer.k, layer.ci, layer.co],
+    };
+    const filterResults = timeVariants({
+      ours: { prepare, run: runFilter },
+      im2col: { config: filterIm2col, prepare, run: runFilter },
+      'im2col in JS': { config: filterIm2colJs, prepare, run: runFilter },
+      convolution: { config: filterConvolution, prepare, run: runFilter },
+    });
+    const shim = timeVariants(
+      {
+        'Conv3D shim': {
+          run: () => {
+            const out = tf
+              .engine()
+              .runKernel('Conv3DBackpropFilterV2', { x: x5, dy: dy5 }, shimAttrs);
+            const reshaped = tf.reshape(out, filter.shape);
+            out.dispose();
+            return reshaped;
+          },
         },
       },
-    },
-    Math.min(REPS, 3),
-  );
-  report('Conv2DBackpropFilter', layer.name, { ...filterResults, ...shim }, 'Conv3D shim');
+      Math.min(REPS, 3),
+    );
+    report('Conv2DBackpropFilter', layer.name, { ...filterResults, ...shim }, 'Conv3D shim');
 
-  const wasmOwn = wasmOwnConv2dBackpropInput;
-  const inputResults = timeVariants({
-    ours: { prepare, run: runInput },
-    col2im: { config: inputCol2im, prepare, run: runInput },
-    'col2im in JS': { config: inputCol2imJs, prepare, run: runInput },
-    ...(layer.stride === 1
-      ? { convolution: { config: inputConvolution, prepare, run: runInput } }
-      : {}),
-    ...(wasmOwn === undefined ? {} : { 'wasm own': { config: wasmOwn, prepare, run: runInput } }),
-  });
-  report('Conv2DBackpropInput', layer.name, inputResults, 'wasm own');
-  tf.dispose([x, filter, dy, x5, dy5, xPadded]);
-}
+    const wasmOwn = wasmOwnConv2dBackpropInput;
+    const inputResults = timeVariants({
+      ours: { prepare, run: runInput },
+      col2im: { config: inputCol2im, prepare, run: runInput },
+      'col2im in JS': { config: inputCol2imJs, prepare, run: runInput },
+      ...(layer.stride === 1
+        ? { convolution: { config: inputConvolution, prepare, run: runInput } }
+        : {}),
+      ...(wasmOwn === undefined ? {} : { 'wasm own': { config: wasmOwn, prepare, run: runInput } }),
+    });
+    report('Conv2DBackpropInput', layer.name, inputResults, 'wasm own');
+    tf.dispose([x, filter, dy, x5, dy5, xPadded]);
+  }
 
-// Depthwise: a MobileNet-like 3x3 block at MNIST size.
-{
-  const layer = { name: 'depthwise 3x3 x32 same 14x14', h: 14, w: 14, c: 32, k: 3 };
-  const attrs = { strides: [1, 1], dilations: [1, 1], pad: 'same', dimRoundingMode: undefined };
-  const shapes = { x: [N, layer.h, layer.w, layer.c], filter: [layer.k, layer.k, layer.c, 1] };
-  const make = () => ({
-    x: tf.randomUniform(shapes.x, -1, 1),
-    dy: tf.randomUniform(shapes.x, -1, 1),
-    filter: tf.randomUniform(shapes.filter, -1, 1),
-  });
-  const runFilter = (t) => () =>
-    tf
-      .engine()
-      .runKernel(
-        'DepthwiseConv2dNativeBackpropFilter',
-        { x: t.x, dy: t.dy },
-        { ...attrs, filterShape: shapes.filter },
-      );
-  const runInput = (t) => () =>
-    tf
-      .engine()
-      .runKernel(
-        'DepthwiseConv2dNativeBackpropInput',
-        { dy: t.dy, filter: t.filter },
-        { ...attrs, inputShape: shapes.x },
-      );
-  let t = make();
-  const filterMs = timeVariants({
-    ours: { run: runFilter(t) },
-    loop: {
-      config: makeDepthwiseConv2dNativeBackpropFilterConfig({ strategy: 'loop' }),
-      run: runFilter(t),
-    },
-  });
-  const inputMs = timeVariants({
-    ours: { run: runInput(t) },
-    loop: {
-      config: makeDepthwiseConv2dNativeBackpropInputConfig({ strategy: 'loop' }),
-      run: runInput(t),
-    },
-  });
-  tf.dispose(Object.values(t));
-  await tf.setBackend('cpu');
-  t = make();
-  const cpuFilterMs = timeVariants({ 'cpu backend': { run: runFilter(t) } }, 3);
-  const cpuInputMs = timeVariants({ 'cpu backend': { run: runInput(t) } }, 3);
-  tf.dispose(Object.values(t));
-  await tf.setBackend('wasm');
-  report(
-    'DepthwiseConv2dNativeBackpropFilter',
-    layer.name,
-    { ...filterMs, ...cpuFilterMs },
-    'cpu backend',
-  );
-  report(
-    'DepthwiseConv2dNativeBackpropInput',
-    layer.name,
-    { ...inputMs, ...cpuInputMs },
-    'cpu backend',
-  );
+  // Depthwise: a MobileNet-like 3x3 block at MNIST size.
+  {
+    const layer = { name: 'depthwise 3x3 x32 same 14x14', h: 14, w: 14, c: 32, k: 3 };
+    const attrs = { strides: [1, 1], dilations: [1, 1], pad: 'same', dimRoundingMode: undefined };
+    const shapes = { x: [N, layer.h, layer.w, layer.c], filter: [layer.k, layer.k, layer.c, 1] };
+    const make = () => ({
+      x: tf.randomUniform(shapes.x, -1, 1),
+      dy: tf.randomUniform(shapes.x, -1, 1),
+      filter: tf.randomUniform(shapes.filter, -1, 1),
+    });
+    const runFilter = (t) => () =>
+      tf
+        .engine()
+        .runKernel(
+          'DepthwiseConv2dNativeBackpropFilter',
+          { x: t.x, dy: t.dy },
+          { ...attrs, filterShape: shapes.filter },
+        );
+    const runInput = (t) => () =>
+      tf
+        .engine()
+        .runKernel(
+          'DepthwiseConv2dNativeBackpropInput',
+          { dy: t.dy, filter: t.filter },
+          { ...attrs, inputShape: shapes.x },
+        );
+    let t = make();
+    const filterMs = timeVariants({
+      ours: { run: runFilter(t) },
+      loop: {
+        config: makeDepthwiseConv2dNativeBackpropFilterConfig({ strategy: 'loop' }),
+        run: runFilter(t),
+      },
+    });
+    const inputMs = timeVariants({
+      ours: { run: runInput(t) },
+      loop: {
+        config: makeDepthwiseConv2dNativeBackpropInputConfig({ strategy: 'loop' }),
+        run: runInput(t),
+      },
+    });
+    tf.dispose(Object.values(t));
+    await tf.setBackend('cpu');
+    t = make();
+    const cpuFilterMs = timeVariants({ 'cpu backend': { run: runFilter(t) } }, 3);
+    const cpuInputMs = timeVariants({ 'cpu backend': { run: runInput(t) } }, 3);
+    tf.dispose(Object.values(t));
+    await tf.setBackend('wasm');
+    report(
+      'DepthwiseConv2dNativeBackpropFilter',
+      layer.name,
+      { ...filterMs, ...cpuFilterMs },
+      'cpu backend',
+    );
+    report(
+      'DepthwiseConv2dNativeBackpropInput',
+      layer.name,
+      { ...inputMs, ...cpuInputMs },
+      'cpu backend',
+    );
+  }
 }
 
 // Part 2: whole training steps.
