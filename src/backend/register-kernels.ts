@@ -1,4 +1,11 @@
-import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs';
+import {
+  getKernel,
+  registerGradient,
+  registerKernel,
+  unregisterKernel,
+  type KernelConfig,
+} from '@tensorflow/tfjs';
+import { TRAINING_GRADIENTS } from './gradients/index.js';
 import { WASM_TRAINING_KERNELS } from './kernels/index.js';
 import { isReplacingKernel } from './kernels/replacing-kernel.js';
 
@@ -6,7 +13,8 @@ let registered = false;
 
 /**
  * Registers the runner's training kernels for `wasm`, replacing wasm's own
- * kernel of the same name where it has one. Must run before the wasm backend
+ * kernel of the same name where it has one, and its cheaper gradients
+ * (TRAINING_GRADIENTS, identical values). Must run before the wasm backend
  * is activated (`tf.setBackend` runs the kernels' setup functions). Returns
  * how many kernels the runner provides.
  */
@@ -20,6 +28,7 @@ export function registerWasmTrainingKernels(): number {
       }
       registerKernel(keepingSetupOf(replaced, config));
     }
+    for (const gradient of TRAINING_GRADIENTS) registerGradient(gradient);
     registered = true;
   }
   return WASM_TRAINING_KERNELS.length;

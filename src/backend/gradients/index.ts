@@ -1,0 +1,13 @@
+import type { GradConfig } from '@tensorflow/tfjs';
+import { meanGradConfig } from './mean-grad.js';
+
+/**
+ * Gradients the runner registers in place of tfjs-core's when it activates
+ * wasm: same values, fewer and cheaper kernels. Gradients are global in
+ * tfjs (not per backend), so each must compute exactly what it replaces;
+ * a test checks each against its definition.
+ */
+export const TRAINING_GRADIENTS: readonly GradConfig[] = [
+  // One gradient per line, sorted by kernel name.
+  meanGradConfig,
+];
