@@ -32,54 +32,40 @@ describe('runner gradients', () => {
     }
   });
 
-  it.each([
+  const REDUCTIONS = { Mean: tf.mean, Sum: tf.sum } as const;
+  const CASES = [
     [[32, 15, 15, 16], [0, 1, 2], false],
     [[8, 30, 30, 3], [0, 1, 2], true],
-    [[6, 7], 1, false],
+    [[6, 7], [1], false],
     [[5, 4, 3], [0, 2], true],
-    [[9], 0, false],
+    [[9], [0], false],
     [[4, 5], undefined, false],
-  ] as const)(
-    'Mean of %j over %j (keepDims %s): the same gradient, bit for bit',
-    async (shape, axis, keepDims) => {
+  ] as const;
+
+  it.each((['Mean', 'Sum'] as const).flatMap((kind) => CASES.map((c) => [kind, ...c] as const)))(
+    '%s of %j over %j (keepDims %s): the same gradient as tfjs-core, bit for bit',
+    async (kind, shape, axis, keepDims) => {
       await useBackend('wasm');
       const random = makeRandom(41);
-      const x = tf.tensor(
-        randomValues(
-          random,
-          shape.reduce((a, b) => a * b, 1),
-        ),
-        [...shape],
-      );
-      const outShape = tf.tidy(
-        () => tf.mean(x, axis === undefined ? undefined : [axis].flat(), keepDims).shape,
-      );
-      const w = tf.tensor(
-        randomValues(
-          random,
-          outShape.reduce((a, b) => a * b, 1),
-        ),
-        outShape,
-      );
+      const size = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
+      const axes = axis === undefined ? undefined : [...axis];
+      const reduce = (input: tf.Tensor): tf.Tensor => REDUCTIONS[kind](input, axes, keepDims);
+      const x = tf.tensor(randomValues(random, size(shape)), [...shape]);
+      const outShape = tf.tidy(() => reduce(x).shape);
+      const dy = tf.tensor(randomValues(random, size(outShape)), outShape);
       const gradient = (): Float32Array =>
-        tf.tidy(() => {
-          const f = (input: tf.Tensor): tf.Tensor =>
-            tf.sum(
-              tf.mul(tf.mean(input, axis === undefined ? undefined : [axis].flat(), keepDims), w),
-            );
-          return tf.grad(f)(x).dataSync() as Float32Array;
-        });
+        tf.tidy(() => tf.grad(reduce)(x, dy).dataSync() as Float32Array);
       const before = tf.memory().numTensors;
       const ours = gradient();
       expect(tf.memory().numTensors).toBe(before);
-      const theirs = withOriginalGradient('Mean', gradient);
+      const theirs = withOriginalGradient(kind, gradient);
       expect(ours.length).toBe(theirs.length);
       const differing = ours.findIndex((v, i) => !Object.is(v, theirs[i]));
       expect(
         differing,
         `first difference at ${differing}: ${ours[differing]} vs ${theirs[differing]}`,
       ).toBe(-1);
-      tf.dispose([x, w]);
+      tf.dispose([x, dy]);
     },
   );
 });

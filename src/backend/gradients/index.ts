@@ -1,5 +1,6 @@
 import type { GradConfig } from '@tensorflow/tfjs';
 import { meanGradConfig } from './mean-grad.js';
+import { sumGradConfig } from './sum-grad.js';
 
 /**
  * Gradients the runner registers in place of tfjs-core's when it activates
@@ -10,4 +11,5 @@ import { meanGradConfig } from './mean-grad.js';
 export const TRAINING_GRADIENTS: readonly GradConfig[] = [
   // One gradient per line, sorted by kernel name.
   meanGradConfig,
+  sumGradConfig,
 ];
