@@ -223,7 +223,10 @@ function printTable(rows, nets, batches, unavailable, torch) {
   out(
     '  images/s: wall clock. images/CPU-s: per second of CPU time the process used (all its threads),',
   );
-  out('  which a busy machine disturbs far less; compare single-threaded runs with it.');
+  out(
+    "  which a busy machine disturbs far less; it counts V8's own background threads too, so on a",
+  );
+  out('  quiet machine it reads below wall-clock throughput: there, compare images/s.');
   for (const r of rows.filter((x) => x.framework === 'tfjs' && x.kernels)) {
     if (r.net === nets[0] && r.batch === batches[0]) out(`  ${r.backend}: ${r.kernels}`);
   }
