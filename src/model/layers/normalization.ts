@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { formatShape, type Shape } from '../shape.js';
 import { argsObject, readBoolean, readNumber } from './layer-args.js';
+import { fastBatchNormTraining } from './batch-norm-training.js';
 import {
   ONE_INPUT,
   type JsonSchema,
@@ -78,14 +79,16 @@ export const batchNorm: LayerDefinition = {
       checkInputs: ([shape]) =>
         shape === undefined ? undefined : checkAxis('batchNorm', axis, shape),
       createLayers: ({ name }) => [
-        tf.layers.batchNormalization({
-          name,
-          axis,
-          momentum: 1 - momentum,
-          epsilon,
-          center,
-          scale,
-        }),
+        fastBatchNormTraining(
+          tf.layers.batchNormalization({
+            name,
+            axis,
+            momentum: 1 - momentum,
+            epsilon,
+            center,
+            scale,
+          }),
+        ),
       ],
     };
   },

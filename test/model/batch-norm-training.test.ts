@@ -1,0 +1,81 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { fastBatchNormTraining } from '../../src/model/layers/batch-norm-training.js';
+
+/** Largest difference relative to the largest reference value (at least 1). */
+function relativeDifference(actual: tf.Tensor, expected: tf.Tensor): number {
+  return tf.tidy(() => {
+    const scale = Math.max(1, tf.max(tf.abs(expected)).dataSync()[0] ?? 0);
+    return (tf.max(tf.abs(tf.sub(actual, expected))).dataSync()[0] ?? Infinity) / scale;
+  });
+}
+
+describe('fastBatchNormTraining', () => {
+  beforeAll(async () => {
+    tf.env().set('PROD', true);
+    await tf.setBackend('cpu');
+  });
+
+  it.each([[[8, 5, 5, 3]], [[16, 7]], [[32, 6, 6, 16]]])(
+    'trains a %j input as tfjs-layers does: output, gradients, moving statistics',
+    (shape) => {
+      const reference = tf.layers.batchNormalization({ momentum: 0.9, epsilon: 1e-5 });
+      const fast = fastBatchNormTraining(
+        tf.layers.batchNormalization({ momentum: 0.9, epsilon: 1e-5 }),
+      );
+      reference.build(shape);
+      fast.build(shape);
+      const initial = reference
+        .getWeights()
+        .map((w, i) => tf.add(tf.randomNormal(w.shape, 0, 1, 'float32', i + 1), i === 3 ? 2 : 0));
+      reference.setWeights(initial);
+      fast.setWeights(initial);
+      const x = tf.add(tf.mul(tf.randomNormal(shape, 0, 1, 'float32', 7), 3), 1);
+      const weights = tf.randomNormal(shape, 0, 1, 'float32', 8);
+      const loss = (layer: tf.layers.Layer) => (input: tf.Tensor) =>
+        tf.sum(tf.mul(layer.apply(input, { training: true }) as tf.Tensor, weights));
+
+      expect(
+        relativeDifference(
+          fast.apply(x, { training: true }) as tf.Tensor,
+          reference.apply(x, { training: true }) as tf.Tensor,
+        ),
+      ).toBeLessThan(1e-6);
+      expect(relativeDifference(tf.grad(loss(fast))(x), tf.grad(loss(reference))(x))).toBeLessThan(
+        1e-6,
+      );
+      // Gradients of gamma and beta, in the order of the layers' trainable weights.
+      const weightGrads = (layer: tf.layers.Layer): tf.Tensor[] => {
+        const variables = layer.trainableWeights.map((w) => w.read() as tf.Variable);
+        const { grads } = tf.variableGrads(() => loss(layer)(x) as tf.Scalar, variables);
+        return variables.map((v) => grads[v.name] as tf.Tensor);
+      };
+      const ours = weightGrads(fast);
+      const theirs = weightGrads(reference);
+      expect(ours).toHaveLength(2);
+      ours.forEach((g, i) =>
+        expect(relativeDifference(g, theirs[i] as tf.Tensor)).toBeLessThan(1e-6),
+      );
+      // Moving mean and variance after the same training calls.
+      const [, , ourMean, ourVariance] = fast.getWeights();
+      const [, , theirMean, theirVariance] = reference.getWeights();
+      expect(relativeDifference(ourMean as tf.Tensor, theirMean as tf.Tensor)).toBeLessThan(1e-6);
+      expect(relativeDifference(ourVariance as tf.Tensor, theirVariance as tf.Tensor)).toBeLessThan(
+        1e-6,
+      );
+    },
+  );
+
+  it('keeps the inference path and the saved config of BatchNormalization', () => {
+    const fast = fastBatchNormTraining(tf.layers.batchNormalization({}));
+    const x = tf.randomNormal([4, 3, 3, 2]);
+    fast.apply(x, { training: false });
+    expect(fast.getClassName()).toBe('BatchNormalization');
+  });
+
+  it('trains without a learned shift (center: false), where tfjs-layers throws', () => {
+    const fast = fastBatchNormTraining(tf.layers.batchNormalization({ center: false }));
+    const y = fast.apply(tf.randomNormal([4, 3, 3, 2]), { training: true }) as tf.Tensor;
+    expect(Math.abs(tf.mean(y).dataSync()[0] ?? 1)).toBeLessThan(1e-5);
+  });
+});
