@@ -1,6 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { loadExperiment } from '../../src/config/index.js';
+import { buildModel } from '../../src/model/index.js';
 import { makeRandom, randomValues, relativeError, useBackend } from './kernel-check.js';
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
 
 const L = tf.layers;
 
@@ -204,49 +209,10 @@ describe('training on wasm', () => {
   );
 });
 
-/** LeNet-5 as configs/lenet.yaml describes it. */
-function lenet5(): tf.Sequential {
-  return tf.sequential({
-    layers: [
-      L.conv2d({
-        inputShape: [28, 28, 1],
-        filters: 6,
-        kernelSize: 5,
-        padding: 'same',
-        activation: 'relu',
-      }),
-      L.maxPooling2d({ poolSize: 2 }),
-      L.conv2d({ filters: 16, kernelSize: 5, activation: 'relu' }),
-      L.maxPooling2d({ poolSize: 2 }),
-      L.flatten(),
-      L.dense({ units: 120, activation: 'relu' }),
-      L.dense({ units: 84, activation: 'relu' }),
-      L.dense({ units: 10 }),
-    ],
-  });
-}
-
-/** The tutorial's net (configs/mycnn.yaml): three conv + batch-norm + leaky-ReLU + pool blocks. */
-function tutorialNet(): tf.Sequential {
-  const block = (filters: number): tf.layers.Layer[] => [
-    L.conv2d({ filters, kernelSize: 3, padding: 'same' }),
-    L.batchNormalization(),
-    L.leakyReLU({ alpha: 0.2 }),
-    L.maxPooling2d({ poolSize: 2 }),
-  ];
-  return tf.sequential({
-    layers: [
-      L.zeroPadding2d({ inputShape: [28, 28, 1], padding: 2 }),
-      L.conv2d({ filters: 3, kernelSize: 3 }),
-      L.batchNormalization(),
-      L.leakyReLU({ alpha: 0.2 }),
-      L.maxPooling2d({ poolSize: 2 }),
-      ...block(16),
-      ...block(32),
-      L.flatten(),
-      L.dense({ units: 10 }),
-    ],
-  });
+/** The net exactly as the runner compiles it from one of its example configs. */
+async function fromConfig(file: string): Promise<tf.LayersModel> {
+  const experiment = await loadExperiment(file, { cwd: REPO });
+  return buildModel(experiment.model, { seed: experiment.seed });
 }
 
 /** Losses of `steps` Adam steps on one fixed batch, from the model's current weights. */
@@ -271,9 +237,9 @@ function trainSteps(model: tf.LayersModel, xs: tf.Tensor, ys: tf.Tensor, steps: 
 }
 
 describe.each([
-  ['LeNet-5', lenet5],
-  ['the tutorial net', tutorialNet],
-] as const)('%s on wasm', (_name, build) => {
+  ['LeNet-5', 'configs/lenet.yaml'],
+  ['the tutorial net', 'configs/mycnn.yaml'],
+] as const)('%s on wasm', (_name, config) => {
   it('has the losses cpu has for its first steps', async () => {
     await useBackend('cpu');
     const random = makeRandom(31);
@@ -283,7 +249,7 @@ describe.each([
       [batch, 28, 28, 1],
     );
     const ys = tf.oneHot(tf.tensor1d([0, 1, 2, 3, 4, 5, 6, 7], 'int32'), 10);
-    const model = build();
+    const model = await fromConfig(config);
     const initial = model.getWeights().map((w) => w.clone());
     const cpuLosses = trainSteps(model, xs, ys, 3);
 
