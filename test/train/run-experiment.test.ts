@@ -60,4 +60,31 @@ describe('runExperiment', () => {
     expect(detail.metrics['test/accuracy']?.count).toBe(2);
     store.close();
   });
+
+  it('marks a run that throws as failed with the message, keeping the steps recorded so far', async () => {
+    const file = join(dir, 'lib.yaml');
+    writeFileSync(file, CONFIG);
+    const experiment = await loadExperiment(file);
+    const store = openStore(join(dir, 'failing.db'));
+    const failure = runExperiment({
+      experiment,
+      store,
+      runsDir: dir,
+      shouldStop: () => false,
+      reporter: {
+        onStep: (event) => {
+          if (event.step === 3) throw new Error('disk full while drawing progress');
+        },
+      },
+    });
+    await expect(failure).rejects.toThrow('disk full');
+    const [run] = store.listRuns();
+    const detail = store.getRun(run!.id)!;
+    expect(detail.status).toBe('failed');
+    expect(detail.error).toBe('disk full while drawing progress');
+    expect(detail.endedAt).not.toBeNull();
+    // Steps 1 to 3 were written before the reporter threw; none is lost.
+    expect(store.getCurve(run!.id, 'train/loss').map((p) => p.step)).toEqual([1, 2, 3]);
+    store.close();
+  });
 });
