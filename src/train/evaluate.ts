@@ -36,7 +36,7 @@ export function evaluate(
   for (const batch of batches) {
     const [batchLoss, batchCorrect] = tf.tidy(() => {
       const logits = model.apply(batch.xs, { training: false }) as tf.Tensor2D;
-      const oneHot = tf.oneHot(tf.cast(batch.labels, 'int32') as tf.Tensor1D, options.numClasses);
+      const oneHot = tf.oneHot(batch.labels, options.numClasses);
       const losses = tf.losses.softmaxCrossEntropy(
         oneHot,
         logits,

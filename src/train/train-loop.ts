@@ -176,8 +176,8 @@ function trainStep(
   model: tf.LayersModel,
   optimizer: tf.Optimizer,
   variables: tf.Variable[],
-  xs: tf.Tensor,
-  labels: tf.Tensor,
+  xs: tf.Tensor4D,
+  labels: tf.Tensor1D,
   numClasses: number,
 ): { loss: number; correct: number } {
   let correct: tf.Tensor | undefined;
@@ -186,7 +186,7 @@ function trainStep(
       const logits = model.apply(xs, { training: true }) as tf.Tensor2D;
       // argmax over the class axis (1), never the batch axis: a classic pitfall.
       correct = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'int32')));
-      const oneHot = tf.oneHot(tf.cast(labels, 'int32') as tf.Tensor1D, numClasses);
+      const oneHot = tf.oneHot(labels, numClasses);
       return tf.losses.softmaxCrossEntropy(oneHot, logits) as tf.Scalar;
     },
     true,
