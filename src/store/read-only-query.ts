@@ -4,6 +4,28 @@ import { messageOf } from './open-store.js';
 import type { QueryResult } from './types.js';
 
 const READING_STATEMENTS = new Set(['SELECT', 'WITH', 'VALUES', 'EXPLAIN', 'PRAGMA']);
+/** SQLite's statements that change a database; any other first word is a typo or not SQL. */
+const WRITING_STATEMENTS = new Set([
+  'INSERT',
+  'UPDATE',
+  'DELETE',
+  'REPLACE',
+  'UPSERT',
+  'DROP',
+  'CREATE',
+  'ALTER',
+  'ATTACH',
+  'DETACH',
+  'VACUUM',
+  'REINDEX',
+  'ANALYZE',
+  'BEGIN',
+  'COMMIT',
+  'END',
+  'ROLLBACK',
+  'SAVEPOINT',
+  'RELEASE',
+]);
 const HINT =
   'query is read-only: SELECT from the tables and views (see README); delete runs with `runner runs rm`';
 
@@ -23,9 +45,14 @@ export function runReadOnlyQuery(
       hint: 'e.g. runner query "SELECT * FROM run_summary"',
     });
   const keyword = (/^[A-Za-z]+/.exec(text)?.[0] ?? text.slice(0, 12)).toUpperCase();
-  if (!READING_STATEMENTS.has(keyword)) {
+  if (WRITING_STATEMENTS.has(keyword)) {
     throw new StoreError(`refused: ${keyword} statements write to or change the store`, {
       hint: HINT,
+    });
+  }
+  if (!READING_STATEMENTS.has(keyword)) {
+    throw new StoreError(`invalid SQL: "${keyword}" does not start a query`, {
+      hint: 'start with SELECT, WITH, VALUES, EXPLAIN or PRAGMA, e.g. runner query "SELECT * FROM run_summary"',
     });
   }
   if (keyword === 'PRAGMA' && text.includes('=')) {
