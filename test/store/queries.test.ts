@@ -94,7 +94,9 @@ describe('query (read-only SQL)', () => {
   });
 
   it('explains invalid SQL in one line', () => {
-    expect(() => store.query('SELEC * FROM runs')).toThrow(/invalid SQL: "SELEC" does not start a query/);
+    expect(() => store.query('SELEC * FROM runs')).toThrow(
+      /invalid SQL: "SELEC" does not start a query/,
+    );
     expect(() => store.query('SELECT * FROM nope')).toThrow('invalid SQL: no such table: nope');
     expect(() => store.query('   ')).toThrow('the query is empty');
   });
