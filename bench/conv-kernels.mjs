@@ -17,7 +17,7 @@
 // LeNet-5 and the tutorial net at batch 128 on wasm with every kernel in
 // WASM_TRAINING_KERNELS registered; --profile adds the slowest kernels of a
 // step by the same clock.
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../dist/tf.js';
 import { parseArgs } from 'node:util';
 import { WASM_TRAINING_KERNELS } from '../dist/backend/kernels/index.js';
 import { registerWasmTrainingKernels } from '../dist/backend/register-kernels.js';
@@ -235,7 +235,7 @@ const inputConvolution = makeConv2dBackpropInputConfig({ strategy: 'convolution'
 
 if (!options['skip-kernels']) {
   console.log(
-    `# conv gradient kernels, batch ${N}, ${options.stat} of ${REPS} interleaved calls, ${options.clock} clock, ms (tfjs ${tf.version.tfjs}, backend wasm)`,
+    `# conv gradient kernels, batch ${N}, ${options.stat} of ${REPS} interleaved calls, ${options.clock} clock, ms (tfjs ${tf.version_core}, backend wasm)`,
   );
   console.log(
     '# ours = the registered kernel (strategy auto); the others are its strategies forced, and the alternatives without it',

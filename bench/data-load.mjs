@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../dist/tf.js';
 import { createBatchArrays, createBatches, loadData } from '../dist/data/index.js';
 
 const RUNS = 3;

@@ -40,7 +40,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../dist/tf.js';
 
 import { loadExperiment } from '../dist/config/index.js';
 import { selectBackend } from '../dist/backend/index.js';
@@ -370,7 +370,7 @@ function measureComponents(data, store, stepMs) {
     seed: 1,
     backend: 'none',
     dataset: 'none',
-    versions: { runner: 'bench', tfjs: tf.version.tfjs, node: process.version },
+    versions: { runner: 'bench', tfjs: tf.version_core, node: process.version },
     host: 'bench',
   });
   let clock = Date.now();

@@ -237,7 +237,7 @@ function printTable(rows, nets, batches, unavailable, torch) {
 // ---------------------------------------------------------------- child
 
 async function runChild(job) {
-  const tf = await import('@tensorflow/tfjs');
+  const tf = await import('../dist/tf.js');
   const { selectBackend } = await import('../dist/backend/index.js');
   let info;
   try {

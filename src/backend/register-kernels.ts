@@ -4,7 +4,7 @@ import {
   registerKernel,
   unregisterKernel,
   type KernelConfig,
-} from '@tensorflow/tfjs';
+} from '../tf.js';
 import { TRAINING_GRADIENTS } from './gradients/index.js';
 import { WASM_TRAINING_KERNELS } from './kernels/index.js';
 import { isReplacingKernel } from './kernels/replacing-kernel.js';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tf.js';
 import type { Logger } from 'pino';
 import type { BackendChoice } from '../config/experiment.js';
 import { BackendError } from '../errors.js';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tf.js';
 import type { ImageSplit } from './dataset.js';
 import { createBatchArrays, type BatchOptions } from './batch-arrays.js';
 

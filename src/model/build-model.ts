@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tf.js';
 import type { ModelSpec } from '../config/experiment.js';
 import { compileGraph } from './compile-graph.js';
 import type { LayerDefinition } from './layers/index.js';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tf.js';
 import type { LayerNode, ModelSpec } from '../config/experiment.js';
 import { MODEL_INPUT } from '../config/index.js';
 import { ConfigError, type Diagnostic } from '../errors.js';

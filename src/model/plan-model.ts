@@ -1,4 +1,4 @@
-import type * as tf from '@tensorflow/tfjs';
+import type * as tf from '../tf.js';
 import type { ModelSpec } from '../config/experiment.js';
 import { compileGraph, disposeLayers } from './compile-graph.js';
 import type { LayerDefinition } from './layers/index.js';

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tf.js';
 import { stringify } from 'yaml';
 import { RUNNER_VERSION } from '../version.js';
 
@@ -21,7 +21,7 @@ export function collectRunFacts(
   return {
     configYaml: stringify(document),
     configHash: hashConfig(document),
-    versions: { runner: RUNNER_VERSION, tfjs: tf.version.tfjs, node: process.version },
+    versions: { runner: RUNNER_VERSION, tfjs: tf.version_core, node: process.version },
     gitCommit: gitCommitOf(cwd),
     host: hostname(),
   };

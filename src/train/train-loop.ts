@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tf.js';
 import type { Experiment } from '../config/experiment.js';
 import type { ImageSplit } from '../data/index.js';
 import { createBatches } from '../data/index.js';

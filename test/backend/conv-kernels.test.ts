@@ -1,5 +1,5 @@
-import * as tf from '@tensorflow/tfjs';
-import type { KernelConfig, NamedAttrMap, Tensor } from '@tensorflow/tfjs';
+import * as tf from '../../src/tf.js';
+import type { KernelConfig, NamedAttrMap, Tensor } from '../../src/tf.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   conv2dBackpropFilterConfig,

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../src/tf.js';
 import { describe, expect, it } from 'vitest';
 import { TRAINING_GRADIENTS } from '../../src/backend/gradients/index.js';
 import { makeRandom, randomValues, useBackend } from './kernel-check.js';

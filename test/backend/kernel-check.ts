@@ -1,5 +1,5 @@
-import * as tf from '@tensorflow/tfjs';
-import type { DataType, NamedAttrMap, Tensor } from '@tensorflow/tfjs';
+import * as tf from '../../src/tf.js';
+import type { DataType, NamedAttrMap, Tensor } from '../../src/tf.js';
 import { expect } from 'vitest';
 import { selectBackend } from '../../src/backend/index.js';
 

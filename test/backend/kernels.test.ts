@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../src/tf.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WASM_TRAINING_KERNELS } from '../../src/backend/kernels/index.js';
 import { setSimdLoopsEnabled } from '../../src/backend/kernels/simd/simd-loops.js';

@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../src/tf.js';
 import { describe, expect, it, vi } from 'vitest';
 import { selectBackend } from '../../src/backend/index.js';
 import { WASM_TRAINING_KERNELS } from '../../src/backend/kernels/index.js';

@@ -1,6 +1,6 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../src/tf.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadExperiment } from '../../src/config/index.js';
 import { planModel, quietTf } from '../../src/model/index.js';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../src/tf.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
 import { LAYERS, planModel, quietTf, type LayerDefinition } from '../../src/model/index.js';

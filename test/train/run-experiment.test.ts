@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../src/tf.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadExperiment } from '../../src/config/index.js';
 import { openStore } from '../../src/store/index.js';

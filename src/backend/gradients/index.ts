@@ -1,4 +1,4 @@
-import type { GradConfig } from '@tensorflow/tfjs';
+import type { GradConfig } from '../../tf.js';
 import { meanGradConfig } from './mean-grad.js';
 import { sumGradConfig } from './sum-grad.js';
 

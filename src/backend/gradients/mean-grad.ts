@@ -1,5 +1,5 @@
-import * as tf from '@tensorflow/tfjs';
-import { Mean, type GradConfig, type NamedAttrMap, type Tensor } from '@tensorflow/tfjs';
+import * as tf from '../../tf.js';
+import { Mean, type GradConfig, type NamedAttrMap, type Tensor } from '../../tf.js';
 
 /**
  * The gradient of `Mean` as the upstream gradient divided by the number of

@@ -1,5 +1,5 @@
-import * as tf from '@tensorflow/tfjs';
-import { Sum, type GradConfig, type NamedAttrMap, type Tensor } from '@tensorflow/tfjs';
+import * as tf from '../../tf.js';
+import { Sum, type GradConfig, type NamedAttrMap, type Tensor } from '../../tf.js';
 
 /**
  * The gradient of `Sum` as the upstream gradient broadcast (a `Tile`) to the

@@ -1,4 +1,4 @@
-import { Add } from '@tensorflow/tfjs';
+import { Add } from '../../tf.js';
 import { channelBroadcastKernel } from './channel-broadcast.js';
 
 /** `Add` with a fast path for per-channel vectors (batch-norm); see channelBroadcastKernel. */

@@ -4,7 +4,7 @@ import {
   type AvgPoolGradAttrs,
   type KernelConfig,
   type TensorInfo,
-} from '@tensorflow/tfjs';
+} from '../../tf.js';
 import {
   attrsOf,
   heapFloats,

@@ -4,7 +4,7 @@ import {
   type BatchMatMulAttrs,
   type KernelConfig,
   type TensorInfo,
-} from '@tensorflow/tfjs';
+} from '../../tf.js';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { InternalError } from '../../errors.js';
 import { transposeMatrix } from './transpose-matrix.js';

@@ -1,4 +1,4 @@
-import { backend_util, type DataType, type TensorInfo } from '@tensorflow/tfjs';
+import { backend_util, type DataType, type TensorInfo } from '../../tf.js';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { InternalError } from '../../errors.js';
 import { replacingKernel, type ReplacingKernelConfig } from './replacing-kernel.js';

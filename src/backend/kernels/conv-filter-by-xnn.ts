@@ -1,4 +1,4 @@
-import type { TensorInfo } from '@tensorflow/tfjs';
+import type { TensorInfo } from '../../tf.js';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { ConvGeometry } from './conv-geometry.js';
 import { convWasm } from './wasm-conv.js';

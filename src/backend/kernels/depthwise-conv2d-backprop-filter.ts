@@ -1,4 +1,4 @@
-import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs';
+import type { KernelConfig, TensorInfo } from '../../tf.js';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { resolveConvGeometry, type ConvGeometry, type ConvGradientAttrs } from './conv-geometry.js';
 import { validOutputRange } from './im2col.js';

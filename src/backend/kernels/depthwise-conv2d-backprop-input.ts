@@ -1,4 +1,4 @@
-import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs';
+import type { KernelConfig, TensorInfo } from '../../tf.js';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { fullConvolutionPadding } from './conv-input-by-xnn.js';
 import { resolveConvGeometry, type ConvGeometry, type ConvGradientAttrs } from './conv-geometry.js';

@@ -5,7 +5,7 @@ import {
   Sub,
   type FusedBatchNormAttrs,
   type TensorInfo,
-} from '@tensorflow/tfjs';
+} from '../../tf.js';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { InternalError } from '../../errors.js';
 import {

@@ -1,4 +1,4 @@
-import { Greater, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs';
+import { Greater, type KernelConfig, type TensorInfo } from '../../tf.js';
 import { replacingKernel } from './replacing-kernel.js';
 import { simdLoopsFor } from './simd/simd-loops.js';
 import { heapView, inputOf, sizeOf, wasmBackendOf, type WasmKernelArgs } from './wasm-tensors.js';

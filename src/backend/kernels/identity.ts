@@ -1,4 +1,4 @@
-import { Identity, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs';
+import { Identity, type KernelConfig, type TensorInfo } from '../../tf.js';
 import { replacingKernel } from './replacing-kernel.js';
 import { inputOf, wasmBackendOf, type WasmKernelArgs } from './wasm-tensors.js';
 

@@ -1,4 +1,4 @@
-import type { KernelConfig } from '@tensorflow/tfjs';
+import type { KernelConfig } from '../../tf.js';
 import { addConfig } from './add.js';
 import { avgPoolGradConfig } from './avg-pool-grad.js';
 import { batchMatMulConfig } from './batch-mat-mul.js';

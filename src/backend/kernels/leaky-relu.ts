@@ -1,9 +1,4 @@
-import {
-  LeakyRelu,
-  type KernelConfig,
-  type LeakyReluAttrs,
-  type TensorInfo,
-} from '@tensorflow/tfjs';
+import { LeakyRelu, type KernelConfig, type LeakyReluAttrs, type TensorInfo } from '../../tf.js';
 import { replacingKernel } from './replacing-kernel.js';
 import { simdLoopsFor } from './simd/simd-loops.js';
 import {

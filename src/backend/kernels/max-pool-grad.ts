@@ -4,7 +4,7 @@ import {
   type KernelConfig,
   type MaxPoolGradAttrs,
   type TensorInfo,
-} from '@tensorflow/tfjs';
+} from '../../tf.js';
 import { simdLoopsFor, type SimdLoops } from './simd/simd-loops.js';
 import {
   attrsOf,

@@ -1,4 +1,4 @@
-import { Multiply } from '@tensorflow/tfjs';
+import { Multiply } from '../../tf.js';
 import { channelBroadcastKernel } from './channel-broadcast.js';
 
 /** `Multiply` with a fast path for per-channel vectors (batch-norm); see channelBroadcastKernel. */

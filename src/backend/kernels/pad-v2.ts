@@ -1,4 +1,4 @@
-import { PadV2, type KernelConfig, type PadV2Attrs, type TensorInfo } from '@tensorflow/tfjs';
+import { PadV2, type KernelConfig, type PadV2Attrs, type TensorInfo } from '../../tf.js';
 import { replacingKernel } from './replacing-kernel.js';
 import { copyBox } from './row-copy.js';
 import {

@@ -1,4 +1,4 @@
-import { backend_util, util, type TensorInfo } from '@tensorflow/tfjs';
+import { backend_util, util, type TensorInfo } from '../../tf.js';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { replacingKernel, type ReplacingKernelConfig } from './replacing-kernel.js';
 import { simdLoopsFor } from './simd/simd-loops.js';

@@ -1,4 +1,4 @@
-import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
+import type { KernelConfig, KernelFunc, TensorInfo } from '../../tf.js';
 import { InternalError } from '../../errors.js';
 import type { WasmKernelArgs } from './wasm-tensors.js';
 

@@ -1,4 +1,4 @@
-import { Select, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs';
+import { Select, type KernelConfig, type TensorInfo } from '../../tf.js';
 import { replacingKernel } from './replacing-kernel.js';
 import { simdLoopsFor } from './simd/simd-loops.js';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';

@@ -4,7 +4,7 @@ import {
   type KernelConfig,
   type SliceAttrs,
   type TensorInfo,
-} from '@tensorflow/tfjs';
+} from '../../tf.js';
 import { replacingKernel } from './replacing-kernel.js';
 import { copyBox } from './row-copy.js';
 import {

@@ -1,4 +1,4 @@
-import { Sum } from '@tensorflow/tfjs';
+import { Sum } from '../../tf.js';
 import { leadingAxesReduction } from './reduce-leading-axes.js';
 
 /** `Sum` over leading axes as a GEMM with a ones vector; see leadingAxesReduction. */

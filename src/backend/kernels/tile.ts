@@ -1,4 +1,4 @@
-import { Tile, type KernelConfig, type TensorInfo, type TileAttrs } from '@tensorflow/tfjs';
+import { Tile, type KernelConfig, type TensorInfo, type TileAttrs } from '../../tf.js';
 import {
   attrsOf,
   heapView,

@@ -3,7 +3,7 @@ import {
   type KernelConfig,
   type TensorInfo,
   type UnsortedSegmentSumAttrs,
-} from '@tensorflow/tfjs';
+} from '../../tf.js';
 import {
   attrsOf,
   heapView,

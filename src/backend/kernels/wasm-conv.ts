@@ -1,4 +1,4 @@
-import type { TensorInfo } from '@tensorflow/tfjs';
+import type { TensorInfo } from '../../tf.js';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { InternalError } from '../../errors.js';
 import { wasmDataId, wasmFunction } from './wasm-tensors.js';

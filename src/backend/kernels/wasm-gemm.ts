@@ -1,4 +1,4 @@
-import { BatchMatMul, type TensorInfo } from '@tensorflow/tfjs';
+import { BatchMatMul, type TensorInfo } from '../../tf.js';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { InternalError } from '../../errors.js';
 import { wasmDataId, wasmExport, wasmShapes, type WasmExport } from './wasm-tensors.js';

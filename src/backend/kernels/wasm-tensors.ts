@@ -1,4 +1,4 @@
-import type { NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs';
+import type { NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '../../tf.js';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { InternalError } from '../../errors.js';
 

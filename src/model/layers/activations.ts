@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tf.js';
 import { formatShape, type Shape } from '../shape.js';
 import { ScaledElu } from './elu-layer.js';
 import { argsObject, readNumber, readString } from './layer-args.js';

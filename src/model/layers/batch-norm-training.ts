@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tf.js';
 
 /**
  * Batch normalization's training step with the closed-form gradient, as

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tf.js';
 import { resolveActivationField, ACTIVATION_FIELD } from './activations.js';
 import { checkImageInput, checkWindowFits } from './image-checks.js';
 import {

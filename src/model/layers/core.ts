@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tf.js';
 import { formatShape, valuesPerExample } from '../shape.js';
 import { ACTIVATION_FIELD, resolveActivationField } from './activations.js';
 import {

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tf.js';
 
 /**
  * ELU with any alpha: x for x > 0, alpha * (exp(x) - 1) below. tfjs's own

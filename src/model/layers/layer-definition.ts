@@ -1,4 +1,4 @@
-import type * as tf from '@tensorflow/tfjs';
+import type * as tf from '../../tf.js';
 import type { Shape } from '../shape.js';
 
 /** A JSON Schema (2020-12) fragment, as plain data. */

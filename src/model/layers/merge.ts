@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tf.js';
 import { formatShape, type Shape } from '../shape.js';
 import { argsObject, readNumber } from './layer-args.js';
 import { TWO_OR_MORE_INPUTS, type LayerDefinition } from './layer-definition.js';

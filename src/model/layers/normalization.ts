@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tf.js';
 import { formatShape, type Shape } from '../shape.js';
 import { argsObject, readBoolean, readNumber } from './layer-args.js';
 import { fastBatchNormTraining } from './batch-norm-training.js';

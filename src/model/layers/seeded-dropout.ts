@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tf.js';
 
 /**
  * Dropout whose masks are reproducible from a seed and differ every step.

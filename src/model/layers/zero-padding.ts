@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../tf.js';
 import { checkImageInput } from './image-checks.js';
 import { argsObject } from './layer-args.js';
 import { ONE_INPUT, type LayerArgs, type LayerDefinition } from './layer-definition.js';
