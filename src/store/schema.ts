@@ -5,7 +5,7 @@ import type { Database } from 'better-sqlite3';
  * number of migrations applied; a file with a higher number was written by a newer
  * runner and is refused. Never edit a migration that has shipped: add one.
  *
- * Public contract (README "The run store"): tables `runs`, `params`, `sweeps` and the
+ * Public contract (README "The run store"): tables `runs`, `params`, `sweeps`, `evaluations` and the
  * views `metrics`, `metric_points`, `run_params`, `run_metrics`, `run_summary`.
  * Values live in the compact `metric_values` table (integer key ids, time as a ms
  * offset from the run's start) so that a value costs about 30 bytes on disk.
@@ -134,6 +134,33 @@ export const MIGRATIONS: readonly Migration[] = [
         FROM (SELECT run_id, key_id, count(*) AS n, max(step) AS last, min(value) AS mn, max(value) AS mx
               FROM metric_values GROUP BY run_id, key_id) AS g
         JOIN metric_values AS l ON l.run_id = g.run_id AND l.key_id = g.key_id AND l.step = g.last;
+      `);
+    },
+  },
+  {
+    version: 3,
+    description: 'evaluations of a run: at the end of training and by runner eval',
+    up(db) {
+      // One row per evaluation of a run's saved model. `kind` says who made it:
+      // `training` at the end of a training run, `eval` by `runner eval`.
+      // metrics_json: {"loss":..,"accuracy":..} or {"loss":..,"rmse":..,"mae":..};
+      // classes_json: class names by index; confusion_json: counts, rows = true
+      // class, columns = predicted class (classification only).
+      db.exec(`
+        CREATE TABLE evaluations (
+          id INTEGER PRIMARY KEY AUTOINCREMENT,
+          run_id INTEGER NOT NULL REFERENCES runs(id),
+          kind TEXT NOT NULL CHECK (kind IN ('training','eval')),
+          checkpoint TEXT NOT NULL CHECK (checkpoint IN ('final','best')),
+          split TEXT NOT NULL,
+          data_json TEXT NOT NULL,
+          example_count INTEGER NOT NULL,
+          metrics_json TEXT NOT NULL,
+          classes_json TEXT,
+          confusion_json TEXT,
+          created_at INTEGER NOT NULL
+        );
+        CREATE INDEX evaluations_by_run ON evaluations (run_id, id);
       `);
     },
   },

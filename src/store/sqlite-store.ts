@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { StoreError } from '../errors.js';
 import { readCurve, readMetricAtEpoch, readMetricKeys } from './curves.js';
+import { insertEvaluation, loadEvaluations } from './evaluations.js';
 import { createMetricWriter } from './metric-writer.js';
 import { runReadOnlyQuery } from './read-only-query.js';
 import {
@@ -18,8 +19,10 @@ import { insertSweep, loadSweep, loadSweeps, updateSweepStatus } from './sweeps.
 import type {
   CurveOptions,
   CurvePoint,
+  EvaluationRecord,
   MetricWriter,
   MetricWriterOptions,
+  NewEvaluation,
   NewRun,
   NewSweep,
   ParamValue,
@@ -174,11 +177,19 @@ export class SqliteStore implements Store {
     return compareRuns(this.#open, runIds);
   }
 
+  addEvaluation(evaluation: NewEvaluation): number {
+    return insertEvaluation(this.#writable, evaluation, this.#settings.now());
+  }
+
+  listEvaluations(runId: number): EvaluationRecord[] {
+    return loadEvaluations(this.#open, runId);
+  }
+
   deleteRuns(runIds: readonly number[]): number {
     const db = this.#writable;
     const ids = JSON.stringify([...new Set(runIds)]);
     const remove = db.transaction((): number => {
-      for (const table of ['metric_values', 'run_metric_summary', 'params']) {
+      for (const table of ['metric_values', 'run_metric_summary', 'params', 'evaluations']) {
         db.prepare(`DELETE FROM ${table} WHERE run_id IN (SELECT value FROM json_each(?))`).run(
           ids,
         );

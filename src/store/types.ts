@@ -181,6 +181,33 @@ export interface RunDetail extends RunSummary {
   readonly notices: readonly string[];
 }
 
+/** Who recorded an evaluation: the end of a training run, or `runner eval`. */
+export type EvaluationKind = 'training' | 'eval';
+
+/** An evaluation of a run's saved model, to record. */
+export interface NewEvaluation {
+  readonly runId: number;
+  readonly kind: EvaluationKind;
+  readonly checkpoint: 'final' | 'best';
+  /** `test`, `val`, or `data` for data given to `runner eval --data`. */
+  readonly split: string;
+  /** The data section evaluated on (the run's, or the one given to eval). */
+  readonly data: unknown;
+  readonly count: number;
+  /** e.g. {loss, accuracy} or {loss, rmse, mae}. */
+  readonly metrics: Readonly<Record<string, number>>;
+  /** Class names by index (classification). */
+  readonly classes?: readonly string[];
+  /** Counts, rows = true class, columns = predicted class (classification). */
+  readonly confusion?: readonly (readonly number[])[];
+}
+
+/** A recorded evaluation. `createdAt` is epoch ms. */
+export interface EvaluationRecord extends NewEvaluation {
+  readonly id: number;
+  readonly createdAt: number;
+}
+
 /** Which runs `listRuns` returns, in which order. */
 export interface RunFilter {
   readonly ids?: readonly number[];
@@ -332,7 +359,11 @@ export interface Store {
   /** Per run, the last value of `key` recorded in `epoch` (for median stopping); runs without one are absent. */
   metricAtEpoch(runIds: readonly number[], key: string, epoch: number): Map<number, number>;
   compareRuns(runIds: readonly number[]): RunComparison;
-  /** Delete runs with their params and metrics, in one transaction; returns how many existed. */
+  /** Record an evaluation of a run (unknown run: StoreError); returns its id. */
+  addEvaluation(evaluation: NewEvaluation): number;
+  /** The run's evaluations, oldest first. */
+  listEvaluations(runId: number): EvaluationRecord[];
+  /** Delete runs with their params, metrics and evaluations, in one transaction; returns how many existed. */
   deleteRuns(runIds: readonly number[]): number;
   /**
    * Read-only SQL on a separate read-only connection. Statements that write (DELETE, UPDATE,
