@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { gunzip as gunzipCallback } from 'node:zlib';
+import { gunzip as gunzipCallback, gunzipSync, constants as zlibConstants } from 'node:zlib';
 import { DatasetError } from '../errors.js';
+import { MAX_DATA_FILE_BYTES, readDataFile, tooLarge } from './data-file.js';
 
 const gunzip = promisify(gunzipCallback);
 
@@ -34,48 +34,101 @@ export interface FileContent {
 
 /**
  * Reads a file that may be gzip-compressed (detected by its magic bytes, not its name).
- * Errors name the file: missing, unreadable, truncated gzip.
+ * Only regular files are read, and never more than the IDX header declares
+ * (see `readDataFile` and `decompressIfGzip`). Errors name the file: missing,
+ * not a regular file, unreadable, truncated gzip, too large.
  */
 export async function readFileContent(file: string): Promise<FileContent> {
-  let stored: Buffer;
-  try {
-    stored = await readFile(file);
-  } catch (error) {
-    throw fileReadError(file, error);
+  const read = await readDataFile(file);
+  if (read.missing) {
+    throw new DatasetError(`${file}: no such file`, {
+      hint: 'check the path (relative paths are resolved from the current directory)',
+    });
   }
-  return { stored, ...(await decompressIfGzip(stored, file)) };
+  return { stored: read.bytes, ...(await decompressIfGzip(read.bytes, file)) };
 }
 
+/** Deflate cannot compress better than 1032:1; a header that claims more than that is lying. */
+const MAX_DEFLATE_RATIO = 1032;
+/** Compressed bytes inflated at first to find the IDX header (doubled until it is out). */
+const HEADER_PROBE_BYTES = 1024;
+
+/** Total bytes (header + data) an IDX header declares, or undefined when `prefix` holds no IDX header. */
+export function declaredIdxBytes(prefix: Uint8Array): number | 'short' | undefined {
+  if (prefix.length < 4) return 'short';
+  const type = (IDX_TYPES as Record<number, { size: number } | undefined>)[prefix[2]!];
+  const ndims = prefix[3]!;
+  if (prefix[0] !== 0 || prefix[1] !== 0 || type === undefined || ndims === 0) return undefined;
+  const headerBytes = 4 + 4 * ndims;
+  if (prefix.length < headerBytes) return 'short';
+  const view = new DataView(prefix.buffer, prefix.byteOffset, prefix.byteLength);
+  let total = type.size;
+  for (let i = 0; i < ndims; i++) total *= view.getUint32(4 + 4 * i);
+  return headerBytes + total;
+}
+
+/**
+ * Inflates gzip data, but first inflates only its start to read the IDX
+ * header: the size it declares is checked against `MAX_DATA_FILE_BYTES` and
+ * against what the compressed size can hold, and inflation then stops at the
+ * declared size (a gzip bomb is refused before, or cut off at, that size).
+ */
 export async function decompressIfGzip(
   stored: Buffer,
   file: string,
 ): Promise<{ raw: Buffer; gzip: boolean }> {
   if (stored.length < 2 || stored[0] !== 0x1f || stored[1] !== 0x8b)
     return { raw: stored, gzip: false };
-  try {
-    return { raw: await gunzip(stored), gzip: true };
-  } catch (error) {
+  const corrupt = (error: unknown) => {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new DatasetError(`${file}: the gzip data is truncated or corrupt (${reason})`, {
+    return new DatasetError(`${file}: the gzip data is truncated or corrupt (${reason})`, {
       hint: 'replace the file with a complete copy (or delete it so it is fetched again)',
       cause: error,
     });
+  };
+  const canHold = stored.length * MAX_DEFLATE_RATIO;
+  let declared: number | 'short' | undefined = 'short';
+  for (let probe = HEADER_PROBE_BYTES; declared === 'short'; probe *= 2) {
+    let prefix: Buffer;
+    try {
+      prefix = gunzipSync(stored.subarray(0, probe), {
+        finishFlush: zlibConstants.Z_SYNC_FLUSH,
+        maxOutputLength: HEADER_PROBE_BYTES,
+      });
+    } catch (error) {
+      // The probe's output limit only means the header is surely out: read it from a smaller probe.
+      if ((error as NodeJS.ErrnoException).code !== 'ERR_BUFFER_TOO_LARGE') throw corrupt(error);
+      prefix = gunzipSync(stored.subarray(0, probe / 2), {
+        finishFlush: zlibConstants.Z_SYNC_FLUSH,
+      });
+    }
+    declared = declaredIdxBytes(prefix);
+    if (probe >= stored.length) break;
   }
-}
-
-function fileReadError(file: string, error: unknown): DatasetError {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'ENOENT') {
-    return new DatasetError(`${file}: no such file`, {
-      hint: 'check the path (relative paths are resolved from the current directory)',
-      cause: error,
-    });
+  // Not IDX (or too short to say): inflate within what the file could hold; parsing names the problem.
+  const limit = typeof declared === 'number' ? declared : Math.min(MAX_DATA_FILE_BYTES, canHold);
+  if (typeof declared === 'number') {
+    if (declared > MAX_DATA_FILE_BYTES) throw tooLarge(file, declared, 'declares');
+    if (declared > canHold) {
+      throw new DatasetError(
+        `${file}: its IDX header declares ${declared.toLocaleString('en-US')} bytes, but ${stored.length.toLocaleString('en-US')} bytes of gzip data can hold at most ${canHold.toLocaleString('en-US')}`,
+        { hint: 'the header does not match the data, or the file was cut short; replace it' },
+      );
+    }
   }
-  if (code === 'EISDIR') {
-    return new DatasetError(`${file}: is a folder, expected an IDX file`, { cause: error });
+  try {
+    return { raw: await gunzip(stored, { maxOutputLength: Math.max(limit, 1) }), gzip: true };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new DatasetError(
+        typeof declared === 'number'
+          ? `${file}: the gzip data inflates to more than the ${declared.toLocaleString('en-US')} bytes its IDX header declares`
+          : `${file}: the gzip data inflates to more than ${limit.toLocaleString('en-US')} bytes`,
+        { hint: 'the header does not match the data; is this file really IDX?', cause: error },
+      );
+    }
+    throw corrupt(error);
   }
-  const reason = error instanceof Error ? error.message : String(error);
-  return new DatasetError(`${file}: cannot be read (${reason})`, { cause: error });
 }
 
 /**

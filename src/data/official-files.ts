@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DatasetError } from '../errors.js';
 import type { DatasetContext, DataSourceKind, ImageSplit } from './dataset.js';
 import { displayPath, resolveDataDir, type DataDir } from './data-dir.js';
 import { downloadFile } from './download.js';
+import { readDataFile } from './data-file.js';
 import { decompressIfGzip, parseIdx } from './idx-reader.js';
 import { splitFromIdx } from './image-split.js';
 
@@ -65,11 +65,15 @@ export async function checkOfficialFile(dir: string, file: OfficialFile): Promis
   for (const path of [join(dir, `${file.name}.gz`), join(dir, file.name)]) {
     let stored: Buffer;
     try {
-      stored = await readFile(path);
+      const read = await readDataFile(path);
+      if (read.missing) continue;
+      stored = read.bytes;
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') continue;
-      firstBad ??= { state: 'bad', path, problem: `cannot be read (${code ?? String(error)})` };
+      firstBad ??= {
+        state: 'bad',
+        path,
+        problem: error instanceof DatasetError ? problemOf(error, path) : String(error),
+      };
       continue;
     }
     const check = await verifyContent(path, stored, file);
@@ -101,6 +105,13 @@ async function verifyContent(path: string, stored: Buffer, file: OfficialFile): 
     path,
     problem: `checksum mismatch: MD5 ${rawMd5}${decoded.gzip ? ' (of the decompressed data)' : ''}, expected ${file.rawMd5}`,
   };
+}
+
+/** A DatasetError's message without the leading `PATH: `, as a file check's problem. */
+function problemOf(error: DatasetError, path: string): string {
+  return error.message.startsWith(`${path}: `)
+    ? error.message.slice(path.length + 2)
+    : error.message;
 }
 
 function md5(bytes: Uint8Array): string {

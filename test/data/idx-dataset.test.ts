@@ -1,6 +1,8 @@
+import { execFileSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
 import { join, relative } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { DatasetError } from '../../src/errors.js';
 import { checkInputShape, loadData, type LoadedData } from '../../src/data/index.js';
 import {
@@ -13,6 +15,10 @@ import {
 } from './helpers.js';
 
 const makeTemp = useTempDirs();
+const sockets: Server[] = [];
+afterEach(() => {
+  for (const server of sockets.splice(0)) server.close();
+});
 
 interface Files {
   readonly trainImages: Buffer;
@@ -232,5 +238,103 @@ describe('checkInputShape', () => {
       'set model.input to [32, 32, 3], or use data that fits the model',
     );
     expect(() => checkInputShape(data, [32, 32])).toThrow(DatasetError);
+  });
+});
+
+describe('idx: paths and files that would hang or exhaust memory', () => {
+  /** The idx spec with `images` as the training images path (valid labels beside it). */
+  async function withImagesPath(imagesPath: (dir: string) => Promise<string> | string) {
+    const { dir, spec } = await idxSetup({
+      trainImages: images(3),
+      trainLabels: labels([0, 1, 2]),
+    });
+    const path = await imagesPath(dir);
+    const options = spec.options as { train: { labels: string } };
+    return {
+      path,
+      spec: {
+        ...spec,
+        validationSplit: 0.5,
+        options: { train: { images: path, labels: options.train.labels } },
+      },
+    };
+  }
+
+  it.each<[string, (dir: string) => Promise<string> | string, string]>([
+    ['a character device', () => '/dev/zero', 'a character device'],
+    [
+      'a FIFO, which would block open() for ever',
+      (dir) => {
+        const path = join(dir, 'fifo');
+        execFileSync('mkfifo', [path]);
+        return path;
+      },
+      'a FIFO (named pipe)',
+    ],
+    [
+      'a socket',
+      async (dir) => {
+        const path = join(dir, 'sock');
+        const server = createServer();
+        await new Promise<void>((resolve) => server.listen(path, resolve));
+        sockets.push(server);
+        return path;
+      },
+      'a socket',
+    ],
+    [
+      'a folder',
+      async (dir) => {
+        await mkdir(join(dir, 'folder'));
+        return join(dir, 'folder');
+      },
+      'a folder',
+    ],
+  ])('refuses %s before reading it, in one line', async (_name, makePath, kind) => {
+    const { path, spec } = await withImagesPath(makePath);
+    const started = Date.now();
+    const error = await failure(loadData(spec, { seed: 1 }));
+    expect(error.message).toBe(`${path}: is ${kind}, expected a regular IDX file`);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('refuses a gzip file whose header claims far more than it can hold, without inflating it', async () => {
+    // 10^9 images of 28x28 declared, a few real bytes: the gzip is tiny, the claim is 784 GB.
+    const header = idxBytes(0x08, [1_000_000_000, 28, 28], new Uint8Array(4096));
+    const { path, spec } = await withImagesPath(async (dir) => {
+      await writeFile(join(dir, 'bomb.gz'), gzip(header));
+      return join(dir, 'bomb.gz');
+    });
+    const error = await failure(loadData(spec, { seed: 1 }));
+    expect(error.message).toBe(
+      `${path}: its IDX header declares 784,000,000,016 bytes (730.2 GiB), more than the 4.0 GiB the runner reads`,
+    );
+  });
+
+  it('refuses a header that claims more than the compressed size can hold', async () => {
+    // 100 MB declared in a gzip of a few hundred bytes: deflate cannot do better than 1032:1.
+    const liar = gzip(idxBytes(0x08, [127_551, 28, 28], new Uint8Array(0)));
+    const { path, spec } = await withImagesPath(async (dir) => {
+      await writeFile(join(dir, 'liar.gz'), liar);
+      return join(dir, 'liar.gz');
+    });
+    const error = await failure(loadData(spec, { seed: 1 }));
+    const n = (x: number) => x.toLocaleString('en-US');
+    expect(error.message).toBe(
+      `${path}: its IDX header declares 100,000,000 bytes, but ${n(liar.length)} bytes of gzip data can hold at most ${n(liar.length * 1032)}`,
+    );
+  });
+
+  it('stops inflating at the size the header declares', async () => {
+    // The header says 3 images of 5x4; the gzip holds 5 MB of zeros after them.
+    const bytes = Buffer.concat([images(3), Buffer.alloc(5_000_000)]);
+    const { path, spec } = await withImagesPath(async (dir) => {
+      await writeFile(join(dir, 'long.gz'), gzip(bytes));
+      return join(dir, 'long.gz');
+    });
+    const error = await failure(loadData(spec, { seed: 1 }));
+    expect(error.message).toBe(
+      `${path}: the gzip data inflates to more than the 76 bytes its IDX header declares`,
+    );
   });
 });
