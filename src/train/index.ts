@@ -1,5 +1,5 @@
 /**
- * train/: the loop, evaluation, checkpoints, signals and sweeps. Takes a
+ * train/: the loop, evaluation, checkpoints and sweeps. Takes a
  * resolved experiment and a store; reports progress to a caller-supplied
  * reporter and never prints.
  */
@@ -14,7 +14,6 @@ export type {
 export type { StepEvent, EpochEvent, TrainStatus } from './train-loop.js';
 export type { Evaluation } from './evaluate.js';
 export { OPTIMIZERS, createOptimizer } from './optimizers.js';
-export { installStopSignals, type StopController } from './signals.js';
 export { hashConfig } from './run-facts.js';
 export { sweepTrialContext } from './sweep-trial.js';
 export { planTrials, type SweepAxis, type SweepDefinition, type TrialPlan } from './sweep-plan.js';

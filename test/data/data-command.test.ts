@@ -1,11 +1,12 @@
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { dataCommand } from '../../src/cli/commands/data.js';
 import type { CliContext } from '../../src/cli/commands/command.js';
 import { createRenderer } from '../../src/cli/render.js';
+import { testSignals } from '../cli/cli-host.js';
 import { DatasetError } from '../../src/errors.js';
 import { refusedBase, useMirrorServers } from './mirror-server.js';
 import { DEBIAN_FASHION, FULL_MNIST, isolatedEnv, useTempDirs } from './helpers.js';
@@ -33,7 +34,13 @@ async function run(args: readonly string[], env: NodeJS.ProcessEnv, stderrTTY = 
     out: createRenderer({ stdout, stderr }),
     env,
     cwd: process.cwd(),
-    exitCode: 0,
+    stdin: { stream: new PassThrough(), isTTY: false },
+    signals: testSignals(),
+    action:
+      (handler) =>
+      async (...args) => {
+        await handler(...args);
+      },
   };
   const program = new Command('runner').exitOverride();
   dataCommand.register(program, context);

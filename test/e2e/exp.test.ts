@@ -152,6 +152,38 @@ describe('runner exp', () => {
     expect(metricCounts(runId!)['train/accuracy']).toBe(steps);
   });
 
+  it('quits at once on a second SIGINT, keeping the steps already flushed', async () => {
+    // Big batches make each step long: both signals arrive within one step.
+    const file = ws.write(
+      'twice.yaml',
+      syntheticConfig({ train: 40_000, batchSize: 4_000, epochs: 3 }),
+    );
+    const child = startCli(['exp', file, '--db', ws.db, '--name', 'to-kill'], ws.dir);
+    let runId: number | undefined;
+    for (let i = 0; i < 600 && runId === undefined; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      if (!existsSync(ws.db)) continue;
+      runId = readStore(ws.db, (sql) => {
+        const row = sql
+          .prepare(
+            "select r.id from runs r where r.name = 'to-kill' and exists (select 1 from metrics m where m.run_id = r.id and m.key = 'train/loss')",
+          )
+          .get() as { id: number } | undefined;
+        return row?.id;
+      });
+    }
+    expect(runId).toBeDefined();
+    child.kill('SIGINT');
+    await new Promise((r) => setTimeout(r, 20));
+    child.kill('SIGINT');
+    const { code, stdout } = await child.result;
+    expect(code).toBe(130);
+    expect(stdout).not.toMatch(/interrupted after/);
+    // No time to mark it: it stays running until `runs ls` finds its process gone.
+    expect(runRow(runId!)['status']).toBe('running');
+    expect(losses(runId!).length).toBeGreaterThan(0);
+  });
+
   it('refuses a store path that cannot be opened before training', async () => {
     const file = ws.write('ok.yaml', syntheticConfig({ epochs: 1 }));
     ws.write('not-a-dir', 'x');

@@ -1,6 +1,8 @@
 import { Option } from 'commander';
 import { dirname } from 'node:path';
 import { UsageError } from '../../errors.js';
+import type { RunResult } from '../../train/index.js';
+import { outcome, type Outcome, type OutcomeKind } from '../outcome.js';
 import { collect, type CliContext, type CommandDefinition } from './command.js';
 
 interface ExpFlags {
@@ -44,13 +46,11 @@ export const expCommand: CommandDefinition = {
       .option('--serve', 'start the live dashboard beside the training and print its URL')
       .option('--port <port>', 'dashboard port with --serve', '6006')
       .addOption(new Option('--sweep-trial <sweep:index>', 'run as a trial of a sweep').hideHelp())
-      .action(async (file: string, flags: ExpFlags) => {
-        context.exitCode = await runExp(file, flags, context);
-      });
+      .action(context.action((file: string, flags: ExpFlags) => runExp(file, flags, context)));
   },
 };
 
-async function runExp(file: string, flags: ExpFlags, context: CliContext): Promise<number> {
+async function runExp(file: string, flags: ExpFlags, context: CliContext): Promise<Outcome> {
   const { out } = context;
   const sweepTrial = parseSweepTrial(flags.sweepTrial);
   const { loadExperiment } = await import('../../config/index.js');
@@ -67,14 +67,15 @@ async function runExp(file: string, flags: ExpFlags, context: CliContext): Promi
   const store = openStore(dbPath);
   const quiet = Boolean(flags.quiet || flags.json);
   let dashboard: { url: string; close(): Promise<void> } | undefined;
-  const stop = train.installStopSignals({
-    onFirst: (signal) =>
+  let stopRequested = false;
+  // A second signal quits at once (main.ts): everything flushed so far is in the store, and the
+  // run stays `running` until `runs ls` sees its process gone.
+  const unlisten = context.signals.listen({
+    onStop: (signal) => {
+      stopRequested = true;
       out.note(
         `\n${signal}: stopping after this step and saving what was recorded (again to quit at once)`,
-      ),
-    onSecond: () => {
-      // Everything flushed so far is in the store; the run stays `running` until `runs ls` sees no heartbeat.
-      process.exit(130);
+      );
     },
   });
   try {
@@ -89,7 +90,7 @@ async function runExp(file: string, flags: ExpFlags, context: CliContext): Promi
       runsDir: dirname(dbPath),
       ...(flags.name ? { name: flags.name } : {}),
       reporter: createProgressReporter(out, { quiet, formatDownload: formatDownloadProgress }),
-      shouldStop: stop.stopRequested,
+      shouldStop: () => stopRequested,
       cwd: context.cwd,
       env: context.env,
       ...(sweepTrial ? { sweep: await train.sweepTrialContext(store, sweepTrial) } : {}),
@@ -102,20 +103,33 @@ async function runExp(file: string, flags: ExpFlags, context: CliContext): Promi
       out.line(`  runner serve                   live dashboard`);
     }
     if (dashboard && result.status !== 'interrupted') {
-      stop.dispose();
+      unlisten();
       out.note(`dashboard still serving at ${dashboard.url} (Ctrl-C to stop)`);
       await new Promise<void>((resolve) => {
-        process.once('SIGINT', () => resolve());
-        process.once('SIGTERM', () => resolve());
+        const stopServing = context.signals.listen({
+          onStop: () => {
+            stopServing();
+            resolve();
+          },
+        });
       });
     }
-    return result.status === 'interrupted' ? 130 : result.status === 'diverged' ? 1 : 0;
+    return outcome(RUN_OUTCOME[result.status]);
   } finally {
-    stop.dispose();
+    unlisten();
     await dashboard?.close();
     store.close();
   }
 }
+
+/** How a finished run ends the command; a pruned trial did what its sweep asked. */
+const RUN_OUTCOME: Record<RunResult['status'], OutcomeKind> = {
+  completed: 'ok',
+  pruned: 'ok',
+  diverged: 'diverged',
+  failed: 'failed',
+  interrupted: 'interrupted',
+};
 
 function parsePort(value: string | undefined): number {
   const port = Number(value ?? '6006');

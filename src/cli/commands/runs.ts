@@ -2,6 +2,7 @@ import { Option } from 'commander';
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import type { CliContext, CommandDefinition } from './command.js';
+import { OK, outcome, type Outcome } from '../outcome.js';
 import type { TableColumn } from '../render.js';
 import type {
   CurvePoint,
@@ -537,59 +538,67 @@ function registerRemove(runs: Command, context: CliContext): void {
     .option('--keep-artifacts', "keep each run's artifacts folder on disk")
     .option('--db <path>', DB_HELP)
     .action(
-      async (idTexts: string[], opts: { db?: string; yes?: boolean; keepArtifacts?: boolean }) => {
-        const ids = [...new Set(parseRunIds(idTexts))];
-        await withStore(context, opts.db, async (store) => {
-          requireRuns(store, ids);
-          const targets = ids.map((id) => store.getRun(id)!);
-          const now = Date.now();
-          for (const run of targets) {
-            if (await isRunAlive(run, now)) {
-              throw new UsageError(
-                `run ${run.id} is still running (pid ${run.pid ?? '?'} on ${run.host}); stop it before deleting it`,
-              );
+      context.action(
+        async (
+          idTexts: string[],
+          opts: { db?: string; yes?: boolean; keepArtifacts?: boolean },
+        ) => {
+          const ids = [...new Set(parseRunIds(idTexts))];
+          return withStore(context, opts.db, async (store): Promise<Outcome> => {
+            requireRuns(store, ids);
+            const targets = ids.map((id) => store.getRun(id)!);
+            const now = Date.now();
+            for (const run of targets) {
+              if (await isRunAlive(run, now)) {
+                throw new UsageError(
+                  `run ${run.id} is still running (pid ${run.pid ?? '?'} on ${run.host}); stop it before deleting it`,
+                );
+              }
             }
-          }
-          const list = targets.map((r) => `${r.id} (${r.name}, ${r.status})`).join(', ');
-          if (!opts.yes) {
-            if (!process.stdin.isTTY) {
-              throw new UsageError(
-                `refusing to delete ${ids.length} run${ids.length > 1 ? 's' : ''} without confirmation (stdin is not a terminal)`,
-                { hint: 'add --yes to delete without asking' },
+            const list = targets.map((r) => `${r.id} (${r.name}, ${r.status})`).join(', ');
+            if (!opts.yes) {
+              if (!context.stdin.isTTY) {
+                throw new UsageError(
+                  `refusing to delete ${ids.length} run${ids.length > 1 ? 's' : ''} without confirmation (stdin is not a terminal)`,
+                  { hint: 'add --yes to delete without asking' },
+                );
+              }
+              const confirmed = await confirm(
+                context,
+                `delete run${ids.length > 1 ? 's' : ''} ${list} from ${store.path}? [y/N]`,
               );
+              if (!confirmed) {
+                context.out.note('nothing deleted');
+                return outcome('declined');
+              }
             }
-            const confirmed = await confirm(
-              context,
-              `delete run${ids.length > 1 ? 's' : ''} ${list} from ${store.path}? [y/N]`,
+            const deleted = store.deleteRuns(ids);
+            const removedDirs = opts.keepArtifacts ? [] : await removeArtifacts(targets);
+            context.out.line(
+              `deleted ${deleted} run${deleted === 1 ? '' : 's'}: ${list}${
+                removedDirs.length > 0 ? `; removed ${removedDirs.join(', ')}` : ''
+              }`,
             );
-            if (!confirmed) {
-              context.out.note('nothing deleted');
-              context.exitCode = 1;
-              return;
-            }
-          }
-          const deleted = store.deleteRuns(ids);
-          const removedDirs = opts.keepArtifacts ? [] : await removeArtifacts(targets);
-          context.out.line(
-            `deleted ${deleted} run${deleted === 1 ? '' : 's'}: ${list}${
-              removedDirs.length > 0 ? `; removed ${removedDirs.join(', ')}` : ''
-            }`,
-          );
-        });
-      },
+            return OK;
+          });
+        },
+      ),
     );
 }
 
+/** Asks on stderr, reads one line: yes only for `y` or `yes`; end of input is no. */
 async function confirm(context: CliContext, question: string): Promise<boolean> {
-  const { createInterface } = await import('node:readline/promises');
+  const { createInterface } = await import('node:readline');
   context.out.note(question);
-  const rl = createInterface({ input: process.stdin, terminal: false });
-  try {
-    const answer = await rl.question('');
-    return /^\s*y(es)?\s*$/i.test(answer);
-  } finally {
-    rl.close();
-  }
+  const rl = createInterface({ input: context.stdin.stream, terminal: false });
+  return new Promise((resolve) => {
+    let answer: string | undefined;
+    rl.once('line', (line) => {
+      answer = line;
+      rl.close();
+    });
+    rl.once('close', () => resolve(answer !== undefined && /^\s*y(es)?\s*$/i.test(answer)));
+  });
 }
 
 /** Removes `runs/<id>/` folders; only a folder named after its run id, so a bad record cannot aim elsewhere. */

@@ -1,5 +1,5 @@
 import { UsageError } from '../../errors.js';
-import type { CommandDefinition } from './command.js';
+import type { CommandDefinition, SignalSource } from './command.js';
 
 interface ServeOptions {
   readonly db?: string;
@@ -27,31 +27,33 @@ export const serveCommand: CommandDefinition = {
         'address to listen on; 127.0.0.1 keeps it to this machine',
         '127.0.0.1',
       )
-      .action(async (opts: ServeOptions) => {
-        const port = parsePort(opts.port);
-        const [{ startDashboard }, { resolveStorePath }] = await Promise.all([
-          import('../../dashboard/index.js'),
-          import('../../store/index.js'),
-        ]);
-        const dbPath = resolveStorePath(opts.db, context.env, context.cwd);
-        // Listen for Ctrl-C before the URL is out: whoever reads it may stop us at once.
-        const stopped = waitForSignal();
-        const dashboard = await startDashboard({ dbPath, host: opts.host, port });
-        context.out.line(dashboard.url);
-        context.out.note(
-          dashboard.storeExists
-            ? `dashboard: ${dashboard.url}  (store ${dbPath}, read-only)`
-            : `dashboard: ${dashboard.url}  (no store at ${dbPath} yet: runs appear as soon as \`runner exp\` creates it)`,
-        );
-        if (!LOOPBACK.has(opts.host.toLowerCase())) {
+      .action(
+        context.action(async (opts: ServeOptions) => {
+          const port = parsePort(opts.port);
+          const [{ startDashboard }, { resolveStorePath }] = await Promise.all([
+            import('../../dashboard/index.js'),
+            import('../../store/index.js'),
+          ]);
+          const dbPath = resolveStorePath(opts.db, context.env, context.cwd);
+          // Listen for Ctrl-C before the URL is out: whoever reads it may stop us at once.
+          const stopped = waitForSignal(context.signals);
+          const dashboard = await startDashboard({ dbPath, host: opts.host, port });
+          context.out.line(dashboard.url);
           context.out.note(
-            `warning: listening on ${opts.host}: anyone who can reach this machine can read your runs`,
+            dashboard.storeExists
+              ? `dashboard: ${dashboard.url}  (store ${dbPath}, read-only)`
+              : `dashboard: ${dashboard.url}  (no store at ${dbPath} yet: runs appear as soon as \`runner exp\` creates it)`,
           );
-        }
-        context.out.note('press Ctrl-C to stop');
-        await stopped;
-        await dashboard.close();
-      });
+          if (!LOOPBACK.has(opts.host.toLowerCase())) {
+            context.out.note(
+              `warning: listening on ${opts.host}: anyone who can reach this machine can read your runs`,
+            );
+          }
+          context.out.note('press Ctrl-C to stop');
+          await stopped;
+          await dashboard.close();
+        }),
+      );
   },
 };
 
@@ -66,14 +68,13 @@ function parsePort(text: string): number {
 }
 
 /** Serving ends on Ctrl-C or SIGTERM; that is the normal way to stop, so the exit code stays 0. */
-function waitForSignal(): Promise<void> {
+function waitForSignal(signals: SignalSource): Promise<void> {
   return new Promise((resolve) => {
-    const done = (): void => {
-      process.off('SIGINT', done);
-      process.off('SIGTERM', done);
-      resolve();
-    };
-    process.once('SIGINT', done);
-    process.once('SIGTERM', done);
+    const unlisten = signals.listen({
+      onStop: () => {
+        unlisten();
+        resolve();
+      },
+    });
   });
 }

@@ -6,6 +6,7 @@ import { stringify } from 'yaml';
 import { UsageError } from '../../errors.js';
 import type { RunSummary, Store } from '../../store/index.js';
 import type { SweepAxis, SweepDefinition, TrialPlan, TrialReport } from '../../train/index.js';
+import { outcome, type Outcome } from '../outcome.js';
 import { collect, type CliContext, type CommandDefinition } from './command.js';
 import { formatDuration } from './exp-progress.js';
 
@@ -41,9 +42,11 @@ export const sweepCommand: CommandDefinition = {
       .option('--resume <sweep-id>', 'run the trials of an interrupted sweep that did not finish')
       .option('--quiet', 'print only the final table')
       .option('--json', 'print the trials as JSON')
-      .action(async (file: string | undefined, flags: SweepFlags) => {
-        context.exitCode = await runSweepCommand(file, flags, context);
-      });
+      .action(
+        context.action((file: string | undefined, flags: SweepFlags) =>
+          runSweepCommand(file, flags, context),
+        ),
+      );
   },
 };
 
@@ -51,7 +54,7 @@ async function runSweepCommand(
   file: string | undefined,
   flags: SweepFlags,
   context: CliContext,
-): Promise<number> {
+): Promise<Outcome> {
   const { out } = context;
   const parallel = parseParallel(flags.parallel);
   const [{ openStore, resolveStorePath, metricGoal }, train] = await Promise.all([
@@ -108,16 +111,18 @@ async function runSweepCommand(
     );
   }
   const children = new Set<ReturnType<typeof spawn>>();
-  const stop = train.installStopSignals({
-    onFirst: (signal) => {
+  let stopRequested = false;
+  // A second signal kills the trials and quits at once (main.ts ends the process).
+  const unlisten = context.signals.listen({
+    onStop: (signal) => {
+      stopRequested = true;
       out.note(
         `\n${signal}: stopping the running trials and launching no more (resume with: runner sweep --resume ${sweepId})`,
       );
       for (const child of children) child.kill('SIGINT');
     },
-    onSecond: () => {
+    onForce: () => {
       for (const child of children) child.kill('SIGKILL');
-      process.exit(130);
     },
   });
   const started = Date.now();
@@ -127,7 +132,7 @@ async function runSweepCommand(
       sweepId,
       trials: pending,
       parallel,
-      shouldStop: stop.stopRequested,
+      shouldStop: () => stopRequested,
       launch: (trial) =>
         launchTrial(trial, { definition, dbPath, sweepId, cwd: context.cwd, children }),
       onTrialStart: (trial) => {
@@ -165,14 +170,16 @@ async function runSweepCommand(
       );
       if (best) out.line(`  runner runs show ${best.run}    runner runs ls --sweep ${sweepId}`);
     }
-    const interrupted = stop.stopRequested() || reports.some((r) => r.status === 'interrupted');
-    return interrupted
-      ? 130
-      : reports.length > 0 && reports.every((r) => r.status === 'failed')
-        ? 1
-        : 0;
+    const interrupted = stopRequested || reports.some((r) => r.status === 'interrupted');
+    return outcome(
+      interrupted
+        ? 'interrupted'
+        : reports.length > 0 && reports.every((r) => r.status === 'failed')
+          ? 'failed'
+          : 'ok',
+    );
   } finally {
-    stop.dispose();
+    unlisten();
     store.close();
   }
 }

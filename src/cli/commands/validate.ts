@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { OK, outcome, type Outcome } from '../outcome.js';
 import { collect, type CliContext, type CommandDefinition } from './command.js';
 
 interface ValidateFlags {
@@ -16,9 +17,11 @@ export const validateCommand: CommandDefinition = {
       )
       .argument('<files...>', 'experiment YAML files')
       .option('--set <key=value>', 'override a config value in every file (repeatable)', collect)
-      .action(async (files: string[], flags: ValidateFlags) => {
-        await validateFiles(context, files, flags);
-      });
+      .action(
+        context.action((files: string[], flags: ValidateFlags) =>
+          validateFiles(context, files, flags),
+        ),
+      );
   },
 };
 
@@ -26,7 +29,7 @@ async function validateFiles(
   context: CliContext,
   files: readonly string[],
   flags: ValidateFlags,
-): Promise<void> {
+): Promise<Outcome> {
   // Lazy: `runner --help` must not load tfjs.
   const [{ loadExperiment }, { planModel }, { usePlanningBackend }, { ConfigError }] =
     await Promise.all([
@@ -53,6 +56,5 @@ async function validateFiles(
       invalid === 0 ? `${files.length} files valid` : `${invalid} of ${files.length} files invalid`,
     );
   }
-  // Exit code 2, like any config error (see cli/main.ts EXIT.configError).
-  if (invalid > 0) context.exitCode = 2;
+  return invalid > 0 ? outcome('invalid') : OK;
 }
