@@ -2,15 +2,24 @@
  * The public library API: explicit named exports, one group per stage.
  *
  * @example
- * import { loadExperiment, openStore, runExperiment } from 'runner';
- * const experiment = await loadExperiment('configs/lenet.yaml', { set: ['train.epochs=1'] });
+ * import { loadExperiment, openStore, REGISTRIES, runExperiment } from 'runner';
+ * const experiment = await loadExperiment('configs/lenet.yaml', {
+ *   registries: REGISTRIES,
+ *   set: ['train.epochs=1'],
+ * });
  * const store = openStore('runs/runner.db');
  * const result = await runExperiment({ experiment, store, runsDir: 'runs', shouldStop: () => false });
  */
 export * from './errors.js';
 export { RUNNER_VERSION } from './version.js';
 export type * from './config/experiment.js';
-export { loadExperiment, buildExperimentSchema, parseSetFlag } from './config/index.js';
+export {
+  loadExperiment,
+  buildExperimentSchema,
+  parseSetFlag,
+  type ConfigRegistries,
+} from './config/index.js';
+export { REGISTRIES } from './registries.js';
 export { LAYERS, buildModel, planModel, type ModelPlan, type LayerPlan } from './model/index.js';
 export {
   DATASETS,
@@ -21,12 +30,19 @@ export {
   type ImageSplit,
   type Batch,
 } from './data/index.js';
-export { selectBackend, type BackendInfo, type BackendName } from './backend/index.js';
+export {
+  selectBackend,
+  BACKENDS,
+  type BackendChoice,
+  type BackendInfo,
+  type BackendName,
+} from './backend/index.js';
 export {
   runExperiment,
   planTrials,
   runSweep,
   OPTIMIZERS,
+  type OptimizerName,
   type RunExperimentOptions,
   type RunReporter,
   type RunResult,

@@ -3,4 +3,12 @@
  * training kernels | cpu), chosen once per process by `selectBackend`.
  */
 export { selectBackend } from './select-backend.js';
-export type { BackendInfo, BackendName, SelectBackendOptions } from './select-backend.js';
+export type { BackendInfo, SelectBackendOptions } from './select-backend.js';
+export {
+  BACKENDS,
+  BACKEND_CHOICES,
+  isBackendChoice,
+  type BackendChoice,
+  type BackendDefinition,
+  type BackendName,
+} from './backends.js';

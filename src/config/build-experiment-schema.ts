@@ -1,6 +1,14 @@
+import type {
+  BackendConfigEntry,
+  DatasetConfigEntry,
+  OptimizerConfigEntry,
+} from './registry-entries.js';
+import { optimizerSchema } from './optimizer-schema.js';
+
 /**
- * The JSON Schema (2020-12) of an experiment file, built from the layer
- * registry so that a new layer kind needs no edit here. Pure: the same input
+ * The JSON Schema (2020-12) of an experiment file, built from the layer,
+ * optimizer, backend and dataset registries so that a new kind needs no edit
+ * here. Pure: the same input
  * gives the same schema, key for key (the committed schema file is compared
  * with it by a test).
  */
@@ -20,19 +28,14 @@ export interface LayerSchemaEntry {
   readonly inputs?: { readonly min: number; readonly max?: number };
 }
 
-/** One entry of the dataset registry, as the schema needs it. */
-export interface DatasetSchemaEntry {
-  /** The value of `data.dataset`, e.g. `mnist`. */
-  readonly name: string;
-  readonly description: string;
-  /** An object schema whose properties are the `data.*` keys only this dataset reads. */
-  readonly optionsSchema: Readonly<Record<string, unknown>>;
-}
-
 export interface ExperimentSchemaInput {
   readonly layers: readonly LayerSchemaEntry[];
+  /** Default: none, so `train.optimizer.type` takes any name and no optimizer options. */
+  readonly optimizers?: readonly OptimizerConfigEntry[];
+  /** Default: none, so `backend` takes only `auto`. */
+  readonly backends?: readonly BackendConfigEntry[];
   /** Default: none, so `data.dataset` takes any name and no dataset-specific keys are allowed. */
-  readonly datasets?: readonly DatasetSchemaEntry[];
+  readonly datasets?: readonly DatasetConfigEntry[];
 }
 
 /** Where editors and ajv know the schema by. */
@@ -50,8 +53,19 @@ export const LAYER_ITEM_KEYS = ['name', 'inputs'] as const;
  */
 export function buildExperimentSchema(input: ExperimentSchemaInput): Record<string, unknown> {
   const kinds = input.layers.map((layer) => layer.kind);
-  const duplicate = kinds.find((kind, index) => kinds.indexOf(kind) !== index);
-  if (duplicate !== undefined) throw new Error(`layer kind "${duplicate}" is registered twice`);
+  refuseDuplicates('layer kind', kinds);
+  refuseDuplicates(
+    'optimizer',
+    (input.optimizers ?? []).map((o) => o.name),
+  );
+  refuseDuplicates(
+    'backend',
+    (input.backends ?? []).map((b) => b.name),
+  );
+  refuseDuplicates(
+    'dataset',
+    (input.datasets ?? []).map((d) => d.name),
+  );
   const clash = kinds.find((kind) => (LAYER_ITEM_KEYS as readonly string[]).includes(kind));
   if (clash !== undefined)
     throw new Error(`"${clash}" cannot be a layer kind: it is a layer item key`);
@@ -101,21 +115,37 @@ export function buildExperimentSchema(input: ExperimentSchemaInput): Record<stri
         default: 0,
         description: 'Seeds weight initialisation, shuffling and sweeps: same seed, same run.',
       },
-      backend: {
-        enum: ['auto', 'tfjs-node', 'wasm', 'cpu'],
-        default: 'auto',
-        description:
-          'Compute backend. `auto` picks the fastest that loads (tfjs-node, then wasm, then cpu) and records which one ran.',
-      },
+      backend: backendSchema(input.backends ?? []),
       data: dataSchema(input.datasets ?? []),
       model: modelSchema(),
-      train: TRAIN_SCHEMA,
+      train: trainSchema(input.optimizers ?? []),
       sweep: SWEEP_SCHEMA,
     },
     $defs: {
       layer: layerItemSchema(input.layers),
       sweepDistribution: SWEEP_DISTRIBUTION_SCHEMA,
     },
+  };
+}
+
+function refuseDuplicates(noun: string, names: readonly string[]): void {
+  const duplicate = names.find((name, index) => names.indexOf(name) !== index);
+  if (duplicate !== undefined) throw new Error(`${noun} "${duplicate}" is registered twice`);
+}
+
+/** `backend:`: `auto` or a backend of the registry, whose order is the order `auto` tries. */
+function backendSchema(backends: readonly BackendConfigEntry[]): Record<string, unknown> {
+  if (backends.some((b) => b.name === 'auto'))
+    throw new Error('"auto" cannot be a backend name: it picks one');
+  const names = backends.map((b) => b.name);
+  const each = backends.map((b) => `${b.name}: ${b.description}`).join('; ');
+  return {
+    enum: ['auto', ...names],
+    default: 'auto',
+    description:
+      names.length > 0
+        ? `Compute backend. \`auto\` picks the fastest that loads (${names.join(', then ')}) and records which one ran. ${each}.`
+        : 'Compute backend. `auto` picks the fastest that loads and records which one ran.',
   };
 }
 
@@ -190,7 +220,7 @@ const DATA_SCHEMA = {
  * `data:`: the keys every dataset shares, plus each registered dataset's own
  * keys (its `optionsSchema`), so the schema follows the dataset registry.
  */
-function dataSchema(datasets: readonly DatasetSchemaEntry[]): Record<string, unknown> {
+function dataSchema(datasets: readonly DatasetConfigEntry[]): Record<string, unknown> {
   const properties: Record<string, unknown> = { ...DATA_SCHEMA.properties };
   for (const dataset of datasets) {
     const own = (dataset.optionsSchema['properties'] ?? {}) as Record<
@@ -302,81 +332,33 @@ function layerArgsSchema(layer: LayerSchemaEntry): Record<string, unknown> {
   return { ...args, type, title: layer.kind, description: layer.description };
 }
 
-const OPTIMIZER_SCHEMA = {
-  type: 'object',
-  additionalProperties: false,
-  default: {},
-  description: 'The optimizer and its settings.',
-  properties: {
-    type: {
-      enum: ['adam', 'sgd', 'rmsprop'],
-      default: 'adam',
-      description: 'adam (default), sgd (with optional momentum) or rmsprop.',
+function trainSchema(optimizers: readonly OptimizerConfigEntry[]): Record<string, unknown> {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    description: 'How to train: epochs (required), loss and optimizer.',
+    properties: {
+      epochs: { type: 'integer', minimum: 1, description: 'Passes over the training set.' },
+      loss: {
+        enum: ['crossEntropy'],
+        default: 'crossEntropy',
+        description:
+          'crossEntropy: softmax cross-entropy on the logits (the last layer has no softmax).',
+      },
+      optimizer: optimizerSchema(optimizers),
+      maxSteps: {
+        type: 'integer',
+        minimum: 1,
+        description: 'Stop after this many training steps in all (quick runs, benchmarks).',
+      },
+      checkpointMetric: {
+        enum: ['accuracy', 'loss'],
+        default: 'accuracy',
+        description: 'The evaluation metric that picks the best checkpoint.',
+      },
     },
-    learningRate: {
-      type: 'number',
-      exclusiveMinimum: 0,
-      default: 0.001,
-      description: 'Step size. Default 0.001.',
-    },
-    momentum: {
-      type: 'number',
-      minimum: 0,
-      description: 'sgd and rmsprop: momentum (default 0: none).',
-    },
-    beta1: {
-      type: 'number',
-      minimum: 0,
-      exclusiveMaximum: 1,
-      description: 'adam: decay of the first moment (default 0.9).',
-    },
-    beta2: {
-      type: 'number',
-      minimum: 0,
-      exclusiveMaximum: 1,
-      description: 'adam: decay of the second moment (default 0.999).',
-    },
-    epsilon: {
-      type: 'number',
-      exclusiveMinimum: 0,
-      description:
-        'adam and rmsprop: added to the denominator for stability (default 1e-8, as in PyTorch).',
-    },
-    decay: {
-      type: 'number',
-      minimum: 0,
-      exclusiveMaximum: 1,
-      description:
-        'rmsprop: discounting factor of the gradient history (default 0.99: PyTorch alpha).',
-    },
-  },
-};
-
-const TRAIN_SCHEMA = {
-  type: 'object',
-  additionalProperties: false,
-  description: 'How to train: epochs (required), loss and optimizer.',
-  properties: {
-    epochs: { type: 'integer', minimum: 1, description: 'Passes over the training set.' },
-    loss: {
-      enum: ['crossEntropy'],
-      default: 'crossEntropy',
-      description:
-        'crossEntropy: softmax cross-entropy on the logits (the last layer has no softmax).',
-    },
-    optimizer: OPTIMIZER_SCHEMA,
-    maxSteps: {
-      type: 'integer',
-      minimum: 1,
-      description: 'Stop after this many training steps in all (quick runs, benchmarks).',
-    },
-    checkpointMetric: {
-      enum: ['accuracy', 'loss'],
-      default: 'accuracy',
-      description: 'The evaluation metric that picks the best checkpoint.',
-    },
-  },
-};
+  };
+}
 
 const RANGE = {
   type: 'array',

@@ -1,5 +1,7 @@
 import type { Diagnostic } from '../errors.js';
-import type { LayerNode, OptimizerSpec } from './experiment.js';
+import type { LayerNode } from './experiment.js';
+import { COMMON_OPTIMIZER_KEYS, joinNames } from './optimizer-schema.js';
+import type { ConfigRegistries, OptimizerConfigEntry } from './registry-entries.js';
 import { formatPath, isPlainObject, parsePath, type PathSegment } from './document-path.js';
 import { checkSchemaPath } from './schema-paths.js';
 import { applyOverride } from './set-overrides.js';
@@ -13,6 +15,7 @@ export interface RuleInput {
   readonly validator: ExperimentValidator;
   readonly nodes: readonly LayerNode[] | undefined;
   readonly output: string | undefined;
+  readonly registries: ConfigRegistries;
 }
 
 /**
@@ -23,7 +26,7 @@ export function checkRules(input: RuleInput): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
   const report: Report = (path, code, message, hint, atKey = true) =>
     diagnostics.push(diagnosticAt(input.sourceMap, path, code, message, { hint, atKey }));
-  checkOptimizer(input.document, report);
+  checkOptimizer(input.document, input.registries.optimizers, report);
   checkData(input.document, report);
   checkOutputLayer(input, report);
   checkSweep(input, report);
@@ -38,31 +41,33 @@ type Report = (
   atKey?: boolean,
 ) => void;
 
-/** Which optimizer reads which option (as src/train/optimizers.ts does): anything else would be silently ignored. */
-const OPTIMIZER_OPTIONS: Readonly<Record<OptimizerSpec['type'], readonly (keyof OptimizerSpec)[]>> =
-  {
-    adam: ['beta1', 'beta2', 'epsilon'],
-    sgd: ['momentum'],
-    rmsprop: ['momentum', 'epsilon', 'decay'],
-  };
-
-function checkOptimizer(document: Readonly<Record<string, unknown>>, report: Report): void {
+/**
+ * An option of another optimizer would be silently ignored: each optimizer
+ * reads only the options its registry entry declares.
+ */
+function checkOptimizer(
+  document: Readonly<Record<string, unknown>>,
+  optimizers: readonly OptimizerConfigEntry[],
+  report: Report,
+): void {
   const train = document['train'];
   const optimizer = isPlainObject(train) ? train['optimizer'] : undefined;
   if (!isPlainObject(optimizer) || typeof optimizer['type'] !== 'string') return;
   const type = optimizer['type'];
-  if (!Object.hasOwn(OPTIMIZER_OPTIONS, type)) return; // an unknown type is the schema check's
-  const allowed: readonly string[] = OPTIMIZER_OPTIONS[type as OptimizerSpec['type']];
+  const entry = optimizers.find((o) => o.name === type);
+  if (!entry) return; // an unknown type is the schema check's
   for (const key of Object.keys(optimizer)) {
-    if (key === 'type' || key === 'learningRate' || allowed.includes(key)) continue;
-    const users = Object.entries(OPTIMIZER_OPTIONS)
-      .filter(([, options]) => (options as readonly string[]).includes(key))
-      .map(([name]) => name);
+    if (
+      (COMMON_OPTIMIZER_KEYS as readonly string[]).includes(key) ||
+      Object.hasOwn(entry.options, key)
+    )
+      continue;
+    const users = optimizers.filter((o) => Object.hasOwn(o.options, key)).map((o) => o.name);
     if (users.length === 0) continue; // unknown keys are the schema check's
     report(
       ['train', 'optimizer', key],
       'optimizer-option',
-      `"${key}" is not an option of ${type} (it is for ${users.join(' and ')})`,
+      `"${key}" is not an option of ${type} (it is for ${joinNames(users)})`,
       `remove it, or use type: ${users[0] ?? ''}`,
     );
   }

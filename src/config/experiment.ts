@@ -8,8 +8,8 @@ import type { SourceLoc } from '../errors.js';
 export interface Experiment {
   readonly name: string;
   readonly seed: number;
-  /** Which compute backend to use; `auto` picks the fastest that loads. */
-  readonly backend: BackendChoice;
+  /** A name from the backend registry (src/backend/backends.ts), or `auto`: the fastest that loads. */
+  readonly backend: string;
   readonly data: DataSpec;
   readonly model: ModelSpec;
   readonly train: TrainSpec;
@@ -17,8 +17,6 @@ export interface Experiment {
   /** Where the experiment came from, for messages and the run record. */
   readonly source: ExperimentSource;
 }
-
-export type BackendChoice = 'auto' | 'tfjs-node' | 'wasm' | 'cpu';
 
 export interface ExperimentSource {
   /** The top file as given on the command line. */
@@ -88,16 +86,14 @@ export interface TrainSpec {
 }
 
 export interface OptimizerSpec {
-  readonly type: 'adam' | 'sgd' | 'rmsprop';
+  /** A name from the optimizer registry (src/train/optimizers/): adam, sgd, rmsprop, ... */
+  readonly type: string;
   readonly learningRate: number;
-  /** sgd and rmsprop. */
-  readonly momentum: number | undefined;
-  /** adam. */
-  readonly beta1: number | undefined;
-  readonly beta2: number | undefined;
-  readonly epsilon: number | undefined;
-  /** rmsprop. */
-  readonly decay: number | undefined;
+  /**
+   * The optimizer's own options as written (beta1, momentum, ...): each one is
+   * an option of `type` (checked); the ones left out take the registry's defaults.
+   */
+  readonly options: Readonly<Record<string, unknown>>;
 }
 
 export interface SweepSpec {

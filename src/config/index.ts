@@ -10,6 +10,16 @@ export {
   type ExperimentSchemaInput,
   type LayerSchemaEntry,
 } from './build-experiment-schema.js';
+export type {
+  BackendConfigEntry,
+  ConfigRegistries,
+  DatasetConfigEntry,
+  DatasetRuleInput,
+  DatasetRuleIssue,
+  JsonSchemaObject,
+  OptimizerConfigEntry,
+  OptimizerOptionEntry,
+} from './registry-entries.js';
 export { EXPERIMENT_SCHEMA_URL } from './experiment-schema-file.js';
 export { flattenDocument } from './flatten-document.js';
 export {

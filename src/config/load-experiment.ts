@@ -9,10 +9,16 @@ import { normalizeExperiment } from './normalize-experiment.js';
 import { resolveExtends } from './resolve-extends.js';
 import { checkSchemaPath } from './schema-paths.js';
 import { applyOverride, parseOverride } from './set-overrides.js';
+import type { ConfigRegistries } from './registry-entries.js';
 import type { SourceMap } from './source-map.js';
 import type { ExperimentValidator } from './validate-schema.js';
 
 export interface LoadExperimentOptions {
+  /**
+   * The optimizers, backends, datasets and layers to check against (the
+   * built-in ones: `REGISTRIES` of the package root).
+   */
+  readonly registries: ConfigRegistries;
   /** `--set key.path=value` overrides, applied in order after `extends`. */
   readonly set?: readonly string[];
   /** Where relative paths start and what messages show paths relative to (default: process.cwd()). */
@@ -31,11 +37,14 @@ export const MAX_DIAGNOSTICS = 20;
  *
  * @throws ConfigError with every diagnostic (up to {@link MAX_DIAGNOSTICS}), each located.
  * @example
- *   const experiment = await loadExperiment('configs/lenet.yaml', { set: ['train.epochs=1'] });
+ *   const experiment = await loadExperiment('configs/lenet.yaml', {
+ *     registries: REGISTRIES,
+ *     set: ['train.epochs=1'],
+ *   });
  */
 export async function loadExperiment(
   file: string,
-  options: LoadExperimentOptions = {},
+  options: LoadExperimentOptions,
 ): Promise<Experiment> {
   const cwd = options.cwd ?? process.cwd();
   const absolute = path.resolve(cwd, file);
@@ -70,6 +79,7 @@ export async function loadExperiment(
     validator,
     nodes: graph.nodes,
     output: graph.output,
+    registries: options.registries,
   });
   const all = [...setProblems, ...diagnostics, ...graph.diagnostics, ...rules];
   if (all.length > 0 || !graph.nodes || graph.output === undefined) {

@@ -1,5 +1,4 @@
 import type {
-  BackendChoice,
   DataSpec,
   Experiment,
   LayerNode,
@@ -55,14 +54,11 @@ export function normalizeExperiment(input: NormalizeInput): Experiment {
     options,
     loc: locationOf(input.sourceMap, ['data'], true).loc,
   };
+  const { type, learningRate, ...optimizerOptions } = optimizer;
   const optimizerSpec: OptimizerSpec = {
-    type: optimizer['type'] as OptimizerSpec['type'],
-    learningRate: optimizer['learningRate'] as number,
-    momentum: optimizer['momentum'] as number | undefined,
-    beta1: optimizer['beta1'] as number | undefined,
-    beta2: optimizer['beta2'] as number | undefined,
-    epsilon: optimizer['epsilon'] as number | undefined,
-    decay: optimizer['decay'] as number | undefined,
+    type: type as string,
+    learningRate: learningRate as number,
+    options: optimizerOptions,
   };
   const trainSpec: TrainSpec = {
     epochs: train['epochs'] as number,
@@ -74,7 +70,7 @@ export function normalizeExperiment(input: NormalizeInput): Experiment {
   const experiment: Experiment = {
     name: document['name'] as string,
     seed: document['seed'] as number,
-    backend: document['backend'] as BackendChoice,
+    backend: document['backend'] as string,
     data: dataSpec,
     model: {
       input: model['input'] as number[],

@@ -13,7 +13,13 @@ export type {
 } from './run-experiment.js';
 export type { StepEvent, EpochEvent, TrainStatus } from './train-loop.js';
 export type { Evaluation } from './evaluate.js';
-export { OPTIMIZERS, createOptimizer } from './optimizers.js';
+export {
+  OPTIMIZERS,
+  createOptimizer,
+  defineOptimizer,
+  type OptimizerDefinition,
+  type OptimizerName,
+} from './optimizers/index.js';
 export { hashConfig } from './run-facts.js';
 export { sweepTrialContext } from './sweep-trial.js';
 export { planTrials, type SweepAxis, type SweepDefinition, type TrialPlan } from './sweep-plan.js';

@@ -2,7 +2,7 @@ import * as tf from '../tf.js';
 import type { Experiment } from '../config/experiment.js';
 import type { ImageSplit } from '../data/index.js';
 import { createBatches } from '../data/index.js';
-import { createOptimizer } from './optimizers.js';
+import { createOptimizer } from './optimizers/index.js';
 import { evaluate, type Evaluation } from './evaluate.js';
 
 /** One training step, as recorded: the loss and accuracy of that batch. */

@@ -2,6 +2,7 @@ import * as tf from '../../src/tf.js';
 import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { loadExperiment } from '../../src/config/index.js';
+import { REGISTRIES } from '../../src/registries.js';
 import { buildModel } from '../../src/model/index.js';
 import { makeRandom, randomValues, relativeError, useBackend } from './kernel-check.js';
 
@@ -211,7 +212,7 @@ describe('training on wasm', () => {
 
 /** The net exactly as the runner compiles it from one of its example configs. */
 async function fromConfig(file: string): Promise<tf.LayersModel> {
-  const experiment = await loadExperiment(file, { cwd: REPO });
+  const experiment = await loadExperiment(file, { registries: REGISTRIES, cwd: REPO });
   return buildModel(experiment.model, { seed: experiment.seed });
 }
 

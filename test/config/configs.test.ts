@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { parse } from 'yaml';
 import { EXPERIMENT_SCHEMA_URL, loadExperiment } from '../../src/config/index.js';
+import { REGISTRIES } from '../../src/registries.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const configs = readdirSync(path.join(root, 'configs')).filter((f) => f.endsWith('.yaml'));
@@ -30,13 +31,16 @@ describe('configs/', () => {
   );
 
   it.each(configs)('loads %s', async (file) => {
-    const experiment = await loadExperiment(`configs/${file}`, { cwd: root });
+    const experiment = await loadExperiment(`configs/${file}`, {
+      registries: REGISTRIES,
+      cwd: root,
+    });
     expect(experiment.model.nodes.length).toBeGreaterThan(0);
     expect(Object.isFrozen(experiment.model.nodes)).toBe(true);
   });
 
   it('reads lenet.yaml as the issue writes it', async () => {
-    const lenet = await loadExperiment('configs/lenet.yaml', { cwd: root });
+    const lenet = await loadExperiment('configs/lenet.yaml', { registries: REGISTRIES, cwd: root });
     expect(lenet.name).toBe('lenet5-mnist');
     expect(lenet.seed).toBe(1);
     expect(lenet.backend).toBe('auto');
@@ -75,11 +79,7 @@ describe('configs/', () => {
       optimizer: {
         type: 'adam',
         learningRate: 0.001,
-        momentum: undefined,
-        beta1: undefined,
-        beta2: undefined,
-        epsilon: undefined,
-        decay: undefined,
+        options: {},
       },
       maxSteps: undefined,
       checkpointMetric: 'accuracy',
@@ -89,7 +89,7 @@ describe('configs/', () => {
   });
 
   it('reads mycnn.yaml: numeric padding, batch norm, leaky relu 0.2, learning rate 1e-3', async () => {
-    const mycnn = await loadExperiment('configs/mycnn.yaml', { cwd: root });
+    const mycnn = await loadExperiment('configs/mycnn.yaml', { registries: REGISTRIES, cwd: root });
     expect(mycnn.model.nodes.map((n) => n.kind).join(' ')).toBe(
       'conv2d batchNorm leakyRelu maxPool2d conv2d batchNorm leakyRelu maxPool2d conv2d batchNorm leakyRelu maxPool2d flatten dense',
     );

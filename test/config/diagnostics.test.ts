@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadExperiment } from '../../src/config/index.js';
+import { REGISTRIES } from '../../src/registries.js';
 import { FIXTURES, errorLinesOf } from './config-test-kit.js';
 
 /**
@@ -135,6 +136,8 @@ const CASES: ReadonlyArray<readonly [file: string, lines: readonly string[]]> = 
 
 describe('bad configs', () => {
   it.each(CASES)('%s: every problem located and explained', async (file, lines) => {
-    expect(await errorLinesOf(loadExperiment(file, { cwd: FIXTURES }))).toEqual(lines);
+    expect(
+      await errorLinesOf(loadExperiment(file, { registries: REGISTRIES, cwd: FIXTURES })),
+    ).toEqual(lines);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadExperiment } from '../../src/config/index.js';
+import { REGISTRIES } from '../../src/registries.js';
 import { MINIMAL, errorLinesOf, useTempDir } from './config-test-kit.js';
 
 describe('extends', () => {
@@ -32,7 +33,7 @@ train:
 sweep: null
 `,
     );
-    const experiment = await loadExperiment('child.yaml', { cwd: dir() });
+    const experiment = await loadExperiment('child.yaml', { registries: REGISTRIES, cwd: dir() });
     expect(experiment.name).toBe('child');
     expect(experiment.seed).toBe(3);
     expect(experiment.data.dataset).toBe('synthetic');
@@ -50,7 +51,10 @@ sweep: null
     write('shared/root.yaml', MINIMAL);
     write('shared/middle.yaml', 'extends: ./root.yaml\ntrain: {epochs: 4}\n');
     write('experiments/top.yaml', 'extends: ../shared/middle.yaml\nname: top\n');
-    const experiment = await loadExperiment('experiments/top.yaml', { cwd: dir() });
+    const experiment = await loadExperiment('experiments/top.yaml', {
+      registries: REGISTRIES,
+      cwd: dir(),
+    });
     expect(experiment.train.epochs).toBe(4);
     expect(experiment.name).toBe('top');
     expect(experiment.source.files).toEqual([
@@ -63,14 +67,16 @@ sweep: null
   it('does not inherit the name: an extending file runs under its own', async () => {
     write('base.yaml', MINIMAL);
     write('fashion.yaml', 'extends: ./base.yaml\ntrain: {epochs: 2}\n');
-    const experiment = await loadExperiment('fashion.yaml', { cwd: dir() });
+    const experiment = await loadExperiment('fashion.yaml', { registries: REGISTRIES, cwd: dir() });
     expect(experiment.name).toBe('fashion');
   });
 
   it('locates a problem in the file that wrote it, base or child', async () => {
     write('base.yaml', MINIMAL.replace('batchSize: 8', 'batchSize: 0'));
     write('child.yaml', 'extends: ./base.yaml\ntrain:\n  epochs: -1\n');
-    expect(await errorLinesOf(loadExperiment('child.yaml', { cwd: dir() }))).toEqual([
+    expect(
+      await errorLinesOf(loadExperiment('child.yaml', { registries: REGISTRIES, cwd: dir() })),
+    ).toEqual([
       'child.yaml:3:11 error out-of-range: train.epochs: must be >= 1, found -1',
       'base.yaml:4:14 error out-of-range: data.batchSize: must be >= 1, found 0',
     ]);
@@ -79,20 +85,24 @@ sweep: null
   it('locates layer nodes in the file their list came from', async () => {
     write('base.yaml', MINIMAL);
     write('child.yaml', 'extends: ./base.yaml\nname: child\n');
-    const experiment = await loadExperiment('child.yaml', { cwd: dir() });
+    const experiment = await loadExperiment('child.yaml', { registries: REGISTRIES, cwd: dir() });
     expect(experiment.model.nodes[1]?.loc).toEqual({ file: 'base.yaml', line: 9, col: 7 });
   });
 
   it('reports a syntax error in the base file at its own position', async () => {
     write('base.yaml', 'name: [unclosed\n');
     write('child.yaml', 'extends: ./base.yaml\n');
-    const [line] = await errorLinesOf(loadExperiment('child.yaml', { cwd: dir() }));
+    const [line] = await errorLinesOf(
+      loadExperiment('child.yaml', { registries: REGISTRIES, cwd: dir() }),
+    );
     expect(line).toMatch(/^base\.yaml:\d+:\d+ error yaml-syntax: /);
   });
 
   it('refuses an extends that is not a path', async () => {
     write('child.yaml', 'extends: [a.yaml]\n');
-    expect(await errorLinesOf(loadExperiment('child.yaml', { cwd: dir() }))).toEqual([
+    expect(
+      await errorLinesOf(loadExperiment('child.yaml', { registries: REGISTRIES, cwd: dir() })),
+    ).toEqual([
       'child.yaml:1:1 error wrong-type: extends: expected a file path, found ["a.yaml"] (e.g. extends: ./lenet.yaml (relative to this file))',
     ]);
   });
@@ -144,7 +154,9 @@ describe('reading the file', () => {
     ],
   ])('refuses %s with its position', async (file, text, line) => {
     write(file, text);
-    expect(await errorLinesOf(loadExperiment(file, { cwd: dir() }))).toEqual([line]);
+    expect(
+      await errorLinesOf(loadExperiment(file, { registries: REGISTRIES, cwd: dir() })),
+    ).toEqual([line]);
   });
 
   it('reuses anchors kept under x- keys, with << merge keys', async () => {
@@ -155,7 +167,7 @@ describe('reading the file', () => {
         'name: anchors\nx-dense: &dense {activation: relu, useBias: false}\n',
       ).replace('- dense: {units: 2}', '- dense: {<<: *dense, units: 3}\n    - dense: {units: 2}'),
     );
-    const experiment = await loadExperiment('anchors.yaml', { cwd: dir() });
+    const experiment = await loadExperiment('anchors.yaml', { registries: REGISTRIES, cwd: dir() });
     expect(experiment.model.nodes[1]?.spec).toEqual({
       activation: 'relu',
       useBias: false,
@@ -166,27 +178,29 @@ describe('reading the file', () => {
 
   it('refuses .inf and .nan where a number is expected', async () => {
     write('inf.yaml', MINIMAL.replace('epochs: 1', 'epochs: 1\n  optimizer: {learningRate: .inf}'));
-    expect(await errorLinesOf(loadExperiment('inf.yaml', { cwd: dir() }))).toEqual([
+    expect(
+      await errorLinesOf(loadExperiment('inf.yaml', { registries: REGISTRIES, cwd: dir() })),
+    ).toEqual([
       'inf.yaml:12:29 error wrong-type: train.optimizer.learningRate: expected a finite number, found Infinity',
     ]);
   });
 
   it('names a config file that does not exist', async () => {
-    expect(await errorLinesOf(loadExperiment('nope.yaml', { cwd: dir() }))).toEqual([
-      'error config-not-found: cannot read nope.yaml: file not found',
-    ]);
+    expect(
+      await errorLinesOf(loadExperiment('nope.yaml', { registries: REGISTRIES, cwd: dir() })),
+    ).toEqual(['error config-not-found: cannot read nope.yaml: file not found']);
   });
 
   it('defaults the name to the file name', async () => {
     write('my-exp.yaml', MINIMAL.replace('name: minimal\n', ''));
-    const experiment = await loadExperiment('my-exp.yaml', { cwd: dir() });
+    const experiment = await loadExperiment('my-exp.yaml', { registries: REGISTRIES, cwd: dir() });
     expect(experiment.name).toBe('my-exp');
     expect(experiment.source.document['name']).toBe('my-exp');
   });
 
   it('fills every default into the document recorded for the run', async () => {
     write('x.yaml', MINIMAL);
-    const { source } = await loadExperiment('x.yaml', { cwd: dir() });
+    const { source } = await loadExperiment('x.yaml', { registries: REGISTRIES, cwd: dir() });
     expect(source.document).toMatchObject({
       seed: 0,
       backend: 'auto',
@@ -201,7 +215,7 @@ describe('reading the file', () => {
 
   it('fills the synthetic dataset defaults into data.options', async () => {
     write('x.yaml', MINIMAL.replace('batchSize: 8', 'batchSize: 8\n  synthetic: {classes: 3}'));
-    const { data } = await loadExperiment('x.yaml', { cwd: dir() });
+    const { data } = await loadExperiment('x.yaml', { registries: REGISTRIES, cwd: dir() });
     expect(data.options).toEqual({
       synthetic: { train: 512, test: 128, classes: 3, shape: [28, 28, 1], noise: 0.1 },
     });
@@ -209,7 +223,7 @@ describe('reading the file', () => {
 
   it('fills the synthetic defaults even when data.synthetic is left out', async () => {
     write('x.yaml', MINIMAL);
-    const { data } = await loadExperiment('x.yaml', { cwd: dir() });
+    const { data } = await loadExperiment('x.yaml', { registries: REGISTRIES, cwd: dir() });
     expect(data.options).toEqual({
       synthetic: { train: 512, test: 128, classes: 10, shape: [28, 28, 1], noise: 0.1 },
     });
@@ -220,7 +234,9 @@ describe('reading the file', () => {
       'x.yaml',
       MINIMAL.replace('batchSize: 8', 'batchSize: 8\n  synthetic: {shape: [12, 12, 1]}'),
     );
-    expect(await errorLinesOf(loadExperiment('x.yaml', { cwd: dir() }))).toEqual([
+    expect(
+      await errorLinesOf(loadExperiment('x.yaml', { registries: REGISTRIES, cwd: dir() })),
+    ).toEqual([
       'x.yaml:7:10 error input-shape-mismatch: model.input: [28, 28, 1] is not the shape of the synthetic images, [12, 12, 1] (set model.input to [12, 12, 1], or data.synthetic.shape to [28, 28, 1])',
     ]);
   });
@@ -244,13 +260,17 @@ describe('reading the file', () => {
     ],
   ])('refuses %s', async (_what, from1, to1, from2, to2, line) => {
     write('x.yaml', MINIMAL.replace(from1, to1).replace(from2, to2));
-    expect(await errorLinesOf(loadExperiment('x.yaml', { cwd: dir() }))).toEqual([line]);
+    expect(
+      await errorLinesOf(loadExperiment('x.yaml', { registries: REGISTRIES, cwd: dir() })),
+    ).toEqual([line]);
   });
 
   it('caps the report at 20 problems and counts the rest', async () => {
     const layers = Array.from({ length: 25 }, () => '    - dense: {units: 0}').join('\n');
     write('many.yaml', MINIMAL.replace('    - flatten: {}\n    - dense: {units: 2}', layers));
-    const lines = await errorLinesOf(loadExperiment('many.yaml', { cwd: dir() }));
+    const lines = await errorLinesOf(
+      loadExperiment('many.yaml', { registries: REGISTRIES, cwd: dir() }),
+    );
     expect(lines).toHaveLength(21);
     expect(lines[0]).toBe(
       'many.yaml:8:22 error out-of-range: model.layers[0].dense.units: must be >= 1, found 0',

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { flattenDocument, loadExperiment, parseSetFlag } from '../../src/config/index.js';
+import { REGISTRIES } from '../../src/registries.js';
 import { REPO } from './config-test-kit.js';
 
 describe('flattenDocument', () => {
@@ -26,7 +27,10 @@ describe('flattenDocument', () => {
   });
 
   it('gives paths that --set accepts back, for every row of a real config', async () => {
-    const { source } = await loadExperiment('configs/lenet.yaml', { cwd: REPO });
+    const { source } = await loadExperiment('configs/lenet.yaml', {
+      registries: REGISTRIES,
+      cwd: REPO,
+    });
     const rows = flattenDocument(source.document);
     expect(rows).toContainEqual(['train.optimizer.learningRate', 0.001]);
     expect(rows).toContainEqual(['model.layers[5].dense.units', 120]);
@@ -34,6 +38,7 @@ describe('flattenDocument', () => {
       ([, value]) => typeof value === 'number' || typeof value === 'string',
     );
     const experiment = await loadExperiment('configs/lenet.yaml', {
+      registries: REGISTRIES,
       cwd: REPO,
       set: leaves.map(([path, value]) => `${path}=${JSON.stringify(value)}`),
     });

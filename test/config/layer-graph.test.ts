@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadExperiment } from '../../src/config/index.js';
+import { REGISTRIES } from '../../src/registries.js';
 import { errorLinesOf, useTempDir } from './config-test-kit.js';
 
 /** An experiment whose model.layers are `layers` (YAML lines indented by 4). */
@@ -16,7 +17,7 @@ describe('layer graph', () => {
   const { write, dir } = useTempDir();
   const load = (text: string, set: string[] = []) => {
     write('g.yaml', text);
-    return loadExperiment('g.yaml', { cwd: dir(), set });
+    return loadExperiment('g.yaml', { registries: REGISTRIES, cwd: dir(), set });
   };
 
   it('names unnamed layers <kind>_<position> and chains each to the previous one', async () => {

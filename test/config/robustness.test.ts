@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadExperiment } from '../../src/config/index.js';
+import { REGISTRIES } from '../../src/registries.js';
 import { ConfigError } from '../../src/errors.js';
 import { REPO, useTempDir } from './config-test-kit.js';
 
@@ -79,7 +80,7 @@ describe('damaged configs', () => {
       const text = mutate(next);
       write('damaged.yaml', text);
       try {
-        await loadExperiment('damaged.yaml', { cwd: dir() });
+        await loadExperiment('damaged.yaml', { registries: REGISTRIES, cwd: dir() });
       } catch (error) {
         if (!(error instanceof ConfigError))
           throw new Error(`case ${i} crashed:\n${text}`, { cause: error });

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
+import { REGISTRIES } from '../../src/registries.js';
 import {
   buildExperimentSchema,
   type LayerSchemaEntry,
@@ -114,7 +115,9 @@ describe('the shipped schema/experiment.schema.json', () => {
 
   it('is what loadExperiment checks against (an unknown layer is refused)', async () => {
     write('x.yaml', MINIMAL.replace('- flatten: {}', '- flattn: {}'));
-    const lines = await errorLinesOf(loadExperiment('x.yaml', { cwd: dir() }));
+    const lines = await errorLinesOf(
+      loadExperiment('x.yaml', { registries: REGISTRIES, cwd: dir() }),
+    );
     expect(lines).toEqual([
       'x.yaml:8:7 error unknown-layer: model.layers[0]: unknown layer "flattn" (did you mean "flatten"?)',
     ]);

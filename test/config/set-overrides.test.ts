@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { loadExperiment, parseSetFlag } from '../../src/config/index.js';
+import { REGISTRIES } from '../../src/registries.js';
 import { ConfigError } from '../../src/errors.js';
 import { FIXTURES, REPO, errorLinesOf } from './config-test-kit.js';
 
-const lenet = (set: string[]) => loadExperiment('configs/lenet.yaml', { cwd: REPO, set });
+const lenet = (set: string[]) =>
+  loadExperiment('configs/lenet.yaml', { registries: REGISTRIES, cwd: REPO, set });
 
 describe('--set overrides', () => {
   it('parses values as YAML: 3e-4 is a number, [32, 32, 1] a list', async () => {
@@ -34,6 +36,7 @@ describe('--set overrides', () => {
 
   it('removes a key set to null, and fills defaults for what the overrides chose', async () => {
     const mnist = await loadExperiment('configs/quick.yaml', {
+      registries: REGISTRIES,
       cwd: REPO,
       set: ['data.dataset=mnist', 'data.synthetic=null', 'model.input=[28, 28, 1]'],
     });
@@ -100,7 +103,11 @@ describe('--set overrides', () => {
 
   it('reports a bad --set together with the problems of the file', async () => {
     const lines = await errorLinesOf(
-      loadExperiment('unknown-key.yaml', { cwd: FIXTURES, set: ['train.epochz=1'] }),
+      loadExperiment('unknown-key.yaml', {
+        registries: REGISTRIES,
+        cwd: FIXTURES,
+        set: ['train.epochz=1'],
+      }),
     );
     expect(lines[0]).toBe(
       'error unknown-set-path: --set: "train.epochz" is not a config path (did you mean "train.epochs"?)',

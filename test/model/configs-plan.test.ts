@@ -3,6 +3,7 @@ import path from 'node:path';
 import * as tf from '../../src/tf.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadExperiment } from '../../src/config/index.js';
+import { REGISTRIES } from '../../src/registries.js';
 import { planModel, quietTf } from '../../src/model/index.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -14,7 +15,10 @@ beforeAll(async () => {
 });
 
 async function planOf(file: string): Promise<ReturnType<typeof planModel>> {
-  const experiment = await loadExperiment(path.join('configs', file), { cwd: root });
+  const experiment = await loadExperiment(path.join('configs', file), {
+    registries: REGISTRIES,
+    cwd: root,
+  });
   return planModel(experiment.model);
 }
 

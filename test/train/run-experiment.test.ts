@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import * as tf from '../../src/tf.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadExperiment } from '../../src/config/index.js';
+import { REGISTRIES } from '../../src/registries.js';
 import { openStore } from '../../src/store/index.js';
 import { runExperiment, type StepEvent } from '../../src/train/index.js';
 
@@ -35,7 +36,7 @@ describe('runExperiment', () => {
   it('trains, records and frees every tensor it made', async () => {
     const file = join(dir, 'lib.yaml');
     writeFileSync(file, CONFIG);
-    const experiment = await loadExperiment(file);
+    const experiment = await loadExperiment(file, { registries: REGISTRIES });
     const store = openStore(join(dir, 'runner.db'));
     const steps: StepEvent[] = [];
     const run = () =>
@@ -64,7 +65,7 @@ describe('runExperiment', () => {
   it('marks a run that throws as failed with the message, keeping the steps recorded so far', async () => {
     const file = join(dir, 'lib.yaml');
     writeFileSync(file, CONFIG);
-    const experiment = await loadExperiment(file);
+    const experiment = await loadExperiment(file, { registries: REGISTRIES });
     const store = openStore(join(dir, 'failing.db'));
     const failure = runExperiment({
       experiment,

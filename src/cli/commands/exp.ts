@@ -1,5 +1,6 @@
 import { Option } from 'commander';
 import { dirname } from 'node:path';
+import { BACKEND_CHOICES, type BackendChoice } from '../../backend/backends.js';
 import { UsageError } from '../../errors.js';
 import type { RunResult } from '../../train/index.js';
 import { outcome, type Outcome, type OutcomeKind } from '../outcome.js';
@@ -9,7 +10,7 @@ interface ExpFlags {
   readonly set?: string[];
   readonly db?: string;
   readonly name?: string;
-  readonly backend?: 'auto' | 'tfjs-node' | 'wasm' | 'cpu';
+  readonly backend?: BackendChoice;
   readonly quiet?: boolean;
   readonly json?: boolean;
   readonly serve?: boolean;
@@ -34,12 +35,9 @@ export const expCommand: CommandDefinition = {
       .option('--db <path>', 'the run store (default: $RUNNER_DB, else runs/runner.db)')
       .option('--name <name>', 'name of the run (default: the config name)')
       .addOption(
-        new Option('--backend <name>', 'compute backend (default: the config, else auto)').choices([
-          'auto',
-          'tfjs-node',
-          'wasm',
-          'cpu',
-        ]),
+        new Option('--backend <name>', 'compute backend (default: the config, else auto)').choices(
+          BACKEND_CHOICES,
+        ),
       )
       .option('--quiet', 'print only the final summary line')
       .option('--json', 'print the final summary as JSON')
@@ -55,7 +53,8 @@ async function runExp(file: string, flags: ExpFlags, context: CliContext): Promi
   const sweepTrial = parseSweepTrial(flags.sweepTrial);
   const { loadExperiment } = await import('../../config/index.js');
   const set = [...(flags.set ?? []), ...(flags.backend ? [`backend=${flags.backend}`] : [])];
-  const experiment = await loadExperiment(file, { set, cwd: context.cwd });
+  const { REGISTRIES } = await import('../../registries.js');
+  const experiment = await loadExperiment(file, { registries: REGISTRIES, set, cwd: context.cwd });
 
   const [{ openStore, resolveStorePath }, train, { formatDownloadProgress }] = await Promise.all([
     import('../../store/index.js'),

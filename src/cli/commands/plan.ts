@@ -34,7 +34,12 @@ async function planFile(context: CliContext, file: string, flags: PlanFlags): Pr
       import('../../model/index.js'),
       import('../../model/planning-backend.js'),
     ]);
-  const experiment = await loadExperiment(file, { set: flags.set ?? [], cwd: context.cwd });
+  const { REGISTRIES } = await import('../../registries.js');
+  const experiment = await loadExperiment(file, {
+    registries: REGISTRIES,
+    set: flags.set ?? [],
+    cwd: context.cwd,
+  });
   await usePlanningBackend();
   const plan = planModel(experiment.model);
   if (flags.json) {
@@ -97,13 +102,9 @@ function describeRun(experiment: Experiment, plan: ModelPlan): [string, string][
     data.limit.test === undefined ? undefined : `first ${count(data.limit.test)} test examples`,
   ].filter((s): s is string => s !== undefined);
   const optimizer = train.optimizer;
-  const optimizerExtras = [
-    optimizer.momentum === undefined ? undefined : `momentum ${optimizer.momentum}`,
-    optimizer.beta1 === undefined ? undefined : `beta1 ${optimizer.beta1}`,
-    optimizer.beta2 === undefined ? undefined : `beta2 ${optimizer.beta2}`,
-    optimizer.epsilon === undefined ? undefined : `epsilon ${optimizer.epsilon}`,
-    optimizer.decay === undefined ? undefined : `decay ${optimizer.decay}`,
-  ].filter((s): s is string => s !== undefined);
+  const optimizerExtras = Object.entries(optimizer.options).map(
+    ([key, value]) => `${key} ${String(value)}`,
+  );
   return [
     [
       'params',

@@ -22,13 +22,11 @@ export const schemaCommand: CommandDefinition = {
 };
 
 async function printSchema(context: CliContext, flags: SchemaFlags): Promise<void> {
-  const [{ buildExperimentSchema, EXPERIMENT_SCHEMA_URL }, { LAYERS }, { DATASETS }] =
-    await Promise.all([
-      import('../../config/index.js'),
-      import('../../model/layers/index.js'),
-      import('../../data/datasets/index.js'),
-    ]);
-  const schema = buildExperimentSchema({ layers: LAYERS, datasets: DATASETS });
+  const [{ buildExperimentSchema, EXPERIMENT_SCHEMA_URL }, { REGISTRIES }] = await Promise.all([
+    import('../../config/index.js'),
+    import('../../registries.js'),
+  ]);
+  const schema = buildExperimentSchema(REGISTRIES);
   if (!flags.write) {
     context.out.json(schema);
     return;
@@ -41,6 +39,6 @@ async function printSchema(context: CliContext, flags: SchemaFlags): Promise<voi
   const file = fileURLToPath(EXPERIMENT_SCHEMA_URL);
   await writeFile(file, `${JSON.stringify(schema, null, 2)}\n`);
   context.out.note(
-    `wrote ${path.relative(context.cwd, file) || file} (${LAYERS.length} layer kinds)`,
+    `wrote ${path.relative(context.cwd, file) || file} (${REGISTRIES.layers.length} layer kinds)`,
   );
 }

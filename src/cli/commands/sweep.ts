@@ -201,11 +201,20 @@ async function planSweep(file: string, setFlags: readonly string[], context: Cli
     if (parsed.values.length > 1) axes.push({ path: parsed.path, values: parsed.values });
     else overrides.push(flag);
   }
-  const experiment = await loadExperiment(file, { set: overrides, cwd: context.cwd });
+  const { REGISTRIES } = await import('../../registries.js');
+  const experiment = await loadExperiment(file, {
+    registries: REGISTRIES,
+    set: overrides,
+    cwd: context.cwd,
+  });
   const trials = planTrials(experiment.sweep, axes, experiment.seed);
   // Each trial's config goes through the same checks as `runner exp` (paths, types, shapes of values).
   for (const trial of trials)
-    await loadExperiment(file, { set: [...overrides, ...trial.overrides], cwd: context.cwd });
+    await loadExperiment(file, {
+      registries: REGISTRIES,
+      set: [...overrides, ...trial.overrides],
+      cwd: context.cwd,
+    });
   const definition: SweepDefinition = {
     file: resolve(context.cwd, file),
     overrides,

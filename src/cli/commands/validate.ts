@@ -38,11 +38,16 @@ async function validateFiles(
       import('../../model/planning-backend.js'),
       import('../../errors.js'),
     ]);
+  const { REGISTRIES } = await import('../../registries.js');
   await usePlanningBackend();
   let invalid = 0;
   for (const file of files) {
     try {
-      const experiment = await loadExperiment(file, { set: flags.set ?? [], cwd: context.cwd });
+      const experiment = await loadExperiment(file, {
+        registries: REGISTRIES,
+        set: flags.set ?? [],
+        cwd: context.cwd,
+      });
       planModel(experiment.model);
       context.out.line(`ok  ${file}`);
     } catch (error) {

@@ -1,0 +1,28 @@
+/** What one backend's loader produces when it works. */
+export interface LoadedBackend {
+  /** The name tfjs knows the backend by (`tensorflow` for tfjs-node). */
+  readonly tfName: string;
+  readonly kernels: string;
+}
+
+/** Why a loader could not load its backend, with what the user can do. */
+export class LoadFailure extends Error {
+  readonly hint: string;
+  constructor(message: string, hint: string, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.hint = hint;
+  }
+}
+
+export function asLoadFailure(error: unknown): LoadFailure {
+  if (error instanceof LoadFailure) return error;
+  return new LoadFailure(
+    `it failed (${errorText(error)})`,
+    'reinstall the dependencies with `npm install`',
+    error,
+  );
+}
+
+export function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

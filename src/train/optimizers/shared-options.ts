@@ -1,0 +1,15 @@
+import type { OptimizerOptionEntry } from '../../config/index.js';
+
+/** Options several optimizers read, declared once so their schemas agree. */
+
+export const EPSILON = {
+  schema: { type: 'number', exclusiveMinimum: 0 },
+  description: 'added to the denominator for stability, as in PyTorch',
+  default: 1e-8,
+} satisfies OptimizerOptionEntry;
+
+export const MOMENTUM = {
+  schema: { type: 'number', minimum: 0 },
+  description: 'momentum, 0 for none',
+  default: 0,
+} satisfies OptimizerOptionEntry;
