@@ -5,6 +5,7 @@ import {
   isSeq,
   LineCounter,
   parseDocument,
+  type Alias,
   type Document,
   type Node,
 } from 'yaml';
@@ -85,7 +86,14 @@ export function parseYamlFile(text: string, file: string): ParsedFile {
     return { file, document: undefined, sourceMap, diagnostics };
   }
   sourceMap.set([], { kind: 'file', key: undefined, value: at(root.range?.[0] ?? 0) });
-  recordPositions(doc, root, [], { sourceMap, diagnostics, at });
+  recordPositions(doc, root, [], {
+    sourceMap,
+    diagnostics,
+    at,
+    nodesLeft: MAX_EXPANDED_NODES,
+    expanding: undefined,
+    resolved: new Map(),
+  });
   if (diagnostics.length > 0) return { file, document: undefined, sourceMap, diagnostics };
   try {
     const document: unknown = doc.toJS({ maxAliasCount: 1000 });
@@ -102,13 +110,60 @@ interface Walk {
   readonly sourceMap: SourceMap;
   readonly diagnostics: Diagnostic[];
   readonly at: (offset: number) => SourceLoc;
+  /** Nodes the walk may still visit, aliases expanded: nested aliases grow exponentially (an "alias bomb"). */
+  nodesLeft: number;
+  /** The outermost alias being expanded, to blame when the expansion runs out. */
+  expanding: { readonly node: Alias; readonly path: string } | undefined;
+  readonly resolved: Map<Alias, Node | undefined>;
 }
 
+/**
+ * The most nodes a config may expand to, aliases followed. Real configs have
+ * hundreds; an 841-byte alias bomb has billions, and would never finish.
+ */
+export const MAX_EXPANDED_NODES = 20_000;
+
 function recordPositions(doc: Document, node: Node, path: PathSegment[], walk: Walk): void {
+  if (walk.nodesLeft <= 0) {
+    // Said once, at the alias whose expansion ran out (else where plain values did).
+    if (walk.nodesLeft === 0) {
+      walk.nodesLeft = -1;
+      const limit = MAX_EXPANDED_NODES.toLocaleString('en-US');
+      const alias = walk.expanding;
+      walk.diagnostics.push(
+        alias === undefined
+          ? {
+              code: 'yaml-syntax',
+              path: formatPath(path),
+              message: `the document has more than ${limit} values`,
+              loc: walk.at(node.range?.[0] ?? 0),
+              hint: 'an experiment is a few hundred values',
+            }
+          : {
+              code: 'yaml-syntax',
+              path: alias.path,
+              message: `*${alias.node.source} makes the document expand to more than ${limit} values (aliases inside aliases)`,
+              loc: walk.at(alias.node.range?.[0] ?? 0),
+              hint: 'an experiment is a few hundred values; repeat fewer aliases, or write the values out',
+            },
+      );
+    }
+    return;
+  }
+  walk.nodesLeft--;
   if (isAlias(node)) {
-    const target = node.resolve(doc);
-    if (target) recordPositions(doc, target, path, walk);
-    else {
+    // Alias.resolve searches the whole document: resolve each alias node once.
+    let target = walk.resolved.get(node);
+    if (target === undefined && !walk.resolved.has(node)) {
+      target = node.resolve(doc) as Node | undefined;
+      walk.resolved.set(node, target);
+    }
+    if (target) {
+      const outer = walk.expanding;
+      walk.expanding ??= { node, path: formatPath(path) };
+      recordPositions(doc, target, path, walk);
+      walk.expanding = outer;
+    } else {
       walk.diagnostics.push({
         code: 'yaml-syntax',
         path: formatPath(path),

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { loadExperiment } from '../../src/config/index.js';
 import { REGISTRIES } from '../../src/registries.js';
 import { ConfigError } from '../../src/errors.js';
-import { REPO, useTempDir } from './config-test-kit.js';
+import { errorLinesOf, REPO, useTempDir } from './config-test-kit.js';
 
 /** A small seeded generator, so a failure names a reproducible case. */
 function random(seed: number): () => number {
@@ -91,5 +91,27 @@ describe('damaged configs', () => {
         }
       }
     }
+  });
+});
+
+describe('configs that would never finish', () => {
+  const { write, dir } = useTempDir();
+
+  it('refuses a YAML alias bomb in well under a second, at the alias that expands too far', async () => {
+    // Nine levels of nine aliases each: 841 bytes that expand to 9^9 (387 million) values.
+    const levels = ['a: &a [x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 9; i++) {
+      const prev = String.fromCharCode(96 + i);
+      const name = String.fromCharCode(97 + i);
+      levels.push(`${name}: &${name} [${new Array(9).fill(`*${prev}`).join(', ')}]`);
+    }
+    write('bomb.yaml', `${levels.join('\n')}\nname: bomb\n`);
+    const started = performance.now();
+    const lines = await errorLinesOf(loadExperiment('bomb.yaml', { cwd: dir() }));
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      /^bomb\.yaml:\d+:\d+ error yaml-syntax: [a-i](\[\d+\])+: \*[a-h] makes the document expand to more than 20,000 values \(aliases inside aliases\) \(an experiment is a few hundred values; repeat fewer aliases, or write the values out\)$/,
+    );
   });
 });
