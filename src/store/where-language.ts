@@ -58,6 +58,11 @@ const OPERATORS: readonly [string, CompareOp][] = [
 const NUMBER = /^-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?/;
 const WORD = /^[A-Za-z_][A-Za-z0-9_.[\]/:@-]*/;
 
+/** How deep parentheses and `not` may nest in a `--where` expression. */
+export const MAX_WHERE_DEPTH = 64;
+/** How many comparisons one `--where` expression may hold (its `and`/`or` chain becomes nested SQL). */
+export const MAX_WHERE_COMPARISONS = 200;
+
 /** A syntax error at a 1-based column of the expression. */
 export function whereError(col: number, message: string, hint?: string): UsageError {
   return new UsageError(
@@ -159,8 +164,20 @@ const describe = (token: Token): string =>
 export function parseWhere(source: string): WhereNode {
   const tokens = tokenize(source);
   let pos = 0;
+  let depth = 0;
+  let comparisons = 0;
   const peek = (): Token => tokens[pos]!;
   const next = (): Token => tokens[pos++]!;
+  /** Parentheses and `not`s nest the parser's recursion (and SQLite's): bounded, located. */
+  const enter = (token: Token): void => {
+    if (++depth > MAX_WHERE_DEPTH) {
+      throw whereError(
+        token.col,
+        `nested more than ${MAX_WHERE_DEPTH} deep (parentheses and "not")`,
+        'write the condition with fewer nested parentheses',
+      );
+    }
+  };
 
   const parseOr = (): WhereNode => {
     let left = parseAnd();
@@ -182,11 +199,16 @@ export function parseWhere(source: string): WhereNode {
     const token = peek();
     if (isKeyword(token, 'not')) {
       next();
-      return { kind: 'not', operand: parseUnary() };
+      enter(token);
+      const operand = parseUnary();
+      depth--;
+      return { kind: 'not', operand };
     }
     if (token.kind === '(') {
       next();
+      enter(token);
       const inner = parseOr();
+      depth--;
       const close = next();
       if (close.kind !== ')')
         throw whereError(
@@ -198,6 +220,14 @@ export function parseWhere(source: string): WhereNode {
     return parseComparison();
   };
   const parseComparison = (): WhereNode => {
+    const first = peek();
+    if (++comparisons > MAX_WHERE_COMPARISONS) {
+      throw whereError(
+        first.col,
+        `more than ${MAX_WHERE_COMPARISONS} comparisons`,
+        'narrow the runs with fewer conditions (e.g. a range instead of many "or"s), or use "runner query" for SQL',
+      );
+    }
     const left = parseOperand();
     const opToken = next();
     if (opToken.kind !== 'op') {

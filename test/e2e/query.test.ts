@@ -142,6 +142,37 @@ describe('runner runs ls', () => {
   });
 });
 
+describe('runner runs ls --where: expressions too deep or too long', () => {
+  it.each([
+    [
+      '5,000 nested parentheses',
+      `${'('.repeat(5000)}seed = 1${')'.repeat(5000)}`,
+      'error: --where, column 65: nested more than 64 deep (parentheses and "not")',
+    ],
+    [
+      '3,000 "or"s',
+      new Array(3000).fill('seed = 1').join(' or '),
+      'error: --where, column 2401: more than 200 comparisons',
+    ],
+  ])('answers %s with one located line, exit 1', (_name, where, line) => {
+    const { code, stdout, stderr } = runner(['runs', 'ls', '--where', where]);
+    expect(stdout).toBe('');
+    expect(stderr.split('\n')[0]).toBe(line);
+    expect(stderr).not.toMatch(/at .*\.js:\d+/);
+    expect(code).toBe(1);
+  });
+
+  it('still accepts 64 levels and 200 comparisons', () => {
+    const deep = `${'('.repeat(64)}seed = 1${')'.repeat(64)}`;
+    const long = new Array(200).fill('seed = 1').join(' or ');
+    for (const where of [deep, long]) {
+      const { code, stderr } = runner(['runs', 'ls', '--where', where]);
+      expect(stderr).not.toContain('error');
+      expect(code).toBe(0);
+    }
+  });
+});
+
 describe('runner runs show', () => {
   it('shows facts, metrics with best steps, sparkline curves and the config', () => {
     const { code, stdout } = runner(['runs', 'show', String(ids[1])]);
