@@ -12,6 +12,10 @@ export interface Renderer {
   json(value: unknown): void;
   table(rows: readonly Readonly<Record<string, unknown>>[], columns?: readonly TableColumn[]): void;
   csv(rows: readonly Readonly<Record<string, unknown>>[], columns?: readonly string[]): void;
+  /** CSV of rows of any number, written as they come (never all held), waiting when stdout is full. */
+  csvRows(columns: readonly string[], rows: Iterable<readonly unknown[]>): Promise<void>;
+  /** A JSON array of objects, written row by row as `csvRows`. */
+  jsonRows(columns: readonly string[], rows: Iterable<readonly unknown[]>): Promise<void>;
   readonly isTTY: boolean;
 }
 
@@ -67,7 +71,49 @@ export function createRenderer(
       clearStatus();
       stdout.write(formatCsv(rows, columns));
     },
+    async csvRows(columns, rows) {
+      clearStatus();
+      const line = (values: readonly unknown[]) => `${values.map(csvCell).join(',')}\n`;
+      await writeChunked(stdout, line(columns), rows, line, '');
+    },
+    async jsonRows(columns, rows) {
+      clearStatus();
+      let first = true;
+      const item = (values: readonly unknown[]) => {
+        const object = Object.fromEntries(columns.map((c, i) => [c, values[i] ?? null]));
+        const text = `${first ? '' : ',\n'}  ${JSON.stringify(object)}`;
+        first = false;
+        return text;
+      };
+      await writeChunked(stdout, '[\n', rows, item, '');
+      stdout.write(first ? ']\n' : '\n]\n');
+    },
   };
+}
+
+/** Output is gathered into chunks of about this many characters before each write. */
+const CHUNK_CHARS = 1 << 16;
+
+/** Writes `head`, each row's text, then `tail`, in chunks, waiting for 'drain' when the stream is full. */
+async function writeChunked(
+  stream: NodeJS.WritableStream,
+  head: string,
+  rows: Iterable<readonly unknown[]>,
+  text: (row: readonly unknown[]) => string,
+  tail: string,
+): Promise<void> {
+  let chunk = head;
+  const flush = async () => {
+    const room = stream.write(chunk);
+    chunk = '';
+    if (!room) await new Promise<void>((resolve) => stream.once('drain', () => resolve()));
+  };
+  for (const row of rows) {
+    chunk += text(row);
+    if (chunk.length >= CHUNK_CHARS) await flush();
+  }
+  chunk += tail;
+  if (chunk !== '') await flush();
 }
 
 export function formatValue(value: unknown): string {
@@ -89,7 +135,10 @@ export function formatTable(
     columns ?? [...new Set(rows.flatMap((r) => Object.keys(r)))].map((key) => ({ key }));
   const cells = rows.map((row) => cols.map((c) => (c.format ?? formatValue)(row[c.key])));
   const titles = cols.map((c) => c.title ?? c.key);
-  const widths = cols.map((_, i) => Math.max(titles[i]!.length, ...cells.map((r) => r[i]!.length)));
+  // A loop, not Math.max(...cells): spreading 150,000 rows overflows the call stack.
+  const widths = titles.map((t) => t.length);
+  for (const row of cells)
+    row.forEach((cell, i) => (widths[i] = Math.max(widths[i]!, cell.length)));
   const isRight = cols.map(
     (c) =>
       c.align === 'right' ||
@@ -108,12 +157,19 @@ export function formatCsv(
   columns?: readonly string[],
 ): string {
   const cols = columns ?? [...new Set(rows.flatMap((r) => Object.keys(r)))];
-  const quote = (v: unknown): string => {
-    const s =
-      v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
-    return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-  };
-  return [cols.map(quote).join(','), ...rows.map((r) => cols.map((c) => quote(r[c])).join(','))]
+  return [cols.map(csvCell).join(','), ...rows.map((r) => cols.map((c) => csvCell(r[c])).join(','))]
     .map((l) => `${l}\n`)
     .join('');
+}
+
+function csvCell(v: unknown): string {
+  const s =
+    v === null || v === undefined
+      ? ''
+      : v instanceof Uint8Array
+        ? Buffer.from(v).toString('base64')
+        : typeof v === 'object'
+          ? JSON.stringify(v)
+          : String(v);
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }

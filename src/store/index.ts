@@ -20,6 +20,7 @@ export type {
   OpenStoreOptions,
   ParamValue,
   QueryResult,
+  QueryRows,
   RunComparison,
   RunDetail,
   RunFacts,

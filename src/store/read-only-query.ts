@@ -1,7 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import { StoreError } from '../errors.js';
 import { messageOf } from './open-store.js';
-import type { QueryResult } from './types.js';
+import type { QueryResult, QueryRows } from './types.js';
 
 const READING_STATEMENTS = new Set(['SELECT', 'WITH', 'VALUES', 'EXPLAIN', 'PRAGMA']);
 /** SQLite's statements that change a database; any other first word is a typo or not SQL. */
@@ -39,6 +39,26 @@ export function runReadOnlyQuery(
   sql: string,
   params: readonly unknown[],
 ): QueryResult {
+  const { columns, rows } = streamReadOnlyQuery(db, sql, params);
+  try {
+    return { columns, rows: [...rows] };
+  } catch (error) {
+    throw error instanceof StoreError
+      ? error
+      : new StoreError(`the query failed: ${messageOf(error)}`, { cause: error });
+  }
+}
+
+/**
+ * As `runReadOnlyQuery`, but the rows come one at a time from SQLite's cursor,
+ * so a query of millions of rows is printed without being held in memory.
+ * The connection is busy until the iterator is done (or `return`ed).
+ */
+export function streamReadOnlyQuery(
+  db: Database,
+  sql: string,
+  params: readonly unknown[],
+): QueryRows {
   const text = stripLeadingComments(sql).trim();
   if (text === '')
     throw new StoreError('the query is empty', {
@@ -76,9 +96,18 @@ export function runReadOnlyQuery(
       { hint: HINT },
     );
   }
+  let cursor: IterableIterator<unknown[]>;
   try {
-    const rows = statement.raw().all(...params) as unknown[][];
-    return { columns: statement.columns().map((c) => c.name), rows };
+    cursor = statement.raw().iterate(...params) as IterableIterator<unknown[]>;
+  } catch (error) {
+    throw new StoreError(`the query failed: ${messageOf(error)}`, { cause: error });
+  }
+  return { columns: statement.columns().map((c) => c.name), rows: failingAsStoreErrors(cursor) };
+}
+
+function* failingAsStoreErrors(cursor: IterableIterator<unknown[]>): IterableIterator<unknown[]> {
+  try {
+    yield* cursor;
   } catch (error) {
     throw new StoreError(`the query failed: ${messageOf(error)}`, { cause: error });
   }

@@ -3,7 +3,7 @@ import { StoreError } from '../errors.js';
 import { readCurve, readMetricAtEpoch, readMetricKeys } from './curves.js';
 import { insertEvaluation, loadEvaluations } from './evaluations.js';
 import { createMetricWriter } from './metric-writer.js';
-import { runReadOnlyQuery } from './read-only-query.js';
+import { runReadOnlyQuery, streamReadOnlyQuery } from './read-only-query.js';
 import {
   insertRun,
   loadParams,
@@ -27,6 +27,7 @@ import type {
   NewSweep,
   ParamValue,
   QueryResult,
+  QueryRows,
   RunComparison,
   RunDetail,
   RunFacts,
@@ -201,11 +202,19 @@ export class SqliteStore implements Store {
   }
 
   query(sql: string, params: readonly unknown[] = []): QueryResult {
-    if (this.readonly) return runReadOnlyQuery(this.#open, sql, params);
+    return runReadOnlyQuery(this.#readConnection(), sql, params);
+  }
+
+  queryRows(sql: string, params: readonly unknown[] = []): QueryRows {
+    return streamReadOnlyQuery(this.#readConnection(), sql, params);
+  }
+
+  #readConnection(): Database.Database {
+    if (this.readonly) return this.#open;
     if (this.#closed) throw new StoreError(`the run store ${this.path} is closed`);
     this.#queryDb ??= new Database(this.path, { readonly: true, fileMustExist: true });
     this.#queryDb.pragma(`busy_timeout = ${this.#settings.busyTimeoutMs}`);
-    return runReadOnlyQuery(this.#queryDb, sql, params);
+    return this.#queryDb;
   }
 
   close(): void {

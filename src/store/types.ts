@@ -304,6 +304,12 @@ export interface QueryResult {
   readonly rows: readonly (readonly unknown[])[];
 }
 
+/** Result of `Store.queryRows`: column names and a cursor over the rows (read once). */
+export interface QueryRows {
+  readonly columns: readonly string[];
+  readonly rows: IterableIterator<readonly unknown[]>;
+}
+
 /**
  * An open run store: one SQLite file (WAL) holding runs, params, metrics and sweeps.
  *
@@ -370,5 +376,7 @@ export interface Store {
    * INSERT, DROP, ATTACH, PRAGMA x = y, ...) are refused with a StoreError and change nothing.
    */
   query(sql: string, params?: readonly unknown[]): QueryResult;
+  /** As `query`, the rows streamed from a cursor: for output of any size (`runner query --csv`). */
+  queryRows(sql: string, params?: readonly unknown[]): QueryRows;
   close(): void;
 }

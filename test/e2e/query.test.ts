@@ -32,6 +32,7 @@ function runner(args: readonly string[], env: Record<string, string> = {}): Resu
     encoding: 'utf8',
     stdio: ['pipe', 'pipe', 'pipe'], // stdin is not a terminal
     timeout: 30_000,
+    maxBuffer: 256 * 1024 * 1024,
   });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
@@ -140,6 +141,41 @@ describe('runner runs ls', () => {
       'error: --where, column 1: unknown field "test/acuracy" (did you mean "test/accuracy"?)',
     );
   });
+});
+
+describe('runner query: output of any size', () => {
+  const numbers = (n: number) =>
+    `WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT ${n}) SELECT x, 'row ' || x AS label FROM c`;
+
+  it('prints a table of 150,000 rows', () => {
+    const { code, stdout, stderr } = runner(['query', numbers(150_000)]);
+    expect(stderr).toBe('150,000 rows\n');
+    expect(code).toBe(0);
+    const lines = stdout.split('\n');
+    expect(lines).toHaveLength(150_002);
+    expect(lines[0]).toMatch(/^\s+x  label$/);
+    expect(lines[150_000]).toBe('150000  row 150000');
+  });
+
+  it.each([
+    ['--csv', 'x,label', '400000,row 400000'],
+    ['--json', '[', '  {"x":400000,"label":"row 400000"}'],
+  ])(
+    'streams %s rows instead of holding them: 400,000 rows in a 32 MB heap',
+    (flag, firstLine, lastRow) => {
+      // Held in memory, 400,000 rows as objects take well over 32 MB of heap.
+      const { code, stdout, stderr } = runner(['query', numbers(400_000), flag], {
+        NODE_OPTIONS: '--max-old-space-size=32',
+      });
+      expect(stderr).toBe('');
+      expect(code).toBe(0);
+      const lines = stdout.trimEnd().split('\n');
+      expect(lines[0]).toBe(firstLine);
+      expect(lines).toHaveLength(flag === '--csv' ? 400_001 : 400_002);
+      expect(lines.at(flag === '--csv' ? -1 : -2)).toBe(lastRow);
+      if (flag === '--json') expect(JSON.parse(stdout)).toHaveLength(400_000);
+    },
+  );
 });
 
 describe('runner runs ls --where: expressions too deep or too long', () => {

@@ -22,15 +22,17 @@ export const queryCommand: CommandDefinition = {
         await withStore(
           context,
           opts.db,
-          (store) => {
-            const result = store.query(sql);
+          async (store) => {
+            const result = store.queryRows(sql);
             const names = uniqueNames(result.columns);
-            const rows = result.rows.map((values) =>
-              Object.fromEntries(names.map((name, i) => [name, values[i] ?? null])),
-            );
-            if (format === 'json') context.out.json(rows);
-            else if (format === 'csv') context.out.csv(rows, names);
+            // CSV and JSON stream from SQLite's cursor; a table needs every row for its widths.
+            if (format === 'json') await context.out.jsonRows(names, result.rows);
+            else if (format === 'csv') await context.out.csvRows(names, result.rows);
             else {
+              const rows: Record<string, unknown>[] = [];
+              for (const values of result.rows) {
+                rows.push(Object.fromEntries(names.map((name, i) => [name, values[i] ?? null])));
+              }
               context.out.table(
                 rows,
                 names.map((key) => ({ key, format: formatCell })),
