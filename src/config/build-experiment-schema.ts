@@ -356,6 +356,13 @@ function trainSchema(optimizers: readonly OptimizerConfigEntry[]): Record<string
         default: 'accuracy',
         description: 'The evaluation metric that picks the best checkpoint.',
       },
+      workers: {
+        anyOf: [{ const: 'auto' }, { type: 'integer', minimum: 1, maximum: 64 }],
+        default: 'auto',
+        description:
+          'Data-parallel training: each worker thread trains a replica on its share of every batch, and the averaged gradient updates all of them. `auto`: the cores this process may use, at most 4 and one per 32 examples of a batch (1 on tfjs-node, which already uses every core); 1 trains in the main thread alone.',
+        examples: ['auto', 1, 2],
+      },
     },
   };
 }

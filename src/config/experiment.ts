@@ -83,6 +83,8 @@ export interface TrainSpec {
   readonly maxSteps: number | undefined;
   /** The evaluation metric that picks the best checkpoint. */
   readonly checkpointMetric: 'accuracy' | 'loss';
+  /** Data-parallel worker threads: a count, or `auto` (see `resolveWorkers`). */
+  readonly workers: number | 'auto';
 }
 
 export interface OptimizerSpec {

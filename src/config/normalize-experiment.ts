@@ -66,6 +66,7 @@ export function normalizeExperiment(input: NormalizeInput): Experiment {
     optimizer: optimizerSpec,
     maxSteps: train['maxSteps'] as number | undefined,
     checkpointMetric: train['checkpointMetric'] as TrainSpec['checkpointMetric'],
+    workers: train['workers'] as TrainSpec['workers'],
   };
   const experiment: Experiment = {
     name: document['name'] as string,

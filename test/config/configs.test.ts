@@ -83,6 +83,7 @@ describe('configs/', () => {
       },
       maxSteps: undefined,
       checkpointMetric: 'accuracy',
+      workers: 'auto',
     });
     expect(lenet.sweep).toBeUndefined();
     expect(lenet.source.files).toEqual(['configs/lenet.yaml']);
