@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 
 import { pino } from 'pino';
@@ -16,6 +17,7 @@ import type { Evaluation } from './evaluate.js';
 import { collectRunFacts } from './run-facts.js';
 import { saveModel } from './save-model.js';
 import { trainModel, type EpochEvent, type StepEvent } from './train-loop.js';
+import { resolveWorkers, type WorkerPlan } from './parallel/index.js';
 
 /** What the caller (the CLI) is told while a run goes; the library never prints. */
 export interface RunReporter {
@@ -33,6 +35,10 @@ export interface RunStart {
   readonly backend: BackendInfo;
   readonly data: LoadedData;
   readonly plan: ModelPlan;
+  /** How many replicas train, and why. */
+  readonly workers: WorkerPlan;
+  /** What data-parallel training changes (batch norm statistics), also kept with the run. */
+  readonly workerNotices: readonly string[];
 }
 
 /** The end of a run, as `runner exp` prints it (and `--json` returns it). */
@@ -67,6 +73,10 @@ export interface RunExperimentOptions {
   readonly cwd?: string;
   readonly env?: NodeJS.ProcessEnv;
   readonly sweep?: SweepTrialContext;
+  /** The cores `train.workers: auto` may use (default: `os.availableParallelism()`). */
+  readonly cores?: number;
+  /** The data-parallel worker script (tests wrap the real one). */
+  readonly replicaWorkerUrl?: URL;
 }
 
 /** A run that is a trial of a sweep: linked to it, and may be pruned (median stopping). */
@@ -97,6 +107,12 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
   });
   checkInputShape(data, experiment.model.input);
   const plan = planModel(experiment.model);
+  const workers = resolveWorkers(experiment.train.workers, {
+    backend: backend.name,
+    batchSize: experiment.data.batchSize,
+    cores: options.cores ?? availableParallelism(),
+  });
+  const parallelNotices = workerNotices(workers, plan);
   const model = buildModel(experiment.model, { seed: experiment.seed });
 
   const document = experiment.source.document;
@@ -123,7 +139,7 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
     ...(facts.gitCommit ? { gitCommit: facts.gitCommit } : {}),
     host: facts.host,
     pid: process.pid,
-    notices: data.notices,
+    notices: [...data.notices, ...parallelNotices],
     ...(options.sweep
       ? { sweepId: options.sweep.sweepId, trialIndex: options.sweep.trialIndex }
       : {}),
@@ -136,10 +152,19 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
     pino.destination({ dest: join(runDir, 'log.jsonl'), sync: true }),
   );
   logger.info(
-    { backend, data: data.source, notices: data.notices, params: plan.totalParams },
+    { backend, workers, data: data.source, notices: data.notices, params: plan.totalParams },
     'run started',
   );
-  reporter.onStart?.({ runId, name, runDir, backend, data, plan });
+  reporter.onStart?.({
+    runId,
+    name,
+    runDir,
+    backend,
+    data,
+    plan,
+    workers,
+    workerNotices: parallelNotices,
+  });
 
   const writer = store.createMetricWriter(runId);
   const startedAt = now();
@@ -155,6 +180,11 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
       numClasses: data.numClasses,
       shouldStop: options.shouldStop,
       now,
+      parallel: {
+        replicas: workers.count,
+        backend: backend.name,
+        ...(options.replicaWorkerUrl ? { workerUrl: options.replicaWorkerUrl } : {}),
+      },
       observer: {
         onEpochStart: (epoch, batches) => reporter.onEpochStart?.(epoch, epochs, batches),
         onStep: (event) => {
@@ -168,6 +198,7 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
           writer.add(`${evalName}/accuracy`, step, epoch, evaluation.accuracy, time);
           writer.add('train/learning_rate', step, epoch, event.learningRate, time);
           writer.add('perf/images_per_sec', step, epoch, event.imagesPerSec, time);
+          writer.add('perf/workers', step, epoch, workers.count, time);
           writer.flush();
           const isBest = isBetter(evaluation, best, experiment.train.checkpointMetric);
           if (isBest) {
@@ -225,6 +256,24 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
     model.dispose();
     logger.flush();
   }
+}
+
+/**
+ * What a data-parallel run tells the user and keeps: how many replicas, and
+ * what batch norm does with them (DistributedDataParallel without
+ * SyncBatchNorm: each replica normalizes with its own share's statistics).
+ */
+function workerNotices(workers: WorkerPlan, plan: ModelPlan): string[] {
+  if (workers.count <= 1) return [];
+  const notices = [
+    `data-parallel: ${workers.count} replicas (${workers.reason}), each batch split between them, gradients averaged`,
+  ];
+  if (plan.layers.some((layer) => layer.kind === 'batchNorm')) {
+    notices.push(
+      `batch norm: per-replica statistics (each replica normalizes with its share of the batch, as PyTorch's DistributedDataParallel without SyncBatchNorm); moving averages from replica 0's share`,
+    );
+  }
+  return notices;
 }
 
 function isBetter(

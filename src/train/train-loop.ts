@@ -4,6 +4,8 @@ import type { ImageSplit } from '../data/index.js';
 import { createBatches } from '../data/index.js';
 import { createOptimizer } from './optimizers/index.js';
 import { evaluate, type Evaluation } from './evaluate.js';
+import { parallelTrainStep, startReplicaPool, type ReplicaPool } from './parallel/index.js';
+import type { BackendName } from '../backend/index.js';
 
 /** One training step, as recorded: the loss and accuracy of that batch. */
 export interface StepEvent {
@@ -67,6 +69,13 @@ export interface TrainInput {
   /** Polled between steps: true ends the run after the current step. */
   readonly shouldStop: () => boolean;
   readonly now: () => number;
+  /** Data-parallel training; absent or 1 replica: the main thread alone, as always. */
+  readonly parallel?: {
+    readonly replicas: number;
+    readonly backend: BackendName;
+    /** The worker script (tests wrap the real one). */
+    readonly workerUrl?: URL;
+  };
 }
 
 /**
@@ -75,6 +84,27 @@ export interface TrainInput {
  * mode at each epoch end. The caller records and renders what it observes.
  */
 export async function trainModel(input: TrainInput): Promise<TrainOutcome> {
+  const replicas = input.parallel?.replicas ?? 1;
+  if (replicas <= 1) return trainLoop(input, undefined);
+  const variables = input.model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const pool = await startReplicaPool({
+    replicas,
+    model: input.model,
+    variables,
+    modelSpec: input.experiment.model,
+    seed: input.experiment.seed,
+    backend: input.parallel!.backend,
+    numClasses: input.numClasses,
+    ...(input.parallel?.workerUrl ? { workerUrl: input.parallel.workerUrl } : {}),
+  });
+  try {
+    return await trainLoop(input, pool);
+  } finally {
+    await pool.close();
+  }
+}
+
+async function trainLoop(input: TrainInput, pool: ReplicaPool | undefined): Promise<TrainOutcome> {
   const { experiment, model, train, observer, now } = input;
   const { batchSize, shuffle, normalize } = experiment.data;
   const { epochs, maxSteps } = experiment.train;
@@ -103,14 +133,9 @@ export async function trainModel(input: TrainInput): Promise<TrainOutcome> {
       normalize,
     });
     for (const batch of batches) {
-      const { loss, correct } = trainStep(
-        model,
-        optimizer,
-        variables,
-        batch.xs,
-        batch.labels,
-        input.numClasses,
-      );
+      const { loss, correct } = pool
+        ? await parallelTrainStep(pool, optimizer, batch.xs, batch.labels)
+        : trainStep(model, optimizer, variables, batch.xs, batch.labels, input.numClasses);
       batch.xs.dispose();
       batch.labels.dispose();
       step += 1;

@@ -57,6 +57,7 @@ describe('runner exp', () => {
       'test/accuracy': 2,
       'train/learning_rate': 2,
       'perf/images_per_sec': 2,
+      'perf/workers': 2,
     });
     const run = runRow(1);
     expect(run).toMatchObject({

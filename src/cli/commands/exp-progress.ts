@@ -24,14 +24,15 @@ export function createProgressReporter(
       out.status(options.formatDownload(progress));
       if (progress.done) out.note(`downloaded ${progress.dataset} ${progress.file}`);
     },
-    onStart: ({ runId, name, runDir, backend, data, plan }) => {
+    onStart: ({ runId, name, runDir, backend, data, plan, workers, workerNotices }) => {
       out.note(`run ${runId} ${name}`);
       out.note(`  backend  ${backend.name}: ${backend.kernels} (${backend.reason})`);
+      out.note(`  workers  ${workers.count} (${workers.reason})`);
       out.note(
         `  data     ${data.source.dataset} from ${data.source.kind} ${data.source.location}: ` +
           `${data.train.count.toLocaleString('en-US')} train / ${data.eval.count.toLocaleString('en-US')} ${data.evalName}`,
       );
-      for (const notice of data.notices) out.note(`  notice   ${notice}`);
+      for (const notice of [...data.notices, ...workerNotices]) out.note(`  notice   ${notice}`);
       out.note(
         `  model    ${plan.trainableParams.toLocaleString('en-US')} trainable parameters` +
           (plan.nonTrainableParams > 0

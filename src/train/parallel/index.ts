@@ -1,0 +1,23 @@
+/**
+ * Data-parallel training in worker threads: replica 0 is the main thread's
+ * model, the others run in workers on their own backend; each computes the
+ * gradients of its share of the batch, the main thread averages them in
+ * replica order and applies the one update.
+ */
+export {
+  resolveWorkers,
+  AUTO_WORKER_CAP,
+  AUTO_MIN_SHARE,
+  type WorkerPlan,
+} from './worker-count.js';
+export {
+  startReplicaPool,
+  shareBounds,
+  defaultReplicaWorkerUrl,
+  type ReplicaPool,
+  type ReplicaPoolOptions,
+  type ParallelGradients,
+} from './replica-pool.js';
+export { parallelTrainStep } from './parallel-step.js';
+export { serveReplica } from './replica.js';
+export type { ReplicaInit, ReplicaPort, ReplicaMessage, StepRequest } from './replica-protocol.js';

@@ -1,0 +1,49 @@
+import type { BackendName } from '../../backend/index.js';
+import type { ModelSpec } from '../../config/experiment.js';
+
+/** What a worker thread is started with (its `workerData`). */
+export interface ReplicaInit {
+  /** 1-based: replica 0 is the main thread. */
+  readonly index: number;
+  readonly model: ModelSpec;
+  /** Seeds the replica's dropout masks; its weights come from `weights`. */
+  readonly seed: number;
+  /** The backend the main thread runs, so every replica computes alike. */
+  readonly backend: BackendName;
+  readonly numClasses: number;
+  readonly imageShape: readonly [number, number, number];
+  /** Shapes of the trainable variables, in order: checked against the replica's own. */
+  readonly shapes: readonly (readonly number[])[];
+  /** The current weights, written by the main thread before each step. */
+  readonly weights: Float32Array;
+  /** This replica's gradients, written by it before it answers a step. */
+  readonly grads: Float32Array;
+}
+
+/** Main thread → worker: one message per step. */
+export interface StepRequest {
+  readonly kind: 'step';
+  readonly step: number;
+  /** The share's pixels, [size, height, width, channels]; transferred, not copied. */
+  readonly xs: Float32Array;
+  readonly labels: Int32Array;
+}
+
+/** Worker → main thread. */
+export type ReplicaMessage =
+  | { readonly kind: 'ready'; readonly tensors: number }
+  | {
+      readonly kind: 'done';
+      readonly step: number;
+      readonly loss: number;
+      readonly correct: number;
+      /** Live tensors after the step: stays constant from step to step unless something leaks. */
+      readonly tensors: number;
+    }
+  | { readonly kind: 'failed'; readonly message: string };
+
+/** The few MessagePort members a replica uses, so a test can stand between them. */
+export interface ReplicaPort {
+  on(event: 'message', listener: (message: StepRequest) => void): void;
+  postMessage(message: ReplicaMessage): void;
+}

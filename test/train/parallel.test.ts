@@ -1,0 +1,247 @@
+/**
+ * Data-parallel training (train.workers). The main thread runs this file's
+ * code from src/; the worker threads run the built replica
+ * (dist/train/parallel/replica-worker.js): `npm test` builds it first.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '../../src/tf.js';
+import { selectBackend } from '../../src/backend/index.js';
+import { loadExperiment } from '../../src/config/index.js';
+import { buildModel } from '../../src/model/index.js';
+import { openStore } from '../../src/store/index.js';
+import { runExperiment, type StepEvent } from '../../src/train/index.js';
+import {
+  defaultReplicaWorkerUrl,
+  shareBounds,
+  startReplicaPool,
+  type ReplicaPool,
+} from '../../src/train/parallel/index.js';
+import { computeShareGradients } from '../../src/train/parallel/share-gradients.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'runner-parallel-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+beforeAll(async () => {
+  if (!existsSync(fileURLToPath(defaultReplicaWorkerUrl()))) {
+    throw new Error('dist/ is not built: run `npm run build` (npm test does) first');
+  }
+  await selectBackend('wasm');
+});
+
+/** A small conv net without batch norm or dropout: one function of the weights, however the batch is split. */
+const PLAIN = (workers: number, extra = ''): string => `name: plain
+seed: 11
+backend: wasm
+data:
+  dataset: synthetic
+  batchSize: 32
+  synthetic: {train: 256, test: 96, classes: 3, shape: [8, 8, 1], noise: 0.2}
+model:
+  input: [8, 8, 1]
+  layers:
+    - conv2d: {filters: 4, kernelSize: 3, padding: same, activation: relu}
+    - maxPool2d: {poolSize: 2}
+    - flatten: {}
+    - dense: {units: 3}
+train:
+  epochs: 1
+  workers: ${workers}
+  optimizer: {type: sgd, learningRate: 0.1}
+${extra}`;
+
+const BATCH_NORM = (workers: number): string => `name: bn
+seed: 4
+backend: wasm
+data:
+  dataset: synthetic
+  batchSize: 64
+  synthetic: {train: 768, test: 300, classes: 4, shape: [8, 8, 1], noise: 0.35}
+model:
+  input: [8, 8, 1]
+  layers:
+    - conv2d: {filters: 6, kernelSize: 3, padding: same}
+    - batchNorm: {}
+    - leakyRelu: {alpha: 0.2}
+    - maxPool2d: {poolSize: 2}
+    - flatten: {}
+    - dense: {units: 4}
+train:
+  epochs: 3
+  workers: ${workers}
+  optimizer: {type: adam, learningRate: 0.01}
+`;
+
+let files = 0;
+async function experimentOf(text: string) {
+  const file = join(dir, `config-${++files}.yaml`);
+  writeFileSync(file, text);
+  return loadExperiment(file);
+}
+
+async function train(text: string) {
+  const experiment = await experimentOf(text);
+  const store = openStore(join(dir, `runs-${files}.db`));
+  const steps: StepEvent[] = [];
+  try {
+    const result = await runExperiment({
+      experiment,
+      store,
+      runsDir: dir,
+      shouldStop: () => false,
+      reporter: { onStep: (event) => steps.push(event) },
+    });
+    const detail = store.getRun(result.runId)!;
+    return { result, steps, detail };
+  } finally {
+    store.close();
+  }
+}
+
+describe('the replica pool', () => {
+  let pool: ReplicaPool | undefined;
+  afterAll(async () => pool?.close());
+
+  it('averages the shares into the whole batch gradient, for uneven and tiny batches', async () => {
+    const experiment = await experimentOf(PLAIN(3));
+    const model = buildModel(experiment.model, { seed: 11 });
+    const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    pool = await startReplicaPool({
+      replicas: 3,
+      model,
+      variables,
+      modelSpec: experiment.model,
+      seed: 11,
+      backend: 'wasm',
+      numClasses: 3,
+    });
+    // 7 examples: shares of 3, 2 and 2, so a plain mean of the three would be wrong;
+    // 2 examples: the third replica has nothing to do.
+    for (const size of [7, 2, 32]) {
+      const xs = tf.randomUniform([size, 8, 8, 1], -1, 1, 'float32', size) as tf.Tensor4D;
+      const labels = tf.tensor1d(
+        Array.from({ length: size }, (_, i) => (i * 7) % 3),
+        'int32',
+      );
+      const whole = computeShareGradients(model, variables, xs, labels, 3);
+      const split = await pool.computeGradients(xs, labels);
+      expect(split.loss).toBeCloseTo(whole.loss, 5);
+      expect(split.correct).toBe(whole.correct);
+      variables.forEach((v, i) => {
+        const expected = whole.grads[i]!.dataSync();
+        const actual = split.grads[v.name]!.dataSync();
+        const scale = Math.max(1e-3, ...Array.from(expected, Math.abs));
+        for (let j = 0; j < expected.length; j++) {
+          expect(Math.abs(actual[j]! - expected[j]!) / scale).toBeLessThan(1e-5);
+        }
+      });
+      tf.dispose([xs, labels, ...whole.grads, ...Object.values(split.grads)]);
+    }
+    model.dispose();
+  });
+
+  it('leaks no tensor in the workers or the main thread, step after step', async () => {
+    const experiment = await experimentOf(PLAIN(2));
+    const model = buildModel(experiment.model, { seed: 11 });
+    const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    await pool?.close();
+    pool = await startReplicaPool({
+      replicas: 2,
+      model,
+      variables,
+      modelSpec: experiment.model,
+      seed: 11,
+      backend: 'wasm',
+      numClasses: 3,
+    });
+    const xs = tf.randomUniform([16, 8, 8, 1]) as tf.Tensor4D;
+    const labels = tf.tensor1d(
+      Array.from({ length: 16 }, (_, i) => i % 3),
+      'int32',
+    );
+    const counts: number[][] = [];
+    let mainBefore = 0;
+    for (let step = 0; step < 5; step++) {
+      if (step === 1) mainBefore = tf.memory().numTensors;
+      const { grads } = await pool.computeGradients(xs, labels);
+      tf.dispose(grads);
+      counts.push([...pool.workerTensors()]);
+    }
+    expect(tf.memory().numTensors).toBe(mainBefore);
+    expect(counts[0]![0]).toBeGreaterThan(0);
+    for (const c of counts) expect(c).toEqual(counts[0]);
+    tf.dispose([xs, labels]);
+    model.dispose();
+  });
+
+  it('splits a batch into contiguous shares, the first ones larger', () => {
+    expect(shareBounds(7, 3)).toEqual([
+      [0, 3],
+      [3, 5],
+      [5, 7],
+    ]);
+    expect(shareBounds(1, 2)).toEqual([
+      [0, 1],
+      [1, 1],
+    ]);
+  });
+});
+
+describe('train.workers in a run', () => {
+  it('trains as one worker does, and the same way every time for a fixed count', async () => {
+    const limit = '  maxSteps: 8\n';
+    const one = await train(PLAIN(1, limit));
+    const first = await train(PLAIN(2, limit));
+    const again = await train(PLAIN(2, limit));
+    const lossesOf = (steps: StepEvent[]) => steps.map((s) => s.loss);
+    expect(lossesOf(first.steps)).toHaveLength(8);
+    expect(lossesOf(again.steps)).toEqual(lossesOf(first.steps));
+    first.steps.forEach((step, i) => {
+      expect(Math.abs(step.loss - one.steps[i]!.loss)).toBeLessThan(1e-4);
+      expect(step.accuracy).toBe(one.steps[i]!.accuracy);
+    });
+    expect(Math.abs(first.result.final!.loss - one.result.final!.loss)).toBeLessThan(1e-4);
+    // It is recorded: the count as a metric, the split as a notice.
+    expect(first.detail.metrics['perf/workers']?.last.value).toBe(2);
+    expect(one.detail.metrics['perf/workers']?.last.value).toBe(1);
+    expect(first.detail.notices.join('\n')).toMatch(/data-parallel: 2 replicas/);
+    expect(one.detail.notices.join('\n')).not.toMatch(/data-parallel/);
+  });
+
+  it('trains a batch-norm net to its one-worker accuracy with per-replica statistics', async () => {
+    const one = await train(BATCH_NORM(1));
+    const two = await train(BATCH_NORM(2));
+    expect(one.result.final!.accuracy).toBeGreaterThan(0.85);
+    expect(two.result.final!.accuracy).toBeGreaterThan(one.result.final!.accuracy - 0.03);
+    expect(two.detail.notices.join('\n')).toMatch(/batch norm: per-replica statistics/);
+  });
+
+  it('ends the run failed with the message of a worker that throws, leaving no thread behind', async () => {
+    const file = join(dir, 'failing.yaml');
+    writeFileSync(file, PLAIN(2));
+    const db = join(dir, 'failing.db');
+    const script = fileURLToPath(new URL('./fixtures/run-failing.mjs', import.meta.url));
+    // A worker thread still running would keep the child alive past the timeout.
+    const child = spawnSync(process.execPath, [script, file, db, dir], {
+      encoding: 'utf8',
+      timeout: 45_000,
+    });
+    expect(child.signal).toBeNull();
+    expect(child.status).toBe(0);
+    const outcome = JSON.parse(child.stdout.trim()) as { outcome: string; message: string };
+    expect(outcome.outcome).toBe('rejected');
+    expect(outcome.message).toMatch(/worker 1 failed: replica failed on purpose at its third step/);
+    const store = openStore(db);
+    const run = store.listRuns()[0]!;
+    const detail = store.getRun(run.id)!;
+    store.close();
+    expect(detail.status).toBe('failed');
+    expect(detail.error).toMatch(/replica failed on purpose/);
+    // The two steps before the failure stay recorded.
+    expect(detail.metrics['train/loss']?.count).toBe(2);
+  });
+});
