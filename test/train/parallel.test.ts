@@ -13,6 +13,7 @@ import * as tf from '../../src/tf.js';
 import { selectBackend } from '../../src/backend/index.js';
 import { loadExperiment } from '../../src/config/index.js';
 import { buildModel } from '../../src/model/index.js';
+import { REGISTRIES } from '../../src/registries.js';
 import { openStore } from '../../src/store/index.js';
 import { runExperiment, type StepEvent } from '../../src/train/index.js';
 import {
@@ -80,7 +81,7 @@ let files = 0;
 async function experimentOf(text: string) {
   const file = join(dir, `config-${++files}.yaml`);
   writeFileSync(file, text);
-  return loadExperiment(file);
+  return loadExperiment(file, { registries: REGISTRIES });
 }
 
 async function train(text: string) {
