@@ -8,8 +8,10 @@ import {
   buildExperimentSchema,
   EXPERIMENT_SCHEMA_URL,
   loadExperiment,
+  type DatasetConfigEntry,
   type OptimizerConfigEntry,
 } from '../src/config/index.js';
+import { DATASETS } from '../src/data/index.js';
 import { quietTf } from '../src/model/index.js';
 import { REGISTRIES } from '../src/registries.js';
 import { createOptimizer, OPTIMIZERS } from '../src/train/index.js';
@@ -18,6 +20,7 @@ import { diagnosticsOf, MINIMAL, useTempDir } from './config/config-test-kit.js'
 interface ShippedSchema {
   properties: {
     backend: { enum: string[] };
+    data: { properties: Record<string, Record<string, unknown> & { enum?: string[] }> };
     train: {
       properties: {
         optimizer: { properties: Record<string, Record<string, unknown> & { enum?: string[] }> };
@@ -153,5 +156,86 @@ describe('the backend registry', () => {
     const diagnostics = await diagnosticsOf(load(['backend=gpu']));
     expect(diagnostics.map((d) => d.code)).toEqual(['unknown-backend']);
     expect(diagnostics[0]?.message).toContain(BACKEND_CHOICES.join(', '));
+  });
+});
+
+describe('the dataset registry', () => {
+  const dataSchema = shipped.properties.data.properties;
+  const ownKeys = (d: DatasetConfigEntry): string[] =>
+    Object.keys((d.optionsSchema['properties'] ?? {}) as object);
+  const COMMON = ['dataset', 'batchSize', 'root', 'source', 'limit', 'validationSplit'];
+
+  it('has unique names, listed by the schema exactly, in order', () => {
+    const names = DATASETS.map((d) => d.name);
+    expect(new Set(names).size).toBe(names.length);
+    expect(dataSchema['dataset']?.enum).toEqual(names);
+  });
+
+  it("gives data: exactly the common keys and every dataset's own", () => {
+    const own = DATASETS.flatMap(ownKeys);
+    expect(new Set(own).size).toBe(own.length);
+    expect(Object.keys(dataSchema)).toEqual(expect.arrayContaining([...COMMON, ...own]));
+    const unexplained = Object.keys(dataSchema).filter(
+      (key) => !own.includes(key) && !COMMON.includes(key),
+    );
+    expect(unexplained.sort()).toEqual(['normalize', 'shuffle']);
+  });
+
+  describe.each(DATASETS.map((d) => [d.name, d] as const))('%s', (name, dataset) => {
+    it('is in the schema with each of its own keys, described as its own', () => {
+      for (const key of ownKeys(dataset)) {
+        expect(dataSchema[key]?.['description'], key).toMatch(new RegExp(`^dataset ${name}\\b`));
+      }
+    });
+
+    it('refuses the keys only other datasets read, which it would ignore', async () => {
+      const foreign = DATASETS.filter((d) => d !== dataset).flatMap((d) =>
+        ownKeys(d).map((key) => [key, d.name] as const),
+      );
+      for (const [key, owner] of foreign) {
+        const diagnostics = await diagnosticsOf(
+          load([`data.dataset=${name}`, `data.${key}={}`, 'data.validationSplit=0.1']),
+        );
+        expect(
+          diagnostics.filter((d) => d.code === 'unused-key').map((d) => d.message),
+          key,
+        ).toEqual([`data.${key} is only read by dataset ${owner}, not ${name}`]);
+      }
+    });
+  });
+
+  it('is all the rules know: a new entry brings its defaults, its own keys and its rules', async () => {
+    const tiles: DatasetConfigEntry = {
+      name: 'tiles',
+      description: 'a test-only dataset',
+      optionsSchema: {
+        type: 'object',
+        properties: {
+          tiles: {
+            type: 'object',
+            properties: { size: { type: 'integer', default: 4 } },
+          },
+        },
+      },
+      configDefaults: { tiles: {} },
+      checkConfig: ({ data }) =>
+        data['batchSize'] === 8
+          ? [{ path: ['data', 'batchSize'], code: 'invalid-value', message: 'not 8 for tiles' }]
+          : [],
+    };
+    const registries = { ...REGISTRIES, datasets: [...REGISTRIES.datasets, tiles] };
+    const schema = buildExperimentSchema(registries);
+    write('x.yaml', MINIMAL);
+    const withTiles = (set: string[]): Promise<unknown> =>
+      loadExperiment('x.yaml', { registries, schema, cwd: dir(), set });
+    await expect(withTiles(['data.dataset=tiles', 'data.batchSize=4'])).resolves.toMatchObject({
+      data: { dataset: 'tiles', options: { tiles: { size: 4 } } },
+    });
+    const rule = await diagnosticsOf(withTiles(['data.dataset=tiles']));
+    expect(rule.map((d) => d.message)).toEqual(['not 8 for tiles']);
+    const foreign = await diagnosticsOf(withTiles(['data.tiles={}']));
+    expect(foreign.map((d) => d.message)).toEqual([
+      'data.tiles is only read by dataset tiles, not synthetic',
+    ]);
   });
 });

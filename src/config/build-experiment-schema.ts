@@ -158,9 +158,7 @@ const DATA_SCHEMA = {
     dataset: {
       type: 'string',
       minLength: 1,
-      description:
-        'A dataset from the registry: mnist, fashion-mnist, idx (your own IDX files), synthetic.',
-      examples: ['mnist', 'fashion-mnist', 'idx', 'synthetic'],
+      description: 'A dataset from the registry.',
     },
     batchSize: {
       type: 'integer',
@@ -244,6 +242,7 @@ function dataSchema(datasets: readonly DatasetConfigEntry[]): Record<string, unk
         ...DATA_SCHEMA.properties.dataset,
         ...(names.length > 0
           ? {
+              examples: names,
               enum: names,
               description: `A dataset from the registry: ${datasets.map((d) => `${d.name} (${d.description})`).join('; ')}.`,
             }

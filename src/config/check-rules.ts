@@ -1,8 +1,13 @@
 import type { Diagnostic } from '../errors.js';
 import type { LayerNode } from './experiment.js';
 import { COMMON_OPTIMIZER_KEYS, joinNames } from './optimizer-schema.js';
-import type { ConfigRegistries, OptimizerConfigEntry } from './registry-entries.js';
+import type {
+  ConfigRegistries,
+  DatasetConfigEntry,
+  OptimizerConfigEntry,
+} from './registry-entries.js';
 import { formatPath, isPlainObject, parsePath, type PathSegment } from './document-path.js';
+import { ownDataKeys } from './dataset-keys.js';
 import { checkSchemaPath } from './schema-paths.js';
 import { applyOverride } from './set-overrides.js';
 import { diagnosticAt, SourceMap } from './source-map.js';
@@ -27,7 +32,7 @@ export function checkRules(input: RuleInput): Diagnostic[] {
   const report: Report = (path, code, message, hint, atKey = true) =>
     diagnostics.push(diagnosticAt(input.sourceMap, path, code, message, { hint, atKey }));
   checkOptimizer(input.document, input.registries.optimizers, report);
-  checkData(input.document, report);
+  checkData(input.document, input.registries.datasets, report);
   checkOutputLayer(input, report);
   checkSweep(input, report);
   return diagnostics;
@@ -73,61 +78,33 @@ function checkOptimizer(
   }
 }
 
-function checkData(document: Readonly<Record<string, unknown>>, report: Report): void {
+/**
+ * A key only another dataset reads would be silently ignored; then the
+ * chosen dataset's own rules (its registry entry's `checkConfig`).
+ */
+function checkData(
+  document: Readonly<Record<string, unknown>>,
+  datasets: readonly DatasetConfigEntry[],
+  report: Report,
+): void {
   const data = document['data'];
   if (!isPlainObject(data) || typeof data['dataset'] !== 'string') return;
   const dataset = data['dataset'];
-  if (dataset === 'idx' && data['test'] === undefined && data['validationSplit'] === 0) {
-    report(
-      ['data'],
-      'missing-key',
-      'dataset idx without data.test has nothing to evaluate on',
-      'give data.test: {images, labels}, or set data.validationSplit, e.g. 0.1',
-    );
+  const entry = datasets.find((d) => d.name === dataset);
+  for (const issue of entry?.checkConfig?.({ data, document }) ?? []) {
+    report(issue.path, issue.code, issue.message, issue.hint, issue.atKey ?? true);
   }
-  if (dataset === 'idx' && data['train'] === undefined) {
-    report(
-      ['data'],
-      'missing-key',
-      'dataset idx needs data.train: {images, labels}',
-      'the paths of your IDX files',
-    );
-  }
-  for (const key of ['train', 'test', 'classes'] as const) {
-    if (dataset !== 'idx' && data[key] !== undefined) {
+  for (const other of datasets) {
+    if (other.name === dataset) continue;
+    for (const key of ownDataKeys(other)) {
+      if (data[key] === undefined || (entry && ownDataKeys(entry).includes(key))) continue;
       report(
         ['data', key],
         'unused-key',
-        `data.${key} is only read by dataset idx, not ${dataset}`,
+        `data.${key} is only read by dataset ${other.name}, not ${dataset}`,
         'remove it, or set it to null (in a file that extends another, or with --set)',
       );
     }
-  }
-  const synthetic = data['synthetic'];
-  const model = document['model'];
-  const input = isPlainObject(model) ? model['input'] : undefined;
-  const shape = isPlainObject(synthetic) ? synthetic['shape'] : undefined;
-  if (
-    dataset === 'synthetic' &&
-    Array.isArray(input) &&
-    Array.isArray(shape) &&
-    input.join() !== shape.join()
-  ) {
-    report(
-      ['model', 'input'],
-      'input-shape-mismatch',
-      `[${input.join(', ')}] is not the shape of the synthetic images, [${shape.join(', ')}]`,
-      `set model.input to [${shape.join(', ')}], or data.synthetic.shape to [${input.join(', ')}]`,
-      false,
-    );
-  }
-  if (dataset !== 'synthetic' && synthetic !== undefined) {
-    report(
-      ['data', 'synthetic'],
-      'unused-key',
-      `data.synthetic is only read by dataset synthetic, not ${dataset}`,
-      'remove it, or set it to null (in a file that extends another, or with --set)',
-    );
   }
 }
 

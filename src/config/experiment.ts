@@ -30,7 +30,7 @@ export interface ExperimentSource {
 }
 
 export interface DataSpec {
-  /** A name from the dataset registry: mnist, fashion-mnist, idx, synthetic, ... */
+  /** A name from the dataset registry (src/data/datasets/). */
   readonly dataset: string;
   readonly batchSize: number;
   /** Overrides the data directory (RUNNER_DATA_DIR, else the per-user cache). */
@@ -43,7 +43,7 @@ export interface DataSpec {
   readonly shuffle: boolean;
   /** Pixels are scaled to [0,1] first; then, when given, (x - mean) / std. */
   readonly normalize: { readonly mean: number; readonly std: number } | undefined;
-  /** Dataset-specific options (idx file paths, synthetic sizes), validated by the dataset's own schema. */
+  /** The chosen dataset's own `data.*` keys (its optionsSchema's), as validated and defaulted. */
   readonly options: Readonly<Record<string, unknown>>;
   readonly loc: SourceLoc | undefined;
 }
@@ -88,7 +88,7 @@ export interface TrainSpec {
 }
 
 export interface OptimizerSpec {
-  /** A name from the optimizer registry (src/train/optimizers/): adam, sgd, rmsprop, ... */
+  /** A name from the optimizer registry (src/train/optimizers/). */
   readonly type: string;
   readonly learningRate: number;
   /**

@@ -9,7 +9,7 @@ import { normalizeExperiment } from './normalize-experiment.js';
 import { resolveExtends } from './resolve-extends.js';
 import { checkSchemaPath } from './schema-paths.js';
 import { applyOverride, parseOverride } from './set-overrides.js';
-import type { ConfigRegistries } from './registry-entries.js';
+import type { ConfigRegistries, DatasetConfigEntry } from './registry-entries.js';
 import type { SourceMap } from './source-map.js';
 import type { ExperimentValidator } from './validate-schema.js';
 
@@ -65,11 +65,7 @@ export async function loadExperiment(
   const overrides = options.set ?? [];
   // A bad --set is skipped, not fatal: the file's own problems are reported with it.
   const setProblems = applyOverrides(document, sourceMap, validator, overrides);
-  // So that the schema fills in the synthetic defaults it documents.
-  const data = document['data'];
-  if (isPlainObject(data) && data['dataset'] === 'synthetic' && data['synthetic'] === undefined) {
-    data['synthetic'] = {};
-  }
+  applyDatasetDefaults(document, options.registries.datasets);
 
   const { defaulted, diagnostics } = validator.validate(document, sourceMap);
   const graph = checkLayerGraph(document, sourceMap, validator.layerKinds, validator.layerInputs);
@@ -98,8 +94,25 @@ export async function loadExperiment(
     file,
     files: merged.files,
     overrides,
+    datasets: options.registries.datasets,
     defaultName: path.basename(absolute).replace(/\.ya?ml$/i, ''),
   });
+}
+
+/**
+ * The chosen dataset's `configDefaults`, for keys the config leaves out, so
+ * that the schema fills in the defaults it documents below them.
+ */
+function applyDatasetDefaults(
+  document: Record<string, unknown>,
+  datasets: readonly DatasetConfigEntry[],
+): void {
+  const data = document['data'];
+  if (!isPlainObject(data)) return;
+  const entry = datasets.find((d) => d.name === data['dataset']);
+  for (const [key, value] of Object.entries(entry?.configDefaults ?? {})) {
+    if (data[key] === undefined) data[key] = structuredClone(value);
+  }
 }
 
 function applyOverrides(

@@ -7,7 +7,9 @@ import type {
   SweepSpec,
   TrainSpec,
 } from './experiment.js';
+import { ownDataKeys } from './dataset-keys.js';
 import { isPlainObject } from './document-path.js';
+import type { DatasetConfigEntry } from './registry-entries.js';
 import { locationOf, type SourceMap } from './source-map.js';
 
 export interface NormalizeInput {
@@ -19,6 +21,8 @@ export interface NormalizeInput {
   readonly file: string;
   readonly files: readonly string[];
   readonly overrides: readonly string[];
+  /** The dataset registry: which `data.*` keys are the chosen dataset's own options. */
+  readonly datasets: readonly DatasetConfigEntry[];
   /** Used when the file has no `name`. */
   readonly defaultName: string;
 }
@@ -34,7 +38,8 @@ export function normalizeExperiment(input: NormalizeInput): Experiment {
   const limit = object(data['limit']);
   const normalize = data['normalize'];
   const options: Record<string, unknown> = {};
-  for (const key of ['train', 'test', 'classes', 'synthetic'] as const) {
+  const dataset = input.datasets.find((d) => d.name === data['dataset']);
+  for (const key of dataset ? ownDataKeys(dataset) : []) {
     if (data[key] !== undefined) options[key] = data[key];
   }
   const dataSpec: DataSpec = {

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { DataSpec } from '../config/experiment.js';
+import type { DataSpec, DatasetConfigEntry } from '../config/index.js';
 
 /**
  * One split of images kept compact in memory: uint8 pixels, NHWC, row-major,
@@ -119,11 +119,7 @@ export interface DatasetStatus {
  * One entry of the dataset registry. Adding a dataset is one file exporting one
  * of these plus one line in `DATASETS`.
  */
-export interface DatasetDefinition {
-  readonly name: string;
-  readonly description: string;
-  /** JSON Schema (2020-12) of `data.options` for this dataset, for the config schema. */
-  readonly optionsSchema: Readonly<Record<string, unknown>>;
+export interface DatasetDefinition extends DatasetConfigEntry {
   load(context: DatasetContext): Promise<DatasetSplits>;
   status(context: DatasetContext): Promise<DatasetStatus>;
 }

@@ -109,6 +109,28 @@ export const idx: DatasetDefinition = {
       },
     },
   },
+  checkConfig: ({ data }) => [
+    ...(data['test'] === undefined && data['validationSplit'] === 0
+      ? [
+          {
+            path: ['data'],
+            code: 'missing-key',
+            message: 'dataset idx without data.test has nothing to evaluate on',
+            hint: 'give data.test: {images, labels}, or set data.validationSplit, e.g. 0.1',
+          },
+        ]
+      : []),
+    ...(data['train'] === undefined
+      ? [
+          {
+            path: ['data'],
+            code: 'missing-key',
+            message: 'dataset idx needs data.train: {images, labels}',
+            hint: 'the paths of your IDX files',
+          },
+        ]
+      : []),
+  ],
   async load(context: DatasetContext): Promise<DatasetSplits> {
     const options = idxOptions(context.spec.options);
     const [train, test] = await Promise.all([

@@ -184,6 +184,24 @@ export const synthetic: DatasetDefinition = {
       },
     },
   },
+  // So that the schema fills in the defaults it documents.
+  configDefaults: { synthetic: {} },
+  checkConfig: ({ data, document }) => {
+    const model = document['model'];
+    const synthetic = data['synthetic'];
+    const input = isRecord(model) ? model['input'] : undefined;
+    const shape = isRecord(synthetic) ? synthetic['shape'] : undefined;
+    if (!Array.isArray(input) || !Array.isArray(shape) || input.join() === shape.join()) return [];
+    return [
+      {
+        path: ['model', 'input'],
+        code: 'input-shape-mismatch',
+        message: `[${input.join(', ')}] is not the shape of the synthetic images, [${shape.join(', ')}]`,
+        hint: `set model.input to [${shape.join(', ')}], or data.synthetic.shape to [${input.join(', ')}]`,
+        atKey: false,
+      },
+    ];
+  },
   async load(context: DatasetContext): Promise<DatasetSplits> {
     const options = syntheticOptions(context.spec.options.synthetic);
     const seed = options.seed ?? context.seed;
@@ -209,3 +227,7 @@ export const synthetic: DatasetDefinition = {
     };
   },
 };
+
+function isRecord(value: unknown): value is Readonly<Record<string, unknown>> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
