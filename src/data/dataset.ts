@@ -122,4 +122,6 @@ export interface DatasetStatus {
 export interface DatasetDefinition extends DatasetConfigEntry {
   load(context: DatasetContext): Promise<DatasetSplits>;
   status(context: DatasetContext): Promise<DatasetStatus>;
+  /** The class count the config fixes, known before loading; undefined (or absent) when only the labels tell. */
+  classCount?(spec: DataSpec): number | undefined;
 }

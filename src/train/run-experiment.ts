@@ -12,6 +12,7 @@ import {
   type LoadedData,
 } from '../data/index.js';
 import { buildModel, planModel, type ModelPlan } from '../model/index.js';
+import { checkClassCount, declaredClassCount } from './check-class-count.js';
 import { flattenConfig, type RunStatus, type Store } from '../store/index.js';
 import type { Evaluation } from './evaluate.js';
 import { collectRunFacts } from './run-facts.js';
@@ -99,6 +100,9 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
   const cwd = options.cwd ?? process.cwd();
   // Everything that can fail on bad input happens before the run is recorded.
   const backend = await selectBackend(experiment.backend);
+  const plan = planModel(experiment.model);
+  const declaredClasses = declaredClassCount(experiment);
+  checkClassCount(experiment, plan, declaredClasses);
   const data = await loadData(experiment.data, {
     seed: experiment.seed,
     cwd,
@@ -106,7 +110,14 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
     ...(reporter.onDownload ? { onProgress: reporter.onDownload } : {}),
   });
   checkInputShape(data, experiment.model.input);
-  const plan = planModel(experiment.model);
+  if (declaredClasses === undefined) {
+    checkClassCount(
+      experiment,
+      plan,
+      data.numClasses,
+      `the training and test labels have ${data.numClasses} classes (0 to ${data.numClasses - 1})`,
+    );
+  }
   const workers = resolveWorkers(experiment.train.workers, {
     backend: backend.name,
     batchSize: experiment.data.batchSize,

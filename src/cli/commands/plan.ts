@@ -42,6 +42,8 @@ async function planFile(context: CliContext, file: string, flags: PlanFlags): Pr
   });
   await usePlanningBackend();
   const plan = planModel(experiment.model);
+  const { checkClassCount, declaredClassCount } = await import('../../train/check-class-count.js');
+  checkClassCount(experiment, plan, declaredClassCount(experiment));
   if (flags.json) {
     context.out.json(planJson(experiment, plan));
     return;

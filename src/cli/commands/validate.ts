@@ -48,7 +48,9 @@ async function validateFiles(
         set: flags.set ?? [],
         cwd: context.cwd,
       });
-      planModel(experiment.model);
+      const { checkClassCount, declaredClassCount } =
+        await import('../../train/check-class-count.js');
+      checkClassCount(experiment, planModel(experiment.model), declaredClassCount(experiment));
       context.out.line(`ok  ${file}`);
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;

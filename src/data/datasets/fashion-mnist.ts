@@ -49,4 +49,5 @@ export const fashionMnist: DatasetDefinition = {
   optionsSchema: { type: 'object', additionalProperties: false, properties: {} },
   load: (context) => loadOfficialDataset(FASHION_MNIST_FILES, context, undefined),
   status: (context) => officialDatasetStatus(FASHION_MNIST_FILES, context, undefined),
+  classCount: () => FASHION_MNIST_FILES.numClasses,
 };

@@ -154,6 +154,7 @@ export const idx: DatasetDefinition = {
       .join(', ');
     return { train, test, numClasses, kind: 'files', location: files, notices: [] };
   },
+  classCount: (spec) => safeOptions(spec.options)?.classes,
   async status(context: DatasetContext) {
     const options = context.spec.dataset === 'idx' ? safeOptions(context.spec.options) : undefined;
     return {

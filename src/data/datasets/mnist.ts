@@ -66,4 +66,5 @@ export const mnist: DatasetDefinition = {
   optionsSchema: { type: 'object', additionalProperties: false, properties: {} },
   load: (context) => loadOfficialDataset(MNIST_FILES, context, MNIST_OFFLINE_SAMPLE),
   status: (context) => officialDatasetStatus(MNIST_FILES, context, MNIST_OFFLINE_SAMPLE),
+  classCount: () => MNIST_FILES.numClasses,
 };

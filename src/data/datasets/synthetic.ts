@@ -226,6 +226,7 @@ export const synthetic: DatasetDefinition = {
       detail: 'made on the fly from the seed',
     };
   },
+  classCount: (spec) => syntheticOptions(spec.options.synthetic).classes,
 };
 
 function isRecord(value: unknown): value is Readonly<Record<string, unknown>> {
