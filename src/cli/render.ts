@@ -1,3 +1,6 @@
+import type { ParamValue } from '../store/index.js';
+import { formatDuration, formatMetric, formatParam, formatTime } from './format-values.js';
+
 /**
  * The only writer to the terminal. Commands hand it data; it prints plain,
  * human text (or JSON/CSV when asked).
@@ -16,7 +19,52 @@ export interface Renderer {
   csvRows(columns: readonly string[], rows: Iterable<readonly unknown[]>): Promise<void>;
   /** A JSON array of objects, written row by row as `csvRows`. */
   jsonRows(columns: readonly string[], rows: Iterable<readonly unknown[]>): Promise<void>;
+  /** A view in the format the user asked for (see `renderView`); an empty table is a note. */
+  view<R>(view: View<R>, format: OutputFormat): void;
   readonly isTTY: boolean;
+}
+
+export type OutputFormat = 'table' | 'csv' | 'json';
+
+/**
+ * What a column holds, which decides how each format shows it: the table
+ * formats for people (`2026-11-28 00:41`, `3m 07s`, `0.9700`), CSV and JSON
+ * keep the value as it is (ISO time, seconds, the full number).
+ */
+export type ValueKind =
+  | 'text'
+  | 'id'
+  | 'count'
+  | 'time'
+  | 'duration'
+  | 'metric'
+  | 'param'
+  /** A value as SQLite returned it (`NULL`, `<3 bytes>`; numbers without separators). */
+  | 'sql';
+
+export interface ViewColumn<R> {
+  /** The CSV header, and the record field read when there is no `value`. */
+  readonly key: string;
+  /** The table header (default: `key`). */
+  readonly title?: string;
+  readonly kind?: ValueKind;
+  /** Table alignment, when not the kind's own (numbers right, text left). */
+  readonly align?: 'left' | 'right';
+  /** The raw value of this column for a record; time is an ISO string or epoch ms, duration seconds. */
+  readonly value?: (record: R) => unknown;
+}
+
+/**
+ * A command's output as data, built once: the records (what JSON prints unless
+ * `json` says otherwise) and the columns a table or CSV shows of them.
+ */
+export interface View<R> {
+  readonly records: readonly R[];
+  readonly columns: readonly ViewColumn<R>[];
+  /** What `--json` prints, when it is more than the records (a comparison, one record). */
+  readonly json?: unknown;
+  /** Said on stderr instead of a table with no rows. */
+  readonly empty?: string;
 }
 
 export interface TableColumn {
@@ -88,6 +136,14 @@ export function createRenderer(
       await writeChunked(stdout, '[\n', rows, item, '');
       stdout.write(first ? ']\n' : '\n]\n');
     },
+    view(view, format) {
+      clearStatus();
+      if (format === 'table' && view.records.length === 0 && view.empty !== undefined) {
+        stderr.write(`${view.empty}\n`);
+        return;
+      }
+      stdout.write(renderView(view, format));
+    },
   };
 }
 
@@ -114,6 +170,63 @@ async function writeChunked(
   }
   chunk += tail;
   if (chunk !== '') await flush();
+}
+
+const TABLE_FORMAT: Record<ValueKind, (value: unknown) => string> = {
+  text: (v) => (v === null || v === undefined ? '' : String(v)),
+  id: (v) => (v === null || v === undefined ? '' : String(v)),
+  count: (v) => (typeof v === 'number' ? v.toLocaleString('en-US') : formatValue(v)),
+  time: (v) =>
+    typeof v === 'number' || typeof v === 'string' ? formatTime(new Date(v).getTime()) : '',
+  duration: (v) => (typeof v === 'number' ? formatDuration(v * 1000) : ''),
+  metric: (v) => (typeof v === 'number' ? formatMetric(v) : formatMetric(null)),
+  param: (v) => formatParam(v as ParamValue | undefined),
+  sql: (v) =>
+    v === null || v === undefined
+      ? 'NULL'
+      : v instanceof Uint8Array
+        ? `<${v.length} bytes>`
+        : String(v),
+};
+
+const RIGHT_ALIGNED: ReadonlySet<ValueKind> = new Set([
+  'id',
+  'count',
+  'duration',
+  'metric',
+  'param',
+]);
+
+/** A view as the text of one format: an aligned table, CSV with a header, or indented JSON. */
+export function renderView<R>(view: View<R>, format: OutputFormat): string {
+  if (format === 'json') return `${JSON.stringify(view.json ?? view.records, null, 2)}\n`;
+  const read = (column: ViewColumn<R>, record: R): unknown =>
+    column.value ? column.value(record) : (record as Record<string, unknown>)[column.key];
+  const rows = view.records.map((record) =>
+    Object.fromEntries(view.columns.map((c) => [c.key, read(c, record)])),
+  );
+  if (format === 'csv')
+    return formatCsv(
+      rows,
+      view.columns.map((c) => c.key),
+    );
+  return formatTable(
+    rows,
+    view.columns.map((c) => {
+      const kind = c.kind ?? 'text';
+      return {
+        key: c.key,
+        ...(c.title === undefined ? {} : { title: c.title }),
+        // SQL values keep the table's own rule: right-aligned when the column has numbers.
+        ...(c.align !== undefined
+          ? { align: c.align }
+          : kind === 'sql'
+            ? {}
+            : { align: RIGHT_ALIGNED.has(kind) ? 'right' : 'left' }),
+        format: TABLE_FORMAT[kind],
+      } satisfies TableColumn;
+    }),
+  );
 }
 
 export function formatValue(value: unknown): string {

@@ -1,14 +1,10 @@
 import { UsageError } from '../../errors.js';
-import type { TableColumn } from '../render.js';
+import type { RunComparison } from '../../store/index.js';
+import { formatDuration, formatMetric, formatParam } from '../format-values.js';
+import { parseRunIds } from '../parse-flags.js';
+import type { View, ViewColumn } from '../render.js';
+import { DB_HELP, requireRuns, withStore } from '../store-access.js';
 import type { CommandDefinition } from './command.js';
-import {
-  formatDuration,
-  formatMetric,
-  formatParam,
-  parseRunIds,
-  requireRuns,
-  withStore,
-} from './runs.js';
 
 const WINNER = ' *';
 
@@ -26,7 +22,7 @@ export const compareCommand: CommandDefinition = {
       )
       .argument('<ids...>', 'two or more run ids')
       .option('--json', 'print JSON')
-      .option('--db <path>', 'the run store (default: $RUNNER_DB, else runs/runner.db)')
+      .option('--db <path>', DB_HELP)
       .action(async (idTexts: string[], opts: { db?: string; json?: boolean }) => {
         const ids = [...new Set(parseRunIds(idTexts))];
         if (ids.length < 2) {
@@ -37,55 +33,8 @@ export const compareCommand: CommandDefinition = {
         await withStore(context, opts.db, (store) => {
           requireRuns(store, ids);
           const comparison = store.compareRuns(ids);
-          if (opts.json) {
-            context.out.json({
-              runs: comparison.runs.map((r) => ({
-                id: r.id,
-                name: r.name,
-                status: r.status,
-                started: new Date(r.startedAt).toISOString(),
-                durationS: r.durationMs / 1000,
-              })),
-              params: comparison.params.map((p) => ({
-                key: p.key,
-                values: p.values.map((v) => (v === undefined ? null : v)),
-              })),
-              metrics: comparison.metrics,
-            });
-            return;
-          }
-          const runColumn = (i: number): string => `run${i}`;
-          const columns: TableColumn[] = [
-            { key: 'field' },
-            ...comparison.runs.map((r, i) => ({
-              key: runColumn(i),
-              title: `#${r.id} ${r.name}`,
-              align: 'right' as const,
-              format: String,
-            })),
-          ];
-          const row = (field: string, values: readonly string[]): Record<string, unknown> =>
-            Object.fromEntries([['field', field], ...values.map((v, i) => [runColumn(i), v])]);
-          const rows: Record<string, unknown>[] = [
-            row(
-              'status',
-              comparison.runs.map((r) => r.status),
-            ),
-            row(
-              'duration',
-              comparison.runs.map((r) => formatDuration(r.durationMs)),
-            ),
-          ];
-          for (const p of comparison.params) rows.push(row(p.key, p.values.map(formatParam)));
-          for (const m of comparison.metrics) {
-            const mark = (values: readonly (number | null)[], winner: number | null): string[] =>
-              values.map((v, i) =>
-                v === null ? '—' : formatMetric(v) + (i === winner ? WINNER : ''),
-              );
-            rows.push(row(`${m.key} final`, mark(m.final, m.finalWinner)));
-            rows.push(row(`${m.key} best`, mark(m.best, m.bestWinner)));
-          }
-          context.out.table(rows, columns);
+          context.out.view(comparisonView(comparison), opts.json ? 'json' : 'table');
+          if (opts.json) return;
           const notes = [
             `* best among these runs (${comparison.metrics.length > 0 ? 'lower loss, higher accuracy' : 'no metrics'})`,
           ];
@@ -99,3 +48,51 @@ export const compareCommand: CommandDefinition = {
       });
   },
 };
+
+/** One line of the side-by-side table: a field and its value in each run. */
+interface ComparisonRow {
+  readonly field: string;
+  readonly values: readonly string[];
+}
+
+/** The table is fields by runs, winners marked; `--json` prints the comparison itself. */
+function comparisonView(comparison: RunComparison): View<ComparisonRow> {
+  const mark = (values: readonly (number | null)[], winner: number | null): string[] =>
+    values.map((v, i) => (v === null ? '—' : formatMetric(v) + (i === winner ? WINNER : '')));
+  const records: ComparisonRow[] = [
+    { field: 'status', values: comparison.runs.map((r) => r.status) },
+    { field: 'duration', values: comparison.runs.map((r) => formatDuration(r.durationMs)) },
+    ...comparison.params.map((p) => ({ field: p.key, values: p.values.map(formatParam) })),
+    ...comparison.metrics.flatMap((m) => [
+      { field: `${m.key} final`, values: mark(m.final, m.finalWinner) },
+      { field: `${m.key} best`, values: mark(m.best, m.bestWinner) },
+    ]),
+  ];
+  const columns: ViewColumn<ComparisonRow>[] = [
+    { key: 'field' },
+    ...comparison.runs.map((r, i): ViewColumn<ComparisonRow> => ({
+      key: `run${i}`,
+      title: `#${r.id} ${r.name}`,
+      align: 'right',
+      value: (row) => row.values[i],
+    })),
+  ];
+  return {
+    records,
+    columns,
+    json: {
+      runs: comparison.runs.map((r) => ({
+        id: r.id,
+        name: r.name,
+        status: r.status,
+        started: new Date(r.startedAt).toISOString(),
+        durationS: r.durationMs / 1000,
+      })),
+      params: comparison.params.map((p) => ({
+        key: p.key,
+        values: p.values.map((v) => (v === undefined ? null : v)),
+      })),
+      metrics: comparison.metrics,
+    },
+  };
+}

@@ -3,6 +3,8 @@ import { dirname } from 'node:path';
 import { BACKEND_CHOICES, type BackendChoice } from '../../backend/backends.js';
 import { UsageError } from '../../errors.js';
 import type { RunResult } from '../../train/index.js';
+import { parsePort } from '../parse-flags.js';
+import { DB_HELP } from '../store-access.js';
 import { outcome, type Outcome, type OutcomeKind } from '../outcome.js';
 import { collect, type CliContext, type CommandDefinition } from './command.js';
 
@@ -32,7 +34,7 @@ export const expCommand: CommandDefinition = {
         collect,
         [],
       )
-      .option('--db <path>', 'the run store (default: $RUNNER_DB, else runs/runner.db)')
+      .option('--db <path>', DB_HELP)
       .option('--name <name>', 'name of the run (default: the config name)')
       .addOption(
         new Option('--backend <name>', 'compute backend (default: the config, else auto)').choices(
@@ -80,7 +82,7 @@ async function runExp(file: string, flags: ExpFlags, context: CliContext): Promi
   try {
     if (flags.serve) {
       const { startDashboard } = await import('../../dashboard/index.js');
-      dashboard = await startDashboard({ dbPath, port: parsePort(flags.port) });
+      dashboard = await startDashboard({ dbPath, port: parsePort(flags.port ?? '6006') });
       out.note(`dashboard: ${dashboard.url}`);
     }
     const result = await train.runExperiment({
@@ -129,14 +131,6 @@ const RUN_OUTCOME: Record<RunResult['status'], OutcomeKind> = {
   failed: 'failed',
   interrupted: 'interrupted',
 };
-
-function parsePort(value: string | undefined): number {
-  const port = Number(value ?? '6006');
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new UsageError(`--port ${value}: expected a port number from 0 to 65535`);
-  }
-  return port;
-}
 
 function parseSweepTrial(
   value: string | undefined,

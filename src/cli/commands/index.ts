@@ -3,7 +3,7 @@ import { validateCommand } from './validate.js';
 import { planCommand } from './plan.js';
 import { schemaCommand } from './schema.js';
 import { dataCommand } from './data.js';
-import { runsCommand } from './runs.js';
+import { runsCommand } from './runs/index.js';
 import { compareCommand } from './compare.js';
 import { queryCommand } from './query.js';
 import { expCommand } from './exp.js';

@@ -1,5 +1,6 @@
+import { outputFormat } from '../parse-flags.js';
+import { DB_HELP, withStore } from '../store-access.js';
 import type { CommandDefinition } from './command.js';
-import { outputFormat, withStore } from './runs.js';
 
 /**
  * `runner query "SQL"`: read-only SQL over the store, on a connection opened read-only.
@@ -16,7 +17,7 @@ export const queryCommand: CommandDefinition = {
       .argument('<sql>', 'one SELECT (or WITH / VALUES / EXPLAIN / read-only PRAGMA) statement')
       .option('--json', 'print JSON (an array of objects)')
       .option('--csv', 'print CSV')
-      .option('--db <path>', 'the run store (default: $RUNNER_DB, else runs/runner.db)')
+      .option('--db <path>', DB_HELP)
       .action(async (sql: string, opts: { db?: string; json?: boolean; csv?: boolean }) => {
         const format = outputFormat(opts);
         await withStore(
@@ -33,9 +34,10 @@ export const queryCommand: CommandDefinition = {
               for (const values of result.rows) {
                 rows.push(Object.fromEntries(names.map((name, i) => [name, values[i] ?? null])));
               }
-              context.out.table(
-                rows,
-                names.map((key) => ({ key, format: formatCell })),
+              // Values as SQLite returned them (no thousands separators in ids and epoch ms).
+              context.out.view(
+                { records: rows, columns: names.map((key) => ({ key, kind: 'sql' })) },
+                'table',
               );
               context.out.note(
                 `${rows.length.toLocaleString('en-US')} row${rows.length === 1 ? '' : 's'}`,
@@ -56,11 +58,4 @@ function uniqueNames(columns: readonly string[]): string[] {
     seen.set(name, n);
     return n === 1 ? name : `${name}_${n}`;
   });
-}
-
-/** Raw values as SQLite returned them (no thousands separators in ids and epoch ms). */
-function formatCell(value: unknown): string {
-  if (value === null || value === undefined) return 'NULL';
-  if (value instanceof Uint8Array) return `<${value.length} bytes>`;
-  return String(value);
 }

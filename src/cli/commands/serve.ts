@@ -1,4 +1,5 @@
-import { UsageError } from '../../errors.js';
+import { parsePort } from '../parse-flags.js';
+import { DB_HELP } from '../store-access.js';
 import type { CommandDefinition, SignalSource } from './command.js';
 
 interface ServeOptions {
@@ -20,7 +21,7 @@ export const serveCommand: CommandDefinition = {
     program
       .command('serve')
       .description('live dashboard of the runs in a local web page (read-only; Ctrl-C stops it)')
-      .option('--db <path>', 'the run store (default: $RUNNER_DB, else runs/runner.db)')
+      .option('--db <path>', DB_HELP)
       .option('--port <n>', 'port to listen on (0: any free port)', '6006')
       .option(
         '--host <address>',
@@ -56,16 +57,6 @@ export const serveCommand: CommandDefinition = {
       );
   },
 };
-
-function parsePort(text: string): number {
-  const port = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
-  if (!(port >= 0 && port <= 65_535)) {
-    throw new UsageError(`--port: expected a port number from 0 to 65535, found "${text}"`, {
-      hint: 'e.g. --port 6007, or --port 0 for any free port',
-    });
-  }
-  return port;
-}
 
 /** Serving ends on Ctrl-C or SIGTERM; that is the normal way to stop, so the exit code stays 0. */
 function waitForSignal(signals: SignalSource): Promise<void> {

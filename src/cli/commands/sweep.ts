@@ -6,6 +6,7 @@ import { stringify } from 'yaml';
 import { UsageError } from '../../errors.js';
 import type { RunSummary, Store } from '../../store/index.js';
 import type { SweepAxis, SweepDefinition, TrialPlan, TrialReport } from '../../train/index.js';
+import { DB_HELP } from '../store-access.js';
 import { outcome, type Outcome } from '../outcome.js';
 import { collect, type CliContext, type CommandDefinition } from './command.js';
 import { formatDuration } from './exp-progress.js';
@@ -38,7 +39,7 @@ export const sweepCommand: CommandDefinition = {
         [],
       )
       .option('--parallel <n>', 'trials at a time (default: one per core)')
-      .option('--db <path>', 'the run store (default: $RUNNER_DB, else runs/runner.db)')
+      .option('--db <path>', DB_HELP)
       .option('--resume <sweep-id>', 'run the trials of an interrupted sweep that did not finish')
       .option('--quiet', 'print only the final table')
       .option('--json', 'print the trials as JSON')

@@ -1,0 +1,116 @@
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Option, type Command } from 'commander';
+import { UsageError } from '../../../errors.js';
+import type { CurvePoint, RunDetail, Store } from '../../../store/index.js';
+import { parseRunIds } from '../../parse-flags.js';
+import { renderView, type View } from '../../render.js';
+import { DB_HELP, requireRuns, withStore } from '../../store-access.js';
+import { collect, type CliContext } from '../command.js';
+
+interface ExportOptions {
+  db?: string;
+  format: 'csv' | 'json';
+  key?: string[];
+  output?: string;
+}
+
+/** One recorded value, as a CSV row. */
+interface ExportedValue extends CurvePoint {
+  readonly runId: number;
+  readonly key: string;
+}
+
+interface ExportedRun {
+  readonly run: RunDetail;
+  readonly curves: readonly { readonly key: string; readonly points: readonly CurvePoint[] }[];
+}
+
+/** `runner runs export ID...`: every recorded metric value, as CSV or JSON, to stdout or a file. */
+export function registerRunsExport(runs: Command, context: CliContext): void {
+  runs
+    .command('export')
+    .description(
+      'every recorded metric value of runs, as CSV (one row per value) or JSON (run record + curves)',
+    )
+    .argument('<ids...>', 'run ids')
+    .addOption(
+      new Option('--format <format>', 'output format').choices(['csv', 'json']).default('csv'),
+    )
+    .option('--key <metric>', 'only this metric (repeatable)', collect)
+    .option('-o, --output <file>', 'write to this file instead of stdout')
+    .option('--db <path>', DB_HELP)
+    .action(
+      context.action((idTexts: string[], opts: ExportOptions) =>
+        exportRuns(context, idTexts, opts),
+      ),
+    );
+}
+
+async function exportRuns(
+  context: CliContext,
+  idTexts: readonly string[],
+  opts: ExportOptions,
+): Promise<void> {
+  const ids = [...new Set(parseRunIds(idTexts))];
+  await withStore(context, opts.db, (store) => {
+    requireRuns(store, ids);
+    const exported = ids.map((id) => readRun(store, id, opts.key));
+    const text = renderView(exportView(exported), opts.format);
+    if (!opts.output) {
+      context.out.line(text.endsWith('\n') ? text.slice(0, -1) : text);
+      return;
+    }
+    const target = resolve(context.cwd, opts.output);
+    try {
+      writeFileSync(target, text);
+    } catch (error) {
+      throw new UsageError(`--output: cannot write ${target}: ${(error as Error).message}`);
+    }
+    const values = exported.reduce(
+      (n, e) => n + e.curves.reduce((m, c) => m + c.points.length, 0),
+      0,
+    );
+    context.out.note(
+      `wrote ${values.toLocaleString('en-US')} metric values of ${ids.length} run(s) to ${target}`,
+    );
+  });
+}
+
+/** A run and its curves; a `--key` the run never recorded is a usage error naming its metrics. */
+function readRun(store: Store, id: number, keys: readonly string[] | undefined): ExportedRun {
+  const run = store.getRun(id)!;
+  const curves = (keys ?? store.metricKeys(id)).map((key) => ({
+    key,
+    points: store.getCurve(id, key),
+  }));
+  const absent = curves.filter((c) => c.points.length === 0).map((c) => c.key);
+  if (absent.length > 0) {
+    throw new UsageError(`--key: run ${run.id} has no metric ${absent.join(', ')}`, {
+      hint: `its metrics: ${store.metricKeys(run.id).join(', ') || 'none'}`,
+    });
+  }
+  return { run, curves };
+}
+
+/** CSV: one row per value. JSON: the run record with its curves (one object for one run). */
+function exportView(exported: readonly ExportedRun[]): View<ExportedValue> {
+  const records = exported.map(({ run, curves }) => ({
+    run,
+    metrics: Object.fromEntries(curves.map((c) => [c.key, c.points])),
+  }));
+  return {
+    records: exported.flatMap(({ run, curves }) =>
+      curves.flatMap((c) => c.points.map((p) => ({ ...p, runId: run.id, key: c.key }))),
+    ),
+    columns: [
+      { key: 'run_id', kind: 'id', value: (v) => v.runId },
+      { key: 'key' },
+      { key: 'step', kind: 'id' },
+      { key: 'epoch', kind: 'id' },
+      { key: 'value', kind: 'metric' },
+      { key: 'time', kind: 'id' },
+    ],
+    json: exported.length === 1 ? records[0] : records,
+  };
+}

@@ -1,0 +1,198 @@
+import type { Command } from 'commander';
+import { UsageError } from '../../../errors.js';
+import type { ParamValue, RunStatus, RunSummary, Store } from '../../../store/index.js';
+import { outputFormat, parsePositiveInteger } from '../../parse-flags.js';
+import type { View, ViewColumn } from '../../render.js';
+import { displayStatus } from '../../run-liveness.js';
+import { DB_HELP, withStore } from '../../store-access.js';
+import type { CliContext } from '../command.js';
+import { metricsJson, type MetricJson } from './metric-json.js';
+
+const DEFAULT_LIMIT = 50;
+/** Shown when no config value varies among the listed runs. */
+const DEFAULT_KEY_PARAMS = [
+  'train.optimizer.type',
+  'train.optimizer.learningRate',
+  'data.batchSize',
+  'train.epochs',
+];
+const MAX_KEY_PARAMS = 6;
+const EVAL_METRICS = ['test/accuracy', 'test/loss', 'val/accuracy', 'val/loss'];
+
+interface ListOptions {
+  db?: string;
+  sweep?: number;
+  status?: string;
+  where?: string;
+  sort?: string;
+  limit: number;
+  json?: boolean;
+  csv?: boolean;
+}
+
+/** One listed run: what `--json` prints, and what the table and CSV columns read. */
+interface RunListRecord {
+  readonly id: number;
+  readonly name: string;
+  readonly status: string;
+  readonly started: string;
+  readonly ended: string | null;
+  readonly durationS: number;
+  readonly sweepId: number | null;
+  readonly trialIndex: number | null;
+  /** The key params; a run without one of them has no entry for it. */
+  readonly params: Readonly<Record<string, ParamValue | undefined>>;
+  readonly metrics: Readonly<Record<string, MetricJson>>;
+}
+
+/** `runner runs ls`: runs newest first, with the params that vary and the final/best test metrics. */
+export function registerRunsList(runs: Command, context: CliContext): void {
+  runs
+    .command('ls')
+    .description(
+      'list runs, newest first: status, duration, the params that vary, final and best test metrics',
+    )
+    .option('--sweep <id>', 'only the trials of this sweep', parsePositiveInteger('--sweep'))
+    .option('--status <status>', 'only runs with this status (comma-separated list allowed)')
+    .option(
+      '--where <expr>',
+      'filter, e.g. "train.optimizer.learningRate < 0.01 and test/accuracy > 0.98" (see README: where-language)',
+    )
+    .option(
+      '--sort <key>',
+      'order by a field: started, duration, name, a param, test/accuracy, best:test/loss... (suffix :asc/:desc)',
+    )
+    .option(
+      '--limit <n>',
+      `at most this many runs; 0 for all`,
+      parsePositiveInteger('--limit'),
+      DEFAULT_LIMIT,
+    )
+    .option('--json', 'print JSON')
+    .option('--csv', 'print CSV')
+    .option('--db <path>', DB_HELP)
+    .action(context.action((opts: ListOptions) => listRuns(context, opts)));
+}
+
+async function listRuns(context: CliContext, opts: ListOptions): Promise<void> {
+  const format = outputFormat(opts);
+  const statuses = await parseStatuses(opts.status);
+  await withStore(context, opts.db, (store) => {
+    if (opts.sweep !== undefined && !store.getSweep(opts.sweep)) {
+      throw new UsageError(`--sweep: no sweep with id ${opts.sweep} in ${store.path}`);
+    }
+    const filter = {
+      ...(opts.sweep === undefined ? {} : { sweepId: opts.sweep }),
+      ...(statuses === undefined ? {} : { status: statuses }),
+      ...(opts.where === undefined ? {} : { where: opts.where }),
+      ...(opts.sort === undefined ? {} : { sort: opts.sort }),
+    };
+    const list = store.listRuns({ ...filter, limit: opts.limit });
+    const total =
+      opts.limit > 0 && list.length === opts.limit ? store.countRuns(filter) : list.length;
+    const filtered = filter.where || filter.status || filter.sweepId;
+    context.out.view(
+      runListView(store, list, `no runs${filtered ? ' match' : ''} in ${store.path}`),
+      format,
+    );
+    if (total > list.length) {
+      context.out.note(
+        format === 'json'
+          ? `${list.length} of ${total.toLocaleString('en-US')} runs; --limit 0 for all`
+          : `showing ${list.length} of ${total.toLocaleString('en-US')} runs; --limit 0 shows all`,
+      );
+    }
+  });
+}
+
+async function parseStatuses(text: string | undefined): Promise<RunStatus[] | undefined> {
+  const { RUN_STATUSES } = await import('../../../store/index.js');
+  const statuses = text
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const status of statuses ?? []) {
+    if (!(RUN_STATUSES as readonly string[]).includes(status)) {
+      throw new UsageError(`--status: unknown status "${status}"`, {
+        hint: `statuses: ${RUN_STATUSES.join(', ')}`,
+      });
+    }
+  }
+  return statuses as RunStatus[] | undefined;
+}
+
+/** The listing as data: one record per run, the columns the table and CSV show. */
+function runListView(
+  store: Store,
+  list: readonly RunSummary[],
+  empty: string,
+): View<RunListRecord> {
+  const listed = list.map((r) => r.id);
+  const varying = store.varyingParamKeys(listed).filter((k) => k !== 'name');
+  const candidates = varying.length > 0 ? varying.slice(0, MAX_KEY_PARAMS) : DEFAULT_KEY_PARAMS;
+  const params = store.getParams(listed, candidates);
+  const keyParams = candidates.filter((k) =>
+    list.some((r) => params.get(r.id)?.[k] !== undefined),
+  );
+  const evalKeys = EVAL_METRICS.filter((k) => list.some((r) => r.metrics[k] !== undefined));
+  const now = Date.now();
+  const records = list.map((run): RunListRecord => {
+    const p = params.get(run.id) ?? {};
+    return {
+      id: run.id,
+      name: run.name,
+      status: displayStatus(run, now),
+      started: new Date(run.startedAt).toISOString(),
+      ended: run.endedAt === null ? null : new Date(run.endedAt).toISOString(),
+      durationS: run.durationMs / 1000,
+      sweepId: run.sweepId,
+      trialIndex: run.trialIndex,
+      params: Object.fromEntries(keyParams.map((k) => [k, p[k]])),
+      metrics: metricsJson(run.metrics),
+    };
+  });
+  const titles = shortParamTitles(keyParams);
+  const columns: ViewColumn<RunListRecord>[] = [
+    { key: 'id', kind: 'id' },
+    { key: 'name' },
+    { key: 'status' },
+    { key: 'started', kind: 'time' },
+    { key: 'duration', kind: 'duration', value: (r) => r.durationS },
+    ...keyParams.map(
+      (k): ViewColumn<RunListRecord> => ({
+        key: k,
+        title: titles.get(k) ?? k,
+        kind: 'param',
+        value: (r) => r.params[k],
+      }),
+    ),
+    ...evalKeys.flatMap((k): ViewColumn<RunListRecord>[] => [
+      { key: k, kind: 'metric', value: (r) => r.metrics[k]?.final ?? null },
+      { key: `best:${k}`, title: 'best', kind: 'metric', value: (r) => r.metrics[k]?.best ?? null },
+    ]),
+  ];
+  return { records, columns, empty };
+}
+
+/**
+ * Short, still unique titles for param keys: the last path segment unless two keys
+ * share it (`learningRate`, `layers[0].units`...).
+ */
+export function shortParamTitles(keys: readonly string[]): Map<string, string> {
+  const segments = (key: string): string[] => key.split('.');
+  const titles = new Map<string, string>();
+  for (const key of keys) {
+    const parts = segments(key);
+    let n = 1;
+    let title = parts.slice(-n).join('.');
+    while (
+      n < parts.length &&
+      keys.some((other) => other !== key && segments(other).slice(-n).join('.') === title)
+    ) {
+      n++;
+      title = parts.slice(-n).join('.');
+    }
+    titles.set(key, title);
+  }
+  return titles;
+}

@@ -1,0 +1,145 @@
+import type { Command } from 'commander';
+import type { MetricSummary, RunDetail, Store } from '../../../store/index.js';
+import { formatDuration, formatMetric, formatTime } from '../../format-values.js';
+import { parseRunIds } from '../../parse-flags.js';
+import type { View } from '../../render.js';
+import { displayStatus } from '../../run-liveness.js';
+import { sparkline } from '../../sparkline.js';
+import { DB_HELP, requireRuns, withStore } from '../../store-access.js';
+import type { CliContext } from '../command.js';
+import { metricsJson } from './metric-json.js';
+
+const CURVE_KEYS = [
+  'train/loss',
+  'test/loss',
+  'val/loss',
+  'train/accuracy',
+  'test/accuracy',
+  'val/accuracy',
+];
+
+/** `runner runs show ID`: one run's facts, metrics, curves and config. */
+export function registerRunsShow(runs: Command, context: CliContext): void {
+  runs
+    .command('show')
+    .description(
+      'one run: facts, final and best metrics, loss and accuracy curves, the resolved config',
+    )
+    .argument('<id>', 'run id')
+    .option('--json', 'print JSON')
+    .option('--db <path>', DB_HELP)
+    .action(
+      context.action((idText: string, opts: { db?: string; json?: boolean }) =>
+        showRun(context, idText, opts),
+      ),
+    );
+}
+
+async function showRun(
+  context: CliContext,
+  idText: string,
+  opts: { db?: string; json?: boolean },
+): Promise<void> {
+  const [id] = parseRunIds([idText]);
+  const { sortMetricKeys } = await import('../../../store/index.js');
+  await withStore(context, opts.db, (store) => {
+    requireRuns(store, [id!]);
+    const run = store.getRun(id!)!;
+    if (opts.json) {
+      context.out.json({
+        ...run,
+        started: new Date(run.startedAt).toISOString(),
+        ended: run.endedAt === null ? null : new Date(run.endedAt).toISOString(),
+        metrics: metricsJson(run.metrics),
+      });
+      return;
+    }
+    printRun(context, store, run, sortMetricKeys(Object.keys(run.metrics)));
+  });
+}
+
+function printRun(
+  context: CliContext,
+  store: Store,
+  run: RunDetail,
+  metricKeys: readonly string[],
+): void {
+  const { out } = context;
+  const status = displayStatus(run, Date.now());
+  out.line(
+    `run ${run.id}  ${run.name}  ${status}${run.divergedAtStep !== null ? ` at step ${run.divergedAtStep}` : ''}`,
+  );
+  const facts = runFacts(run);
+  const width = Math.max(...facts.map(([k]) => k.length));
+  for (const [k, v] of facts) out.line(`  ${k.padEnd(width)}  ${v}`);
+
+  if (metricKeys.length > 0) {
+    out.line();
+    out.view(metricsView(metricKeys.map((key) => run.metrics[key]!)), 'table');
+    const curves = CURVE_KEYS.filter((k) => run.metrics[k] !== undefined);
+    if (curves.length > 0) {
+      out.line();
+      const w = Math.max(...curves.map((k) => k.length));
+      for (const key of curves) {
+        const points = store.getCurve(run.id, key);
+        const finite = points.filter((p) => p.value !== null && Number.isFinite(p.value));
+        const first = finite[0]?.value ?? null;
+        const last = finite.at(-1)?.value ?? null;
+        out.line(
+          `  ${key.padEnd(w)}  ${formatMetric(first).padStart(8)} ${sparkline(points)} ${formatMetric(last)}  (${points.length.toLocaleString('en-US')} points)`,
+        );
+      }
+    }
+  } else {
+    out.line();
+    out.line('  no metrics recorded');
+  }
+  out.line();
+  out.line('config:');
+  for (const line of run.configYaml.trimEnd().split('\n')) out.line(`  ${line}`);
+}
+
+/** What is known about a run, one labelled line each. */
+function runFacts(run: RunDetail): [string, string][] {
+  const facts: [string, string][] = [
+    [
+      'started',
+      `${formatTime(run.startedAt, true)}  (${run.endedAt === null ? 'running for' : 'took'} ${formatDuration(run.durationMs)})`,
+    ],
+    ['backend', run.backend + (run.backendReason ? `  (${run.backendReason})` : '')],
+    ['dataset', run.dataset + (run.datasetSource ? `  (${run.datasetSource})` : '')],
+    ['seed', String(run.seed)],
+    ['config', `hash ${run.configHash}`],
+    [
+      'versions',
+      `runner ${run.versions.runner}, tfjs ${run.versions.tfjs}, node ${run.versions.node}`,
+    ],
+    ['host', `${run.host}${run.pid !== null ? ` (pid ${run.pid})` : ''}`],
+  ];
+  if (run.parameterCount !== null) {
+    facts.push(['model', `${run.parameterCount.toLocaleString('en-US')} trainable parameters`]);
+  }
+  if (run.dataInfo !== null) facts.push(['data', JSON.stringify(run.dataInfo)]);
+  if (run.gitCommit) facts.push(['git', run.gitCommit]);
+  if (run.artifactsDir) facts.push(['artifacts', run.artifactsDir]);
+  if (run.sweepId !== null) facts.push(['sweep', `${run.sweepId}, trial ${run.trialIndex ?? '?'}`]);
+  if (run.error) facts.push(['error', run.error]);
+  for (const notice of run.notices) facts.push(['notice', notice]);
+  return facts;
+}
+
+/** A run's metrics: final and best value, where each was reached, how many values. */
+function metricsView(metrics: readonly MetricSummary[]): View<MetricSummary> {
+  return {
+    records: metrics,
+    columns: [
+      { key: 'metric', value: (m) => m.key },
+      // SQLite keeps no NaN: a recorded NaN (a diverged loss) reads back as null.
+      { key: 'final', kind: 'metric', value: (m) => m.last.value ?? Number.NaN },
+      { key: 'at step', kind: 'id', value: (m) => m.last.step },
+      { key: 'best', kind: 'metric', value: (m) => m.best?.value ?? null },
+      { key: 'best at step', kind: 'id', value: (m) => m.best?.step ?? null },
+      { key: 'values', kind: 'id', value: (m) => m.count },
+    ],
+  };
+}
