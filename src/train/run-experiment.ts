@@ -74,7 +74,11 @@ export interface RunExperimentOptions {
   readonly cwd?: string;
   readonly env?: NodeJS.ProcessEnv;
   readonly sweep?: SweepTrialContext;
-  /** The cores `train.workers: auto` may use (default: `os.availableParallelism()`). */
+  /**
+   * The cores `train.workers: auto` may use. Default: RUNNER_CORES from `env`
+   * (a sweep gives each of its parallel trials its share), else
+   * `os.availableParallelism()`.
+   */
   readonly cores?: number;
   /** The data-parallel worker script (tests wrap the real one). */
   readonly replicaWorkerUrl?: URL;
@@ -121,7 +125,7 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
   const workers = resolveWorkers(experiment.train.workers, {
     backend: backend.name,
     batchSize: experiment.data.batchSize,
-    cores: options.cores ?? availableParallelism(),
+    cores: options.cores ?? coresOf(options.env ?? process.env) ?? availableParallelism(),
   });
   const parallelNotices = workerNotices(workers, plan);
   const model = buildModel(experiment.model, { seed: experiment.seed });
@@ -267,6 +271,12 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
     model.dispose();
     logger.flush();
   }
+}
+
+/** RUNNER_CORES as a positive whole number, else undefined (the machine's count applies). */
+function coresOf(env: NodeJS.ProcessEnv): number | undefined {
+  const value = Number(env['RUNNER_CORES']);
+  return Number.isInteger(value) && value >= 1 ? value : undefined;
 }
 
 /**

@@ -18,6 +18,7 @@ import { openStore } from '../../src/store/index.js';
 import { runExperiment, type StepEvent } from '../../src/train/index.js';
 import {
   defaultReplicaWorkerUrl,
+  resolveWorkers,
   shareBounds,
   startReplicaPool,
   type ReplicaPool,
@@ -84,7 +85,7 @@ async function experimentOf(text: string) {
   return loadExperiment(file, { registries: REGISTRIES });
 }
 
-async function train(text: string) {
+async function train(text: string, env?: NodeJS.ProcessEnv) {
   const experiment = await experimentOf(text);
   const store = openStore(join(dir, `runs-${files}.db`));
   const steps: StepEvent[] = [];
@@ -95,6 +96,7 @@ async function train(text: string) {
       runsDir: dir,
       shouldStop: () => false,
       reporter: { onStep: (event) => steps.push(event) },
+      ...(env ? { env } : {}),
     });
     const detail = store.getRun(result.runId)!;
     return { result, steps, detail };
@@ -102,6 +104,39 @@ async function train(text: string) {
     store.close();
   }
 }
+
+describe('train.workers: auto', () => {
+  it.each([
+    [{ backend: 'wasm', batchSize: 128, cores: 2 }, 2],
+    [{ backend: 'wasm', batchSize: 128, cores: 1 }, 1],
+    [{ backend: 'wasm', batchSize: 512, cores: 16 }, 4],
+    [{ backend: 'wasm', batchSize: 50, cores: 2 }, 1],
+    [{ backend: 'cpu', batchSize: 64, cores: 2 }, 2],
+    [{ backend: 'tfjs-node', batchSize: 128, cores: 8 }, 1],
+  ] as const)('resolves %o to %i replicas, saying why', (context, count) => {
+    const plan = resolveWorkers('auto', context);
+    expect(plan.count).toBe(count);
+    expect(plan.reason).toMatch(/^auto: /);
+  });
+
+  it('takes a number as given', () => {
+    expect(resolveWorkers(3, { backend: 'wasm', batchSize: 8, cores: 1 })).toEqual({
+      count: 3,
+      reason: 'train.workers: 3',
+    });
+  });
+
+  it('uses the cores RUNNER_CORES gives it (a sweep trial among others)', async () => {
+    const auto = PLAIN(2)
+      .replace('workers: 2', 'workers: auto')
+      .replace('batchSize: 32', 'batchSize: 64');
+    const limit = '  maxSteps: 2\n';
+    const shared = await train(auto + limit, { RUNNER_CORES: '1' });
+    expect(shared.detail.metrics['perf/workers']?.last.value).toBe(1);
+    const both = await train(auto + limit, { RUNNER_CORES: '2' });
+    expect(both.detail.metrics['perf/workers']?.last.value).toBe(2);
+  });
+});
 
 describe('the replica pool', () => {
   let pool: ReplicaPool | undefined;

@@ -135,7 +135,17 @@ async function runSweepCommand(
       parallel,
       shouldStop: () => stopRequested,
       launch: (trial) =>
-        launchTrial(trial, { definition, dbPath, sweepId, cwd: context.cwd, children }),
+        launchTrial(trial, {
+          definition,
+          dbPath,
+          sweepId,
+          cwd: context.cwd,
+          children,
+          cores: Math.max(
+            1,
+            Math.floor(availableParallelism() / Math.min(parallel, Math.max(1, pending.length))),
+          ),
+        }),
       onTrialStart: (trial) => {
         if (!quiet)
           out.note(`trial ${trial.index + 1}/${total} started: ${describeAssignments(trial)}`);
@@ -241,6 +251,8 @@ function launchTrial(
     readonly sweepId: number;
     readonly cwd: string;
     readonly children: Set<ReturnType<typeof spawn>>;
+    /** Cores for this trial: the machine's, divided among the trials that run at once. */
+    readonly cores: number;
   },
 ): Promise<TrialReport> {
   const { definition } = options;
@@ -258,6 +270,8 @@ function launchTrial(
   return new Promise((resolvePromise) => {
     const child = spawn(process.execPath, args, {
       cwd: options.cwd,
+      // Trials side by side share the cores: `train.workers: auto` takes its share only.
+      env: { ...process.env, RUNNER_CORES: String(options.cores) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     options.children.add(child);
