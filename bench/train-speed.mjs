@@ -2,24 +2,31 @@
 /**
  * Training speed, side by side in one run: LeNet-5 (configs/lenet.yaml) and
  * the tutorial net (configs/mycnn.yaml) at batch 64 and 128, on every tfjs
- * backend that loads, and in PyTorch (1 and 2 threads) when Debian's
- * python3-torch is installed. Prints images/s and the ratios between them.
+ * backend that loads, with 1 and 2 data-parallel workers (train.workers) and
+ * with what `workers: auto` picks, and in PyTorch with 1 thread and with as
+ * many threads as `auto` gives workers, when Debian's python3-torch is
+ * importable ("not measured here" otherwise). Prints images/s of wall time
+ * and of CPU time (all threads), the kernel calls of one step, the ratios,
+ * and the load average before and after every measurement.
  *
  *   npm run bench:train
- *   npm run build && node bench/train-speed.mjs --steps 30 --warmup 5 --batches 64,128
+ *   npm run build && node bench/train-speed.mjs --steps 30 --warmup 5 --batches 64,128 --rounds 3
  *
  * Options: --steps N (timed steps, default 30), --warmup N (default 5),
  * --batches 64,128, --nets lenet5,mycnn, --backends tfjs-node,wasm,cpu,
- * --cpu-steps N (the cpu backend trains at ~12 images/s: default 2 timed
- * steps after 1 warm-up), --no-pytorch, --json.
+ * --workers 1,2,auto (wasm; other backends run 1), --rounds N (default 3:
+ * every measurement N times, interleaved; the median is shown with its
+ * spread), --cpu-steps N (the cpu backend trains at ~12 images/s: default 2
+ * timed steps after 1 warm-up), --no-pytorch, --json.
  *
  * One step = forward, softmax cross-entropy, backward, Adam update, and
- * reading the loss, as the training loop does (without its recording).
+ * reading the loss, as the training loop does (without its recording); with
+ * workers, the step of the runner's replica pool (src/train/parallel/).
  * Data: MNIST-shaped random images and labels (speed does not depend on the
  * values). Every measurement runs in its own child process, one at a time.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpus, loadavg } from 'node:os';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
@@ -51,87 +58,159 @@ async function runParent(options) {
   const steps = Number(options.steps ?? 30);
   const warmup = Number(options.warmup ?? 5);
   const cpuSteps = Number(options['cpu-steps'] ?? 2);
+  const rounds = Math.max(1, Number(options.rounds ?? 3));
   const batches = String(options.batches ?? '64,128')
     .split(',')
     .map(Number);
   const nets = String(options.nets ?? 'lenet5,mycnn').split(',');
   const backends = String(options.backends ?? 'tfjs-node,wasm,cpu').split(',');
+  const workerSettings = String(options.workers ?? '1,2,auto').split(',');
   const log = (line) => process.stderr.write(`${line}\n`);
+  const { resolveWorkers } = await import('../dist/train/parallel/index.js');
+  const cores = availableParallelism();
+  const autoOf = (backend, batch) =>
+    resolveWorkers('auto', { backend, batchSize: batch, cores }).count;
 
   const torch = options['no-pytorch']
     ? { available: false, why: 'skipped (--no-pytorch)' }
     : probeTorch();
   log(
-    `[bench] node ${process.version}, ${steps} timed steps after ${warmup} warm-up (cpu: ${cpuSteps} after 1)`,
+    `[bench] node ${process.version}, ${steps} timed steps after ${warmup} warm-up (cpu: ${cpuSteps} after 1), ${rounds} round(s)`,
   );
   log(`[bench] PyTorch: ${torch.available ? `torch ${torch.version}` : torch.why}`);
   log(`[bench] load average ${loadavg()[0].toFixed(1)} on ${cpus().length} cores`);
 
-  const rows = [];
-  const unavailable = new Map();
+  // Every measurement once per round, interleaved, so a busy spell hits all alike.
+  const jobs = [];
   for (const net of nets) {
     for (const batch of batches) {
       for (const backend of backends) {
-        if (unavailable.has(backend)) continue;
+        const counts =
+          backend === 'wasm'
+            ? [
+                ...new Set(
+                  workerSettings.map((w) => (w === 'auto' ? autoOf(backend, batch) : Number(w))),
+                ),
+              ]
+            : [1];
         const isCpu = backend === 'cpu';
-        const job = {
-          backend,
-          net,
-          batch,
-          steps: isCpu ? cpuSteps : steps,
-          warmup: isCpu ? 1 : warmup,
-        };
-        log(`[bench] ${net} batch ${batch} on ${backend} ...`);
-        const result = runChildProcess(job);
-        if (result.error !== undefined) {
-          unavailable.set(backend, result.error);
-          log(`[bench]   ${backend} not available: ${result.error}`);
-          continue;
+        for (const workers of counts) {
+          jobs.push({
+            kind: 'tfjs',
+            key: `${net}/${batch}/${backend}/${workers}`,
+            job: {
+              backend,
+              net,
+              batch,
+              workers,
+              auto: workers === autoOf(backend, batch),
+              steps: isCpu ? cpuSteps : steps,
+              warmup: isCpu ? 1 : warmup,
+            },
+          });
         }
-        rows.push({ ...result, framework: 'tfjs' });
       }
       if (torch.available) {
-        for (const threads of [1, 2]) {
-          log(`[bench] ${net} batch ${batch} in PyTorch, ${threads} thread(s) ...`);
-          const out = execFileSync(
-            PYTHON,
-            [
-              `${HERE}pytorch_steps.py`,
-              '--net',
-              net,
-              '--batch',
-              String(batch),
-              '--threads',
-              String(threads),
-              '--steps',
-              String(steps),
-              '--warmup',
-              String(warmup),
-            ],
-            { encoding: 'utf8' },
-          );
-          const r = JSON.parse(out.trim().split('\n').pop());
-          rows.push({
-            framework: 'pytorch',
-            backend: `pytorch-${threads}t`,
+        const threads = [...new Set([1, autoOf('wasm', batch)])];
+        for (const t of threads) {
+          jobs.push({
+            kind: 'pytorch',
+            key: `${net}/${batch}/pytorch-${t}t/${t}`,
             net,
             batch,
-            imagesPerSec: r.images_per_sec,
-            imagesPerCpuSec: r.images_per_cpu_sec,
-            msPerStep: (1000 * r.seconds) / r.steps,
-            steps: r.steps,
+            threads: t,
           });
         }
       }
     }
   }
+  const measured = new Map();
+  const unavailable = new Map();
+  for (let round = 1; round <= rounds; round++) {
+    for (const entry of jobs) {
+      if (entry.kind === 'tfjs' && unavailable.has(entry.job.backend)) continue;
+      const before = loadavg()[0];
+      let result;
+      if (entry.kind === 'tfjs') {
+        const { job } = entry;
+        log(
+          `[bench] round ${round}: ${job.net} batch ${job.batch} on ${job.backend}, ${job.workers} worker(s) ...`,
+        );
+        result = runChildProcess(job);
+        if (result.error !== undefined) {
+          unavailable.set(job.backend, result.error);
+          log(`[bench]   ${job.backend} not available: ${result.error}`);
+          continue;
+        }
+        result = { ...result, framework: 'tfjs', auto: job.auto };
+      } else {
+        log(
+          `[bench] round ${round}: ${entry.net} batch ${entry.batch} in PyTorch, ${entry.threads} thread(s) ...`,
+        );
+        result = runPytorch(entry, steps, warmup);
+      }
+      const row = { ...result, loadBefore: before, loadAfter: loadavg()[0] };
+      measured.set(entry.key, [...(measured.get(entry.key) ?? []), row]);
+    }
+  }
+  const rows = [...measured.values()].map(medianRow);
   if (options.json) {
     process.stdout.write(
-      `${JSON.stringify({ rows, unavailable: Object.fromEntries(unavailable), torch })}\n`,
+      `${JSON.stringify({ rows, unavailable: Object.fromEntries(unavailable), torch, cores })}\n`,
     );
     return;
   }
-  printTable(rows, nets, batches, unavailable, torch);
+  printTable(rows, nets, batches, unavailable, torch, rounds);
+}
+
+function runPytorch(entry, steps, warmup) {
+  const out = execFileSync(
+    PYTHON,
+    [
+      `${HERE}pytorch_steps.py`,
+      '--net',
+      entry.net,
+      '--batch',
+      String(entry.batch),
+      '--threads',
+      String(entry.threads),
+      '--steps',
+      String(steps),
+      '--warmup',
+      String(warmup),
+    ],
+    { encoding: 'utf8' },
+  );
+  const r = JSON.parse(out.trim().split('\n').pop());
+  return {
+    framework: 'pytorch',
+    backend: `pytorch-${entry.threads}t`,
+    workers: entry.threads,
+    net: entry.net,
+    batch: entry.batch,
+    imagesPerSec: r.images_per_sec,
+    imagesPerCpuSec: r.images_per_cpu_sec,
+    msPerStep: (1000 * r.seconds) / r.steps,
+    steps: r.steps,
+  };
+}
+
+/** The round with the median images/s, with the spread over rounds as (max - min) / median. */
+function medianRow(rounds) {
+  const sorted = [...rounds].sort((a, b) => a.imagesPerSec - b.imagesPerSec);
+  const median = sorted[Math.floor((sorted.length - 1) / 2)];
+  const spread =
+    sorted.length > 1
+      ? (sorted.at(-1).imagesPerSec - sorted[0].imagesPerSec) / median.imagesPerSec
+      : undefined;
+  const loads = rounds.flatMap((r) => [r.loadBefore, r.loadAfter]);
+  return {
+    ...median,
+    rounds: rounds.length,
+    spread,
+    loadMin: Math.min(...loads),
+    loadMax: Math.max(...loads),
+  };
 }
 
 function probeTorch() {
@@ -141,7 +220,7 @@ function probeTorch() {
   if (probe.status === 0) return { available: true, version: probe.stdout.trim() };
   return {
     available: false,
-    why: `not installed, PyTorch columns left out (to compare: apt-get install -y python3-torch, then rerun)`,
+    why: `not measured here: torch is not importable by ${PYTHON} (to compare: apt-get install -y python3-torch, then rerun)`,
   };
 }
 
@@ -165,7 +244,7 @@ function runChildProcess(job) {
   }
 }
 
-function printTable(rows, nets, batches, unavailable, torch) {
+function printTable(rows, nets, batches, unavailable, torch, rounds) {
   const fmt = (n, digits = 0) =>
     n === undefined
       ? '—'
@@ -175,60 +254,76 @@ function printTable(rows, nets, batches, unavailable, torch) {
     'net',
     'batch',
     'backend',
+    'workers',
     'images/s',
+    'spread',
     'ms/step',
-    'vs cpu',
-    'vs PyTorch 1t',
-    'vs PyTorch 2t',
+    'vs 1 worker',
+    'vs PyTorch same threads',
     'images/CPU-s',
-    'vs PyTorch 1t',
+    'CPU vs PyTorch',
+    'calls/step',
+    'load avg',
   ];
   const table = [header];
   for (const net of nets) {
     for (const batch of batches) {
-      const find = (backend) =>
-        rows.find((r) => r.net === net && r.batch === batch && r.backend === backend);
-      const cpu = find('cpu')?.imagesPerSec;
-      const t1 = find('pytorch-1t');
-      const t2 = find('pytorch-2t');
-      for (const r of rows.filter((x) => x.net === net && x.batch === batch)) {
+      const here = rows.filter((x) => x.net === net && x.batch === batch);
+      const find = (backend, workers) =>
+        here.find((r) => r.backend === backend && r.workers === workers);
+      for (const r of here) {
         const ours = r.framework === 'tfjs';
+        const one = ours ? find(r.backend, 1) : undefined;
+        const torchSame = find(`pytorch-${r.workers}t`, r.workers);
         table.push([
           NET_TITLES[net] ?? net,
           String(batch),
           r.backend,
+          ours ? `${r.workers}${r.auto ? ' (auto)' : ''}` : `${r.workers} thread(s)`,
           fmt(r.imagesPerSec),
+          r.spread === undefined ? '—' : `${Math.round(100 * r.spread)}%`,
           fmt(r.msPerStep, 1),
-          ours && r.backend !== 'cpu' ? ratio(r.imagesPerSec, cpu) : '',
-          ours ? ratio(r.imagesPerSec, t1?.imagesPerSec) : '',
-          ours ? ratio(r.imagesPerSec, t2?.imagesPerSec) : '',
+          ours && r.workers > 1 ? ratio(r.imagesPerSec, one?.imagesPerSec) : '',
+          ours ? ratio(r.imagesPerSec, torchSame?.imagesPerSec) : '',
           fmt(r.imagesPerCpuSec),
-          ours ? ratio(r.imagesPerCpuSec, t1?.imagesPerCpuSec) : '',
+          ours ? ratio(r.imagesPerCpuSec, torchSame?.imagesPerCpuSec) : '',
+          r.kernelCalls === undefined ? '' : fmt(r.kernelCalls),
+          `${r.loadMin.toFixed(1)}-${r.loadMax.toFixed(1)}`,
         ]);
       }
     }
   }
   const widths = header.map((_, i) => Math.max(...table.map((row) => row[i].length)));
   const line = (row) =>
-    row.map((cell, i) => (i < 3 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
+    row.map((cell, i) => (i < 4 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
   const first = rows.find((r) => r.framework === 'tfjs');
   const out = (text) => process.stdout.write(`${text}\n`);
   out(
     `Training speed (${first ? `tfjs ${first.tfjsVersion}, models from ${first.models}` : 'no tfjs backend loaded'}; ` +
-      `steady state, one process per measurement; load average ${loadavg()[0].toFixed(1)} on ${cpus().length} cores)`,
+      `steady state, one process per measurement, median of ${rounds} interleaved round(s); ` +
+      `load average now ${loadavg()[0].toFixed(1)} on ${cpus().length} cores)`,
   );
   out(line(table[0]));
   out(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const row of table.slice(1)) out(line(row));
   out(
-    '  images/s: wall clock. images/CPU-s: per second of CPU time the process used (all its threads),',
+    '  images/s: wall clock. images/CPU-s: per second of CPU time the process used (all its threads,',
   );
   out(
-    "  which a busy machine disturbs far less; it counts V8's own background threads too, so on a",
+    "  workers included), which a busy machine disturbs far less; it counts V8's own background threads",
   );
-  out('  quiet machine it reads below wall-clock throughput: there, compare images/s.');
+  out(
+    '  too, so on a quiet machine it reads below wall-clock throughput: there, compare images/s.',
+  );
+  out(
+    '  spread: (max - min) / median images/s over the rounds; a large one means a noisy machine.',
+  );
+  out(
+    '  calls/step: kernels one replica runs in one step (tf.profile); load avg: 1-minute, min-max over the rounds.',
+  );
   for (const r of rows.filter((x) => x.framework === 'tfjs' && x.kernels)) {
-    if (r.net === nets[0] && r.batch === batches[0]) out(`  ${r.backend}: ${r.kernels}`);
+    if (r.net === nets[0] && r.batch === batches[0] && r.workers === 1)
+      out(`  ${r.backend}: ${r.kernels}`);
   }
   for (const [backend, why] of unavailable) out(`  ${backend}: not measured: ${why}`);
   if (!torch.available) out(`  PyTorch: ${torch.why}`);
@@ -246,31 +341,58 @@ async function runChild(job) {
     process.stdout.write(`${JSON.stringify({ error: error.message })}\n`);
     return;
   }
-  const { model, models } = await buildNet(tf, job.net);
+  const { model, models, spec, seed } = await buildNet(tf, job.net);
   const optimizer = tf.train.adam(1e-3);
   const batches = Array.from({ length: 4 }, () =>
     tf.tidy(() => ({
       xs: tf.randomUniform([job.batch, 28, 28, 1]),
-      ys: tf.oneHot(tf.randomUniform([job.batch], 0, 10, 'int32'), 10),
+      labels: tf.randomUniform([job.batch], 0, 10, 'int32'),
     })),
   );
-  const step = (i) => {
-    const { xs, ys } = batches[i % batches.length];
-    const loss = optimizer.minimize(
-      () => tf.losses.softmaxCrossEntropy(ys, model.apply(xs, { training: true })),
-      true,
-    );
-    const value = loss.dataSync()[0];
-    loss.dispose();
+  const variables = model.trainableWeights.map((w) => w.read());
+  let pool;
+  if (job.workers > 1) {
+    if (spec === undefined)
+      throw new Error("workers > 1 needs the runner's buildModel (npm run build)");
+    const { startReplicaPool } = await import('../dist/train/parallel/index.js');
+    pool = await startReplicaPool({
+      replicas: job.workers,
+      model,
+      variables,
+      modelSpec: spec,
+      seed,
+      backend: info.name,
+      numClasses: 10,
+    });
+  }
+  const { parallelTrainStep } = await import('../dist/train/parallel/index.js');
+  const step = async (i) => {
+    const { xs, labels } = batches[i % batches.length];
+    let value;
+    if (pool) {
+      value = (await parallelTrainStep(pool, optimizer, xs, labels)).loss;
+    } else {
+      const loss = optimizer.minimize(
+        () =>
+          tf.losses.softmaxCrossEntropy(tf.oneHot(labels, 10), model.apply(xs, { training: true })),
+        true,
+        variables,
+      );
+      value = loss.dataSync()[0];
+      loss.dispose();
+    }
     if (!Number.isFinite(value)) throw new Error(`loss is ${value} at step ${i}`);
   };
-  for (let i = 0; i < job.warmup; i++) step(i);
+  for (let i = 0; i < job.warmup; i++) await step(i);
   const start = performance.now();
   const cpuStart = process.cpuUsage();
-  for (let i = 0; i < job.steps; i++) step(i);
+  for (let i = 0; i < job.steps; i++) await step(i);
   const ms = performance.now() - start;
   const cpu = process.cpuUsage(cpuStart);
   const cpuMs = (cpu.user + cpu.system) / 1000;
+  // Kernel calls of one step of this thread's replica, after the timing (profiling slows it).
+  const profile = await tf.profile(() => step(job.warmup + job.steps));
+  await pool?.close();
   process.stdout.write(
     `${JSON.stringify({
       backend: info.name,
@@ -279,10 +401,12 @@ async function runChild(job) {
       models,
       net: job.net,
       batch: job.batch,
+      workers: job.workers,
       steps: job.steps,
       msPerStep: ms / job.steps,
       imagesPerSec: (job.batch * job.steps * 1000) / ms,
       imagesPerCpuSec: (job.batch * job.steps * 1000) / cpuMs,
+      kernelCalls: profile.kernels.length,
     })}\n`,
   );
 }
@@ -292,10 +416,13 @@ async function buildNet(tf, net) {
   try {
     const { loadExperiment } = await import('../dist/config/index.js');
     const { buildModel } = await import('../dist/model/index.js');
-    const experiment = await loadExperiment(CONFIGS[net], { cwd: ROOT });
+    const { REGISTRIES } = await import('../dist/registries.js');
+    const experiment = await loadExperiment(CONFIGS[net], { cwd: ROOT, registries: REGISTRIES });
     return {
       model: buildModel(experiment.model, { seed: experiment.seed }),
       models: 'configs/*.yaml via buildModel',
+      spec: experiment.model,
+      seed: experiment.seed,
     };
   } catch (error) {
     process.stderr.write(
