@@ -91,8 +91,8 @@ function runRecord(i, rand, sweepId) {
 }
 
 /** One simulated run through the writer: per-step loss/accuracy, per-epoch eval metrics. */
-function writeRun(store, runId, rand, clock, writerOptions) {
-  const writer = store.createMetricWriter(runId, writerOptions);
+async function writeRun(store, runId, rand, clock, writerOptions) {
+  const writer = await store.createMetricWriter(runId, writerOptions);
   const stepsPerEpoch = Math.ceil(STEPS / EPOCHS);
   const quality = 0.6 + 0.39 * rand();
   for (let step = 1; step <= STEPS; step++) {
@@ -133,7 +133,7 @@ function writeRun(store, runId, rand, clock, writerOptions) {
       writer.add('perf/images_per_sec', step, epoch, 2000 + 500 * rand(), clock.t);
     }
   }
-  writer.close();
+  await writer.close();
   return writer.stats;
 }
 
@@ -144,21 +144,21 @@ function fileBytes(path) {
   return total;
 }
 
-function bytesPerValue() {
+async function bytesPerValue() {
   const dir = mkdtempSync(join(tmpdir(), 'runner-bench-size-'));
   const path = join(dir, 'runner.db');
   const clock = { t: Date.now() };
-  const store = openStore(path, { now: () => clock.t });
-  const runId = store.createRun(runRecord(1, random(7)));
-  const stats = writeRun(store, runId, random(11), clock, { now: () => clock.t });
-  store.finishRun(runId, { status: 'completed' });
-  store.close();
+  const store = await openStore(path, { now: () => clock.t });
+  const runId = await store.createRun(runRecord(1, random(7)));
+  const stats = await writeRun(store, runId, random(11), clock, { now: () => clock.t });
+  await store.finishRun(runId, { status: 'completed' });
+  await store.close();
   const bytes = fileBytes(path);
   rmSync(dir, { recursive: true, force: true });
   return { values: stats.written, flushes: stats.flushes, bytes, perValue: bytes / stats.written };
 }
 
-function buildLargeStore() {
+async function buildLargeStore() {
   const shape = { runs: RUNS, steps: STEPS, epochs: EPOCHS, version: 1 };
   const shapeFile = `${CACHE}.json`;
   if (!REBUILD && existsSync(CACHE) && existsSync(shapeFile)) {
@@ -168,13 +168,13 @@ function buildLargeStore() {
   for (const suffix of ['', '-wal', '-shm', '.json']) rmSync(CACHE + suffix, { force: true });
   const started = performance.now();
   const clock = { t: Date.UTC(2026, 0, 1) };
-  const store = openStore(CACHE, { now: () => clock.t });
+  const store = await openStore(CACHE, { now: () => clock.t });
   const rand = random(42);
   let sweepId;
   let values = 0;
   for (let i = 1; i <= RUNS; i++) {
     if (i % 20 === 1) {
-      sweepId = store.createSweep({
+      sweepId = await store.createSweep({
         name: `sweep-${i}`,
         configYaml: 'name: sweep\n',
         definition: { grid: { 'train.optimizer.learningRate': [0.1, 0.01] } },
@@ -184,15 +184,17 @@ function buildLargeStore() {
         host: 'bench',
       });
     }
-    const runId = store.createRun(runRecord(i, rand, sweepId));
+    const runId = await store.createRun(runRecord(i, rand, sweepId));
     // One transaction per run: the bulk-load shape of the same writer.
-    values += writeRun(store, runId, rand, clock, {
-      now: () => clock.t,
-      flushIntervalMs: Number.MAX_SAFE_INTEGER,
-      maxPending: 1_000_000,
-    }).written;
+    values += (
+      await writeRun(store, runId, rand, clock, {
+        now: () => clock.t,
+        flushIntervalMs: Number.MAX_SAFE_INTEGER,
+        maxPending: 1_000_000,
+      })
+    ).written;
     const r = rand();
-    store.finishRun(
+    await store.finishRun(
       runId,
       r < 0.9
         ? { status: 'completed' }
@@ -208,61 +210,65 @@ function buildLargeStore() {
       );
     }
   }
-  store.close();
+  await store.close();
   process.stderr.write('\n');
   writeFileSync(shapeFile, JSON.stringify(shape));
   return { cached: false, seconds: (performance.now() - started) / 1000, values };
 }
 
 /** First call, then median and fastest of 15 more calls, in ms (the machine may be shared: see the load). */
-function time(fn) {
+async function time(fn) {
   const t0 = performance.now();
-  const result = fn();
+  const result = await fn();
   const first = performance.now() - t0;
   const samples = [];
   for (let i = 0; i < 15; i++) {
     const t = performance.now();
-    fn();
+    await fn();
     samples.push(performance.now() - t);
   }
   samples.sort((a, b) => a - b);
   return { first, median: samples[7], min: samples[0], result };
 }
 
-const size = bytesPerValue();
+const size = await bytesPerValue();
 console.log(
   `store size after one ${STEPS.toLocaleString('en-US')}-step run: ${size.values.toLocaleString('en-US')} values in ${size.flushes} transactions, ${size.bytes.toLocaleString('en-US')} bytes on disk = ${size.perValue.toFixed(1)} bytes/value (target <= 40)`,
 );
 
-const build = buildLargeStore();
+const build = await buildLargeStore();
 console.log(
   build.cached
     ? `large store: cached at ${CACHE}`
     : `large store: built at ${CACHE} in ${build.seconds.toFixed(0)} s (${build.values.toLocaleString('en-US')} values)`,
 );
 const openStarted = performance.now();
-const store = openStore(CACHE, { readonly: true });
+const store = await openStore(CACHE, { readonly: true });
 const openMs = performance.now() - openStarted;
-const metricRows = store.query('SELECT count(*) FROM metric_values').rows[0][0];
+const metricRows = Number((await store.query('SELECT count(*) FROM metric_values')).rows[0][0]);
 const onDisk = fileBytes(CACHE);
 console.log(
-  `large store: ${store.countRuns().toLocaleString('en-US')} runs, ${metricRows.toLocaleString('en-US')} metric rows, ${(onDisk / 1e9).toFixed(2)} GB = ${(onDisk / metricRows).toFixed(1)} bytes/value; open ${openMs.toFixed(1)} ms`,
+  `large store: ${(await store.countRuns()).toLocaleString('en-US')} runs, ${metricRows.toLocaleString('en-US')} metric rows, ${(onDisk / 1e9).toFixed(2)} GB = ${(onDisk / metricRows).toFixed(1)} bytes/value; open ${openMs.toFixed(1)} ms`,
 );
 
 /** What `runner runs ls` does: the runs, how many in all, the params that vary and their values. */
-const listView = (limit) => {
-  const runs = store.listRuns(limit ? { limit } : {});
-  const total = store.countRuns();
+const listView = async (limit) => {
+  const runs = await store.listRuns(limit ? { limit } : {});
+  const total = await store.countRuns();
   const ids = runs.map((r) => r.id);
-  const keys = store.varyingParamKeys(ids).slice(0, 6);
-  const params = store.getParams(ids, keys);
+  const keys = (await store.varyingParamKeys(ids)).slice(0, 6);
+  const params = await store.getParams(ids, keys);
   return { runs: runs.length, total, keys, params };
 };
 const lsDefault = () => listView(50);
 const lsAll = () => listView(0);
-const ids = store
-  .listRuns({ limit: 5, sort: 'id:asc', offset: Math.floor(store.countRuns() / 2) })
-  .map((r) => r.id);
+const ids = (
+  await store.listRuns({
+    limit: 5,
+    sort: 'id:asc',
+    offset: Math.floor((await store.countRuns()) / 2),
+  })
+).map((r) => r.id);
 const curveRun = ids[0];
 const cases = [
   ['runs ls (default view: newest 50, varying params, final/best metrics)', lsDefault, 100],
@@ -304,7 +310,7 @@ console.log(
     '  target (median)',
 );
 for (const [name, fn, target] of cases) {
-  const { first, median, min } = time(fn);
+  const { first, median, min } = await time(fn);
   const verdict =
     target === undefined ? '' : median < target ? `< ${target} ok` : `< ${target} MISSED`;
   console.log(
@@ -315,9 +321,9 @@ for (const [name, fn, target] of cases) {
       `  ${verdict}`,
   );
 }
-const best = store.listRuns({ sort: 'best:test/accuracy', limit: 1 })[0];
+const best = (await store.listRuns({ sort: 'best:test/accuracy', limit: 1 }))[0];
 console.log(
   `\nbest run by test/accuracy: #${best.id} ${best.name} best ${best.metrics['test/accuracy']?.best?.value.toFixed(4)}`,
 );
-console.log(`curve points read: ${store.getCurve(curveRun, 'train/loss').length}`);
-store.close();
+console.log(`curve points read: ${(await store.getCurve(curveRun, 'train/loss')).length}`);
+await store.close();

@@ -109,7 +109,7 @@ async function main() {
       `${ROUNDS} rounds x 3 variants, ${WARMUP} warm-up + ${STEPS} timed steps each`,
   );
 
-  const store = openStore(join(work, 'runs', 'runner.db'));
+  const store = await openStore(join(work, 'runs', 'runner.db'));
   const variants = {
     recorded: () => recordedTrial(experiment, store, env),
     unrecorded: () => unrecordedTrial(experiment, data),
@@ -139,8 +139,8 @@ async function main() {
     names.map((n) => [n, (median(cpuSeconds[n]) / STEPS) * 1000]),
   );
 
-  const parts = measureComponents(data, store, stepMs.recorded);
-  store.close();
+  const parts = await measureComponents(data, store, stepMs.recorded);
+  await store.close();
 
   const rate = (n) => (BATCH / stepMs[n]) * 1000;
   const spread = (n) => {
@@ -338,7 +338,7 @@ function elapsed(start, end) {
 }
 
 /** Each part of the runner's per-step work, timed on its own. */
-function measureComponents(data, store, stepMs) {
+async function measureComponents(data, store, stepMs) {
   // Batching: uint8 images → normalized float32 tensors, one epoch.
   const batchTimes = [];
   const batches = createBatches(data.train, {
@@ -361,7 +361,7 @@ function measureComponents(data, store, stepMs) {
   // Metric writing: 10,000 steps of train/loss + train/accuracy into the real
   // writer, its clock advancing one measured step per step, so it flushes as
   // often as in a real run.
-  const runId = store.createRun({
+  const runId = await store.createRun({
     name: 'bench-record-writer',
     configYaml: '',
     config: {},
@@ -374,7 +374,7 @@ function measureComponents(data, store, stepMs) {
     host: 'bench',
   });
   let clock = Date.now();
-  const writer = store.createMetricWriter(runId, { now: () => clock });
+  const writer = await store.createMetricWriter(runId, { now: () => clock });
   const recordSteps = 10_000;
   const t0 = performance.now();
   for (let step = 1; step <= recordSteps; step++) {
@@ -382,9 +382,9 @@ function measureComponents(data, store, stepMs) {
     writer.add('train/loss', step, 1, 2.3 / step, clock);
     writer.add('train/accuracy', step, 1, step / recordSteps, clock);
   }
-  writer.close();
+  await writer.close();
   const recordMs = (performance.now() - t0) / recordSteps;
-  store.finishRun(runId, { status: 'completed' });
+  await store.finishRun(runId, { status: 'completed' });
 
   // Progress: the CLI's bar, redrawn on every step (it redraws at most 10 times a second).
   const sink = { isTTY: true, columns: 120, write: () => true };

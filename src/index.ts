@@ -7,7 +7,7 @@
  *   registries: REGISTRIES,
  *   set: ['train.epochs=1'],
  * });
- * const store = openStore('runs/runner.db');
+ * const store = await openStore('runs/runner.db');
  * const result = await runExperiment({ experiment, store, runsDir: 'runs', shouldStop: () => false });
  */
 export * from './errors.js';

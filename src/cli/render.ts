@@ -1,6 +1,9 @@
 import type { ParamValue } from '../store/index.js';
 import { formatDuration, formatMetric, formatParam, formatTime } from './format-values.js';
 
+/** Rows from a cursor: a SQLite iterator or a PostgreSQL stream. */
+type Rows = Iterable<readonly unknown[]> | AsyncIterable<readonly unknown[]>;
+
 /**
  * The only writer to the terminal. Commands hand it data; it prints plain,
  * human text (or JSON/CSV when asked).
@@ -16,9 +19,9 @@ export interface Renderer {
   table(rows: readonly Readonly<Record<string, unknown>>[], columns?: readonly TableColumn[]): void;
   csv(rows: readonly Readonly<Record<string, unknown>>[], columns?: readonly string[]): void;
   /** CSV of rows of any number, written as they come (never all held), waiting when stdout is full. */
-  csvRows(columns: readonly string[], rows: Iterable<readonly unknown[]>): Promise<void>;
+  csvRows(columns: readonly string[], rows: Rows): Promise<void>;
   /** A JSON array of objects, written row by row as `csvRows`. */
-  jsonRows(columns: readonly string[], rows: Iterable<readonly unknown[]>): Promise<void>;
+  jsonRows(columns: readonly string[], rows: Rows): Promise<void>;
   /** A view in the format the user asked for (see `renderView`); an empty table is a note. */
   view<R>(view: View<R>, format: OutputFormat): void;
   readonly isTTY: boolean;
@@ -154,7 +157,7 @@ const CHUNK_CHARS = 1 << 16;
 async function writeChunked(
   stream: NodeJS.WritableStream,
   head: string,
-  rows: Iterable<readonly unknown[]>,
+  rows: Rows,
   text: (row: readonly unknown[]) => string,
   tail: string,
 ): Promise<void> {
@@ -164,7 +167,7 @@ async function writeChunked(
     chunk = '';
     if (!room) await new Promise<void>((resolve) => stream.once('drain', () => resolve()));
   };
-  for (const row of rows) {
+  for await (const row of rows) {
     chunk += text(row);
     if (chunk.length >= CHUNK_CHARS) await flush();
   }

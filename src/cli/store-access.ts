@@ -17,8 +17,8 @@ export async function openCommandStore(
   const { openStore, resolveStorePath } = await import('../store/index.js');
   const path = resolveStorePath(db, context.env, context.cwd);
   return options.readonly
-    ? openStore(path, { readonly: true })
-    : openStore(path, { create: false });
+    ? await openStore(path, { readonly: true })
+    : await openStore(path, { create: false });
 }
 
 /** Runs `use` on an open store and closes it whatever happens. */
@@ -32,13 +32,13 @@ export async function withStore<T>(
   try {
     return await use(store);
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
 /** Refuses unknown ids with one line, before anything is read or changed. */
-export function requireRuns(store: Store, ids: readonly number[]): void {
-  const missing = store.missingRuns(ids);
+export async function requireRuns(store: Store, ids: readonly number[]): Promise<void> {
+  const missing = await store.missingRuns(ids);
   if (missing.length === 0) return;
   throw new UsageError(`no run with id ${missing.join(', ')} in ${store.path}`, {
     hint: 'see the ids with `runner runs ls`',

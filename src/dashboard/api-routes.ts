@@ -50,7 +50,7 @@ const notFound = (message: string): ApiResult => ({
 const EMPTY_STATE = { storeReady: false } as const;
 
 /** GET /api/runs?name=&status=&sweep=&limit= — newest first. */
-export function listRunsRoute({ store, query }: ApiRequest): ApiResult {
+export async function listRunsRoute({ store, query }: ApiRequest): Promise<ApiResult> {
   const status = parseStatuses(query);
   const sweepText = query.get('sweep');
   const sweepId = sweepText ? parsePositiveInt(sweepText) : undefined;
@@ -59,7 +59,7 @@ export function listRunsRoute({ store, query }: ApiRequest): ApiResult {
   const limit = parseIntParam(query, 'limit', 500, { min: 1, max: 10_000 });
   const name = (query.get('name') ?? '').trim().toLowerCase();
   if (!store) return ok({ ...EMPTY_STATE, total: 0, runs: [] });
-  const all = store.listRuns({
+  const all = await store.listRuns({
     ...(status ? { status } : {}),
     ...(sweepId !== undefined ? { sweepId } : {}),
     sort: 'started:desc',
@@ -75,15 +75,15 @@ export function listRunsRoute({ store, query }: ApiRequest): ApiResult {
 }
 
 /** GET /api/runs/:id — everything recorded about the run, and its metric keys. */
-export function runDetailRoute({ store, params }: ApiRequest): ApiResult {
+export async function runDetailRoute({ store, params }: ApiRequest): Promise<ApiResult> {
   const id = parsePositiveInt(params[0] ?? '');
   if (!store || id === undefined) return notFound(`no run ${params[0] ?? ''}`);
-  const run = store.getRun(id);
+  const run = await store.getRun(id);
   if (!run) return notFound(`no run ${id} in this store`);
-  const sweep = run.sweepId !== null ? store.getSweep(run.sweepId) : undefined;
+  const sweep = run.sweepId !== null ? await store.getSweep(run.sweepId) : undefined;
   return ok({
     run,
-    metricKeys: store.metricKeys(id),
+    metricKeys: await store.metricKeys(id),
     sweep: sweep
       ? { id: sweep.id, name: sweep.name, metric: sweep.metric, goal: sweep.goal }
       : null,
@@ -95,12 +95,12 @@ export function runDetailRoute({ store, params }: ApiRequest): ApiResult {
  * curve downsampled on the server (min/max per bucket) and sent column-wise.
  * `cursor` holds the last step of each curve, for the live event stream.
  */
-export function curvesRoute({ store, query }: ApiRequest): ApiResult {
+export async function curvesRoute({ store, query }: ApiRequest): Promise<ApiResult> {
   const runIds = parseIdList(query, 'runs', { min: 1, max: 50 });
   const keys = parseKeyList(query, DEFAULT_CURVE_KEYS, 20);
   const maxPoints = parseIntParam(query, 'maxPoints', DEFAULT_MAX_POINTS, { min: 10, max: 20_000 });
   if (!store) return notFound(`no run ${runIds.join(', ')} (the store does not exist yet)`);
-  const missing = store.missingRuns(runIds);
+  const missing = await store.missingRuns(runIds);
   if (missing.length > 0) return notFound(`no run ${missing.join(', ')} in this store`);
   const curves = [];
   const cursor: Record<string, Record<string, number>> = {};
@@ -108,25 +108,28 @@ export function curvesRoute({ store, query }: ApiRequest): ApiResult {
   for (const runId of runIds) {
     cursor[runId] = {};
     for (const key of keys) {
-      const full = store.getCurve(runId, key);
+      const full = await store.getCurve(runId, key);
       if (key === 'train/loss') stepsPerEpoch[runId] = measureStepsPerEpoch(full);
       if (full.length === 0) continue;
       cursor[runId][key] = full[full.length - 1]!.step;
       curves.push({ runId, key, total: full.length, ...curveColumns(downsample(full, maxPoints)) });
     }
     // Before its second epoch, a run's epoch length comes from its data size and batch size.
-    stepsPerEpoch[runId] ??= estimateStepsPerEpoch(store.getRun(runId));
+    stepsPerEpoch[runId] ??= estimateStepsPerEpoch(await store.getRun(runId));
   }
   return ok({ curves, cursor, stepsPerEpoch, maxPoints });
 }
 
 /** GET /api/sweeps — every sweep, newest first, with its trial counts. */
-export function listSweepsRoute({ store }: ApiRequest): ApiResult {
+export async function listSweepsRoute({ store }: ApiRequest): Promise<ApiResult> {
   if (!store) return ok({ ...EMPTY_STATE, sweeps: [] });
-  const sweeps = store
-    .listSweeps()
-    .sort((a, b) => b.startedAt - a.startedAt || b.id - a.id)
-    .map((s) => ({ ...sweepHeader(s), trialsRecorded: store.countRuns({ sweepId: s.id }) }));
+  const records = (await store.listSweeps()).sort(
+    (a, b) => b.startedAt - a.startedAt || b.id - a.id,
+  );
+  const sweeps = [];
+  for (const s of records) {
+    sweeps.push({ ...sweepHeader(s), trialsRecorded: await store.countRuns({ sweepId: s.id }) });
+  }
   return ok({ storeReady: true, sweeps });
 }
 
@@ -134,13 +137,13 @@ export function listSweepsRoute({ store }: ApiRequest): ApiResult {
  * GET /api/sweeps/:id — the varied params of each trial against the sweep's
  * metric (the best value each trial reached), and the best trial.
  */
-export function sweepDetailRoute({ store, params }: ApiRequest): ApiResult {
+export async function sweepDetailRoute({ store, params }: ApiRequest): Promise<ApiResult> {
   const id = parsePositiveInt(params[0] ?? '');
   if (!store || id === undefined) return notFound(`no sweep ${params[0] ?? ''}`);
-  const sweep = store.getSweep(id);
+  const sweep = await store.getSweep(id);
   if (!sweep) return notFound(`no sweep ${id} in this store`);
-  const trials = store.listSweepTrials(id);
-  const trialParams = store.getParams(trials.map((t) => t.id));
+  const trials = await store.listSweepTrials(id);
+  const trialParams = await store.getParams(trials.map((t) => t.id));
   const varied = variedKeys(sweep.definition, trials, trialParams);
   const rows = trials.map((t) => {
     const all = trialParams.get(t.id) ?? {};
@@ -171,12 +174,12 @@ export function sweepDetailRoute({ store, params }: ApiRequest): ApiResult {
 }
 
 /** GET /api/compare?runs=1,2,3 — config values that differ, and each metric's final/best with winners. */
-export function compareRoute({ store, query }: ApiRequest): ApiResult {
+export async function compareRoute({ store, query }: ApiRequest): Promise<ApiResult> {
   const runIds = parseIdList(query, 'runs', { min: 2, max: 20 });
   if (!store) return notFound(`no run ${runIds.join(', ')} (the store does not exist yet)`);
-  const missing = store.missingRuns(runIds);
+  const missing = await store.missingRuns(runIds);
   if (missing.length > 0) return notFound(`no run ${missing.join(', ')} in this store`);
-  const comparison = store.compareRuns(runIds);
+  const comparison = await store.compareRuns(runIds);
   return ok({
     runs: comparison.runs.map(runListItem),
     params: comparison.params.map((p) => ({ key: p.key, values: p.values.map((v) => v ?? null) })),
@@ -188,14 +191,18 @@ export function compareRoute({ store, query }: ApiRequest): ApiResult {
  * GET /api/curves.csv at full resolution (no downsampling): one line per
  * recorded value, for spreadsheets and notebooks. NaN is an empty cell.
  */
-export function curveCsv(store: Store, runIds: readonly number[], keys: readonly string[]): string {
-  const names = new Map(store.listRuns({ ids: runIds }).map((r) => [r.id, r.name]));
+export async function curveCsv(
+  store: Store,
+  runIds: readonly number[],
+  keys: readonly string[],
+): Promise<string> {
+  const names = new Map((await store.listRuns({ ids: runIds })).map((r) => [r.id, r.name]));
   const lines = ['run_id,run_name,key,step,epoch,time_ms,value'];
   for (const runId of runIds) {
     const prefix = `${runId},${csvCell(names.get(runId) ?? '')}`;
     for (const key of keys) {
       const keyCell = csvCell(key);
-      for (const p of store.getCurve(runId, key)) {
+      for (const p of await store.getCurve(runId, key)) {
         lines.push(`${prefix},${keyCell},${p.step},${p.epoch},${p.time},${p.value ?? ''}`);
       }
     }

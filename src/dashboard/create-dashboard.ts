@@ -76,18 +76,18 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
     ? new Set(options.allowedHosts.map((h) => h.toLowerCase()))
     : undefined;
 
-  const api = (route: (request: ApiRequest) => ApiResult): Handler => {
-    return ({ res, query, params, store }) => {
-      const result = route({ store, query, params });
+  const api = (route: (request: ApiRequest) => Promise<ApiResult>): Handler => {
+    return async ({ res, query, params, store }) => {
+      const result = await route({ store, query, params });
       sendJson(res, result.status, result.body);
     };
   };
 
   const page = (
-    exists?: (store: Store | undefined, params: readonly string[]) => string | undefined,
+    exists?: (store: Store | undefined, params: readonly string[]) => Promise<string | undefined>,
   ): Handler => {
     return async ({ res, store, params }) => {
-      const missing = exists?.(store, params);
+      const missing = await exists?.(store, params);
       if (missing !== undefined) {
         sendErrorPage(res, 404, 'Not found', missing);
         return;
@@ -118,15 +118,15 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
     [/^\/$/, page()],
     [
       /^\/runs\/([^/]+)$/,
-      page((store, [id]) =>
-        findRun(store, id) ? undefined : `There is no run ${id} in this store.`,
+      page(async (store, [id]) =>
+        (await findRun(store, id)) ? undefined : `There is no run ${id} in this store.`,
       ),
     ],
     [/^\/sweeps$/, page()],
     [
       /^\/sweeps\/([^/]+)$/,
-      page((store, [id]) =>
-        findSweep(store, id) ? undefined : `There is no sweep ${id} in this store.`,
+      page(async (store, [id]) =>
+        (await findSweep(store, id)) ? undefined : `There is no sweep ${id} in this store.`,
       ),
     ],
     [/^\/compare$/, page()],
@@ -142,16 +142,16 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
     };
   }
 
-  function curvesCsv({ res, query, store }: RouteRequest): void {
+  async function curvesCsv({ res, query, store }: RouteRequest): Promise<void> {
     const runIds = parseIdList(query, 'runs', { min: 1, max: 50 });
     const keys = parseKeyList(query, DEFAULT_CURVE_KEYS, 20);
-    const missing = store ? store.missingRuns(runIds) : runIds;
+    const missing = store ? await store.missingRuns(runIds) : runIds;
     if (!store || missing.length > 0) {
       sendApiError(res, 404, `no run ${missing.join(', ')} in this store`);
       return;
     }
     const name = `runner-runs-${runIds.join('-')}.csv`;
-    sendBody(res, 200, 'text/csv; charset=utf-8', curveCsv(store, runIds, keys), {
+    sendBody(res, 200, 'text/csv; charset=utf-8', await curveCsv(store, runIds, keys), {
       'content-disposition': `attachment; filename="${name}"`,
     });
   }
@@ -256,14 +256,18 @@ function isSafePath(path: string): boolean {
   return path.startsWith('/') && !path.startsWith('//') && !/%|\\|\/\.\.?(?:\/|$)|\0/.test(path);
 }
 
-function findRun(store: Store | undefined, id: string | undefined): boolean {
+async function findRun(store: Store | undefined, id: string | undefined): Promise<boolean> {
   const runId = parsePositiveInt(id ?? '');
-  return store !== undefined && runId !== undefined && store.missingRuns([runId]).length === 0;
+  return (
+    store !== undefined && runId !== undefined && (await store.missingRuns([runId])).length === 0
+  );
 }
 
-function findSweep(store: Store | undefined, id: string | undefined): boolean {
+async function findSweep(store: Store | undefined, id: string | undefined): Promise<boolean> {
   const sweepId = parsePositiveInt(id ?? '');
-  return store !== undefined && sweepId !== undefined && store.getSweep(sweepId) !== undefined;
+  return (
+    store !== undefined && sweepId !== undefined && (await store.getSweep(sweepId)) !== undefined
+  );
 }
 
 function headerOf(req: IncomingMessage, name: string): string | undefined {

@@ -62,51 +62,62 @@ export function openEventStream(
   res.flushHeaders();
   write('retry: 1000\n: connected\n\n');
 
-  const poll = (): void => {
-    if (closed || waitingForDrain) return;
+  let polling = false;
+  const poll = async (): Promise<void> => {
+    if (closed || waitingForDrain || polling) return;
     const store = getStore();
     if (!store) return;
+    // One poll at a time: a slow store skips ticks instead of piling up reads.
+    polling = true;
     try {
       if (!hadStore) {
         hadStore = true;
         send('store', { ready: true });
       }
-      pollRunList(store);
-      pollRuns(store);
+      await pollRunList(store);
+      await pollRuns(store);
     } catch (error) {
       // A store busy beyond its timeout, or a file replaced under us: try again at the next tick.
       logger.warn({ err: error }, 'dashboard: event stream poll failed');
+    } finally {
+      polling = false;
     }
   };
 
-  const pollRunList = (store: Store): void => {
-    const row = store.query(
-      "select count(*), coalesce(max(id), 0), coalesce(sum(status = 'running'), 0) from runs",
+  const pollRunList = async (store: Store): Promise<void> => {
+    const row = (
+      await store.query(
+        "select count(*), coalesce(max(id), 0), coalesce(sum(CASE WHEN status = 'running' THEN 1 ELSE 0 END), 0) from runs",
+      )
     ).rows[0];
     const signature = JSON.stringify(row ?? []);
     if (listSignature !== undefined && signature !== listSignature) send('runs', { changed: true });
     listSignature = signature;
   };
 
-  const pollRuns = (store: Store): void => {
+  const pollRuns = async (store: Store): Promise<void> => {
     if (runIds.length === 0) return;
-    const summaries = store.listRuns({ ids: runIds });
+    const summaries = await store.listRuns({ ids: runIds });
     for (const run of summaries) {
       const before = statuses.get(run.id);
       statuses.set(run.id, run.status);
       if (!live.has(run.id)) continue;
-      sendNewPoints(store, run.id);
+      await sendNewPoints(store, run.id);
       if (before !== undefined && before !== run.status) send('run', runListItem(run));
       // Points are read before the status: a run that just ended had its last points read above.
       if (run.status !== 'running') live.delete(run.id);
     }
   };
 
-  const sendNewPoints = (store: Store, runId: number): void => {
+  const sendNewPoints = async (store: Store, runId: number): Promise<void> => {
     const runCursor = (cursor[runId] ??= {});
     for (const key of keys) {
       const after = runCursor[key];
-      const points = store.getCurve(runId, key, after === undefined ? {} : { afterStep: after });
+      const points = await store.getCurve(
+        runId,
+        key,
+        after === undefined ? {} : { afterStep: after },
+      );
       if (points.length === 0) continue;
       runCursor[key] = points[points.length - 1]!.step;
       const sent =
@@ -137,7 +148,7 @@ export function openEventStream(
     }
   }
 
-  const pollTimer = setInterval(poll, options.pollIntervalMs);
+  const pollTimer = setInterval(() => void poll(), options.pollIntervalMs);
   const heartbeatTimer = setInterval(() => write(': heartbeat\n\n'), options.heartbeatMs);
   const close = (): void => {
     if (closed) return;
@@ -149,7 +160,7 @@ export function openEventStream(
   req.on('close', close);
   res.on('close', close);
   res.on('error', close);
-  poll();
+  void poll();
   return { close };
 }
 

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { UsageError } from '../errors.js';
-import { openStore } from '../store/index.js';
+import { isPostgresUrl, openStore, redactStoreTarget } from '../store/index.js';
 import { createDashboard } from './create-dashboard.js';
 import { createLazyStore } from './store-source.js';
 
@@ -45,15 +45,26 @@ export async function startDashboard(options: StartDashboardOptions): Promise<Ru
   const host = options.host ?? '127.0.0.1';
   const port = options.port ?? 6006;
   const openReadonly = (path: string) => openStore(path, { readonly: true });
-  const storeExists = existsSync(options.dbPath);
+  // A database server is there or not: opened now; a file may appear later (the empty state).
+  const exists = (path: string): boolean => isPostgresUrl(path) || existsSync(path);
+  const storeExists = exists(options.dbPath);
   // Opened now when present, so a file that is not a runner store is a clear error at start.
-  const initial = storeExists ? openReadonly(options.dbPath) : undefined;
-  const lazy = createLazyStore(options.dbPath, (path) => initial ?? openReadonly(path));
+  let initial = storeExists ? await openReadonly(options.dbPath) : undefined;
+  const lazy = createLazyStore(
+    options.dbPath,
+    async (path) => {
+      const first = initial;
+      initial = undefined;
+      return first ?? openReadonly(path);
+    },
+    { exists },
+  );
   lazy.get();
+  await Promise.resolve();
   const isLoopback = LOOPBACK_HOSTS.includes(host.toLowerCase());
   const handler = createDashboard({
     store: lazy.get,
-    storePath: options.dbPath,
+    storePath: redactStoreTarget(options.dbPath),
     storeProblem: lazy.lastError,
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.pollIntervalMs !== undefined ? { pollIntervalMs: options.pollIntervalMs } : {}),
@@ -64,7 +75,7 @@ export async function startDashboard(options: StartDashboardOptions): Promise<Ru
   try {
     await listen(server, port, host);
   } catch (error) {
-    lazy.close();
+    await lazy.close();
     throw error;
   }
   const actualPort = (server.address() as AddressInfo).port;
@@ -78,8 +89,7 @@ export async function startDashboard(options: StartDashboardOptions): Promise<Ru
       closing ??= new Promise<void>((resolve) => {
         handler.close();
         server.close(() => {
-          lazy.close();
-          resolve();
+          void lazy.close().then(resolve, resolve);
         });
         server.closeAllConnections();
       });

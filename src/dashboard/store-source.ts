@@ -12,45 +12,60 @@ export interface LazyStore {
   readonly get: StoreProvider;
   /** Why the last attempt to open failed, when the file exists but is not (yet) a runner store. */
   readonly lastError: () => string | undefined;
-  close(): void;
+  close(): Promise<void>;
 }
 
 /**
  * Opens the store read-only once its file exists: `runner serve` may start
  * before the first `runner exp` creates the store. Attempts are spaced by
- * `retryMs` so a busy page does not hammer the file system.
+ * `retryMs` so a busy page does not hammer the file system. Opening is asynchronous: `get`
+ * starts it and returns the store from the first call after it is open.
  */
 export function createLazyStore(
   path: string,
-  open: (path: string) => Store,
-  options: { readonly retryMs?: number; readonly now?: () => number } = {},
+  open: (path: string) => Promise<Store>,
+  options: {
+    readonly retryMs?: number;
+    readonly now?: () => number;
+    /** Whether there is something to open yet (default: the file exists). */
+    readonly exists?: (path: string) => boolean;
+  } = {},
 ): LazyStore {
+  const exists = options.exists ?? existsSync;
   const retryMs = options.retryMs ?? 500;
   const now = options.now ?? Date.now;
   let store: Store | undefined;
   let nextAttempt = 0;
   let error: string | undefined;
   let closed = false;
+  let opening: Promise<void> | undefined;
   return {
     get() {
-      if (store || closed) return store;
+      if (store || closed || opening) return store;
       const t = now();
       if (t < nextAttempt) return undefined;
       nextAttempt = t + retryMs;
-      if (!existsSync(path)) return undefined;
-      try {
-        store = open(path);
-        error = undefined;
-      } catch (cause) {
-        // A file being created by a training process may not carry the schema yet: try again later.
-        error = cause instanceof Error ? cause.message : String(cause);
-      }
+      if (!exists(path)) return undefined;
+      opening = open(path).then(
+        (opened) => {
+          opening = undefined;
+          error = undefined;
+          if (closed) return opened.close();
+          store = opened;
+        },
+        (cause: unknown) => {
+          // A file being created by a training process may not carry the schema yet: try again later.
+          opening = undefined;
+          error = cause instanceof Error ? cause.message : String(cause);
+        },
+      );
       return store;
     },
     lastError: () => error,
-    close() {
+    async close() {
       closed = true;
-      store?.close();
+      await opening;
+      await store?.close();
       store = undefined;
     },
   };

@@ -29,12 +29,18 @@ export type {
   RunStatus,
   RunSummary,
   Store,
+  StoreKind,
   SweepRecord,
   SweepStatus,
 } from './types.js';
 export { RUN_STATUSES } from './types.js';
 export { openStore, STORE_SCHEMA_VERSION } from './open-store.js';
-export { resolveStorePath, DEFAULT_STORE_PATH } from './store-path.js';
+export {
+  resolveStorePath,
+  DEFAULT_STORE_PATH,
+  isPostgresUrl,
+  redactStoreTarget,
+} from './store-path.js';
 export { flattenConfig } from './flatten-config.js';
 export { metricGoal, isRankedMetric } from './metric-goal.js';
 export { varyingParams, winnerIndex, sortMetricKeys } from './run-listing.js';

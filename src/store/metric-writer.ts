@@ -149,11 +149,11 @@ export function createMetricWriter(
       times.push(Math.round((time ?? now()) - startedAt));
       if (keys.length >= maxPending || now() - lastFlushAt >= flushIntervalMs) tryFlush();
     },
-    flush() {
+    async flush() {
       if (closed) return;
       tryFlush();
     },
-    close() {
+    async close() {
       if (closed) return;
       for (let attempt = 0; attempt <= CLOSE_ATTEMPTS; attempt++) {
         if (tryFlush()) {

@@ -10,6 +10,7 @@ import {
   STORE_SCHEMA_VERSION,
 } from './schema.js';
 import { SqliteStore } from './sqlite-store.js';
+import { isPostgresUrl, redactStoreTarget } from './store-path.js';
 import type { OpenStoreOptions, Store } from './types.js';
 
 export { STORE_SCHEMA_VERSION } from './schema.js';
@@ -17,16 +18,32 @@ export { STORE_SCHEMA_VERSION } from './schema.js';
 const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 
 /**
- * Open (or create) the run store at `path`. Refuses, with a StoreError naming the path,
+ * Open (or create) the run store at `target`: a SQLite file path, or a `postgres://` URL
+ * (schema `runner` in that database; see `openPostgresStore`). The store's `path` is safe
+ * to print (a URL's password shows as `***`).
+ *
+ * @example
+ * const store = await openStore('runs/runner.db');
+ * const shared = await openStore('postgres://runner@db.lab/runs', { readonly: true });
+ */
+export async function openStore(target: string, options: OpenStoreOptions = {}): Promise<Store> {
+  if (isPostgresUrl(target)) {
+    throw new StoreError(`${redactStoreTarget(target)}: PostgreSQL stores are not supported yet`);
+  }
+  return openSqliteStore(target, options);
+}
+
+/**
+ * Open (or create) the SQLite run store at `path`. Refuses, with a StoreError naming the path,
  * a file that cannot be opened, that is not a runner store, or that a newer runner wrote.
  * A writable open migrates an older store forward in one transaction; a readonly one
  * never writes (an older store is then refused with a hint to open it once for writing).
  *
  * @example
- * const store = openStore('runs/runner.db');                       // creates runs/ if needed
- * const reader = openStore('runs/runner.db', { readonly: true });  // for queries and the dashboard
+ * const store = openSqliteStore('runs/runner.db');                       // creates runs/ if needed
+ * const reader = openSqliteStore('runs/runner.db', { readonly: true });  // for queries and the dashboard
  */
-export function openStore(path: string, options: OpenStoreOptions = {}): Store {
+export function openSqliteStore(path: string, options: OpenStoreOptions = {}): Store {
   const readonly = options.readonly ?? false;
   const create = !readonly && (options.create ?? true);
   const now = options.now ?? Date.now;

@@ -58,7 +58,7 @@ export function streamReadOnlyQuery(
   db: Database,
   sql: string,
   params: readonly unknown[],
-): QueryRows {
+): QueryRows & { readonly rows: IterableIterator<readonly unknown[]> } {
   const text = stripLeadingComments(sql).trim();
   if (text === '')
     throw new StoreError('the query is empty', {

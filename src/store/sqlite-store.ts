@@ -49,6 +49,7 @@ export interface SqliteStoreSettings {
 
 /** The `Store` over one better-sqlite3 connection (plus a read-only one for `query`). */
 export class SqliteStore implements Store {
+  readonly kind = 'sqlite' as const;
   readonly path: string;
   readonly readonly: boolean;
   readonly schemaVersion = STORE_SCHEMA_VERSION;
@@ -76,26 +77,29 @@ export class SqliteStore implements Store {
     return this.#db;
   }
 
-  createRun(run: NewRun): number {
+  async createRun(run: NewRun): Promise<number> {
     return insertRun(this.#writable, run, this.#settings.now());
   }
 
-  setRunFacts(runId: number, facts: RunFacts): void {
+  async setRunFacts(runId: number, facts: RunFacts): Promise<void> {
     updateRunFacts(this.#writable, runId, facts, this.#settings.now());
   }
 
-  finishRun(runId: number, outcome: RunOutcome): void {
+  async finishRun(runId: number, outcome: RunOutcome): Promise<void> {
     markRunFinished(this.#writable, runId, outcome, this.#settings.now());
   }
 
-  heartbeat(runId: number): void {
+  async heartbeat(runId: number): Promise<void> {
     const result = this.#writable
       .prepare('UPDATE runs SET updated_at = ? WHERE id = ?')
       .run(this.#settings.now(), runId);
     if (result.changes === 0) throw unknownRun(runId);
   }
 
-  createMetricWriter(runId: number, options: MetricWriterOptions = {}): MetricWriter {
+  async createMetricWriter(
+    runId: number,
+    options: MetricWriterOptions = {},
+  ): Promise<MetricWriter> {
     return createMetricWriter(this.#writable, runId, {
       now: options.now ?? this.#settings.now,
       ...(options.flushIntervalMs === undefined
@@ -105,53 +109,53 @@ export class SqliteStore implements Store {
     });
   }
 
-  createSweep(sweep: NewSweep): number {
+  async createSweep(sweep: NewSweep): Promise<number> {
     return insertSweep(this.#writable, sweep, this.#settings.now());
   }
 
-  getSweep(sweepId: number): SweepRecord | undefined {
+  async getSweep(sweepId: number): Promise<SweepRecord | undefined> {
     return loadSweep(this.#open, sweepId);
   }
 
-  listSweeps(): SweepRecord[] {
+  async listSweeps(): Promise<SweepRecord[]> {
     return loadSweeps(this.#open);
   }
 
-  listSweepTrials(sweepId: number): RunSummary[] {
+  async listSweepTrials(sweepId: number): Promise<RunSummary[]> {
     if (!loadSweep(this.#open, sweepId)) {
       throw new StoreError(`no sweep with id ${sweepId} in the store`);
     }
     return listRuns(this.#open, { sweepId, sort: 'trial:asc' });
   }
 
-  setSweepStatus(sweepId: number, status: SweepStatus): void {
+  async setSweepStatus(sweepId: number, status: SweepStatus): Promise<void> {
     updateSweepStatus(this.#writable, sweepId, status, this.#settings.now());
   }
 
-  listRuns(filter: RunFilter = {}): RunSummary[] {
+  async listRuns(filter: RunFilter = {}): Promise<RunSummary[]> {
     return listRuns(this.#open, filter);
   }
 
-  countRuns(filter: RunFilter = {}): number {
+  async countRuns(filter: RunFilter = {}): Promise<number> {
     return countRuns(this.#open, filter);
   }
 
-  getRun(runId: number): RunDetail | undefined {
+  async getRun(runId: number): Promise<RunDetail | undefined> {
     return loadRunDetail(this.#open, runId);
   }
 
-  getParams(
+  async getParams(
     runIds: readonly number[],
     keys?: readonly string[],
-  ): Map<number, Readonly<Record<string, ParamValue>>> {
+  ): Promise<Map<number, Readonly<Record<string, ParamValue>>>> {
     return loadParams(this.#open, runIds, keys);
   }
 
-  varyingParamKeys(runIds: readonly number[]): string[] {
+  async varyingParamKeys(runIds: readonly number[]): Promise<string[]> {
     return loadVaryingParamKeys(this.#open, runIds);
   }
 
-  missingRuns(runIds: readonly number[]): number[] {
+  async missingRuns(runIds: readonly number[]): Promise<number[]> {
     const present = new Set(
       selectByIds<{ id: number }>(
         this.#open,
@@ -162,31 +166,35 @@ export class SqliteStore implements Store {
     return [...new Set(runIds)].filter((id) => !present.has(id));
   }
 
-  getCurve(runId: number, key: string, options: CurveOptions = {}): CurvePoint[] {
+  async getCurve(runId: number, key: string, options: CurveOptions = {}): Promise<CurvePoint[]> {
     return readCurve(this.#open, runId, key, options);
   }
 
-  metricKeys(runId: number): string[] {
+  async metricKeys(runId: number): Promise<string[]> {
     return readMetricKeys(this.#open, runId);
   }
 
-  metricAtEpoch(runIds: readonly number[], key: string, epoch: number): Map<number, number> {
+  async metricAtEpoch(
+    runIds: readonly number[],
+    key: string,
+    epoch: number,
+  ): Promise<Map<number, number>> {
     return readMetricAtEpoch(this.#open, runIds, key, epoch);
   }
 
-  compareRuns(runIds: readonly number[]): RunComparison {
+  async compareRuns(runIds: readonly number[]): Promise<RunComparison> {
     return compareRuns(this.#open, runIds);
   }
 
-  addEvaluation(evaluation: NewEvaluation): number {
+  async addEvaluation(evaluation: NewEvaluation): Promise<number> {
     return insertEvaluation(this.#writable, evaluation, this.#settings.now());
   }
 
-  listEvaluations(runId: number): EvaluationRecord[] {
+  async listEvaluations(runId: number): Promise<EvaluationRecord[]> {
     return loadEvaluations(this.#open, runId);
   }
 
-  deleteRuns(runIds: readonly number[]): number {
+  async deleteRuns(runIds: readonly number[]): Promise<number> {
     const db = this.#writable;
     const ids = JSON.stringify([...new Set(runIds)]);
     const remove = db.transaction((): number => {
@@ -201,11 +209,11 @@ export class SqliteStore implements Store {
     return remove.immediate();
   }
 
-  query(sql: string, params: readonly unknown[] = []): QueryResult {
+  async query(sql: string, params: readonly unknown[] = []): Promise<QueryResult> {
     return runReadOnlyQuery(this.#readConnection(), sql, params);
   }
 
-  queryRows(sql: string, params: readonly unknown[] = []): QueryRows {
+  async queryRows(sql: string, params: readonly unknown[] = []): Promise<QueryRows> {
     return streamReadOnlyQuery(this.#readConnection(), sql, params);
   }
 
@@ -217,7 +225,7 @@ export class SqliteStore implements Store {
     return this.#queryDb;
   }
 
-  close(): void {
+  async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     this.#queryDb?.close();

@@ -3,9 +3,14 @@ import { resolve } from 'node:path';
 /** Where the store lives unless `--db` or `RUNNER_DB` says otherwise (relative to the working directory). */
 export const DEFAULT_STORE_PATH = 'runs/runner.db';
 
+/** `postgres://` or `postgresql://` (any case): a PostgreSQL store; anything else is a SQLite path. */
+export function isPostgresUrl(target: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(target.trim());
+}
+
 /**
- * The store path a command uses: the `--db` flag, else `RUNNER_DB`, else `runs/runner.db`,
- * resolved against `cwd`.
+ * The store a command uses: the `--db` flag, else `RUNNER_DB`, else `runs/runner.db`.
+ * A SQLite path is resolved against `cwd`; a `postgres://` URL is kept as given.
  *
  * @example resolveStorePath(undefined, process.env, process.cwd()) // → /home/me/proj/runs/runner.db
  */
@@ -15,5 +20,18 @@ export function resolveStorePath(
   cwd: string,
 ): string {
   const chosen = flag ?? (env['RUNNER_DB'] ? env['RUNNER_DB'] : DEFAULT_STORE_PATH);
-  return resolve(cwd, chosen);
+  return isPostgresUrl(chosen) ? chosen.trim() : resolve(cwd, chosen);
+}
+
+/**
+ * The store's name as it may be printed, logged or recorded: a URL's password becomes `***`
+ * (also a `password=` query parameter); a path is returned as is.
+ *
+ * @example redactStoreTarget('postgres://me:secret@db/runs') // → 'postgres://me:***@db/runs'
+ */
+export function redactStoreTarget(target: string): string {
+  if (!isPostgresUrl(target)) return target;
+  return target
+    .replace(/^(postgres(?:ql)?:\/\/[^:/?#@]*):[^/?#]*@/i, '$1:***@')
+    .replace(/([?&]password=)[^&#]*/gi, '$1***');
 }

@@ -22,6 +22,9 @@ export type ParamValue = string | number | boolean | null;
 /** Whether a smaller or a larger value of a metric is better. */
 export type MetricGoal = 'minimize' | 'maximize';
 
+/** The two implementations of `Store`. */
+export type StoreKind = 'sqlite' | 'postgres';
+
 /** Options of `openStore`. */
 export interface OpenStoreOptions {
   /** Open without writing anything, ever: no migration, no file creation (queries, dashboard). */
@@ -97,10 +100,13 @@ export interface MetricWriter {
    * NaN is stored as NULL (SQLite has no NaN); infinities are kept.
    */
   add(key: string, step: number, epoch: number, value: number, time?: number): void;
-  /** Write everything queued now, in one transaction, and touch the run's heartbeat. */
-  flush(): void;
-  /** Flush, retrying a locked store until written (or a StoreError), then refuse further adds. */
-  close(): void;
+  /**
+   * Write everything queued now, in one transaction, and touch the run's heartbeat. A store
+   * that is busy or unreachable keeps the values queued for the next flush.
+   */
+  flush(): Promise<void>;
+  /** Flush, retrying a locked or unreachable store until written (or a StoreError), then refuse further adds. */
+  close(): Promise<void>;
   readonly stats: MetricWriterStats;
 }
 
@@ -307,76 +313,86 @@ export interface QueryResult {
 /** Result of `Store.queryRows`: column names and a cursor over the rows (read once). */
 export interface QueryRows {
   readonly columns: readonly string[];
-  readonly rows: IterableIterator<readonly unknown[]>;
+  readonly rows: Iterable<readonly unknown[]> | AsyncIterable<readonly unknown[]>;
 }
 
 /**
- * An open run store: one SQLite file (WAL) holding runs, params, metrics and sweeps.
+ * An open run store: one SQLite file (WAL) or one PostgreSQL database (schema `runner`)
+ * holding runs, params, metrics and sweeps. Every method is asynchronous but for
+ * `createMetricWriter`, whose `add` only appends to a buffer.
  *
  * @example
- * const store = openStore('runs/runner.db');
- * const runId = store.createRun({ name: 'lenet', ... });
+ * const store = await openStore('runs/runner.db'); // or 'postgres://user@host/db'
+ * const runId = await store.createRun({ name: 'lenet', ... });
  * const writer = store.createMetricWriter(runId);
- * writer.add('train/loss', 1, 0, 2.31);
- * writer.close();
- * store.finishRun(runId, { status: 'completed' });
- * store.close();
+ * writer.add('train/loss', 1, 0, 2.31); // synchronous: appends to a buffer
+ * await writer.close();
+ * await store.finishRun(runId, { status: 'completed' });
+ * await store.close();
  */
 export interface Store {
+  /** Which engine holds the store. */
+  readonly kind: StoreKind;
+  /** The file path, or the URL with its password shown as `***`: safe to print. */
   readonly path: string;
   readonly readonly: boolean;
   /** Schema version of the open file (always the current one unless readonly). */
   readonly schemaVersion: number;
 
   /** Record a new run with status `running`, started now; returns its id. */
-  createRun(run: NewRun): number;
+  createRun(run: NewRun): Promise<number>;
   /** Record facts learnt after the start. Unknown id: StoreError. */
-  setRunFacts(runId: number, facts: RunFacts): void;
+  setRunFacts(runId: number, facts: RunFacts): Promise<void>;
   /** Record how the run ended (end time now). Unknown id: StoreError. */
-  finishRun(runId: number, outcome: RunOutcome): void;
+  finishRun(runId: number, outcome: RunOutcome): Promise<void>;
   /** Touch the run's heartbeat (`updated_at`); the metric writer does this at each flush. */
-  heartbeat(runId: number): void;
-  createMetricWriter(runId: number, options?: MetricWriterOptions): MetricWriter;
+  heartbeat(runId: number): Promise<void>;
+  /** A buffered writer of the run's metrics (reads the run's start time once). */
+  createMetricWriter(runId: number, options?: MetricWriterOptions): Promise<MetricWriter>;
 
-  createSweep(sweep: NewSweep): number;
-  getSweep(sweepId: number): SweepRecord | undefined;
-  listSweeps(): SweepRecord[];
+  createSweep(sweep: NewSweep): Promise<number>;
+  getSweep(sweepId: number): Promise<SweepRecord | undefined>;
+  listSweeps(): Promise<SweepRecord[]>;
   /** The sweep's runs, by trial index. */
-  listSweepTrials(sweepId: number): RunSummary[];
+  listSweepTrials(sweepId: number): Promise<RunSummary[]>;
   /** Set the sweep's status; `running` reopens it (resume), any other status ends it now. */
-  setSweepStatus(sweepId: number, status: SweepStatus): void;
+  setSweepStatus(sweepId: number, status: SweepStatus): Promise<void>;
 
-  listRuns(filter?: RunFilter): RunSummary[];
+  listRuns(filter?: RunFilter): Promise<RunSummary[]>;
   /** How many runs `listRuns` would return without limit/offset. */
-  countRuns(filter?: RunFilter): number;
-  getRun(runId: number): RunDetail | undefined;
+  countRuns(filter?: RunFilter): Promise<number>;
+  getRun(runId: number): Promise<RunDetail | undefined>;
   /** Flattened params of these runs, all or only `keys` (missing ids are absent from the map). */
   getParams(
     runIds: readonly number[],
     keys?: readonly string[],
-  ): Map<number, Readonly<Record<string, ParamValue>>>;
+  ): Promise<Map<number, Readonly<Record<string, ParamValue>>>>;
   /** Param keys whose value differs among these runs (or that some lack), sorted: a listing's "key params". */
-  varyingParamKeys(runIds: readonly number[]): string[];
+  varyingParamKeys(runIds: readonly number[]): Promise<string[]>;
   /** Ids among these that are not in the store. */
-  missingRuns(runIds: readonly number[]): number[];
-  getCurve(runId: number, key: string, options?: CurveOptions): CurvePoint[];
+  missingRuns(runIds: readonly number[]): Promise<number[]>;
+  getCurve(runId: number, key: string, options?: CurveOptions): Promise<CurvePoint[]>;
   /** Metric keys recorded for the run, sorted. */
-  metricKeys(runId: number): string[];
+  metricKeys(runId: number): Promise<string[]>;
   /** Per run, the last value of `key` recorded in `epoch` (for median stopping); runs without one are absent. */
-  metricAtEpoch(runIds: readonly number[], key: string, epoch: number): Map<number, number>;
-  compareRuns(runIds: readonly number[]): RunComparison;
+  metricAtEpoch(
+    runIds: readonly number[],
+    key: string,
+    epoch: number,
+  ): Promise<Map<number, number>>;
+  compareRuns(runIds: readonly number[]): Promise<RunComparison>;
   /** Record an evaluation of a run (unknown run: StoreError); returns its id. */
-  addEvaluation(evaluation: NewEvaluation): number;
+  addEvaluation(evaluation: NewEvaluation): Promise<number>;
   /** The run's evaluations, oldest first. */
-  listEvaluations(runId: number): EvaluationRecord[];
+  listEvaluations(runId: number): Promise<EvaluationRecord[]>;
   /** Delete runs with their params, metrics and evaluations, in one transaction; returns how many existed. */
-  deleteRuns(runIds: readonly number[]): number;
+  deleteRuns(runIds: readonly number[]): Promise<number>;
   /**
    * Read-only SQL on a separate read-only connection. Statements that write (DELETE, UPDATE,
    * INSERT, DROP, ATTACH, PRAGMA x = y, ...) are refused with a StoreError and change nothing.
    */
-  query(sql: string, params?: readonly unknown[]): QueryResult;
+  query(sql: string, params?: readonly unknown[]): Promise<QueryResult>;
   /** As `query`, the rows streamed from a cursor: for output of any size (`runner query --csv`). */
-  queryRows(sql: string, params?: readonly unknown[]): QueryRows;
-  close(): void;
+  queryRows(sql: string, params?: readonly unknown[]): Promise<QueryRows>;
+  close(): Promise<void>;
 }

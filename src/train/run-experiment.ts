@@ -89,7 +89,10 @@ export interface SweepTrialContext {
   readonly sweepId: number;
   readonly trialIndex: number;
   /** Called at each epoch end with the eval metric; true stops the trial as `pruned`. */
-  readonly shouldPrune?: (epoch: number, metrics: Readonly<Record<string, number>>) => boolean;
+  readonly shouldPrune?: (
+    epoch: number,
+    metrics: Readonly<Record<string, number>>,
+  ) => boolean | Promise<boolean>;
 }
 
 /**
@@ -133,7 +136,7 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
   const document = experiment.source.document;
   const facts = collectRunFacts(document, cwd);
   const name = options.name ?? experiment.name;
-  const runId = store.createRun({
+  const runId = await store.createRun({
     name,
     configYaml: facts.configYaml,
     config: document,
@@ -161,7 +164,7 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
   });
   const runDir = resolve(options.runsDir, String(runId));
   mkdirSync(runDir, { recursive: true });
-  store.setRunFacts(runId, { artifactsDir: runDir, parameterCount: plan.trainableParams });
+  await store.setRunFacts(runId, { artifactsDir: runDir, parameterCount: plan.trainableParams });
   const logger = pino(
     { base: { runId } },
     pino.destination({ dest: join(runDir, 'log.jsonl'), sync: true }),
@@ -181,7 +184,7 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
     workerNotices: parallelNotices,
   });
 
-  const writer = store.createMetricWriter(runId);
+  const writer = await store.createMetricWriter(runId);
   const startedAt = now();
   const epochs = experiment.train.epochs;
   let best: (Evaluation & { epoch: number }) | undefined;
@@ -214,7 +217,7 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
           writer.add('train/learning_rate', step, epoch, event.learningRate, time);
           writer.add('perf/images_per_sec', step, epoch, event.imagesPerSec, time);
           writer.add('perf/workers', step, epoch, workers.count, time);
-          writer.flush();
+          await writer.flush();
           const isBest = isBetter(evaluation, best, experiment.train.checkpointMetric);
           if (isBest) {
             best = { ...evaluation, epoch };
@@ -229,13 +232,13 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
             [`${evalName}/loss`]: evaluation.loss,
             [`${evalName}/accuracy`]: evaluation.accuracy,
           };
-          return options.sweep?.shouldPrune?.(epoch, metrics) ? 'prune' : 'continue';
+          return (await options.sweep?.shouldPrune?.(epoch, metrics)) ? 'prune' : 'continue';
         },
       },
     });
-    writer.close();
+    await writer.close();
     await saveModel(model, join(runDir, 'model'));
-    store.finishRun(runId, {
+    await store.finishRun(runId, {
       status: outcome.status,
       ...(outcome.divergedAtStep !== undefined ? { divergedAtStep: outcome.divergedAtStep } : {}),
       ...(outcome.divergence !== undefined ? { error: `diverged: ${outcome.divergence}` } : {}),
@@ -261,9 +264,9 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
     // Keep every metric written so far, and say how the run ended.
     const message = error instanceof Error ? error.message : String(error);
     try {
-      writer.close();
+      await writer.close();
     } finally {
-      store.finishRun(runId, { status: 'failed', error: message });
+      await store.finishRun(runId, { status: 'failed', error: message });
       logger.error({ err: error }, 'run failed');
     }
     throw error;

@@ -34,7 +34,7 @@ export const FINAL_TRIAL_STATUSES: readonly RunStatus[] = ['completed', 'pruned'
  */
 export async function runSweep(options: RunSweepOptions): Promise<TrialReport[]> {
   const { store, sweepId, trials, launch } = options;
-  store.setSweepStatus(sweepId, 'running');
+  await store.setSweepStatus(sweepId, 'running');
   const queue = [...trials];
   const reports: TrialReport[] = [];
   const worker = async (): Promise<void> => {
@@ -51,19 +51,21 @@ export async function runSweep(options: RunSweepOptions): Promise<TrialReport[]>
   const interrupted =
     options.shouldStop() || queue.length > 0 || reports.some((r) => r.status === 'interrupted');
   const allFailed = reports.length > 0 && reports.every((r) => r.status === 'failed');
-  store.setSweepStatus(sweepId, interrupted ? 'interrupted' : allFailed ? 'failed' : 'completed');
+  await store.setSweepStatus(
+    sweepId,
+    interrupted ? 'interrupted' : allFailed ? 'failed' : 'completed',
+  );
   return reports.sort((a, b) => a.trial.index - b.trial.index);
 }
 
 /** The trials of a sweep that still have to run: those with no run that ended for good. */
-export function pendingTrials(
+export async function pendingTrials(
   store: Store,
   sweepId: number,
   trials: readonly TrialPlan[],
-): TrialPlan[] {
+): Promise<TrialPlan[]> {
   const done = new Set(
-    store
-      .listSweepTrials(sweepId)
+    (await store.listSweepTrials(sweepId))
       .filter((run) => FINAL_TRIAL_STATUSES.includes(run.status))
       .map((run) => run.trialIndex),
   );

@@ -11,25 +11,24 @@ const MIN_TRIALS_FOR_MEDIAN = 2;
  * prunes it at an epoch where its metric is worse than the median of the
  * finished trials at that same epoch.
  */
-export function sweepTrialContext(
+export async function sweepTrialContext(
   store: Store,
   trial: { readonly sweepId: number; readonly trialIndex: number },
-): SweepTrialContext {
-  const sweep = store.getSweep(trial.sweepId);
+): Promise<SweepTrialContext> {
+  const sweep = await store.getSweep(trial.sweepId);
   if (sweep === undefined)
     throw new UsageError(`--sweep-trial: there is no sweep ${trial.sweepId} in ${store.path}`);
   const earlyStop = (sweep.definition as Partial<SweepDefinition> | null)?.sweep?.earlyStop;
   if (earlyStop?.type !== 'median') return trial;
   return {
     ...trial,
-    shouldPrune: (epoch, metrics) => {
+    shouldPrune: async (epoch, metrics) => {
       const value = metrics[sweep.metric];
       if (value === undefined || epoch < earlyStop.minEpochs) return false;
-      const finished = store
-        .listSweepTrials(trial.sweepId)
+      const finished = (await store.listSweepTrials(trial.sweepId))
         .filter((run) => run.status === 'completed' && run.trialIndex !== trial.trialIndex)
         .map((run) => run.id);
-      const values = [...store.metricAtEpoch(finished, sweep.metric, epoch).values()];
+      const values = [...(await store.metricAtEpoch(finished, sweep.metric, epoch)).values()];
       if (values.length < MIN_TRIALS_FOR_MEDIAN) return false;
       const median = medianOf(values);
       return sweep.goal === 'maximize' ? value < median : value > median;

@@ -20,7 +20,7 @@ describe('exit codes', () => {
     expect(listed).toEqual(CODES);
   });
 
-  it('documents the same codes in the README', () => {
+  it('documents the same codes in the README', async () => {
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
     const start = readme.indexOf('\n## Exit codes\n');
     expect(start).toBeGreaterThan(0);
@@ -43,7 +43,7 @@ describe('the process belongs to src/cli/main.ts', () => {
   // stdin or TTY, or handle its signals.
   const OWNED = /process\.(exit\b|exitCode|stdin|on\(\s*'SIG|once\(\s*'SIG)/;
 
-  it('has no process.exit, exit code, stdin or signal handler anywhere else in src/', () => {
+  it('has no process.exit, exit code, stdin or signal handler anywhere else in src/', async () => {
     const offenders = files(join(ROOT, 'src'))
       .filter((file) => relative(ROOT, file) !== join('src', 'cli', 'main.ts'))
       .flatMap((file) =>

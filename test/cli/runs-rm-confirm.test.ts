@@ -16,17 +16,17 @@ let cleanup: () => void;
 let db: string;
 let id: number;
 
-beforeEach(() => {
+beforeEach(async () => {
   ({ dir, cleanup } = makeTempDir('runner-rm-confirm-'));
   db = join(dir, 'runs', 'runner.db');
-  const store = openStore(db);
-  id = store.createRun(newRun({ name: 'keep-or-not' }));
+  const store = await openStore(db);
+  id = await store.createRun(newRun({ name: 'keep-or-not' }));
   const artifacts = join(dir, 'runs', String(id));
   mkdirSync(artifacts, { recursive: true });
   writeFileSync(join(artifacts, 'model.json'), '{}');
-  store.setRunFacts(id, { artifactsDir: artifacts });
-  store.finishRun(id, { status: 'completed' });
-  store.close();
+  await store.setRunFacts(id, { artifactsDir: artifacts });
+  await store.finishRun(id, { status: 'completed' });
+  await store.close();
 });
 afterEach(() => cleanup());
 

@@ -61,16 +61,16 @@ export function newRun(options: FakeRunOptions): NewRun {
  * Records a finished run: `steps` training steps of a decaying loss in
  * `epochs` epochs, and test metrics at each epoch end.
  */
-export function recordRun(
+export async function recordRun(
   store: Store,
   options: FakeRunOptions & {
     readonly steps: number;
     readonly epochs?: number;
     readonly finalAccuracy?: number;
   },
-): number {
-  const runId = store.createRun(newRun(options));
-  const writer = store.createMetricWriter(runId, {
+): Promise<number> {
+  const runId = await store.createRun(newRun(options));
+  const writer = await store.createMetricWriter(runId, {
     flushIntervalMs: 60_000,
     maxPending: 1_000_000,
   });
@@ -100,13 +100,16 @@ export function recordRun(
       writer.add('test/accuracy', step, epoch, 0.1 + (finalAccuracy - 0.1) * progress, t0 + step);
     }
   }
-  writer.close();
-  store.finishRun(runId, { status: 'completed' });
+  await writer.close();
+  await store.finishRun(runId, { status: 'completed' });
   return runId;
 }
 
 /** A writable store at a temporary path. */
-export function makeStore(dir: string, name = 'runner.db'): { store: Store; path: string } {
+export async function makeStore(
+  dir: string,
+  name = 'runner.db',
+): Promise<{ store: Store; path: string }> {
   const path = join(dir, name);
-  return { store: openStore(path), path };
+  return { store: await openStore(path), path };
 }

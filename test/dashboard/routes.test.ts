@@ -32,12 +32,12 @@ describe('dashboard routes', () => {
   const ids = { small: 0, long: 0, other: 0, trials: [] as number[], sweep: 0, live: 0 };
 
   beforeAll(async () => {
-    const made = makeStore(temp.dir);
+    const made = await makeStore(temp.dir);
     store = made.store;
-    ids.small = recordRun(store, { name: 'lenet-small', steps: 30 });
-    ids.long = recordRun(store, { name: 'lenet-long', steps: 100_000, epochs: 10 });
-    ids.other = recordRun(store, { name: 'mycnn', steps: 12, learningRate: 0.01 });
-    ids.sweep = store.createSweep({
+    ids.small = await recordRun(store, { name: 'lenet-small', steps: 30 });
+    ids.long = await recordRun(store, { name: 'lenet-long', steps: 100_000, epochs: 10 });
+    ids.other = await recordRun(store, { name: 'mycnn', steps: 12, learningRate: 0.01 });
+    ids.sweep = await store.createSweep({
       name: 'lr-sweep',
       configYaml: 'name: lr-sweep\n',
       definition: {
@@ -50,9 +50,9 @@ describe('dashboard routes', () => {
       trialCount: 3,
       host: 'test-host',
     });
-    [0.1, 0.01, 0.001].forEach((lr, i) => {
+    for (const [i, lr] of [0.1, 0.01, 0.001].entries()) {
       ids.trials.push(
-        recordRun(store, {
+        await recordRun(store, {
           name: `lr-sweep-${i}`,
           steps: 9,
           learningRate: lr,
@@ -61,8 +61,8 @@ describe('dashboard routes', () => {
           finalAccuracy: [0.5, 0.95, 0.8][i]!,
         }),
       );
-    });
-    ids.live = store.createRun(newRun({ name: 'live-run' }));
+    }
+    ids.live = await store.createRun(newRun({ name: 'live-run' }));
     dashboard = await startDashboard({ dbPath: made.path, port: 0 });
     port = dashboard.port;
   });
@@ -166,7 +166,7 @@ describe('dashboard routes', () => {
       expect(train.step.length).toBeGreaterThan(1000);
       expect(train.step[0]).toBe(1);
       expect(train.step.at(-1)).toBe(100_000);
-      const full = store.getCurve(ids.long, 'train/loss').map((p) => p.value!);
+      const full = (await store.getCurve(ids.long, 'train/loss')).map((p) => p.value!);
       expect(Math.max(...(train.value as number[]))).toBe(Math.max(...full));
       expect(Math.min(...(train.value as number[]))).toBe(Math.min(...full));
       const test = body.curves.find((c) => c.key === 'test/loss')!;
@@ -177,16 +177,16 @@ describe('dashboard routes', () => {
     });
 
     it('estimates the epoch length of a run still in its first epoch from its data and batch sizes', async () => {
-      const runId = store.createRun({
+      const runId = await store.createRun({
         ...newRun({ name: 'first-epoch', batchSize: 64 }),
         dataInfo: { trainCount: 1000 },
       });
-      const writer = store.createMetricWriter(runId);
+      const writer = await store.createMetricWriter(runId);
       writer.add('train/loss', 1, 1, 2.3);
-      writer.close();
+      await writer.close();
       const { body } = await getJson<CurvesBody>(port, `/api/curves?runs=${runId}&keys=train/loss`);
       expect(body.stepsPerEpoch[runId]).toBe(16);
-      store.deleteRuns([runId]);
+      await store.deleteRuns([runId]);
     });
 
     it('serves the full-resolution curves as CSV', async () => {
@@ -279,7 +279,7 @@ describe('dashboard routes', () => {
       const head = await rawRequest(port, '/api/runs', { method: 'HEAD' });
       expect(head.status).toBe(200);
       expect(head.body).toBe('');
-      expect(store.listRuns()).toHaveLength(7);
+      expect(await store.listRuns()).toHaveLength(7);
     });
 
     it('serves no file outside its allow-list, however the path is spelled', async () => {
@@ -329,9 +329,9 @@ describe('dashboard routes', () => {
 
   describe('live event stream', () => {
     it('delivers a point written after connect within a second, and the status change at the end', async () => {
-      const writer = store.createMetricWriter(ids.live, { flushIntervalMs: 60_000 });
+      const writer = await store.createMetricWriter(ids.live, { flushIntervalMs: 60_000 });
       writer.add('train/loss', 1, 1, 2.5);
-      writer.flush();
+      await writer.flush();
       const cursor = encodeURIComponent(JSON.stringify({ [ids.live]: { 'train/loss': 1 } }));
       const stream = await openEventStream(
         port,
@@ -342,7 +342,7 @@ describe('dashboard routes', () => {
         // Let the stream take its first look at the store, then write.
         await new Promise((resolve) => setImmediate(resolve));
         writer.add('train/loss', 2, 1, 2.25);
-        writer.flush();
+        await writer.flush();
         const written = performance.now();
         const event = await stream.waitFor((e) => e.event === 'points');
         const data = JSON.parse(event.data) as {
@@ -362,8 +362,8 @@ describe('dashboard routes', () => {
 
         writer.add('train/loss', 3, 1, 2.0);
         writer.add('test/loss', 3, 1, 2.1);
-        writer.close();
-        store.finishRun(ids.live, { status: 'completed' });
+        await writer.close();
+        await store.finishRun(ids.live, { status: 'completed' });
         const done = await stream.waitFor((e) => e.event === 'run');
         expect(JSON.parse(done.data)).toMatchObject({ id: ids.live, status: 'completed' });
         const pointEvents = stream.events
@@ -399,9 +399,9 @@ describe('dashboard routes', () => {
 describe('dashboard server life cycle', () => {
   it('survives a client that disconnects mid-stream, and stops reading for it', async () => {
     const temp = makeTempDir();
-    const { store, path } = makeStore(temp.dir);
-    const runId = store.createRun(newRun({ name: 'streaming' }));
-    const reader = openStore(path, { readonly: true });
+    const { store, path } = await makeStore(temp.dir);
+    const runId = await store.createRun(newRun({ name: 'streaming' }));
+    const reader = await openStore(path, { readonly: true });
     let reads = 0;
     const handler = createDashboard({
       store: () => {
@@ -413,11 +413,11 @@ describe('dashboard server life cycle', () => {
     const server: Server = createServer(handler);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as AddressInfo).port;
-    const writer = store.createMetricWriter(runId, { flushIntervalMs: 0 });
+    const writer = await store.createMetricWriter(runId, { flushIntervalMs: 0 });
     try {
       const stream = await openEventStream(port, `/api/events?runs=${runId}&keys=train/loss`);
       writer.add('train/loss', 1, 1, 1.5);
-      writer.flush();
+      await writer.flush();
       await stream.waitFor((e) => e.event === 'points');
       stream.destroy();
       // The server notices the closed socket; its connections drop to zero.
@@ -429,7 +429,7 @@ describe('dashboard server life cycle', () => {
       // Keep writing: nobody is listening, nothing may crash, and polling has stopped.
       const readsAfterClose = reads;
       for (let step = 2; step < 50; step++) writer.add('train/loss', step, 1, 1 / step);
-      writer.flush();
+      await writer.flush();
       const status = await getJson<{ storeReady: boolean }>(port, '/api/status');
       expect(status.body.storeReady).toBe(true);
       const runs = await getJson<RunsBody>(port, '/api/runs');
@@ -438,11 +438,11 @@ describe('dashboard server life cycle', () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
       expect(reads - readsAfterClose).toBe(2);
     } finally {
-      writer.close();
+      await writer.close();
       handler.close();
       await new Promise((resolve) => server.close(resolve));
-      reader.close();
-      store.close();
+      await reader.close();
+      await store.close();
       temp.cleanup();
     }
   });
@@ -458,8 +458,8 @@ describe('dashboard server life cycle', () => {
       expect(empty.body).toMatchObject({ storeReady: false, runs: [] });
       expect((await rawRequest(dashboard.port, '/')).status).toBe(200);
       expect((await rawRequest(dashboard.port, '/api/runs/1')).status).toBe(404);
-      const store = openStore(path);
-      recordRun(store, { name: 'first', steps: 5 });
+      const store = await openStore(path);
+      await recordRun(store, { name: 'first', steps: 5 });
       await expect
         .poll(
           async () =>
@@ -467,7 +467,7 @@ describe('dashboard server life cycle', () => {
           { timeout: 5000, interval: 100 },
         )
         .toEqual(['first']);
-      store.close();
+      await store.close();
     } finally {
       await dashboard.close();
       temp.cleanup();

@@ -18,13 +18,13 @@ describe('runner serve', () => {
   const temp = makeTempDir('runner-serve-');
   let dbPath: string;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     if (!existsSync(MAIN))
       throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
-    const made = makeStore(temp.dir);
+    const made = await makeStore(temp.dir);
     dbPath = made.path;
-    recordRun(made.store, { name: 'served', steps: 10 });
-    made.store.close();
+    await recordRun(made.store, { name: 'served', steps: 10 });
+    await made.store.close();
   });
   afterAll(() => temp.cleanup());
 
@@ -102,7 +102,7 @@ describe('runner serve', () => {
     }
   });
 
-  it('refuses a file that is not a runner store, and a bad --port', () => {
+  it('refuses a file that is not a runner store, and a bad --port', async () => {
     const notes = join(temp.dir, 'notes.txt');
     writeFileSync(notes, 'not a database\n'.repeat(100));
     const r = runSync(['--db', notes, '--port', '0']);

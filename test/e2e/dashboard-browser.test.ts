@@ -93,21 +93,21 @@ describe.skipIf(skip)('dashboard in Chromium', () => {
 
   beforeAll(async () => {
     mkdirSync(OUTPUT, { recursive: true });
-    ({ store, path: dbPath } = makeStore(temp.dir));
-    ids.long = recordRun(store, {
+    ({ store, path: dbPath } = await makeStore(temp.dir));
+    ids.long = await recordRun(store, {
       name: 'lenet-100k-steps',
       steps: 100_000,
       epochs: 10,
       finalAccuracy: 0.97,
     });
-    ids.small = recordRun(store, {
+    ids.small = await recordRun(store, {
       name: 'mycnn-baseline',
       steps: 180,
       epochs: 3,
       finalAccuracy: 0.91,
       learningRate: 0.003,
     });
-    ids.sweep = store.createSweep({
+    ids.sweep = await store.createSweep({
       name: 'lr-batch-grid',
       configYaml: 'name: lr-batch-grid\n',
       definition: {
@@ -128,7 +128,7 @@ describe.skipIf(skip)('dashboard in Chromium', () => {
     for (const learningRate of [0.01, 0.001, 0.0001]) {
       for (const batchSize of [32, 128]) {
         ids.trials.push(
-          recordRun(store, {
+          await recordRun(store, {
             name: `lr-batch-grid-${trial}`,
             steps: 90,
             learningRate,
@@ -141,7 +141,7 @@ describe.skipIf(skip)('dashboard in Chromium', () => {
         trial += 1;
       }
     }
-    store.setSweepStatus(ids.sweep, 'completed');
+    await store.setSweepStatus(ids.sweep, 'completed');
     // The browser first, so the page is open while the run is young.
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -290,7 +290,7 @@ describe.skipIf(skip)('dashboard in Chromium', () => {
       },
     );
     // Every point the training recorded reached the page, once: the live ones included.
-    const recorded = store.getCurve(training.runId, 'train/loss').length;
+    const recorded = (await store.getCurve(training.runId, 'train/loss')).length;
     expect(recorded).toBe(1280);
     await expect.poll(() => chartPoints(page, 'train/loss')).toBe(recorded + 180);
     await page.screenshot({ path: join(OUTPUT, 'dashboard.png'), fullPage: true });

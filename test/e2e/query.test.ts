@@ -47,20 +47,20 @@ const count = (sql: string, path = db): number => {
 };
 
 /** Three runs of 30 steps (3 epochs): learning rates 0.01, 0.001, 0.0001; the middle one is best. */
-beforeAll(() => {
+beforeAll(async () => {
   if (!existsSync(MAIN))
     throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
   ({ dir, cleanup } = makeTempDir('runner-e2e-query-'));
   db = join(dir, 'runs', 'runner.db');
-  const store = openStore(db);
+  const store = await openStore(db);
   const finals = [0.91, 0.97, 0.88];
-  [0.01, 0.001, 0.0001].forEach((learningRate, i) => {
-    const id = store.createRun(newRun({ learningRate }));
+  for (const [i, learningRate] of [0.01, 0.001, 0.0001].entries()) {
+    const id = await store.createRun(newRun({ learningRate }));
     const artifacts = join(dir, 'runs', String(id));
     mkdirSync(artifacts, { recursive: true });
     writeFileSync(join(artifacts, 'model.json'), '{}');
-    store.setRunFacts(id, { artifactsDir: artifacts });
-    const writer = store.createMetricWriter(id);
+    await store.setRunFacts(id, { artifactsDir: artifacts });
+    const writer = await store.createMetricWriter(id);
     for (let step = 1; step <= 30; step++) {
       const epoch = Math.floor((step - 1) / 10);
       writer.add('train/loss', step, epoch, 2.3 / step + i / 10);
@@ -70,16 +70,16 @@ beforeAll(() => {
         writer.add('test/accuracy', step, epoch, finals[i]! - (30 - step) / 1000);
       }
     }
-    writer.close();
-    store.finishRun(id, { status: 'completed' });
+    await writer.close();
+    await store.finishRun(id, { status: 'completed' });
     ids.push(id);
-  });
-  store.close();
+  }
+  await store.close();
 });
 afterAll(() => cleanup?.());
 
 describe('runner runs ls', () => {
-  it('lists runs newest first with the varying param and final/best test metrics', () => {
+  it('lists runs newest first with the varying param and final/best test metrics', async () => {
     const { code, stdout, stderr } = runner(['runs', 'ls']);
     expect(stderr).toBe('');
     expect(code).toBe(0);
@@ -91,7 +91,7 @@ describe('runner runs ls', () => {
     expect(lines[1]).toMatch(/completed .* 0\.0001\s+0\.8800\s+0\.8800/);
   });
 
-  it('prints JSON and CSV, filtered by --where and sorted by a metric', () => {
+  it('prints JSON and CSV, filtered by --where and sorted by a metric', async () => {
     const json = runner([
       'runs',
       'ls',
@@ -133,7 +133,7 @@ describe('runner runs ls', () => {
     expect(csv.stderr).toBe('showing 1 of 3 runs; --limit 0 shows all\n');
   });
 
-  it('answers an unknown field in --where with one line and the likely field', () => {
+  it('answers an unknown field in --where with one line and the likely field', async () => {
     const { code, stdout, stderr } = runner(['runs', 'ls', '--where', 'test/acuracy > 0.9']);
     expect(code).toBe(1);
     expect(stdout).toBe('');
@@ -210,7 +210,7 @@ describe('runner runs ls --where: expressions too deep or too long', () => {
 });
 
 describe('runner runs show', () => {
-  it('shows facts, metrics with best steps, sparkline curves and the config', () => {
+  it('shows facts, metrics with best steps, sparkline curves and the config', async () => {
     const { code, stdout } = runner(['runs', 'show', String(ids[1])]);
     expect(code).toBe(0);
     expect(stdout).toMatch(new RegExp(`^run ${ids[1]}  lenet  completed\n`));
@@ -220,7 +220,7 @@ describe('runner runs show', () => {
     expect(stdout).toContain('config:\n  name: lenet');
   });
 
-  it('prints the run record as JSON', () => {
+  it('prints the run record as JSON', async () => {
     const { code, stdout } = runner(['runs', 'show', String(ids[0]), '--json']);
     expect(code).toBe(0);
     const run = JSON.parse(stdout) as {
@@ -233,7 +233,7 @@ describe('runner runs show', () => {
     expect(run.metrics['test/accuracy']).toMatchObject({ best: 0.91, bestStep: 30 });
   });
 
-  it('refuses an unknown id with one line and a non-zero exit', () => {
+  it('refuses an unknown id with one line and a non-zero exit', async () => {
     const { code, stdout, stderr } = runner(['runs', 'show', '999']);
     expect(code).toBe(1);
     expect(stdout).toBe('');
@@ -243,7 +243,7 @@ describe('runner runs show', () => {
 });
 
 describe('runner compare', () => {
-  it('shows only the differing config values and marks the winners', () => {
+  it('shows only the differing config values and marks the winners', async () => {
     const { code, stdout, stderr } = runner([
       'compare',
       String(ids[0]),
@@ -259,7 +259,7 @@ describe('runner compare', () => {
     expect(stderr).toContain('1 config value(s) differ');
   });
 
-  it('prints JSON with winner indexes', () => {
+  it('prints JSON with winner indexes', async () => {
     const { stdout } = runner(['compare', String(ids[0]), String(ids[1]), '--json']);
     const cmp = JSON.parse(stdout) as {
       params: { key: string }[];
@@ -269,14 +269,14 @@ describe('runner compare', () => {
     expect(cmp.metrics.find((m) => m.key === 'test/accuracy')!.finalWinner).toBe(1);
   });
 
-  it('refuses unknown ids and a single id', () => {
+  it('refuses unknown ids and a single id', async () => {
     expect(runner(['compare', String(ids[0]), '404']).stderr).toMatch(/^error: no run with id 404/);
     expect(runner(['compare', String(ids[0])]).stderr).toMatch(/at least two different run ids/);
   });
 });
 
 describe('runner query', () => {
-  it('runs read-only SQL over the views, as a table, JSON or CSV', () => {
+  it('runs read-only SQL over the views, as a table, JSON or CSV', async () => {
     const sql = 'SELECT id, final_test_accuracy FROM run_summary ORDER BY id';
     const table = runner(['query', sql]);
     expect(table.code).toBe(0);
@@ -287,7 +287,7 @@ describe('runner query', () => {
     expect(runner(['query', sql, '--csv']).stdout.split('\n')[0]).toBe('id,final_test_accuracy');
   });
 
-  it('refuses DELETE with one line, and the table is unchanged', () => {
+  it('refuses DELETE with one line, and the table is unchanged', async () => {
     const before = count('SELECT count(*) FROM metric_values');
     const { code, stdout, stderr } = runner(['query', 'DELETE FROM metric_values']);
     expect(code).toBe(1);
@@ -299,7 +299,7 @@ describe('runner query', () => {
     expect(count('SELECT count(*) FROM runs')).toBeGreaterThanOrEqual(2);
   });
 
-  it('explains invalid SQL', () => {
+  it('explains invalid SQL', async () => {
     const { code, stderr } = runner(['query', 'SELECT * FROM nowhere']);
     expect(code).toBe(1);
     expect(stderr.split('\n')[0]).toBe('error: invalid SQL: no such table: nowhere');
@@ -307,7 +307,7 @@ describe('runner query', () => {
 });
 
 describe('runner runs export', () => {
-  it('exports every value as CSV, or the run with its curves as JSON', () => {
+  it('exports every value as CSV, or the run with its curves as JSON', async () => {
     const csv = runner(['runs', 'export', String(ids[0]), '--format', 'csv']);
     expect(csv.code).toBe(0);
     const lines = csv.stdout.trimEnd().split('\n');
@@ -334,7 +334,7 @@ describe('runner runs export', () => {
 });
 
 describe('runner runs rm', () => {
-  it('refuses without a terminal or --yes, then deletes with --yes (and the artifacts folder)', () => {
+  it('refuses without a terminal or --yes, then deletes with --yes (and the artifacts folder)', async () => {
     const target = ids[2]!;
     const refused = runner(['runs', 'rm', String(target)]);
     expect(refused.code).toBe(1);
@@ -363,12 +363,12 @@ describe('runner runs rm', () => {
 describe('runner runs rm on a terminal', () => {
   // util-linux `script` gives the command a pseudo-terminal, as a person at a shell has.
   const canPty = existsSync('/usr/bin/script');
-  it.skipIf(!canPty)('asks first, and deletes only on yes', () => {
+  it.skipIf(!canPty)('asks first, and deletes only on yes', async () => {
     const path = join(dir, 'tty.db');
-    const store = openStore(path);
-    const id = store.createRun(newRun({ name: 'keep-or-not' }));
-    store.finishRun(id, { status: 'completed' });
-    store.close();
+    const store = await openStore(path);
+    const id = await store.createRun(newRun({ name: 'keep-or-not' }));
+    await store.finishRun(id, { status: 'completed' });
+    await store.close();
     const onTerminal = (answer: string): Result => {
       const command = [process.execPath, MAIN, 'runs', 'rm', String(id), '--db', path]
         .map((a) => `'${a}'`)
@@ -396,21 +396,21 @@ describe('runner runs rm on a terminal', () => {
 });
 
 describe('runs whose process died', () => {
-  it('shows a run left "running" by a dead process as running?, and lets rm delete it', () => {
+  it('shows a run left "running" by a dead process as running?, and lets rm delete it', async () => {
     const path = join(dir, 'dead.db');
-    const store = openStore(path);
+    const store = await openStore(path);
     const dead = spawnSync(process.execPath, ['-e', '']).pid!; // a process that has exited
-    const live = store.createRun({
+    const live = await store.createRun({
       ...newRun({ name: 'alive' }),
       host: hostname(),
       pid: process.pid,
     });
-    const crashed = store.createRun({
+    const crashed = await store.createRun({
       ...newRun({ name: 'crashed' }),
       host: hostname(),
       pid: dead,
     });
-    store.close();
+    await store.close();
     const { stdout } = runner(['runs', 'ls', '--db', path, '--json']);
     const status = Object.fromEntries(
       (JSON.parse(stdout) as { id: number; status: string }[]).map((r) => [r.id, r.status]),
@@ -424,14 +424,14 @@ describe('runs whose process died', () => {
 });
 
 describe('stores the commands refuse', () => {
-  it('honours --db over RUNNER_DB and says when there is no store', () => {
+  it('honours --db over RUNNER_DB and says when there is no store', async () => {
     const { code, stderr } = runner(['runs', 'ls', '--db', join(dir, 'nothing.db')]);
     expect(code).toBe(1);
     expect(stderr.split('\n')[0]).toBe(`error: no run store at ${join(dir, 'nothing.db')}`);
     expect(existsSync(join(dir, 'nothing.db'))).toBe(false);
   });
 
-  it('refuses a file that is not a runner store, leaving it unchanged', () => {
+  it('refuses a file that is not a runner store, leaving it unchanged', async () => {
     const other = join(dir, 'other.db');
     const conn = new Database(other);
     conn.exec('CREATE TABLE notes (text TEXT)');
@@ -451,9 +451,9 @@ describe('stores the commands refuse', () => {
     expect(readFileSync(other).equals(before)).toBe(true);
   });
 
-  it('refuses a store from a newer runner', () => {
+  it('refuses a store from a newer runner', async () => {
     const newer = join(dir, 'newer.db');
-    openStore(newer).close();
+    (await openStore(newer)).close();
     const conn = new Database(newer);
     conn.pragma('user_version = 999');
     conn.close();

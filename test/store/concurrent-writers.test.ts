@@ -47,17 +47,17 @@ it('three processes writing one new store at once lose no metric value', async (
   );
   expect(new Set(results.map((r) => r.runId)).size).toBe(3);
   for (const r of results) expect(r.flushes).toBeGreaterThan(1);
-  const store = openStore(path, { readonly: true });
+  const store = await openStore(path, { readonly: true });
   try {
     for (const { runId } of results) {
-      const run = store.getRun(runId)!;
+      const run = (await store.getRun(runId))!;
       expect(run.status).toBe('completed');
       expect(run.metrics['train/loss']).toMatchObject({ count: steps, last: { step: steps } });
       expect(
-        store.query('SELECT count(*) FROM metrics WHERE run_id = ?', [runId]).rows[0]![0],
+        (await store.query('SELECT count(*) FROM metrics WHERE run_id = ?', [runId])).rows[0]![0],
       ).toBe(2 * steps);
     }
   } finally {
-    store.close();
+    await store.close();
   }
 });

@@ -13,11 +13,11 @@ describe('evaluations', () => {
     return openStore(join(temp.dir, 'runner.db'));
   };
 
-  it('records evaluations linked to their run, oldest first, with the confusion matrix', () => {
-    const store = open();
-    const runId = store.createRun(newRun());
-    const other = store.createRun(newRun({ name: 'other' }));
-    const first = store.addEvaluation({
+  it('records evaluations linked to their run, oldest first, with the confusion matrix', async () => {
+    const store = await open();
+    const runId = await store.createRun(newRun());
+    const other = await store.createRun(newRun({ name: 'other' }));
+    const first = await store.addEvaluation({
       runId,
       kind: 'training',
       checkpoint: 'final',
@@ -31,7 +31,7 @@ describe('evaluations', () => {
         [0, 2],
       ],
     });
-    const second = store.addEvaluation({
+    const second = await store.addEvaluation({
       runId,
       kind: 'eval',
       checkpoint: 'best',
@@ -41,7 +41,7 @@ describe('evaluations', () => {
       metrics: { loss: Number.NaN, rmse: 1.5 },
     });
     expect(second).toBeGreaterThan(first);
-    const rows = store.listEvaluations(runId);
+    const rows = await store.listEvaluations(runId);
     expect(rows.map((r) => r.id)).toEqual([first, second]);
     expect(rows[0]).toMatchObject({
       kind: 'training',
@@ -54,16 +54,16 @@ describe('evaluations', () => {
     });
     expect(rows[1]!.metrics).toEqual({ loss: null, rmse: 1.5 });
     expect(rows[1]!.confusion).toBeUndefined();
-    expect(store.listEvaluations(other)).toEqual([]);
-    expect(store.query('select count(*) from evaluations where run_id = ?', [runId]).rows).toEqual([
-      [2],
-    ]);
-    store.close();
+    expect(await store.listEvaluations(other)).toEqual([]);
+    expect(
+      (await store.query('select count(*) from evaluations where run_id = ?', [runId])).rows,
+    ).toEqual([[2]]);
+    await store.close();
   });
 
-  it('refuses an evaluation of an unknown run, and deletes evaluations with their run', () => {
-    const store = open();
-    expect(() =>
+  it('refuses an evaluation of an unknown run, and deletes evaluations with their run', async () => {
+    const store = await open();
+    await expect(
       store.addEvaluation({
         runId: 42,
         kind: 'eval',
@@ -73,9 +73,9 @@ describe('evaluations', () => {
         count: 1,
         metrics: {},
       }),
-    ).toThrow(/no run with id 42/);
-    const runId = store.createRun(newRun());
-    store.addEvaluation({
+    ).rejects.toThrow(/no run with id 42/);
+    const runId = await store.createRun(newRun());
+    await store.addEvaluation({
       runId,
       kind: 'eval',
       checkpoint: 'final',
@@ -84,8 +84,8 @@ describe('evaluations', () => {
       count: 1,
       metrics: { loss: 1 },
     });
-    expect(store.deleteRuns([runId])).toBe(1);
-    expect(store.query('select count(*) from evaluations').rows).toEqual([[0]]);
-    store.close();
+    expect(await store.deleteRuns([runId])).toBe(1);
+    expect((await store.query('select count(*) from evaluations')).rows).toEqual([[0]]);
+    await store.close();
   });
 });

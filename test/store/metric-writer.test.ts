@@ -10,24 +10,25 @@ let cleanup: () => void;
 let path: string;
 let clock: { t: number };
 let store: Store;
-beforeEach(() => {
+beforeEach(async () => {
   ({ dir, cleanup } = makeTempDir());
   path = join(dir, 'runner.db');
   clock = { t: Date.UTC(2026, 10, 28) };
-  store = openStore(path, { now: () => clock.t, busyTimeoutMs: 50 });
+  store = await openStore(path, { now: () => clock.t, busyTimeoutMs: 50 });
 });
-afterEach(() => {
-  store.close();
+afterEach(async () => {
+  await store.close();
   cleanup();
 });
 
-const countValues = (runId: number): number =>
-  store.query('SELECT count(*) FROM metrics WHERE run_id = ?', [runId]).rows[0]![0] as number;
+const countValues = async (runId: number): Promise<number> =>
+  (await store.query('SELECT count(*) FROM metrics WHERE run_id = ?', [runId]))
+    .rows[0]![0] as number;
 
 describe('the metric writer', () => {
-  it('writes in batches when the flush interval has passed, not one transaction per value', () => {
-    const runId = store.createRun(newRun());
-    const writer = store.createMetricWriter(runId, { flushIntervalMs: 1000 });
+  it('writes in batches when the flush interval has passed, not one transaction per value', async () => {
+    const runId = await store.createRun(newRun());
+    const writer = await store.createMetricWriter(runId, { flushIntervalMs: 1000 });
     for (let step = 1; step <= 50; step++) {
       clock.t += 100; // 10 steps per second
       writer.add('train/loss', step, 0, 1 / step);
@@ -36,50 +37,50 @@ describe('the metric writer', () => {
     // One flush per simulated second, each holding ~20 values.
     expect(writer.stats.flushes).toBe(5);
     expect(writer.stats.written + writer.stats.pending).toBe(100);
-    expect(countValues(runId)).toBe(writer.stats.written);
-    writer.flush();
+    expect(await countValues(runId)).toBe(writer.stats.written);
+    await writer.flush();
     expect(writer.stats).toMatchObject({ flushes: 6, pending: 0, written: 100 });
-    expect(countValues(runId)).toBe(100);
+    expect(await countValues(runId)).toBe(100);
   });
 
-  it('queues values until the interval passes, then flush() and close() write the rest', () => {
-    const runId = store.createRun(newRun());
-    const writer = store.createMetricWriter(runId, { flushIntervalMs: 1000 });
+  it('queues values until the interval passes, then flush() and close() write the rest', async () => {
+    const runId = await store.createRun(newRun());
+    const writer = await store.createMetricWriter(runId, { flushIntervalMs: 1000 });
     writer.add('train/loss', 1, 0, 2.3);
     writer.add('train/loss', 2, 0, 2.2);
-    expect(countValues(runId)).toBe(0);
-    writer.flush();
-    expect(countValues(runId)).toBe(2);
+    expect(await countValues(runId)).toBe(0);
+    await writer.flush();
+    expect(await countValues(runId)).toBe(2);
     writer.add('train/loss', 3, 0, 2.1);
-    writer.close();
-    expect(countValues(runId)).toBe(3);
+    await writer.close();
+    expect(await countValues(runId)).toBe(3);
     expect(() => writer.add('train/loss', 4, 0, 2.0)).toThrow(/closed/);
   });
 
-  it("touches the run's heartbeat at each flush", () => {
-    const runId = store.createRun(newRun());
+  it("touches the run's heartbeat at each flush", async () => {
+    const runId = await store.createRun(newRun());
     const startedAt = clock.t;
-    const writer = store.createMetricWriter(runId);
+    const writer = await store.createMetricWriter(runId);
     clock.t += 5000;
     writer.add('train/loss', 1, 0, 2.3);
-    expect(store.getRun(runId)!.updatedAt).toBe(startedAt + 5000);
+    expect((await store.getRun(runId))!.updatedAt).toBe(startedAt + 5000);
     clock.t += 250;
-    writer.flush();
-    expect(store.getRun(runId)!.updatedAt).toBe(startedAt + 5250);
-    expect(store.getRun(runId)!.durationMs).toBe(5250);
+    await writer.flush();
+    expect((await store.getRun(runId))!.updatedAt).toBe(startedAt + 5250);
+    expect((await store.getRun(runId))!.durationMs).toBe(5250);
   });
 
-  it('keeps final, best, min and max up to date across flushes, ignoring NaN for best', () => {
-    const runId = store.createRun(newRun());
-    const writer = store.createMetricWriter(runId);
+  it('keeps final, best, min and max up to date across flushes, ignoring NaN for best', async () => {
+    const runId = await store.createRun(newRun());
+    const writer = await store.createMetricWriter(runId);
     const losses = [2.0, 1.0, 1.5, 0.5, 0.5, 0.8, NaN];
-    losses.forEach((loss, i) => {
+    for (const [i, loss] of losses.entries()) {
       writer.add('train/loss', i + 1, 0, loss);
       writer.add('test/accuracy', i + 1, 0, [0.1, 0.9, 0.9, 0.4, 0.95, 0.2, 0.3][i]!);
-      writer.flush(); // one flush per value: the upsert must merge, not overwrite
-    });
-    writer.close();
-    const { metrics } = store.getRun(runId)!;
+      await writer.flush(); // one flush per value: the upsert must merge, not overwrite
+    }
+    await writer.close();
+    const { metrics } = (await store.getRun(runId))!;
     expect(metrics['train/loss']).toMatchObject({
       goal: 'minimize',
       count: 7,
@@ -94,79 +95,81 @@ describe('the metric writer', () => {
       min: { step: 1, value: 0.1 },
     });
     // The summaries agree with the values themselves.
-    const [[min, max]] = store.query(
-      `SELECT min(value), max(value) FROM metrics WHERE run_id = ? AND key = 'train/loss'`,
-      [runId],
+    const [[min, max]] = (
+      await store.query(
+        `SELECT min(value), max(value) FROM metrics WHERE run_id = ? AND key = 'train/loss'`,
+        [runId],
+      )
     ).rows as [[number, number]];
     expect([min, max]).toEqual([0.5, 2.0]);
   });
 
-  it('records time as epoch ms and the metric keys as given', () => {
-    const runId = store.createRun(newRun());
-    const writer = store.createMetricWriter(runId);
+  it('records time as epoch ms and the metric keys as given', async () => {
+    const runId = await store.createRun(newRun());
+    const writer = await store.createMetricWriter(runId);
     writer.add('perf/images_per_sec', 10, 0, 1234.5, clock.t + 42_000);
-    writer.close();
-    expect(store.getCurve(runId, 'perf/images_per_sec')).toEqual([
+    await writer.close();
+    expect(await store.getCurve(runId, 'perf/images_per_sec')).toEqual([
       { step: 10, epoch: 0, value: 1234.5, time: clock.t + 42_000 },
     ]);
-    expect(store.query('SELECT key, time FROM metrics').rows).toEqual([
+    expect((await store.query('SELECT key, time FROM metrics')).rows).toEqual([
       ['perf/images_per_sec', clock.t + 42_000],
     ]);
   });
 
-  it('waits on a locked store and retries later, losing nothing', () => {
-    const runId = store.createRun(newRun());
-    const writer = store.createMetricWriter(runId);
+  it('waits on a locked store and retries later, losing nothing', async () => {
+    const runId = await store.createRun(newRun());
+    const writer = await store.createMetricWriter(runId);
     const other = new Database(path);
     other.pragma('busy_timeout = 0');
     other.exec('BEGIN IMMEDIATE'); // another process holds the write lock
     for (let step = 1; step <= 10; step++) writer.add('train/loss', step, 0, 1 / step);
-    writer.flush();
+    await writer.flush();
     expect(writer.stats).toMatchObject({ written: 0, pending: 10, retries: 1 });
-    expect(() => writer.close()).toThrow(/stayed locked: 10 metric values/);
+    await expect(writer.close()).rejects.toThrow(/stayed locked: 10 metric values/);
     other.exec('COMMIT');
-    other.close();
+    await other.close();
     writer.add('train/loss', 11, 0, 1 / 11);
-    writer.close();
+    await writer.close();
     expect(writer.stats).toMatchObject({ written: 11, pending: 0 });
-    expect(countValues(runId)).toBe(11);
+    expect(await countValues(runId)).toBe(11);
   });
 
-  it('refuses an unknown run and non-integer steps', () => {
-    expect(() => store.createMetricWriter(999)).toThrow(/no run with id 999/);
-    const writer = store.createMetricWriter(store.createRun(newRun()));
+  it('refuses an unknown run and non-integer steps', async () => {
+    await expect(store.createMetricWriter(999)).rejects.toThrow(/no run with id 999/);
+    const writer = await store.createMetricWriter(await store.createRun(newRun()));
     expect(() => writer.add('train/loss', 1.5, 0, 1)).toThrow(/must be integers/);
   });
 });
 
 describe('a reader beside the writer (WAL)', () => {
-  it('sees each flush while the writer keeps writing, and is never blocked by it', () => {
-    const runId = store.createRun(newRun());
-    const writer = store.createMetricWriter(runId, { flushIntervalMs: 60_000 });
-    const reader = openStore(path, { readonly: true });
+  it('sees each flush while the writer keeps writing, and is never blocked by it', async () => {
+    const runId = await store.createRun(newRun());
+    const writer = await store.createMetricWriter(runId, { flushIntervalMs: 60_000 });
+    const reader = await openStore(path, { readonly: true });
     try {
       for (let step = 1; step <= 30; step++) {
         writer.add('train/loss', step, 0, 3 - step / 10);
         if (step % 10 === 0) {
-          writer.flush();
-          expect(reader.getCurve(runId, 'train/loss')).toHaveLength(step);
-          expect(reader.listRuns()[0]!.metrics['train/loss']!.last.step).toBe(step);
+          await writer.flush();
+          expect(await reader.getCurve(runId, 'train/loss')).toHaveLength(step);
+          expect((await reader.listRuns())[0]!.metrics['train/loss']!.last.step).toBe(step);
         }
       }
       // A writer in the middle of a transaction does not block the reader, which sees the last commit.
       const other = new Database(path);
       other.exec('BEGIN IMMEDIATE');
       other.prepare('UPDATE runs SET name = ? WHERE id = ?').run('renamed', runId);
-      expect(reader.getRun(runId)!.name).toBe('lenet');
-      expect(reader.getCurve(runId, 'train/loss', { afterStep: 25 }).map((p) => p.step)).toEqual([
-        26, 27, 28, 29, 30,
-      ]);
+      expect((await reader.getRun(runId))!.name).toBe('lenet');
+      expect(
+        (await reader.getCurve(runId, 'train/loss', { afterStep: 25 })).map((p) => p.step),
+      ).toEqual([26, 27, 28, 29, 30]);
       other.exec('COMMIT');
-      other.close();
-      expect(reader.getRun(runId)!.name).toBe('renamed');
+      await other.close();
+      expect((await reader.getRun(runId))!.name).toBe('renamed');
     } finally {
-      reader.close();
-      writer.close();
+      await reader.close();
+      await writer.close();
     }
   });
 });

@@ -37,11 +37,11 @@ function writeVersion1Store(path: string): void {
 }
 
 describe('openStore', () => {
-  it('creates the parent folders and the file, in WAL mode, at the current schema version', () => {
+  it('creates the parent folders and the file, in WAL mode, at the current schema version', async () => {
     const path = join(dir, 'a', 'b', 'runner.db');
-    const store = openStore(path);
+    const store = await openStore(path);
     expect(store.schemaVersion).toBe(STORE_SCHEMA_VERSION);
-    store.close();
+    await store.close();
     const db = new Database(path, { readonly: true });
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.pragma('user_version', { simple: true })).toBe(STORE_SCHEMA_VERSION);
@@ -49,14 +49,16 @@ describe('openStore', () => {
     db.close();
   });
 
-  it('migrates a version-1 store forward without losing its run, params or metrics', () => {
+  it('migrates a version-1 store forward without losing its run, params or metrics', async () => {
     const path = join(dir, 'old.db');
     writeVersion1Store(path);
-    const store = openStore(path);
-    const run = store.getRun(7)!;
+    const store = await openStore(path);
+    const run = (await store.getRun(7))!;
     expect(run).toMatchObject({ name: 'old-run', status: 'completed', seed: 3, host: 'old-host' });
     expect(run.params).toEqual({ 'train.optimizer.learningRate': 0.001 });
-    expect(store.getCurve(7, 'train/loss').map((p) => p.value)).toEqual([2.0, 1.5, 0.7, 0.9]);
+    expect((await store.getCurve(7, 'train/loss')).map((p) => p.value)).toEqual([
+      2.0, 1.5, 0.7, 0.9,
+    ]);
     // The summaries added by version 2 are backfilled from the old values.
     expect(run.metrics['train/loss']).toMatchObject({
       count: 4,
@@ -64,26 +66,26 @@ describe('openStore', () => {
       best: { step: 3, value: 0.7 },
       max: { step: 1, value: 2.0 },
     });
-    expect(store.listRuns({ where: 'test/accuracy > 0.5' }).map((r) => r.id)).toEqual([7]);
+    expect((await store.listRuns({ where: 'test/accuracy > 0.5' })).map((r) => r.id)).toEqual([7]);
     // New runs continue after the old ids.
-    expect(store.createRun(newRun())).toBe(8);
-    store.close();
+    expect(await store.createRun(newRun())).toBe(8);
+    await store.close();
   });
 
-  it('refuses a store written by a newer runner, and leaves it unchanged', () => {
+  it('refuses a store written by a newer runner, and leaves it unchanged', async () => {
     const path = join(dir, 'new.db');
-    openStore(path).close();
+    (await openStore(path)).close();
     const db = new Database(path);
     db.pragma(`user_version = ${STORE_SCHEMA_VERSION + 1}`);
     db.pragma('journal_mode = DELETE');
     db.close();
     const before = readFileSync(path);
-    expect(() => openStore(path)).toThrow(/newer than this runner understands/);
-    expect(() => openStore(path, { readonly: true })).toThrow(StoreError);
+    await expect(openStore(path)).rejects.toThrow(/newer than this runner understands/);
+    await expect(openStore(path, { readonly: true })).rejects.toThrow(StoreError);
     expect(readFileSync(path).equals(before)).toBe(true);
   });
 
-  it('refuses an SQLite file that is not a runner store, and leaves it unchanged', () => {
+  it('refuses an SQLite file that is not a runner store, and leaves it unchanged', async () => {
     const path = join(dir, 'other.db');
     const db = new Database(path);
     db.exec(
@@ -91,44 +93,44 @@ describe('openStore', () => {
     );
     db.close();
     const before = readFileSync(path);
-    expect(() => openStore(path)).toThrow(/other\.db is not a runner store/);
+    await expect(openStore(path)).rejects.toThrow(/other\.db is not a runner store/);
     expect(readFileSync(path).equals(before)).toBe(true);
   });
 
-  it('refuses a file that is not SQLite at all', () => {
+  it('refuses a file that is not SQLite at all', async () => {
     const path = join(dir, 'notes.txt');
     writeFileSync(path, 'these are my notes, not a database\n'.repeat(200));
-    expect(() => openStore(path)).toThrow(/not a runner store: not an SQLite database/);
+    await expect(openStore(path)).rejects.toThrow(/not a runner store: not an SQLite database/);
     expect(readFileSync(path, 'utf8')).toMatch(/^these are my notes/);
   });
 
-  it('names the path when the store cannot be created', () => {
+  it('names the path when the store cannot be created', async () => {
     const blocker = join(dir, 'file');
     writeFileSync(blocker, 'x');
     const path = join(blocker, 'runner.db');
-    expect(() => openStore(path)).toThrow(StoreError);
-    expect(() => openStore(path)).toThrow(path);
+    await expect(openStore(path)).rejects.toThrow(StoreError);
+    await expect(openStore(path)).rejects.toThrow(path);
     mkdirSync(join(dir, 'folder.db'));
-    expect(() => openStore(join(dir, 'folder.db'))).toThrow(/is a directory/);
+    await expect(openStore(join(dir, 'folder.db'))).rejects.toThrow(/is a directory/);
   });
 
-  it('never creates or migrates when opened read-only', () => {
+  it('never creates or migrates when opened read-only', async () => {
     const missing = join(dir, 'missing.db');
-    expect(() => openStore(missing, { readonly: true })).toThrow(/no run store at/);
-    expect(() => openStore(missing, { create: false })).toThrow(/no run store at/);
+    await expect(openStore(missing, { readonly: true })).rejects.toThrow(/no run store at/);
+    await expect(openStore(missing, { create: false })).rejects.toThrow(/no run store at/);
     const old = join(dir, 'old.db');
     writeVersion1Store(old);
-    expect(() => openStore(old, { readonly: true })).toThrow(/needs upgrading/);
+    await expect(openStore(old, { readonly: true })).rejects.toThrow(/needs upgrading/);
     const db = new Database(old, { readonly: true });
     expect(db.pragma('user_version', { simple: true })).toBe(1);
     db.close();
   });
 
-  it('refuses writes through a read-only store', () => {
+  it('refuses writes through a read-only store', async () => {
     const path = join(dir, 'runner.db');
-    openStore(path).close();
-    const reader = openStore(path, { readonly: true });
-    expect(() => reader.createRun(newRun())).toThrow(/read-only/);
-    reader.close();
+    (await openStore(path)).close();
+    const reader = await openStore(path, { readonly: true });
+    await expect(reader.createRun(newRun())).rejects.toThrow(/read-only/);
+    await reader.close();
   });
 });

@@ -8,35 +8,36 @@ import { makeTempDir, newRun } from './fixtures.js';
 let store: Store;
 let cleanup: () => void;
 let path: string;
-beforeEach(() => {
+beforeEach(async () => {
   const temp = makeTempDir();
   cleanup = temp.cleanup;
   path = join(temp.dir, 'runner.db');
-  store = openStore(path);
+  store = await openStore(path);
 });
-afterEach(() => {
-  store.close();
+afterEach(async () => {
+  await store.close();
   cleanup();
 });
 
-function recordRun(steps: number, name = 'lenet'): number {
-  const id = store.createRun(newRun({ name }));
-  const writer = store.createMetricWriter(id);
+async function recordRun(steps: number, name = 'lenet'): Promise<number> {
+  const id = await store.createRun(newRun({ name }));
+  const writer = await store.createMetricWriter(id);
   for (let step = 1; step <= steps; step++) {
     writer.add('train/loss', step, Math.floor((step - 1) / 10), 1 / step);
     if (step % 10 === 0) writer.add('test/accuracy', step, step / 10 - 1, step / (steps + 1));
   }
-  writer.close();
+  await writer.close();
   return id;
 }
 
-const runCount = (): number => store.query('SELECT count(*) FROM runs').rows[0]![0] as number;
+const runCount = async (): Promise<number> =>
+  (await store.query('SELECT count(*) FROM runs')).rows[0]![0] as number;
 
 describe('query (read-only SQL)', () => {
-  it('answers SELECTs over the documented views', () => {
-    const id = recordRun(20);
-    store.finishRun(id, { status: 'completed' });
-    const result = store.query(
+  it('answers SELECTs over the documented views', async () => {
+    const id = await recordRun(20);
+    await store.finishRun(id, { status: 'completed' });
+    const result = await store.query(
       `SELECT id, status, steps, final_train_loss, final_test_accuracy, best_test_accuracy FROM run_summary`,
     );
     expect(result.columns).toEqual([
@@ -48,18 +49,25 @@ describe('query (read-only SQL)', () => {
       'best_test_accuracy',
     ]);
     expect(result.rows).toEqual([[id, 'completed', 20, 1 / 20, 20 / 21, 20 / 21]]);
-    expect(store.query(`SELECT count(*) FROM metric_points WHERE key = 'train/loss'`).rows).toEqual(
-      [[20]],
-    );
     expect(
-      store.query(`SELECT value FROM run_params WHERE key = 'train.optimizer.learningRate'`).rows,
+      (await store.query(`SELECT count(*) FROM metric_points WHERE key = 'train/loss'`)).rows,
+    ).toEqual([[20]]);
+    expect(
+      (await store.query(`SELECT value FROM run_params WHERE key = 'train.optimizer.learningRate'`))
+        .rows,
     ).toEqual([[0.001]]);
-    expect(store.query(`SELECT key, best, best_step FROM run_metrics ORDER BY key`).rows).toEqual([
+    expect(
+      (await store.query(`SELECT key, best, best_step FROM run_metrics ORDER BY key`)).rows,
+    ).toEqual([
       ['test/accuracy', 20 / 21, 20],
       ['train/loss', 1 / 20, 20],
     ]);
-    expect(store.query('SELECT * FROM params LIMIT 1').columns).toEqual(['run_id', 'key', 'value']);
-    expect(store.query('SELECT * FROM metrics LIMIT 1').columns).toEqual([
+    expect((await store.query('SELECT * FROM params LIMIT 1')).columns).toEqual([
+      'run_id',
+      'key',
+      'value',
+    ]);
+    expect((await store.query('SELECT * FROM metrics LIMIT 1')).columns).toEqual([
       'run_id',
       'key',
       'step',
@@ -84,37 +92,39 @@ describe('query (read-only SQL)', () => {
       /refused: this statement writes/,
     ],
     ['SELECT 1; DELETE FROM runs', /invalid SQL: .*more than one statement/],
-  ])('refuses %j and changes nothing', (sql, message) => {
-    recordRun(5);
-    expect(() => store.query(sql)).toThrow(message);
-    expect(() => store.query(sql)).toThrow(StoreError);
-    expect(runCount()).toBe(1);
-    expect(store.query('SELECT count(*) FROM metric_values').rows[0]![0]).toBe(5);
-    expect(store.query('PRAGMA user_version').rows[0]![0]).toBe(store.schemaVersion);
+  ])('refuses %j and changes nothing', async (sql, message) => {
+    await recordRun(5);
+    await expect(store.query(sql)).rejects.toThrow(message);
+    await expect(store.query(sql)).rejects.toThrow(StoreError);
+    expect(await runCount()).toBe(1);
+    expect((await store.query('SELECT count(*) FROM metric_values')).rows[0]![0]).toBe(5);
+    expect((await store.query('PRAGMA user_version')).rows[0]![0]).toBe(store.schemaVersion);
   });
 
-  it('explains invalid SQL in one line', () => {
-    expect(() => store.query('SELEC * FROM runs')).toThrow(
+  it('explains invalid SQL in one line', async () => {
+    await expect(store.query('SELEC * FROM runs')).rejects.toThrow(
       /invalid SQL: "SELEC" does not start a query/,
     );
-    expect(() => store.query('SELECT * FROM nope')).toThrow('invalid SQL: no such table: nope');
-    expect(() => store.query('   ')).toThrow('the query is empty');
+    await expect(store.query('SELECT * FROM nope')).rejects.toThrow(
+      'invalid SQL: no such table: nope',
+    );
+    await expect(store.query('   ')).rejects.toThrow('the query is empty');
   });
 });
 
 describe('runs, curves and sweeps', () => {
-  it('records facts learnt later and how the run ended', () => {
-    const id = store.createRun(newRun());
-    store.setRunFacts(id, {
+  it('records facts learnt later and how the run ended', async () => {
+    const id = await store.createRun(newRun());
+    await store.setRunFacts(id, {
       backend: 'wasm',
       backendReason: 'tfjs-node is not installed',
       artifactsDir: '/tmp/runs/1',
       parameterCount: 61706,
       notices: ['using the offline MNIST sample'],
     });
-    store.setRunFacts(id, { notices: ['second notice'] });
-    store.finishRun(id, { status: 'diverged', error: 'loss is NaN', divergedAtStep: 17 });
-    expect(store.getRun(id)).toMatchObject({
+    await store.setRunFacts(id, { notices: ['second notice'] });
+    await store.finishRun(id, { status: 'diverged', error: 'loss is NaN', divergedAtStep: 17 });
+    expect(await store.getRun(id)).toMatchObject({
       status: 'diverged',
       backend: 'wasm',
       backendReason: 'tfjs-node is not installed',
@@ -128,28 +138,28 @@ describe('runs, curves and sweeps', () => {
         'train.optimizer.type': 'adam',
       }) as unknown,
     });
-    expect(store.getRun(id)!.endedAt).not.toBeNull();
-    expect(() => store.finishRun(404, { status: 'failed' })).toThrow(/no run with id 404/);
-    expect(() => store.setRunFacts(404, { backend: 'cpu' })).toThrow(/no run with id 404/);
+    expect((await store.getRun(id))!.endedAt).not.toBeNull();
+    await expect(store.finishRun(404, { status: 'failed' })).rejects.toThrow(/no run with id 404/);
+    await expect(store.setRunFacts(404, { backend: 'cpu' })).rejects.toThrow(/no run with id 404/);
   });
 
-  it('reads a curve in step order, incrementally, or downsampled keeping extremes', () => {
-    const id = recordRun(1000);
-    const curve = store.getCurve(id, 'train/loss');
+  it('reads a curve in step order, incrementally, or downsampled keeping extremes', async () => {
+    const id = await recordRun(1000);
+    const curve = await store.getCurve(id, 'train/loss');
     expect(curve).toHaveLength(1000);
     expect(curve.map((p) => p.step)).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
-    expect(store.getCurve(id, 'train/loss', { afterStep: 995 }).map((p) => p.step)).toEqual([
-      996, 997, 998, 999, 1000,
-    ]);
-    const small = store.getCurve(id, 'train/loss', { maxPoints: 100 });
+    expect((await store.getCurve(id, 'train/loss', { afterStep: 995 })).map((p) => p.step)).toEqual(
+      [996, 997, 998, 999, 1000],
+    );
+    const small = await store.getCurve(id, 'train/loss', { maxPoints: 100 });
     expect(small.length).toBeLessThanOrEqual(100);
     expect(small[0]).toEqual(curve[0]);
     expect(small.at(-1)).toEqual(curve.at(-1));
-    expect(store.getCurve(id, 'no/such')).toEqual([]);
-    expect(store.metricKeys(id)).toEqual(['test/accuracy', 'train/loss']);
+    expect(await store.getCurve(id, 'no/such')).toEqual([]);
+    expect(await store.metricKeys(id)).toEqual(['test/accuracy', 'train/loss']);
   });
 
-  it('downsampling keeps a spike', () => {
+  it('downsampling keeps a spike', async () => {
     const points: CurvePoint[] = Array.from({ length: 10_000 }, (_, i) => ({
       step: i + 1,
       epoch: 0,
@@ -162,23 +172,23 @@ describe('runs, curves and sweeps', () => {
     expect(kept.map((p) => p.step)).toEqual([...kept.map((p) => p.step)].sort((a, b) => a - b));
   });
 
-  it('deletes runs with all their rows, leaving others intact', () => {
-    const a = recordRun(50, 'a');
-    const b = recordRun(50, 'b');
-    expect(store.deleteRuns([a, 12345])).toBe(1);
+  it('deletes runs with all their rows, leaving others intact', async () => {
+    const a = await recordRun(50, 'a');
+    const b = await recordRun(50, 'b');
+    expect(await store.deleteRuns([a, 12345])).toBe(1);
     for (const table of ['metric_values', 'run_metric_summary', 'params']) {
-      expect(store.query(`SELECT count(*) FROM ${table} WHERE run_id = ?`, [a]).rows[0]![0]).toBe(
-        0,
-      );
       expect(
-        store.query(`SELECT count(*) FROM ${table} WHERE run_id = ?`, [b]).rows[0]![0],
+        (await store.query(`SELECT count(*) FROM ${table} WHERE run_id = ?`, [a])).rows[0]![0],
+      ).toBe(0);
+      expect(
+        (await store.query(`SELECT count(*) FROM ${table} WHERE run_id = ?`, [b])).rows[0]![0],
       ).not.toBe(0);
     }
-    expect(store.missingRuns([a, b])).toEqual([a]);
+    expect(await store.missingRuns([a, b])).toEqual([a]);
   });
 
-  it('links trials to their sweep and answers the metric at an epoch', () => {
-    const sweepId = store.createSweep({
+  it('links trials to their sweep and answers the metric at an epoch', async () => {
+    const sweepId = await store.createSweep({
       name: 'lr-sweep',
       configYaml: 'name: lenet\n',
       definition: { grid: { 'train.optimizer.learningRate': [0.1, 0.01] } },
@@ -187,36 +197,38 @@ describe('runs, curves and sweeps', () => {
       trialCount: 2,
       host: 'h',
     });
-    const trials = [1, 0].map((trialIndex) => store.createRun(newRun({ sweepId, trialIndex })));
-    trials.forEach((id, i) => {
-      const writer = store.createMetricWriter(id);
+    const trials = [];
+    for (const trialIndex of [1, 0])
+      trials.push(await store.createRun(newRun({ sweepId, trialIndex })));
+    for (const [i, id] of trials.entries()) {
+      const writer = await store.createMetricWriter(id);
       writer.add('test/accuracy', 10, 0, 0.5 + i / 10);
       writer.add('test/accuracy', 20, 1, [0.7, 0.8][i]!);
-      writer.close();
-    });
-    expect(store.listSweepTrials(sweepId).map((r) => r.trialIndex)).toEqual([0, 1]);
-    expect(store.metricAtEpoch(trials, 'test/accuracy', 1)).toEqual(
+      await writer.close();
+    }
+    expect((await store.listSweepTrials(sweepId)).map((r) => r.trialIndex)).toEqual([0, 1]);
+    expect(await store.metricAtEpoch(trials, 'test/accuracy', 1)).toEqual(
       new Map([
         [trials[0]!, 0.7],
         [trials[1]!, 0.8],
       ]),
     );
-    store.setSweepStatus(sweepId, 'interrupted');
-    expect(store.getSweep(sweepId)).toMatchObject({
+    await store.setSweepStatus(sweepId, 'interrupted');
+    expect(await store.getSweep(sweepId)).toMatchObject({
       status: 'interrupted',
       goal: 'maximize',
       trialCount: 2,
     });
-    store.setSweepStatus(sweepId, 'running');
-    expect(store.getSweep(sweepId)!.endedAt).toBeNull();
-    expect(store.listSweeps().map((s) => s.id)).toEqual([sweepId]);
-    expect(() => store.createRun(newRun({ sweepId: 77 }))).toThrow(/no sweep with id 77/);
-    expect(() => store.listSweepTrials(77)).toThrow(/no sweep with id 77/);
+    await store.setSweepStatus(sweepId, 'running');
+    expect((await store.getSweep(sweepId))!.endedAt).toBeNull();
+    expect((await store.listSweeps()).map((s) => s.id)).toEqual([sweepId]);
+    await expect(store.createRun(newRun({ sweepId: 77 }))).rejects.toThrow(/no sweep with id 77/);
+    await expect(store.listSweepTrials(77)).rejects.toThrow(/no sweep with id 77/);
   });
 });
 
 describe('helpers', () => {
-  it('flattens a config into dotted params', () => {
+  it('flattens a config into dotted params', async () => {
     expect(
       flattenConfig({
         seed: 1,
@@ -237,7 +249,7 @@ describe('helpers', () => {
     ]);
   });
 
-  it('knows that losses are minimized and accuracies maximized', () => {
+  it('knows that losses are minimized and accuracies maximized', async () => {
     expect(metricGoal('test/loss')).toBe('minimize');
     expect(metricGoal('val/error_rate')).toBe('minimize');
     expect(metricGoal('test/accuracy')).toBe('maximize');
@@ -246,16 +258,17 @@ describe('helpers', () => {
 });
 
 describe('comparing settings', () => {
-  it('marks no winner for a learning rate, which is a setting, not a result', () => {
-    const ids = [0.01, 0.001].map((lr) => {
-      const id = store.createRun(newRun({ learningRate: lr }));
-      const writer = store.createMetricWriter(id);
+  it('marks no winner for a learning rate, which is a setting, not a result', async () => {
+    const ids: number[] = [];
+    for (const lr of [0.01, 0.001]) {
+      const id = await store.createRun(newRun({ learningRate: lr }));
+      const writer = await store.createMetricWriter(id);
       writer.add('train/learning_rate', 10, 0, lr);
       writer.add('test/accuracy', 10, 0, lr * 10);
-      writer.close();
-      return id;
-    });
-    const { metrics } = store.compareRuns(ids);
+      await writer.close();
+      ids.push(id);
+    }
+    const { metrics } = await store.compareRuns(ids);
     expect(metrics.find((m) => m.key === 'train/learning_rate')).toMatchObject({
       finalWinner: null,
       bestWinner: null,
@@ -268,17 +281,17 @@ describe('comparing settings', () => {
 });
 
 describe('key params of a listing', () => {
-  it('names the params that differ among the listed runs, or that some lack', () => {
-    const a = store.createRun(newRun({ learningRate: 0.1, batchSize: 64 }));
-    const b = store.createRun(newRun({ learningRate: 0.01, batchSize: 64 }));
-    const c = store.createRun({
+  it('names the params that differ among the listed runs, or that some lack', async () => {
+    const a = await store.createRun(newRun({ learningRate: 0.1, batchSize: 64 }));
+    const b = await store.createRun(newRun({ learningRate: 0.01, batchSize: 64 }));
+    const c = await store.createRun({
       ...newRun({ learningRate: 0.01 }),
       params: [['extra.flag', true]],
     });
-    expect(store.varyingParamKeys([a, b])).toEqual(['train.optimizer.learningRate']);
-    expect(store.varyingParamKeys([a])).toEqual([]);
-    expect(store.varyingParamKeys([b, c])).toContain('extra.flag');
-    expect(store.getParams([a, b], ['data.batchSize'])).toEqual(
+    expect(await store.varyingParamKeys([a, b])).toEqual(['train.optimizer.learningRate']);
+    expect(await store.varyingParamKeys([a])).toEqual([]);
+    expect(await store.varyingParamKeys([b, c])).toContain('extra.flag');
+    expect(await store.getParams([a, b], ['data.batchSize'])).toEqual(
       new Map([
         [a, { 'data.batchSize': 64 }],
         [b, { 'data.batchSize': 64 }],

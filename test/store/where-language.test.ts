@@ -10,10 +10,10 @@ let cleanup: () => void;
 const ids: Record<string, number> = {};
 
 /** Four runs: lr and optimizer vary; final and best test accuracy differ. */
-beforeAll(() => {
+beforeAll(async () => {
   const temp = makeTempDir();
   cleanup = temp.cleanup;
-  store = openStore(join(temp.dir, 'runner.db'));
+  store = await openStore(join(temp.dir, 'runner.db'));
   const runs = [
     { label: 'a', lr: 0.1, optimizer: 'sgd', acc: [0.5, 0.6], status: 'completed' },
     { label: 'b', lr: 0.01, optimizer: 'adam', acc: [0.97, 0.985], status: 'completed' },
@@ -21,24 +21,24 @@ beforeAll(() => {
     { label: 'd', lr: 0.0001, optimizer: 'adam', acc: [], status: 'failed' },
   ] as const;
   for (const r of runs) {
-    const id = store.createRun(
+    const id = await store.createRun(
       newRun({ name: `run-${r.label}`, learningRate: r.lr, optimizer: r.optimizer }),
     );
-    const writer = store.createMetricWriter(id);
+    const writer = await store.createMetricWriter(id);
     r.acc.forEach((acc, epoch) => writer.add('test/accuracy', (epoch + 1) * 100, epoch, acc));
     writer.add('train/loss', 1, 0, r.lr * 10);
-    writer.close();
-    store.finishRun(id, { status: r.status });
+    await writer.close();
+    await store.finishRun(id, { status: r.status });
     ids[r.label] = id;
   }
 });
-afterAll(() => {
-  store.close();
+afterAll(async () => {
+  await store.close();
   cleanup();
 });
 
-const labels = (where: string): string[] =>
-  store.listRuns({ where, sort: 'id:asc' }).map((r) => r.name.replace('run-', ''));
+const labels = async (where: string): Promise<string[]> =>
+  (await store.listRuns({ where, sort: 'id:asc' })).map((r) => r.name.replace('run-', ''));
 
 describe('the --where language', () => {
   it.each([
@@ -56,19 +56,19 @@ describe('the --where language', () => {
     ['data.shuffle = true and train.epochs = 2 AND seed = 1', ['a', 'b', 'c', 'd']],
     ['train.optimizer.learningRate > 1e-3 and train.optimizer.learningRate < 5E-2', ['b']],
     ['`train.optimizer.learningRate` = 0.1', ['a']],
-  ] as const)('%s', (where, expected) => {
-    if (expected === 'error') expect(() => labels(where)).toThrow(UsageError);
-    else expect(labels(where)).toEqual(expected);
+  ] as const)('%s', async (where, expected) => {
+    if (expected === 'error') await expect(labels(where)).rejects.toThrow(UsageError);
+    else expect(await labels(where)).toEqual(expected);
   });
 
-  it('names an unknown field, its column, and the likely field', () => {
-    expect(() => labels('test/accuracy > 0.5 and test/acuracy > 0.9')).toThrow(
+  it('names an unknown field, its column, and the likely field', async () => {
+    await expect(labels('test/accuracy > 0.5 and test/acuracy > 0.9')).rejects.toThrow(
       '--where, column 25: unknown field "test/acuracy" (did you mean "test/accuracy"?)',
     );
-    expect(() => labels('learningRate < 0.01')).toThrow(
+    await expect(labels('learningRate < 0.01')).rejects.toThrow(
       'unknown field "learningRate" (did you mean "train.optimizer.learningRate"?)',
     );
-    expect(() => labels('status = "complete"')).toThrow(
+    await expect(labels('status = "complete"')).rejects.toThrow(
       'unknown status "complete" (did you mean "completed"?)',
     );
   });
@@ -90,39 +90,40 @@ describe('the --where language', () => {
     expect(() => parseWhere(source)).toThrow(`--where, column ${column}: ${message}`);
   });
 
-  it('binds values as parameters, so quotes in strings are data', () => {
-    expect(labels(`name = "x' OR 1=1 --"`)).toEqual([]);
+  it('binds values as parameters, so quotes in strings are data', async () => {
+    expect(await labels(`name = "x' OR 1=1 --"`)).toEqual([]);
   });
 });
 
 describe('listing and sorting runs', () => {
-  it('sorts metrics best first by default and honours :asc/:desc', () => {
-    expect(store.listRuns({ sort: 'best:test/accuracy' }).map((r) => r.name)).toEqual([
+  it('sorts metrics best first by default and honours :asc/:desc', async () => {
+    expect((await store.listRuns({ sort: 'best:test/accuracy' })).map((r) => r.name)).toEqual([
       'run-c',
       'run-b',
       'run-a',
       'run-d', // no value: last
     ]);
     expect(
-      store.listRuns({ sort: 'train.optimizer.learningRate:desc', limit: 2 }).map((r) => r.name),
+      (await store.listRuns({ sort: 'train.optimizer.learningRate:desc', limit: 2 })).map(
+        (r) => r.name,
+      ),
     ).toEqual(['run-a', 'run-b']);
-    expect(() => store.listRuns({ sort: 'tset/accuracy' })).toThrow(
+    await expect(store.listRuns({ sort: 'tset/accuracy' })).rejects.toThrow(
       '--sort: unknown field "tset/accuracy"',
     );
   });
 
-  it('filters by status, ids and counts without limit', () => {
-    expect(store.countRuns({ status: 'completed' })).toBe(3);
-    expect(store.listRuns({ status: ['failed'] }).map((r) => r.name)).toEqual(['run-d']);
-    expect(store.listRuns({ ids: [ids['a']!, ids['c']!], sort: 'id' }).map((r) => r.name)).toEqual([
-      'run-c',
-      'run-a',
-    ]);
-    expect(store.listRuns({ limit: 1, offset: 1 })).toHaveLength(1);
+  it('filters by status, ids and counts without limit', async () => {
+    expect(await store.countRuns({ status: 'completed' })).toBe(3);
+    expect((await store.listRuns({ status: ['failed'] })).map((r) => r.name)).toEqual(['run-d']);
+    expect(
+      (await store.listRuns({ ids: [ids['a']!, ids['c']!], sort: 'id' })).map((r) => r.name),
+    ).toEqual(['run-c', 'run-a']);
+    expect(await store.listRuns({ limit: 1, offset: 1 })).toHaveLength(1);
   });
 
-  it('compares runs: only differing config values, winners by goal', () => {
-    const cmp = store.compareRuns([ids['a']!, ids['b']!, ids['c']!]);
+  it('compares runs: only differing config values, winners by goal', async () => {
+    const cmp = await store.compareRuns([ids['a']!, ids['b']!, ids['c']!]);
     expect(cmp.params.map((p) => p.key)).toEqual([
       'name',
       'train.optimizer.learningRate',
@@ -138,6 +139,6 @@ describe('listing and sorting runs', () => {
     });
     const loss = cmp.metrics.find((m) => m.key === 'train/loss')!;
     expect(loss.finalWinner).toBe(2); // lowest loss wins
-    expect(() => store.compareRuns([ids['a']!, 999])).toThrow(/no run with id 999/);
+    await expect(store.compareRuns([ids['a']!, 999])).rejects.toThrow(/no run with id 999/);
   });
 });

@@ -4,8 +4,8 @@ import { openStore } from '../../dist/store/index.js';
 
 const [path, stepsText, name] = process.argv.slice(2);
 const steps = Number(stepsText);
-const store = openStore(path);
-const runId = store.createRun({
+const store = await openStore(path);
+const runId = await store.createRun({
   name,
   configYaml: `name: ${name}\n`,
   config: { name },
@@ -18,12 +18,12 @@ const runId = store.createRun({
   host: 'test',
   pid: process.pid,
 });
-const writer = store.createMetricWriter(runId, { flushIntervalMs: 2 });
+const writer = await store.createMetricWriter(runId, { flushIntervalMs: 2 });
 for (let step = 1; step <= steps; step++) {
   writer.add('train/loss', step, 0, 1 / step);
   writer.add('train/accuracy', step, 0, step / steps);
 }
-writer.close();
-store.finishRun(runId, { status: 'completed' });
-store.close();
+await writer.close();
+await store.finishRun(runId, { status: 'completed' });
+await store.close();
 process.stdout.write(`${JSON.stringify({ runId, ...writer.stats })}\n`);

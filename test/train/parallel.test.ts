@@ -87,7 +87,7 @@ async function experimentOf(text: string) {
 
 async function train(text: string, env?: NodeJS.ProcessEnv) {
   const experiment = await experimentOf(text);
-  const store = openStore(join(dir, `runs-${files}.db`));
+  const store = await openStore(join(dir, `runs-${files}.db`));
   const steps: StepEvent[] = [];
   try {
     const result = await runExperiment({
@@ -98,10 +98,10 @@ async function train(text: string, env?: NodeJS.ProcessEnv) {
       reporter: { onStep: (event) => steps.push(event) },
       ...(env ? { env } : {}),
     });
-    const detail = store.getRun(result.runId)!;
+    const detail = (await store.getRun(result.runId))!;
     return { result, steps, detail };
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -271,10 +271,10 @@ describe('train.workers in a run', () => {
     const outcome = JSON.parse(child.stdout.trim()) as { outcome: string; message: string };
     expect(outcome.outcome).toBe('rejected');
     expect(outcome.message).toMatch(/worker 1 failed: replica failed on purpose at its third step/);
-    const store = openStore(db);
-    const run = store.listRuns()[0]!;
-    const detail = store.getRun(run.id)!;
-    store.close();
+    const store = await openStore(db);
+    const run = (await store.listRuns())[0]!;
+    const detail = (await store.getRun(run.id))!;
+    await store.close();
     expect(detail.status).toBe('failed');
     expect(detail.error).toMatch(/replica failed on purpose/);
     // The two steps before the failure stay recorded.

@@ -37,7 +37,7 @@ describe('runExperiment', () => {
     const file = join(dir, 'lib.yaml');
     writeFileSync(file, CONFIG);
     const experiment = await loadExperiment(file, { registries: REGISTRIES });
-    const store = openStore(join(dir, 'runner.db'));
+    const store = await openStore(join(dir, 'runner.db'));
     const steps: StepEvent[] = [];
     const run = () =>
       runExperiment({
@@ -55,18 +55,18 @@ describe('runExperiment', () => {
     expect(steps.slice(-5).map((s) => s.size)).toEqual([50, 50, 50, 50, 30]);
     expect(result).toMatchObject({ status: 'completed', steps: 10, epochs: 2, evalName: 'test' });
     expect(result.final?.count).toBe(70);
-    const detail = store.getRun(result.runId)!;
+    const detail = (await store.getRun(result.runId))!;
     expect(detail.status).toBe('completed');
     expect(detail.metrics['train/loss']?.count).toBe(10);
     expect(detail.metrics['test/accuracy']?.count).toBe(2);
-    store.close();
+    await store.close();
   });
 
   it('marks a run that throws as failed with the message, keeping the steps recorded so far', async () => {
     const file = join(dir, 'lib.yaml');
     writeFileSync(file, CONFIG);
     const experiment = await loadExperiment(file, { registries: REGISTRIES });
-    const store = openStore(join(dir, 'failing.db'));
+    const store = await openStore(join(dir, 'failing.db'));
     const failure = runExperiment({
       experiment,
       store,
@@ -79,13 +79,13 @@ describe('runExperiment', () => {
       },
     });
     await expect(failure).rejects.toThrow('disk full');
-    const [run] = store.listRuns();
-    const detail = store.getRun(run!.id)!;
+    const [run] = await store.listRuns();
+    const detail = (await store.getRun(run!.id))!;
     expect(detail.status).toBe('failed');
     expect(detail.error).toBe('disk full while drawing progress');
     expect(detail.endedAt).not.toBeNull();
     // Steps 1 to 3 were written before the reporter threw; none is lost.
-    expect(store.getCurve(run!.id, 'train/loss').map((p) => p.step)).toEqual([1, 2, 3]);
-    store.close();
+    expect((await store.getCurve(run!.id, 'train/loss')).map((p) => p.step)).toEqual([1, 2, 3]);
+    await store.close();
   });
 });

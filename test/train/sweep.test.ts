@@ -5,7 +5,7 @@ import { planTrials, sweepTrialContext } from '../../src/train/index.js';
 import { makeTempDir, newRun } from '../store/fixtures.js';
 
 describe('planTrials', () => {
-  it('crosses the YAML grid with --set lists, in order', () => {
+  it('crosses the YAML grid with --set lists, in order', async () => {
     const trials = planTrials(
       {
         grid: { 'train.optimizer.learningRate': [0.1, 0.01] },
@@ -26,7 +26,7 @@ describe('planTrials', () => {
     expect(trials.map((t) => t.index)).toEqual([0, 1, 2, 3]);
   });
 
-  it('samples a random space reproducibly within its bounds', () => {
+  it('samples a random space reproducibly within its bounds', async () => {
     const sweep = {
       grid: undefined,
       random: {
@@ -54,7 +54,7 @@ describe('planTrials', () => {
     expect(new Set(a.map((t) => t.assignments['train.epochs'])).size).toBe(3);
   });
 
-  it('refuses an empty axis and a sweep with nothing to vary', () => {
+  it('refuses an empty axis and a sweep with nothing to vary', async () => {
     expect(() => planTrials(undefined, [{ path: 'data.batchSize', values: [] }], 1)).toThrow(
       /data\.batchSize has no values/,
     );
@@ -65,16 +65,16 @@ describe('planTrials', () => {
 describe('median stopping', () => {
   let store: Store | undefined;
   let cleanup = (): void => {};
-  afterEach(() => {
+  afterEach(async () => {
     store?.close();
     cleanup();
   });
 
-  it('prunes a trial worse than the median of finished trials at the same epoch', () => {
+  it('prunes a trial worse than the median of finished trials at the same epoch', async () => {
     const temp = makeTempDir();
     cleanup = temp.cleanup;
-    store = openStore(join(temp.dir, 'runner.db'));
-    const sweepId = store.createSweep({
+    store = await openStore(join(temp.dir, 'runner.db'));
+    const sweepId = await store.createSweep({
       name: 's',
       configYaml: '',
       definition: { sweep: { earlyStop: { type: 'median', minEpochs: 2 } } },
@@ -84,26 +84,26 @@ describe('median stopping', () => {
       host: 'h',
     });
     // Three finished trials: accuracy at epoch 2 of 0.6, 0.8, 0.9 (median 0.8).
-    [0.6, 0.8, 0.9].forEach((accuracy, index) => {
-      const id = store!.createRun(newRun({ sweepId, trialIndex: index }));
-      const writer = store!.createMetricWriter(id);
+    for (const [index, accuracy] of [0.6, 0.8, 0.9].entries()) {
+      const id = await store!.createRun(newRun({ sweepId, trialIndex: index }));
+      const writer = await store!.createMetricWriter(id);
       writer.add('test/accuracy', 10, 1, accuracy - 0.1);
       writer.add('test/accuracy', 20, 2, accuracy);
-      writer.close();
-      store!.finishRun(id, { status: 'completed' });
-    });
-    const context = sweepTrialContext(store, { sweepId, trialIndex: 3 });
-    expect(context.shouldPrune?.(2, { 'test/accuracy': 0.7 })).toBe(true);
-    expect(context.shouldPrune?.(2, { 'test/accuracy': 0.85 })).toBe(false);
+      await writer.close();
+      await store!.finishRun(id, { status: 'completed' });
+    }
+    const context = await sweepTrialContext(store, { sweepId, trialIndex: 3 });
+    expect(await context.shouldPrune?.(2, { 'test/accuracy': 0.7 })).toBe(true);
+    expect(await context.shouldPrune?.(2, { 'test/accuracy': 0.85 })).toBe(false);
     // Before minEpochs nothing is pruned.
-    expect(context.shouldPrune?.(1, { 'test/accuracy': 0.1 })).toBe(false);
+    expect(await context.shouldPrune?.(1, { 'test/accuracy': 0.1 })).toBe(false);
   });
 
-  it('never prunes when the sweep did not ask for it', () => {
+  it('never prunes when the sweep did not ask for it', async () => {
     const temp = makeTempDir();
     cleanup = temp.cleanup;
-    store = openStore(join(temp.dir, 'runner.db'));
-    const sweepId = store.createSweep({
+    store = await openStore(join(temp.dir, 'runner.db'));
+    const sweepId = await store.createSweep({
       name: 's',
       configYaml: '',
       definition: {},
@@ -112,6 +112,8 @@ describe('median stopping', () => {
       trialCount: 1,
       host: 'h',
     });
-    expect(sweepTrialContext(store, { sweepId, trialIndex: 0 }).shouldPrune).toBeUndefined();
+    expect(
+      (await sweepTrialContext(store, { sweepId, trialIndex: 0 })).shouldPrune,
+    ).toBeUndefined();
   });
 });

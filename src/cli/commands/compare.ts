@@ -30,9 +30,9 @@ export const compareCommand: CommandDefinition = {
             hint: 'e.g. runner compare 12 13 14',
           });
         }
-        await withStore(context, opts.db, (store) => {
-          requireRuns(store, ids);
-          const comparison = store.compareRuns(ids);
+        await withStore(context, opts.db, async (store) => {
+          await requireRuns(store, ids);
+          const comparison = await store.compareRuns(ids);
           context.out.view(comparisonView(comparison), opts.json ? 'json' : 'table');
           if (opts.json) return;
           const notes = [

@@ -65,7 +65,7 @@ async function runExp(file: string, flags: ExpFlags, context: CliContext): Promi
   ]);
   const { createProgressReporter, formatRunSummary } = await import('./exp-progress.js');
   const dbPath = resolveStorePath(flags.db, context.env, context.cwd);
-  const store = openStore(dbPath);
+  const store = await openStore(dbPath);
   const quiet = Boolean(flags.quiet || flags.json);
   let dashboard: { url: string; close(): Promise<void> } | undefined;
   let stopRequested = false;
@@ -119,7 +119,7 @@ async function runExp(file: string, flags: ExpFlags, context: CliContext): Promi
   } finally {
     unlisten();
     await dashboard?.close();
-    store.close();
+    await store.close();
   }
 }
 

@@ -24,14 +24,14 @@ export const queryCommand: CommandDefinition = {
           context,
           opts.db,
           async (store) => {
-            const result = store.queryRows(sql);
+            const result = await store.queryRows(sql);
             const names = uniqueNames(result.columns);
             // CSV and JSON stream from SQLite's cursor; a table needs every row for its widths.
             if (format === 'json') await context.out.jsonRows(names, result.rows);
             else if (format === 'csv') await context.out.csvRows(names, result.rows);
             else {
               const rows: Record<string, unknown>[] = [];
-              for (const values of result.rows) {
+              for await (const values of result.rows) {
                 rows.push(Object.fromEntries(names.map((name, i) => [name, values[i] ?? null])));
               }
               // Values as SQLite returned them (no thousands separators in ids and epoch ms).

@@ -73,11 +73,11 @@ async function runSweepCommand(
         '--resume takes the file and --set values recorded with the sweep: give neither',
       );
     }
-    store = openStore(dbPath, { create: false });
+    store = await openStore(dbPath, { create: false });
     sweepId = parseId(flags.resume, '--resume');
-    const record = store.getSweep(sweepId);
+    const record = await store.getSweep(sweepId);
     if (record === undefined) {
-      store.close();
+      await store.close();
       throw new UsageError(`--resume ${flags.resume}: there is no sweep ${sweepId} in ${dbPath}`, {
         hint: 'list sweeps with: runner query "select * from sweeps"',
       });
@@ -86,10 +86,10 @@ async function runSweepCommand(
   } else {
     if (file === undefined) throw new UsageError('sweep: give an experiment file, or --resume ID');
     const planned = await planSweep(file, flags.set ?? [], context);
-    store = openStore(dbPath);
+    store = await openStore(dbPath);
     const metric = planned.metric;
     definition = planned.definition;
-    sweepId = store.createSweep({
+    sweepId = await store.createSweep({
       name: planned.name,
       configYaml: planned.configYaml,
       definition,
@@ -100,7 +100,7 @@ async function runSweepCommand(
     });
   }
 
-  const pending = train.pendingTrials(store, sweepId, definition.trials);
+  const pending = await train.pendingTrials(store, sweepId, definition.trials);
   const quiet = Boolean(flags.quiet || flags.json);
   const total = definition.trials.length;
   if (!quiet) {
@@ -157,8 +157,13 @@ async function runSweepCommand(
         out.note(`trial ${report.trial.index + 1}/${total} ${report.status}${run}${why}`);
       },
     });
-    const record = store.getSweep(sweepId)!;
-    const rows = trialRows(store.listSweepTrials(sweepId), definition, record.metric, record.goal);
+    const record = (await store.getSweep(sweepId))!;
+    const rows = trialRows(
+      await store.listSweepTrials(sweepId),
+      definition,
+      record.metric,
+      record.goal,
+    );
     if (flags.json) {
       out.json({
         sweepId,
@@ -191,7 +196,7 @@ async function runSweepCommand(
     );
   } finally {
     unlisten();
-    store.close();
+    await store.close();
   }
 }
 

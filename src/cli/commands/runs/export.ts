@@ -53,9 +53,10 @@ async function exportRuns(
   opts: ExportOptions,
 ): Promise<void> {
   const ids = [...new Set(parseRunIds(idTexts))];
-  await withStore(context, opts.db, (store) => {
-    requireRuns(store, ids);
-    const exported = ids.map((id) => readRun(store, id, opts.key));
+  await withStore(context, opts.db, async (store) => {
+    await requireRuns(store, ids);
+    const exported: ExportedRun[] = [];
+    for (const id of ids) exported.push(await readRun(store, id, opts.key));
     const text = renderView(exportView(exported), opts.format);
     if (!opts.output) {
       context.out.line(text.endsWith('\n') ? text.slice(0, -1) : text);
@@ -78,16 +79,20 @@ async function exportRuns(
 }
 
 /** A run and its curves; a `--key` the run never recorded is a usage error naming its metrics. */
-function readRun(store: Store, id: number, keys: readonly string[] | undefined): ExportedRun {
-  const run = store.getRun(id)!;
-  const curves = (keys ?? store.metricKeys(id)).map((key) => ({
-    key,
-    points: store.getCurve(id, key),
-  }));
+async function readRun(
+  store: Store,
+  id: number,
+  keys: readonly string[] | undefined,
+): Promise<ExportedRun> {
+  const run = (await store.getRun(id))!;
+  const curves = [];
+  for (const key of keys ?? (await store.metricKeys(id))) {
+    curves.push({ key, points: await store.getCurve(id, key) });
+  }
   const absent = curves.filter((c) => c.points.length === 0).map((c) => c.key);
   if (absent.length > 0) {
     throw new UsageError(`--key: run ${run.id} has no metric ${absent.join(', ')}`, {
-      hint: `its metrics: ${store.metricKeys(run.id).join(', ') || 'none'}`,
+      hint: `its metrics: ${(await store.metricKeys(run.id)).join(', ') || 'none'}`,
     });
   }
   return { run, curves };

@@ -77,8 +77,8 @@ export function registerRunsList(runs: Command, context: CliContext): void {
 async function listRuns(context: CliContext, opts: ListOptions): Promise<void> {
   const format = outputFormat(opts);
   const statuses = await parseStatuses(opts.status);
-  await withStore(context, opts.db, (store) => {
-    if (opts.sweep !== undefined && !store.getSweep(opts.sweep)) {
+  await withStore(context, opts.db, async (store) => {
+    if (opts.sweep !== undefined && !(await store.getSweep(opts.sweep))) {
       throw new UsageError(`--sweep: no sweep with id ${opts.sweep} in ${store.path}`);
     }
     const filter = {
@@ -87,12 +87,12 @@ async function listRuns(context: CliContext, opts: ListOptions): Promise<void> {
       ...(opts.where === undefined ? {} : { where: opts.where }),
       ...(opts.sort === undefined ? {} : { sort: opts.sort }),
     };
-    const list = store.listRuns({ ...filter, limit: opts.limit });
+    const list = await store.listRuns({ ...filter, limit: opts.limit });
     const total =
-      opts.limit > 0 && list.length === opts.limit ? store.countRuns(filter) : list.length;
+      opts.limit > 0 && list.length === opts.limit ? await store.countRuns(filter) : list.length;
     const filtered = filter.where || filter.status || filter.sweepId;
     context.out.view(
-      runListView(store, list, `no runs${filtered ? ' match' : ''} in ${store.path}`),
+      await runListView(store, list, `no runs${filtered ? ' match' : ''} in ${store.path}`),
       format,
     );
     if (total > list.length) {
@@ -122,15 +122,15 @@ async function parseStatuses(text: string | undefined): Promise<RunStatus[] | un
 }
 
 /** The listing as data: one record per run, the columns the table and CSV show. */
-function runListView(
+async function runListView(
   store: Store,
   list: readonly RunSummary[],
   empty: string,
-): View<RunListRecord> {
+): Promise<View<RunListRecord>> {
   const listed = list.map((r) => r.id);
-  const varying = store.varyingParamKeys(listed).filter((k) => k !== 'name');
+  const varying = (await store.varyingParamKeys(listed)).filter((k) => k !== 'name');
   const candidates = varying.length > 0 ? varying.slice(0, MAX_KEY_PARAMS) : DEFAULT_KEY_PARAMS;
-  const params = store.getParams(listed, candidates);
+  const params = await store.getParams(listed, candidates);
   const keyParams = candidates.filter((k) =>
     list.some((r) => params.get(r.id)?.[k] !== undefined),
   );

@@ -41,8 +41,8 @@ async function removeRuns(
 ): Promise<Outcome> {
   const ids = [...new Set(parseRunIds(idTexts))];
   return withStore(context, opts.db, async (store) => {
-    requireRuns(store, ids);
-    const targets = ids.map((id) => store.getRun(id)!);
+    await requireRuns(store, ids);
+    const targets = await Promise.all(ids.map(async (id) => (await store.getRun(id))!));
     const now = Date.now();
     for (const run of targets) {
       if (isRunAlive(run, now)) {
@@ -65,7 +65,7 @@ async function removeRuns(
         return outcome('declined');
       }
     }
-    const deleted = store.deleteRuns(ids);
+    const deleted = await store.deleteRuns(ids);
     const removedDirs = opts.keepArtifacts ? [] : removeArtifacts(targets);
     context.out.line(
       `deleted ${deleted} run${deleted === 1 ? '' : 's'}: ${list}${

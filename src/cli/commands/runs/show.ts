@@ -42,9 +42,9 @@ async function showRun(
 ): Promise<void> {
   const [id] = parseRunIds([idText]);
   const { sortMetricKeys } = await import('../../../store/index.js');
-  await withStore(context, opts.db, (store) => {
-    requireRuns(store, [id!]);
-    const run = store.getRun(id!)!;
+  await withStore(context, opts.db, async (store) => {
+    await requireRuns(store, [id!]);
+    const run = (await store.getRun(id!))!;
     if (opts.json) {
       context.out.json({
         ...run,
@@ -54,16 +54,16 @@ async function showRun(
       });
       return;
     }
-    printRun(context, store, run, sortMetricKeys(Object.keys(run.metrics)));
+    await printRun(context, store, run, sortMetricKeys(Object.keys(run.metrics)));
   });
 }
 
-function printRun(
+async function printRun(
   context: CliContext,
   store: Store,
   run: RunDetail,
   metricKeys: readonly string[],
-): void {
+): Promise<void> {
   const { out } = context;
   const status = displayStatus(run, Date.now());
   out.line(
@@ -81,7 +81,7 @@ function printRun(
       out.line();
       const w = Math.max(...curves.map((k) => k.length));
       for (const key of curves) {
-        const points = store.getCurve(run.id, key);
+        const points = await store.getCurve(run.id, key);
         const finite = points.filter((p) => p.value !== null && Number.isFinite(p.value));
         const first = finite[0]?.value ?? null;
         const last = finite.at(-1)?.value ?? null;
