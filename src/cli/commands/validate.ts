@@ -1,9 +1,32 @@
 import type { Command } from 'commander';
+import type { Diagnostic } from '../../errors.js';
 import { OK, outcome, type Outcome } from '../outcome.js';
 import { collect, type CliContext, type CommandDefinition } from './command.js';
 
 interface ValidateFlags {
   readonly set?: readonly string[];
+  readonly json?: boolean;
+}
+
+/** One problem as `validate --json` prints it: flat, every key present (null when unknown). */
+export interface DiagnosticJson {
+  readonly code: string;
+  readonly message: string;
+  readonly file: string | null;
+  readonly line: number | null;
+  readonly column: number | null;
+  readonly path: string;
+  readonly hint: string | null;
+}
+
+/** `validate --json`: each file given, in order, with its problems; `valid` when none has any. */
+export interface ValidationJson {
+  readonly valid: boolean;
+  readonly files: readonly {
+    readonly file: string;
+    readonly valid: boolean;
+    readonly diagnostics: readonly DiagnosticJson[];
+  }[];
 }
 
 /** `runner validate FILE...`: YAML, schema, graph and shapes of each file; exit 0 only if all pass. */
@@ -17,6 +40,10 @@ export const validateCommand: CommandDefinition = {
       )
       .argument('<files...>', 'experiment YAML files')
       .option('--set <key=value>', 'override a config value in every file (repeatable)', collect)
+      .option(
+        '--json',
+        'print every problem as JSON (code, message, file, line, column, path, hint) for editors and tools',
+      )
       .action(
         context.action((files: string[], flags: ValidateFlags) =>
           validateFiles(context, files, flags),
@@ -40,7 +67,7 @@ async function validateFiles(
     ]);
   const { REGISTRIES } = await import('../../registries.js');
   await usePlanningBackend();
-  let invalid = 0;
+  const results: ValidationJson['files'][number][] = [];
   for (const file of files) {
     try {
       const experiment = await loadExperiment(file, {
@@ -51,17 +78,33 @@ async function validateFiles(
       const { checkClassCount, declaredClassCount } =
         await import('../../train/check-class-count.js');
       checkClassCount(experiment, planModel(experiment.model), declaredClassCount(experiment));
-      context.out.line(`ok  ${file}`);
+      results.push({ file, valid: true, diagnostics: [] });
+      if (!flags.json) context.out.line(`ok  ${file}`);
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
-      invalid += 1;
-      context.out.note(error.message);
+      results.push({ file, valid: false, diagnostics: error.diagnostics.map(diagnosticJson) });
+      if (!flags.json) context.out.note(error.message);
     }
   }
-  if (files.length > 1) {
+  const invalid = results.filter((r) => !r.valid).length;
+  if (flags.json) {
+    context.out.json({ valid: invalid === 0, files: results } satisfies ValidationJson);
+  } else if (files.length > 1) {
     context.out.note(
       invalid === 0 ? `${files.length} files valid` : `${invalid} of ${files.length} files invalid`,
     );
   }
   return invalid > 0 ? outcome('invalid') : OK;
+}
+
+function diagnosticJson(d: Diagnostic): DiagnosticJson {
+  return {
+    code: d.code,
+    message: d.message,
+    file: d.loc?.file ?? null,
+    line: d.loc?.line ?? null,
+    column: d.loc?.col ?? null,
+    path: d.path,
+    hint: d.hint ?? null,
+  };
 }
