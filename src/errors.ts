@@ -3,6 +3,8 @@
  * formatted once, by `formatError`. Only `cli/main.ts` maps them to exit codes.
  */
 
+import type { DiagnosticCode } from './config/diagnostic-codes.js';
+
 /** A place in a source file, 1-based line and column. */
 export interface SourceLoc {
   readonly file: string;
@@ -16,7 +18,8 @@ export interface SourceLoc {
  * or a flag name (`--set`) when the problem is on the command line.
  */
 export interface Diagnostic {
-  readonly code: string;
+  /** A code of the catalogue (config/diagnostic-codes.ts), e.g. `unknown-layer`. */
+  readonly code: DiagnosticCode;
   readonly message: string;
   readonly path: string;
   readonly loc?: SourceLoc;

@@ -1,3 +1,4 @@
+import type { DiagnosticCode } from './diagnostic-codes.js';
 import type { Diagnostic } from '../errors.js';
 import type { LayerNode } from './experiment.js';
 import { LAYER_ITEM_KEYS } from './build-experiment-schema.js';
@@ -16,7 +17,12 @@ export interface LayerGraph {
   readonly diagnostics: readonly Diagnostic[];
 }
 
-type Report = (path: readonly PathSegment[], code: string, message: string, hint?: string) => void;
+type Report = (
+  path: readonly PathSegment[],
+  code: DiagnosticCode,
+  message: string,
+  hint?: string,
+) => void;
 type NodeIndex = ReadonlyMap<string, { readonly node: LayerNode; readonly index: number }>;
 
 /**

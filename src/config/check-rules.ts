@@ -1,3 +1,4 @@
+import type { DiagnosticCode } from './diagnostic-codes.js';
 import type { Diagnostic } from '../errors.js';
 import type { LayerNode } from './experiment.js';
 import { COMMON_OPTIMIZER_KEYS, joinNames } from './optimizer-schema.js';
@@ -40,7 +41,7 @@ export function checkRules(input: RuleInput): Diagnostic[] {
 
 type Report = (
   path: readonly PathSegment[],
-  code: string,
+  code: DiagnosticCode,
   message: string,
   hint?: string,
   atKey?: boolean,

@@ -32,3 +32,10 @@ export {
 export { checkSchemaPath } from './schema-paths.js';
 export { formatPath, parsePath, type DocumentPath, type PathSegment } from './document-path.js';
 export { MODEL_INPUT } from './check-layer-graph.js';
+export {
+  DIAGNOSTIC_CODES,
+  describeDiagnosticCode,
+  isDiagnosticCode,
+  type DiagnosticCode,
+  type DiagnosticCodeEntry,
+} from './diagnostic-codes.js';

@@ -1,3 +1,4 @@
+import type { DiagnosticCode } from './diagnostic-codes.js';
 import type { ErrorObject } from 'ajv/dist/2020.js';
 import type { Diagnostic } from '../errors.js';
 import { didYouMean, suggestName } from './did-you-mean.js';
@@ -35,7 +36,7 @@ export function isLayerItemPath(path: readonly PathSegment[]): boolean {
 }
 
 /** Codes for enum values that name a thing from a fixed list. */
-const ENUM_CODES: Readonly<Record<string, { code: string; noun: string }>> = {
+const ENUM_CODES: Readonly<Record<string, { code: DiagnosticCode; noun: string }>> = {
   'train.optimizer.type': { code: 'unknown-optimizer', noun: 'optimizer' },
   backend: { code: 'unknown-backend', noun: 'backend' },
   'train.loss': { code: 'unknown-loss', noun: 'loss' },
@@ -327,7 +328,7 @@ class ErrorMapper {
 
   private diagnostic(
     path: readonly PathSegment[],
-    code: string,
+    code: DiagnosticCode,
     message: string,
     options: { keyOf?: readonly PathSegment[]; hint?: string | undefined },
   ): Diagnostic {

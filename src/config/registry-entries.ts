@@ -4,6 +4,7 @@
  * the stages that implement them (train/, backend/, data/, model/) and are
  * handed in: config/ stays leftmost and names no optimizer, backend or dataset.
  */
+import type { DiagnosticCode } from './diagnostic-codes.js';
 import type { PathSegment } from './document-path.js';
 import type { LayerSchemaEntry } from './build-experiment-schema.js';
 
@@ -40,7 +41,7 @@ export interface BackendConfigEntry {
 /** A problem a dataset's own rule found, located by its document path. */
 export interface DatasetRuleIssue {
   readonly path: readonly PathSegment[];
-  readonly code: string;
+  readonly code: DiagnosticCode;
   readonly message: string;
   readonly hint?: string;
   /** Point at the key (default) rather than at its value. */

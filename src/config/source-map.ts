@@ -1,3 +1,4 @@
+import type { DiagnosticCode } from './diagnostic-codes.js';
 import type { Diagnostic, SourceLoc } from '../errors.js';
 import { formatPath, type DocumentPath } from './document-path.js';
 
@@ -72,7 +73,7 @@ export function locationOf(
 export function diagnosticAt(
   map: SourceMap,
   path: DocumentPath,
-  code: string,
+  code: DiagnosticCode,
   message: string,
   options: {
     readonly hint?: string | undefined;

@@ -1,6 +1,6 @@
 import * as tf from '../tf.js';
 import type { LayerNode, ModelSpec } from '../config/experiment.js';
-import { MODEL_INPUT } from '../config/index.js';
+import { MODEL_INPUT, type DiagnosticCode } from '../config/index.js';
 import { ConfigError, type Diagnostic } from '../errors.js';
 import { createArgsChecker } from './layer-args-check.js';
 import { findLayer, LAYERS, type LayerDefinition } from './layers/index.js';
@@ -55,7 +55,7 @@ export function compileGraph(
   for (const { node, index } of ordered) {
     const inputs = node.inputs.map((name) => outputs.get(name));
     if (inputs.some((t) => t === undefined)) continue; // fed by a failed node: already reported
-    const problem = (code: string, message: string, hint?: string): void => {
+    const problem = (code: DiagnosticCode, message: string, hint?: string): void => {
       diagnostics.push(locate(node, { code, message, ...(hint === undefined ? {} : { hint }) }));
     };
     const definition = findLayer(node.kind, registry);
@@ -158,7 +158,7 @@ function checkInputShape(
 function checkOutput(model: ModelSpec, shape: Shape, diagnostics: Diagnostic[]): void {
   if (shape.length === 2) return;
   const node = model.nodes.find((n) => n.name === model.output);
-  const base = { code: 'bad-output-shape', path: node?.path ?? 'model.output' };
+  const base = { code: 'bad-output-shape' as const, path: node?.path ?? 'model.output' };
   const loc = node?.loc ?? model.loc;
   diagnostics.push({
     ...base,

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import type { DatasetRuleIssue } from '../../config/index.js';
 import { DatasetError } from '../../errors.js';
 import type { DatasetContext, DatasetDefinition, DatasetSplits, ImageSplit } from '../dataset.js';
 import { parseIdx, readFileContent } from '../idx-reader.js';
@@ -109,28 +110,26 @@ export const idx: DatasetDefinition = {
       },
     },
   },
-  checkConfig: ({ data }) => [
-    ...(data['test'] === undefined && data['validationSplit'] === 0
-      ? [
-          {
-            path: ['data'],
-            code: 'missing-key',
-            message: 'dataset idx without data.test has nothing to evaluate on',
-            hint: 'give data.test: {images, labels}, or set data.validationSplit, e.g. 0.1',
-          },
-        ]
-      : []),
-    ...(data['train'] === undefined
-      ? [
-          {
-            path: ['data'],
-            code: 'missing-key',
-            message: 'dataset idx needs data.train: {images, labels}',
-            hint: 'the paths of your IDX files',
-          },
-        ]
-      : []),
-  ],
+  checkConfig: ({ data }) => {
+    const issues: DatasetRuleIssue[] = [];
+    if (data['test'] === undefined && data['validationSplit'] === 0) {
+      issues.push({
+        path: ['data'],
+        code: 'missing-key',
+        message: 'dataset idx without data.test has nothing to evaluate on',
+        hint: 'give data.test: {images, labels}, or set data.validationSplit, e.g. 0.1',
+      });
+    }
+    if (data['train'] === undefined) {
+      issues.push({
+        path: ['data'],
+        code: 'missing-key',
+        message: 'dataset idx needs data.train: {images, labels}',
+        hint: 'the paths of your IDX files',
+      });
+    }
+    return issues;
+  },
   async load(context: DatasetContext): Promise<DatasetSplits> {
     const options = idxOptions(context.spec.options);
     const [train, test] = await Promise.all([

@@ -1,4 +1,5 @@
 import type * as tf from '../../tf.js';
+import type { DiagnosticCode } from '../../config/index.js';
 import type { Shape } from '../shape.js';
 
 /** A JSON Schema (2020-12) fragment, as plain data. */
@@ -9,7 +10,7 @@ export type LayerArgs = Readonly<Record<string, unknown>>;
 
 /** What is wrong with the tensors fed to a layer, said as "expected X, found Y". */
 export interface ShapeIssue {
-  readonly code: string;
+  readonly code: DiagnosticCode;
   readonly message: string;
   readonly hint?: string;
 }
