@@ -15,7 +15,8 @@ import { DATASETS } from '../src/data/index.js';
 import { quietTf } from '../src/model/index.js';
 import { REGISTRIES } from '../src/registries.js';
 import { createOptimizer, OPTIMIZERS } from '../src/train/index.js';
-import { diagnosticsOf, MINIMAL, useTempDir } from './config/config-test-kit.js';
+import { diagnosticsOf, MINIMAL } from './config/config-test-kit.js';
+import { useTempDir } from './test-kit.js';
 
 interface ShippedSchema {
   properties: {
@@ -39,7 +40,7 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
-const { write, dir } = useTempDir();
+const { write, dir } = useTempDir('registries');
 const load = (set: readonly string[], text = MINIMAL): Promise<unknown> => {
   write('x.yaml', text);
   return loadExperiment('x.yaml', { registries: REGISTRIES, cwd: dir(), set });

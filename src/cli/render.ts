@@ -1,5 +1,5 @@
 import type { ParamValue } from '../store/index.js';
-import { formatDuration, formatMetric, formatParam, formatTime } from './format-values.js';
+import { formatDuration, formatMetric, formatParam, formatTime } from '../format/index.js';
 
 /** Rows from a cursor: a SQLite iterator or a PostgreSQL stream. */
 type Rows = Iterable<readonly unknown[]> | AsyncIterable<readonly unknown[]>;

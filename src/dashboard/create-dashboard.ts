@@ -130,7 +130,10 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
       ),
     ],
     [/^\/compare$/, page()],
-    [/^\/(?:static|vendor)\/[A-Za-z0-9._-]+$/, ({ req, res }) => sendAsset(res, pathOf(req.url))],
+    [
+      /^\/(?:static|vendor|format)\/[A-Za-z0-9._-]+$/,
+      ({ req, res }) => sendAsset(res, pathOf(req.url)),
+    ],
   ];
 
   function statusBody(store: Store | undefined): unknown {

@@ -23,6 +23,15 @@ const PAGE_FILES: Readonly<Record<string, readonly [file: string, contentType: s
   '/static/favicon.svg': ['favicon.svg', 'image/svg+xml'],
 };
 
+/**
+ * The formatting module the CLI uses (`src/format/`, checked JavaScript), served
+ * unchanged so the page formats durations, times, metrics and params exactly as
+ * the terminal does. Page files import it as `../../format/x.js`: the path tsc
+ * resolves from `src/dashboard/static/`, and in the browser `..` stops at the
+ * root, so `/static/` + `../../format/x.js` is `/format/x.js`.
+ */
+const FORMAT_FILES = ['index.js', 'duration.js', 'time.js', 'metric.js', 'param.js'] as const;
+
 /** The chart library, from its npm package (served locally: the page works offline). */
 const VENDOR_FILES: Readonly<Record<string, readonly [file: string, contentType: string]>> = {
   '/vendor/uPlot.iife.min.js': ['uplot/dist/uPlot.iife.min.js', 'text/javascript; charset=utf-8'],
@@ -55,6 +64,14 @@ export function createAssetTable(
   const table = new Map<string, StaticAsset>();
   for (const [url, [file, contentType]] of Object.entries(PAGE_FILES)) {
     table.set(url, { file: join(staticDir, file), contentType });
+  }
+  // Beside this module: src/format/ under vitest, dist/format/ (tsc's copy) when built.
+  const formatDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'format');
+  for (const file of FORMAT_FILES) {
+    table.set(`/format/${file}`, {
+      file: join(formatDir, file),
+      contentType: 'text/javascript; charset=utf-8',
+    });
   }
   for (const [url, [specifier, contentType]] of Object.entries(VENDOR_FILES)) {
     table.set(url, { file: require.resolve(specifier), contentType });

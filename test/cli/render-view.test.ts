@@ -36,7 +36,7 @@ describe('renderView', () => {
     const lines = renderView(view, 'table').trimEnd().split('\n');
     expect(lines[0]).toMatch(/^id\s+started\s+duration\s+lr\s+test\/accuracy$/);
     expect(lines[1]).toMatch(/^12\s+\d{4}-\d\d-\d\d \d\d:\d\d\s+3m 07s\s+0\.001\s+0\.9712$/);
-    expect(lines[2]).toMatch(/^ 3\s+\d{4}-\d\d-\d\d \d\d:\d\d\s+0\.8s\s+—$/);
+    expect(lines[2]).toMatch(/^ 3\s+\d{4}-\d\d-\d\d \d\d:\d\d\s+0\.8s\s+—\s+—$/);
   });
 
   it('keeps raw values in CSV: ISO time, seconds, full numbers, empty for none', () => {

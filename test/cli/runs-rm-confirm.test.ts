@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/index.js';
-import { makeTempDir, newRun } from '../store/fixtures.js';
+import { makeTempDir, newRun } from '../test-kit.js';
 import { runInProcess } from './cli-host.js';
 
 let dir: string;
@@ -17,7 +17,7 @@ let db: string;
 let id: number;
 
 beforeEach(async () => {
-  ({ dir, cleanup } = makeTempDir('runner-rm-confirm-'));
+  ({ dir, remove: cleanup } = makeTempDir('rm-confirm'));
   db = join(dir, 'runs', 'runner.db');
   const store = await openStore(db);
   id = await store.createRun(newRun({ name: 'keep-or-not' }));

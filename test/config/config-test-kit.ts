@@ -1,8 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach } from 'vitest';
 import { ConfigError, formatDiagnostic, type Diagnostic } from '../../src/errors.js';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -22,25 +18,6 @@ export async function diagnosticsOf(load: Promise<unknown>): Promise<readonly Di
 /** The printed lines of a load that must fail. */
 export async function errorLinesOf(load: Promise<unknown>): Promise<string[]> {
   return (await diagnosticsOf(load)).map((d) => formatDiagnostic(d));
-}
-
-/** A fresh directory per test, removed after it; `write` puts files in it. */
-export function useTempDir(): { dir: () => string; write: (file: string, text: string) => string } {
-  let current: string | undefined;
-  afterEach(() => {
-    if (current) rmSync(current, { recursive: true, force: true });
-    current = undefined;
-  });
-  const dir = (): string => (current ??= mkdtempSync(path.join(tmpdir(), 'runner-config-')));
-  return {
-    dir,
-    write(file, text) {
-      const target = path.join(dir(), file);
-      mkdirSync(path.dirname(target), { recursive: true });
-      writeFileSync(target, text);
-      return target;
-    },
-  };
 }
 
 /** A small valid experiment, as YAML lines, to build test files from. */

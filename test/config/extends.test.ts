@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { loadExperiment } from '../../src/config/index.js';
 import { REGISTRIES } from '../../src/registries.js';
-import { MINIMAL, errorLinesOf, useTempDir } from './config-test-kit.js';
+import { MINIMAL, errorLinesOf } from './config-test-kit.js';
+import { useTempDir } from '../test-kit.js';
 
 describe('extends', () => {
-  const { write, dir } = useTempDir();
+  const { write, dir } = useTempDir('config');
 
   it('merges mappings key by key, replaces lists and scalars, and null removes a key', async () => {
     write(
@@ -109,7 +110,7 @@ sweep: null
 });
 
 describe('reading the file', () => {
-  const { write, dir } = useTempDir();
+  const { write, dir } = useTempDir('config');
 
   it.each([
     [

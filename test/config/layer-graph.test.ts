@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { loadExperiment } from '../../src/config/index.js';
 import { REGISTRIES } from '../../src/registries.js';
-import { errorLinesOf, useTempDir } from './config-test-kit.js';
+import { errorLinesOf } from './config-test-kit.js';
+import { useTempDir } from '../test-kit.js';
 
 /** An experiment whose model.layers are `layers` (YAML lines indented by 4). */
 const withLayers = (layers: string, extra = ''): string => `name: graph
@@ -14,7 +15,7 @@ ${extra}train: {epochs: 1}
 `;
 
 describe('layer graph', () => {
-  const { write, dir } = useTempDir();
+  const { write, dir } = useTempDir('config');
   const load = (text: string, set: string[] = []) => {
     write('g.yaml', text);
     return loadExperiment('g.yaml', { registries: REGISTRIES, cwd: dir(), set });

@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { loadExperiment } from '../../src/config/index.js';
 import { REGISTRIES } from '../../src/registries.js';
 import { ConfigError } from '../../src/errors.js';
-import { errorLinesOf, REPO, useTempDir } from './config-test-kit.js';
+import { errorLinesOf, REPO } from './config-test-kit.js';
+import { useTempDir } from '../test-kit.js';
 
 /** A small seeded generator, so a failure names a reproducible case. */
 function random(seed: number): () => number {
@@ -72,7 +73,7 @@ function mutate(next: () => number): string {
 }
 
 describe('damaged configs', () => {
-  const { write, dir } = useTempDir();
+  const { write, dir } = useTempDir('config');
 
   it('always give an experiment or located diagnostics, never a crash', async () => {
     const next = random(2026);

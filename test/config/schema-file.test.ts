@@ -9,7 +9,8 @@ import {
   EXPERIMENT_SCHEMA_URL,
   loadExperiment,
 } from '../../src/config/index.js';
-import { MINIMAL, errorLinesOf, useTempDir } from './config-test-kit.js';
+import { MINIMAL, errorLinesOf } from './config-test-kit.js';
+import { useTempDir } from '../test-kit.js';
 import { ISSUE_LAYER_KINDS } from '../issue-layer-kinds.js';
 
 const strictAjv = (): Ajv2020 =>
@@ -102,7 +103,7 @@ describe('the shipped schema/experiment.schema.json', () => {
     string,
     unknown
   >;
-  const { write, dir } = useTempDir();
+  const { write, dir } = useTempDir('config');
 
   it('compiles under strict JSON Schema 2020-12', () => {
     expect(() => strictAjv().compile(shipped)).not.toThrow();

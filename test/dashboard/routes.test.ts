@@ -10,7 +10,7 @@ import {
 } from '../../src/dashboard/index.js';
 import { StoreError, UsageError } from '../../src/errors.js';
 import { openStore, type Store } from '../../src/store/index.js';
-import { makeStore, makeTempDir, newRun, recordRun } from './fixtures.js';
+import { makeStore, makeTempDir, newRun, recordRun } from '../test-kit.js';
 import { getJson, openEventStream, rawRequest } from './http-client.js';
 
 interface RunsBody {
@@ -25,7 +25,7 @@ interface CurvesBody {
 }
 
 describe('dashboard routes', () => {
-  const temp = makeTempDir();
+  const temp = makeTempDir('dashboard');
   let store: Store;
   let dashboard: RunningDashboard;
   let port: number;
@@ -70,7 +70,7 @@ describe('dashboard routes', () => {
   afterAll(async () => {
     await dashboard?.close();
     store?.close();
-    temp.cleanup();
+    temp.remove();
   });
 
   describe('JSON API', () => {
@@ -398,7 +398,7 @@ describe('dashboard routes', () => {
 
 describe('dashboard server life cycle', () => {
   it('survives a client that disconnects mid-stream, and stops reading for it', async () => {
-    const temp = makeTempDir();
+    const temp = makeTempDir('dashboard');
     const { store, path } = await makeStore(temp.dir);
     const runId = await store.createRun(newRun({ name: 'streaming' }));
     const reader = await openStore(path, { readonly: true });
@@ -443,12 +443,12 @@ describe('dashboard server life cycle', () => {
       await new Promise((resolve) => server.close(resolve));
       await reader.close();
       await store.close();
-      temp.cleanup();
+      temp.remove();
     }
   });
 
   it('shows an empty state until the store file appears, then the runs', async () => {
-    const temp = makeTempDir();
+    const temp = makeTempDir('dashboard');
     const path = join(temp.dir, 'later', 'runner.db');
     const dashboard = await startDashboard({ dbPath: path, port: 0 });
     try {
@@ -470,24 +470,24 @@ describe('dashboard server life cycle', () => {
       await store.close();
     } finally {
       await dashboard.close();
-      temp.cleanup();
+      temp.remove();
     }
   });
 
   it('refuses a file that is not a runner store, before listening', async () => {
-    const temp = makeTempDir();
+    const temp = makeTempDir('dashboard');
     const path = join(temp.dir, 'notes.db');
     writeFileSync(path, 'these are my notes, not a database\n'.repeat(200));
     try {
       await expect(startDashboard({ dbPath: path, port: 0 })).rejects.toThrow(StoreError);
       await expect(startDashboard({ dbPath: path, port: 0 })).rejects.toThrow(/notes\.db/);
     } finally {
-      temp.cleanup();
+      temp.remove();
     }
   });
 
   it('says the port is taken and suggests --port', async () => {
-    const temp = makeTempDir();
+    const temp = makeTempDir('dashboard');
     const first = await startDashboard({ dbPath: join(temp.dir, 'runner.db'), port: 0 });
     try {
       const second = startDashboard({ dbPath: join(temp.dir, 'runner.db'), port: first.port });
@@ -500,7 +500,7 @@ describe('dashboard server life cycle', () => {
       });
     } finally {
       await first.close();
-      temp.cleanup();
+      temp.remove();
     }
   });
 });

@@ -9,13 +9,13 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeStore, makeTempDir, recordRun } from './fixtures.js';
+import { makeStore, makeTempDir, recordRun } from '../test-kit.js';
 import { getJson } from './http-client.js';
 
 const MAIN = join(process.cwd(), 'dist/cli/main.js');
 
 describe('runner serve', () => {
-  const temp = makeTempDir('runner-serve-');
+  const temp = makeTempDir('serve');
   let dbPath: string;
 
   beforeAll(async () => {
@@ -26,7 +26,7 @@ describe('runner serve', () => {
     await recordRun(made.store, { name: 'served', steps: 10 });
     await made.store.close();
   });
-  afterAll(() => temp.cleanup());
+  afterAll(() => temp.remove());
 
   /** Starts `runner serve`, resolves with its first stdout line (the URL). */
   function serve(

@@ -9,9 +9,10 @@ import { createRenderer } from '../../src/cli/render.js';
 import { testSignals } from '../cli/cli-host.js';
 import { DatasetError } from '../../src/errors.js';
 import { refusedBase, useMirrorServers } from './mirror-server.js';
-import { DEBIAN_FASHION, FULL_MNIST, isolatedEnv, useTempDirs } from './helpers.js';
+import { DEBIAN_FASHION, FULL_MNIST, isolatedEnv } from './helpers.js';
+import { useTempDir } from '../test-kit.js';
 
-const makeTemp = useTempDirs();
+const makeTemp = useTempDir('data').fresh;
 const makeServer = useMirrorServers();
 
 function sink(isTTY: boolean): Writable & { text: string; isTTY: boolean; columns: number } {
@@ -55,7 +56,7 @@ async function run(args: readonly string[], env: NodeJS.ProcessEnv, stderrTTY = 
 
 describe('runner data ls', () => {
   it('prints one row per dataset with its status, sizes and location', async () => {
-    const home = await makeTemp();
+    const home = makeTemp();
     const { stdout, error } = await run(['data', 'ls'], isolatedEnv(home));
     expect(error).toBeUndefined();
     const lines = stdout.split('\n');
@@ -79,7 +80,7 @@ describe('runner data ls', () => {
   it.skipIf(!FULL_MNIST.run)(
     'shows a cached dataset found through --root, and prints JSON on request (full MNIST)',
     async () => {
-      const home = await makeTemp();
+      const home = makeTemp();
       const root = FULL_MNIST.dir();
       const { stdout } = await run(['data', 'ls', '--root', root, '--json'], isolatedEnv(home));
       const rows = JSON.parse(stdout) as { dataset: string; status: string; location: string }[];
@@ -96,7 +97,7 @@ describe('runner data fetch', () => {
   it.skipIf(!FULL_MNIST.run)(
     'downloads, verifies and says where; a second fetch has nothing to do (full MNIST)',
     async () => {
-      const home = await makeTemp();
+      const home = makeTemp();
       const server = await makeServer();
       for (const name of [
         'train-images-idx3-ubyte',
@@ -131,7 +132,7 @@ describe('runner data fetch', () => {
   it.skipIf(!DEBIAN_FASHION.run)(
     'has nothing to download when the Debian copy is installed',
     async () => {
-      const home = await makeTemp();
+      const home = makeTemp();
       const server = await makeServer();
       const { stdout, error } = await run(
         ['data', 'fetch', 'fashion-mnist'],
@@ -146,8 +147,8 @@ describe('runner data fetch', () => {
   );
 
   it('fails with the mirrors tried when offline', async () => {
-    const home = await makeTemp();
-    const dataDir = await makeTemp();
+    const home = makeTemp();
+    const dataDir = makeTemp();
     await mkdir(join(dataDir, 'mnist'));
     const base = await refusedBase();
     const { error } = await run(
@@ -162,7 +163,7 @@ describe('runner data fetch', () => {
   });
 
   it('refuses a dataset without official files', async () => {
-    const home = await makeTemp();
+    const home = makeTemp();
     const { error } = await run(['data', 'fetch', 'synthetic'], isolatedEnv(home));
     expect((error as Error).message).toBe(
       'synthetic: nothing to download (only mnist, fashion-mnist have official files)',

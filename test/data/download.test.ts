@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { downloadFile } from '../../src/data/download.js';
 import { useMirrorServers, refusedBase } from './mirror-server.js';
-import { gzip, idxLabelsBytes, useTempDirs } from './helpers.js';
+import { gzip, idxLabelsBytes } from './helpers.js';
+import { useTempDir } from '../test-kit.js';
 
-const makeTemp = useTempDirs();
+const makeTemp = useTempDir('data').fresh;
 const makeServer = useMirrorServers();
 const FAST = { connectMs: 2_000, idleMs: 2_000 };
 const md5 = (b: Uint8Array): string => createHash('md5').update(b).digest('hex');
@@ -17,7 +18,7 @@ describe('downloadFile', () => {
     const expected = md5(body);
     const server = await makeServer();
     server.route('/f.gz', { kind: 'file', body });
-    const dir = await makeTemp();
+    const dir = makeTemp();
     const progress: [number, number | undefined, boolean][] = [];
     const result = await downloadFile({
       url: `${server.base}/f.gz`,
@@ -36,7 +37,7 @@ describe('downloadFile', () => {
   it('rejects a body whose checksum differs and leaves nothing behind', async () => {
     const server = await makeServer();
     server.route('/f.gz', { kind: 'file', body: Buffer.from('not the file') });
-    const dir = await makeTemp();
+    const dir = makeTemp();
     const result = await downloadFile({
       url: `${server.base}/f.gz`,
       dest: join(dir, 'f.gz'),
@@ -73,7 +74,7 @@ describe('downloadFile', () => {
   ])('fails clearly on %s, without a partial file', async (_name, route, reason, network) => {
     const server = await makeServer();
     server.route('/f.gz', route);
-    const dir = await makeTemp();
+    const dir = makeTemp();
     const result = await downloadFile({
       url: `${server.base}/f.gz`,
       dest: join(dir, 'f.gz'),
@@ -93,7 +94,7 @@ describe('downloadFile', () => {
     const server = await makeServer();
     server.route('/old', { kind: 'redirect', location: '/new' });
     server.route('/new', { kind: 'file', body });
-    const dir = await makeTemp();
+    const dir = makeTemp();
     const result = await downloadFile({
       url: `${server.base}/old`,
       dest: join(dir, 'x'),
@@ -105,7 +106,7 @@ describe('downloadFile', () => {
   });
 
   it('reports a refused connection at once as a network failure', async () => {
-    const dir = await makeTemp();
+    const dir = makeTemp();
     const result = await downloadFile({
       url: `${await refusedBase()}f.gz`,
       dest: join(dir, 'f.gz'),
@@ -122,7 +123,7 @@ describe('downloadFile after an interrupted download', () => {
     const body = Buffer.from('payload');
     const server = await makeServer();
     server.route('/f.gz', { kind: 'file', body });
-    const dir = await makeTemp();
+    const dir = makeTemp();
     const deadPid = 2 ** 22 + 12345; // above Linux's default pid_max: never a running process
     await writeFile(join(dir, `f.gz.part-${deadPid}-0a0b0c0d`), 'half');
     await writeFile(join(dir, `f.gz.part-${process.pid}-01020304`), 'another download of ours');
@@ -142,7 +143,7 @@ describe('downloadFile after an interrupted download', () => {
 
 describe('downloadFile into a place it cannot write', () => {
   it('returns the reason instead of throwing', async () => {
-    const dir = await makeTemp();
+    const dir = makeTemp();
     const blocker = join(dir, 'file');
     await writeFile(blocker, 'x');
     const result = await downloadFile({

@@ -1,9 +1,6 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterEach } from 'vitest';
 import type { DataSpec } from '../../src/config/experiment.js';
 
 /**
@@ -75,19 +72,6 @@ export function dataSpec(overrides: Partial<DataSpec> = {}): DataSpec {
     options: {},
     loc: undefined,
     ...overrides,
-  };
-}
-
-/** A temporary folder per test, removed afterwards. */
-export function useTempDirs(): () => Promise<string> {
-  const dirs: string[] = [];
-  afterEach(async () => {
-    await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
-  });
-  return async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'runner-data-'));
-    dirs.push(dir);
-    return dir;
   };
 }
 

@@ -5,16 +5,10 @@ import { join, relative } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DatasetError } from '../../src/errors.js';
 import { checkInputShape, loadData, type LoadedData } from '../../src/data/index.js';
-import {
-  dataSpec,
-  gzip,
-  idxBytes,
-  idxImagesBytes,
-  idxLabelsBytes,
-  useTempDirs,
-} from './helpers.js';
+import { dataSpec, gzip, idxBytes, idxImagesBytes, idxLabelsBytes } from './helpers.js';
+import { useTempDir } from '../test-kit.js';
 
-const makeTemp = useTempDirs();
+const makeTemp = useTempDir('data').fresh;
 const sockets: Server[] = [];
 afterEach(() => {
   for (const server of sockets.splice(0)) server.close();
@@ -29,7 +23,7 @@ interface Files {
 
 /** Writes the files into a fresh folder; returns an idx DataSpec with absolute paths. */
 async function idxSetup(files: Files, extra: Record<string, unknown> = {}) {
-  const dir = await makeTemp();
+  const dir = makeTemp();
   const write = async (name: string, bytes: Buffer | undefined) => {
     if (bytes === undefined) return undefined;
     await writeFile(join(dir, name), bytes);
@@ -198,7 +192,7 @@ describe('idx: the user’s own files', () => {
     });
 
     it('a path that does not exist', async () => {
-      const dir = await makeTemp();
+      const dir = makeTemp();
       const spec = dataSpec({
         dataset: 'idx',
         validationSplit: 0.5,

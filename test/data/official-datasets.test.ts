@@ -10,7 +10,8 @@ import { loadOfficialDataset } from '../../src/data/official-loader.js';
 import type { LoadDataOptions } from '../../src/data/dataset.js';
 import type { DataSpec } from '../../src/config/experiment.js';
 import { refusedBase, useMirrorServers, type MirrorServer } from './mirror-server.js';
-import { dataSpec, DEBIAN_FASHION, FULL_MNIST, isolatedEnv, useTempDirs } from './helpers.js';
+import { dataSpec, DEBIAN_FASHION, FULL_MNIST, isolatedEnv } from './helpers.js';
+import { useTempDir } from '../test-kit.js';
 import {
   makeTinyOfficial,
   TINY_FILE_NAMES,
@@ -18,7 +19,7 @@ import {
   type TinyOfficial,
 } from './tiny-official.js';
 
-const makeTemp = useTempDirs();
+const makeTemp = useTempDir('data').fresh;
 const makeServer = useMirrorServers();
 const FILES = TINY_FILE_NAMES;
 const SMALL = { train: 500, test: 200 };
@@ -49,8 +50,8 @@ async function loadTiny(
 
 describe('official files from the data directory (a tiny dataset the test writes)', () => {
   it('reads data.root/<folder>, verified', async () => {
-    const home = await makeTemp();
-    const root = await makeTemp();
+    const home = makeTemp();
+    const root = makeTemp();
     const folder = await writeTinyFiles(TINY, root);
     const data = await loadTiny({ root }, { env: isolatedEnv(home) });
     expect(data).toMatchObject({ kind: 'root', location: folder, numClasses: 10, notices: [] });
@@ -62,8 +63,8 @@ describe('official files from the data directory (a tiny dataset the test writes
   });
 
   it('reads RUNNER_DATA_DIR when there is no data.root, and accepts uncompressed copies', async () => {
-    const home = await makeTemp();
-    const dataDir = await makeTemp();
+    const home = makeTemp();
+    const dataDir = makeTemp();
     await writeTinyFiles(TINY, dataDir, { names: FILES.slice(1) });
     await writeTinyFiles(TINY, dataDir, { names: FILES.slice(0, 1), gzip: false });
     const data = await loadTiny({}, { env: isolatedEnv(home, { RUNNER_DATA_DIR: dataDir }) });
@@ -77,7 +78,7 @@ describe('official files from the data directory (a tiny dataset the test writes
   });
 
   it('downloads missing files into the per-user cache, mirror by mirror, then uses the cache', async () => {
-    const home = await makeTemp();
+    const home = makeTemp();
     const server = await makeServer();
     serveTiny(server, '/second');
     const mirrors = { tiny: [`${server.base}/first/`, `${server.base}/second/`] };
@@ -100,7 +101,7 @@ describe('official files from the data directory (a tiny dataset the test writes
   });
 
   it('gives up on an unreachable mirror after the first file, and logs each download', async () => {
-    const home = await makeTemp();
+    const home = makeTemp();
     const server = await makeServer();
     serveTiny(server);
     const refused = await refusedBase();
@@ -129,8 +130,8 @@ describe('official files from the data directory (a tiny dataset the test writes
   });
 
   it('finds a damaged cached file by its checksum, fetches it again and says so', async () => {
-    const home = await makeTemp();
-    const dataDir = await makeTemp();
+    const home = makeTemp();
+    const dataDir = makeTemp();
     const folder = await writeTinyFiles(TINY, dataDir);
     const labels = join(folder, 'train-labels-idx1-ubyte.gz');
     const good = await readFile(labels);
@@ -157,8 +158,8 @@ describe('official files from the data directory (a tiny dataset the test writes
   });
 
   it('rejects a well-formed file of another dataset by its checksum', async () => {
-    const home = await makeTemp();
-    const dataDir = await makeTemp();
+    const home = makeTemp();
+    const dataDir = makeTemp();
     const folder = await writeTinyFiles(TINY, dataDir);
     // A valid IDX labels file of the same shape, but another dataset's: only the checksum can tell.
     await writeFile(join(folder, 't10k-labels-idx1-ubyte.gz'), OTHER.gz['t10k-labels-idx1-ubyte']!);
@@ -176,8 +177,8 @@ describe('official files from the data directory (a tiny dataset the test writes
   });
 
   it('never trains on a damaged file: with source official and no mirror, it is an error', async () => {
-    const home = await makeTemp();
-    const dataDir = await makeTemp();
+    const home = makeTemp();
+    const dataDir = makeTemp();
     const folder = await writeTinyFiles(TINY, dataDir);
     const images = join(folder, 't10k-images-idx3-ubyte.gz');
     const bytes = await readFile(images);
@@ -195,9 +196,9 @@ describe('official files from the data directory (a tiny dataset the test writes
   });
 
   it('prefers verified files in the data dir over the system copy', async () => {
-    const home = await makeTemp();
-    const system = await makeTemp();
-    const dataDir = await makeTemp();
+    const home = makeTemp();
+    const system = makeTemp();
+    const dataDir = makeTemp();
     const tiny = makeTinyOfficial('tiny', {
       systemDirs: [{ path: join(system, 'tiny'), kind: 'debian' }],
     });
@@ -214,9 +215,9 @@ describe('official files from the data directory (a tiny dataset the test writes
   });
 
   it('says so when a damaged file in the data dir is passed over for the system copy', async () => {
-    const home = await makeTemp();
-    const system = await makeTemp();
-    const dataDir = await makeTemp();
+    const home = makeTemp();
+    const system = makeTemp();
+    const dataDir = makeTemp();
     const tiny = makeTinyOfficial('tiny', {
       systemDirs: [{ path: join(system, 'tiny'), kind: 'debian' }],
     });
@@ -235,7 +236,7 @@ describe('official files from the data directory (a tiny dataset the test writes
 
 describe.skipIf(!FULL_MNIST.run)('the official MNIST files (full set)', () => {
   it('reads data.root/mnist, verified by the published checksums, with limits as the first N examples', async () => {
-    const home = await makeTemp();
+    const home = makeTemp();
     const root = FULL_MNIST.dir();
     const data = await loadData(dataSpec({ root, limit: SMALL }), {
       seed: 1,
@@ -261,7 +262,7 @@ describe.skipIf(!FULL_MNIST.run)('the official MNIST files (full set)', () => {
 
 describe('mnist when the official files cannot be had', () => {
   it('with source auto, uses the npm sample and announces it in one line', async () => {
-    const home = await makeTemp();
+    const home = makeTemp();
     const first = await refusedBase();
     const second = await refusedBase();
     const data = await loadData(dataSpec(), {
@@ -282,7 +283,7 @@ describe('mnist when the official files cannot be had', () => {
   });
 
   it('with source auto and a mirror that answers wrongly, says what the download got', async () => {
-    const home = await makeTemp();
+    const home = makeTemp();
     const server = await makeServer();
     server.route('/train-images-idx3-ubyte.gz', { kind: 'file', body: Buffer.from('garbage') });
     const data = await loadData(dataSpec({ limit: SMALL }), {
@@ -298,7 +299,7 @@ describe('mnist when the official files cannot be had', () => {
   });
 
   it('with source official, fails naming the mirrors tried and where to put the files', async () => {
-    const home = await makeTemp();
+    const home = makeTemp();
     const server = await makeServer();
     server.route('/a/train-images-idx3-ubyte.gz', { kind: 'status', status: 503 });
     const refused = await refusedBase();
@@ -318,7 +319,7 @@ describe('mnist when the official files cannot be had', () => {
   });
 
   it('reads the mirror list from RUNNER_MNIST_MIRRORS', async () => {
-    const home = await makeTemp();
+    const home = makeTemp();
     const server = await makeServer();
     const error = await loadData(dataSpec({ source: 'official' }), {
       seed: 1,
@@ -334,9 +335,9 @@ describe('mnist when the official files cannot be had', () => {
   });
 
   it('with source sample, uses the sample without touching the network or the data dir', async () => {
-    const home = await makeTemp();
+    const home = makeTemp();
     const server = await makeServer();
-    const data = await loadData(dataSpec({ source: 'sample', root: await makeTemp() }), {
+    const data = await loadData(dataSpec({ source: 'sample', root: makeTemp() }), {
       seed: 1,
       env: isolatedEnv(home),
       mirrors: { mnist: [server.base] },
@@ -349,7 +350,7 @@ describe('mnist when the official files cannot be had', () => {
 
 describe.skipIf(!FULL_MNIST.run)('the offline sample against the official files (full set)', () => {
   it('holds official training images 0 to 9,999 bit for bit, split 8,000 / 2,000, classes in their original order', async () => {
-    const home = await makeTemp();
+    const home = makeTemp();
     const sample = await loadData(dataSpec({ source: 'sample' }), {
       seed: 1,
       env: isolatedEnv(home),
@@ -388,7 +389,7 @@ describe.skipIf(!FULL_MNIST.run)('the offline sample against the official files 
 
 describe.skipIf(!DEBIAN_FASHION.run)("Debian's Fashion-MNIST (full set)", () => {
   it('is found where Debian installs it, verified by the checksum of its content', async () => {
-    const home = await makeTemp();
+    const home = makeTemp();
     const data = await loadData(dataSpec({ dataset: 'fashion-mnist', limit: SMALL }), {
       seed: 1,
       env: isolatedEnv(home),
@@ -408,7 +409,7 @@ describe.skipIf(!DEBIAN_FASHION.run)("Debian's Fashion-MNIST (full set)", () => 
   });
 
   it('loads all 60,000 + 10,000 images when no limit is set', async () => {
-    const home = await makeTemp();
+    const home = makeTemp();
     const data = await loadData(dataSpec({ dataset: 'fashion-mnist' }), {
       seed: 1,
       env: isolatedEnv(home),

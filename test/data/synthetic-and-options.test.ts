@@ -8,9 +8,10 @@ import {
   loadData,
   type ImageSplit,
 } from '../../src/data/index.js';
-import { dataSpec, DEBIAN_FASHION, FULL_MNIST, isolatedEnv, useTempDirs } from './helpers.js';
+import { dataSpec, DEBIAN_FASHION, FULL_MNIST, isolatedEnv } from './helpers.js';
+import { useTempDir } from '../test-kit.js';
 
-const makeTemp = useTempDirs();
+const makeTemp = useTempDir('data').fresh;
 /** Byte equality without vitest's slow element-by-element diff of large typed arrays. */
 const same = (a: Uint8Array | Uint16Array, b: Uint8Array | Uint16Array): boolean =>
   Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(
@@ -182,7 +183,7 @@ describe('the dataset registry', () => {
   });
 
   it('reports where each dataset is without using the network', async () => {
-    const home = await makeTemp();
+    const home = makeTemp();
     const status = await datasetStatus({ env: isolatedEnv(home) });
     expect(status.map((s) => [s.dataset, s.status])).toEqual([
       ['mnist', 'bundled sample'],
@@ -202,7 +203,7 @@ describe('the dataset registry', () => {
   it.skipIf(!FULL_MNIST.run)(
     'reports verified official files under data.root as cached (full MNIST)',
     async () => {
-      const home = await makeTemp();
+      const home = makeTemp();
       const root = FULL_MNIST.dir();
       const withRoot = await datasetStatus({ env: isolatedEnv(home), root });
       expect(withRoot[0]).toMatchObject({

@@ -1,6 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 
@@ -11,26 +9,6 @@ export interface CliResult {
   readonly code: number;
   readonly stdout: string;
   readonly stderr: string;
-}
-
-/** A temporary project folder for one test file: configs written into it, a store beside them. */
-export function makeWorkspace(prefix: string): {
-  dir: string;
-  db: string;
-  write(name: string, text: string): string;
-  remove(): void;
-} {
-  const dir = mkdtempSync(path.join(tmpdir(), `runner-${prefix}-`));
-  return {
-    dir,
-    db: path.join(dir, 'runs', 'runner.db'),
-    write(name, text) {
-      const file = path.join(dir, name);
-      writeFileSync(file, text);
-      return file;
-    },
-    remove: () => rmSync(dir, { recursive: true, force: true }),
-  };
 }
 
 /** Starts the built CLI as a user would. */

@@ -12,7 +12,7 @@ import { createInterface } from 'node:readline';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../../src/store/index.js';
-import { makeStore, makeTempDir, recordRun } from '../dashboard/fixtures.js';
+import { makeStore, makeTempDir, recordRun } from '../test-kit.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const OUTPUT = join(process.cwd(), 'test-output');
@@ -82,7 +82,7 @@ async function legendLabels(page: Page, key: string): Promise<string[]> {
 }
 
 describe.skipIf(skip)('dashboard in Chromium', () => {
-  const temp = makeTempDir('runner-dashboard-browser-');
+  const temp = makeTempDir('dashboard-browser');
   let store: Store;
   let dbPath: string;
   let training: Training;
@@ -170,7 +170,7 @@ describe.skipIf(skip)('dashboard in Chromium', () => {
     await browser?.close();
     await training?.stop();
     store?.close();
-    temp.cleanup();
+    temp.remove();
   });
 
   it('grows the loss curve of the running run live, without reloading', async () => {

@@ -1,9 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { makeWorkspace, readStore, runCli, startCli, syntheticConfig } from './cli-kit.js';
+import { makeTempDir } from '../test-kit.js';
+import { readStore, runCli, startCli, syntheticConfig } from './cli-kit.js';
 
-const ws = makeWorkspace('exp');
+const ws = makeTempDir('exp');
 afterAll(() => ws.remove());
 
 interface MetricCount {

@@ -8,9 +8,10 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { idxImagesBytes, idxLabelsBytes } from '../data/helpers.js';
-import { makeWorkspace, runCli } from './cli-kit.js';
+import { makeTempDir } from '../test-kit.js';
+import { runCli } from './cli-kit.js';
 
-const ws = makeWorkspace('classes');
+const ws = makeTempDir('classes');
 afterAll(() => ws.remove());
 
 // Line 9 holds the output layer.

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/index.js';
-import { makeTempDir, newRun } from '../store/fixtures.js';
+import { makeTempDir, newRun } from '../test-kit.js';
 
 const MAIN = join(process.cwd(), 'dist/cli/main.js');
 
@@ -50,7 +50,7 @@ const count = (sql: string, path = db): number => {
 beforeAll(async () => {
   if (!existsSync(MAIN))
     throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
-  ({ dir, cleanup } = makeTempDir('runner-e2e-query-'));
+  ({ dir, remove: cleanup } = makeTempDir('e2e-query'));
   db = join(dir, 'runs', 'runner.db');
   const store = await openStore(db);
   const finals = [0.91, 0.97, 0.88];

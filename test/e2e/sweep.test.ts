@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { makeWorkspace, readStore, runCli, startCli, syntheticConfig } from './cli-kit.js';
+import { makeTempDir } from '../test-kit.js';
+import { readStore, runCli, startCli, syntheticConfig } from './cli-kit.js';
 
-const ws = makeWorkspace('sweep');
+const ws = makeTempDir('sweep');
 afterAll(() => ws.remove());
 
 interface TrialRow {

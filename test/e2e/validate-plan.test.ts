@@ -1,13 +1,14 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeTempDir, type TempDir } from '../test-kit.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const bin = path.join(root, 'dist/cli/main.js');
 let dir = '';
+let temp: TempDir | undefined;
 
 interface Result {
   readonly code: number;
@@ -76,14 +77,15 @@ const FILES: Record<string, string> = {
 beforeAll(async () => {
   // `npm test` builds first; a lone `vitest run` of this file needs a build too.
   if (!existsSync(bin)) throw new Error('dist/cli/main.js is missing: run `npm run build` first');
-  dir = await mkdtemp(path.join(tmpdir(), 'runner-validate-'));
+  temp = makeTempDir('validate');
+  dir = temp.dir;
   await Promise.all(
     Object.entries(FILES).map(([file, text]) => writeFile(path.join(dir, file), text)),
   );
 });
 
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
+afterAll(() => {
+  temp?.remove();
 });
 
 const lenet = path.join(root, 'configs/lenet.yaml');

@@ -3,11 +3,11 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { openStore } from '../../src/store/index.js';
-import { makeTempDir } from './fixtures.js';
+import { makeTempDir } from '../test-kit.js';
 
 let dir: string;
 let cleanup: () => void;
-beforeEach(() => ({ dir, cleanup } = makeTempDir()));
+beforeEach(() => ({ dir, remove: cleanup } = makeTempDir('store')));
 afterEach(() => cleanup());
 
 function writeRunInChild(

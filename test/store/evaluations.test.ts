@@ -1,15 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { openStore } from '../../src/store/index.js';
-import { makeTempDir, newRun } from './fixtures.js';
+import { makeTempDir, newRun } from '../test-kit.js';
 
 describe('evaluations', () => {
   let cleanup: (() => void) | undefined;
   afterEach(() => cleanup?.());
 
   const open = () => {
-    const temp = makeTempDir();
-    cleanup = temp.cleanup;
+    const temp = makeTempDir('store');
+    cleanup = temp.remove;
     return openStore(join(temp.dir, 'runner.db'));
   };
 

@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/index.js';
-import { makeTempDir, newRun } from './fixtures.js';
+import { makeTempDir, newRun } from '../test-kit.js';
 
 let dir: string;
 let cleanup: () => void;
@@ -11,7 +11,7 @@ let path: string;
 let clock: { t: number };
 let store: Store;
 beforeEach(async () => {
-  ({ dir, cleanup } = makeTempDir());
+  ({ dir, remove: cleanup } = makeTempDir('store'));
   path = join(dir, 'runner.db');
   clock = { t: Date.UTC(2026, 10, 28) };
   store = await openStore(path, { now: () => clock.t, busyTimeoutMs: 50 });

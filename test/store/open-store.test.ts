@@ -5,11 +5,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StoreError } from '../../src/errors.js';
 import { openStore, STORE_SCHEMA_VERSION } from '../../src/store/index.js';
 import { APPLICATION_ID, MIGRATIONS } from '../../src/store/schema.js';
-import { makeTempDir, newRun } from './fixtures.js';
+import { makeTempDir, newRun } from '../test-kit.js';
 
 let dir: string;
 let cleanup: () => void;
-beforeEach(() => ({ dir, cleanup } = makeTempDir()));
+beforeEach(() => ({ dir, remove: cleanup } = makeTempDir('store')));
 afterEach(() => cleanup());
 
 /** Writes a store as the first released schema (version 1) would have, with one run and its metrics. */

@@ -3,14 +3,14 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StoreError } from '../../src/errors.js';
 import { downsample, flattenConfig, metricGoal, openStore } from '../../src/store/index.js';
 import type { CurvePoint, Store } from '../../src/store/index.js';
-import { makeTempDir, newRun } from './fixtures.js';
+import { makeTempDir, newRun } from '../test-kit.js';
 
 let store: Store;
 let cleanup: () => void;
 let path: string;
 beforeEach(async () => {
-  const temp = makeTempDir();
-  cleanup = temp.cleanup;
+  const temp = makeTempDir('store');
+  cleanup = temp.remove;
   path = join(temp.dir, 'runner.db');
   store = await openStore(path);
 });

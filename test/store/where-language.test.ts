@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
 import { openStore, parseWhere } from '../../src/store/index.js';
 import type { Store } from '../../src/store/index.js';
-import { makeTempDir, newRun } from './fixtures.js';
+import { makeTempDir, newRun } from '../test-kit.js';
 
 let store: Store;
 let cleanup: () => void;
@@ -11,8 +11,8 @@ const ids: Record<string, number> = {};
 
 /** Four runs: lr and optimizer vary; final and best test accuracy differ. */
 beforeAll(async () => {
-  const temp = makeTempDir();
-  cleanup = temp.cleanup;
+  const temp = makeTempDir('store');
+  cleanup = temp.remove;
   store = await openStore(join(temp.dir, 'runner.db'));
   const runs = [
     { label: 'a', lr: 0.1, optimizer: 'sgd', acc: [0.5, 0.6], status: 'completed' },

@@ -4,8 +4,7 @@
  * (dist/train/parallel/replica-worker.js): `npm test` builds it first.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,9 +23,11 @@ import {
   type ReplicaPool,
 } from '../../src/train/parallel/index.js';
 import { computeShareGradients } from '../../src/train/parallel/share-gradients.js';
+import { makeTempDir } from '../test-kit.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'runner-parallel-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const temp = makeTempDir('parallel');
+const dir = temp.dir;
+afterAll(() => temp.remove());
 
 beforeAll(async () => {
   if (!existsSync(fileURLToPath(defaultReplicaWorkerUrl()))) {

@@ -1,5 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '../../src/tf.js';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -7,9 +6,11 @@ import { loadExperiment } from '../../src/config/index.js';
 import { REGISTRIES } from '../../src/registries.js';
 import { openStore } from '../../src/store/index.js';
 import { runExperiment, type StepEvent } from '../../src/train/index.js';
+import { makeTempDir } from '../test-kit.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'runner-train-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const temp = makeTempDir('train');
+const dir = temp.dir;
+afterAll(() => temp.remove());
 
 const CONFIG = `name: lib
 seed: 5

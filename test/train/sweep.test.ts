@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../../src/store/index.js';
 import { planTrials, sweepTrialContext } from '../../src/train/index.js';
-import { makeTempDir, newRun } from '../store/fixtures.js';
+import { makeTempDir, newRun } from '../test-kit.js';
 
 describe('planTrials', () => {
   it('crosses the YAML grid with --set lists, in order', async () => {
@@ -71,8 +71,8 @@ describe('median stopping', () => {
   });
 
   it('prunes a trial worse than the median of finished trials at the same epoch', async () => {
-    const temp = makeTempDir();
-    cleanup = temp.cleanup;
+    const temp = makeTempDir('store');
+    cleanup = temp.remove;
     store = await openStore(join(temp.dir, 'runner.db'));
     const sweepId = await store.createSweep({
       name: 's',
@@ -100,8 +100,8 @@ describe('median stopping', () => {
   });
 
   it('never prunes when the sweep did not ask for it', async () => {
-    const temp = makeTempDir();
-    cleanup = temp.cleanup;
+    const temp = makeTempDir('store');
+    cleanup = temp.remove;
     store = await openStore(join(temp.dir, 'runner.db'));
     const sweepId = await store.createSweep({
       name: 's',

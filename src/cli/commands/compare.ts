@@ -1,6 +1,6 @@
 import { UsageError } from '../../errors.js';
 import type { RunComparison } from '../../store/index.js';
-import { formatDuration, formatMetric, formatParam } from '../format-values.js';
+import { formatDuration, formatMetric, formatParam } from '../../format/index.js';
 import { parseRunIds } from '../parse-flags.js';
 import type { View, ViewColumn } from '../render.js';
 import { DB_HELP, requireRuns, withStore } from '../store-access.js';

@@ -1,4 +1,5 @@
 import type { RunReporter, RunResult } from '../../train/index.js';
+import { formatDuration } from '../../format/index.js';
 import type { Renderer } from '../render.js';
 
 const BAR_WIDTH = 24;
@@ -92,16 +93,4 @@ export function formatRunSummary(result: RunResult): string {
     `run ${result.runId} ${result.name} ${result.status}${diverged} after ${result.steps} steps ` +
     `in ${formatDuration(result.durationMs)} on ${result.backend}: ${evaluation}${best}`
   );
-}
-
-export function formatDuration(ms: number): string {
-  const total = Math.max(0, Math.round(ms / 1000));
-  const h = Math.floor(total / 3600);
-  const m = Math.floor((total % 3600) / 60);
-  const s = total % 60;
-  return h > 0
-    ? `${h}h${String(m).padStart(2, '0')}m`
-    : m > 0
-      ? `${m}m${String(s).padStart(2, '0')}s`
-      : `${s}s`;
 }

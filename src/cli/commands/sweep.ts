@@ -9,7 +9,7 @@ import type { SweepAxis, SweepDefinition, TrialPlan, TrialReport } from '../../t
 import { DB_HELP } from '../store-access.js';
 import { outcome, type Outcome } from '../outcome.js';
 import { collect, type CliContext, type CommandDefinition } from './command.js';
-import { formatDuration } from './exp-progress.js';
+import { formatDuration, formatMetric } from '../../format/index.js';
 
 interface SweepFlags {
   readonly set?: string[];
@@ -178,10 +178,11 @@ async function runSweepCommand(
       const best = rows.find(
         (row) => row.status === 'completed' && typeof row[record.metric] === 'number',
       );
+      const bestValue = best?.[record.metric];
       out.line(
         `sweep ${sweepId} ${record.status} in ${formatDuration(Date.now() - started)}: ${counts}` +
           (best
-            ? `; best: trial ${best.trial} (run ${best.run}) ${record.metric} ${formatMetric(best[record.metric])}`
+            ? `; best: trial ${best.trial} (run ${best.run}) ${record.metric} ${formatMetric(typeof bestValue === 'number' ? bestValue : null)}`
             : ''),
       );
       if (best) out.line(`  runner runs show ${best.run}    runner runs ls --sweep ${sweepId}`);
@@ -358,10 +359,6 @@ function describeAssignments(trial: TrialPlan): string {
   return Object.entries(trial.assignments)
     .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
     .join(' ');
-}
-
-function formatMetric(value: unknown): string {
-  return typeof value === 'number' ? value.toFixed(4) : String(value);
 }
 
 function parseParallel(value: string | undefined): number {

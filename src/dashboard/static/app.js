@@ -2,7 +2,8 @@
 // and the router between views. State lives here; views render from it.
 import { api, LiveStream } from './api.js';
 import { ChartPanel, PALETTE, runLabel, xValues } from './charts.js';
-import { clear, formatDuration, formatNumber, h, mount } from './dom.js';
+import { formatDuration, formatMetric } from '../../format/index.js';
+import { clear, h, mount } from './dom.js';
 import {
   renderCompare,
   renderEmptyStore,
@@ -312,7 +313,7 @@ function renderRunList() {
             ? h(
                 'span',
                 { class: 'run-acc', title: 'best evaluation accuracy' },
-                ` · acc ${formatNumber(bestAcc, 3)}`,
+                ` · acc ${formatMetric(bestAcc)}`,
               )
             : null,
         ),

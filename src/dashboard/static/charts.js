@@ -1,6 +1,7 @@
 /* global uPlot */
 // Overlaid metric charts (uPlot, served locally), smoothing, PNG export.
-import { download, formatClock, formatNumber, formatTick, h } from './dom.js';
+import { formatClock, formatCount, formatMetric, formatTick } from '../../format/index.js';
+import { download, h } from './dom.js';
 
 /** One colour per run, in selection order: distinct hues that read on white. */
 export const PALETTE = [
@@ -188,12 +189,12 @@ export class ChartPanel {
 
   options(series, model) {
     const smoothed = model.smoothing > 0;
-    const xFormat = model.xMode === 'time' ? formatClock : (v) => formatNumber(v, 5);
+    const xFormat = model.xMode === 'time' ? formatClock : formatAxisValue;
     const uSeries = [
       { label: X_LABELS[model.xMode], value: (u, v) => (v === null ? '—' : xFormat(v)) },
     ];
     for (const s of series) {
-      const common = { label: s.label, spanGaps: true, value: (u, v) => formatNumber(v) };
+      const common = { label: s.label, spanGaps: true, value: (u, v) => formatMetric(v) };
       if (smoothed) {
         uSeries.push({
           ...common,
@@ -331,4 +332,9 @@ function fade(hex, alpha) {
 /** A run's label in legends: "#12 lenet". */
 export function runLabel(run) {
   return `#${run.id} ${run.name}`;
+}
+
+/** A step (a whole number) or an epoch position (a fraction) under the cursor. */
+function formatAxisValue(v) {
+  return Number.isInteger(v) ? formatCount(v) : formatMetric(v);
 }

@@ -1,7 +1,8 @@
 // The sweep view's scatter: one varied hyperparameter (x) against the
 // sweep's metric (y), a dot per trial, the best trial highlighted. SVG, so
 // every dot is an element that can be hovered and clicked.
-import { formatNumber, formatParam, formatTick, h } from './dom.js';
+import { formatMetric, formatParam, formatTick } from '../../format/index.js';
+import { h } from './dom.js';
 
 const W = 380;
 const H = 250;
@@ -85,7 +86,7 @@ export function sweepScatter({ param, trials, metric, bestRunId, onSelect }) {
     const x = xScale.map(trial.params[param]);
     const y = yScale.map(trial.best);
     const isBest = trial.runId === bestRunId;
-    const tip = `#${trial.runId} ${trial.name}\n${param} = ${formatParam(trial.params[param])}\n${metric} = ${formatNumber(trial.best)} (${trial.status})`;
+    const tip = `#${trial.runId} ${trial.name}\n${param} = ${formatParam(trial.params[param])}\n${metric} = ${formatMetric(trial.best)} (${trial.status})`;
     const dot = h(
       'svg:g',
       {

@@ -2,7 +2,14 @@
 // and the empty and not-found states. Each renders into `main` from the API.
 import { api, ApiError } from './api.js';
 import { runLabel } from './charts.js';
-import { formatDate, formatDuration, formatNumber, formatParam, h, mount } from './dom.js';
+import {
+  formatCount,
+  formatDuration,
+  formatMetric,
+  formatParam,
+  formatTime,
+} from '../../format/index.js';
+import { h, mount } from './dom.js';
 import { sweepScatter } from './sweep-plot.js';
 
 export function statusBadge(status) {
@@ -28,10 +35,14 @@ export async function renderRunPage(main, ctx, runId) {
   const selected = ctx.isSelected(run.id);
   const facts = [
     ['Status', statusBadge(run.status)],
-    ['Started', formatDate(run.startedAt)],
+    ['Started', formatTime(run.startedAt, true)],
     [
       'Ended',
-      run.endedAt ? formatDate(run.endedAt) : run.status === 'running' ? 'still running' : '—',
+      run.endedAt
+        ? formatTime(run.endedAt, true)
+        : run.status === 'running'
+          ? 'still running'
+          : '—',
     ],
     ['Duration', formatDuration(run.durationMs)],
     [
@@ -43,7 +54,7 @@ export async function renderRunPage(main, ctx, runId) {
     ['Dataset', run.dataset],
     ['Data source', run.datasetSource ?? '—'],
     ['Seed', String(run.seed)],
-    ['Parameters', run.parameterCount === null ? '—' : formatNumber(run.parameterCount)],
+    ['Parameters', run.parameterCount === null ? '—' : formatCount(run.parameterCount)],
     [
       'Versions',
       `runner ${run.versions.runner} · tfjs ${run.versions.tfjs} · node ${run.versions.node}`,
@@ -64,7 +75,7 @@ export async function renderRunPage(main, ctx, runId) {
       ),
     ]);
   if (run.divergedAtStep !== null)
-    facts.push(['Diverged at', `step ${formatNumber(run.divergedAtStep)}`]);
+    facts.push(['Diverged at', `step ${formatCount(run.divergedAtStep)}`]);
 
   const metricRows = metricKeys.map((key) => {
     const m = run.metrics[key];
@@ -78,10 +89,10 @@ export async function renderRunPage(main, ctx, runId) {
         key,
         h('span', { class: 'muted small' }, m.goal === 'maximize' ? ' ↑' : ' ↓'),
       ),
-      h('td', { class: 'num' }, formatNumber(m.last.value)),
-      h('td', { class: 'num strong' }, m.best ? formatNumber(m.best.value) : '—'),
-      h('td', { class: 'num muted' }, m.best ? formatNumber(m.best.step) : '—'),
-      h('td', { class: 'num muted' }, formatNumber(m.count)),
+      h('td', { class: 'num' }, formatMetric(m.last.value)),
+      h('td', { class: 'num strong' }, m.best ? formatMetric(m.best.value) : '—'),
+      h('td', { class: 'num muted' }, m.best ? formatCount(m.best.step) : '—'),
+      h('td', { class: 'num muted' }, formatCount(m.count)),
     );
   });
 
@@ -237,7 +248,7 @@ export async function renderSweepList(main, ctx) {
                   h('td', {}, statusBadge(s.status)),
                   h('td', {}, `${s.metric} (${s.goal === 'maximize' ? 'max' : 'min'})`),
                   h('td', { class: 'num' }, `${s.trialsRecorded} / ${s.trialCount}`),
-                  h('td', {}, formatDate(s.startedAt)),
+                  h('td', {}, formatTime(s.startedAt, true)),
                 ),
               ),
             ),
@@ -287,7 +298,7 @@ export async function renderSweep(main, ctx, sweepId) {
               { href: `/runs/${best.runId}`, 'data-link': true },
               `#${best.runId} ${best.name}`,
             ),
-            ` (${formatNumber(best.best)})`,
+            ` (${formatMetric(best.best)})`,
           ]
         : '',
     ),
@@ -360,8 +371,8 @@ export async function renderSweep(main, ctx, sweepId) {
               ),
               h('td', {}, statusBadge(t.status)),
               varied.map((p) => h('td', { class: 'num' }, formatParam(t.params[p]))),
-              h('td', { class: 'num strong' }, formatNumber(t.best)),
-              h('td', { class: 'num' }, formatNumber(t.final)),
+              h('td', { class: 'num strong' }, formatMetric(t.best)),
+              h('td', { class: 'num' }, formatMetric(t.final)),
             ),
           ),
         ),
@@ -428,7 +439,8 @@ export async function renderCompare(main, ctx) {
                   'tr',
                   {},
                   h('td', { class: 'key' }, p.key),
-                  p.values.map((v) => h('td', { class: 'num' }, formatParam(v))),
+                  // JSON carries a run without the key as null: show it as missing.
+                  p.values.map((v) => h('td', { class: 'num' }, formatParam(v ?? undefined))),
                 ),
               ),
             ),
@@ -457,9 +469,9 @@ export async function renderCompare(main, ctx) {
                 h(
                   'td',
                   { class: 'num' },
-                  mark(m.finalWinner === i, formatNumber(m.final[i])),
+                  mark(m.finalWinner === i, formatMetric(m.final[i])),
                   h('span', { class: 'muted small' }, ' / '),
-                  mark(m.bestWinner === i, formatNumber(m.best[i])),
+                  mark(m.bestWinner === i, formatMetric(m.best[i])),
                 ),
               ),
             ),

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { MetricSummary, RunDetail, Store } from '../../../store/index.js';
-import { formatDuration, formatMetric, formatTime } from '../../format-values.js';
+import { formatDuration, formatMetric, formatTime } from '../../../format/index.js';
 import { parseRunIds } from '../../parse-flags.js';
 import type { View } from '../../render.js';
 import { displayStatus } from '../../run-liveness.js';
