@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syntheticConfig } from '../e2e/cli-kit.js';
-import { makeTempDir } from '../store/fixtures.js';
+import { makeTempDir } from '../test-kit.js';
 import { runInProcess } from './cli-host.js';
 
 let dir: string;
@@ -20,7 +20,7 @@ const where = (text: string): { line: number; column: number } => {
 };
 
 beforeAll(() => {
-  ({ dir, cleanup } = makeTempDir('runner-validate-json-'));
+  ({ dir, remove: cleanup } = makeTempDir('validate-json'));
   writeFileSync(join(dir, 'good.yaml'), syntheticConfig());
   // `dataset` is misspelt, and a dense layer has a negative width.
   badText = syntheticConfig()
