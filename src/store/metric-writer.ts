@@ -30,7 +30,8 @@ interface KeyBatch {
 
 /**
  * Buffers values in columnar arrays and writes them in one IMMEDIATE transaction per
- * flush: the values, one summary upsert per key, and the run's heartbeat. A store held
+ * flush: the values, one summary upsert per key, and the run's heartbeat. Automatic
+ * flushes fall between steps, so every step is written whole or not at all. A store held
  * locked beyond the busy timeout keeps the values queued for the next flush.
  */
 export function createMetricWriter(
@@ -142,12 +143,21 @@ export function createMetricWriter(
           `metric ${key} of run ${runId}: step and epoch must be integers, got step ${step}, epoch ${epoch}`,
         );
       }
+      // A step's values (loss, accuracy, ...) land in one transaction: an automatic flush
+      // happens only as the next step begins, so a kill between flushes never splits a step.
+      // Past twice the pending cap, the queue is written even mid-step rather than grow.
+      const newStep = keys.length > 0 && steps[steps.length - 1] !== step;
+      if (
+        (newStep && (keys.length >= maxPending || now() - lastFlushAt >= flushIntervalMs)) ||
+        keys.length >= 2 * maxPending
+      ) {
+        tryFlush();
+      }
       keys.push(key);
       steps.push(step);
       epochs.push(epoch);
       values.push(Number.isNaN(value) ? null : value);
       times.push(Math.round((time ?? now()) - startedAt));
-      if (keys.length >= maxPending || now() - lastFlushAt >= flushIntervalMs) tryFlush();
     },
     async flush() {
       if (closed) return;

@@ -43,6 +43,32 @@ describe('the metric writer', () => {
     expect(await countValues(runId)).toBe(100);
   });
 
+  it("writes a step's values in one transaction: never the loss without the accuracy", async () => {
+    const runId = await store.createRun(newRun());
+    // Every add is past the flush interval: only step boundaries may cut the queue.
+    const writer = await store.createMetricWriter(runId, { flushIntervalMs: 0 });
+    const reader = new Database(path, { readonly: true });
+    const rowsOfStep = (step: number): number =>
+      reader
+        .prepare('SELECT count(*) FROM metrics WHERE run_id = ? AND step = ?')
+        .pluck()
+        .get(runId, step) as number;
+    try {
+      for (let step = 1; step <= 3; step++) {
+        writer.add('train/loss', step, 0, 1 / step);
+        // What a kill -9 right here would leave: earlier steps whole, this one absent.
+        expect(rowsOfStep(step)).toBe(0);
+        writer.add('train/accuracy', step, 0, step / 3);
+        expect(rowsOfStep(step)).toBe(0);
+        if (step > 1) expect(rowsOfStep(step - 1)).toBe(2);
+      }
+      await writer.close();
+      expect([rowsOfStep(1), rowsOfStep(2), rowsOfStep(3)]).toEqual([2, 2, 2]);
+    } finally {
+      reader.close();
+    }
+  });
+
   it('queues values until the interval passes, then flush() and close() write the rest', async () => {
     const runId = await store.createRun(newRun());
     const writer = await store.createMetricWriter(runId, { flushIntervalMs: 1000 });
@@ -63,6 +89,9 @@ describe('the metric writer', () => {
     const writer = await store.createMetricWriter(runId);
     clock.t += 5000;
     writer.add('train/loss', 1, 0, 2.3);
+    // Step 1 may have more values to come: it is written (with the heartbeat) as step 2 begins.
+    expect((await store.getRun(runId))!.updatedAt).toBe(startedAt);
+    writer.add('train/loss', 2, 0, 2.2);
     expect((await store.getRun(runId))!.updatedAt).toBe(startedAt + 5000);
     clock.t += 250;
     await writer.flush();
