@@ -58,7 +58,7 @@ export const EXIT_CODES: readonly { readonly code: ExitCode; readonly meaning: s
   },
   {
     code: EXIT.interrupted,
-    meaning: 'interrupted by Ctrl-C or SIGTERM (what was recorded is kept; twice quits at once)',
+    meaning: 'interrupted by Ctrl-C, SIGTERM or SIGHUP (what was recorded is kept; twice quits at once)',
   },
 ];
 
@@ -153,7 +153,7 @@ function processHost(): CliHost {
 }
 
 /**
- * SIGINT/SIGTERM of this process, handled only while a command listens (otherwise
+ * SIGINT/SIGTERM/SIGHUP of this process, handled only while a command listens (otherwise
  * Node's default applies). The first signal asks listeners to stop; a second one
  * gives them a last word (`onForce`) and exits at once: whatever was flushed stays.
  */
@@ -174,12 +174,15 @@ function processSignals(): SignalSource {
       if (listeners.size === 0) {
         process.on('SIGINT', handler);
         process.on('SIGTERM', handler);
+        // The terminal closed: like SIGTERM (Node's default would end the process, losing the run).
+        process.on('SIGHUP', handler);
       }
       listeners.add(listener);
       return () => {
         if (!listeners.delete(listener) || listeners.size > 0) return;
         process.off('SIGINT', handler);
         process.off('SIGTERM', handler);
+        process.off('SIGHUP', handler);
       };
     },
   };

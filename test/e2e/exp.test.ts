@@ -121,40 +121,44 @@ describe('runner exp', () => {
     expect(metricCounts(id)['train/loss']).toBe(step);
   });
 
-  it('keeps every reported step and marks the run interrupted on SIGINT', async () => {
-    const file = ws.write(
-      'long.yaml',
-      syntheticConfig({ train: 20_000, batchSize: 16, epochs: 3 }),
-    );
-    const child = startCli(['exp', file, '--db', ws.db, '--name', 'to-interrupt'], ws.dir);
-    // Wait until the run has written steps (the writer flushes at least every second).
-    let runId: number | undefined;
-    for (let i = 0; i < 600 && runId === undefined; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      if (!existsSync(ws.db)) continue;
-      runId = readStore(ws.db, (sql) => {
-        const row = sql
-          .prepare(
-            "select r.id from runs r where r.name = 'to-interrupt' and exists (select 1 from metrics m where m.run_id = r.id and m.key = 'train/loss')",
-          )
-          .get() as { id: number } | undefined;
-        return row?.id;
-      });
-    }
-    expect(runId).toBeDefined();
-    child.kill('SIGINT');
-    const { code, stdout } = await child.result;
-    expect(code).toBe(130);
-    expect(runRow(runId!)['status']).toBe('interrupted');
-    const steps = Number(/after (\d+) steps/.exec(stdout)?.[1]);
-    expect(steps).toBeGreaterThan(0);
-    expect(steps).toBeLessThan(1250); // stopped mid-epoch 1
-    const recorded = losses(runId!);
-    expect(recorded.length).toBe(steps);
-    expect(metricCounts(runId!)['train/accuracy']).toBe(steps);
-  });
+  it.each(['SIGINT', 'SIGHUP'] as const)(
+    'keeps every reported step and marks the run interrupted on %s',
+    async (signal) => {
+      const file = ws.write(
+        'long.yaml',
+        syntheticConfig({ train: 20_000, batchSize: 16, epochs: 3 }),
+      );
+      const name = `to-interrupt-${signal}`;
+      const child = startCli(['exp', file, '--db', ws.db, '--name', name], ws.dir);
+      // Wait until the run has written steps (the writer flushes at least every second).
+      let runId: number | undefined;
+      for (let i = 0; i < 600 && runId === undefined; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        if (!existsSync(ws.db)) continue;
+        runId = readStore(ws.db, (sql) => {
+          const row = sql
+            .prepare(
+              "select r.id from runs r where r.name = ? and exists (select 1 from metrics m where m.run_id = r.id and m.key = 'train/loss')",
+            )
+            .get(name) as { id: number } | undefined;
+          return row?.id;
+        });
+      }
+      expect(runId).toBeDefined();
+      child.kill(signal);
+      const { code, stdout } = await child.result;
+      expect(code).toBe(130);
+      expect(runRow(runId!)['status']).toBe('interrupted');
+      const steps = Number(/after (\d+) steps/.exec(stdout)?.[1]);
+      expect(steps).toBeGreaterThan(0);
+      expect(steps).toBeLessThan(1250); // stopped mid-epoch 1
+      const recorded = losses(runId!);
+      expect(recorded.length).toBe(steps);
+      expect(metricCounts(runId!)['train/accuracy']).toBe(steps);
+    },
+  );
 
-  it('quits at once on a second SIGINT, keeping the steps already flushed', async () => {
+  it('quits at once on a second SIGINT, keeping the steps already flushed, the run marked interrupted', async () => {
     // Big batches make each step long: both signals arrive within one step.
     const file = ws.write(
       'twice.yaml',
@@ -181,8 +185,9 @@ describe('runner exp', () => {
     const { code, stdout } = await child.result;
     expect(code).toBe(130);
     expect(stdout).not.toMatch(/interrupted after/);
-    // No time to mark it: it stays running until `runs ls` finds its process gone.
-    expect(runRow(runId!)['status']).toBe('running');
+    // Marked on the way out (one quick write), not left `running`.
+    expect(runRow(runId!)['status']).toBe('interrupted');
+    expect(runRow(runId!)['error']).toBe('SIGINT twice: quit at once');
     expect(losses(runId!).length).toBeGreaterThan(0);
   });
 

@@ -2,8 +2,8 @@ import type { Command } from 'commander';
 import type { Outcome } from '../outcome.js';
 import type { Renderer } from '../render.js';
 
-/** The signals that ask a command to stop (Ctrl-C, and `kill`'s default). */
-export type StopSignal = 'SIGINT' | 'SIGTERM';
+/** The signals that ask a command to stop (Ctrl-C, `kill`'s default, the terminal closed). */
+export type StopSignal = 'SIGINT' | 'SIGTERM' | 'SIGHUP';
 
 export interface SignalListener {
   /** The first Ctrl-C or SIGTERM: stop soon, keeping what was recorded. */

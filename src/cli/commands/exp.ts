@@ -69,14 +69,25 @@ async function runExp(file: string, flags: ExpFlags, context: CliContext): Promi
   const quiet = Boolean(flags.quiet || flags.json);
   let dashboard: { url: string; close(): Promise<void> } | undefined;
   let stopRequested = false;
+  let runId: number | undefined;
   // A second signal quits at once (main.ts): everything flushed so far is in the store, and the
-  // run stays `running` until `runs ls` sees its process gone.
+  // run is marked interrupted first (one quick SQLite write; if the store is locked for longer
+  // than its busy timeout, the run is found lost by its heartbeat instead).
   const unlisten = context.signals.listen({
     onStop: (signal) => {
       stopRequested = true;
       out.note(
         `\n${signal}: stopping after this step and saving what was recorded (again to quit at once)`,
       );
+    },
+    onForce: (signal) => {
+      if (runId === undefined) return;
+      try {
+        store.finishRun(runId, { status: 'interrupted', error: `${signal} twice: quit at once` });
+        out.note(`${signal}: quitting at once; run ${runId} marked interrupted`);
+      } catch {
+        out.note(`${signal}: quitting at once; run ${runId} could not be marked (store busy)`);
+      }
     },
   });
   try {
@@ -85,12 +96,19 @@ async function runExp(file: string, flags: ExpFlags, context: CliContext): Promi
       dashboard = await startDashboard({ dbPath, port: parsePort(flags.port ?? '6006') });
       out.note(`dashboard: ${dashboard.url}`);
     }
+    const reporter = createProgressReporter(out, { quiet, formatDownload: formatDownloadProgress });
     const result = await train.runExperiment({
       experiment,
       store,
       runsDir: dirname(dbPath),
       ...(flags.name ? { name: flags.name } : {}),
-      reporter: createProgressReporter(out, { quiet, formatDownload: formatDownloadProgress }),
+      reporter: {
+        ...reporter,
+        onStart: (start) => {
+          runId = start.runId;
+          reporter.onStart?.(start);
+        },
+      },
       shouldStop: () => stopRequested,
       cwd: context.cwd,
       env: context.env,
