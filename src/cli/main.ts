@@ -58,7 +58,8 @@ export const EXIT_CODES: readonly { readonly code: ExitCode; readonly meaning: s
   },
   {
     code: EXIT.interrupted,
-    meaning: 'interrupted by Ctrl-C, SIGTERM or SIGHUP (what was recorded is kept; twice quits at once)',
+    meaning:
+      'interrupted by Ctrl-C, SIGTERM or SIGHUP (what was recorded is kept; twice quits at once)',
   },
 ];
 
