@@ -158,6 +158,9 @@ function processHost(): CliHost {
  * Node's default applies). The first signal asks listeners to stop; a second one
  * gives them a last word (`onForce`) and exits at once: whatever was flushed stays.
  */
+/** How long a second signal waits for the listeners' last word before the process exits. */
+const FORCE_GRACE_MS = 1000;
+
 function processSignals(): SignalSource {
   const listeners = new Set<SignalListener>();
   let received = 0;
@@ -167,8 +170,13 @@ function processSignals(): SignalSource {
       for (const listener of [...listeners]) listener.onStop(signal);
       return;
     }
-    for (const listener of [...listeners]) listener.onForce?.(signal);
-    process.exit(EXIT.interrupted);
+    if (received > 2) process.exit(EXIT.interrupted);
+    // The listeners' last word (marking the run interrupted) gets at most a second.
+    const lastWords = [...listeners].map((listener) => listener.onForce?.(signal));
+    const deadline = new Promise((resolve) => setTimeout(resolve, FORCE_GRACE_MS).unref());
+    void Promise.race([Promise.allSettled(lastWords), deadline]).then(() =>
+      process.exit(EXIT.interrupted),
+    );
   };
   return {
     listen(listener) {

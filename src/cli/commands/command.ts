@@ -8,8 +8,11 @@ export type StopSignal = 'SIGINT' | 'SIGTERM' | 'SIGHUP';
 export interface SignalListener {
   /** The first Ctrl-C or SIGTERM: stop soon, keeping what was recorded. */
   onStop(signal: StopSignal): void;
-  /** A second one: `main.ts` ends the process at once (exit 130) right after this returns. */
-  onForce?(signal: StopSignal): void;
+  /**
+   * A second one: `main.ts` ends the process (exit 130) once this settles, or after a
+   * second at most; a third signal ends it at once.
+   */
+  onForce?(signal: StopSignal): void | Promise<void>;
 }
 
 /**

@@ -71,7 +71,7 @@ async function runExp(file: string, flags: ExpFlags, context: CliContext): Promi
   let stopRequested = false;
   let runId: number | undefined;
   // A second signal quits at once (main.ts): everything flushed so far is in the store, and the
-  // run is marked interrupted first (one quick SQLite write; if the store is locked for longer
+  // run is marked interrupted first (main.ts waits a second at most; if the store is locked for longer
   // than its busy timeout, the run is found lost by its heartbeat instead).
   const unlisten = context.signals.listen({
     onStop: (signal) => {
@@ -80,10 +80,13 @@ async function runExp(file: string, flags: ExpFlags, context: CliContext): Promi
         `\n${signal}: stopping after this step and saving what was recorded (again to quit at once)`,
       );
     },
-    onForce: (signal) => {
+    onForce: async (signal) => {
       if (runId === undefined) return;
       try {
-        store.finishRun(runId, { status: 'interrupted', error: `${signal} twice: quit at once` });
+        await store.finishRun(runId, {
+          status: 'interrupted',
+          error: `${signal} twice: quit at once`,
+        });
         out.note(`${signal}: quitting at once; run ${runId} marked interrupted`);
       } catch {
         out.note(`${signal}: quitting at once; run ${runId} could not be marked (store busy)`);
