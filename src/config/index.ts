@@ -39,3 +39,4 @@ export {
   type DiagnosticCode,
   type DiagnosticCodeEntry,
 } from './diagnostic-codes.js';
+export { closestMatch, didYouMean } from './did-you-mean.js';

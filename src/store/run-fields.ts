@@ -1,4 +1,5 @@
 import type { Database } from 'better-sqlite3';
+import { closestMatch } from '../config/index.js';
 import { UsageError } from '../errors.js';
 import { findMetricKey } from './run-records.js';
 import { RUN_STATUSES } from './types.js';
@@ -135,7 +136,7 @@ export class FieldResolver {
     ];
     // A bare last segment (`learningRate`) most likely means the param that ends with it.
     const bySuffix = paramKeys.filter((k) => k.endsWith(`.${name}`));
-    const suggestion = bySuffix.length === 1 ? bySuffix[0] : closest(name, candidates);
+    const suggestion = bySuffix.length === 1 ? bySuffix[0] : closestMatch(name, candidates);
     const known = `fields: run facts (${Object.keys(RUN_FIELDS).join(', ')}), metrics (${
       metricKeys.slice(0, 6).join(', ') || 'none recorded yet'
     }; prefix best: min: max: count:), config params (${paramKeys.slice(0, 3).join(', ') || 'none'}...)`;
@@ -144,37 +145,6 @@ export class FieldResolver {
       ? new UsageError(`--sort: ${message}`, { hint: known })
       : whereError(col, message, known);
   }
-}
-
-/** The closest candidate by edit distance, when close enough to be a likely typo. */
-export function closest(name: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const candidate of new Set(candidates)) {
-    const d = editDistance(name.toLowerCase(), candidate.toLowerCase());
-    if (d < bestDistance) {
-      best = candidate;
-      bestDistance = d;
-    }
-  }
-  const allowed = Math.max(2, Math.floor(name.length / 3));
-  return bestDistance <= allowed ? best : undefined;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(
-        previous[j]! + 1,
-        current[j - 1]! + 1,
-        previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-    }
-    previous = current;
-  }
-  return previous[b.length]!;
 }
 
 export interface CompiledSql {
@@ -246,7 +216,7 @@ export function compileWhere(source: string, resolver: FieldResolver): CompiledS
 function checkStatusLiteral(field: WhereOperand, literal: WhereOperand): void {
   if (field.kind !== 'field' || field.name !== 'status' || literal.kind !== 'string') return;
   if ((RUN_STATUSES as readonly string[]).includes(literal.value)) return;
-  const suggestion = closest(literal.value, RUN_STATUSES);
+  const suggestion = closestMatch(literal.value, RUN_STATUSES);
   throw whereError(
     literal.col,
     `unknown status "${literal.value}"${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`,

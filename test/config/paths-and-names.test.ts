@@ -78,6 +78,35 @@ describe('did you mean', () => {
     expect(closestMatch('dim', ['dims'])).toBe('dims');
   });
 
+  it('takes the closest candidate, not the first close one', () => {
+    // maxPool1d is within the limit (2 edits), maxPool closer (case only).
+    expect(closestMatch('maxpool', ['maxPool1d', 'maxPool'])).toBe('maxPool');
+    expect(closestMatch('concatenat', ['concat', 'concatenate'])).toBe('concatenate');
+  });
+
+  it('breaks a tie by candidate order', () => {
+    expect(closestMatch('relu6', ['relu', 'elu6'])).toBe('relu');
+    expect(closestMatch('relu6', ['elu6', 'relu'])).toBe('elu6');
+  });
+
+  it('allows a third of the word in edits: 1 up to 5 letters, 2 up to 8, at most 3', () => {
+    expect(closestMatch('unit', ['units'])).toBe('units');
+    expect(closestMatch('unt', ['units'])).toBeUndefined(); // 2 edits, 3 letters
+    expect(closestMatch('fltten', ['flatten'])).toBe('flatten');
+    expect(closestMatch('fltn', ['flatten'])).toBeUndefined(); // 3 edits, 4 letters
+    expect(closestMatch('kernlsze', ['kernelSize'])).toBe('kernelSize'); // 2 edits, 8 letters
+    expect(closestMatch('krnlsze', ['kernelSize'])).toBeUndefined(); // 3 edits, 7 letters
+    expect(closestMatch('learningrte', ['learningRate'])).toBe('learningRate');
+    expect(closestMatch('lrnngrt', ['learningRate'])).toBeUndefined();
+    expect(closestMatch('valdationsplt', ['validationSplit'])).toBe('validationSplit'); // 2 of 13
+    expect(closestMatch('vldtnsplt', ['validationSplit'])).toBeUndefined(); // 6 edits: over 3
+  });
+
+  it('never suggests the word itself, nor a rewrite of every letter', () => {
+    expect(closestMatch('dense', ['dense'])).toBeUndefined();
+    expect(closestMatch('ab', ['cd'])).toBeUndefined();
+  });
+
   it('knows the PyTorch names of runner layers and arguments', () => {
     expect(suggestName('Linear', ['dense', 'flatten'])).toEqual({
       name: 'dense',

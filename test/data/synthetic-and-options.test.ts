@@ -180,6 +180,10 @@ describe('the dataset registry', () => {
     expect(() => findDataset('mnsit')).toThrow(DatasetError);
     expect(() => findDataset('mnsit')).toThrow('unknown dataset "mnsit" (did you mean "mnist"?)');
     expect(() => findDataset('cifar10')).toThrow('unknown dataset "cifar10"');
+    // The config stage's closest match: case, separators, and no far-fetched guesses.
+    expect(() => findDataset('MNIST')).toThrow('(did you mean "mnist"?)');
+    expect(() => findDataset('fashion_mnist')).toThrow('(did you mean "fashion-mnist"?)');
+    expect(() => findDataset('xy')).toThrow(/^unknown dataset "xy"$/);
   });
 
   it('reports where each dataset is without using the network', async () => {
