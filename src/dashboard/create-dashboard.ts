@@ -39,7 +39,15 @@ export interface DashboardOptions {
    * Undefined: any host.
    */
   readonly allowedHosts?: readonly string[];
+  /** Event streams open at once; past this, `/api/stream` answers 503. Default `MAX_EVENT_STREAMS`. */
+  readonly maxStreams?: number;
 }
+
+/**
+ * Event streams one dashboard keeps open at once: each polls the store, so
+ * thousands of them would take a core and starve `/api/runs`. A page opens one.
+ */
+export const MAX_EVENT_STREAMS = 100;
 
 /** The dashboard's request handler; `close` ends its open event streams. */
 export interface DashboardHandler {
@@ -162,6 +170,16 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
   function eventStream({ req, res, query }: RouteRequest): void {
     if (req.method === 'HEAD') {
       sendBody(res, 200, 'text/event-stream; charset=utf-8', '');
+      return;
+    }
+    const maxStreams = options.maxStreams ?? MAX_EVENT_STREAMS;
+    if (streams.size >= maxStreams) {
+      res.setHeader('retry-after', '5');
+      sendApiError(
+        res,
+        503,
+        `too many live streams open (${maxStreams}); close other dashboard tabs or try again`,
+      );
       return;
     }
     const runIds = query.get('runs') ? parseIdList(query, 'runs', { min: 0, max: 50 }) : [];

@@ -447,6 +447,50 @@ describe('dashboard server life cycle', () => {
     }
   });
 
+  it('caps open event streams: past the cap it answers 503 with Retry-After, and a closed stream frees its place', async () => {
+    const temp = makeTempDir('dashboard');
+    const { store, path } = await makeStore(temp.dir);
+    const reader = await openStore(path, { readonly: true });
+    const handler = createDashboard({ store: reader, pollIntervalMs: 50, maxStreams: 3 });
+    const server: Server = createServer(handler);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    const open = [];
+    try {
+      for (let i = 0; i < 3; i++) open.push(await openEventStream(port, '/api/events'));
+      const refused = await rawRequest(port, '/api/events');
+      expect(refused.status).toBe(503);
+      expect(refused.headers['retry-after']).toBe('5');
+      expect(JSON.parse(refused.body)).toEqual({
+        error: {
+          status: 503,
+          message: 'too many live streams open (3); close other dashboard tabs or try again',
+        },
+      });
+      // The rest of the API still answers.
+      expect((await getJson(port, '/api/runs')).status).toBe(200);
+      open.shift()!.destroy();
+      await expect
+        .poll(
+          async () => {
+            const stream = await openEventStream(port, '/api/events');
+            open.push(stream);
+            return stream.response.statusCode;
+          },
+          { timeout: 5000 },
+        )
+        .toBe(200);
+    } finally {
+      for (const stream of open) stream.destroy();
+      handler.close();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await reader.close();
+      await store.close();
+      temp.remove();
+    }
+  });
+
   it('shows an empty state until the store file appears, then the runs', async () => {
     const temp = makeTempDir('dashboard');
     const path = join(temp.dir, 'later', 'runner.db');
