@@ -10,7 +10,7 @@ import {
   STORE_SCHEMA_VERSION,
 } from './schema.js';
 import { SqliteStore } from './sqlite-store.js';
-import { isPostgresUrl, redactStoreTarget } from './store-path.js';
+import { isPostgresUrl } from './store-path.js';
 import type { OpenStoreOptions, Store } from './types.js';
 
 export { STORE_SCHEMA_VERSION } from './schema.js';
@@ -28,7 +28,9 @@ const DEFAULT_BUSY_TIMEOUT_MS = 5000;
  */
 export async function openStore(target: string, options: OpenStoreOptions = {}): Promise<Store> {
   if (isPostgresUrl(target)) {
-    throw new StoreError(`${redactStoreTarget(target)}: PostgreSQL stores are not supported yet`);
+    // Loaded only for a URL: the SQLite quick start never loads pg.
+    const { openPostgresStore } = await import('./postgres/open-postgres-store.js');
+    return openPostgresStore(target, options);
   }
   return openSqliteStore(target, options);
 }

@@ -25,16 +25,59 @@ export interface ResolvedField {
   readonly params: readonly unknown[];
   /** The natural order for `--sort` without a direction (best first for metrics). */
   readonly defaultDescending: boolean;
+  /** A config param: a JSON value on PostgreSQL, whose literals are bound as JSON. */
+  readonly param?: boolean;
+}
+
+/** What the resolver knows about the store's names: read synchronously (prefetched on PostgreSQL). */
+export interface FieldCatalog {
+  metricKey(key: string): { id: number; goal: MetricGoal } | undefined;
+  paramExists(key: string): boolean;
+  metricKeys(): string[];
+  paramKeys(): string[];
+}
+
+/** The few places where the where-language's SQL differs between SQLite and PostgreSQL. */
+export interface FieldDialect {
+  /** `runs.started_at` (epoch ms) as ISO-8601 text. */
+  readonly startedIso: string;
+  /** The SQL false (SQLite has no booleans). */
+  readonly falseValue: string;
+  /** How a literal compared with a config param is bound: params are JSON on PostgreSQL. */
+  paramLiteral(value: string | number | boolean): { sql: string; value: unknown };
+  /** `left ~ pattern`, a shell-style glob. */
+  glob(left: string, pattern: string): { sql: string; value: string };
+}
+
+export const SQLITE_FIELDS: FieldDialect = {
+  startedIso: `strftime('%Y-%m-%dT%H:%M:%fZ', r.started_at / 1000.0, 'unixepoch')`,
+  falseValue: '0',
+  paramLiteral: (value) => ({
+    sql: '?',
+    // Params store booleans as the text true/false.
+    value: typeof value === 'boolean' ? (value ? 'true' : 'false') : value,
+  }),
+  glob: (left, pattern) => ({ sql: `${left} GLOB ?`, value: pattern }),
+};
+
+/** The catalog of a SQLite store: each name looked up when asked. */
+export function sqliteCatalog(db: Database): FieldCatalog {
+  return {
+    metricKey: (key) => findMetricKey(db, key),
+    paramExists: (key) =>
+      db.prepare('SELECT 1 FROM params WHERE key = ? LIMIT 1').get(key) !== undefined,
+    metricKeys: () =>
+      db.prepare('SELECT key FROM metric_keys ORDER BY key').pluck().all() as string[],
+    paramKeys: () =>
+      db.prepare('SELECT DISTINCT key FROM params ORDER BY key').pluck().all() as string[],
+  };
 }
 
 const RUN_FIELDS: Readonly<Record<string, { sql: string; desc: boolean }>> = {
   id: { sql: 'r.id', desc: true },
   name: { sql: 'r.name', desc: false },
   status: { sql: 'r.status', desc: false },
-  started: {
-    sql: `strftime('%Y-%m-%dT%H:%M:%fZ', r.started_at / 1000.0, 'unixepoch')`,
-    desc: true,
-  },
+  started: { sql: 'STARTED_ISO', desc: true },
   duration: { sql: '((coalesce(r.ended_at, r.updated_at) - r.started_at) / 1000.0)', desc: true },
   sweep: { sql: 'r.sweep_id', desc: false },
   trial: { sql: 'r.trial_index', desc: false },
@@ -67,15 +110,20 @@ function metricColumn(prefix: MetricPrefix, goal: MetricGoal): { column: string;
 
 /** Resolves names against one store; candidate lists are read only when a name is unknown. */
 export class FieldResolver {
-  readonly #db: Database;
-  constructor(db: Database) {
-    this.#db = db;
+  readonly #catalog: FieldCatalog;
+  readonly dialect: FieldDialect;
+  constructor(catalog: FieldCatalog, dialect: FieldDialect = SQLITE_FIELDS) {
+    this.#catalog = catalog;
+    this.dialect = dialect;
   }
 
   /** `col` is the 1-based column in a --where expression; undefined for a --sort key. */
   resolve(name: string, col: number | undefined): ResolvedField {
     const run = RUN_FIELDS[name];
-    if (run) return { sql: run.sql, params: [], defaultDescending: run.desc };
+    if (run) {
+      const sql = run.sql === 'STARTED_ISO' ? this.dialect.startedIso : run.sql;
+      return { sql, params: [], defaultDescending: run.desc };
+    }
     const colon = name.indexOf(':');
     if (colon > 0) {
       const prefix = name.slice(0, colon);
@@ -97,7 +145,7 @@ export class FieldResolver {
   }
 
   #metric(prefix: MetricPrefix, key: string): ResolvedField | undefined {
-    const found = findMetricKey(this.#db, key);
+    const found = this.#catalog.metricKey(key);
     if (!found) return undefined;
     const { column, desc } = metricColumn(prefix, found.goal);
     return {
@@ -112,22 +160,17 @@ export class FieldResolver {
       sql: '(SELECT value FROM params WHERE run_id = r.id AND key = ?)',
       params: [key],
       defaultDescending: false,
+      param: true,
     };
   }
 
   #paramExists(key: string): boolean {
-    return this.#db.prepare('SELECT 1 FROM params WHERE key = ? LIMIT 1').get(key) !== undefined;
+    return this.#catalog.paramExists(key);
   }
 
   #unknown(name: string, col: number | undefined): Error {
-    const metricKeys = this.#db
-      .prepare('SELECT key FROM metric_keys ORDER BY key')
-      .pluck()
-      .all() as string[];
-    const paramKeys = this.#db
-      .prepare('SELECT DISTINCT key FROM params ORDER BY key')
-      .pluck()
-      .all() as string[];
+    const metricKeys = this.#catalog.metricKeys();
+    const paramKeys = this.#catalog.paramKeys();
     const candidates = [
       ...Object.keys(RUN_FIELDS),
       ...metricKeys,
@@ -169,7 +212,11 @@ const SQL_OPS = {
 export function compileWhere(source: string, resolver: FieldResolver): CompiledSql {
   const tree = parseWhere(source);
   const params: unknown[] = [];
-  const operand = (o: WhereOperand): string => {
+  const { dialect } = resolver;
+  const isParam = (o: WhereOperand): boolean =>
+    o.kind === 'field' && resolver.resolve(o.name, o.col).param === true;
+  /** `other`: the operand compared with this one (a param makes a literal a JSON value). */
+  const operand = (o: WhereOperand, other: WhereOperand): string => {
     switch (o.kind) {
       case 'field': {
         const field = resolver.resolve(o.name, o.col);
@@ -177,15 +224,19 @@ export function compileWhere(source: string, resolver: FieldResolver): CompiledS
         return field.sql;
       }
       case 'number':
-        params.push(o.value);
-        return '?';
       case 'string':
+        if (isParam(other)) {
+          const bound = dialect.paramLiteral(o.value);
+          params.push(bound.value);
+          return bound.sql;
+        }
         params.push(o.value);
         return '?';
-      case 'bool':
-        // Params store booleans as the text true/false.
-        params.push(o.value ? 'true' : 'false');
-        return '?';
+      case 'bool': {
+        const bound = dialect.paramLiteral(o.value);
+        params.push(bound.value);
+        return bound.sql;
+      }
       case 'null':
         return 'NULL';
     }
@@ -200,13 +251,19 @@ export function compileWhere(source: string, resolver: FieldResolver): CompiledS
       case 'compare': {
         checkStatusLiteral(n.left, n.right);
         checkStatusLiteral(n.right, n.left);
-        const left = operand(n.left);
-        const right = operand(n.right);
+        if (n.op === '~' && n.right.kind === 'string') {
+          const left = operand(n.left, n.right);
+          const glob = dialect.glob(left, n.right.value);
+          params.push(glob.value);
+          return `coalesce((${glob.sql}), ${dialect.falseValue})`;
+        }
+        const left = operand(n.left, n.right);
+        const right = operand(n.right, n.left);
         if (n.left.kind === 'null' || n.right.kind === 'null') {
           const other = n.left.kind === 'null' ? right : left;
           return `(${other} ${n.op === '=' ? 'IS' : 'IS NOT'} NULL)`;
         }
-        return `coalesce((${left} ${SQL_OPS[n.op]} ${right}), 0)`;
+        return `coalesce((${left} ${SQL_OPS[n.op]} ${right}), ${dialect.falseValue})`;
       }
     }
   };

@@ -1,7 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import { StoreError } from '../errors.js';
 import { isRankedMetric } from './metric-goal.js';
-import { compileSort, compileWhere, FieldResolver } from './run-fields.js';
+import { compileSort, compileWhere, FieldResolver, sqliteCatalog } from './run-fields.js';
 import {
   loadMetricSummaries,
   loadParams,
@@ -26,7 +26,7 @@ interface FilterSql {
 }
 
 function filterSql(db: Database, filter: RunFilter): FilterSql {
-  const resolver = new FieldResolver(db);
+  const resolver = new FieldResolver(sqliteCatalog(db));
   const conditions: string[] = [];
   const params: unknown[] = [];
   if (filter.ids !== undefined) {
@@ -128,8 +128,15 @@ export function compareRuns(db: Database, runIds: readonly number[]): RunCompari
   const ordered = ids.map((id) => byId.get(id)!);
   const summaries = loadMetricSummaries(db, ordered);
   const runs = ordered.map((row) => toRunSummary(row, summaries.get(row.id)));
+  return buildComparison(ids, runs, loadParams(db, ids));
+}
 
-  const paramsByRun = loadParams(db, ids);
+/** The comparison of runs already read (in the order of `ids`): the same on every store. */
+export function buildComparison(
+  ids: readonly number[],
+  runs: readonly RunSummary[],
+  paramsByRun: ReadonlyMap<number, Readonly<Record<string, ParamValue>>>,
+): RunComparison {
   const paramKeys = [
     ...new Set(ids.flatMap((id) => Object.keys(paramsByRun.get(id) ?? {}))),
   ].sort();
