@@ -9,7 +9,7 @@ import { REGISTRIES } from '../../src/registries.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { runExperiment } from '../../src/train/index.js';
 import { postgresAvailability, startPostgres, type PgServer } from '../pg/pg-server.js';
-import { makeTempDir, newRun } from './fixtures.js';
+import { makeTempDir, newRun } from '../test-kit.js';
 
 /**
  * One suite, two stores: every behaviour of the `Store` contract checked on SQLite and on a
@@ -19,7 +19,7 @@ const pgStatus = postgresAvailability();
 if (!pgStatus.available) console.warn(pgStatus.reason);
 
 let server: PgServer | undefined;
-const temp = makeTempDir('runner-conformance-');
+const temp = makeTempDir('conformance');
 let databases = 0;
 
 beforeAll(async () => {
@@ -27,7 +27,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => {
   server?.stop();
-  temp.cleanup();
+  temp.remove();
 });
 
 /** A new, empty store of each kind. */
