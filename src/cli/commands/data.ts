@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { View } from '../render.js';
 import type { CliContext, CommandDefinition } from './command.js';
 
 interface DataFlags {
@@ -44,20 +45,18 @@ async function listDatasets(context: CliContext, flags: DataFlags): Promise<void
     cwd: context.cwd,
     ...(flags.root === undefined ? {} : { root: flags.root }),
   });
-  if (flags.json) {
-    context.out.json(rows);
-    return;
-  }
-  context.out.table(
-    rows.map((r) => ({ ...r, location: shortPath(r.location, context.env) })),
-    [
+  const view: View<(typeof rows)[number]> = {
+    records: rows,
+    columns: [
       { key: 'dataset' },
       { key: 'status' },
-      { key: 'trainCount', title: 'train', align: 'right' },
-      { key: 'testCount', title: 'test', align: 'right' },
-      { key: 'location' },
+      { key: 'trainCount', title: 'train', kind: 'count' },
+      { key: 'testCount', title: 'test', kind: 'count' },
+      { key: 'location', value: (r) => shortPath(r.location, context.env) },
     ],
-  );
+  };
+  context.out.view(view, flags.json ? 'json' : 'table');
+  if (flags.json) return;
   for (const row of rows) {
     if (row.detail !== undefined && row.status !== 'generated' && row.status !== 'user files') {
       context.out.line(`  ${row.dataset}: ${row.detail}`);

@@ -8,6 +8,7 @@ import type { RunSummary, Store } from '../../store/index.js';
 import type { SweepAxis, SweepDefinition, TrialPlan, TrialReport } from '../../train/index.js';
 import { DB_HELP } from '../store-access.js';
 import { outcome, type Outcome } from '../outcome.js';
+import type { View, ViewColumn } from '../render.js';
 import { collect, type CliContext, type CommandDefinition } from './command.js';
 import { formatDuration, formatMetric } from '../../format/index.js';
 
@@ -164,16 +165,26 @@ async function runSweepCommand(
       record.metric,
       record.goal,
     );
-    if (flags.json) {
-      out.json({
+    const assigned = Object.keys(definition.trials[0]?.assignments ?? {});
+    const view: View<TrialRow> = {
+      records: rows,
+      columns: [
+        { key: 'trial', kind: 'id' },
+        { key: 'run', kind: 'id' },
+        { key: 'status' },
+        ...assigned.map((key): ViewColumn<TrialRow> => ({ key, kind: 'param' })),
+        { key: record.metric, kind: 'metric' },
+      ],
+      json: {
         sweepId,
         status: record.status,
         metric: record.metric,
         goal: record.goal,
         trials: rows,
-      });
-    } else {
-      out.table(rows);
+      },
+    };
+    out.view(view, flags.json ? 'json' : 'table');
+    if (!flags.json) {
       const counts = countStatuses(rows);
       const best = rows.find(
         (row) => row.status === 'completed' && typeof row[record.metric] === 'number',
