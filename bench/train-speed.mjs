@@ -342,7 +342,8 @@ async function runChild(job) {
     return;
   }
   const { model, models, spec, seed } = await buildNet(tf, job.net);
-  const optimizer = tf.train.adam(1e-3);
+  // The runner's Adam, as `train.optimizer: {type: adam}` creates it (the bench's own if not built).
+  const optimizer = await createAdam(tf);
   const batches = Array.from({ length: 4 }, () =>
     tf.tidy(() => ({
       xs: tf.randomUniform([job.batch, 28, 28, 1]),
@@ -409,6 +410,15 @@ async function runChild(job) {
       kernelCalls: profile.kernels.length,
     })}\n`,
   );
+}
+
+async function createAdam(tf) {
+  try {
+    const { createOptimizer } = await import('../dist/train/optimizers/index.js');
+    return createOptimizer({ type: 'adam', learningRate: 1e-3, options: {} });
+  } catch {
+    return tf.train.adam(1e-3);
+  }
 }
 
 /** The net as the runner builds it from its config; the bench's own copy if those stages are not built. */

@@ -1,6 +1,7 @@
 import * as tf from '../../tf.js';
 import { defineOptimizer } from './optimizer-definition.js';
 import { EPSILON } from './shared-options.js';
+import { FusedAdamOptimizer } from './fused-adam.js';
 
 /** torch.optim.Adam: betas (0.9, 0.999), eps 1e-8. */
 export const adam = defineOptimizer({
@@ -19,5 +20,10 @@ export const adam = defineOptimizer({
     },
     epsilon: EPSILON,
   },
-  create: (learningRate, o) => tf.train.adam(learningRate, o.beta1, o.beta2, o.epsilon),
+  // The same update bit for bit, in one pass instead of ~13 kernel calls per variable;
+  // tfjs-node's native kernels cost less per call than a round trip of the values.
+  create: (learningRate, o) =>
+    tf.getBackend() === 'tensorflow'
+      ? tf.train.adam(learningRate, o.beta1, o.beta2, o.epsilon)
+      : new FusedAdamOptimizer(learningRate, o.beta1, o.beta2, o.epsilon),
 });
