@@ -9,6 +9,7 @@ import {
   recreateViews,
   STORE_SCHEMA_VERSION,
 } from './schema.js';
+import { nativeAddonError } from './native-addon.js';
 import { SqliteStore } from './sqlite-store.js';
 import { isPostgresUrl } from './store-path.js';
 import type { OpenStoreOptions, Store } from './types.js';
@@ -101,6 +102,9 @@ function connect(
   try {
     return new Database(path, { readonly, fileMustExist: !create });
   } catch (error) {
+    // better-sqlite3 loads its binary on first use: a build for another Node fails here.
+    const addon = nativeAddonError(error, 'better-sqlite3');
+    if (addon) throw addon;
     throw new StoreError(`cannot open the run store ${path}: ${messageOf(error)}`, {
       cause: error,
       hint: 'check that the path is writable, or point --db / RUNNER_DB elsewhere',
