@@ -40,6 +40,7 @@ export {
   DEFAULT_STORE_PATH,
   isPostgresUrl,
   redactStoreTarget,
+  resolveArtifactsDir,
 } from './store-path.js';
 export { flattenConfig } from './flatten-config.js';
 export { metricGoal, isRankedMetric } from './metric-goal.js';

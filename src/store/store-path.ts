@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 
 /** Where the store lives unless `--db` or `RUNNER_DB` says otherwise (relative to the working directory). */
 export const DEFAULT_STORE_PATH = 'runs/runner.db';
@@ -34,4 +34,18 @@ export function redactStoreTarget(target: string): string {
   return target
     .replace(/^(postgres(?:ql)?:\/\/[^:/?#@]*):[^/?#]*@/i, '$1:***@')
     .replace(/([?&]password=)[^&#]*/gi, '$1***');
+}
+
+/**
+ * Where runs keep their artifacts (checkpoints, logs): beside a SQLite store; for a
+ * PostgreSQL store, on this machine's disk (`runs/` under `cwd`) unless `RUNNER_ARTIFACTS`
+ * points every worker at a shared folder. The store records each run's host and folder.
+ */
+export function resolveArtifactsDir(
+  store: string,
+  env: Readonly<Record<string, string | undefined>>,
+  cwd: string,
+): string {
+  if (env['RUNNER_ARTIFACTS']) return resolve(cwd, env['RUNNER_ARTIFACTS']);
+  return isPostgresUrl(store) ? resolve(cwd, 'runs') : dirname(store);
 }

@@ -1,5 +1,4 @@
 import { Option } from 'commander';
-import { dirname } from 'node:path';
 import { BACKEND_CHOICES, type BackendChoice } from '../../backend/backends.js';
 import { UsageError } from '../../errors.js';
 import type { RunResult } from '../../train/index.js';
@@ -58,11 +57,12 @@ async function runExp(file: string, flags: ExpFlags, context: CliContext): Promi
   const { REGISTRIES } = await import('../../registries.js');
   const experiment = await loadExperiment(file, { registries: REGISTRIES, set, cwd: context.cwd });
 
-  const [{ openStore, resolveStorePath }, train, { formatDownloadProgress }] = await Promise.all([
-    import('../../store/index.js'),
-    import('../../train/index.js'),
-    import('../../data/index.js'),
-  ]);
+  const [{ openStore, resolveStorePath, resolveArtifactsDir }, train, { formatDownloadProgress }] =
+    await Promise.all([
+      import('../../store/index.js'),
+      import('../../train/index.js'),
+      import('../../data/index.js'),
+    ]);
   const { createProgressReporter, formatRunSummary } = await import('./exp-progress.js');
   const dbPath = resolveStorePath(flags.db, context.env, context.cwd);
   const store = await openStore(dbPath);
@@ -103,7 +103,7 @@ async function runExp(file: string, flags: ExpFlags, context: CliContext): Promi
     const result = await train.runExperiment({
       experiment,
       store,
-      runsDir: dirname(dbPath),
+      runsDir: resolveArtifactsDir(dbPath, context.env, context.cwd),
       ...(flags.name ? { name: flags.name } : {}),
       reporter: {
         ...reporter,

@@ -9,6 +9,7 @@ import { queryCommand } from './query.js';
 import { expCommand } from './exp.js';
 import { sweepCommand } from './sweep.js';
 import { serveCommand } from './serve.js';
+import { storeCommand } from './store.js';
 
 /** Every command of the CLI, in the order `--help` lists them. One line to add one. */
 export const COMMANDS: readonly CommandDefinition[] = [
@@ -21,5 +22,6 @@ export const COMMANDS: readonly CommandDefinition[] = [
   compareCommand,
   queryCommand,
   serveCommand,
+  storeCommand,
   dataCommand,
 ];

@@ -31,7 +31,7 @@ export const serveCommand: CommandDefinition = {
       .action(
         context.action(async (opts: ServeOptions) => {
           const port = parsePort(opts.port);
-          const [{ startDashboard }, { resolveStorePath }] = await Promise.all([
+          const [{ startDashboard }, { resolveStorePath, redactStoreTarget }] = await Promise.all([
             import('../../dashboard/index.js'),
             import('../../store/index.js'),
           ]);
@@ -42,8 +42,8 @@ export const serveCommand: CommandDefinition = {
           context.out.line(dashboard.url);
           context.out.note(
             dashboard.storeExists
-              ? `dashboard: ${dashboard.url}  (store ${dbPath}, read-only)`
-              : `dashboard: ${dashboard.url}  (no store at ${dbPath} yet: runs appear as soon as \`runner exp\` creates it)`,
+              ? `dashboard: ${dashboard.url}  (store ${redactStoreTarget(dbPath)}, read-only)`
+              : `dashboard: ${dashboard.url}  (no store at ${redactStoreTarget(dbPath)} yet: runs appear as soon as \`runner exp\` creates it)`,
           );
           if (!LOOPBACK.has(opts.host.toLowerCase())) {
             context.out.note(

@@ -79,9 +79,12 @@ async function runSweepCommand(
     const record = await store.getSweep(sweepId);
     if (record === undefined) {
       await store.close();
-      throw new UsageError(`--resume ${flags.resume}: there is no sweep ${sweepId} in ${dbPath}`, {
-        hint: 'list sweeps with: runner query "select * from sweeps"',
-      });
+      throw new UsageError(
+        `--resume ${flags.resume}: there is no sweep ${sweepId} in ${store.path}`,
+        {
+          hint: 'list sweeps with: runner query "select * from sweeps"',
+        },
+      );
     }
     definition = record.definition as SweepDefinition;
   } else {
@@ -278,8 +281,6 @@ function launchTrial(
     'exp',
     definition.file,
     ...[...definition.overrides, ...trial.overrides].flatMap((flag) => ['--set', flag]),
-    '--db',
-    options.dbPath,
     '--json',
     '--sweep-trial',
     `${options.sweepId}:${trial.index}`,
@@ -288,7 +289,8 @@ function launchTrial(
     const child = spawn(process.execPath, args, {
       cwd: options.cwd,
       // Trials side by side share the cores: `train.workers: auto` takes its share only.
-      env: { ...process.env, RUNNER_CORES: String(options.cores) },
+      // The store through the environment: a URL's password never shows in `ps`.
+      env: { ...process.env, RUNNER_CORES: String(options.cores), RUNNER_DB: options.dbPath },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     options.children.add(child);
