@@ -3,6 +3,13 @@
  * Store benchmark (issue 4 store size, issue 6 query speed). Run `npm run build` first.
  *
  *   node bench/store-queries.mjs [--runs 2000] [--steps 10000] [--cache /tmp/runner-bench-store.db] [--rebuild]
+ *   node bench/store-queries.mjs --db postgres://USER@HOST/DB [--runs ...] [--rebuild]
+ *
+ * With --db postgres://..., the same store is built in that database (schema `runner`;
+ * --rebuild drops the schema first, otherwise a store with --runs runs is reused) and the
+ * same queries are timed there; bytes per value are the tables' and indexes' size
+ * (pg_total_relation_size) over the metric rows. Run it once per store to put the two
+ * side by side.
  *
  * 1. Bytes per metric value on disk after one 10,000-step run (2 per-step metrics and 4
  *    per-epoch ones over 10 epochs), written through the ordinary writer with its default
@@ -30,6 +37,33 @@ const STEPS = Number(flag('--steps', 10000));
 const EPOCHS = 10;
 const CACHE = flag('--cache', join(tmpdir(), 'runner-bench-store.db'));
 const REBUILD = args.includes('--rebuild');
+const PG_URL = flag('--db', undefined);
+const ON_PG = PG_URL !== undefined && /^postgres(ql)?:\/\//i.test(PG_URL);
+
+/** Bytes of the PostgreSQL store: every table and index of schema runner. */
+async function pgBytes(url) {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query(
+      `SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint AS bytes
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE n.nspname = 'runner' AND c.relkind = 'r'`,
+    );
+    return Number(rows[0].bytes);
+  } finally {
+    await client.end();
+  }
+}
+
+async function dropPgStore(url) {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  await client.query('DROP SCHEMA IF EXISTS runner CASCADE');
+  await client.end();
+}
 
 /** Deterministic pseudo-random numbers (mulberry32), so every build is the same store. */
 function random(seed) {
@@ -159,6 +193,7 @@ async function bytesPerValue() {
 }
 
 async function buildLargeStore() {
+  if (ON_PG) return buildLargePgStore();
   const shape = { runs: RUNS, steps: STEPS, epochs: EPOCHS, version: 1 };
   const shapeFile = `${CACHE}.json`;
   if (!REBUILD && existsSync(CACHE) && existsSync(shapeFile)) {
@@ -216,6 +251,51 @@ async function buildLargeStore() {
   return { cached: false, seconds: (performance.now() - started) / 1000, values };
 }
 
+async function buildLargePgStore() {
+  if (REBUILD) await dropPgStore(PG_URL);
+  const existing = await openStore(PG_URL);
+  const count = await existing.countRuns();
+  await existing.close();
+  if (count === RUNS && !REBUILD) return { cached: true, seconds: 0 };
+  if (count > 0) await dropPgStore(PG_URL);
+  const started = performance.now();
+  const clock = { t: Date.UTC(2026, 0, 1) };
+  const store = await openStore(PG_URL, { now: () => clock.t });
+  const rand = random(42);
+  let sweepId;
+  let values = 0;
+  for (let i = 1; i <= RUNS; i++) {
+    if (i % 20 === 1) {
+      sweepId = await store.createSweep({
+        name: `sweep-${i}`,
+        configYaml: 'name: sweep\n',
+        definition: { grid: { 'train.optimizer.learningRate': [0.1, 0.01] } },
+        metric: 'test/accuracy',
+        goal: 'maximize',
+        trialCount: 20,
+        host: 'bench',
+      });
+    }
+    const runId = await store.createRun(runRecord(i, rand, sweepId));
+    values += (
+      await writeRun(store, runId, rand, clock, {
+        now: () => clock.t,
+        flushIntervalMs: Number.MAX_SAFE_INTEGER,
+        maxPending: 1_000_000,
+      })
+    ).written;
+    await store.finishRun(
+      runId,
+      rand() < 0.9 ? { status: 'completed' } : { status: 'failed', error: 'boom' },
+    );
+    clock.t += 60_000;
+    if (i % 100 === 0) process.stderr.write(`\rbuilding: ${i}/${RUNS} runs`);
+  }
+  await store.close();
+  process.stderr.write('\n');
+  return { cached: false, seconds: (performance.now() - started) / 1000, values };
+}
+
 /** First call, then median and fastest of 15 more calls, in ms (the machine may be shared: see the load). */
 async function time(fn) {
   const t0 = performance.now();
@@ -231,22 +311,23 @@ async function time(fn) {
   return { first, median: samples[7], min: samples[0], result };
 }
 
-const size = await bytesPerValue();
-console.log(
-  `store size after one ${STEPS.toLocaleString('en-US')}-step run: ${size.values.toLocaleString('en-US')} values in ${size.flushes} transactions, ${size.bytes.toLocaleString('en-US')} bytes on disk = ${size.perValue.toFixed(1)} bytes/value (target <= 40)`,
-);
+const size = ON_PG ? undefined : await bytesPerValue();
+if (size)
+  console.log(
+    `store size after one ${STEPS.toLocaleString('en-US')}-step run: ${size.values.toLocaleString('en-US')} values in ${size.flushes} transactions, ${size.bytes.toLocaleString('en-US')} bytes on disk = ${size.perValue.toFixed(1)} bytes/value (target <= 40)`,
+  );
 
 const build = await buildLargeStore();
 console.log(
   build.cached
-    ? `large store: cached at ${CACHE}`
-    : `large store: built at ${CACHE} in ${build.seconds.toFixed(0)} s (${build.values.toLocaleString('en-US')} values)`,
+    ? `large store: cached at ${ON_PG ? 'PostgreSQL' : CACHE}`
+    : `large store: built at ${ON_PG ? 'PostgreSQL' : CACHE} in ${build.seconds.toFixed(0)} s (${build.values.toLocaleString('en-US')} values)`,
 );
 const openStarted = performance.now();
-const store = await openStore(CACHE, { readonly: true });
+const store = await openStore(ON_PG ? PG_URL : CACHE, { readonly: true });
 const openMs = performance.now() - openStarted;
 const metricRows = Number((await store.query('SELECT count(*) FROM metric_values')).rows[0][0]);
-const onDisk = fileBytes(CACHE);
+const onDisk = ON_PG ? await pgBytes(PG_URL) : fileBytes(CACHE);
 console.log(
   `large store: ${(await store.countRuns()).toLocaleString('en-US')} runs, ${metricRows.toLocaleString('en-US')} metric rows, ${(onDisk / 1e9).toFixed(2)} GB = ${(onDisk / metricRows).toFixed(1)} bytes/value; open ${openMs.toFixed(1)} ms`,
 );
