@@ -10,7 +10,8 @@
 //   npm run bench:accuracy -- --only fashion-lenet,sample-lenet
 //   node bench/train-accuracy.mjs --list
 //
-// Options: --backend NAME (default: the config's, i.e. auto), --mnist DIR (the
+// Options: --backend NAME (default: the config's, i.e. auto), --workers N|auto
+// (train.workers; default the config's, i.e. auto: compare 1 with 2), --mnist DIR (the
 // four official MNIST IDX files; default $MNIST_DIR, else ../shared/data/mnist
 // beside the repo), --cli PATH (default dist/cli/main.js), --keep (leave the
 // temporary store and run folders for inspection).
@@ -76,6 +77,7 @@ function parseArgs(argv) {
   const options = {
     only: undefined,
     backend: undefined,
+    workers: undefined,
     mnist: process.env.MNIST_DIR || resolve(repo, '..', 'shared', 'data', 'mnist'),
     cli: join(repo, 'dist', 'cli', 'main.js'),
     keep: false,
@@ -90,6 +92,7 @@ function parseArgs(argv) {
     };
     if (arg === '--only') options.only = value().split(',').filter(Boolean);
     else if (arg === '--backend') options.backend = value();
+    else if (arg === '--workers') options.workers = value();
     else if (arg === '--mnist') options.mnist = resolve(value());
     else if (arg === '--cli') options.cli = resolve(value());
     else if (arg === '--keep') options.keep = true;
@@ -103,7 +106,7 @@ function usage(message) {
   process.stderr.write(
     `train-accuracy: ${message}\n` +
       `usage: node bench/train-accuracy.mjs [--only ${CASES.map((c) => c.name).join('|')}[,...]] ` +
-      '[--backend auto|wasm|cpu|tfjs-node] [--mnist DIR] [--cli PATH] [--keep] [--list]\n',
+      '[--backend auto|wasm|cpu|tfjs-node] [--workers N|auto] [--mnist DIR] [--cli PATH] [--keep] [--list]\n',
   );
   process.exit(2);
 }
@@ -150,6 +153,7 @@ async function runCase(testCase, options) {
   const args = ['exp', testCase.config, '--json', '--db', dbPath];
   for (const s of testCase.set) args.push('--set', s);
   if (options.backend) args.push('--backend', options.backend);
+  if (options.workers) args.push('--set', `train.workers=${options.workers}`);
   const env = { ...process.env, RUNNER_DATA_DIR: dataDir };
   delete env.RUNNER_DB;
   const started = performance.now();
