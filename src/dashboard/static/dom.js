@@ -1,48 +1,78 @@
+// @ts-check
 // Small DOM helpers (formatting is src/format/, shared with the CLI). Text always goes in as text nodes, never
 // as HTML, so run names and config values cannot inject markup.
+
+/** @typedef {Node | string | number | boolean | null | undefined | readonly unknown[]} Child a node, text, or a (nested) list of them */
 
 /**
  * h('div', { class: 'x', onclick: fn }, 'text', child) → an element.
  * Attributes starting with "on" become listeners; `dataset` sets data-*.
+ *
+ * @param {string} tag an HTML tag, or `svg:tag` for an SVG element
+ * @param {Record<string, unknown> | null | undefined} attrs
+ * @param {...Child} children
+ * @returns {any} the element (HTML or SVG: callers use either's properties)
  */
 export function h(tag, attrs, ...children) {
   const svg = tag.startsWith('svg:');
+  /** @type {HTMLElement | SVGElement} */
   const el = svg
     ? document.createElementNS('http://www.w3.org/2000/svg', tag.slice(4))
     : document.createElement(tag);
   for (const [name, value] of Object.entries(attrs ?? {})) {
     if (value === undefined || value === null || value === false) continue;
     if (name.startsWith('on') && typeof value === 'function')
-      el.addEventListener(name.slice(2), value);
+      el.addEventListener(name.slice(2), /** @type {EventListener} */ (value));
     else if (name === 'dataset') Object.assign(el.dataset, value);
-    else if (name === 'class' && !svg) el.className = value;
+    else if (name === 'class' && el instanceof HTMLElement) el.className = String(value);
     else el.setAttribute(name, value === true ? '' : String(value));
   }
   append(el, children);
   return el;
 }
 
+/**
+ * @param {Element} el
+ * @param {readonly Child[]} children
+ */
 function append(el, children) {
   for (const child of children) {
     if (child === undefined || child === null || child === false) continue;
-    if (Array.isArray(child)) append(el, child);
+    if (Array.isArray(child)) append(el, /** @type {readonly Child[]} */ (child));
     else el.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
 }
 
+/**
+ * @template {Element} E
+ * @param {E} el
+ * @returns {E}
+ */
 export function clear(el) {
   while (el.firstChild) el.firstChild.remove();
   return el;
 }
 
-/** Replaces the element's content; null, undefined and false children are skipped. */
+/**
+ * Replaces the element's content; null, undefined and false children are skipped.
+ *
+ * @template {Element} E
+ * @param {E} el
+ * @param {...Child} children
+ * @returns {E}
+ */
 export function mount(el, ...children) {
   clear(el);
   append(el, children);
   return el;
 }
 
-/** Triggers a download of a Blob or a data URL. */
+/**
+ * Triggers a download of a Blob or a data URL.
+ *
+ * @param {string} filename
+ * @param {Blob | string} href
+ */
 export function download(filename, href) {
   const url = href instanceof Blob ? URL.createObjectURL(href) : href;
   const a = h('a', { href: url, download: filename, style: 'display:none' });
