@@ -76,8 +76,11 @@ export interface LayerNode {
 
 export interface TrainSpec {
   readonly epochs: number;
-  /** `crossEntropy` is softmax cross-entropy on logits. */
-  readonly loss: 'crossEntropy';
+  /**
+   * `crossEntropy` is softmax cross-entropy on logits (classification); `mse`,
+   * `mae` and `huber` train a single output on a numeric target (regression).
+   */
+  readonly loss: 'crossEntropy' | 'mse' | 'mae' | 'huber';
   readonly optimizer: OptimizerSpec;
   /** Stop after this many training steps in all (quick runs, benchmarks). */
   readonly maxSteps: number | undefined;

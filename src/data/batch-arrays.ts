@@ -16,7 +16,10 @@ export interface BatchOptions {
 /** One batch as plain arrays (NHWC float32 pixels, int32 labels), before it becomes tensors. */
 export interface BatchArrays {
   readonly xs: Float32Array;
+  /** Class indices (empty for regression). */
   readonly labels: Int32Array;
+  /** Regression: the target values; undefined for classification. */
+  readonly targets: Float32Array | undefined;
   /** Real number of examples: the last batch of an epoch may be smaller than the batch size. */
   readonly size: number;
   /** 0-based position of the batch in the epoch. */
@@ -66,6 +69,8 @@ export function pixelTable(normalize: BatchOptions['normalize']): Float32Array {
 /**
  * Copies the examples `indices` of `split` into `xs` (through `table`) and
  * `labels`: the whole per-batch work, one pass over the batch's pixels.
+ * A table's features are copied as they are (encoded when loaded), and a
+ * regression split's targets go to `targets`.
  */
 export function fillBatch(
   split: ImageSplit,
@@ -73,10 +78,28 @@ export function fillBatch(
   table: Float32Array,
   xs: Float32Array,
   labels: Int32Array,
+  targets?: Float32Array,
 ): void {
   const size = split.height * split.width * split.channels;
   const images = split.images;
   const splitLabels = split.labels;
+  const features = split.features;
+  const values = split.targets;
+  if (features !== undefined || values !== undefined) {
+    for (let b = 0; b < indices.length; b++) {
+      const example = indices[b]!;
+      if (values !== undefined && targets !== undefined) targets[b] = values[example]!;
+      else labels[b] = splitLabels[example]!;
+      if (features !== undefined) {
+        xs.set(features.subarray(example * size, (example + 1) * size), b * size);
+      } else {
+        const from = example * size;
+        const to = b * size;
+        for (let p = 0; p < size; p++) xs[to + p] = table[images[from + p]!]!;
+      }
+    }
+    return;
+  }
   for (let b = 0; b < indices.length; b++) {
     const example = indices[b]!;
     labels[b] = splitLabels[example]!;
@@ -104,9 +127,11 @@ export function* createBatchArrays(
   let index = 0;
   for (const indices of batchIndices(split.count, options)) {
     const xs = new Float32Array(indices.length * size);
-    const labels = new Int32Array(indices.length);
-    fillBatch(split, indices, table, xs, labels);
-    yield { xs, labels, size: indices.length, index };
+    const regression = split.targets !== undefined;
+    const labels = new Int32Array(regression ? 0 : indices.length);
+    const targets = regression ? new Float32Array(indices.length) : undefined;
+    fillBatch(split, indices, table, xs, labels, targets);
+    yield { xs, labels, targets, size: indices.length, index };
     index++;
   }
 }

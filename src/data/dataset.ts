@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { DataSpec, DatasetConfigEntry } from '../config/index.js';
+import type { TablePreprocessing } from './csv/table-preprocessing.js';
 
 /**
  * One split of images kept compact in memory: uint8 pixels, NHWC, row-major,
@@ -13,7 +14,17 @@ export interface ImageSplit {
   readonly height: number;
   readonly width: number;
   readonly channels: number;
+  /**
+   * Tables: the encoded features, `count * channels` float32 values used as
+   * they are (height and width are 1, `images` is empty). The model input is [channels].
+   */
+  readonly features?: Float32Array;
+  /** Regression: one target value per example (`labels` is empty). */
+  readonly targets?: Float32Array;
 }
+
+/** Classification predicts a class index; regression a number. */
+export type Task = 'classification' | 'regression';
 
 /** Where the examples came from: recorded with the run and shown on the terminal. */
 export type DataSourceKind =
@@ -35,9 +46,15 @@ export interface LoadedData {
   /** The split evaluated after each epoch: the test set, or `val` held out from train. */
   readonly eval: ImageSplit;
   readonly evalName: 'test' | 'val';
+  /** Classes for classification; 1 (one output) for regression. */
   readonly numClasses: number;
-  /** [height, width, channels], as a model input shape. */
-  readonly shape: readonly [number, number, number];
+  readonly task: Task;
+  /** Class names by index, when the data has them (image folders, CSV labels); else "0", "1", ... */
+  readonly classes: readonly string[];
+  /** A CSV table's learnt encoding, recorded with the run and applied by eval and predict. */
+  readonly preprocessing: TablePreprocessing | undefined;
+  /** The model input shape: [height, width, channels] for images, [features] for tables. */
+  readonly shape: readonly number[];
   readonly source: DataSource;
   /** One line each: substitutions and repairs the caller must show the user. */
   readonly notices: readonly string[];
@@ -92,6 +109,11 @@ export interface DatasetSplits {
   readonly train: ImageSplit;
   readonly test: ImageSplit | undefined;
   readonly numClasses: number;
+  /** Default classification. */
+  readonly task?: Task;
+  /** Class names by index; default "0", "1", ... */
+  readonly classes?: readonly string[];
+  readonly preprocessing?: TablePreprocessing;
   readonly kind: DataSourceKind;
   readonly location: string;
   readonly notices: readonly string[];

@@ -57,5 +57,12 @@ export function sliceSplit(split: ImageSplit, start: number, end: number): Image
     height: split.height,
     width: split.width,
     channels: split.channels,
+    ...(split.features ? { features: split.features.subarray(start * size, end * size) } : {}),
+    ...(split.targets ? { targets: split.targets.subarray(start, end) } : {}),
   };
+}
+
+/** The model input shape of one example: [channels] for a table, else [height, width, channels]. */
+export function exampleShape(split: ImageSplit): number[] {
+  return split.features ? [split.channels] : [split.height, split.width, split.channels];
 }

@@ -11,9 +11,17 @@ export type {
   ImageSplit,
   LoadDataOptions,
   LoadedData,
+  Task,
 } from './dataset.js';
 export { DATASETS, findDataset } from './datasets/index.js';
 export { loadData, checkInputShape, createDatasetContext } from './load-data.js';
+export { exampleShape } from './image-split.js';
+export type {
+  ColumnEncoding,
+  MissingPolicy,
+  TablePreprocessing,
+  TargetEncoding,
+} from './csv/table-preprocessing.js';
 export { createBatches, type Batch } from './batch-loader.js';
 export {
   batchCount,

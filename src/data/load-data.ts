@@ -9,7 +9,7 @@ import type {
 } from './dataset.js';
 import { findDataset } from './datasets/index.js';
 import { DEFAULT_TIMEOUTS } from './download.js';
-import { sliceSplit, takeFirst } from './image-split.js';
+import { exampleShape, sliceSplit, takeFirst } from './image-split.js';
 
 /** Resolves the options of `loadData` (and of `runner data ls/fetch`) into what a dataset sees. */
 export function createDatasetContext(spec: DataSpec, options: LoadDataOptions): DatasetContext {
@@ -125,7 +125,10 @@ function assemble(spec: DataSpec, splits: DatasetSplits): LoadedData {
     eval: evalSplit,
     evalName,
     numClasses: splits.numClasses,
-    shape: [train.height, train.width, train.channels],
+    task: splits.task ?? 'classification',
+    classes: splits.classes ?? Array.from({ length: splits.numClasses }, (_, i) => String(i)),
+    preprocessing: splits.preprocessing,
+    shape: exampleShape(train),
     source: {
       dataset: name,
       kind: splits.kind,
@@ -139,19 +142,20 @@ function assemble(spec: DataSpec, splits: DatasetSplits): LoadedData {
 
 /**
  * Throws when the model's input shape (without the batch dimension) is not the
- * images' [height, width, channels].
+ * data's: [height, width, channels] of the images, or [features] of a table.
  */
 export function checkInputShape(
   data: Pick<LoadedData, 'shape' | 'source'>,
   modelInput: readonly number[],
 ): void {
-  const [h, w, c] = data.shape;
-  const matches =
-    modelInput.length === 3 && modelInput[0] === h && modelInput[1] === w && modelInput[2] === c;
-  if (!matches) {
-    throw new DatasetError(
-      `model.input [${modelInput.join(',')}] does not match the images of ${data.source.dataset}: ${h}x${w}x${c} (height x width x channels)`,
-      { hint: `set model.input to [${h}, ${w}, ${c}], or use data that fits the model` },
-    );
-  }
+  const shape = data.shape;
+  const matches = modelInput.length === shape.length && modelInput.every((d, i) => d === shape[i]);
+  if (matches) return;
+  const what =
+    shape.length === 1
+      ? `the table of ${data.source.dataset}: ${shape[0]} encoded features`
+      : `the images of ${data.source.dataset}: ${shape.join('x')} (height x width x channels)`;
+  throw new DatasetError(`model.input [${modelInput.join(',')}] does not match ${what}`, {
+    hint: `set model.input to [${shape.join(', ')}] or leave it out (it is then taken from the data), or use data that fits the model`,
+  });
 }

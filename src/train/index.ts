@@ -12,7 +12,9 @@ export type {
   SweepTrialContext,
 } from './run-experiment.js';
 export type { StepEvent, EpochEvent, TrainStatus } from './train-loop.js';
-export type { Evaluation } from './evaluate.js';
+export { evaluate, evaluationMetrics, type Evaluation } from './evaluate.js';
+export { LOSSES, taskOfLoss, type LossDefinition, type LossName } from './losses.js';
+export { scoreConfusion, type ClassScores, type ConfusionMatrix } from './confusion-matrix.js';
 export {
   OPTIMIZERS,
   createOptimizer,

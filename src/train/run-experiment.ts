@@ -14,7 +14,9 @@ import {
 import { buildModel, planModel, type ModelPlan } from '../model/index.js';
 import { checkClassCount, declaredClassCount } from './check-class-count.js';
 import { flattenConfig, type RunStatus, type Store } from '../store/index.js';
-import type { Evaluation } from './evaluate.js';
+import { DatasetError } from '../errors.js';
+import { evaluationMetrics, type Evaluation } from './evaluate.js';
+import { taskOfLoss } from './losses.js';
 import { collectRunFacts } from './run-facts.js';
 import { saveModel } from './save-model.js';
 import { trainModel, type EpochEvent, type StepEvent } from './train-loop.js';
@@ -117,6 +119,7 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
     ...(reporter.onDownload ? { onProgress: reporter.onDownload } : {}),
   });
   checkInputShape(data, experiment.model.input);
+  checkTask(experiment, data, plan);
   if (declaredClasses === undefined) {
     checkClassCount(
       experiment,
@@ -125,11 +128,13 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
       `the training and test labels have ${data.numClasses} classes (0 to ${data.numClasses - 1})`,
     );
   }
-  const workers = resolveWorkers(experiment.train.workers, {
-    backend: backend.name,
-    batchSize: experiment.data.batchSize,
-    cores: options.cores ?? coresOf(options.env ?? process.env) ?? availableParallelism(),
-  });
+  const workers =
+    singleReplica(data) ??
+    resolveWorkers(experiment.train.workers, {
+      backend: backend.name,
+      batchSize: experiment.data.batchSize,
+      cores: options.cores ?? coresOf(options.env ?? process.env) ?? availableParallelism(),
+    });
   const parallelNotices = workerNotices(workers, plan);
   const model = buildModel(experiment.model, { seed: experiment.seed });
 
@@ -152,6 +157,9 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
       evalName: data.evalName,
       numClasses: data.numClasses,
       shape: data.shape,
+      task: data.task,
+      classes: data.classes,
+      ...(data.preprocessing ? { preprocessing: data.preprocessing } : {}),
     },
     versions: facts.versions,
     ...(facts.gitCommit ? { gitCommit: facts.gitCommit } : {}),
@@ -207,13 +215,17 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
         onEpochStart: (epoch, batches) => reporter.onEpochStart?.(epoch, epochs, batches),
         onStep: (event) => {
           writer.add('train/loss', event.step, event.epoch, event.loss, event.time);
-          writer.add('train/accuracy', event.step, event.epoch, event.accuracy, event.time);
+          if (event.accuracy !== undefined) {
+            writer.add('train/accuracy', event.step, event.epoch, event.accuracy, event.time);
+          }
           reporter.onStep?.(event, epochs);
         },
         onEpochEnd: async (event) => {
           const { evaluation, evalName, step, epoch, time } = event;
-          writer.add(`${evalName}/loss`, step, epoch, evaluation.loss, time);
-          writer.add(`${evalName}/accuracy`, step, epoch, evaluation.accuracy, time);
+          const metrics = prefixed(evalName, evaluationMetrics(evaluation));
+          for (const [key, value] of Object.entries(metrics)) {
+            writer.add(key, step, epoch, value, time);
+          }
           writer.add('train/learning_rate', step, epoch, event.learningRate, time);
           writer.add('perf/images_per_sec', step, epoch, event.imagesPerSec, time);
           writer.add('perf/workers', step, epoch, workers.count, time);
@@ -228,16 +240,26 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
             'epoch end',
           );
           reporter.onEpochEnd?.(event, epochs, isBest);
-          const metrics = {
-            [`${evalName}/loss`]: evaluation.loss,
-            [`${evalName}/accuracy`]: evaluation.accuracy,
-          };
           return (await options.sweep?.shouldPrune?.(epoch, metrics)) ? 'prune' : 'continue';
         },
       },
     });
     await writer.close();
     await saveModel(model, join(runDir, 'model'));
+    const last = outcome.lastEvaluation;
+    if (last !== undefined) {
+      // The final model's last evaluation, with its confusion matrix (runs show, the run page).
+      await store.addEvaluation({
+        runId,
+        kind: 'training',
+        checkpoint: 'final',
+        split: data.evalName,
+        data: document['data'] ?? null,
+        count: last.count,
+        metrics: evaluationMetrics(last),
+        ...(last.confusion ? { classes: data.classes, confusion: last.confusion } : {}),
+      });
+    }
     await store.finishRun(runId, {
       status: outcome.status,
       ...(outcome.divergedAtStep !== undefined ? { divergedAtStep: outcome.divergedAtStep } : {}),
@@ -300,12 +322,61 @@ function workerNotices(workers: WorkerPlan, plan: ModelPlan): string[] {
   return notices;
 }
 
+/**
+ * The loss must suit the data (class labels or numeric targets), and a
+ * regression model must have one output; both checked before the run is recorded.
+ */
+function checkTask(experiment: Experiment, data: LoadedData, plan: ModelPlan): void {
+  const loss = experiment.train.loss;
+  const task = taskOfLoss(loss);
+  if (task !== data.task) {
+    throw new DatasetError(
+      task === 'regression'
+        ? `train.loss ${loss} is a regression loss, but dataset ${data.source.dataset} has class labels`
+        : `train.loss ${loss} is a classification loss, but dataset ${data.source.dataset} has numeric targets`,
+      {
+        hint:
+          task === 'regression'
+            ? 'use train.loss: crossEntropy for class labels'
+            : 'use train.loss: mse, mae or huber for a numeric target',
+      },
+    );
+  }
+  const outputs = plan.outputShape.slice(1);
+  const units = outputs.reduce<number>((a, b) => a * (b ?? 1), 1);
+  if (task === 'regression' && units !== 1) {
+    throw new DatasetError(
+      `train.loss ${loss} trains one output, but the model's output is [${outputs.join(', ')}]`,
+      { hint: 'end the model with a dense layer of 1 unit (no activation)' },
+    );
+  }
+}
+
+/**
+ * Data-parallel replicas train image classifiers; a table or a regression
+ * trains in one replica (said when the config asked for more).
+ */
+function singleReplica(data: LoadedData): WorkerPlan | undefined {
+  if (data.task === 'classification' && data.shape.length === 3) return undefined;
+  return {
+    count: 1,
+    reason: `${data.task === 'regression' ? 'regression' : 'a table'} trains in one replica`,
+  };
+}
+
+/** Better by `metric`; a regression evaluation has no accuracy, so it is compared by loss. */
 function isBetter(
   evaluation: Evaluation,
   best: Evaluation | undefined,
   metric: 'accuracy' | 'loss',
 ): boolean {
-  if (!Number.isFinite(evaluation[metric])) return false;
+  const accuracy = metric === 'accuracy' && evaluation.accuracy !== undefined;
+  const value = accuracy ? evaluation.accuracy! : evaluation.loss;
+  if (!Number.isFinite(value)) return false;
   if (best === undefined) return true;
-  return metric === 'accuracy' ? evaluation.accuracy > best.accuracy : evaluation.loss < best.loss;
+  return accuracy ? value > best.accuracy! : value < best.loss;
+}
+
+function prefixed(split: string, metrics: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(metrics).map(([k, v]) => [`${split}/${k}`, v]));
 }

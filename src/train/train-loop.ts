@@ -6,8 +6,9 @@ import { createOptimizer } from './optimizers/index.js';
 import { evaluate, type Evaluation } from './evaluate.js';
 import { parallelTrainStep, startReplicaPool, type ReplicaPool } from './parallel/index.js';
 import type { BackendName } from '../backend/index.js';
+import { LOSSES, type LossName } from './losses.js';
 
-/** One training step, as recorded: the loss and accuracy of that batch. */
+/** One training step, as recorded: the loss and (classification) accuracy of that batch. */
 export interface StepEvent {
   readonly step: number;
   readonly epoch: number;
@@ -15,7 +16,8 @@ export interface StepEvent {
   readonly batchesPerEpoch: number;
   readonly size: number;
   readonly loss: number;
-  readonly accuracy: number;
+  /** Undefined for regression. */
+  readonly accuracy: number | undefined;
   readonly time: number;
 }
 
@@ -134,8 +136,16 @@ async function trainLoop(input: TrainInput, pool: ReplicaPool | undefined): Prom
     });
     for (const batch of batches) {
       const { loss, correct } = pool
-        ? await parallelTrainStep(pool, optimizer, batch.xs, batch.labels)
-        : trainStep(model, optimizer, variables, batch.xs, batch.labels, input.numClasses);
+        ? await parallelTrainStep(pool, optimizer, batch.xs as tf.Tensor4D, batch.labels)
+        : trainStep(
+            model,
+            optimizer,
+            variables,
+            batch.xs,
+            batch.labels,
+            input.numClasses,
+            experiment.train.loss,
+          );
       batch.xs.dispose();
       batch.labels.dispose();
       step += 1;
@@ -147,7 +157,7 @@ async function trainLoop(input: TrainInput, pool: ReplicaPool | undefined): Prom
         batchesPerEpoch,
         size: batch.size,
         loss,
-        accuracy: correct / batch.size,
+        accuracy: correct === undefined ? undefined : correct / batch.size,
         time: now(),
       });
       firstLoss ??= loss;
@@ -163,6 +173,7 @@ async function trainLoop(input: TrainInput, pool: ReplicaPool | undefined): Prom
       batchSize,
       normalize,
       numClasses: input.numClasses,
+      loss: experiment.train.loss,
     });
     const verdict = await observer.onEpochEnd({
       epoch,
@@ -196,15 +207,33 @@ function divergenceOf(loss: number, firstLoss: number, step: number): string | u
   return undefined;
 }
 
-/** One update; returns the batch's mean loss and number of correct predictions. */
+/**
+ * One update; returns the batch's mean loss and (classification) number of
+ * correct predictions.
+ */
 function trainStep(
   model: tf.LayersModel,
   optimizer: tf.Optimizer,
   variables: tf.Variable[],
-  xs: tf.Tensor4D,
+  xs: tf.Tensor,
   labels: tf.Tensor1D,
   numClasses: number,
-): { loss: number; correct: number } {
+  lossName: LossName,
+): { loss: number; correct: number | undefined } {
+  const definition = LOSSES[lossName];
+  if (definition.task === 'regression') {
+    const lossTensor = optimizer.minimize(
+      () => {
+        const output = model.apply(xs, { training: true }) as tf.Tensor;
+        return tf.mean(definition.perExample(output, labels, numClasses)) as tf.Scalar;
+      },
+      true,
+      variables,
+    );
+    const loss = lossTensor!.dataSync()[0]!;
+    lossTensor!.dispose();
+    return { loss, correct: undefined };
+  }
   let correct: tf.Tensor | undefined;
   const lossTensor = optimizer.minimize(
     () => {

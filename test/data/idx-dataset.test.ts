@@ -229,7 +229,7 @@ describe('checkInputShape', () => {
       'model.input [28,28,1] does not match the images of mnist: 32x32x3 (height x width x channels)',
     );
     expect((error as DatasetError).hint).toBe(
-      'set model.input to [32, 32, 3], or use data that fits the model',
+      'set model.input to [32, 32, 3] or leave it out (it is then taken from the data), or use data that fits the model',
     );
     expect(() => checkInputShape(data, [32, 32])).toThrow(DatasetError);
   });

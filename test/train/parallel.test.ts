@@ -253,7 +253,7 @@ describe('train.workers in a run', () => {
     const one = await train(BATCH_NORM(1));
     const two = await train(BATCH_NORM(2));
     expect(one.result.final!.accuracy).toBeGreaterThan(0.85);
-    expect(two.result.final!.accuracy).toBeGreaterThan(one.result.final!.accuracy - 0.03);
+    expect(two.result.final!.accuracy).toBeGreaterThan(one.result.final!.accuracy! - 0.03);
     expect(two.detail.notices.join('\n')).toMatch(/batch norm: per-replica statistics/);
   });
 

@@ -1,5 +1,10 @@
-import type { RunReporter, RunResult } from '../../train/index.js';
 import { formatDuration } from '../../format/index.js';
+import {
+  evaluationMetrics,
+  type Evaluation,
+  type RunReporter,
+  type RunResult,
+} from '../../train/index.js';
 import type { Renderer } from '../render.js';
 
 const BAR_WIDTH = 24;
@@ -60,15 +65,14 @@ export function createProgressReporter(
       const filled = Math.round((done / event.batchesPerEpoch) * BAR_WIDTH);
       out.status(
         `epoch ${event.epoch}/${epochs} [${'#'.repeat(filled)}${'.'.repeat(BAR_WIDTH - filled)}] ` +
-          `${done}/${event.batchesPerEpoch}  loss ${event.loss.toFixed(4)}  acc ${event.accuracy.toFixed(4)}  ` +
+          `${done}/${event.batchesPerEpoch}  loss ${event.loss.toFixed(4)}  ${event.accuracy === undefined ? '' : `acc ${event.accuracy.toFixed(4)}  `}` +
           `${Math.round(rate).toLocaleString('en-US')} img/s  ETA ${formatDuration(eta * 1000)}`,
       );
     },
     onEpochEnd: (event, epochs, isBest) => {
       const seconds = (Date.now() - epochStart) / 1000;
       out.note(
-        `epoch ${event.epoch}/${epochs}  ${event.evalName} loss ${event.evaluation.loss.toFixed(4)}  ` +
-          `${event.evalName} accuracy ${event.evaluation.accuracy.toFixed(4)}  ` +
+        `epoch ${event.epoch}/${epochs}  ${formatEvaluation(event.evalName, event.evaluation, '  ')}  ` +
           `${Math.round(event.imagesPerSec).toLocaleString('en-US')} img/s  ${formatDuration(seconds * 1000)}` +
           (isBest ? '  (best so far, checkpoint saved)' : ''),
       );
@@ -79,11 +83,12 @@ export function createProgressReporter(
 /** The one line `runner exp` ends with (also all that `--quiet` prints). */
 export function formatRunSummary(result: RunResult): string {
   const evaluation = result.final
-    ? `${result.evalName} accuracy ${result.final.accuracy.toFixed(4)}, loss ${result.final.loss.toFixed(4)}`
+    ? formatEvaluation(result.evalName, result.final, ', ', true)
     : 'no evaluation';
+  const headline = (e: Evaluation): number => e.accuracy ?? e.loss;
   const best =
     result.best && result.epochs > 1
-      ? ` (best ${result.best.accuracy.toFixed(4)} at epoch ${result.best.epoch})`
+      ? ` (best ${headline(result.best).toFixed(4)} at epoch ${result.best.epoch})`
       : '';
   const diverged =
     result.status === 'diverged'
@@ -93,4 +98,27 @@ export function formatRunSummary(result: RunResult): string {
     `run ${result.runId} ${result.name} ${result.status}${diverged} after ${result.steps} steps ` +
     `in ${formatDuration(result.durationMs)} on ${result.backend}: ${evaluation}${best}`
   );
+}
+
+/**
+ * `test loss 0.31  test accuracy 0.9012`, or for regression
+ * `test loss 0.52  test rmse 0.72  test mae 0.55`; `headlineFirst` puts the
+ * accuracy (or RMSE) before the loss, as the run summary does.
+ */
+function formatEvaluation(
+  evalName: string,
+  evaluation: Evaluation,
+  separator: string,
+  headlineFirst = false,
+): string {
+  const metrics = evaluationMetrics(evaluation);
+  const keys = Object.keys(metrics);
+  const ordered = headlineFirst ? [...keys.filter((k) => k !== 'loss'), 'loss'] : keys;
+  return ordered
+    .map((key, i) =>
+      headlineFirst && i > 0
+        ? `${key} ${metrics[key]!.toFixed(4)}`
+        : `${evalName} ${key} ${metrics[key]!.toFixed(4)}`,
+    )
+    .join(separator);
 }
