@@ -173,8 +173,8 @@ describe('the dataset registry', () => {
   });
 
   it("gives data: exactly the common keys and every dataset's own", () => {
-    const own = DATASETS.flatMap(ownKeys);
-    expect(new Set(own).size).toBe(own.length);
+    // Keys like `train` are shared (idx files, an image folder, a CSV file).
+    const own = [...new Set(DATASETS.flatMap(ownKeys))];
     expect(Object.keys(dataSchema)).toEqual(expect.arrayContaining([...COMMON, ...own]));
     const unexplained = Object.keys(dataSchema).filter(
       (key) => !own.includes(key) && !COMMON.includes(key),
@@ -185,22 +185,30 @@ describe('the dataset registry', () => {
   describe.each(DATASETS.map((d) => [d.name, d] as const))('%s', (name, dataset) => {
     it('is in the schema with each of its own keys, described as its own', () => {
       for (const key of ownKeys(dataset)) {
-        expect(dataSchema[key]?.['description'], key).toMatch(new RegExp(`^dataset ${name}\\b`));
+        expect(dataSchema[key]?.['description'], key).toMatch(
+          new RegExp(`(^|; )dataset ${name}\\b`),
+        );
       }
     });
 
     it('refuses the keys only other datasets read, which it would ignore', async () => {
-      const foreign = DATASETS.filter((d) => d !== dataset).flatMap((d) =>
-        ownKeys(d).map((key) => [key, d.name] as const),
-      );
-      for (const [key, owner] of foreign) {
+      const owners = new Map<string, string[]>();
+      for (const other of DATASETS.filter((d) => d !== dataset)) {
+        for (const key of ownKeys(other)) {
+          if (!ownKeys(dataset).includes(key)) {
+            owners.set(key, [...(owners.get(key) ?? []), other.name]);
+          }
+        }
+      }
+      for (const [key, names] of owners) {
+        const owner = `${names.length > 1 ? 's' : ''} ${names.join(', ')}`;
         const diagnostics = await diagnosticsOf(
           load([`data.dataset=${name}`, `data.${key}={}`, 'data.validationSplit=0.1']),
         );
         expect(
           diagnostics.filter((d) => d.code === 'unused-key').map((d) => d.message),
           key,
-        ).toEqual([`data.${key} is only read by dataset ${owner}, not ${name}`]);
+        ).toEqual([`data.${key} is only read by dataset${owner}, not ${name}`]);
       }
     });
   });

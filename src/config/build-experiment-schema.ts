@@ -85,7 +85,7 @@ export function buildExperimentSchema(input: ExperimentSchemaInput): Record<stri
       required: ['data', 'model', 'train'],
       properties: {
         data: { type: 'object', required: ['dataset', 'batchSize'] },
-        model: { type: 'object', required: ['input', 'layers'] },
+        model: { type: 'object', required: ['layers'] },
         train: { type: 'object', required: ['epochs'] },
       },
     },
@@ -220,22 +220,48 @@ const DATA_SCHEMA = {
  */
 function dataSchema(datasets: readonly DatasetConfigEntry[]): Record<string, unknown> {
   const properties: Record<string, unknown> = { ...DATA_SCHEMA.properties };
+  // A key several datasets read (`train`: idx files, an image folder, a CSV
+  // file) is checked by the chosen dataset's own schema, under an if/then.
+  const owners = new Map<string, { dataset: string; schema: Record<string, unknown> }[]>();
   for (const dataset of datasets) {
     const own = (dataset.optionsSchema['properties'] ?? {}) as Record<
       string,
       Record<string, unknown>
     >;
     for (const [key, schema] of Object.entries(own)) {
-      if (key in properties)
+      if (key in DATA_SCHEMA.properties)
         throw new Error(`data.${key} of dataset "${dataset.name}" is already a data key`);
-      const description =
-        typeof schema['description'] === 'string' ? `: ${schema['description']}` : '';
-      properties[key] = { ...schema, description: `dataset ${dataset.name}${description}` };
+      const list = owners.get(key) ?? [];
+      if (list.some((o) => o.dataset === dataset.name))
+        throw new Error(`data.${key} is declared twice by dataset "${dataset.name}"`);
+      list.push({ dataset: dataset.name, schema });
+      owners.set(key, list);
     }
   }
+  const described = (dataset: string, schema: Record<string, unknown>): string =>
+    `dataset ${dataset}${typeof schema['description'] === 'string' ? `: ${schema['description']}` : ''}`;
+  const conditional = new Map<string, Record<string, unknown>>();
+  for (const [key, list] of owners) {
+    if (list.length === 1) {
+      const { dataset, schema } = list[0]!;
+      properties[key] = { ...schema, description: described(dataset, schema) };
+      continue;
+    }
+    properties[key] = { description: list.map((o) => described(o.dataset, o.schema)).join('; ') };
+    for (const { dataset, schema } of list) {
+      const then = conditional.get(dataset) ?? {};
+      then[key] = { ...schema, description: described(dataset, schema) };
+      conditional.set(dataset, then);
+    }
+  }
+  const allOf = [...conditional].map(([dataset, then]) => ({
+    if: { required: ['dataset'], properties: { dataset: { const: dataset } } },
+    then: { properties: then },
+  }));
   const names = datasets.map((d) => d.name);
   return {
     ...DATA_SCHEMA,
+    ...(allOf.length > 0 ? { allOf } : {}),
     properties: {
       ...properties,
       dataset: {
@@ -331,6 +357,9 @@ function layerArgsSchema(layer: LayerSchemaEntry): Record<string, unknown> {
   return { ...args, type, title: layer.kind, description: layer.description };
 }
 
+/** The values of `train.loss`; the train stage's LOSSES registry has one entry for each (a test keeps them in step). */
+export const LOSS_NAMES = ['crossEntropy', 'mse', 'mae', 'huber'] as const;
+
 function trainSchema(optimizers: readonly OptimizerConfigEntry[]): Record<string, unknown> {
   return {
     type: 'object',
@@ -339,10 +368,10 @@ function trainSchema(optimizers: readonly OptimizerConfigEntry[]): Record<string
     properties: {
       epochs: { type: 'integer', minimum: 1, description: 'Passes over the training set.' },
       loss: {
-        enum: ['crossEntropy'],
+        enum: [...LOSS_NAMES],
         default: 'crossEntropy',
         description:
-          'crossEntropy: softmax cross-entropy on the logits (the last layer has no softmax).',
+          'crossEntropy: softmax cross-entropy on the logits (the last layer has no softmax), for class labels. mse, mae, huber (delta 1): regression of one output on a numeric target (records test/rmse and test/mae).',
       },
       optimizer: optimizerSchema(optimizers),
       maxSteps: {
@@ -353,7 +382,8 @@ function trainSchema(optimizers: readonly OptimizerConfigEntry[]): Record<string
       checkpointMetric: {
         enum: ['accuracy', 'loss'],
         default: 'accuracy',
-        description: 'The evaluation metric that picks the best checkpoint.',
+        description:
+          'The evaluation metric that picks the best checkpoint. Regression has no accuracy: its best checkpoint is always by loss.',
       },
       workers: {
         anyOf: [{ const: 'auto' }, { type: 'integer', minimum: 1, maximum: 64 }],

@@ -95,17 +95,22 @@ function checkData(
   for (const issue of entry?.checkConfig?.({ data, document }) ?? []) {
     report(issue.path, issue.code, issue.message, issue.hint, issue.atKey ?? true);
   }
+  // A key several other datasets read (data.train) is reported once, naming them all.
+  const readers = new Map<string, string[]>();
   for (const other of datasets) {
     if (other.name === dataset) continue;
     for (const key of ownDataKeys(other)) {
       if (data[key] === undefined || (entry && ownDataKeys(entry).includes(key))) continue;
-      report(
-        ['data', key],
-        'unused-key',
-        `data.${key} is only read by dataset ${other.name}, not ${dataset}`,
-        'remove it, or set it to null (in a file that extends another, or with --set)',
-      );
+      readers.set(key, [...(readers.get(key) ?? []), other.name]);
     }
+  }
+  for (const [key, names] of readers) {
+    report(
+      ['data', key],
+      'unused-key',
+      `data.${key} is only read by dataset${names.length > 1 ? 's' : ''} ${names.join(', ')}, not ${dataset}`,
+      'remove it, or set it to null (in a file that extends another, or with --set)',
+    );
   }
 }
 

@@ -50,8 +50,11 @@ export interface DataSpec {
 
 /** The layer graph: nodes in file order; `output` names the node whose output is the logits. */
 export interface ModelSpec {
-  /** Input shape without the batch dimension, e.g. [28, 28, 1] (NHWC). */
-  readonly input: readonly number[];
+  /**
+   * Input shape without the batch dimension, e.g. [28, 28, 1] (NHWC), or
+   * [features] for a table; undefined: taken from the data when it is loaded.
+   */
+  readonly input: readonly number[] | undefined;
   readonly nodes: readonly LayerNode[];
   readonly output: string;
   readonly loc: SourceLoc | undefined;

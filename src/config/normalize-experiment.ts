@@ -79,7 +79,7 @@ export function normalizeExperiment(input: NormalizeInput): Experiment {
     backend: document['backend'] as string,
     data: dataSpec,
     model: {
-      input: model['input'] as number[],
+      input: model['input'] as number[] | undefined,
       nodes: input.nodes,
       output: input.output,
       loc: locationOf(input.sourceMap, ['model'], true).loc,

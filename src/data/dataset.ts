@@ -78,9 +78,26 @@ export interface DownloadTimeouts {
   readonly idleMs: number;
 }
 
+/**
+ * What a trained run learnt about its data, recorded with it: `runner eval`
+ * and `runner predict` hand it back so that new data is encoded the same way
+ * (the same class indices, image size, CSV statistics and categories).
+ */
+export interface RecordedData {
+  readonly classes: readonly string[];
+  readonly shape: readonly number[];
+  readonly preprocessing: TablePreprocessing | undefined;
+}
+
 export interface LoadDataOptions {
   /** The run's seed: synthetic data and (elsewhere) shuffling derive from it. */
   readonly seed: number;
+  /** `model.input` when the config gives it: image folders take their size and channels from it. */
+  readonly modelInput?: readonly number[] | undefined;
+  /** What `train.loss` trains: a CSV target is a class label or a number. Default classification. */
+  readonly task?: Task;
+  /** A trained run's data facts, to encode other data as it was (eval, predict). */
+  readonly recorded?: RecordedData | undefined;
   readonly logger?: Logger;
   readonly onProgress?: (progress: DownloadProgress) => void;
   /** Mirror base URLs by dataset name; beats `RUNNER_<NAME>_MIRRORS` and the built-in list. */
@@ -96,6 +113,9 @@ export interface LoadDataOptions {
 export interface DatasetContext {
   readonly spec: DataSpec;
   readonly seed: number;
+  readonly modelInput: readonly number[] | undefined;
+  readonly task: Task;
+  readonly recorded: RecordedData | undefined;
   readonly env: NodeJS.ProcessEnv;
   readonly cwd: string;
   readonly logger: Logger | undefined;

@@ -11,6 +11,7 @@ export type {
   ImageSplit,
   LoadDataOptions,
   LoadedData,
+  RecordedData,
   Task,
 } from './dataset.js';
 export { DATASETS, findDataset } from './datasets/index.js';

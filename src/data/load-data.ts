@@ -16,6 +16,9 @@ export function createDatasetContext(spec: DataSpec, options: LoadDataOptions): 
   return {
     spec,
     seed: options.seed,
+    modelInput: options.modelInput,
+    task: options.task ?? 'classification',
+    recorded: options.recorded,
     env: options.env ?? process.env,
     cwd: options.cwd ?? process.cwd(),
     logger: options.logger,

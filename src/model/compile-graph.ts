@@ -143,11 +143,23 @@ function checkInputShape(
   model: ModelSpec,
   diagnostics: Diagnostic[],
 ): readonly number[] | undefined {
-  const ok = model.input.length > 0 && model.input.every((d) => Number.isInteger(d) && d > 0);
-  if (ok) return model.input;
+  const input = model.input;
+  if (input === undefined) {
+    diagnostics.push({
+      code: 'missing-key',
+      message:
+        'model.input is left out: it is taken from the data, so the model can only be built once the data is loaded',
+      hint: 'give model.input (e.g. [28, 28, 1]) to plan the model without its data',
+      path: 'model.input',
+      ...(model.loc === undefined ? {} : { loc: model.loc }),
+    });
+    return undefined;
+  }
+  const ok = input.length > 0 && input.every((d) => Number.isInteger(d) && d > 0);
+  if (ok) return input;
   diagnostics.push({
     code: 'bad-input-shape',
-    message: `model.input must be a list of positive integers without the batch dimension, found [${model.input.join(', ')}]`,
+    message: `model.input must be a list of positive integers without the batch dimension, found [${input.join(', ')}]`,
     hint: 'e.g. [28, 28, 1] for MNIST images',
     path: 'model.input',
     ...(model.loc === undefined ? {} : { loc: model.loc }),

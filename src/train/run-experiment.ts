@@ -109,16 +109,24 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
   const cwd = options.cwd ?? process.cwd();
   // Everything that can fail on bad input happens before the run is recorded.
   const backend = await selectBackend(experiment.backend);
-  const plan = planModel(experiment.model);
+  // With model.input given, the model is planned (and its output checked) before any data loads.
+  const earlyPlan = experiment.model.input === undefined ? undefined : planModel(experiment.model);
   const declaredClasses = declaredClassCount(experiment);
-  checkClassCount(experiment, plan, declaredClasses);
+  if (earlyPlan !== undefined) checkClassCount(experiment, earlyPlan, declaredClasses);
   const data = await loadData(experiment.data, {
     seed: experiment.seed,
+    modelInput: experiment.model.input,
+    task: taskOfLoss(experiment.train.loss),
     cwd,
     ...(options.env ? { env: options.env } : {}),
     ...(reporter.onDownload ? { onProgress: reporter.onDownload } : {}),
   });
-  checkInputShape(data, experiment.model.input);
+  // model.input, when given, must fit the data; left out, it is the data's shape
+  // (and the model is planned only now).
+  if (experiment.model.input !== undefined) checkInputShape(data, experiment.model.input);
+  const modelSpec = { ...experiment.model, input: experiment.model.input ?? data.shape };
+  const plan = earlyPlan ?? planModel(modelSpec);
+  if (earlyPlan === undefined) checkClassCount(experiment, plan, declaredClasses);
   checkTask(experiment, data, plan);
   if (declaredClasses === undefined) {
     checkClassCount(
@@ -136,7 +144,7 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
       cores: options.cores ?? coresOf(options.env ?? process.env) ?? availableParallelism(),
     });
   const parallelNotices = workerNotices(workers, plan);
-  const model = buildModel(experiment.model, { seed: experiment.seed });
+  const model = buildModel(modelSpec, { seed: experiment.seed });
 
   const document = experiment.source.document;
   const facts = collectRunFacts(document, cwd);
@@ -198,7 +206,8 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
   let best: (Evaluation & { epoch: number }) | undefined;
   try {
     const outcome = await trainModel({
-      experiment,
+      // With model.input as the data gave it (replicas build their model from it).
+      experiment: { ...experiment, model: modelSpec },
       model,
       train: data.train,
       evalSplit: data.eval,

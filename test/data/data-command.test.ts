@@ -71,7 +71,9 @@ describe('runner data ls', () => {
         : /^fashion-mnist\s+downloadable\s+60,000\s+10,000\s+http:\/\/fashion-mnist\.s3-website\.eu-central-1\.amazonaws\.com\/$/,
     );
     expect(lines[3]).toMatch(/^idx\s+user files\s+/);
-    expect(lines[4]).toMatch(/^synthetic\s+generated\s+512\s+128\s+/);
+    expect(lines[4]).toMatch(/^images\s+user files\s+/);
+    expect(lines[5]).toMatch(/^csv\s+user files\s+/);
+    expect(lines[6]).toMatch(/^synthetic\s+generated\s+512\s+128\s+/);
     expect(stdout).toContain(
       '  mnist: official files missing; "runner data fetch mnist" downloads it to ~/.cache/runner/datasets/mnist',
     );

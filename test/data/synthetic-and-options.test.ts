@@ -166,7 +166,7 @@ describe('the dataset registry', () => {
   it('has unique names, each with a compiling options schema', () => {
     const names = DATASETS.map((d) => d.name);
     expect(new Set(names).size).toBe(names.length);
-    expect(names).toEqual(['mnist', 'fashion-mnist', 'idx', 'synthetic']);
+    expect(names).toEqual(['mnist', 'fashion-mnist', 'idx', 'images', 'csv', 'synthetic']);
     const ajv = new Ajv2020({ strict: true, useDefaults: false });
     for (const dataset of DATASETS) {
       expect(() => ajv.compile(dataset.optionsSchema), dataset.name).not.toThrow();
@@ -193,6 +193,8 @@ describe('the dataset registry', () => {
       ['mnist', 'bundled sample'],
       ['fashion-mnist', DEBIAN_FASHION.run ? 'debian' : 'downloadable'],
       ['idx', 'user files'],
+      ['images', 'user files'],
+      ['csv', 'user files'],
       ['synthetic', 'generated'],
     ]);
     expect(status[0]).toMatchObject({ trainCount: 8000, testCount: 2000 });

@@ -104,7 +104,7 @@ describe.each(LAYERS.map((l) => [l.kind, l] as const))('layer %s', (_kind, defin
       const before = tf.memory().numTensors;
       const spec = exampleModel(definition, example);
       const model = buildModel(spec, { seed: 3 });
-      const x = tf.randomNormal([2, ...spec.input]);
+      const x = tf.randomNormal([2, ...spec.input!]);
       const y = model.predict(x) as tf.Tensor;
       expect(y.shape).toEqual([2, planModel(spec).outputShape[1]]);
       expect(Array.from(y.dataSync()).every(Number.isFinite)).toBe(true);
