@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { makeWorkspace, readStore, runCli } from './cli-kit.js';
+import { readStore, runCli } from './cli-kit.js';
+import { makeTempDir } from '../test-kit.js';
 import { writeImage, writeImageFolder } from '../data/image-fixtures.js';
 
 /** Image folders and CSV tables the test writes, trained through the CLI as a user would. */
 describe('own data through runner exp', () => {
-  const ws = makeWorkspace('own-data');
+  const ws = makeTempDir('own-data');
   const env = { XDG_CACHE_HOME: path.join(ws.dir, 'cache') };
   const classes = ['circle', 'square', 'triangle'];
   const exp = (config: string, name: string) =>
