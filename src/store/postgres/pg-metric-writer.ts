@@ -103,7 +103,13 @@ export function createPgMetricWriter(
   const send = async (): Promise<boolean> => {
     const count = keys.length;
     if (count === 0) return true;
-    const batch = { keys, steps, epochs, values, times };
+    const batch = {
+      keys: keys.slice(0, count),
+      steps: steps.slice(0, count),
+      epochs: epochs.slice(0, count),
+      values: values.slice(0, count),
+      times: times.slice(0, count),
+    };
     let client: pg.PoolClient | undefined;
     try {
       client = await pool.connect();
@@ -177,14 +183,21 @@ export function createPgMetricWriter(
           `metric ${key} of run ${runId}: step and epoch must be integers, got step ${step}, epoch ${epoch}`,
         );
       }
+      // As on SQLite: an automatic flush starts only as a new step begins (the batch is
+      // taken when the flush starts), so every step is written whole or not at all.
+      const newStep = keys.length > 0 && steps[steps.length - 1] !== step;
+      if (
+        !inFlight &&
+        ((newStep && (keys.length >= maxPending || now() - lastFlushAt >= flushIntervalMs)) ||
+          keys.length >= 2 * maxPending)
+      ) {
+        void flushOnce();
+      }
       keys.push(key);
       steps.push(step);
       epochs.push(epoch);
       values.push(Number.isNaN(value) ? null : value);
       times.push(Math.round((time ?? now()) - startedAt));
-      if (!inFlight && (keys.length >= maxPending || now() - lastFlushAt >= flushIntervalMs)) {
-        void flushOnce();
-      }
     },
     async flush() {
       if (closed) return;
