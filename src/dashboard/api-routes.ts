@@ -7,6 +7,7 @@ import type {
   SweepRecord,
 } from '../store/index.js';
 import { downsample } from '../store/index.js';
+import { sweepVariedKeys } from '../train/sweep-values.js';
 import {
   parseIdList,
   parseIntParam,
@@ -151,7 +152,8 @@ export async function sweepDetailRoute({ store, params }: ApiRequest): Promise<A
     return {
       runId: t.id,
       name: t.name,
-      trialIndex: t.trialIndex,
+      // 1-based, as the CLI numbers trials.
+      trial: t.trialIndex === null ? null : t.trialIndex + 1,
       status: t.status,
       durationMs: t.durationMs,
       params: Object.fromEntries(varied.map((k) => [k, all[k] ?? null])),
@@ -229,7 +231,7 @@ export function runListItem(run: RunSummary): unknown {
     updatedAt: run.updatedAt,
     durationMs: run.durationMs,
     sweepId: run.sweepId,
-    trialIndex: run.trialIndex,
+    trial: run.trialIndex === null ? null : run.trialIndex + 1,
     backend: run.backend,
     dataset: run.dataset,
     error: run.error,
@@ -297,8 +299,9 @@ export function estimateStepsPerEpoch(run: RunDetail | undefined): number | null
 }
 
 /**
- * The hyperparameters a sweep varies: the keys its definition names (grid,
- * random space, --set lists) when it names any, else the params whose
+ * The hyperparameters a sweep varies: the paths its planned trials assign
+ * (`--set` lists, the YAML's grid and random space, never the fixed
+ * overrides); for a definition without planned trials, the params whose
  * values differ among the trials.
  */
 function variedKeys(
@@ -306,23 +309,13 @@ function variedKeys(
   trials: readonly RunSummary[],
   params: ReadonlyMap<number, Readonly<Record<string, ParamValue>>>,
 ): string[] {
-  const declared = new Set<string>();
-  if (isRecord(definition)) {
-    for (const field of ['grid', 'set', 'overrides']) {
-      const value = definition[field];
-      if (isRecord(value)) Object.keys(value).forEach((k) => declared.add(k));
-      if (Array.isArray(value)) {
-        for (const item of value) {
-          if (typeof item === 'string' && item.includes('='))
-            declared.add(item.slice(0, item.indexOf('=')).trim());
-        }
-      }
-    }
-    const random = definition['random'];
-    if (isRecord(random) && isRecord(random['space']))
-      Object.keys(random['space']).forEach((k) => declared.add(k));
+  if (isRecord(definition) && Array.isArray(definition['trials'])) {
+    const planned = definition['trials'].filter(
+      (t): t is { assignments: Record<string, unknown> } =>
+        isRecord(t) && isRecord(t['assignments']),
+    );
+    if (planned.length > 0) return sweepVariedKeys(planned);
   }
-  if (declared.size > 0) return [...declared];
   const differing: string[] = [];
   const keys = new Set(trials.flatMap((t) => Object.keys(params.get(t.id) ?? {})));
   for (const key of keys) {

@@ -25,6 +25,7 @@ export {
 export { hashConfig } from './run-facts.js';
 export { sweepTrialContext } from './sweep-trial.js';
 export { planTrials, type SweepAxis, type SweepDefinition, type TrialPlan } from './sweep-plan.js';
+export { sweepVariedKeys, trialRunName } from './sweep-values.js';
 export {
   runSweep,
   pendingTrials,

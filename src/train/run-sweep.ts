@@ -22,7 +22,7 @@ export interface RunSweepOptions {
   /** Polled before each launch: true launches no more trials. */
   readonly shouldStop: () => boolean;
   readonly onTrialStart?: (trial: TrialPlan) => void;
-  readonly onTrialEnd?: (report: TrialReport) => void;
+  readonly onTrialEnd?: (report: TrialReport) => void | Promise<void>;
 }
 
 /** Statuses that end a trial for good: resuming a sweep does not run these again. */
@@ -43,7 +43,7 @@ export async function runSweep(options: RunSweepOptions): Promise<TrialReport[]>
       options.onTrialStart?.(trial);
       const report = await launch(trial);
       reports.push(report);
-      options.onTrialEnd?.(report);
+      await options.onTrialEnd?.(report);
     }
   };
   const workers = Math.max(1, Math.min(options.parallel, trials.length));

@@ -316,6 +316,8 @@ describe.skipIf(skip)('dashboard in Chromium', () => {
     expect(await page.getAttribute('#sweep-trials tbody tr:first-child', 'data-run-id')).toBe(
       String(best),
     );
+    // Trials are numbered from 1, as the CLI numbers them: the best is the third (trial_index 2).
+    expect(await page.textContent('#sweep-trials tbody tr:first-child td:first-child')).toBe('3');
     await page.screenshot({ path: join(OUTPUT, 'dashboard-sweep.png'), fullPage: true });
     await page.click(
       `.sweep-plot[data-param="train.optimizer.learningRate"] .sweep-dot.best circle:not(.sweep-halo)`,

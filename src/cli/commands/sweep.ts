@@ -68,6 +68,8 @@ async function runSweepCommand(
   let store: Store;
   let sweepId: number;
   let definition: SweepDefinition;
+  let sweepName: string;
+  let metric: string;
   if (flags.resume !== undefined) {
     if (file !== undefined || (flags.set ?? []).length > 0) {
       throw new UsageError(
@@ -87,11 +89,14 @@ async function runSweepCommand(
       );
     }
     definition = record.definition as SweepDefinition;
+    sweepName = record.name;
+    metric = record.metric;
   } else {
     if (file === undefined) throw new UsageError('sweep: give an experiment file, or --resume ID');
     const planned = await planSweep(file, flags.set ?? [], context);
     store = await openStore(dbPath);
-    const metric = planned.metric;
+    metric = planned.metric;
+    sweepName = planned.name;
     definition = planned.definition;
     sweepId = await store.createSweep({
       name: planned.name,
@@ -143,6 +148,7 @@ async function runSweepCommand(
           definition,
           dbPath,
           sweepId,
+          runName: train.trialRunName(sweepName, trial.assignments),
           cwd: context.cwd,
           children,
           cores: Math.max(
@@ -154,11 +160,16 @@ async function runSweepCommand(
         if (!quiet)
           out.note(`trial ${trial.index + 1}/${total} started: ${describeAssignments(trial)}`);
       },
-      onTrialEnd: (report) => {
+      onTrialEnd: async (report) => {
         if (quiet) return;
         const run = report.runId === undefined ? '' : ` (run ${report.runId})`;
         const why = report.message ? `: ${report.message}` : '';
-        out.note(`trial ${report.trial.index + 1}/${total} ${report.status}${run}${why}`);
+        const value =
+          report.runId === undefined
+            ? undefined
+            : (await store.getRun(report.runId))?.metrics[metric]?.last.value;
+        const shown = value === undefined ? '' : ` ${metric} ${formatMetric(value)}`;
+        out.note(`trial ${report.trial.index + 1}/${total} ${report.status}${shown}${run}${why}`);
       },
     });
     const record = (await store.getSweep(sweepId))!;
@@ -269,6 +280,8 @@ function launchTrial(
     readonly definition: SweepDefinition;
     readonly dbPath: string;
     readonly sweepId: number;
+    /** The trial run's name: the sweep's and the trial's varied values. */
+    readonly runName: string;
     readonly cwd: string;
     readonly children: Set<ReturnType<typeof spawn>>;
     /** Cores for this trial: the machine's, divided among the trials that run at once. */
@@ -281,6 +294,8 @@ function launchTrial(
     'exp',
     definition.file,
     ...[...definition.overrides, ...trial.overrides].flatMap((flag) => ['--set', flag]),
+    '--name',
+    options.runName,
     '--json',
     '--sweep-trial',
     `${options.sweepId}:${trial.index}`,

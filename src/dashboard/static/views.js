@@ -71,7 +71,7 @@ export async function renderRunPage(main, ctx, runId) {
         'a',
         { href: `/sweeps/${sweep.id}`, 'data-link': true },
         `#${sweep.id} ${sweep.name}`,
-        run.trialIndex !== null ? ` · trial ${run.trialIndex}` : '',
+        run.trial !== null && run.trial !== undefined ? ` · trial ${run.trial}` : '',
       ),
     ]);
   if (run.divergedAtStep !== null)
@@ -362,7 +362,7 @@ export async function renderSweep(main, ctx, sweepId) {
                 onclick: () => openTrial(t.runId),
                 dataset: { runId: t.runId },
               },
-              h('td', { class: 'num' }, t.trialIndex === null ? '—' : String(t.trialIndex)),
+              h('td', { class: 'num' }, t.trial === null ? '—' : String(t.trial)),
               h(
                 'td',
                 {},
