@@ -50,6 +50,35 @@ describe('a sweep with fixed --set overrides (the README command)', () => {
       'lenet5-mnist lr=0.0001',
     ]);
 
+    const ls = await runCli(['sweeps', 'ls', '--db', db, '--json'], ws.dir);
+    expect(ls.code).toBe(0);
+    const listed = JSON.parse(ls.stdout) as { id: number; varied: string; trials: string }[];
+    expect(listed.map((s) => [s.id, s.varied, s.trials])).toEqual([
+      [1, 'train.optimizer.learningRate', '3/3'],
+    ]);
+    const show = await runCli(['sweeps', 'show', '1', '--db', db, '--json'], ws.dir);
+    expect(show.code).toBe(0);
+    const shown = JSON.parse(show.stdout) as {
+      varied: string[];
+      overrides: string[];
+      trials: { trial: number; status: string; values: Record<string, unknown>; metric: number }[];
+      best: { trial: number; metric: number };
+    };
+    expect(shown.varied).toEqual(['train.optimizer.learningRate']);
+    expect(shown.overrides).toEqual(['train.epochs=1', 'data.batchSize=16']);
+    expect(shown.trials.map((t) => [t.trial, t.status, t.values])).toEqual([
+      [1, 'completed', { 'train.optimizer.learningRate': 0.01 }],
+      [2, 'completed', { 'train.optimizer.learningRate': 0.001 }],
+      [3, 'completed', { 'train.optimizer.learningRate': 0.0001 }],
+    ]);
+    expect(shown.best.metric).toBe(Math.max(...shown.trials.map((t) => t.metric)));
+    const table = await runCli(['sweeps', 'show', '1', '--db', db], ws.dir);
+    expect(table.stdout).toContain('varied: train.optimizer.learningRate');
+    expect(table.stdout).toContain(`best: trial ${shown.best.trial} (run `);
+    expect((await runCli(['sweeps', 'show', '9', '--db', db], ws.dir)).stderr).toContain(
+      'there is no sweep 9',
+    );
+
     const dashboard = await startDashboard({ dbPath: db, port: 0 });
     try {
       const { status, body } = await getJson<SweepBody>(dashboard.port, '/api/sweeps/1');

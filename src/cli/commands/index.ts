@@ -8,6 +8,7 @@ import { compareCommand } from './compare.js';
 import { queryCommand } from './query.js';
 import { expCommand } from './exp.js';
 import { sweepCommand } from './sweep.js';
+import { sweepsCommand } from './sweeps/index.js';
 import { serveCommand } from './serve.js';
 import { storeCommand } from './store.js';
 
@@ -15,6 +16,7 @@ import { storeCommand } from './store.js';
 export const COMMANDS: readonly CommandDefinition[] = [
   expCommand,
   sweepCommand,
+  sweepsCommand,
   validateCommand,
   planCommand,
   schemaCommand,

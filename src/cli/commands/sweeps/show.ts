@@ -1,0 +1,84 @@
+import type { Command } from 'commander';
+import { UsageError } from '../../../errors.js';
+import { formatMetric } from '../../../format/index.js';
+import type { View, ViewColumn } from '../../render.js';
+import { DB_HELP, withStore } from '../../store-access.js';
+import type { CliContext } from '../command.js';
+import { bestTrial, sweepTrialRows, type SweepTrialRow } from './trial-rows.js';
+
+/** `runner sweeps show ID`: a sweep's definition, status, every trial with its values, the best. */
+export function registerSweepsShow(sweeps: Command, context: CliContext): void {
+  sweeps
+    .command('show')
+    .description('one sweep: its definition, status, trials with their varied values, the best')
+    .argument('<id>', 'sweep id')
+    .option('--json', 'print JSON')
+    .option('--db <path>', DB_HELP)
+    .action(
+      context.action((idText: string, opts: { db?: string; json?: boolean }) => {
+        const id = Number(idText);
+        if (!Number.isInteger(id) || id < 1)
+          throw new UsageError(`sweeps show ${idText}: expected a sweep id (a whole number)`);
+        return withStore(
+          context,
+          opts.db,
+          async (store) => {
+            const sweep = await store.getSweep(id);
+            if (sweep === undefined)
+              throw new UsageError(`sweeps show ${id}: there is no sweep ${id} in this store`, {
+                hint: 'list sweeps with: runner sweeps ls',
+              });
+            const { varied, rows } = sweepTrialRows(sweep, await store.listSweepTrials(id));
+            const best = bestTrial(sweep, rows);
+            const definition = sweep.definition as { overrides?: unknown; sweep?: unknown } | null;
+            const view: View<SweepTrialRow> = {
+              records: rows,
+              columns: [
+                { key: 'trial', kind: 'id' },
+                { key: 'run', kind: 'id' },
+                { key: 'status' },
+                ...varied.map((key): ViewColumn<SweepTrialRow> => ({
+                  key,
+                  kind: 'param',
+                  value: (row) => row.values[key] ?? null,
+                })),
+                { key: sweep.metric, kind: 'metric', value: (row) => row.metric },
+              ],
+              json: {
+                id: sweep.id,
+                name: sweep.name,
+                status: sweep.status,
+                metric: sweep.metric,
+                goal: sweep.goal,
+                trialCount: sweep.trialCount,
+                started: new Date(sweep.startedAt).toISOString(),
+                ended: sweep.endedAt === null ? null : new Date(sweep.endedAt).toISOString(),
+                varied,
+                overrides: definition?.overrides ?? [],
+                sweep: definition?.sweep ?? null,
+                trials: rows,
+                best: best ?? null,
+              },
+            };
+            const { out } = context;
+            if (!opts.json) {
+              out.line(
+                `sweep ${sweep.id} ${sweep.name}: ${sweep.status}, ${sweep.goal} ${sweep.metric}`,
+              );
+              out.line(`varied: ${varied.join(' ') || '(nothing)'}`);
+              const fixed = Array.isArray(definition?.overrides) ? definition.overrides : [];
+              if (fixed.length > 0) out.line(`fixed: ${fixed.join(' ')}`);
+            }
+            out.view(view, opts.json ? 'json' : 'table');
+            if (!opts.json)
+              out.line(
+                best
+                  ? `best: trial ${best.trial} (run ${best.run}) ${sweep.metric} ${formatMetric(best.metric)}`
+                  : 'best: no completed trial yet',
+              );
+          },
+          { readonly: true },
+        );
+      }),
+    );
+}
