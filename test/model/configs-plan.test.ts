@@ -14,10 +14,22 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
+/**
+ * Configs that leave `model.input` to their data (image folders, CSV tables)
+ * are planned with the shape their data would give, as `exp` does once the
+ * data is loaded.
+ */
+const INPUT_FROM_DATA: Readonly<Record<string, string>> = {
+  'pets-images.yaml': 'model.input=[64, 64, 3]',
+  'house-prices-csv.yaml': 'model.input=[5]',
+};
+
 async function planOf(file: string): Promise<ReturnType<typeof planModel>> {
+  const input = INPUT_FROM_DATA[file];
   const experiment = await loadExperiment(path.join('configs', file), {
     registries: REGISTRIES,
     cwd: root,
+    ...(input === undefined ? {} : { set: [input] }),
   });
   return planModel(experiment.model);
 }
@@ -36,7 +48,17 @@ describe('the example configs', () => {
     expect(plan.nonTrainableParams).toBe(102);
   });
 
-  it.each(configs)('%s compiles to a [batch, classes] model', async (file) => {
+  it('leaves model.input to the data exactly in the configs planned with a given shape', async () => {
+    for (const file of Object.keys(INPUT_FROM_DATA)) {
+      await expect(
+        loadExperiment(path.join('configs', file), { registries: REGISTRIES, cwd: root }).then(
+          (experiment) => planModel(experiment.model),
+        ),
+      ).rejects.toThrow(/model\.input is left out/);
+    }
+  });
+
+  it.each(configs)('%s compiles to a [batch, outputs] model', async (file) => {
     const plan = await planOf(file);
     expect(plan.outputShape).toHaveLength(2);
     expect(plan.outputShape[0]).toBeNull();
