@@ -47,7 +47,7 @@ import { selectBackend } from '../dist/backend/index.js';
 import { loadData, createBatches, formatDownloadProgress } from '../dist/data/index.js';
 import { buildModel } from '../dist/model/index.js';
 import { openStore } from '../dist/store/index.js';
-import { runExperiment, createOptimizer } from '../dist/train/index.js';
+import { runExperiment, createOptimizer, trainStep } from '../dist/train/index.js';
 import { trainModel } from '../dist/train/train-loop.js';
 import { createProgressReporter } from '../dist/cli/commands/exp-progress.js';
 import { createRenderer } from '../dist/cli/render.js';
@@ -286,21 +286,12 @@ async function bareTrial(experiment, data) {
   let start;
   for (let step = 1; step <= WARMUP + STEPS; step++) {
     if (step === WARMUP + 1) start = clocks();
-    let correct;
-    const loss = optimizer.minimize(
-      () => {
-        const logits = model.apply(batch.xs, { training: true });
-        correct = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), batch.labels), 'int32')));
-        const oneHot = tf.oneHot(tf.cast(batch.labels, 'int32'), data.numClasses);
-        return tf.losses.softmaxCrossEntropy(oneHot, logits);
-      },
-      true,
-      variables,
-    );
-    loss.dataSync();
-    correct.dataSync();
-    loss.dispose();
-    correct.dispose();
+    trainStep(model, optimizer, variables, batch.xs, batch.labels, {
+      numClasses: data.numClasses,
+      labelSmoothing: 0,
+      gradientClipping: undefined,
+      learningRate: experiment.train.optimizer.learningRate,
+    });
   }
   const seconds = elapsed(start, clocks());
   batch.xs.dispose();

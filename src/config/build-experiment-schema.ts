@@ -200,6 +200,45 @@ const DATA_SCHEMA = {
       default: true,
       description: 'Shuffle the training set every epoch (seeded).',
     },
+    augment: {
+      type: 'object',
+      additionalProperties: false,
+      description:
+        'Random changes of each training image (never of evaluated ones), drawn from the seed, epoch and batch: same seed, same images.',
+      properties: {
+        shift: {
+          type: 'integer',
+          minimum: 0,
+          default: 0,
+          description: 'Translate by up to this many pixels each way; zeros come in.',
+        },
+        cropPadding: {
+          type: 'integer',
+          minimum: 0,
+          default: 0,
+          description:
+            'Pad with this many zero pixels, then crop back to size at a random place (torchvision RandomCrop(size, padding)).',
+        },
+        flip: {
+          type: 'boolean',
+          default: false,
+          description: 'Mirror left-right with probability 1/2.',
+        },
+        rotate: {
+          type: 'number',
+          minimum: 0,
+          maximum: 180,
+          default: 0,
+          description: 'Rotate by up to this many degrees each way (nearest pixel).',
+        },
+        noise: {
+          type: 'number',
+          minimum: 0,
+          default: 0,
+          description: 'Add gaussian noise of this standard deviation on the [0, 1] pixel scale.',
+        },
+      },
+    },
     normalize: {
       type: 'object',
       additionalProperties: false,
@@ -392,9 +431,179 @@ function trainSchema(optimizers: readonly OptimizerConfigEntry[]): Record<string
           'Data-parallel training: each worker thread trains a replica on its share of every batch, and the averaged gradient updates all of them. `auto`: the cores this process may use, at most 4 and one per 32 examples of a batch (1 on tfjs-node, which already uses every core); 1 trains in the main thread alone.',
         examples: ['auto', 1, 2],
       },
+      schedule: SCHEDULE_SCHEMA,
+      gradientClipping: GRADIENT_CLIPPING_SCHEMA,
+      labelSmoothing: {
+        type: 'number',
+        minimum: 0,
+        exclusiveMaximum: 1,
+        default: 0,
+        description:
+          'Cross-entropy against (1 - s) x one-hot + s / classes, as PyTorch CrossEntropyLoss(label_smoothing). Training loss only; evaluation stays plain cross-entropy.',
+      },
+      earlyStopping: EARLY_STOPPING_SCHEMA,
+      checkpointEvery: {
+        type: 'integer',
+        minimum: 1,
+        description:
+          'Save the whole training state every this many steps, besides every epoch end, so `runner exp --resume` loses at most this many steps.',
+      },
     },
   };
 }
+
+const SCHEDULE_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['type'],
+  description:
+    'How the learning rate changes, as PyTorch torch.optim.lr_scheduler: step, exponential, cosine (with optional linear warmup), oneCycle or reduceOnPlateau. Recorded as train/learning_rate at every step.',
+  properties: {
+    type: {
+      enum: ['step', 'exponential', 'cosine', 'oneCycle', 'reduceOnPlateau'],
+      description:
+        'step (StepLR: x gamma every stepEpochs), exponential (ExponentialLR: x gamma every epoch), cosine (CosineAnnealingLR over the run, per step), oneCycle (OneCycleLR, per step), reduceOnPlateau (ReduceLROnPlateau on an evaluation metric).',
+    },
+    stepEpochs: {
+      type: 'integer',
+      minimum: 1,
+      description: 'step: epochs between reductions (PyTorch step_size).',
+    },
+    gamma: {
+      type: 'number',
+      exclusiveMinimum: 0,
+      description: 'step and exponential: the factor per reduction (step: default 0.1).',
+    },
+    minLearningRate: {
+      type: 'number',
+      minimum: 0,
+      description:
+        'cosine: the rate at the end (PyTorch eta_min, default 0); reduceOnPlateau: never below this (min_lr, default 0).',
+    },
+    warmupSteps: {
+      type: 'integer',
+      minimum: 1,
+      description:
+        'cosine: steps of linear warmup first (PyTorch LinearLR before CosineAnnealingLR in SequentialLR).',
+    },
+    warmupEpochs: {
+      type: 'integer',
+      minimum: 1,
+      description: 'cosine: warmup as a number of epochs instead of steps.',
+    },
+    warmupStartFactor: {
+      type: 'number',
+      minimum: 0,
+      exclusiveMaximum: 1,
+      description:
+        'cosine: the warmup starts at learningRate x this (PyTorch LinearLR start_factor, default 1/3).',
+    },
+    maxLearningRate: {
+      type: 'number',
+      exclusiveMinimum: 0,
+      description:
+        'oneCycle: the peak rate (PyTorch max_lr); the optimizer learningRate is not used. Only the rate cycles, not momentum.',
+    },
+    pctStart: {
+      type: 'number',
+      exclusiveMinimum: 0,
+      exclusiveMaximum: 1,
+      description: 'oneCycle: share of the steps spent rising (default 0.3).',
+    },
+    divFactor: {
+      type: 'number',
+      exclusiveMinimum: 0,
+      description: 'oneCycle: the first rate is maxLearningRate / divFactor (default 25).',
+    },
+    finalDivFactor: {
+      type: 'number',
+      exclusiveMinimum: 0,
+      description: 'oneCycle: the last rate is the first / finalDivFactor (default 1e4).',
+    },
+    metric: {
+      type: 'string',
+      pattern: '^(test|val)/(loss|accuracy)$',
+      description:
+        'reduceOnPlateau: the evaluation metric watched, e.g. test/loss (val/... with data.validationSplit).',
+    },
+    mode: {
+      enum: ['min', 'max'],
+      description:
+        'reduceOnPlateau: whether lower is better (default: max for accuracy, else min).',
+    },
+    factor: {
+      type: 'number',
+      exclusiveMinimum: 0,
+      exclusiveMaximum: 1,
+      description: 'reduceOnPlateau: the factor per reduction (default 0.1).',
+    },
+    patience: {
+      type: 'integer',
+      minimum: 0,
+      description: 'reduceOnPlateau: epochs without improvement before a reduction (default 10).',
+    },
+    threshold: {
+      type: 'number',
+      minimum: 0,
+      description: 'reduceOnPlateau: relative improvement that counts (default 1e-4).',
+    },
+    cooldown: {
+      type: 'integer',
+      minimum: 0,
+      description: 'reduceOnPlateau: epochs to wait after a reduction (default 0).',
+    },
+  },
+};
+
+const EARLY_STOPPING_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['metric'],
+  description:
+    'Stop when an evaluation metric has not improved for `patience` epochs; the run ends completed, with the reason recorded.',
+  properties: {
+    metric: {
+      type: 'string',
+      pattern: '^(test|val)/(loss|accuracy)$',
+      description:
+        'The evaluation metric watched, e.g. test/loss (val/... with data.validationSplit).',
+    },
+    mode: {
+      enum: ['min', 'max'],
+      description: 'Whether lower is better (default: max for accuracy, else min).',
+    },
+    patience: {
+      type: 'integer',
+      minimum: 1,
+      default: 3,
+      description: 'Epochs in a row without improvement that stop the run (default 3).',
+    },
+    minDelta: {
+      type: 'number',
+      minimum: 0,
+      default: 0,
+      description: 'An improvement must be larger than this (default 0).',
+    },
+    restoreBest: {
+      type: 'boolean',
+      default: false,
+      description: "The saved final model is the best epoch's, not the last one's.",
+    },
+  },
+};
+
+const GRADIENT_CLIPPING_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  maxProperties: 1,
+  description:
+    'Before each update: {norm: N} rescales all gradients when their global L2 norm exceeds N (torch clip_grad_norm_); {value: V} clamps each to [-V, V] (clip_grad_value_).',
+  properties: {
+    norm: { type: 'number', exclusiveMinimum: 0, description: 'Largest global L2 norm.' },
+    value: { type: 'number', exclusiveMinimum: 0, description: 'Largest absolute value.' },
+  },
+};
 
 const RANGE = {
   type: 'array',

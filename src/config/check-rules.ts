@@ -7,6 +7,7 @@ import type {
   DatasetConfigEntry,
   OptimizerConfigEntry,
 } from './registry-entries.js';
+import type { ScheduleSpec } from './experiment.js';
 import { formatPath, isPlainObject, parsePath, type PathSegment } from './document-path.js';
 import { ownDataKeys } from './dataset-keys.js';
 import { checkSchemaPath } from './schema-paths.js';
@@ -33,6 +34,7 @@ export function checkRules(input: RuleInput): Diagnostic[] {
   const report: Report = (path, code, message, hint, atKey = true) =>
     diagnostics.push(diagnosticAt(input.sourceMap, path, code, message, { hint, atKey }));
   checkOptimizer(input.document, input.registries.optimizers, report);
+  checkRecipe(input.document, report);
   checkData(input.document, input.registries.datasets, report);
   checkOutputLayer(input, report);
   checkSweep(input, report);
@@ -75,6 +77,127 @@ function checkOptimizer(
       'optimizer-option',
       `"${key}" is not an option of ${type} (it is for ${joinNames(users)})`,
       `remove it, or use type: ${users[0] ?? ''}`,
+    );
+  }
+}
+
+/** Which schedule reads which option, and which it needs. */
+const SCHEDULE_OPTIONS: Readonly<
+  Record<
+    ScheduleSpec['type'],
+    { readonly reads: readonly string[]; readonly needs: readonly string[] }
+  >
+> = {
+  step: { reads: ['stepEpochs', 'gamma'], needs: ['stepEpochs'] },
+  exponential: { reads: ['gamma'], needs: ['gamma'] },
+  cosine: {
+    reads: ['minLearningRate', 'warmupSteps', 'warmupEpochs', 'warmupStartFactor'],
+    needs: [],
+  },
+  oneCycle: {
+    reads: ['maxLearningRate', 'pctStart', 'divFactor', 'finalDivFactor'],
+    needs: ['maxLearningRate'],
+  },
+  reduceOnPlateau: {
+    reads: ['metric', 'mode', 'factor', 'patience', 'threshold', 'cooldown', 'minLearningRate'],
+    needs: ['metric'],
+  },
+};
+
+/**
+ * The training recipe: schedule options that fit their type, a warmup
+ * shorter than the run, metrics that the run records, nesterov with momentum.
+ */
+function checkRecipe(document: Readonly<Record<string, unknown>>, report: Report): void {
+  const train = document['train'];
+  if (!isPlainObject(train)) return;
+  const data = isPlainObject(document['data']) ? document['data'] : {};
+  const evalName =
+    typeof data['validationSplit'] === 'number' && data['validationSplit'] > 0 ? 'val' : 'test';
+  const checkMetric = (path: PathSegment[], metric: unknown): void => {
+    if (typeof metric !== 'string' || metric.startsWith(`${evalName}/`)) return;
+    const why =
+      evalName === 'test'
+        ? 'this run evaluates on the test set (data.validationSplit is 0)'
+        : 'this run evaluates on the validation split (data.validationSplit > 0)';
+    report(
+      path,
+      'unrecorded-metric',
+      `"${metric}" is never recorded: ${why}`,
+      `use ${evalName}/loss or ${evalName}/accuracy`,
+      false,
+    );
+  };
+  const schedule = train['schedule'];
+  if (isPlainObject(schedule) && typeof schedule['type'] === 'string') {
+    const type = schedule['type'];
+    if (Object.hasOwn(SCHEDULE_OPTIONS, type)) {
+      const { reads, needs } = SCHEDULE_OPTIONS[type as ScheduleSpec['type']];
+      for (const key of Object.keys(schedule)) {
+        if (key === 'type' || reads.includes(key)) continue;
+        const users = Object.entries(SCHEDULE_OPTIONS)
+          .filter(([, o]) => o.reads.includes(key))
+          .map(([name]) => name);
+        if (users.length === 0) continue;
+        report(
+          ['train', 'schedule', key],
+          'schedule-option',
+          `"${key}" is not an option of schedule ${type} (it is for ${users.join(' and ')})`,
+          `remove it, or use type: ${users[0] ?? ''}`,
+        );
+      }
+      for (const key of needs) {
+        if (schedule[key] === undefined) {
+          report(
+            ['train', 'schedule', 'type'],
+            'missing-key',
+            `schedule ${type} needs ${key}`,
+            undefined,
+            false,
+          );
+        }
+      }
+      if (schedule['warmupSteps'] !== undefined && schedule['warmupEpochs'] !== undefined) {
+        report(
+          ['train', 'schedule', 'warmupEpochs'],
+          'schedule-option',
+          'give warmupSteps or warmupEpochs, not both',
+        );
+      }
+      const epochs = train['epochs'];
+      const warmupEpochs = schedule['warmupEpochs'];
+      if (
+        typeof warmupEpochs === 'number' &&
+        typeof epochs === 'number' &&
+        warmupEpochs >= epochs
+      ) {
+        report(
+          ['train', 'schedule', 'warmupEpochs'],
+          'warmup-too-long',
+          `a warmup of ${warmupEpochs} epochs is not shorter than the run (train.epochs is ${epochs})`,
+          'shorten the warmup or train for more epochs',
+          false,
+        );
+      }
+      if (type === 'reduceOnPlateau')
+        checkMetric(['train', 'schedule', 'metric'], schedule['metric']);
+    }
+  }
+  const earlyStopping = train['earlyStopping'];
+  if (isPlainObject(earlyStopping)) {
+    checkMetric(['train', 'earlyStopping', 'metric'], earlyStopping['metric']);
+  }
+  const optimizer = train['optimizer'];
+  if (
+    isPlainObject(optimizer) &&
+    optimizer['nesterov'] === true &&
+    !(typeof optimizer['momentum'] === 'number' && optimizer['momentum'] > 0)
+  ) {
+    report(
+      ['train', 'optimizer', 'nesterov'],
+      'optimizer-option',
+      'Nesterov momentum needs momentum > 0',
+      'add momentum, e.g. 0.9',
     );
   }
 }

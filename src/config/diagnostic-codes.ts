@@ -204,6 +204,22 @@ export const DIAGNOSTIC_CODES = {
     hint: "check the layer's arguments",
   },
   // Rules across keys.
+  'schedule-option': {
+    summary: '"{option}" is not an option of schedule {schedule} (it is for {others})',
+    hint: 'remove it, or use the schedule it is for',
+  },
+  'warmup-too-long': {
+    summary: 'a warmup of {warmup} is not shorter than the run ({length})',
+    hint: 'shorten the warmup or train for longer',
+  },
+  'unrecorded-metric': {
+    summary: '"{metric}" is never recorded: this run evaluates on {split}',
+    hint: 'name a metric of the split the run evaluates on',
+  },
+  'option-conflict': {
+    summary: '{option} is not applied by {feature} yet',
+    hint: 'drop one of the two',
+  },
   'optimizer-option': {
     summary: '"{option}" is not an option of {optimizer} (it is for {others})',
     hint: 'remove it, or use the optimizer it is for',

@@ -43,6 +43,8 @@ export interface DataSpec {
   readonly shuffle: boolean;
   /** Pixels are scaled to [0,1] first; then, when given, (x - mean) / std. */
   readonly normalize: { readonly mean: number; readonly std: number } | undefined;
+  /** Seeded random changes of training images (never of evaluated ones); undefined: none. */
+  readonly augment: AugmentSpec | undefined;
   /** The chosen dataset's own `data.*` keys (its optionsSchema's), as validated and defaulted. */
   readonly options: Readonly<Record<string, unknown>>;
   readonly loc: SourceLoc | undefined;
@@ -91,6 +93,69 @@ export interface TrainSpec {
   readonly checkpointMetric: 'accuracy' | 'loss';
   /** Data-parallel worker threads: a count, or `auto` (see `resolveWorkers`). */
   readonly workers: number | 'auto';
+  /** How the learning rate changes over the run; undefined: constant. */
+  readonly schedule: ScheduleSpec | undefined;
+  /** Rescale (norm) or clamp (value) gradients before each update. */
+  readonly gradientClipping: { readonly norm: number } | { readonly value: number } | undefined;
+  /** Cross-entropy against (1 - s) * one-hot + s / classes; 0: none. */
+  readonly labelSmoothing: number;
+  readonly earlyStopping: EarlyStoppingSpec | undefined;
+  /** Save the whole training state every this many steps (and at every epoch end); undefined: epoch ends only. */
+  readonly checkpointEvery: number | undefined;
+}
+
+/** `train.schedule`: PyTorch's torch.optim.lr_scheduler, by name. */
+export type ScheduleSpec = (
+  | { readonly type: 'step'; readonly stepEpochs: number; readonly gamma: number }
+  | { readonly type: 'exponential'; readonly gamma: number }
+  | {
+      readonly type: 'cosine';
+      readonly minLearningRate: number;
+      readonly warmupSteps: number | undefined;
+      readonly warmupEpochs: number | undefined;
+      readonly warmupStartFactor: number;
+    }
+  | {
+      readonly type: 'oneCycle';
+      readonly maxLearningRate: number;
+      readonly pctStart: number;
+      readonly divFactor: number;
+      readonly finalDivFactor: number;
+    }
+  | {
+      readonly type: 'reduceOnPlateau';
+      readonly metric: string;
+      readonly mode: 'min' | 'max';
+      readonly factor: number;
+      readonly patience: number;
+      readonly threshold: number;
+      readonly cooldown: number;
+      readonly minLearningRate: number;
+    }
+) & { readonly loc: SourceLoc | undefined };
+
+/** `train.earlyStopping`. */
+export interface EarlyStoppingSpec {
+  readonly metric: string;
+  readonly mode: 'min' | 'max';
+  readonly patience: number;
+  readonly minDelta: number;
+  /** The saved final model is the best epoch's, not the last one's. */
+  readonly restoreBest: boolean;
+}
+
+/** `data.augment`: each change drawn per image from the run's seed, epoch and position. */
+export interface AugmentSpec {
+  /** Translate by up to this many pixels each way (zeros come in). */
+  readonly shift: number;
+  /** Pad by this many zero pixels, then crop back to size at a random place (torchvision RandomCrop). */
+  readonly cropPadding: number;
+  /** Mirror left-right with probability 1/2. */
+  readonly flip: boolean;
+  /** Rotate by up to this many degrees each way (nearest pixel, as torchvision's default). */
+  readonly rotate: number;
+  /** Gaussian noise of this standard deviation, in units of the [0, 1] pixel scale. */
+  readonly noise: number;
 }
 
 export interface OptimizerSpec {

@@ -1,4 +1,7 @@
 import type {
+  AugmentSpec,
+  EarlyStoppingSpec,
+  ScheduleSpec,
   DataSpec,
   Experiment,
   LayerNode,
@@ -56,6 +59,7 @@ export function normalizeExperiment(input: NormalizeInput): Experiment {
     normalize: isPlainObject(normalize)
       ? { mean: normalize['mean'] as number, std: normalize['std'] as number }
       : undefined,
+    augment: augmentSpec(data['augment']),
     options,
     loc: locationOf(input.sourceMap, ['data'], true).loc,
   };
@@ -72,6 +76,13 @@ export function normalizeExperiment(input: NormalizeInput): Experiment {
     maxSteps: train['maxSteps'] as number | undefined,
     checkpointMetric: train['checkpointMetric'] as TrainSpec['checkpointMetric'],
     workers: train['workers'] as TrainSpec['workers'],
+    schedule: scheduleSpec(train['schedule'], input.sourceMap),
+    gradientClipping: isPlainObject(train['gradientClipping'])
+      ? (train['gradientClipping'] as TrainSpec['gradientClipping'])
+      : undefined,
+    labelSmoothing: (train['labelSmoothing'] as number | undefined) ?? 0,
+    earlyStopping: earlyStoppingSpec(train['earlyStopping']),
+    checkpointEvery: train['checkpointEvery'] as number | undefined,
   };
   const experiment: Experiment = {
     name: document['name'] as string,
@@ -113,6 +124,85 @@ function sweepSpec(value: unknown): SweepSpec | undefined {
     earlyStop: isPlainObject(earlyStop)
       ? { type: 'median', minEpochs: earlyStop['minEpochs'] as number }
       : undefined,
+  };
+}
+
+/** Lower is better for a loss, higher for an accuracy, unless `mode` says. */
+function modeOf(metric: string, mode: unknown): 'min' | 'max' {
+  if (mode === 'min' || mode === 'max') return mode;
+  return metric.endsWith('/accuracy') ? 'max' : 'min';
+}
+
+/** `train.schedule` with PyTorch's defaults filled in per type. */
+function scheduleSpec(value: unknown, sourceMap: SourceMap): ScheduleSpec | undefined {
+  if (!isPlainObject(value)) return undefined;
+  const num = (key: string, fallback: number): number =>
+    typeof value[key] === 'number' ? value[key] : fallback;
+  const warmupKey = value['warmupSteps'] !== undefined ? 'warmupSteps' : 'warmupEpochs';
+  const keyPath = value[warmupKey] !== undefined ? [warmupKey] : [];
+  const loc = locationOf(sourceMap, ['train', 'schedule', ...keyPath], true).loc;
+  switch (value['type']) {
+    case 'step':
+      return { type: 'step', stepEpochs: num('stepEpochs', 1), gamma: num('gamma', 0.1), loc };
+    case 'exponential':
+      return { type: 'exponential', gamma: num('gamma', 1), loc };
+    case 'cosine':
+      return {
+        type: 'cosine',
+        minLearningRate: num('minLearningRate', 0),
+        warmupSteps: value['warmupSteps'] as number | undefined,
+        warmupEpochs: value['warmupEpochs'] as number | undefined,
+        warmupStartFactor: num('warmupStartFactor', 1 / 3),
+        loc,
+      };
+    case 'oneCycle':
+      return {
+        type: 'oneCycle',
+        maxLearningRate: num('maxLearningRate', 0.01),
+        pctStart: num('pctStart', 0.3),
+        divFactor: num('divFactor', 25),
+        finalDivFactor: num('finalDivFactor', 1e4),
+        loc,
+      };
+    case 'reduceOnPlateau': {
+      const metric = value['metric'] as string;
+      return {
+        type: 'reduceOnPlateau',
+        metric,
+        mode: modeOf(metric, value['mode']),
+        factor: num('factor', 0.1),
+        patience: num('patience', 10),
+        threshold: num('threshold', 1e-4),
+        cooldown: num('cooldown', 0),
+        minLearningRate: num('minLearningRate', 0),
+        loc,
+      };
+    }
+    default:
+      return undefined;
+  }
+}
+
+function earlyStoppingSpec(value: unknown): EarlyStoppingSpec | undefined {
+  if (!isPlainObject(value)) return undefined;
+  const metric = value['metric'] as string;
+  return {
+    metric,
+    mode: modeOf(metric, value['mode']),
+    patience: value['patience'] as number,
+    minDelta: value['minDelta'] as number,
+    restoreBest: value['restoreBest'] as boolean,
+  };
+}
+
+function augmentSpec(value: unknown): AugmentSpec | undefined {
+  if (!isPlainObject(value)) return undefined;
+  return {
+    shift: value['shift'] as number,
+    cropPadding: value['cropPadding'] as number,
+    flip: value['flip'] as boolean,
+    rotate: value['rotate'] as number,
+    noise: value['noise'] as number,
   };
 }
 

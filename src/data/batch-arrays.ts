@@ -1,5 +1,7 @@
 import { DatasetError } from '../errors.js';
 import type { ImageSplit } from './dataset.js';
+import type { AugmentSpec } from '../config/experiment.js';
+import { augmentsAnything, fillAugmentedBatch } from './augment.js';
 import { createRandom, mixSeed, shuffleInPlace } from './random.js';
 
 export interface BatchOptions {
@@ -11,6 +13,10 @@ export interface BatchOptions {
   readonly epoch: number;
   /** After scaling to [0, 1]: (x - mean) / std. */
   readonly normalize: { readonly mean: number; readonly std: number } | undefined;
+  /** Random changes of each image (training batches only); undefined: none. */
+  readonly augment?: AugmentSpec | undefined;
+  /** Start at this 0-based batch of the epoch (a resumed run); default 0. */
+  readonly firstBatch?: number;
 }
 
 /** One batch as plain arrays (NHWC float32 pixels, int32 labels), before it becomes tensors. */
@@ -124,13 +130,28 @@ export function* createBatchArrays(
   }
   const table = pixelTable(options.normalize);
   const size = split.height * split.width * split.channels;
+  const augment = augmentsAnything(options.augment) ? options.augment : undefined;
+  const firstBatch = options.firstBatch ?? 0;
   let index = 0;
   for (const indices of batchIndices(split.count, options)) {
+    if (index < firstBatch) {
+      index++;
+      continue;
+    }
     const xs = new Float32Array(indices.length * size);
     const regression = split.targets !== undefined;
     const labels = new Int32Array(regression ? 0 : indices.length);
     const targets = regression ? new Float32Array(indices.length) : undefined;
-    fillBatch(split, indices, table, xs, labels, targets);
+    if (augment === undefined || split.features !== undefined) {
+      fillBatch(split, indices, table, xs, labels, targets);
+    } else {
+      const position = { seed: options.seed, epoch: options.epoch, batch: index };
+      const std = options.normalize?.std ?? 1;
+      fillAugmentedBatch(split, indices, table, xs, labels, augment, position, std);
+      if (targets !== undefined) {
+        for (let b = 0; b < indices.length; b++) targets[b] = split.targets![indices[b]!]!;
+      }
+    }
     yield { xs, labels, targets, size: indices.length, index };
     index++;
   }

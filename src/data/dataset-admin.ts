@@ -24,6 +24,7 @@ function specFor(dataset: string, root: string | undefined): DataSpec {
     validationSplit: 0,
     shuffle: false,
     normalize: undefined,
+    augment: undefined,
     options: {},
     loc: undefined,
   };

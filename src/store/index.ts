@@ -26,6 +26,7 @@ export type {
   RunFacts,
   RunFilter,
   RunOutcome,
+  RunRewind,
   RunStatus,
   RunSummary,
   Store,

@@ -4,6 +4,7 @@ import { readCurve, readMetricAtEpoch, readMetricKeys } from './curves.js';
 import { insertEvaluation, loadEvaluations } from './evaluations.js';
 import { createMetricWriter } from './metric-writer.js';
 import { runReadOnlyQuery, streamReadOnlyQuery } from './read-only-query.js';
+import { reopenRun } from './reopen-run.js';
 import {
   insertRun,
   loadParams,
@@ -33,6 +34,7 @@ import type {
   RunFacts,
   RunFilter,
   RunOutcome,
+  RunRewind,
   RunSummary,
   Store,
   SweepRecord,
@@ -94,6 +96,10 @@ export class SqliteStore implements Store {
       .prepare('UPDATE runs SET updated_at = ? WHERE id = ?')
       .run(this.#settings.now(), runId);
     if (result.changes === 0) throw unknownRun(runId);
+  }
+
+  async reopenRun(runId: number, rewind: RunRewind): Promise<void> {
+    reopenRun(this.#writable, runId, rewind, this.#settings.now());
   }
 
   async createMetricWriter(

@@ -92,6 +92,16 @@ export interface RunOutcome {
   readonly divergedAtStep?: number;
 }
 
+/** Where a resumed run continues: what of its recorded metrics stays. */
+export interface RunRewind {
+  /** Values after this step are dropped (the checkpoint's step). */
+  readonly afterStep: number;
+  /** Keys kept at `afterStep` itself; others recorded there (a cut-short evaluation) are dropped. */
+  readonly keepAtStep: readonly string[];
+  /** The process that continues the run. */
+  readonly pid: number;
+}
+
 /** Buffers metric values and writes them in batched transactions. */
 export interface MetricWriter {
   /**
@@ -347,6 +357,11 @@ export interface Store {
   finishRun(runId: number, outcome: RunOutcome): Promise<void>;
   /** Touch the run's heartbeat (`updated_at`); the metric writer does this at each flush. */
   heartbeat(runId: number): Promise<void>;
+  /**
+   * Reopen a run to continue it from a checkpoint (`runner exp --resume`): `running` again,
+   * metrics after the checkpoint's step dropped, summaries rebuilt. Unknown id: StoreError.
+   */
+  reopenRun(runId: number, rewind: RunRewind): Promise<void>;
   /** A buffered writer of the run's metrics (reads the run's start time once). */
   createMetricWriter(runId: number, options?: MetricWriterOptions): Promise<MetricWriter>;
 

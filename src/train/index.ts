@@ -22,6 +22,9 @@ export {
   type OptimizerDefinition,
   type OptimizerName,
 } from './optimizers/index.js';
+export { trainStep, clipGradients, type StepSettings } from './train-step.js';
+export { createSchedule, type LearningRateSchedule } from './lr-schedule.js';
+export type { UpdateRule, UpdateRuleState } from './update-rules/index.js';
 export { hashConfig } from './run-facts.js';
 export { sweepTrialContext } from './sweep-trial.js';
 export { planTrials, type SweepAxis, type SweepDefinition, type TrialPlan } from './sweep-plan.js';
@@ -34,3 +37,9 @@ export {
   type TrialLauncher,
   type TrialReport,
 } from './run-sweep.js';
+export { prepareResume, CHECKPOINT_FILE, type ResumePlan } from './resume-run.js';
+export {
+  readTrainingCheckpoint,
+  writeTrainingCheckpoint,
+  type TrainingState,
+} from './training-checkpoint.js';

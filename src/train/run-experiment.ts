@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -17,10 +17,19 @@ import { flattenConfig, type RunStatus, type Store } from '../store/index.js';
 import { DatasetError } from '../errors.js';
 import { evaluationMetrics, type Evaluation } from './evaluate.js';
 import { taskOfLoss } from './losses.js';
-import { collectRunFacts } from './run-facts.js';
+import {
+  checkWarmup,
+  checkResumeIdentity,
+  CHECKPOINT_FILE,
+  RESOLVED_CONFIG_FILE,
+  type ResumePlan,
+} from './resume-run.js';
+import { collectRunFacts, hashConfig } from './run-facts.js';
 import { saveModel } from './save-model.js';
+import { writeTrainingCheckpoint } from './training-checkpoint.js';
 import { trainModel, type EpochEvent, type StepEvent } from './train-loop.js';
 import { resolveWorkers, type WorkerPlan } from './parallel/index.js';
+import { RUNNER_VERSION } from '../version.js';
 
 /** What the caller (the CLI) is told while a run goes; the library never prints. */
 export interface RunReporter {
@@ -29,6 +38,14 @@ export interface RunReporter {
   onEpochStart?(epoch: number, epochs: number, batchesPerEpoch: number): void;
   onStep?(event: StepEvent, epochs: number): void;
   onEpochEnd?(event: EpochEvent, epochs: number, isBest: boolean): void;
+  /** Evaluation of an epoch begins (it may take a while on a large split). */
+  onEvaluate?(epoch: number): void;
+  /** A run continues from its checkpoint, at this step and epoch. */
+  onResume?(resumed: {
+    readonly step: number;
+    readonly epoch: number;
+    readonly forced: readonly string[];
+  }): void;
 }
 
 export interface RunStart {
@@ -57,6 +74,8 @@ export interface RunResult {
   readonly divergedAtStep: number | undefined;
   /** Why the run was stopped as diverged, e.g. the loss at that step. */
   readonly divergence: string | undefined;
+  /** Why a completed run stopped before its last epoch (early stopping). */
+  readonly stopReason: string | undefined;
   readonly durationMs: number;
   readonly backend: string;
   readonly runDir: string;
@@ -84,6 +103,8 @@ export interface RunExperimentOptions {
   readonly cores?: number;
   /** The data-parallel worker script (tests wrap the real one). */
   readonly replicaWorkerUrl?: URL;
+  /** Continue this recorded run from its checkpoint instead of starting a new one. */
+  readonly resume?: ResumePlan;
 }
 
 /** A run that is a trial of a sweep: linked to it, and may be pruned (median stopping). */
@@ -147,47 +168,79 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
   const model = buildModel(modelSpec, { seed: experiment.seed });
 
   const document = experiment.source.document;
+  checkWarmup(experiment, data.train.count);
   const facts = collectRunFacts(document, cwd);
-  const name = options.name ?? experiment.name;
-  const runId = await store.createRun({
-    name,
-    configYaml: facts.configYaml,
-    config: document,
-    configHash: facts.configHash,
-    params: flattenConfig(document),
-    seed: experiment.seed,
-    backend: backend.name,
-    backendReason: backend.reason,
-    dataset: experiment.data.dataset,
-    datasetSource: `${data.source.kind}: ${data.source.location}`,
-    dataInfo: {
-      ...data.source,
-      evalName: data.evalName,
-      numClasses: data.numClasses,
-      shape: data.shape,
-      task: data.task,
-      classes: data.classes,
-      ...(data.preprocessing ? { preprocessing: data.preprocessing } : {}),
-    },
-    versions: facts.versions,
-    ...(facts.gitCommit ? { gitCommit: facts.gitCommit } : {}),
-    host: facts.host,
-    pid: process.pid,
-    notices: [...data.notices, ...parallelNotices],
-    ...(options.sweep
-      ? { sweepId: options.sweep.sweepId, trialIndex: options.sweep.trialIndex }
-      : {}),
-  });
-  const runDir = resolve(options.runsDir, String(runId));
-  mkdirSync(runDir, { recursive: true });
-  await store.setRunFacts(runId, { artifactsDir: runDir, parameterCount: plan.trainableParams });
+  const resume = options.resume;
+  let runId: number;
+  let name: string;
+  let runDir: string;
+  if (resume) {
+    // Refusals first: nothing in the store changes unless the run can continue.
+    const forced = checkResumeIdentity(resume, {
+      configHash: hashConfig(document),
+      backend: backend.name,
+      runnerVersion: RUNNER_VERSION,
+    });
+    runId = resume.run.id;
+    name = resume.run.name;
+    runDir = resume.runDir;
+    const { position } = resume.checkpoint.state;
+    await store.reopenRun(runId, {
+      afterStep: position.step,
+      keepAtStep: resume.checkpoint.state.recordedAtStep,
+      pid: process.pid,
+    });
+    await store.setRunFacts(runId, {
+      notices: [
+        `resumed at step ${position.step} (epoch ${position.epoch}) from its checkpoint` +
+          (forced.length > 0 ? ` despite ${forced.join(', ')} (--force)` : ''),
+      ],
+    });
+    reporter.onResume?.({ step: position.step, epoch: position.epoch, forced });
+  } else {
+    name = options.name ?? experiment.name;
+    runId = await store.createRun({
+      name,
+      configYaml: facts.configYaml,
+      config: document,
+      configHash: facts.configHash,
+      params: flattenConfig(document),
+      seed: experiment.seed,
+      backend: backend.name,
+      backendReason: backend.reason,
+      dataset: experiment.data.dataset,
+      datasetSource: `${data.source.kind}: ${data.source.location}`,
+      dataInfo: {
+        ...data.source,
+        evalName: data.evalName,
+        numClasses: data.numClasses,
+        shape: data.shape,
+        task: data.task,
+        classes: data.classes,
+        ...(data.preprocessing ? { preprocessing: data.preprocessing } : {}),
+      },
+      versions: facts.versions,
+      ...(facts.gitCommit ? { gitCommit: facts.gitCommit } : {}),
+      host: facts.host,
+      pid: process.pid,
+      notices: [...data.notices, ...parallelNotices],
+      ...(options.sweep
+        ? { sweepId: options.sweep.sweepId, trialIndex: options.sweep.trialIndex }
+        : {}),
+    });
+    runDir = resolve(options.runsDir, String(runId));
+    mkdirSync(runDir, { recursive: true });
+    // The resolved config beside the run: what `runner exp --resume` trains on.
+    writeFileSync(join(runDir, RESOLVED_CONFIG_FILE), facts.configYaml);
+    await store.setRunFacts(runId, { artifactsDir: runDir, parameterCount: plan.trainableParams });
+  }
   const logger = pino(
     { base: { runId } },
-    pino.destination({ dest: join(runDir, 'log.jsonl'), sync: true }),
+    pino.destination({ dest: join(runDir, 'log.jsonl'), sync: true, append: true }),
   );
   logger.info(
     { backend, workers, data: data.source, notices: data.notices, params: plan.totalParams },
-    'run started',
+    resume ? 'run resumed' : 'run started',
   );
   reporter.onStart?.({
     runId,
@@ -199,13 +252,24 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
     workers,
     workerNotices: parallelNotices,
   });
+  const checkpointFile = join(runDir, CHECKPOINT_FILE);
+  const identity = {
+    runId,
+    configHash: facts.configHash,
+    backend: backend.name,
+    runnerVersion: RUNNER_VERSION,
+  };
 
   const writer = await store.createMetricWriter(runId);
   const startedAt = now();
   const epochs = experiment.train.epochs;
-  let best: (Evaluation & { epoch: number }) | undefined;
+  let best: (Evaluation & { epoch: number }) | undefined = resume?.checkpoint.state.best;
+  const scheduled = experiment.train.schedule !== undefined;
+  const earlyBestDir = join(runDir, 'early-stopping-best');
   try {
     const outcome = await trainModel({
+      ...(resume ? { resume: resume.checkpoint.state } : {}),
+      best: () => best,
       // With model.input as the data gave it (replicas build their model from it).
       experiment: { ...experiment, model: modelSpec },
       model,
@@ -227,7 +291,30 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
           if (event.accuracy !== undefined) {
             writer.add('train/accuracy', event.step, event.epoch, event.accuracy, event.time);
           }
+          if (scheduled) {
+            writer.add(
+              'train/learning_rate',
+              event.step,
+              event.epoch,
+              event.learningRate,
+              event.time,
+            );
+          }
           reporter.onStep?.(event, epochs);
+        },
+        onEvaluate: (epoch) => {
+          logger.info({ epoch }, 'evaluation started');
+          reporter.onEvaluate?.(epoch);
+        },
+        onCheckpoint: async (state, reason) => {
+          // Metrics up to this step reach the store before the checkpoint that claims them.
+          await writer.flush();
+          const start = now();
+          const bytes = writeTrainingCheckpoint(checkpointFile, identity, state);
+          logger.info(
+            { reason, ...state.position, bytes, ms: now() - start },
+            'checkpoint written',
+          );
         },
         onEpochEnd: async (event) => {
           const { evaluation, evalName, step, epoch, time } = event;
@@ -235,7 +322,7 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
           for (const [key, value] of Object.entries(metrics)) {
             writer.add(key, step, epoch, value, time);
           }
-          writer.add('train/learning_rate', step, epoch, event.learningRate, time);
+          if (!scheduled) writer.add('train/learning_rate', step, epoch, event.learningRate, time);
           writer.add('perf/images_per_sec', step, epoch, event.imagesPerSec, time);
           writer.add('perf/workers', step, epoch, workers.count, time);
           await writer.flush();
@@ -243,6 +330,9 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
           if (isBest) {
             best = { ...evaluation, epoch };
             await saveModel(model, join(runDir, 'checkpoint-best'));
+          }
+          if (event.earlyStoppingBest && experiment.train.earlyStopping?.restoreBest) {
+            await saveModel(model, earlyBestDir);
           }
           logger.info(
             { epoch, step, evalName, ...evaluation, imagesPerSec: event.imagesPerSec, isBest },
@@ -254,7 +344,18 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
       },
     });
     await writer.close();
-    await saveModel(model, join(runDir, 'model'));
+    const modelDir = join(runDir, 'model');
+    if (experiment.train.earlyStopping?.restoreBest && existsSync(earlyBestDir)) {
+      // The saved final model is the best epoch's (by the early-stopping metric).
+      rmSync(modelDir, { recursive: true, force: true });
+      cpSync(earlyBestDir, modelDir, { recursive: true });
+    } else {
+      await saveModel(model, modelDir);
+    }
+    if (outcome.stopReason !== undefined)
+      await store.setRunFacts(runId, { notices: [outcome.stopReason] });
+    // Only a run that can still continue keeps its training state.
+    if (outcome.status !== 'interrupted') rmSync(checkpointFile, { force: true });
     const last = outcome.lastEvaluation;
     if (last !== undefined) {
       // The final model's last evaluation, with its confusion matrix (runs show, the run page).
@@ -286,6 +387,7 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
       best,
       divergedAtStep: outcome.divergedAtStep,
       divergence: outcome.divergence,
+      stopReason: outcome.stopReason,
       durationMs: now() - startedAt,
       backend: backend.name,
       runDir,

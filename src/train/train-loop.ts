@@ -1,12 +1,21 @@
 import * as tf from '../tf.js';
+import { ConfigError } from '../errors.js';
 import type { Experiment } from '../config/experiment.js';
 import type { ImageSplit } from '../data/index.js';
 import { createBatches } from '../data/index.js';
+import { SeededDropout } from '../model/index.js';
 import { createOptimizer } from './optimizers/index.js';
-import { evaluate, type Evaluation } from './evaluate.js';
+import { evaluate, evaluationMetrics, type Evaluation } from './evaluate.js';
 import { parallelTrainStep, startReplicaPool, type ReplicaPool } from './parallel/index.js';
 import type { BackendName } from '../backend/index.js';
-import { LOSSES, type LossName } from './losses.js';
+import { createEarlyStopping } from './early-stopping.js';
+import { createSchedule } from './lr-schedule.js';
+import {
+  tensorOfSaved,
+  type SavedTrainingState,
+  type TrainingState,
+} from './training-checkpoint.js';
+import { trainStep } from './train-step.js';
 
 /** One training step, as recorded: the loss and (classification) accuracy of that batch. */
 export interface StepEvent {
@@ -18,6 +27,8 @@ export interface StepEvent {
   readonly loss: number;
   /** Undefined for regression. */
   readonly accuracy: number | undefined;
+  /** The learning rate this step used. */
+  readonly learningRate: number;
   readonly time: number;
 }
 
@@ -30,13 +41,22 @@ export interface EpochEvent {
   readonly imagesPerSec: number;
   readonly learningRate: number;
   readonly time: number;
+  /** With early stopping: whether this epoch is the best so far by its metric. */
+  readonly earlyStoppingBest: boolean;
 }
+
+/** Why a checkpoint is written: a mid-epoch step, the end of an epoch, or a stop request. */
+export type CheckpointReason = 'steps' | 'epoch' | 'interrupt';
 
 export interface TrainObserver {
   onEpochStart?(epoch: number, batchesPerEpoch: number): void;
   onStep(event: StepEvent): void;
+  /** Evaluation of `epoch` begins (for progress: it may take a while). */
+  onEvaluate?(epoch: number): void;
   /** May return 'prune' to stop the run here (median stopping in sweeps). */
   onEpochEnd(event: EpochEvent): Promise<'continue' | 'prune'> | 'continue' | 'prune';
+  /** The whole training state at a step boundary, to be saved (the tensors are freed after). */
+  onCheckpoint?(state: TrainingState, reason: CheckpointReason): Promise<void> | void;
 }
 
 export type TrainStatus = 'completed' | 'interrupted' | 'diverged' | 'pruned';
@@ -57,7 +77,11 @@ export interface TrainOutcome {
   readonly divergedAtStep: number | undefined;
   /** Why the run was stopped as diverged. */
   readonly divergence: string | undefined;
+  /** Why a completed run ended before its last epoch (early stopping). */
+  readonly stopReason: string | undefined;
   readonly lastEvaluation: Evaluation | undefined;
+  /** The early-stopping metric's best epoch (1-based), when early stopping is on. */
+  readonly earlyStoppingBestEpoch: number | undefined;
 }
 
 export interface TrainInput {
@@ -78,16 +102,39 @@ export interface TrainInput {
     /** The worker script (tests wrap the real one). */
     readonly workerUrl?: URL;
   };
+  /** Continue from this state (a resumed run) instead of from the start. */
+  readonly resume?: SavedTrainingState;
+  /** The best evaluation so far (by checkpointMetric), kept in checkpoints. */
+  readonly best?: () => (Evaluation & { readonly epoch: number }) | undefined;
+}
+
+/** Steps the run takes in all: every batch of every epoch, or maxSteps when fewer. */
+export function totalStepsOf(experiment: Experiment, trainCount: number): number {
+  const all = experiment.train.epochs * Math.ceil(trainCount / experiment.data.batchSize);
+  return Math.min(all, experiment.train.maxSteps ?? all);
 }
 
 /**
- * The training loop: Adam (or the configured optimizer) on softmax
- * cross-entropy over logits, one update per batch, evaluation in inference
- * mode at each epoch end. The caller records and renders what it observes.
+ * The training loop: the configured optimizer on softmax cross-entropy over
+ * logits, one update per batch, the learning rate from the schedule at every
+ * step, evaluation in inference mode at each epoch end, early stopping, and
+ * the whole training state handed to the observer to checkpoint. The caller
+ * records and renders what it observes.
  */
 export async function trainModel(input: TrainInput): Promise<TrainOutcome> {
   const replicas = input.parallel?.replicas ?? 1;
   if (replicas <= 1) return trainLoop(input, undefined);
+  if (input.experiment.train.labelSmoothing > 0) {
+    // The replicas compute plain cross-entropy: refuse rather than ignore the smoothing.
+    throw new ConfigError([
+      {
+        code: 'option-conflict',
+        path: 'train.labelSmoothing',
+        message: `is not applied by data-parallel training yet (${replicas} workers)`,
+        hint: 'set train.workers: 1 to train with label smoothing',
+      },
+    ]);
+  }
   const variables = input.model.trainableWeights.map((w) => w.read() as tf.Variable);
   const pool = await startReplicaPool({
     replicas,
@@ -108,94 +155,215 @@ export async function trainModel(input: TrainInput): Promise<TrainOutcome> {
 
 async function trainLoop(input: TrainInput, pool: ReplicaPool | undefined): Promise<TrainOutcome> {
   const { experiment, model, train, observer, now } = input;
-  const { batchSize, shuffle, normalize } = experiment.data;
-  const { epochs, maxSteps } = experiment.train;
-  const optimizer = createOptimizer(experiment.train.optimizer);
+  const { batchSize, shuffle, normalize, augment } = experiment.data;
+  const { epochs, maxSteps, checkpointEvery } = experiment.train;
+  const rule = createOptimizer(experiment.train.optimizer);
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const dropouts = model.layers.filter((l): l is SeededDropout => l instanceof SeededDropout);
   const batchesPerEpoch = Math.ceil(train.count / batchSize);
-  let step = 0;
-  let lastEvaluation: Evaluation | undefined;
-  let firstLoss: number | undefined;
-  const finish = (status: TrainStatus, epochsDone: number, divergence?: string): TrainOutcome => {
-    optimizer.dispose();
-    const divergedAtStep = divergence === undefined ? undefined : step;
-    return { status, steps: step, epochs: epochsDone, divergedAtStep, divergence, lastEvaluation };
-  };
+  const schedule = createSchedule(experiment.train.schedule, {
+    baseLearningRate: experiment.train.optimizer.learningRate,
+    totalSteps: totalStepsOf(experiment, train.count),
+    stepsPerEpoch: batchesPerEpoch,
+  });
+  const earlyStopping = experiment.train.earlyStopping
+    ? createEarlyStopping(experiment.train.earlyStopping)
+    : undefined;
 
-  for (let epoch = 1; epoch <= epochs; epoch++) {
-    observer.onEpochStart?.(epoch, batchesPerEpoch);
-    const epochStart = now();
-    let images = 0;
-    // The loader counts epochs from 0; runs report them from 1.
-    const batches = createBatches(train, {
-      batchSize,
-      shuffle,
-      seed: experiment.seed,
-      epoch: epoch - 1,
-      normalize,
-    });
-    for (const batch of batches) {
-      const { loss, correct } = pool
-        ? await parallelTrainStep(pool, optimizer, batch.xs as tf.Tensor4D, batch.labels)
-        : trainStep(
-            model,
-            optimizer,
-            variables,
-            batch.xs,
-            batch.labels,
-            input.numClasses,
-            experiment.train.loss,
-          );
-      batch.xs.dispose();
-      batch.labels.dispose();
-      step += 1;
-      images += batch.size;
-      observer.onStep({
-        step,
-        epoch,
-        batchIndex: batch.index,
-        batchesPerEpoch,
-        size: batch.size,
-        loss,
-        accuracy: correct === undefined ? undefined : correct / batch.size,
-        time: now(),
-      });
-      firstLoss ??= loss;
-      const divergence = divergenceOf(loss, firstLoss, step);
-      if (divergence !== undefined) return finish('diverged', epoch - 1, divergence);
-      if (input.shouldStop()) return finish('interrupted', epoch - 1);
-      if (maxSteps !== undefined && step >= maxSteps) break;
-      // Let timers (metric flushes, the dashboard, signals) run between steps.
-      if (step % 8 === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+  const resume = input.resume;
+  let step = resume?.position.step ?? 0;
+  let lastEvaluation = resume?.lastEvaluation;
+  let firstLoss = resume?.firstLoss;
+  let learningRate = experiment.train.optimizer.learningRate;
+  if (resume) {
+    restoreState(model, rule, dropouts, resume);
+    schedule.loadState(resume.schedule);
+    if (earlyStopping && resume.earlyStopping) earlyStopping.loadState(resume.earlyStopping);
+  }
+  const startEpoch = resume?.position.epoch ?? 1;
+
+  const checkpoint = async (
+    epoch: number,
+    batchesDone: number,
+    reason: CheckpointReason,
+    recordedAtStep: readonly string[],
+  ): Promise<void> => {
+    if (!observer.onCheckpoint) return;
+    const saved = rule.saveState();
+    const state: TrainingState = {
+      position: { epoch, batchesDone, step },
+      firstLoss,
+      schedule: schedule.saveState(),
+      earlyStopping: earlyStopping?.saveState(),
+      best: input.best?.(),
+      lastEvaluation,
+      dropoutCalls: Object.fromEntries(dropouts.map((d) => [d.name, d.drawnMasks])),
+      recordedAtStep,
+      optimizerSteps: saved.steps,
+      weights: model.weights.map((w) => ({ name: w.originalName, tensor: w.read() })),
+      slots: saved.slots,
+    };
+    try {
+      await observer.onCheckpoint(state, reason);
+    } finally {
+      tf.dispose(Object.values(saved.slots).flat());
     }
-    const trainSeconds = (now() - epochStart) / 1000;
-    lastEvaluation = evaluate(model, input.evalSplit, {
-      batchSize,
-      normalize,
-      numClasses: input.numClasses,
-      loss: experiment.train.loss,
-    });
-    const verdict = await observer.onEpochEnd({
-      epoch,
-      step,
-      evalName: input.evalName,
-      evaluation: lastEvaluation,
-      imagesPerSec: trainSeconds > 0 ? images / trainSeconds : 0,
-      learningRate: experiment.train.optimizer.learningRate,
-      time: now(),
-    });
-    if (!Number.isFinite(lastEvaluation.loss)) {
-      return finish(
-        'diverged',
+  };
+  const finish = (status: TrainStatus, epochsDone: number, why?: string): TrainOutcome => {
+    rule.dispose();
+    const diverged = status === 'diverged';
+    return {
+      status,
+      steps: step,
+      epochs: epochsDone,
+      divergedAtStep: diverged ? step : undefined,
+      divergence: diverged ? why : undefined,
+      stopReason: diverged ? undefined : why,
+      lastEvaluation,
+      earlyStoppingBestEpoch: earlyStopping?.saveState().bestEpoch,
+    };
+  };
+  const stepKeys = ['train/loss', 'train/accuracy'];
+  if (experiment.train.schedule) stepKeys.push('train/learning_rate');
+
+  try {
+    for (let epoch = startEpoch; epoch <= epochs; epoch++) {
+      const firstBatch = epoch === startEpoch ? (resume?.position.batchesDone ?? 0) : 0;
+      observer.onEpochStart?.(epoch, batchesPerEpoch);
+      const epochStart = now();
+      let images = 0;
+      // The loader counts epochs from 0; runs report them from 1.
+      const batches =
+        firstBatch >= batchesPerEpoch
+          ? []
+          : createBatches(train, {
+              batchSize,
+              shuffle,
+              seed: experiment.seed,
+              epoch: epoch - 1,
+              normalize,
+              augment,
+              firstBatch,
+            });
+      for (const batch of batches) {
+        learningRate = schedule.rateAt({ step, epoch: epoch - 1 });
+        const settings = {
+          numClasses: input.numClasses,
+          loss: experiment.train.loss,
+          labelSmoothing: experiment.train.labelSmoothing,
+          gradientClipping: experiment.train.gradientClipping,
+          learningRate,
+        };
+        const { loss, correct } = pool
+          ? await parallelTrainStep(
+              pool,
+              rule,
+              variables,
+              batch.xs as tf.Tensor4D,
+              batch.labels,
+              settings,
+            )
+          : trainStep(model, rule, variables, batch.xs, batch.labels, settings);
+        batch.xs.dispose();
+        batch.labels.dispose();
+        step += 1;
+        images += batch.size;
+        observer.onStep({
+          step,
+          epoch,
+          batchIndex: batch.index,
+          batchesPerEpoch,
+          size: batch.size,
+          loss,
+          accuracy: correct === undefined ? undefined : correct / batch.size,
+          learningRate,
+          time: now(),
+        });
+        firstLoss ??= loss;
+        const divergence = divergenceOf(loss, firstLoss, step);
+        if (divergence !== undefined) return finish('diverged', epoch - 1, divergence);
+        if (input.shouldStop()) {
+          await checkpoint(epoch, batch.index + 1, 'interrupt', stepKeys);
+          return finish('interrupted', epoch - 1);
+        }
+        if (maxSteps !== undefined && step >= maxSteps) break;
+        if (checkpointEvery !== undefined && step % checkpointEvery === 0) {
+          await checkpoint(epoch, batch.index + 1, 'steps', stepKeys);
+        }
+        // Let timers (metric flushes, the dashboard, signals) run between steps.
+        if (step % 8 === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+      const trainSeconds = (now() - epochStart) / 1000;
+      observer.onEvaluate?.(epoch);
+      lastEvaluation = evaluate(model, input.evalSplit, {
+        batchSize,
+        normalize,
+        numClasses: input.numClasses,
+        loss: experiment.train.loss,
+      });
+      const metrics = Object.fromEntries(
+        Object.entries(evaluationMetrics(lastEvaluation)).map(([k, v]) => [
+          `${input.evalName}/${k}`,
+          v,
+        ]),
+      );
+      const stopping = earlyStopping?.observe(epoch, metrics);
+      const verdict = await observer.onEpochEnd({
         epoch,
-        `the ${input.evalName} loss after epoch ${epoch} is ${lastEvaluation.loss}`,
+        step,
+        evalName: input.evalName,
+        evaluation: lastEvaluation,
+        imagesPerSec: trainSeconds > 0 ? images / trainSeconds : 0,
+        learningRate,
+        time: now(),
+        earlyStoppingBest: stopping?.kind === 'improved',
+      });
+      if (!Number.isFinite(lastEvaluation.loss)) {
+        return finish(
+          'diverged',
+          epoch,
+          `the ${input.evalName} loss after epoch ${epoch} is ${lastEvaluation.loss}`,
+        );
+      }
+      schedule.observe(metrics);
+      const done = maxSteps !== undefined && step >= maxSteps;
+      if (verdict !== 'prune' && stopping?.kind !== 'stop' && !done && epoch < epochs) {
+        await checkpoint(epoch + 1, 0, 'epoch', []);
+      }
+      if (verdict === 'prune') return finish('pruned', epoch);
+      if (stopping?.kind === 'stop') return finish('completed', epoch, stopping.reason);
+      if (input.shouldStop()) return finish('interrupted', epoch);
+      if (done) return finish('completed', epoch);
+    }
+    return finish('completed', epochs);
+  } catch (error) {
+    rule.dispose();
+    throw error;
+  }
+}
+
+function restoreState(
+  model: tf.LayersModel,
+  rule: ReturnType<typeof createOptimizer>,
+  dropouts: readonly SeededDropout[],
+  state: SavedTrainingState,
+): void {
+  const byName = new Map(state.weights.map((w) => [w.name, w]));
+  for (const weight of model.weights) {
+    const saved = byName.get(weight.originalName);
+    if (saved === undefined || saved.shape.join('x') !== weight.shape.join('x')) {
+      throw new Error(
+        `the checkpoint has no weight ${weight.originalName} of shape [${weight.shape.join(', ')}]`,
       );
     }
-    if (verdict === 'prune') return finish('pruned', epoch);
-    if (input.shouldStop()) return finish('interrupted', epoch);
-    if (maxSteps !== undefined && step >= maxSteps) return finish('completed', epoch);
+    const tensor = tensorOfSaved(saved);
+    weight.write(tensor);
+    tensor.dispose();
   }
-  return finish('completed', epochs);
+  const slots: Record<string, tf.Tensor[]> = {};
+  for (const [name, list] of Object.entries(state.slots)) slots[name] = list.map(tensorOfSaved);
+  rule.loadState({ steps: state.optimizerSteps, slots });
+  for (const dropout of dropouts) dropout.drawnMasks = state.dropoutCalls[dropout.name] ?? 0;
 }
 
 function divergenceOf(loss: number, firstLoss: number, step: number): string | undefined {
@@ -205,50 +373,4 @@ function divergenceOf(loss: number, firstLoss: number, step: number): string | u
     return `the training loss at step ${step} is ${loss.toPrecision(3)}, over ${DIVERGENCE_FACTOR}x the first step's ${firstLoss.toPrecision(3)}`;
   }
   return undefined;
-}
-
-/**
- * One update; returns the batch's mean loss and (classification) number of
- * correct predictions.
- */
-function trainStep(
-  model: tf.LayersModel,
-  optimizer: tf.Optimizer,
-  variables: tf.Variable[],
-  xs: tf.Tensor,
-  labels: tf.Tensor1D,
-  numClasses: number,
-  lossName: LossName,
-): { loss: number; correct: number | undefined } {
-  const definition = LOSSES[lossName];
-  if (definition.task === 'regression') {
-    const lossTensor = optimizer.minimize(
-      () => {
-        const output = model.apply(xs, { training: true }) as tf.Tensor;
-        return tf.mean(definition.perExample(output, labels, numClasses)) as tf.Scalar;
-      },
-      true,
-      variables,
-    );
-    const loss = lossTensor!.dataSync()[0]!;
-    lossTensor!.dispose();
-    return { loss, correct: undefined };
-  }
-  let correct: tf.Tensor | undefined;
-  const lossTensor = optimizer.minimize(
-    () => {
-      const logits = model.apply(xs, { training: true }) as tf.Tensor2D;
-      // argmax over the class axis (1), never the batch axis: a classic pitfall.
-      correct = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'int32')));
-      const oneHot = tf.oneHot(labels, numClasses);
-      return tf.losses.softmaxCrossEntropy(oneHot, logits) as tf.Scalar;
-    },
-    true,
-    variables,
-  );
-  const loss = lossTensor!.dataSync()[0]!;
-  const correctCount = correct!.dataSync()[0]!;
-  lossTensor!.dispose();
-  correct!.dispose();
-  return { loss, correct: correctCount };
 }

@@ -69,6 +69,7 @@ export function dataSpec(overrides: Partial<DataSpec> = {}): DataSpec {
     validationSplit: 0,
     shuffle: true,
     normalize: undefined,
+    augment: undefined,
     options: {},
     loc: undefined,
     ...overrides,

@@ -69,6 +69,13 @@ export function createProgressReporter(
           `${Math.round(rate).toLocaleString('en-US')} img/s  ETA ${formatDuration(eta * 1000)}`,
       );
     },
+    onResume: ({ step, epoch, forced }) => {
+      out.note(
+        `resuming at step ${step} (epoch ${epoch})` +
+          (forced.length > 0 ? `, forced despite ${forced.join(' and ')}` : ''),
+      );
+    },
+    onEvaluate: (epoch) => out.status(`epoch ${epoch}: evaluating`),
     onEpochEnd: (event, epochs, isBest) => {
       const seconds = (Date.now() - epochStart) / 1000;
       out.note(
@@ -94,8 +101,9 @@ export function formatRunSummary(result: RunResult): string {
     result.status === 'diverged'
       ? ` at step ${result.divergedAtStep} (${result.divergence}; try a smaller train.optimizer.learningRate)`
       : '';
+  const stopped = result.stopReason !== undefined ? ` (${result.stopReason})` : '';
   return (
-    `run ${result.runId} ${result.name} ${result.status}${diverged} after ${result.steps} steps ` +
+    `run ${result.runId} ${result.name} ${result.status}${diverged}${stopped} after ${result.steps} steps ` +
     `in ${formatDuration(result.durationMs)} on ${result.backend}: ${evaluation}${best}`
   );
 }

@@ -17,6 +17,8 @@ interface ExpFlags {
   readonly serve?: boolean;
   readonly port?: string;
   readonly sweepTrial?: string;
+  readonly resume?: string;
+  readonly force?: boolean;
 }
 
 /** `runner exp FILE`: train one config and record the run. */
@@ -26,7 +28,7 @@ export const expCommand: CommandDefinition = {
     program
       .command('exp')
       .description('train an experiment config and record every step in the run store')
-      .argument('<file>', 'experiment YAML file')
+      .argument('[file]', "experiment YAML file (with --resume: default the run's own config)")
       .option(
         '--set <key=value>',
         'override a config value (repeatable), e.g. train.epochs=1',
@@ -44,18 +46,40 @@ export const expCommand: CommandDefinition = {
       .option('--json', 'print the final summary as JSON')
       .option('--serve', 'start the live dashboard beside the training and print its URL')
       .option('--port <port>', 'dashboard port with --serve', '6006')
+      .option(
+        '--resume <run-id>',
+        'continue an interrupted, failed or lost run from its checkpoint',
+      )
+      .option(
+        '--force',
+        'with --resume: continue even if the config, backend or runner version differs',
+      )
       .addOption(new Option('--sweep-trial <sweep:index>', 'run as a trial of a sweep').hideHelp())
-      .action(context.action((file: string, flags: ExpFlags) => runExp(file, flags, context)));
+      .action(
+        context.action((file: string | undefined, flags: ExpFlags) => runExp(file, flags, context)),
+      );
   },
 };
 
-async function runExp(file: string, flags: ExpFlags, context: CliContext): Promise<Outcome> {
+async function runExp(
+  file: string | undefined,
+  flags: ExpFlags,
+  context: CliContext,
+): Promise<Outcome> {
   const { out } = context;
   const sweepTrial = parseSweepTrial(flags.sweepTrial);
+  const resumeId = parseResume(flags.resume);
+  if (file === undefined && resumeId === undefined) {
+    throw new UsageError('exp: missing the experiment file', {
+      hint: 'runner exp configs/lenet.yaml, or runner exp --resume RUN_ID',
+    });
+  }
+  if (flags.force && resumeId === undefined) {
+    throw new UsageError('--force: only with --resume RUN_ID');
+  }
   const { loadExperiment } = await import('../../config/index.js');
   const set = [...(flags.set ?? []), ...(flags.backend ? [`backend=${flags.backend}`] : [])];
   const { REGISTRIES } = await import('../../registries.js');
-  const experiment = await loadExperiment(file, { registries: REGISTRIES, set, cwd: context.cwd });
 
   const [{ openStore, resolveStorePath, resolveArtifactsDir }, train, { formatDownloadProgress }] =
     await Promise.all([
@@ -63,8 +87,26 @@ async function runExp(file: string, flags: ExpFlags, context: CliContext): Promi
       import('../../train/index.js'),
       import('../../data/index.js'),
     ]);
-  const { createProgressReporter, formatRunSummary } = await import('./exp-progress.js');
   const dbPath = resolveStorePath(flags.db, context.env, context.cwd);
+  let resume: import('../../train/index.js').ResumePlan | undefined;
+  if (resumeId !== undefined) {
+    const store = await openStore(dbPath, { create: false });
+    try {
+      resume = await train.prepareResume(store, resumeId, {
+        force: Boolean(flags.force),
+        ...(file !== undefined ? { configFile: file } : {}),
+      });
+    } finally {
+      await store.close();
+    }
+  }
+  const experiment = await loadExperiment(resume?.configFile ?? file!, {
+    registries: REGISTRIES,
+    set,
+    cwd: context.cwd,
+  });
+
+  const { createProgressReporter, formatRunSummary } = await import('./exp-progress.js');
   const store = await openStore(dbPath);
   const quiet = Boolean(flags.quiet || flags.json);
   let dashboard: { url: string; close(): Promise<void> } | undefined;
@@ -116,6 +158,7 @@ async function runExp(file: string, flags: ExpFlags, context: CliContext): Promi
       cwd: context.cwd,
       env: context.env,
       ...(sweepTrial ? { sweep: await train.sweepTrialContext(store, sweepTrial) } : {}),
+      ...(resume ? { resume } : {}),
     });
     if (flags.json) out.json(result);
     else out.line(formatRunSummary(result));
@@ -152,6 +195,13 @@ const RUN_OUTCOME: Record<RunResult['status'], OutcomeKind> = {
   failed: 'failed',
   interrupted: 'interrupted',
 };
+
+function parseResume(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value))
+    throw new UsageError(`--resume ${value}: expected a run id, e.g. --resume 12`);
+  return Number(value);
+}
 
 function parseSweepTrial(
   value: string | undefined,

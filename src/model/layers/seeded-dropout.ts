@@ -25,6 +25,15 @@ export class SeededDropout extends tf.layers.Layer {
     this.supportsMasking = true;
   }
 
+  /** Masks drawn so far: the generator's whole state, saved in training checkpoints. */
+  get drawnMasks(): number {
+    return this.calls;
+  }
+
+  set drawnMasks(count: number) {
+    this.calls = count;
+  }
+
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor {
     const x = Array.isArray(inputs) ? inputs[0]! : inputs;
     if (kwargs['training'] !== true || this.rate === 0) return tf.clone(x);

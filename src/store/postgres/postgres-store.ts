@@ -31,6 +31,7 @@ import type {
   RunFacts,
   RunFilter,
   RunOutcome,
+  RunRewind,
   RunSummary,
   Store,
   SweepRecord,
@@ -207,6 +208,36 @@ export class PostgresStore implements Store {
       [outcome.status, now, outcome.error ?? null, outcome.divergedAtStep ?? null, runId],
     );
     if (result.rowCount === 0) throw unknownRun(runId);
+  }
+
+  /** As SqliteStore.reopenRun (store/reopen-run.ts), in one transaction. */
+  async reopenRun(runId: number, rewind: RunRewind): Promise<void> {
+    const now = this.#settings.now();
+    await this.#transaction(async (client) => {
+      const result = await client.query(
+        `UPDATE runs SET status = 'running', ended_at = NULL, error = NULL, diverged_at_step = NULL,
+           updated_at = $1, pid = $2 WHERE id = $3`,
+        [now, rewind.pid, runId],
+      );
+      if (result.rowCount === 0) throw unknownRun(runId);
+      await client.query(
+        `DELETE FROM metric_values WHERE run_id = $1 AND (step > $2 OR (step = $2 AND key_id NOT IN
+           (SELECT id FROM metric_keys WHERE key = ANY($3::text[]))))`,
+        [runId, rewind.afterStep, [...rewind.keepAtStep]],
+      );
+      await client.query('DELETE FROM run_metric_summary WHERE run_id = $1', [runId]);
+      await client.query(
+        `INSERT INTO run_metric_summary
+           (run_id, key_id, count, last_step, last_epoch, last_value, last_t, min_value, min_step, max_value, max_step)
+         SELECT g.run_id, g.key_id, g.n, l.step, l.epoch, l.value, l.t,
+           g.mn, (SELECT min(step) FROM metric_values m WHERE m.run_id = g.run_id AND m.key_id = g.key_id AND m.value = g.mn),
+           g.mx, (SELECT min(step) FROM metric_values m WHERE m.run_id = g.run_id AND m.key_id = g.key_id AND m.value = g.mx)
+         FROM (SELECT run_id, key_id, count(*) AS n, max(step) AS last, min(value) AS mn, max(value) AS mx
+               FROM metric_values WHERE run_id = $1 GROUP BY run_id, key_id) AS g
+         JOIN metric_values AS l ON l.run_id = g.run_id AND l.key_id = g.key_id AND l.step = g.last`,
+        [runId],
+      );
+    });
   }
 
   async heartbeat(runId: number): Promise<void> {

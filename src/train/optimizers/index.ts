@@ -1,10 +1,11 @@
-import type * as tf from '../../tf.js';
 import type { OptimizerSpec } from '../../config/index.js';
 import { InternalError } from '../../errors.js';
 import { adam } from './adam.js';
+import { adamw } from './adamw.js';
 import type { OptimizerDefinition } from './optimizer-definition.js';
 import { rmsprop } from './rmsprop.js';
 import { sgd } from './sgd.js';
+import type { UpdateRule } from '../update-rules/index.js';
 
 /**
  * The optimizer registry: every `train.optimizer.type` a config may name; the
@@ -13,20 +14,25 @@ import { sgd } from './sgd.js';
  * Defaults follow PyTorch's, so a config ported from a PyTorch script trains
  * the same way.
  */
-export const OPTIMIZERS = [adam, sgd, rmsprop] as const satisfies readonly OptimizerDefinition[];
+export const OPTIMIZERS = [
+  adam,
+  adamw,
+  sgd,
+  rmsprop,
+] as const satisfies readonly OptimizerDefinition[];
 
 /** The names the registry knows, as a type. */
 export type OptimizerName = (typeof OPTIMIZERS)[number]['name'];
 
-/** Builds the tfjs optimizer of a resolved experiment; options left out take the registry's defaults. */
-export function createOptimizer(spec: OptimizerSpec): tf.Optimizer {
+/** Builds the update rule of a resolved experiment; options left out take the registry's defaults. */
+export function createOptimizer(spec: OptimizerSpec): UpdateRule {
   const definition: OptimizerDefinition | undefined = OPTIMIZERS.find((o) => o.name === spec.type);
   // The schema's enum is built from OPTIMIZERS: an unknown name here is a bug.
   if (!definition) throw new InternalError(`optimizer "${spec.type}" is not in the registry`);
   const options: Record<string, unknown> = {};
   for (const [key, option] of Object.entries(definition.options))
     options[key] = spec.options[key] ?? option.default;
-  return definition.create(spec.learningRate, options);
+  return definition.create(options);
 }
 
 export { defineOptimizer, type OptimizerDefinition } from './optimizer-definition.js';

@@ -1,5 +1,5 @@
-import type * as tf from '../../tf.js';
 import type { OptimizerConfigEntry, OptimizerOptionEntry } from '../../config/index.js';
+import type { UpdateRule } from '../update-rules/index.js';
 
 type Widen<T> = T extends number ? number : T extends boolean ? boolean : string;
 
@@ -10,12 +10,13 @@ export type ResolvedOptions<O extends Readonly<Record<string, OptimizerOptionEnt
 
 /**
  * One entry of the optimizer registry: what config needs (name, description,
- * options with schema and default) and how to build the tfjs optimizer.
+ * options with schema and default) and how to build its update rule (runner
+ * applies updates itself, so that the whole state can be checkpointed).
  */
 export interface OptimizerDefinition<Name extends string = string> extends OptimizerConfigEntry {
   readonly name: Name;
   /** `options` holds every declared option, the config's value or the default. */
-  create(learningRate: number, options: Readonly<Record<string, unknown>>): tf.Optimizer;
+  create(options: Readonly<Record<string, unknown>>): UpdateRule;
 }
 
 /**
@@ -26,7 +27,7 @@ export interface OptimizerDefinition<Name extends string = string> extends Optim
  *     name: 'sgd',
  *     description: 'stochastic gradient descent',
  *     options: {},
- *     create: (learningRate) => tf.train.sgd(learningRate),
+ *     create: () => createSgd({ momentum: 0, dampening: 0, nesterov: false, weightDecay: 0 }),
  *   });
  */
 export function defineOptimizer<
@@ -36,14 +37,13 @@ export function defineOptimizer<
   readonly name: Name;
   readonly description: string;
   readonly options: O;
-  create(learningRate: number, options: ResolvedOptions<O>): tf.Optimizer;
+  create(options: ResolvedOptions<O>): UpdateRule;
 }): OptimizerDefinition<Name> {
   return {
     name: definition.name,
     description: definition.description,
     options: definition.options,
     // The caller resolves every declared option (createOptimizer), so the cast holds.
-    create: (learningRate, options) =>
-      definition.create(learningRate, options as ResolvedOptions<O>),
+    create: (options) => definition.create(options as ResolvedOptions<O>),
   };
 }

@@ -1,11 +1,10 @@
-import * as tf from '../../tf.js';
+import { createRmsprop } from '../update-rules/index.js';
 import { defineOptimizer } from './optimizer-definition.js';
-import { EPSILON, MOMENTUM } from './shared-options.js';
+import { EPSILON, L2_WEIGHT_DECAY, MOMENTUM } from './shared-options.js';
 
 /**
- * torch.optim.RMSprop: alpha (decay) 0.99, eps 1e-8, momentum 0. One difference
- * stays: tfjs adds epsilon inside the square root, sqrt(ms + eps), where
- * PyTorch adds it outside; it only shows for gradients near 1e-4 and smaller.
+ * torch.optim.RMSprop: alpha (decay) 0.99, eps 1e-8 added outside the square
+ * root as PyTorch does (tfjs adds it inside), momentum 0.
  */
 export const rmsprop = defineOptimizer({
   name: 'rmsprop',
@@ -18,6 +17,14 @@ export const rmsprop = defineOptimizer({
       description: "discounting factor of the gradient history, PyTorch's alpha",
       default: 0.99,
     },
+    weightDecay: L2_WEIGHT_DECAY,
   },
-  create: (learningRate, o) => tf.train.rmsprop(learningRate, o.decay, o.momentum, o.epsilon),
+  create: (o) =>
+    createRmsprop({
+      alpha: o.decay,
+      epsilon: o.epsilon,
+      momentum: o.momentum,
+      centered: false,
+      weightDecay: o.weightDecay,
+    }),
 });

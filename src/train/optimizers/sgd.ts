@@ -1,12 +1,19 @@
-import * as tf from '../../tf.js';
+import { createSgd } from '../update-rules/index.js';
 import { defineOptimizer } from './optimizer-definition.js';
-import { MOMENTUM } from './shared-options.js';
+import { L2_WEIGHT_DECAY, MOMENTUM } from './shared-options.js';
 
-/** torch.optim.SGD: momentum 0 unless asked. */
+/** torch.optim.SGD: momentum 0, dampening 0, nesterov false, weight_decay 0. */
 export const sgd = defineOptimizer({
   name: 'sgd',
-  description: 'stochastic gradient descent, with optional momentum',
-  options: { momentum: MOMENTUM },
-  create: (learningRate, o) =>
-    o.momentum > 0 ? tf.train.momentum(learningRate, o.momentum) : tf.train.sgd(learningRate),
+  description: 'stochastic gradient descent, with optional (Nesterov) momentum',
+  options: {
+    momentum: MOMENTUM,
+    nesterov: {
+      schema: { type: 'boolean' },
+      description: 'Nesterov momentum (needs momentum > 0)',
+      default: false,
+    },
+    weightDecay: L2_WEIGHT_DECAY,
+  },
+  create: (o) => createSgd({ ...o, dampening: 0 }),
 });

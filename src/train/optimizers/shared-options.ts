@@ -13,3 +13,9 @@ export const MOMENTUM = {
   description: 'momentum, 0 for none',
   default: 0,
 } satisfies OptimizerOptionEntry;
+
+export const L2_WEIGHT_DECAY = {
+  schema: { type: 'number', minimum: 0 },
+  description: 'L2 penalty added to the gradient, as PyTorch weight_decay',
+  default: 0,
+} satisfies OptimizerOptionEntry;

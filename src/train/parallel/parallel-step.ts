@@ -1,22 +1,28 @@
 import * as tf from '../../tf.js';
+import { clipGradients, type StepSettings } from '../train-step.js';
+import type { UpdateRule } from '../update-rules/index.js';
 import type { ReplicaPool } from './replica-pool.js';
 
 /**
- * One data-parallel update: the replicas' averaged gradients, applied once by
- * the main thread's optimizer (whose state lives only here), so every replica
- * starts the next step from the same weights.
+ * One data-parallel update: the replicas' averaged gradients, clipped and
+ * applied once by the main thread's update rule (whose state lives only
+ * here), so every replica starts the next step from the same weights.
  */
 export async function parallelTrainStep(
   pool: ReplicaPool,
-  optimizer: tf.Optimizer,
+  rule: UpdateRule,
+  variables: readonly tf.Variable[],
   xs: tf.Tensor4D,
   labels: tf.Tensor1D,
+  settings: StepSettings,
 ): Promise<{ loss: number; correct: number }> {
   const { loss, correct, grads } = await pool.computeGradients(xs, labels);
+  const gradients = variables.map((v) => grads[v.name]!);
+  const clipped = clipGradients(gradients, settings.gradientClipping);
   try {
-    optimizer.applyGradients(grads);
+    rule.apply(variables, clipped, settings.learningRate);
   } finally {
-    tf.dispose(grads);
+    tf.dispose([...Object.values(grads), ...clipped]);
   }
   return { loss, correct };
 }

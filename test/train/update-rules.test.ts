@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import * as tf from '../../src/tf.js';
+import { createAdam, createSgd } from '../../src/train/update-rules/index.js';
+
+function twoSteps(rule: ReturnType<typeof createAdam>, lr: number): number[] {
+  const p = tf.variable(tf.tensor1d([1, -2]));
+  const g = tf.tensor1d([0.5, 0.1]);
+  rule.apply([p], [g], lr);
+  rule.apply([p], [g], lr);
+  const out = Array.from(p.dataSync());
+  tf.dispose([p, g]);
+  rule.dispose();
+  return out;
+}
+
+describe('update rules against hand-computed steps', () => {
+  it('AdamW shrinks the weights by lr x weightDecay, then takes the Adam step', () => {
+    // Step 1: p = [0.999, -1.998]; m = [0.05, 0.01], v = [2.5e-4, 1e-5]; lr/(1-0.9) = 1,
+    // sqrt(v)/sqrt(1-0.999) = [0.5, 0.1], so each moves by 0.1: [0.899, -2.098].
+    // Step 2: m = [0.095, 0.019], v = [4.9975e-4, 1.999e-5]; the step is again 0.1 each,
+    // after p x 0.999: [0.798101, -2.195902].
+    const rule = createAdam({
+      beta1: 0.9,
+      beta2: 0.999,
+      epsilon: 1e-8,
+      weightDecay: 0.01,
+      decoupled: true,
+    });
+    const [a, b] = twoSteps(rule, 0.1);
+    expect(a).toBeCloseTo(0.798101, 5);
+    expect(b).toBeCloseTo(-2.195902, 5);
+  });
+
+  it('Adam with weightDecay adds wd x p to the gradient instead (L2)', () => {
+    // Step 1: g = [0.51, 0.08]: each moves by 0.1 -> [0.9, -2.1]. Step 2: g = [0.509, 0.079],
+    // then m, v and the step as Adam's formulas say, in doubles.
+    const rule = createAdam({
+      beta1: 0.9,
+      beta2: 0.999,
+      epsilon: 1e-8,
+      weightDecay: 0.01,
+      decoupled: false,
+    });
+    const [a, b] = twoSteps(rule, 0.1);
+    const m = [0.9 * 0.051 + 0.1 * 0.509, 0.9 * 0.008 + 0.1 * 0.079];
+    const v = [
+      0.999 * 0.001 * 0.51 ** 2 + 0.001 * 0.509 ** 2,
+      0.999 * 0.001 * 0.08 ** 2 + 0.001 * 0.079 ** 2,
+    ];
+    const step = m.map(
+      (mi, i) => ((0.1 / (1 - 0.81)) * mi) / (Math.sqrt(v[i]!) / Math.sqrt(1 - 0.999 ** 2)),
+    );
+    expect(a).toBeCloseTo(0.9 - step[0]!, 5);
+    expect(b).toBeCloseTo(-2.1 - step[1]!, 5);
+  });
+
+  it('SGD with momentum keeps a buffer that starts at the first gradient', () => {
+    // b1 = g = [0.5, 0.1] -> p = [0.95, -2.01]; b2 = 0.9 b1 + g = [0.95, 0.19] -> [0.855, -2.029].
+    const rule = createSgd({ momentum: 0.9, dampening: 0, nesterov: false, weightDecay: 0 });
+    const [a, b] = twoSteps(rule as ReturnType<typeof createAdam>, 0.1);
+    expect(a).toBeCloseTo(0.855, 6);
+    expect(b).toBeCloseTo(-2.029, 6);
+  });
+
+  it('saves and restores its state so that the next step is the same', () => {
+    const settings = {
+      beta1: 0.9,
+      beta2: 0.999,
+      epsilon: 1e-8,
+      weightDecay: 0.01,
+      decoupled: true,
+    };
+    const straight = twoSteps(createAdam(settings), 0.1);
+    const first = createAdam(settings);
+    const p = tf.variable(tf.tensor1d([1, -2]));
+    const g = tf.tensor1d([0.5, 0.1]);
+    first.apply([p], [g], 0.1);
+    const saved = first.saveState();
+    first.dispose();
+    const second = createAdam(settings);
+    second.loadState(saved);
+    second.apply([p], [g], 0.1);
+    expect(Array.from(p.dataSync())).toEqual(straight);
+    second.dispose();
+    tf.dispose([p, g]);
+  });
+});
