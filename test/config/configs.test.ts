@@ -82,6 +82,11 @@ describe('configs/', () => {
         options: {},
       },
       maxSteps: undefined,
+      schedule: undefined,
+      gradientClipping: undefined,
+      labelSmoothing: 0,
+      earlyStopping: undefined,
+      checkpointEvery: undefined,
       checkpointMetric: 'accuracy',
       workers: 'auto',
     });

@@ -50,7 +50,7 @@ const CASES: ReadonlyArray<readonly [file: string, lines: readonly string[]]> = 
     [
       'unknown-layer.yaml:9:7 error unknown-layer: model.layers[1]: unknown layer "dnse" (did you mean "dense"?)',
       'unknown-layer.yaml:10:38 error unknown-activation: model.layers[2].dense.activation: unknown activation "rleu"; expected one of linear, relu, leakyRelu, elu, selu, gelu, tanh, sigmoid, softmax (did you mean "relu"?)',
-      'unknown-layer.yaml:13:21 error unknown-optimizer: train.optimizer.type: unknown optimizer "adm"; expected one of adam, sgd, rmsprop (did you mean "adam"?)',
+      'unknown-layer.yaml:13:21 error unknown-optimizer: train.optimizer.type: unknown optimizer "adm"; expected one of adam, adamw, sgd, rmsprop (did you mean "adam"?)',
     ],
   ],
   [
@@ -99,7 +99,7 @@ const CASES: ReadonlyArray<readonly [file: string, lines: readonly string[]]> = 
     [
       'rules.yaml:5:3 error unused-key: data.synthetic: data.synthetic is only read by dataset synthetic, not mnist (remove it, or set it to null (in a file that extends another, or with --set))',
       'rules.yaml:10:38 error softmax-before-loss: model.layers[1].dense.activation: the output layer "dense_2" applies softmax, but crossEntropy expects logits (remove "activation: softmax": crossEntropy applies softmax itself)',
-      'rules.yaml:13:45 error optimizer-option: train.optimizer.beta1: "beta1" is not an option of sgd (it is for adam) (remove it, or use type: adam)',
+      'rules.yaml:13:45 error optimizer-option: train.optimizer.beta1: "beta1" is not an option of sgd (it is for adam and adamw) (remove it, or use type: adam)',
       'rules.yaml:14:1 error invalid-value: sweep.goal: goal maximize with metric val/loss would pick the worst trial (set goal: minimize)',
       'rules.yaml:16:5 error unknown-sweep-path: sweep.grid["train.optimizer.learningrate"]: "train.optimizer.learningrate" is not a config path (did you mean "train.optimizer.learningRate"?)',
       'rules.yaml:17:37 error invalid-sweep-value: sweep.grid["train.optimizer.momentum"][1]: train.optimizer.momentum: must be >= 0, found -1',
@@ -127,7 +127,7 @@ const CASES: ReadonlyArray<readonly [file: string, lines: readonly string[]]> = 
       'sweep-errors.yaml:7:31 error invalid-sweep-value: sweep.random.space["train.epochs"].uniform: train.epochs: expected integer, found number 1.6666666666666665 (draws are fractions: use intUniform for an integer setting)',
       'sweep-errors.yaml:8:24 error unknown-key: sweep.random.space["data.batchSize"]: unknown key "normal" (expected one of uniform, logUniform, intUniform, choice)',
       'sweep-errors.yaml:9:53 error invalid-sweep-value: sweep.random.space["model.layers[0].conv2d.filters"].intUniform[0]: model.layers[0].conv2d.filters: must be >= 1, found 0',
-      'sweep-errors.yaml:10:45 error invalid-sweep-value: sweep.random.space["train.optimizer.type"].choice[1]: train.optimizer.type: unknown optimizer "adamw"; expected one of adam, sgd, rmsprop',
+      'sweep-errors.yaml:10:45 error invalid-sweep-value: sweep.random.space["train.optimizer.type"].choice[1]: train.optimizer.type: unknown optimizer "adamx"; expected one of adam, adamw, sgd, rmsprop',
       'sweep-errors.yaml:11:46 error invalid-sweep-value: sweep.random.space["model.layers[9].dense.units"].choice[0]: model.layers[9].dense.units: model.layers[9]: no item 9 (the list has 4)',
       'sweep-errors.yaml:12:9 error invalid-value: sweep.goal: expected one of minimize, maximize, found string "maximise" (did you mean "maximize"?)',
     ],

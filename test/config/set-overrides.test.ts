@@ -94,8 +94,8 @@ describe('--set overrides', () => {
       'error wrong-type: --set train.optimizer.learningRate: expected number, found string "1e-2,1e-3" (a comma list sweeps several values: use `runner sweep` for that)',
     ],
     [
-      'train.optimizer.type=adamw',
-      'error unknown-optimizer: --set train.optimizer.type: unknown optimizer "adamw"; expected one of adam, sgd, rmsprop (did you mean "adam"?)',
+      'train.optimizer.type=adamx',
+      'error unknown-optimizer: --set train.optimizer.type: unknown optimizer "adamx"; expected one of adam, adamw, sgd, rmsprop (did you mean "adam"?)',
     ],
   ])('checks the value of --set %s against the schema', async (flag, line) => {
     expect(await errorLinesOf(lenet([flag]))).toEqual([line]);
