@@ -88,8 +88,12 @@ describe('the optimizer registry', () => {
         (key) => !Object.hasOwn(optimizer.options, key),
       );
       for (const key of new Set(foreign)) {
+        // A value of the option's own type, so that only the option's owner is wrong.
+        const owner = OPTIMIZERS.find((o) => Object.hasOwn(o.options, key));
+        const owned = owner?.options[key as keyof typeof owner.options] as { default: unknown };
+        const value = typeof owned.default === 'boolean' ? 'true' : '0.5';
         const diagnostics = await diagnosticsOf(
-          load([`train.optimizer.type=${name}`, `train.optimizer.${key}=0.5`]),
+          load([`train.optimizer.type=${name}`, `train.optimizer.${key}=${value}`]),
         );
         expect(diagnostics.map((d) => [d.code, d.path])).toEqual([
           ['optimizer-option', `--set train.optimizer.${key}`],

@@ -190,6 +190,7 @@ function checkRecipe(document: Readonly<Record<string, unknown>>, report: Report
   const optimizer = train['optimizer'];
   if (
     isPlainObject(optimizer) &&
+    optimizer['type'] === 'sgd' &&
     optimizer['nesterov'] === true &&
     !(typeof optimizer['momentum'] === 'number' && optimizer['momentum'] > 0)
   ) {
