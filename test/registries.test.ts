@@ -187,7 +187,7 @@ describe('the dataset registry', () => {
     const unexplained = Object.keys(dataSchema).filter(
       (key) => !own.includes(key) && !COMMON.includes(key),
     );
-    expect(unexplained.sort()).toEqual(['normalize', 'shuffle']);
+    expect(unexplained.sort()).toEqual(['augment', 'normalize', 'shuffle']);
   });
 
   describe.each(DATASETS.map((d) => [d.name, d] as const))('%s', (name, dataset) => {
