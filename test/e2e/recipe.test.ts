@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { makeWorkspace, readStore, runCli, syntheticConfig } from './cli-kit.js';
+import { makeTempDir } from '../test-kit.js';
+import { readStore, runCli, syntheticConfig } from './cli-kit.js';
 
-const ws = makeWorkspace('recipe');
+const ws = makeTempDir('recipe');
 afterAll(() => ws.remove());
 
 /** 256 examples at batch 32: 8 steps an epoch, 24 in 3 epochs. */

@@ -1,9 +1,10 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { makeWorkspace, readStore, runCli, startCli, syntheticConfig } from './cli-kit.js';
+import { makeTempDir } from '../test-kit.js';
+import { readStore, runCli, startCli, syntheticConfig } from './cli-kit.js';
 
-const ws = makeWorkspace('resume');
+const ws = makeTempDir('resume');
 afterAll(() => ws.remove());
 
 // 640 examples at batch 32: 20 steps an epoch; 3 epochs; a checkpoint every 7 steps and each epoch end.
