@@ -343,7 +343,7 @@ async function runChild(job) {
   }
   const { model, models, spec, seed } = await buildNet(tf, job.net);
   // The runner's Adam, as `train.optimizer: {type: adam}` creates it (the bench's own if not built).
-  const optimizer = await createAdam(tf);
+  const optimizer = await createAdam();
   const batches = Array.from({ length: 4 }, () =>
     tf.tidy(() => ({
       xs: tf.randomUniform([job.batch, 28, 28, 1]),
@@ -367,21 +367,18 @@ async function runChild(job) {
     });
   }
   const { parallelTrainStep } = await import('../dist/train/parallel/index.js');
+  const { trainStep } = await import('../dist/train/index.js');
+  const settings = {
+    numClasses: 10,
+    labelSmoothing: 0,
+    gradientClipping: undefined,
+    learningRate: 1e-3,
+  };
   const step = async (i) => {
     const { xs, labels } = batches[i % batches.length];
-    let value;
-    if (pool) {
-      value = (await parallelTrainStep(pool, optimizer, xs, labels)).loss;
-    } else {
-      const loss = optimizer.minimize(
-        () =>
-          tf.losses.softmaxCrossEntropy(tf.oneHot(labels, 10), model.apply(xs, { training: true })),
-        true,
-        variables,
-      );
-      value = loss.dataSync()[0];
-      loss.dispose();
-    }
+    const value = pool
+      ? (await parallelTrainStep(pool, optimizer, variables, xs, labels, settings)).loss
+      : trainStep(model, optimizer, variables, xs, labels, settings).loss;
     if (!Number.isFinite(value)) throw new Error(`loss is ${value} at step ${i}`);
   };
   for (let i = 0; i < job.warmup; i++) await step(i);
@@ -412,13 +409,10 @@ async function runChild(job) {
   );
 }
 
-async function createAdam(tf) {
-  try {
-    const { createOptimizer } = await import('../dist/train/optimizers/index.js');
-    return createOptimizer({ type: 'adam', learningRate: 1e-3, options: {} });
-  } catch {
-    return tf.train.adam(1e-3);
-  }
+/** The runner's Adam update rule (needs `npm run build`). */
+async function createAdam() {
+  const { createOptimizer } = await import('../dist/train/optimizers/index.js');
+  return createOptimizer({ type: 'adam', learningRate: 1e-3, options: {} });
 }
 
 /** The net as the runner builds it from its config; the bench's own copy if those stages are not built. */
