@@ -106,7 +106,8 @@ const SCHEDULE_OPTIONS: Readonly<
 
 /**
  * The training recipe: schedule options that fit their type, a warmup
- * shorter than the run, metrics that the run records, nesterov with momentum.
+ * shorter than the run, metrics that the run records, nesterov with momentum,
+ * label smoothing only with cross-entropy.
  */
 function checkRecipe(document: Readonly<Record<string, unknown>>, report: Report): void {
   const train = document['train'];
@@ -186,6 +187,22 @@ function checkRecipe(document: Readonly<Record<string, unknown>>, report: Report
   const earlyStopping = train['earlyStopping'];
   if (isPlainObject(earlyStopping)) {
     checkMetric(['train', 'earlyStopping', 'metric'], earlyStopping['metric']);
+  }
+  const loss = train['loss'];
+  const smoothing = train['labelSmoothing'];
+  if (
+    typeof smoothing === 'number' &&
+    smoothing > 0 &&
+    typeof loss === 'string' &&
+    loss !== 'crossEntropy'
+  ) {
+    // Smoothing spreads probability over classes: a regression loss has none to spread over.
+    report(
+      ['train', 'labelSmoothing'],
+      'option-conflict',
+      `label smoothing applies to crossEntropy only; train.loss is ${loss}`,
+      'remove train.labelSmoothing, or use loss: crossEntropy',
+    );
   }
   const optimizer = train['optimizer'];
   if (

@@ -206,4 +206,16 @@ describe('optimizer options', () => {
       /^momentum-adam\.yaml:\d+:\d+ error optimizer-option: train\.optimizer\.momentum: "momentum" is not an option of adam/,
     );
   });
+
+  it('refuses label smoothing with a regression loss, at its key, instead of ignoring it', async () => {
+    const file = ws.write('smooth-mse.yaml', syntheticConfig({ name: 'smooth-mse' }));
+    const { code, stderr } = await runCli(
+      ['validate', file, '--set', 'train.loss=mse', '--set', 'train.labelSmoothing=0.1'],
+      ws.dir,
+    );
+    expect(code).toBe(2);
+    expect(stderr).toMatch(
+      /error option-conflict: (--set )?train\.labelSmoothing: label smoothing applies to crossEntropy only; train\.loss is mse/,
+    );
+  });
 });
