@@ -3,7 +3,7 @@
 // example configs through the real CLI, exactly as a user would
 // (`runner exp FILE --json --db <temp store>`), and prints each run's test
 // accuracy beside its target and PyTorch's figure on this machine (Adam 1e-3,
-// batch 128, same nets: /work/shared/bench/pytorch_train.py).
+// batch 128, same nets: ../shared/bench/pytorch_train.py beside the checkout, not in this repo).
 //
 //   npm run bench:accuracy                      all four cases, one after the other
 //   npm run bench:accuracy -- --only mnist-lenet

@@ -2,7 +2,8 @@ import type { Database } from 'better-sqlite3';
 import { unknownRun } from './run-records.js';
 import type { EvaluationRecord, NewEvaluation } from './types.js';
 
-interface EvaluationRow {
+/** An `evaluations` row as both stores return it. */
+export interface EvaluationRow {
   readonly id: number;
   readonly run_id: number;
   readonly kind: EvaluationRecord['kind'];
@@ -49,7 +50,12 @@ export function loadEvaluations(db: Database, runId: number): EvaluationRecord[]
   const rows = db
     .prepare('SELECT * FROM evaluations WHERE run_id = ? ORDER BY id')
     .all(runId) as EvaluationRow[];
-  return rows.map((row) => ({
+  return rows.map(evaluationFromRow);
+}
+
+/** One stored row as the record the Store interface returns (shared by both stores). */
+export function evaluationFromRow(row: EvaluationRow): EvaluationRecord {
+  return {
     id: row.id,
     runId: row.run_id,
     kind: row.kind,
@@ -65,5 +71,5 @@ export function loadEvaluations(db: Database, runId: number): EvaluationRecord[]
       ? {}
       : { confusion: JSON.parse(row.confusion_json) as readonly (readonly number[])[] }),
     createdAt: row.created_at,
-  }));
+  };
 }

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { StoreError } from '../../errors.js';
 import { downsample } from '../downsample.js';
+import { evaluationFromRow, type EvaluationRow } from '../evaluations.js';
 import { buildComparison } from '../run-listing.js';
 import { compileSort, compileWhere, FieldResolver, type FieldCatalog } from '../run-fields.js';
 import {
@@ -588,23 +589,7 @@ export class PostgresStore implements Store {
       'SELECT * FROM evaluations WHERE run_id = ? ORDER BY id',
       [runId],
     );
-    return rows.map((row) => ({
-      id: row.id,
-      runId: row.run_id,
-      kind: row.kind,
-      checkpoint: row.checkpoint,
-      split: row.split,
-      data: JSON.parse(row.data_json) as unknown,
-      count: row.example_count,
-      metrics: JSON.parse(row.metrics_json) as Record<string, number>,
-      ...(row.classes_json === null
-        ? {}
-        : { classes: JSON.parse(row.classes_json) as readonly string[] }),
-      ...(row.confusion_json === null
-        ? {}
-        : { confusion: JSON.parse(row.confusion_json) as readonly (readonly number[])[] }),
-      createdAt: row.created_at,
-    }));
+    return rows.map(evaluationFromRow);
   }
 
   async deleteRuns(runIds: readonly number[]): Promise<number> {
@@ -670,18 +655,4 @@ function toSweepRecord(row: SweepRow): SweepRecord {
     endedAt: row.ended_at,
     host: row.host,
   };
-}
-
-interface EvaluationRow {
-  readonly id: number;
-  readonly run_id: number;
-  readonly kind: EvaluationRecord['kind'];
-  readonly checkpoint: EvaluationRecord['checkpoint'];
-  readonly split: string;
-  readonly data_json: string;
-  readonly example_count: number;
-  readonly metrics_json: string;
-  readonly classes_json: string | null;
-  readonly confusion_json: string | null;
-  readonly created_at: number;
 }
