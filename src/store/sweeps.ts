@@ -2,7 +2,8 @@ import type { Database } from 'better-sqlite3';
 import { StoreError } from '../errors.js';
 import type { MetricGoal, NewSweep, SweepRecord, SweepStatus } from './types.js';
 
-interface SweepRow {
+/** A `sweeps` row as both stores return it. */
+export interface SweepRow {
   id: number;
   name: string;
   status: SweepStatus;
@@ -36,7 +37,8 @@ export function insertSweep(db: Database, sweep: NewSweep, now: number): number 
   );
 }
 
-function toSweepRecord(row: SweepRow): SweepRecord {
+/** One stored row as the record the Store interface returns (shared by both stores). */
+export function toSweepRecord(row: SweepRow): SweepRecord {
   return {
     id: row.id,
     name: row.name,

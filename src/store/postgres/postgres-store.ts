@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { StoreError } from '../../errors.js';
 import { downsample } from '../downsample.js';
 import { evaluationFromRow, type EvaluationRow } from '../evaluations.js';
+import { toSweepRecord, type SweepRow } from '../sweeps.js';
 import { buildComparison } from '../run-listing.js';
 import { compileSort, compileWhere, FieldResolver, type FieldCatalog } from '../run-fields.js';
 import {
@@ -626,33 +627,3 @@ const EMPTY_CATALOG: FieldCatalog = {
   metricKeys: () => [],
   paramKeys: () => [],
 };
-
-interface SweepRow {
-  id: number;
-  name: string;
-  status: SweepStatus;
-  config_yaml: string;
-  definition_json: string;
-  metric: string;
-  goal: MetricGoal;
-  trial_count: number;
-  started_at: number;
-  ended_at: number | null;
-  host: string;
-}
-
-function toSweepRecord(row: SweepRow): SweepRecord {
-  return {
-    id: row.id,
-    name: row.name,
-    status: row.status,
-    configYaml: row.config_yaml,
-    definition: JSON.parse(row.definition_json) as unknown,
-    metric: row.metric,
-    goal: row.goal,
-    trialCount: row.trial_count,
-    startedAt: row.started_at,
-    endedAt: row.ended_at,
-    host: row.host,
-  };
-}
