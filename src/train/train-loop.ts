@@ -1,5 +1,4 @@
 import * as tf from '../tf.js';
-import { ConfigError } from '../errors.js';
 import type { Experiment } from '../config/experiment.js';
 import type { ImageSplit } from '../data/index.js';
 import { createBatches } from '../data/index.js';
@@ -124,17 +123,6 @@ export function totalStepsOf(experiment: Experiment, trainCount: number): number
 export async function trainModel(input: TrainInput): Promise<TrainOutcome> {
   const replicas = input.parallel?.replicas ?? 1;
   if (replicas <= 1) return trainLoop(input, undefined);
-  if (input.experiment.train.labelSmoothing > 0) {
-    // The replicas compute plain cross-entropy: refuse rather than ignore the smoothing.
-    throw new ConfigError([
-      {
-        code: 'option-conflict',
-        path: 'train.labelSmoothing',
-        message: `is not applied by data-parallel training yet (${replicas} workers)`,
-        hint: 'set train.workers: 1 to train with label smoothing',
-      },
-    ]);
-  }
   const variables = input.model.trainableWeights.map((w) => w.read() as tf.Variable);
   const pool = await startReplicaPool({
     replicas,
@@ -143,7 +131,11 @@ export async function trainModel(input: TrainInput): Promise<TrainOutcome> {
     modelSpec: input.experiment.model,
     seed: input.experiment.seed,
     backend: input.parallel!.backend,
-    numClasses: input.numClasses,
+    objective: {
+      numClasses: input.numClasses,
+      loss: input.experiment.train.loss,
+      labelSmoothing: input.experiment.train.labelSmoothing,
+    },
     ...(input.parallel?.workerUrl ? { workerUrl: input.parallel.workerUrl } : {}),
   });
   try {

@@ -1,23 +1,18 @@
 import * as tf from '../tf.js';
 import type { TrainSpec } from '../config/experiment.js';
-import { LOSSES, type LossName } from './losses.js';
+import { stepObjective, type ObjectiveSettings } from './step-objective.js';
 import type { UpdateRule } from './update-rules/index.js';
 
-export interface StepSettings {
-  readonly numClasses: number;
-  /** Default crossEntropy. */
-  readonly loss?: LossName;
-  readonly labelSmoothing: number;
+export interface StepSettings extends ObjectiveSettings {
   readonly gradientClipping: TrainSpec['gradientClipping'];
   readonly learningRate: number;
 }
 
 /**
- * One update: softmax cross-entropy on the logits (labels smoothed as
- * PyTorch's CrossEntropyLoss(label_smoothing): y * (1 - s) + s / classes),
- * gradients clipped as torch.nn.utils.clip_grad_norm_ / clip_grad_value_,
- * then the optimizer's rule. Returns the batch's mean loss and number of
- * correct predictions.
+ * One update: the gradients of the step's objective (`stepObjective`: the
+ * mean loss, smoothed labels, kernel penalties), clipped as
+ * torch.nn.utils.clip_grad_norm_ / clip_grad_value_, then the optimizer's
+ * rule. Returns the batch's objective and number of correct predictions.
  */
 export function trainStep(
   model: tf.LayersModel,
@@ -27,18 +22,11 @@ export function trainStep(
   labels: tf.Tensor1D,
   settings: StepSettings,
 ): { loss: number; correct: number | undefined } {
-  const definition = LOSSES[settings.loss ?? 'crossEntropy'];
   let correct: tf.Tensor | undefined;
   const { value, grads } = tf.variableGrads(() => {
-    if (definition.task === 'regression') {
-      const output = model.apply(xs, { training: true }) as tf.Tensor;
-      return tf.mean(definition.perExample(output, labels, settings.numClasses)) as tf.Scalar;
-    }
-    const logits = model.apply(xs, { training: true }) as tf.Tensor2D;
-    // argmax over the class axis (1), never the batch axis: a classic pitfall.
-    correct = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'int32')));
-    const oneHot = tf.oneHot(labels, settings.numClasses);
-    return tf.losses.softmaxCrossEntropy(oneHot, logits, undefined, settings.labelSmoothing);
+    const objective = stepObjective(model, xs, labels, settings);
+    correct = objective.correct;
+    return objective.loss;
   }, variables as tf.Variable[]);
   const gradients = variables.map((v) => grads[v.name]!);
   const clipped = clipGradients(gradients, settings.gradientClipping);

@@ -57,6 +57,12 @@ train:
   optimizer: {type: sgd, learningRate: 0.1}
 ${extra}`;
 
+/** PLAIN with kernel penalties on both weighted layers. */
+const PENALISED = (workers: number, extra = ''): string =>
+  PLAIN(workers, extra)
+    .replace('activation: relu}', 'activation: relu, kernelRegularizer: {l1: 0.001}}')
+    .replace('dense: {units: 3}', 'dense: {units: 3, kernelRegularizer: {l2: 0.05}}');
+
 const BATCH_NORM = (workers: number): string => `name: bn
 seed: 4
 backend: wasm
@@ -144,7 +150,9 @@ describe('the replica pool', () => {
   afterAll(async () => pool?.close());
 
   it('averages the shares into the whole batch gradient, for uneven and tiny batches', async () => {
-    const experiment = await experimentOf(PLAIN(3));
+    // Label smoothing and kernel penalties too: every replica minimises the main thread's objective.
+    const objective = { numClasses: 3, labelSmoothing: 0.1 };
+    const experiment = await experimentOf(PENALISED(3));
     const model = buildModel(experiment.model, { seed: 11 });
     const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
     pool = await startReplicaPool({
@@ -154,7 +162,7 @@ describe('the replica pool', () => {
       modelSpec: experiment.model,
       seed: 11,
       backend: 'wasm',
-      numClasses: 3,
+      objective,
     });
     // 7 examples: shares of 3, 2 and 2, so a plain mean of the three would be wrong;
     // 2 examples: the third replica has nothing to do.
@@ -164,7 +172,7 @@ describe('the replica pool', () => {
         Array.from({ length: size }, (_, i) => (i * 7) % 3),
         'int32',
       );
-      const whole = computeShareGradients(model, variables, xs, labels, 3);
+      const whole = computeShareGradients(model, variables, xs, labels, objective);
       const split = await pool.computeGradients(xs, labels);
       expect(split.loss).toBeCloseTo(whole.loss, 5);
       expect(split.correct).toBe(whole.correct);
@@ -193,7 +201,7 @@ describe('the replica pool', () => {
       modelSpec: experiment.model,
       seed: 11,
       backend: 'wasm',
-      numClasses: 3,
+      objective: { numClasses: 3, labelSmoothing: 0 },
     });
     const xs = tf.randomUniform([16, 8, 8, 1]) as tf.Tensor4D;
     const labels = tf.tensor1d(
@@ -247,6 +255,20 @@ describe('train.workers in a run', () => {
     expect(one.detail.metrics['perf/workers']?.last.value).toBe(1);
     expect(first.detail.notices.join('\n')).toMatch(/data-parallel: 2 replicas/);
     expect(one.detail.notices.join('\n')).not.toMatch(/data-parallel/);
+  });
+
+  it('applies label smoothing and kernel penalties as one worker does', async () => {
+    const limit = '  maxSteps: 6\n  labelSmoothing: 0.2\n';
+    const one = await train(PENALISED(1, limit));
+    const two = await train(PENALISED(2, limit));
+    const plain = await train(PLAIN(2, '  maxSteps: 6\n'));
+    two.steps.forEach((step, i) => {
+      expect(Math.abs(step.loss - one.steps[i]!.loss)).toBeLessThan(1e-4);
+      // The smoothed, penalised objective is not the plain cross-entropy.
+      expect(Math.abs(step.loss - plain.steps[i]!.loss)).toBeGreaterThan(1e-3);
+    });
+    expect(two.steps).toHaveLength(6);
+    expect(two.detail.metrics['perf/workers']?.last.value).toBe(2);
   });
 
   it('trains a batch-norm net to its one-worker accuracy with per-replica statistics', async () => {

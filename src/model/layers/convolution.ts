@@ -6,15 +6,18 @@ import {
   CONV_PADDING,
   createInitializer,
   KERNEL_INITIALIZER,
+  KERNEL_REGULARIZER,
   KERNEL_SIZE,
   POOL_PADDING,
   positiveInt,
   readBoolean,
   readConvPadding,
   readKernelInitializer,
+  readKernelRegularizer,
   readNumber,
   readPair,
   readString,
+  regularizerArgs,
   STRIDES,
   USE_BIAS,
   type ConvPadding,
@@ -111,6 +114,7 @@ export const conv2d: LayerDefinition = {
       activation: ACTIVATION_FIELD,
       useBias: USE_BIAS,
       kernelInitializer: KERNEL_INITIALIZER,
+      kernelRegularizer: KERNEL_REGULARIZER,
     },
     ['filters', 'kernelSize'],
   ),
@@ -119,10 +123,12 @@ export const conv2d: LayerDefinition = {
     { filters: 6, kernelSize: 5, padding: 'same', activation: 'relu' },
     { filters: 3, kernelSize: 3, padding: 2 },
     { filters: 4, kernelSize: [3, 1], strides: [2, 1], activation: 'leakyRelu', useBias: false },
+    { filters: 8, kernelSize: 3, padding: 1, kernelRegularizer: { l1: 0.00001, l2: 0.0005 } },
   ],
   configure(args) {
     const filters = readNumber(args, 'filters');
     const initializer = readKernelInitializer(args);
+    const regularizer = readKernelRegularizer(args);
     return configureConvolution('conv2d', args, (c) =>
       tf.layers.conv2d({
         name: c.name,
@@ -133,6 +139,7 @@ export const conv2d: LayerDefinition = {
         useBias: c.useBias,
         ...(c.activation === undefined ? {} : { activation: c.activation }),
         kernelInitializer: createInitializer(initializer, c.seed),
+        ...regularizerArgs('kernelRegularizer', regularizer),
       }),
     );
   },
@@ -151,6 +158,7 @@ export const depthwiseConv2d: LayerDefinition = {
       activation: ACTIVATION_FIELD,
       useBias: USE_BIAS,
       kernelInitializer: KERNEL_INITIALIZER,
+      kernelRegularizer: KERNEL_REGULARIZER,
     },
     ['kernelSize'],
   ),
@@ -162,6 +170,7 @@ export const depthwiseConv2d: LayerDefinition = {
   configure(args) {
     const depthMultiplier = readNumber(args, 'depthMultiplier');
     const initializer = readKernelInitializer(args);
+    const regularizer = readKernelRegularizer(args);
     return configureConvolution('depthwiseConv2d', args, (c) =>
       tf.layers.depthwiseConv2d({
         name: c.name,
@@ -172,6 +181,7 @@ export const depthwiseConv2d: LayerDefinition = {
         useBias: c.useBias,
         ...(c.activation === undefined ? {} : { activation: c.activation }),
         depthwiseInitializer: createInitializer(initializer, c.seed),
+        ...regularizerArgs('depthwiseRegularizer', regularizer),
       }),
     );
   },
@@ -191,6 +201,7 @@ export const separableConv2d: LayerDefinition = {
       activation: ACTIVATION_FIELD,
       useBias: USE_BIAS,
       kernelInitializer: KERNEL_INITIALIZER,
+      kernelRegularizer: KERNEL_REGULARIZER,
     },
     ['filters', 'kernelSize'],
   ),
@@ -200,6 +211,7 @@ export const separableConv2d: LayerDefinition = {
     const filters = readNumber(args, 'filters');
     const depthMultiplier = readNumber(args, 'depthMultiplier');
     const initializer = readKernelInitializer(args);
+    const regularizer = readKernelRegularizer(args);
     return configureConvolution('separableConv2d', args, (c) =>
       tf.layers.separableConv2d({
         name: c.name,
@@ -212,6 +224,8 @@ export const separableConv2d: LayerDefinition = {
         ...(c.activation === undefined ? {} : { activation: c.activation }),
         depthwiseInitializer: createInitializer(initializer, c.seed),
         pointwiseInitializer: createInitializer(initializer, c.seed + 1),
+        ...regularizerArgs('depthwiseRegularizer', regularizer),
+        ...regularizerArgs('pointwiseRegularizer', regularizer),
       }),
     );
   },
@@ -230,6 +244,7 @@ export const conv2dTranspose: LayerDefinition = {
       activation: ACTIVATION_FIELD,
       useBias: USE_BIAS,
       kernelInitializer: KERNEL_INITIALIZER,
+      kernelRegularizer: KERNEL_REGULARIZER,
     },
     ['filters', 'kernelSize'],
   ),
@@ -238,6 +253,7 @@ export const conv2dTranspose: LayerDefinition = {
   configure(args) {
     const filters = readNumber(args, 'filters');
     const initializer = readKernelInitializer(args);
+    const regularizer = readKernelRegularizer(args);
     const padding = readString(args, 'padding', ['valid', 'same']);
     return configureConvolution(
       'conv2dTranspose',
@@ -252,6 +268,7 @@ export const conv2dTranspose: LayerDefinition = {
           useBias: c.useBias,
           ...(c.activation === undefined ? {} : { activation: c.activation }),
           kernelInitializer: createInitializer(initializer, c.seed),
+          ...regularizerArgs('kernelRegularizer', regularizer),
         }),
       // A transposed convolution grows its input: any kernel fits.
       { kernelMustFit: false },

@@ -5,11 +5,14 @@ import {
   argsObject,
   createInitializer,
   KERNEL_INITIALIZER,
+  KERNEL_REGULARIZER,
   positiveInt,
   readBoolean,
   readIntegerList,
   readKernelInitializer,
+  readKernelRegularizer,
   readNumber,
+  regularizerArgs,
   USE_BIAS,
 } from './layer-args.js';
 import { ONE_INPUT, type LayerDefinition } from './layer-definition.js';
@@ -24,6 +27,7 @@ export const dense: LayerDefinition = {
       activation: ACTIVATION_FIELD,
       useBias: USE_BIAS,
       kernelInitializer: KERNEL_INITIALIZER,
+      kernelRegularizer: KERNEL_REGULARIZER,
     },
     ['units'],
   ),
@@ -32,11 +36,13 @@ export const dense: LayerDefinition = {
     { units: 10 },
     { units: 120, activation: 'relu' },
     { units: 5, activation: 'gelu', useBias: false },
+    { units: 8, activation: 'relu', kernelRegularizer: { l2: 0.0005 } },
   ],
   configure(args) {
     const units = readNumber(args, 'units');
     const useBias = readBoolean(args, 'useBias');
     const initializer = readKernelInitializer(args);
+    const regularizer = readKernelRegularizer(args);
     return {
       checkInputs([shape]) {
         if (shape === undefined || shape.length === 2) return undefined;
@@ -58,6 +64,7 @@ export const dense: LayerDefinition = {
             useBias,
             ...(activation.native === undefined ? {} : { activation: activation.native }),
             kernelInitializer: createInitializer(initializer, seed),
+            ...regularizerArgs('kernelRegularizer', regularizer),
           }),
           ...activation.after,
         ];

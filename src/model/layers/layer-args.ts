@@ -159,3 +159,47 @@ export function readKernelInitializer(
 ): KernelInitializerName {
   return readString(args, key, KERNEL_INITIALIZERS);
 }
+
+/**
+ * A per-layer weight penalty, as tfjs-layers' `l1l2` regularizer computes it
+ * (Keras's convention): l1 * sum(|w|) + l2 * sum(w^2), no 1/2 factor, added
+ * to the training objective by the training step. Biases are not penalised.
+ */
+export const KERNEL_REGULARIZER: JsonSchema = {
+  description:
+    "Penalty on this layer's kernel added to the training loss, as tfjs-layers/Keras compute it: l1 * sum(|w|) + l2 * sum(w^2) (no 1/2; PyTorch's weight_decay=wd is l2 = wd / 2). Biases are not penalised. train/loss includes the penalty, test/loss does not. Example: {l2: 0.0005}.",
+  type: 'object',
+  properties: {
+    l1: { type: 'number', minimum: 0, description: 'Factor of sum(|w|).' },
+    l2: { type: 'number', minimum: 0, description: 'Factor of sum(w^2).' },
+  },
+  minProperties: 1,
+  additionalProperties: false,
+};
+
+type Regularizer = ReturnType<typeof tf.regularizers.l1l2>;
+
+/** The tf regularizer the `kernelRegularizer` argument asks for, or undefined when it is absent. */
+export function readKernelRegularizer(
+  args: LayerArgs,
+  key = 'kernelRegularizer',
+): Regularizer | undefined {
+  const value = args[key];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null) {
+    throw new TypeError(`argument ${key} is not an object`);
+  }
+  const { l1, l2 } = value as { l1?: unknown; l2?: unknown };
+  return tf.regularizers.l1l2({
+    l1: typeof l1 === 'number' ? l1 : 0,
+    l2: typeof l2 === 'number' ? l2 : 0,
+  });
+}
+
+/** `{kernelRegularizer: r}` for tf layer arguments, or nothing when there is no penalty. */
+export function regularizerArgs<K extends string>(
+  key: K,
+  regularizer: Regularizer | undefined,
+): Partial<Record<K, Regularizer>> {
+  return regularizer === undefined ? {} : ({ [key]: regularizer } as Record<K, Regularizer>);
+}

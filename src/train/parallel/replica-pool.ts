@@ -6,6 +6,7 @@ import { mixSeed } from '../../data/index.js';
 import { flatLayout, sharedFloats, type FlatLayout } from './flat-layout.js';
 import type { ReplicaInit, ReplicaMessage, StepRequest } from './replica-protocol.js';
 import { computeShareGradients, type ShareGradients } from './share-gradients.js';
+import type { ObjectiveSettings } from '../step-objective.js';
 
 /** The averaged result of one data-parallel step, before the update. */
 export interface ParallelGradients {
@@ -41,7 +42,8 @@ export interface ReplicaPoolOptions {
   readonly modelSpec: ModelSpec;
   readonly seed: number;
   readonly backend: BackendName;
-  readonly numClasses: number;
+  /** What every replica minimises (the same as a one-worker step). */
+  readonly objective: ObjectiveSettings;
   /** The worker script; tests put a wrapper of `serveReplica` here. */
   readonly workerUrl?: URL;
 }
@@ -56,7 +58,7 @@ export function defaultReplicaWorkerUrl(): URL {
 
 /** Starts `replicas - 1` worker threads, each with the model on its own backend, and waits until all are ready. */
 export async function startReplicaPool(options: ReplicaPoolOptions): Promise<ReplicaPool> {
-  const { model, variables, numClasses } = options;
+  const { model, variables, objective } = options;
   const layout = flatLayout(variables.map((v) => v.shape));
   const weights = sharedFloats(layout.total);
   const [, height, width, channels] = model.inputs[0]!.shape as number[];
@@ -69,7 +71,7 @@ export async function startReplicaPool(options: ReplicaPoolOptions): Promise<Rep
         model: options.modelSpec,
         seed: mixSeed(options.seed, index),
         backend: options.backend,
-        numClasses,
+        objective,
         imageShape,
         shapes: layout.shapes,
         weights,
@@ -111,7 +113,7 @@ export async function startReplicaPool(options: ReplicaPoolOptions): Promise<Rep
       const shareLabels = tf.slice(labels, 0, mainEnd);
       let mainShare: ShareGradients;
       try {
-        mainShare = computeShareGradients(model, variables, shareXs, shareLabels, numClasses);
+        mainShare = computeShareGradients(model, variables, shareXs, shareLabels, objective);
       } catch (error) {
         // Let the workers finish their step before the pool is closed.
         await Promise.allSettled(pending);

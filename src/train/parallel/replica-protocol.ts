@@ -1,5 +1,6 @@
 import type { BackendName } from '../../backend/index.js';
 import type { ModelSpec } from '../../config/experiment.js';
+import type { ObjectiveSettings } from '../step-objective.js';
 
 /** What a worker thread is started with (its `workerData`). */
 export interface ReplicaInit {
@@ -10,7 +11,8 @@ export interface ReplicaInit {
   readonly seed: number;
   /** The backend the main thread runs, so every replica computes alike. */
   readonly backend: BackendName;
-  readonly numClasses: number;
+  /** What each step minimises: the main thread's loss, label smoothing and class count. */
+  readonly objective: ObjectiveSettings;
   readonly imageShape: readonly [number, number, number];
   /** Shapes of the trainable variables, in order: checked against the replica's own. */
   readonly shapes: readonly (readonly number[])[];

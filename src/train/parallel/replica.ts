@@ -64,7 +64,7 @@ function runStep(
   const xs = tf.tensor4d(request.xs, [size, height, width, channels], 'float32');
   const labels = tf.tensor1d(request.labels, 'int32');
   try {
-    const share = computeShareGradients(model, variables, xs, labels, init.numClasses);
+    const share = computeShareGradients(model, variables, xs, labels, init.objective);
     share.grads.forEach((grad, i) => {
       init.grads.set(grad.dataSync() as Float32Array, layout.offsets[i]!);
       grad.dispose();

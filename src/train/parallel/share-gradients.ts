@@ -1,8 +1,9 @@
 import * as tf from '../../tf.js';
+import { stepObjective, type ObjectiveSettings } from '../step-objective.js';
 
 /** One replica's forward and backward pass over its share of a batch. */
 export interface ShareGradients {
-  /** Mean softmax cross-entropy over the share. */
+  /** The share's objective: mean loss (smoothed labels) plus kernel penalties. */
   readonly loss: number;
   readonly correct: number;
   /** Gradients of the mean loss, in the order of the variables given. */
@@ -10,28 +11,27 @@ export interface ShareGradients {
 }
 
 /**
- * The gradients of the share's mean loss with respect to `variables`, as the
- * single-worker step computes them (softmax cross-entropy on the logits,
- * argmax over the class axis), without updating anything. The caller owns
- * (and disposes) the gradient tensors.
+ * The gradients of the share's objective with respect to `variables`, as the
+ * single-worker step computes them (`stepObjective`: the mean loss with its
+ * label smoothing, plus the kernel penalties — so the size-weighted average
+ * of the shares is the whole batch's objective), without updating anything.
+ * The caller owns (and disposes) the gradient tensors.
  */
 export function computeShareGradients(
   model: tf.LayersModel,
   variables: readonly tf.Variable[],
   xs: tf.Tensor4D,
   labels: tf.Tensor1D,
-  numClasses: number,
+  objective: ObjectiveSettings,
 ): ShareGradients {
   let correct: tf.Tensor | undefined;
   const { value, grads } = tf.variableGrads(() => {
-    const logits = model.apply(xs, { training: true }) as tf.Tensor2D;
-    correct = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'int32')));
-    const oneHot = tf.oneHot(labels, numClasses);
-    return tf.losses.softmaxCrossEntropy(oneHot, logits) as tf.Scalar;
+    const step = stepObjective(model, xs, labels, objective);
+    correct = step.correct;
+    return step.loss;
   }, variables as tf.Variable[]);
   const loss = value.dataSync()[0]!;
-  const correctCount = correct!.dataSync()[0]!;
-  value.dispose();
-  correct!.dispose();
+  const correctCount = correct === undefined ? 0 : correct.dataSync()[0]!;
+  tf.dispose([value, ...(correct ? [correct] : [])]);
   return { loss, correct: correctCount, grads: variables.map((v) => grads[v.name]!) };
 }
