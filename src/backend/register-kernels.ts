@@ -8,6 +8,7 @@ import {
 import { TRAINING_GRADIENTS } from './gradients/index.js';
 import { WASM_TRAINING_KERNELS } from './kernels/index.js';
 import { isReplacingKernel } from './kernels/replacing-kernel.js';
+import { keepSavedTensorsByReference } from './saved-by-reference.js';
 
 let registered = false;
 
@@ -15,8 +16,9 @@ let registered = false;
  * Registers the runner's training kernels for `wasm`, replacing wasm's own
  * kernel of the same name where it has one, and its cheaper gradients
  * (TRAINING_GRADIENTS, identical values). Must run before the wasm backend
- * is activated (`tf.setBackend` runs the kernels' setup functions). Returns
- * how many kernels the runner provides.
+ * is activated (`tf.setBackend` runs the kernels' setup functions), and has
+ * gradients keep the tensors they save by reference (saved-by-reference.ts).
+ * Returns how many kernels the runner provides.
  */
 export function registerWasmTrainingKernels(): number {
   if (!registered) {
@@ -29,6 +31,7 @@ export function registerWasmTrainingKernels(): number {
       registerKernel(keepingSetupOf(replaced, config));
     }
     for (const gradient of TRAINING_GRADIENTS) registerGradient(gradient);
+    keepSavedTensorsByReference();
     registered = true;
   }
   return WASM_TRAINING_KERNELS.length;

@@ -1,6 +1,7 @@
 import * as tf from '../../src/tf.js';
 import { describe, expect, it } from 'vitest';
 import { TRAINING_GRADIENTS } from '../../src/backend/gradients/index.js';
+import { setSimdLoopsEnabled } from '../../src/backend/kernels/simd/simd-loops.js';
 import { makeRandom, randomValues, useBackend } from './kernel-check.js';
 
 // tfjs-core's own gradients, read before selectBackend replaces them (each
@@ -68,4 +69,76 @@ describe('runner gradients', () => {
       tf.dispose([x, dy]);
     },
   );
+
+  // Leaky ReLU's gradient: one kernel on wasm, tfjs-core's six elsewhere; same values.
+  const LEAKY_SHAPES = [[64, 30, 30, 3], [3, 5, 7, 2], [13], [1, 1]] as const;
+  it.each(
+    [true, false].flatMap((simd) =>
+      LEAKY_SHAPES.flatMap((shape) => [0.2, 0.01].map((alpha) => [simd, shape, alpha] as const)),
+    ),
+  )(
+    'LeakyRelu (SIMD %s) of %j, alpha %s: the same gradient as tfjs-core, bit for bit, in one kernel call',
+    async (simd, shape, alpha) => {
+      await useBackend('wasm');
+      setSimdLoopsEnabled(simd);
+      try {
+        const random = makeRandom(43);
+        const size = shape.reduce((a: number, b: number) => a * b, 1);
+        const values = randomValues(random, size, 0.2);
+        // The edges: -0, NaN and infinities take dy alpha or dy as tfjs-core gives them.
+        const edges = [-0, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 1e-45];
+        edges.forEach((v, i) => {
+          if (i < size) values[(i * 7) % size] = v;
+        });
+        const x = tf.tensor(values, [...shape]);
+        const dy = tf.tensor(randomValues(random, size), [...shape]);
+        const leaky = (input: tf.Tensor): tf.Tensor => tf.leakyRelu(input, alpha);
+        const gradient = (): Float32Array =>
+          tf.tidy(() => tf.grad(leaky)(x, dy).dataSync() as Float32Array);
+        const before = tf.memory().numTensors;
+        const profile = await tf.profile(() => {
+          gradient();
+        });
+        const ours = gradient();
+        expect(tf.memory().numTensors).toBe(before);
+        const names = profile.kernels.map((k) => k.name);
+        expect(names.filter((n) => n === 'RunnerLeakyReluGrad')).toHaveLength(1);
+        expect(names).not.toContain('Select');
+        expect(names).not.toContain('Greater');
+        const theirs = withOriginalGradient('LeakyRelu', gradient);
+        expect(ours.length).toBe(theirs.length);
+        const differing = ours.findIndex((v, i) => !Object.is(v, theirs[i]));
+        expect(
+          differing,
+          `first difference at ${differing}: ${ours[differing]} vs ${theirs[differing]}`,
+        ).toBe(-1);
+        tf.dispose([x, dy]);
+      } finally {
+        setSimdLoopsEnabled(true);
+      }
+    },
+  );
+
+  it('LeakyRelu keeps tfjs-core formula on cpu (no runner kernel there)', async () => {
+    await useBackend('wasm');
+    await useBackend('cpu');
+    const x = tf.tensor([-2, -0.5, 0, 0.5, 2]);
+    const profile = await tf.profile(() => {
+      tf.tidy(() =>
+        tf
+          .grad((v: tf.Tensor) => tf.leakyRelu(v, 0.1))(x)
+          .dataSync(),
+      );
+    });
+    expect(profile.kernels.map((k) => k.name)).toContain('Select');
+    const dx = tf.tidy(() =>
+      Array.from(
+        tf
+          .grad((v: tf.Tensor) => tf.leakyRelu(v, 0.1))(x)
+          .dataSync(),
+      ),
+    );
+    expect(dx.map((v) => Math.fround(v))).toEqual([0.1, 0.1, 0.1, 1, 1].map(Math.fround));
+    x.dispose();
+  });
 });

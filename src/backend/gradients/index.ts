@@ -1,4 +1,5 @@
 import type { GradConfig } from '../../tf.js';
+import { leakyReluGradConfig } from './leaky-relu-grad.js';
 import { meanGradConfig } from './mean-grad.js';
 import { sumGradConfig } from './sum-grad.js';
 
@@ -10,6 +11,7 @@ import { sumGradConfig } from './sum-grad.js';
  */
 export const TRAINING_GRADIENTS: readonly GradConfig[] = [
   // One gradient per line, sorted by kernel name.
+  leakyReluGradConfig,
   meanGradConfig,
   sumGradConfig,
 ];

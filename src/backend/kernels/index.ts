@@ -10,6 +10,7 @@ import { fusedBatchNormConfig } from './fused-batch-norm.js';
 import { greaterConfig } from './greater.js';
 import { identityConfig } from './identity.js';
 import { leakyReluConfig } from './leaky-relu.js';
+import { leakyReluGradConfig } from './leaky-relu-grad.js';
 import { maxPoolGradConfig } from './max-pool-grad.js';
 import { meanConfig } from './mean.js';
 import { multiplyConfig } from './multiply.js';
@@ -49,6 +50,7 @@ export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
   multiplyConfig,
   padV2Config,
   realDivConfig,
+  leakyReluGradConfig, // RunnerLeakyReluGrad
   selectConfig,
   sliceConfig,
   subConfig,

@@ -15,6 +15,8 @@ import { encodeModule, F32, F64, I32, op, V128, type FunctionSpec } from './wasm
 export interface SimdLoops {
   /** y = x < 0 ? alpha x : x, `groups` of 4 floats. */
   leakyRelu(x: number, y: number, groups: number, alpha: number): void;
+  /** dx = x > 0 ? dy : dy alpha (float32 product), `groups` of 4 floats. */
+  leakyReluGrad(x: number, dy: number, dx: number, groups: number, alpha: number): void;
   /** out[i] = x[i] > limit ? 1 : 0 as bytes, `groups` of 16 floats. */
   greaterThan(x: number, out: number, groups: number, limit: number): void;
   /** out = condition ? t : e, bytes of condition, `groups` of 4 floats. */
@@ -185,6 +187,32 @@ const FUNCTIONS: readonly FunctionSpec[] = [
         ...op.v128Store(),
         ...bump(0, 16),
         ...bump(1, 16),
+      ]),
+    ],
+  },
+  {
+    // (x, dy, dx, groups, alpha: f32) locals: 5 alpha x4
+    name: 'leakyReluGrad',
+    params: [I32, I32, I32, I32, F32],
+    locals: [V128],
+    body: [
+      [...op.get(4), ...op.f32x4Splat, ...op.set(5)],
+      repeat(3, [
+        ...op.get(2),
+        // dy where x > 0 (not 0, not NaN), else dy alpha in float32
+        ...[...op.get(1), ...op.v128Load(), ...op.get(1), ...op.v128Load()],
+        ...[...op.get(5), ...op.f32x4Mul],
+        ...[
+          ...op.get(0),
+          ...op.v128Load(),
+          ...op.v128Const(ZERO),
+          ...op.f32x4Gt,
+          ...op.v128Bitselect,
+        ],
+        ...op.v128Store(),
+        ...bump(0, 16),
+        ...bump(1, 16),
+        ...bump(2, 16),
       ]),
     ],
   },

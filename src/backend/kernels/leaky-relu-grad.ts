@@ -1,0 +1,56 @@
+import type { KernelConfig, TensorInfo } from '../../tf.js';
+import { simdLoopsFor } from './simd/simd-loops.js';
+import {
+  attrsOf,
+  heapFloats,
+  inputOf,
+  wasmBackendOf,
+  type WasmKernelArgs,
+} from './wasm-tensors.js';
+
+/** The runner's own kernel (no tfjs kernel has this name): leaky ReLU's gradient in one call. */
+export const LEAKY_RELU_GRAD = 'RunnerLeakyReluGrad';
+
+export interface LeakyReluGradAttrs {
+  readonly alpha: number;
+}
+
+/**
+ * Leaky ReLU's gradient, dx = x > 0 ? dy : dy alpha, of same-shaped float32
+ * `dy` and `x`, in one pass. tfjs-core's gradient is `where(greater(x, 0),
+ * dy, mul(dy, alpha))`: Greater, Multiply, three Identity copies (where's
+ * broadcasts) and Select, six kernel calls over the activation. The values
+ * are those, bit for bit: the product is float32's (a product of two float32
+ * in float64 is exact, the store rounds it once, as float32 multiplication
+ * does), and x = 0, -0 or NaN takes dy alpha. The runner's LeakyRelu
+ * gradient (gradients/leaky-relu-grad.ts) calls it on wasm.
+ */
+export const leakyReluGradConfig: KernelConfig = {
+  kernelName: LEAKY_RELU_GRAD,
+  backendName: 'wasm',
+  kernelFunc: (args): TensorInfo => {
+    const wasmArgs = args as unknown as WasmKernelArgs;
+    const dy = inputOf(wasmArgs, 'dy', LEAKY_RELU_GRAD);
+    const x = inputOf(wasmArgs, 'x', LEAKY_RELU_GRAD);
+    const { alpha } = attrsOf<LeakyReluGradAttrs>(wasmArgs);
+    const backend = wasmBackendOf(wasmArgs);
+    const out = backend.makeOutput(x.shape, 'float32');
+    const xs = heapFloats(backend, x, LEAKY_RELU_GRAD);
+    const dys = heapFloats(backend, dy, LEAKY_RELU_GRAD);
+    const dxs = heapFloats(backend, out, LEAKY_RELU_GRAD);
+    const alpha32 = Math.fround(alpha);
+    let done = 0;
+    const simd = simdLoopsFor(backend);
+    if (simd !== null) {
+      const groups = xs.length >>> 2;
+      simd.leakyReluGrad(xs.byteOffset, dys.byteOffset, dxs.byteOffset, groups, alpha32);
+      done = groups * 4;
+    }
+    // A factor picked by the comparison, not a branch (random signs mispredict).
+    const factor = new Float64Array([alpha32, 1]);
+    for (let i = done; i < xs.length; i++) {
+      dxs[i] = (dys[i] as number) * (factor[+((xs[i] as number) > 0)] as number);
+    }
+    return out;
+  },
+};
