@@ -522,9 +522,9 @@ const SCHEDULE_SCHEMA = {
     },
     metric: {
       type: 'string',
-      pattern: '^(test|val)/(loss|accuracy)$',
+      pattern: '^(test|val)/(loss|accuracy|rmse|mae)$',
       description:
-        'reduceOnPlateau: the evaluation metric watched, e.g. test/loss (val/... with data.validationSplit).',
+        'reduceOnPlateau: the evaluation metric watched, e.g. test/loss; test/accuracy for class labels, test/rmse or test/mae for a regression loss (val/... with data.validationSplit).',
     },
     mode: {
       enum: ['min', 'max'],
@@ -564,9 +564,9 @@ const EARLY_STOPPING_SCHEMA = {
   properties: {
     metric: {
       type: 'string',
-      pattern: '^(test|val)/(loss|accuracy)$',
+      pattern: '^(test|val)/(loss|accuracy|rmse|mae)$',
       description:
-        'The evaluation metric watched, e.g. test/loss (val/... with data.validationSplit).',
+        'The evaluation metric watched, e.g. test/loss; test/accuracy for class labels, test/rmse or test/mae for a regression loss (val/... with data.validationSplit).',
     },
     mode: {
       enum: ['min', 'max'],

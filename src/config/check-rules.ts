@@ -115,19 +115,26 @@ function checkRecipe(document: Readonly<Record<string, unknown>>, report: Report
   const data = isPlainObject(document['data']) ? document['data'] : {};
   const evalName =
     typeof data['validationSplit'] === 'number' && data['validationSplit'] > 0 ? 'val' : 'test';
+  // A regression loss records rmse and mae, cross-entropy records accuracy (train/evaluate.ts).
+  const loss = typeof train['loss'] === 'string' ? train['loss'] : 'crossEntropy';
+  const regression = loss !== 'crossEntropy';
+  const measures = regression ? ['loss', 'rmse', 'mae'] : ['loss', 'accuracy'];
   const checkMetric = (path: PathSegment[], metric: unknown): void => {
-    if (typeof metric !== 'string' || metric.startsWith(`${evalName}/`)) return;
-    const why =
-      evalName === 'test'
-        ? 'this run evaluates on the test set (data.validationSplit is 0)'
-        : 'this run evaluates on the validation split (data.validationSplit > 0)';
-    report(
-      path,
-      'unrecorded-metric',
-      `"${metric}" is never recorded: ${why}`,
-      `use ${evalName}/loss or ${evalName}/accuracy`,
-      false,
-    );
+    if (typeof metric !== 'string') return;
+    const [split, measure = ''] = metric.split('/');
+    const hint = `use ${measures.map((m) => `${evalName}/${m}`).join(', ')}`;
+    if (split !== evalName) {
+      const why =
+        evalName === 'test'
+          ? 'this run evaluates on the test set (data.validationSplit is 0)'
+          : 'this run evaluates on the validation split (data.validationSplit > 0)';
+      report(path, 'unrecorded-metric', `"${metric}" is never recorded: ${why}`, hint, false);
+    } else if (!measures.includes(measure)) {
+      const why = regression
+        ? `train.loss ${loss} is a regression loss, which records ${measures.join(', ')}`
+        : `train.loss crossEntropy records loss and accuracy (rmse and mae come with a regression loss)`;
+      report(path, 'unrecorded-metric', `"${metric}" is never recorded: ${why}`, hint, false);
+    }
   };
   const schedule = train['schedule'];
   if (isPlainObject(schedule) && typeof schedule['type'] === 'string') {
@@ -188,14 +195,8 @@ function checkRecipe(document: Readonly<Record<string, unknown>>, report: Report
   if (isPlainObject(earlyStopping)) {
     checkMetric(['train', 'earlyStopping', 'metric'], earlyStopping['metric']);
   }
-  const loss = train['loss'];
   const smoothing = train['labelSmoothing'];
-  if (
-    typeof smoothing === 'number' &&
-    smoothing > 0 &&
-    typeof loss === 'string' &&
-    loss !== 'crossEntropy'
-  ) {
+  if (typeof smoothing === 'number' && smoothing > 0 && regression) {
     // Smoothing spreads probability over classes: a regression loss has none to spread over.
     report(
       ['train', 'labelSmoothing'],

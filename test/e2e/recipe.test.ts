@@ -165,6 +165,69 @@ describe('train.earlyStopping', () => {
   });
 });
 
+describe('train.earlyStopping on a regression metric', () => {
+  /** A 40-row table, y = 2 a - b: a regression loss records test/rmse and test/mae. */
+  function regression(name: string, extra: string, loss = 'mse'): string {
+    const rows = Array.from({ length: 40 }, (_, i) => `${i % 7},${i % 5},${2 * (i % 7) - (i % 5)}`);
+    ws.write(`${name}.csv`, ['a,b,y', ...rows].join('\n') + '\n');
+    return ws.write(
+      `${name}.yaml`,
+      `name: ${name}
+seed: 3
+data:
+  dataset: csv
+  batchSize: 8
+  train: {file: ${name}.csv}
+  test: {file: ${name}.csv}
+  target: y
+model:
+  layers:
+    - dense: {units: 1}
+train:
+  loss: ${loss}
+  epochs: 10
+  optimizer: {type: sgd, learningRate: 1.0e-30}
+${extra}
+`,
+    );
+  }
+
+  it.each(['test/rmse', 'test/mae'])(
+    'stops on %s when it does not improve, and records why',
+    async (metric) => {
+      const name = `stop-${metric.slice(5)}`;
+      const file = regression(name, `  earlyStopping: {metric: ${metric}, patience: 2}`);
+      const { code, stdout, stderr } = await runCli(['exp', file, '--db', ws.db, '--json'], ws.dir);
+      expect(stderr).toBe('');
+      expect(code).toBe(0);
+      const json = JSON.parse(stdout) as Record<string, unknown>;
+      expect(json['status']).toBe('completed');
+      expect(json['epochs']).toBe(3);
+      expect(json['stopReason']).toMatch(
+        new RegExp(`^early stop at epoch 3: ${metric} did not improve for 2 epochs`),
+      );
+      expect(curve(json['runId'] as number, metric)).toHaveLength(3);
+    },
+  );
+
+  it.each([
+    ['test/accuracy', 'mse', /train\.loss mse is a regression loss, which records loss, rmse, mae/],
+    ['test/rmse', 'crossEntropy', /train\.loss crossEntropy records loss and accuracy/],
+  ])('refuses %s where the loss never records it (%s), at its line', async (metric, loss, why) => {
+    const file = regression('wrong-measure', `  earlyStopping: {metric: ${metric}}`, loss);
+    const { code, stderr } = await runCli(['validate', file], ws.dir);
+    expect(code).toBe(2);
+    const lines = stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      new RegExp(
+        `^wrong-measure\\.yaml:\\d+:\\d+ error unrecorded-metric: train\\.earlyStopping\\.metric: "${metric}" is never recorded: `,
+      ),
+    );
+    expect(lines[0]).toMatch(why);
+  });
+});
+
 describe('data.augment', () => {
   it('changes training batches only: same test loss, other training losses, same again with the same seed', async () => {
     // At lr 1e-30 the weights stay put: only the inputs can change a loss.
