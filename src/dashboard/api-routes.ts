@@ -6,7 +6,13 @@ import type {
   Store,
   SweepRecord,
 } from '../store/index.js';
-import { downsample } from '../store/index.js';
+import {
+  downsample,
+  lastRecordedStep,
+  localLivenessProbe,
+  runState,
+  type LivenessProbe,
+} from '../store/index.js';
 import { sweepVariedKeys } from '../train/sweep-values.js';
 import {
   parseIdList,
@@ -60,6 +66,7 @@ export async function listRunsRoute({ store, query }: ApiRequest): Promise<ApiRe
   const limit = parseIntParam(query, 'limit', 500, { min: 1, max: 10_000 });
   const name = (query.get('name') ?? '').trim().toLowerCase();
   if (!store) return ok({ ...EMPTY_STATE, total: 0, runs: [] });
+  const probe = localLivenessProbe();
   const all = await store.listRuns({
     ...(status ? { status } : {}),
     ...(sweepId !== undefined ? { sweepId } : {}),
@@ -71,7 +78,7 @@ export async function listRunsRoute({ store, query }: ApiRequest): Promise<ApiRe
   return ok({
     storeReady: true,
     total: matching.length,
-    runs: matching.slice(0, limit).map(runListItem),
+    runs: matching.slice(0, limit).map((run) => runListItem(run, probe)),
   });
 }
 
@@ -83,7 +90,7 @@ export async function runDetailRoute({ store, params }: ApiRequest): Promise<Api
   if (!run) return notFound(`no run ${id} in this store`);
   const sweep = run.sweepId !== null ? await store.getSweep(run.sweepId) : undefined;
   return ok({
-    run,
+    run: { ...run, ...shownState(run, localLivenessProbe()) },
     metricKeys: await store.metricKeys(id),
     sweep: sweep
       ? { id: sweep.id, name: sweep.name, metric: sweep.metric, goal: sweep.goal }
@@ -146,6 +153,7 @@ export async function sweepDetailRoute({ store, params }: ApiRequest): Promise<A
   const trials = await store.listSweepTrials(id);
   const trialParams = await store.getParams(trials.map((t) => t.id));
   const varied = variedKeys(sweep.definition, trials, trialParams);
+  const probe = localLivenessProbe();
   const rows = trials.map((t) => {
     const all = trialParams.get(t.id) ?? {};
     const summary = t.metrics[sweep.metric];
@@ -154,7 +162,7 @@ export async function sweepDetailRoute({ store, params }: ApiRequest): Promise<A
       name: t.name,
       // 1-based, as the CLI numbers trials.
       trial: t.trialIndex === null ? null : t.trialIndex + 1,
-      status: t.status,
+      status: runState(t, probe),
       durationMs: t.durationMs,
       params: Object.fromEntries(varied.map((k) => [k, all[k] ?? null])),
       best: summary?.best?.value ?? null,
@@ -183,7 +191,7 @@ export async function compareRoute({ store, query }: ApiRequest): Promise<ApiRes
   if (missing.length > 0) return notFound(`no run ${missing.join(', ')} in this store`);
   const comparison = await store.compareRuns(runIds);
   return ok({
-    runs: comparison.runs.map(runListItem),
+    runs: comparison.runs.map((run) => runListItem(run, localLivenessProbe())),
     params: comparison.params.map((p) => ({ key: p.key, values: p.values.map((v) => v ?? null) })),
     metrics: comparison.metrics,
   });
@@ -216,8 +224,23 @@ function csvCell(text: string): string {
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
+/**
+ * A run's status as the page shows it: `lost` for a run recorded `running` whose process is
+ * gone (the store's liveness rule), with the status recorded and the last step it reached.
+ */
+export function shownState(
+  run: RunSummary,
+  probe: LivenessProbe,
+): { status: string; recordedStatus: string; lastStep: number | null } {
+  return {
+    status: runState(run, probe),
+    recordedStatus: run.status,
+    lastStep: lastRecordedStep(run),
+  };
+}
+
 /** A run as the list shows it: the summary without the per-metric extremes. */
-export function runListItem(run: RunSummary): unknown {
+export function runListItem(run: RunSummary, probe: LivenessProbe): unknown {
   const metrics: Record<string, { last: number | null; best: number | null; goal: string }> = {};
   for (const [key, m] of Object.entries(run.metrics)) {
     metrics[key] = { last: m.last.value, best: m.best?.value ?? null, goal: m.goal };
@@ -225,7 +248,7 @@ export function runListItem(run: RunSummary): unknown {
   return {
     id: run.id,
     name: run.name,
-    status: run.status,
+    ...shownState(run, probe),
     startedAt: run.startedAt,
     endedAt: run.endedAt,
     updatedAt: run.updatedAt,

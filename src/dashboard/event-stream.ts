@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { UsageError } from '../errors.js';
-import type { RunStatus, Store } from '../store/index.js';
+import type { RunState, Store } from '../store/index.js';
 import { curveColumns, runListItem } from './api-routes.js';
-import { downsample } from '../store/index.js';
+import { downsample, localLivenessProbe, runState } from '../store/index.js';
 import type { StoreProvider } from './store-source.js';
 
 /** Last step seen per run and metric key: `{ "12": { "train/loss": 940 } }`. */
@@ -45,7 +45,7 @@ export function openEventStream(
 ): EventStream {
   const { runIds, keys, getStore, logger } = options;
   const cursor: StreamCursor = structuredClone(options.cursor);
-  const statuses = new Map<number, RunStatus>();
+  const statuses = new Map<number, RunState>();
   /** Runs whose points are still polled: all watched runs until they end (then one last read). */
   const live = new Set(runIds);
   let listSignature: string | undefined;
@@ -90,7 +90,11 @@ export function openEventStream(
         "select count(*), coalesce(max(id), 0), coalesce(sum(CASE WHEN status = 'running' THEN 1 ELSE 0 END), 0) from runs",
       )
     ).rows[0];
-    const signature = JSON.stringify(row ?? []);
+    // A run found lost changes the list too, though nothing in the store changed.
+    const running = await store.listRuns({ status: 'running' });
+    const probe = localLivenessProbe();
+    const lost = running.filter((run) => runState(run, probe) === 'lost').map((run) => run.id);
+    const signature = JSON.stringify([row ?? [], lost]);
     if (listSignature !== undefined && signature !== listSignature) send('runs', { changed: true });
     listSignature = signature;
   };
@@ -98,13 +102,16 @@ export function openEventStream(
   const pollRuns = async (store: Store): Promise<void> => {
     if (runIds.length === 0) return;
     const summaries = await store.listRuns({ ids: runIds });
+    const probe = localLivenessProbe();
     for (const run of summaries) {
       const before = statuses.get(run.id);
-      statuses.set(run.id, run.status);
+      const state = runState(run, probe);
+      statuses.set(run.id, state);
       if (!live.has(run.id)) continue;
       await sendNewPoints(store, run.id);
-      if (before !== undefined && before !== run.status) send('run', runListItem(run));
+      if (before !== undefined && before !== state) send('run', runListItem(run, probe));
       // Points are read before the status: a run that just ended had its last points read above.
+      // A lost run is still read: its process may be on a host whose heartbeats come late.
       if (run.status !== 'running') live.delete(run.id);
     }
   };

@@ -44,6 +44,17 @@ export {
   resolveArtifactsDir,
 } from './store-path.js';
 export { flattenConfig } from './flatten-config.js';
+export {
+  runState,
+  isRunAlive,
+  localLivenessProbe,
+  processStartedAt,
+  lastRecordedStep,
+  HEARTBEAT_TIMEOUT_MS,
+  type RunState,
+  type LivenessProbe,
+  type LivenessFacts,
+} from './run-liveness.js';
 export { metricGoal, isRankedMetric } from './metric-goal.js';
 export { varyingParams, winnerIndex, sortMetricKeys } from './run-listing.js';
 export { downsample, type SeriesPoint } from './downsample.js';

@@ -14,9 +14,9 @@ export function reopenRun(db: Database, runId: number, rewind: RunRewind, now: n
     const result = db
       .prepare(
         `UPDATE runs SET status = 'running', ended_at = NULL, error = NULL, diverged_at_step = NULL,
-           updated_at = ?, pid = ? WHERE id = ?`,
+           updated_at = ?, pid = ?, pid_started_at = ? WHERE id = ?`,
       )
-      .run(now, rewind.pid, runId);
+      .run(now, rewind.pid, rewind.pidStartedAt ?? null, runId);
     if (result.changes === 0) throw unknownRun(runId);
     const keep = JSON.stringify(rewind.keepAtStep);
     db.prepare(

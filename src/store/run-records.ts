@@ -36,6 +36,7 @@ export interface RunRow {
   git_commit: string | null;
   host: string;
   pid: number | null;
+  pid_started_at: number | null;
   artifacts_dir: string | null;
   error: string | null;
   diverged_at_step: number | null;
@@ -47,7 +48,7 @@ export interface RunRow {
 
 /** The columns a listing needs (not the config text). */
 export const SUMMARY_COLUMNS =
-  'id, name, status, started_at, ended_at, updated_at, seed, backend, dataset, host, pid, error, sweep_id, trial_index';
+  'id, name, status, started_at, ended_at, updated_at, seed, backend, dataset, host, pid, pid_started_at, error, sweep_id, trial_index';
 
 export type SummaryRow = Pick<
   RunRow,
@@ -62,6 +63,7 @@ export type SummaryRow = Pick<
   | 'dataset'
   | 'host'
   | 'pid'
+  | 'pid_started_at'
   | 'error'
   | 'sweep_id'
   | 'trial_index'
@@ -93,10 +95,10 @@ export function insertRun(db: Database, run: NewRun, now: number): number {
   const insert = db.prepare(`
     INSERT INTO runs (name, status, started_at, updated_at, config_yaml, config_json, config_hash, seed,
       backend, backend_reason, dataset, dataset_source, data_info, runner_version, tfjs_version, node_version,
-      git_commit, host, pid, artifacts_dir, sweep_id, trial_index, notices)
+      git_commit, host, pid, pid_started_at, artifacts_dir, sweep_id, trial_index, notices)
     VALUES (@name, 'running', @now, @now, @configYaml, @configJson, @configHash, @seed,
       @backend, @backendReason, @dataset, @datasetSource, @dataInfo, @runnerVersion, @tfjsVersion, @nodeVersion,
-      @gitCommit, @host, @pid, @artifactsDir, @sweepId, @trialIndex, @notices)`);
+      @gitCommit, @host, @pid, @pidStartedAt, @artifactsDir, @sweepId, @trialIndex, @notices)`);
   const insertParam = db.prepare(
     'INSERT OR REPLACE INTO params (run_id, key, value) VALUES (?, ?, ?)',
   );
@@ -126,6 +128,7 @@ export function insertRun(db: Database, run: NewRun, now: number): number {
         gitCommit: run.gitCommit ?? null,
         host: run.host,
         pid: run.pid ?? null,
+        pidStartedAt: run.pidStartedAt ?? null,
         artifactsDir: run.artifactsDir ?? null,
         sweepId: run.sweepId ?? null,
         trialIndex: run.trialIndex ?? null,
@@ -268,6 +271,7 @@ export function toRunSummary(
     seed: row.seed,
     host: row.host,
     pid: row.pid,
+    pidStartedAt: row.pid_started_at === null ? null : Number(row.pid_started_at),
     error: row.error,
     metrics: metrics ?? {},
   };

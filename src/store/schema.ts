@@ -164,6 +164,13 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 4,
+    description: "when a run's process started: a pid reused by another process is not the run's",
+    up(db) {
+      db.exec('ALTER TABLE runs ADD COLUMN pid_started_at INTEGER');
+    },
+  },
 ];
 
 /** The schema version this runner writes. */

@@ -60,6 +60,8 @@ export interface NewRun {
   readonly gitCommit?: string;
   readonly host: string;
   readonly pid?: number;
+  /** When process `pid` started (epoch ms, `processStartedAt`): tells it from a later process given the same pid. */
+  readonly pidStartedAt?: number;
   readonly artifactsDir?: string;
   readonly sweepId?: number;
   readonly trialIndex?: number;
@@ -100,6 +102,8 @@ export interface RunRewind {
   readonly keepAtStep: readonly string[];
   /** The process that continues the run. */
   readonly pid: number;
+  /** When that process started (epoch ms), as `NewRun.pidStartedAt`. */
+  readonly pidStartedAt?: number;
 }
 
 /** Buffers metric values and writes them in batched transactions. */
@@ -175,6 +179,8 @@ export interface RunSummary {
   readonly seed: number;
   readonly host: string;
   readonly pid: number | null;
+  /** When process `pid` started (epoch ms); null when not recorded. See `runState`. */
+  readonly pidStartedAt: number | null;
   readonly error: string | null;
   /** Per metric key. */
   readonly metrics: Readonly<Record<string, MetricSummary>>;

@@ -1,9 +1,8 @@
 import { existsSync, writeFileSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Experiment } from '../config/experiment.js';
 import { ConfigError, UsageError } from '../errors.js';
-import type { RunDetail, Store } from '../store/index.js';
+import { isRunAlive, localLivenessProbe, type RunDetail, type Store } from '../store/index.js';
 import { warmupStepsOf } from './lr-schedule.js';
 import { totalStepsOf } from './train-loop.js';
 import {
@@ -50,8 +49,8 @@ export async function prepareResume(
   if (run.status === 'completed' || run.status === 'diverged' || run.status === 'pruned') {
     refuse(`${run.status}; only an interrupted, failed or lost run can be resumed`);
   }
-  if (run.status === 'running' && run.host === hostname() && run.pid !== null && isAlive(run.pid)) {
-    refuse(`is still running (pid ${run.pid} on this host)`);
+  if (isRunAlive(run, localLivenessProbe())) {
+    refuse(`is still running (pid ${run.pid ?? '?'} on ${run.host})`);
   }
   const runDir = run.artifactsDir;
   const file = runDir === null ? undefined : join(runDir, CHECKPOINT_FILE);
@@ -131,13 +130,4 @@ export function checkWarmup(experiment: Experiment, trainCount: number): void {
       ...(schedule.loc ? { loc: schedule.loc } : {}),
     },
   ]);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

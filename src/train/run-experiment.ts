@@ -13,7 +13,7 @@ import {
 } from '../data/index.js';
 import { buildModel, planModel, type ModelPlan } from '../model/index.js';
 import { checkClassCount, declaredClassCount } from './check-class-count.js';
-import { flattenConfig, type RunStatus, type Store } from '../store/index.js';
+import { flattenConfig, processStartedAt, type RunStatus, type Store } from '../store/index.js';
 import { DatasetError } from '../errors.js';
 import { evaluationMetrics, type Evaluation } from './evaluate.js';
 import { taskOfLoss } from './losses.js';
@@ -189,6 +189,7 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
       afterStep: position.step,
       keepAtStep: resume.checkpoint.state.recordedAtStep,
       pid: process.pid,
+      ...ownStartTime(),
     });
     await store.setRunFacts(runId, {
       notices: [
@@ -223,6 +224,7 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
       ...(facts.gitCommit ? { gitCommit: facts.gitCommit } : {}),
       host: facts.host,
       pid: process.pid,
+      ...ownStartTime(),
       notices: [...data.notices, ...parallelNotices],
       ...(options.sweep
         ? { sweepId: options.sweep.sweepId, trialIndex: options.sweep.trialIndex }
@@ -490,4 +492,10 @@ function isBetter(
 
 function prefixed(split: string, metrics: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.entries(metrics).map(([k, v]) => [`${split}/${k}`, v]));
+}
+
+/** This process's start time, read as readers of the store will read it (see `runState`). */
+function ownStartTime(): { pidStartedAt?: number } {
+  const started = processStartedAt(process.pid);
+  return typeof started === 'number' ? { pidStartedAt: started } : {};
 }

@@ -396,7 +396,7 @@ describe('runner runs rm on a terminal', () => {
 });
 
 describe('runs whose process died', () => {
-  it('shows a run left "running" by a dead process as running?, and lets rm delete it', async () => {
+  it('shows a run left "running" by a dead process as lost, and lets rm delete it', async () => {
     const path = join(dir, 'dead.db');
     const store = await openStore(path);
     const dead = spawnSync(process.execPath, ['-e', '']).pid!; // a process that has exited
@@ -415,7 +415,7 @@ describe('runs whose process died', () => {
     const status = Object.fromEntries(
       (JSON.parse(stdout) as { id: number; status: string }[]).map((r) => [r.id, r.status]),
     );
-    expect(status).toEqual({ [live]: 'running', [crashed]: 'running?' });
+    expect(status).toEqual({ [live]: 'running', [crashed]: 'lost' });
     expect(runner(['runs', 'rm', String(live), '--yes', '--db', path]).stderr).toMatch(
       /run \d+ is still running \(pid \d+ on /,
     );

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadExperiment } from '../../src/config/index.js';
 import { StoreError } from '../../src/errors.js';
 import { REGISTRIES } from '../../src/registries.js';
-import { openStore, type Store } from '../../src/store/index.js';
+import { openStore, runState, type Store } from '../../src/store/index.js';
+import { PG_SCHEMA_VERSION } from '../../src/store/postgres/pg-schema.js';
 import { runExperiment } from '../../src/train/index.js';
 import { postgresAvailability, startPostgres, type PgServer } from '../pg/pg-server.js';
 import { makeTempDir, newRun } from '../test-kit.js';
@@ -133,6 +134,27 @@ describe.each(KINDS)('the $kind store', ({ kind, target }) => {
     );
   });
 
+  it("keeps the start time of a run's process, for the liveness rule, also when reopened", async () => {
+    const id = await store.createRun({
+      ...newRun({ name: 'pid' }),
+      pidStartedAt: 1_700_000_000_123,
+    });
+    expect((await store.getRun(id))!.pidStartedAt).toBe(1_700_000_000_123);
+    const [listed] = await store.listRuns({ ids: [id] });
+    const probe = { now: Date.now(), host: 'test-host', processStartedAt: () => 1_700_000_000_123 };
+    expect(runState(listed!, probe)).toBe('running');
+    expect(runState(listed!, { ...probe, processStartedAt: () => 1_700_000_999_000 })).toBe('lost');
+    await store.finishRun(id, { status: 'failed' });
+    await store.reopenRun(id, {
+      afterStep: 0,
+      keepAtStep: [],
+      pid: 7,
+      pidStartedAt: 1_800_000_000_000,
+    });
+    expect((await store.getRun(id))!).toMatchObject({ pid: 7, pidStartedAt: 1_800_000_000_000 });
+    await store.deleteRuns([id]);
+  });
+
   it('keeps sweeps and their trials, and deletes runs with everything they own', async () => {
     const sweepId = await store.createSweep({
       name: 'grid',
@@ -253,7 +275,7 @@ process.stdout.write(String(id));`;
     const meta = await client.query("SELECT value FROM runner.meta WHERE key = 'schema_version'");
     const runs = await client.query('SELECT count(*)::int AS n FROM runner.runs');
     await client.end();
-    expect(meta.rows).toEqual([{ value: '1' }]);
+    expect(meta.rows).toEqual([{ value: String(PG_SCHEMA_VERSION) }]);
     expect(runs.rows[0].n).toBe(10);
   }, 60_000);
 

@@ -42,7 +42,11 @@ export async function renderRunPage(main, ctx, runId) {
         ? formatTime(run.endedAt, true)
         : run.status === 'running'
           ? 'still running'
-          : '—',
+          : run.status === 'lost'
+            ? `lost: its process is gone (last heartbeat ${formatTime(run.updatedAt, true)}, ${
+                run.lastStep === null ? 'no step recorded' : `last step ${run.lastStep}`
+              })`
+            : '—',
     ],
     ['Duration', formatDuration(run.durationMs)],
     [

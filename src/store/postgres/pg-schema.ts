@@ -116,6 +116,11 @@ export const PG_MIGRATIONS: readonly { readonly version: number; readonly sql: s
       CREATE INDEX evaluations_by_run ON evaluations (run_id, id);
     `,
   },
+  {
+    // When a run's process started (epoch ms): a pid reused by another process is not the run's.
+    version: 2,
+    sql: `ALTER TABLE runs ADD COLUMN pid_started_at bigint;`,
+  },
 ];
 
 export const PG_SCHEMA_VERSION: number = PG_MIGRATIONS.length;

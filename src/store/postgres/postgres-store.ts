@@ -122,8 +122,8 @@ export class PostgresStore implements Store {
       const [row] = await this.#rows<{ id: number }>(
         `INSERT INTO runs (name, status, started_at, updated_at, config_yaml, config_json, config_hash, seed,
           backend, backend_reason, dataset, dataset_source, data_info, runner_version, tfjs_version, node_version,
-          git_commit, host, pid, artifacts_dir, sweep_id, trial_index, notices)
-         VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+          git_commit, host, pid, pid_started_at, artifacts_dir, sweep_id, trial_index, notices)
+         VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
         [
           run.name,
           now,
@@ -143,6 +143,7 @@ export class PostgresStore implements Store {
           run.gitCommit ?? null,
           run.host,
           run.pid ?? null,
+          run.pidStartedAt ?? null,
           run.artifactsDir ?? null,
           run.sweepId ?? null,
           run.trialIndex ?? null,
@@ -218,8 +219,8 @@ export class PostgresStore implements Store {
     await this.#transaction(async (client) => {
       const result = await client.query(
         `UPDATE runs SET status = 'running', ended_at = NULL, error = NULL, diverged_at_step = NULL,
-           updated_at = $1, pid = $2 WHERE id = $3`,
-        [now, rewind.pid, runId],
+           updated_at = $1, pid = $2, pid_started_at = $3 WHERE id = $4`,
+        [now, rewind.pid, rewind.pidStartedAt ?? null, runId],
       );
       if (result.rowCount === 0) throw unknownRun(runId);
       await client.query(

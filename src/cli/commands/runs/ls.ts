@@ -3,7 +3,6 @@ import { UsageError } from '../../../errors.js';
 import type { ParamValue, RunStatus, RunSummary, Store } from '../../../store/index.js';
 import { outputFormat, parsePositiveInteger } from '../../parse-flags.js';
 import type { View, ViewColumn } from '../../render.js';
-import { displayStatus } from '../../run-liveness.js';
 import { DB_HELP, withStore } from '../../store-access.js';
 import type { CliContext } from '../command.js';
 import { metricsJson, type MetricJson } from './metric-json.js';
@@ -135,13 +134,14 @@ async function runListView(
     list.some((r) => params.get(r.id)?.[k] !== undefined),
   );
   const evalKeys = EVAL_METRICS.filter((k) => list.some((r) => r.metrics[k] !== undefined));
-  const now = Date.now();
+  const { localLivenessProbe, runState } = await import('../../../store/index.js');
+  const probe = localLivenessProbe();
   const records = list.map((run): RunListRecord => {
     const p = params.get(run.id) ?? {};
     return {
       id: run.id,
       name: run.name,
-      status: displayStatus(run, now),
+      status: runState(run, probe),
       started: new Date(run.startedAt).toISOString(),
       ended: run.endedAt === null ? null : new Date(run.endedAt).toISOString(),
       durationS: run.durationMs / 1000,

@@ -6,7 +6,6 @@ import type { RunDetail } from '../../../store/index.js';
 import { confirm } from '../../confirm.js';
 import { OK, outcome, type Outcome } from '../../outcome.js';
 import { parseRunIds } from '../../parse-flags.js';
-import { isRunAlive } from '../../run-liveness.js';
 import { DB_HELP, requireRuns, withStore } from '../../store-access.js';
 import type { CliContext } from '../command.js';
 
@@ -14,6 +13,7 @@ interface RemoveOptions {
   db?: string;
   yes?: boolean;
   keepArtifacts?: boolean;
+  force?: boolean;
 }
 
 /** `runner runs rm ID...`: deletes runs after asking the person at the terminal (or `--yes`). */
@@ -26,6 +26,7 @@ export function registerRunsRemove(runs: Command, context: CliContext): void {
     .argument('<ids...>', 'run ids')
     .option('-y, --yes', 'do not ask for confirmation')
     .option('--keep-artifacts', "keep each run's artifacts folder on disk")
+    .option('--force', 'delete runs that still look alive (their process may not be the run)')
     .option('--db <path>', DB_HELP)
     .action(
       context.action((idTexts: string[], opts: RemoveOptions) =>
@@ -43,11 +44,13 @@ async function removeRuns(
   return withStore(context, opts.db, async (store) => {
     await requireRuns(store, ids);
     const targets = await Promise.all(ids.map(async (id) => (await store.getRun(id))!));
-    const now = Date.now();
-    for (const run of targets) {
-      if (isRunAlive(run, now)) {
+    const { isRunAlive, localLivenessProbe } = await import('../../../store/index.js');
+    const probe = localLivenessProbe();
+    for (const run of opts.force ? [] : targets) {
+      if (isRunAlive(run, probe)) {
         throw new UsageError(
           `run ${run.id} is still running (pid ${run.pid ?? '?'} on ${run.host}); stop it before deleting it`,
+          { hint: 'if that process is not the run, delete it anyway with --force' },
         );
       }
     }

@@ -3,7 +3,6 @@ import type { MetricSummary, RunDetail, Store } from '../../../store/index.js';
 import { formatDuration, formatMetric, formatTime } from '../../../format/index.js';
 import { parseRunIds } from '../../parse-flags.js';
 import type { View } from '../../render.js';
-import { displayStatus } from '../../run-liveness.js';
 import { sparkline } from '../../sparkline.js';
 import { DB_HELP, requireRuns, withStore } from '../../store-access.js';
 import type { CliContext } from '../command.js';
@@ -41,13 +40,14 @@ async function showRun(
   opts: { db?: string; json?: boolean },
 ): Promise<void> {
   const [id] = parseRunIds([idText]);
-  const { sortMetricKeys } = await import('../../../store/index.js');
+  const { sortMetricKeys, localLivenessProbe, runState } = await import('../../../store/index.js');
   await withStore(context, opts.db, async (store) => {
     await requireRuns(store, [id!]);
     const run = (await store.getRun(id!))!;
     if (opts.json) {
       context.out.json({
         ...run,
+        state: runState(run, localLivenessProbe()),
         started: new Date(run.startedAt).toISOString(),
         ended: run.endedAt === null ? null : new Date(run.endedAt).toISOString(),
         metrics: metricsJson(run.metrics),
@@ -65,7 +65,13 @@ async function printRun(
   metricKeys: readonly string[],
 ): Promise<void> {
   const { out } = context;
-  const status = displayStatus(run, Date.now());
+  const { lastRecordedStep, localLivenessProbe, runState } = await import('../../../store/index.js');
+  const state = runState(run, localLivenessProbe());
+  const last = lastRecordedStep(run);
+  const status =
+    state === 'lost'
+      ? `lost (its process is gone; last heartbeat ${formatTime(run.updatedAt, true)}${last === null ? ', no step recorded' : `, last step ${last}`})`
+      : state;
   out.line(
     `run ${run.id}  ${run.name}  ${status}${run.divergedAtStep !== null ? ` at step ${run.divergedAtStep}` : ''}`,
   );
