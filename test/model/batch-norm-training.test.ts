@@ -1,6 +1,7 @@
 import * as tf from '../../src/tf.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fastBatchNormTraining } from '../../src/model/layers/batch-norm-training.js';
+import { selectBackend } from '../../src/backend/index.js';
 
 /** Largest difference relative to the largest reference value (at least 1). */
 function relativeDifference(actual: tf.Tensor, expected: tf.Tensor): number {
@@ -10,15 +11,16 @@ function relativeDifference(actual: tf.Tensor, expected: tf.Tensor): number {
   });
 }
 
-describe('fastBatchNormTraining', () => {
+// On cpu the op-by-op path; on wasm the runner's fused kernels (one call forward, one backward).
+describe.each(['cpu', 'wasm'] as const)('fastBatchNormTraining on %s', (backend) => {
   beforeAll(async () => {
     tf.env().set('PROD', true);
-    await tf.setBackend('cpu');
+    await selectBackend(backend);
   });
 
-  it.each([[[8, 5, 5, 3]], [[16, 7]], [[32, 6, 6, 16]]])(
+  it.each([[[8, 5, 5, 3]], [[16, 7]], [[32, 6, 6, 16]], [[3, 4, 4, 1]]])(
     'trains a %j input as tfjs-layers does: output, gradients, moving statistics',
-    (shape) => {
+    async (shape) => {
       const reference = tf.layers.batchNormalization({ momentum: 0.9, epsilon: 1e-5 });
       const fast = fastBatchNormTraining(
         tf.layers.batchNormalization({ momentum: 0.9, epsilon: 1e-5 }),
@@ -63,6 +65,16 @@ describe('fastBatchNormTraining', () => {
       expect(relativeDifference(ourVariance as tf.Tensor, theirVariance as tf.Tensor)).toBeLessThan(
         1e-6,
       );
+      // The fused kernels run on wasm, and only there; the kernel calls of a step.
+      const profile = await tf.profile(() => {
+        tf.tidy(() => tf.grad(loss(fast))(x));
+      });
+      const names = profile.kernels.map((k) => k.name);
+      const fusedCalls = names.filter((n) => n.startsWith('RunnerBatchNormTrain'));
+      expect(fusedCalls).toEqual(
+        backend === 'wasm' ? ['RunnerBatchNormTrain', 'RunnerBatchNormTrainGrad'] : [],
+      );
+      if (backend === 'wasm') expect(names).not.toContain('Mean');
     },
   );
 
@@ -77,5 +89,20 @@ describe('fastBatchNormTraining', () => {
     const fast = fastBatchNormTraining(tf.layers.batchNormalization({ center: false }));
     const y = fast.apply(tf.randomNormal([4, 3, 3, 2]), { training: true }) as tf.Tensor;
     expect(Math.abs(tf.mean(y).dataSync()[0] ?? 1)).toBeLessThan(1e-5);
+  });
+
+  it('trains without a learned scale (scale: false): unit variance, gradients for beta', () => {
+    const fast = fastBatchNormTraining(tf.layers.batchNormalization({ scale: false }));
+    const x = tf.add(tf.mul(tf.randomNormal([6, 3, 3, 2], 0, 1, 'float32', 3), 4), 2);
+    const y = fast.apply(x, { training: true }) as tf.Tensor;
+    const variance = tf.moments(y, [0, 1, 2]).variance.dataSync();
+    for (const v of variance) expect(v).toBeCloseTo(1, 2);
+    const [beta] = fast.trainableWeights.map((w) => w.read() as tf.Variable);
+    const { grads } = tf.variableGrads(
+      () => tf.sum(fast.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
+      [beta as tf.Variable],
+    );
+    // d sum(y) / d beta = the count of values per channel.
+    expect(Array.from(grads[(beta as tf.Variable).name]?.dataSync() ?? [])).toEqual([54, 54]);
   });
 });

@@ -1,4 +1,5 @@
 import type { GradConfig } from '../../tf.js';
+import { batchNormTrainGradConfig } from './batch-norm-train-grad.js';
 import { leakyReluGradConfig } from './leaky-relu-grad.js';
 import { meanGradConfig } from './mean-grad.js';
 import { sumGradConfig } from './sum-grad.js';
@@ -13,5 +14,6 @@ export const TRAINING_GRADIENTS: readonly GradConfig[] = [
   // One gradient per line, sorted by kernel name.
   leakyReluGradConfig,
   meanGradConfig,
+  batchNormTrainGradConfig, // RunnerBatchNormTrain
   sumGradConfig,
 ];

@@ -2,6 +2,7 @@ import type { KernelConfig } from '../../tf.js';
 import { addConfig } from './add.js';
 import { avgPoolGradConfig } from './avg-pool-grad.js';
 import { batchMatMulConfig } from './batch-mat-mul.js';
+import { batchNormTrainConfig, batchNormTrainGradConfig } from './batch-norm-train.js';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input.js';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './depthwise-conv2d-backprop-filter.js';
@@ -50,6 +51,8 @@ export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
   multiplyConfig,
   padV2Config,
   realDivConfig,
+  batchNormTrainConfig, // RunnerBatchNormTrain
+  batchNormTrainGradConfig, // RunnerBatchNormTrainGrad
   leakyReluGradConfig, // RunnerLeakyReluGrad
   selectConfig,
   sliceConfig,
