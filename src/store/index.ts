@@ -60,3 +60,20 @@ export { varyingParams, winnerIndex, sortMetricKeys } from './run-listing.js';
 export { downsample, type SeriesPoint } from './downsample.js';
 export { parseWhere } from './where-language.js';
 export type { WhereNode, WhereOperand, CompareOp } from './where-language.js';
+export { openTrialQueue } from './open-trial-queue.js';
+export {
+  DEFAULT_HEARTBEAT_SECONDS,
+  DEFAULT_RETRY_LIMIT,
+  MIN_HEARTBEAT_SECONDS,
+  MONITOR_SECONDS,
+  isFinalJobState,
+} from './postgres/trial-job.js';
+export type {
+  EnqueueOptions,
+  OpenTrialQueueOptions,
+  TakenTrial,
+  TrialJob,
+  TrialJobRecord,
+  TrialJobState,
+  TrialQueue,
+} from './postgres/trial-job.js';

@@ -3,8 +3,13 @@
  * epoch milliseconds (a JS `Date` takes it as is), the same unit the SQL views use.
  */
 
-/** Where a run stands. `running` until `finishRun` records how it ended. */
-export type RunStatus = 'running' | 'completed' | 'failed' | 'interrupted' | 'diverged' | 'pruned';
+/**
+ * Where a run stands. `running` until `finishRun` records how it ended. `lost`: an attempt of a
+ * queued trial whose worker died or lost its claim (written by workers, on PostgreSQL stores);
+ * it stays lost whatever its process records later.
+ */
+export type RunStatus =
+  'running' | 'completed' | 'failed' | 'interrupted' | 'diverged' | 'pruned' | 'lost';
 
 /** Every status, in the order listings explain them. */
 export const RUN_STATUSES: readonly RunStatus[] = [
@@ -14,6 +19,7 @@ export const RUN_STATUSES: readonly RunStatus[] = [
   'interrupted',
   'diverged',
   'pruned',
+  'lost',
 ];
 
 /** A flattened config value as stored in `params.value`. Booleans are stored as the text `true`/`false`. */

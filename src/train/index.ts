@@ -43,3 +43,14 @@ export {
   writeTrainingCheckpoint,
   type TrainingState,
 } from './training-checkpoint.js';
+export {
+  startTrialWorker,
+  type TrialExit,
+  type TrialOutcome,
+  type TrialProcess,
+  type TrialProcessLauncher,
+  type TrialWorker,
+  type TrialWorkerOptions,
+  type WorkerEvent,
+} from './trial-worker.js';
+export { settleSweepStatus } from './sweep-settle.js';

@@ -65,7 +65,8 @@ export interface RunStart {
 export interface RunResult {
   readonly runId: number;
   readonly name: string;
-  readonly status: Exclude<RunStatus, 'running'>;
+  /** Never `lost`: that is written by the worker of a queued trial, not by the run itself. */
+  readonly status: Exclude<RunStatus, 'running' | 'lost'>;
   readonly steps: number;
   readonly epochs: number;
   readonly evalName: 'test' | 'val';

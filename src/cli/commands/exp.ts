@@ -135,6 +135,13 @@ async function runExp(
       }
     },
   });
+  const unwatch = sweepTrial
+    ? watchWorker(
+        () => runId,
+        store,
+        () => (stopRequested = true),
+      )
+    : async () => undefined;
   try {
     if (flags.serve) {
       const { startDashboard } = await import('../../dashboard/index.js');
@@ -181,10 +188,41 @@ async function runExp(
     }
     return outcome(RUN_OUTCOME[result.status]);
   } finally {
+    await unwatch();
     unlisten();
     await dashboard?.close();
     await store.close();
   }
+}
+
+/**
+ * A queued trial's child holds an IPC channel to its worker (`runner worker`). When the
+ * worker dies (`kill -9`, its machine cut off), the channel closes: the run is recorded
+ * `lost` at once (what was flushed stays) and training stops, rather than running on with
+ * nobody heartbeating its job. Another worker retries the trial.
+ */
+function watchWorker(
+  runId: () => number | undefined,
+  store: import('../../store/index.js').Store,
+  stop: () => void,
+): () => Promise<void> {
+  if (!process.channel) return async () => undefined;
+  // The channel must not keep this process alive once training is done.
+  process.channel.unref();
+  let marking: Promise<void> = Promise.resolve();
+  const onDisconnect = (): void => {
+    stop();
+    const id = runId();
+    if (id !== undefined)
+      marking = store
+        .finishRun(id, { status: 'lost', error: 'lost: its worker process went away' })
+        .catch(() => undefined);
+  };
+  process.once('disconnect', onDisconnect);
+  return async () => {
+    process.off('disconnect', onDisconnect);
+    await marking;
+  };
 }
 
 /** How a finished run ends the command; a pruned trial did what its sweep asked. */

@@ -11,11 +11,13 @@ import { sweepCommand } from './sweep.js';
 import { sweepsCommand } from './sweeps/index.js';
 import { serveCommand } from './serve.js';
 import { storeCommand } from './store.js';
+import { workerCommand } from './worker.js';
 
 /** Every command of the CLI, in the order `--help` lists them. One line to add one. */
 export const COMMANDS: readonly CommandDefinition[] = [
   expCommand,
   sweepCommand,
+  workerCommand,
   sweepsCommand,
   validateCommand,
   planCommand,

@@ -7,6 +7,7 @@ import { UsageError } from '../../errors.js';
 import type { RunSummary, Store } from '../../store/index.js';
 import type { SweepAxis, SweepDefinition, TrialPlan, TrialReport } from '../../train/index.js';
 import { DB_HELP } from '../store-access.js';
+import { parseTrialResult } from '../trial-process.js';
 import { outcome, type Outcome } from '../outcome.js';
 import type { View, ViewColumn } from '../render.js';
 import { collect, type CliContext, type CommandDefinition } from './command.js';
@@ -19,6 +20,9 @@ interface SweepFlags {
   readonly resume?: string;
   readonly quiet?: boolean;
   readonly json?: boolean;
+  readonly heartbeat?: string;
+  readonly retries?: string;
+  readonly artifacts?: string;
 }
 
 const MAIN_JS = fileURLToPath(new URL('../main.js', import.meta.url));
@@ -32,21 +36,43 @@ export const sweepCommand: CommandDefinition = {
       .description(
         'run one trial per combination of values (sweep: in the config, or --set key=v1,v2,...)',
       )
-      .argument('[file]', 'experiment YAML file (not needed with --resume)')
+      .argument(
+        '[file]',
+        'experiment YAML file (not needed with --resume); or status, cancel, retry-failed',
+      )
+      .argument('[id]', 'with status, cancel or retry-failed: the sweep id')
       .option(
         '--set <key=v1,v2,...>',
         'vary a config value over a list, or set one value (repeatable)',
         collect,
         [],
       )
-      .option('--parallel <n>', 'trials at a time (default: one per core)')
+      .option(
+        '--parallel <n>',
+        'trials at a time here (default: one per core; 0 on PostgreSQL: only enqueue for workers)',
+      )
       .option('--db <path>', DB_HELP)
       .option('--resume <sweep-id>', 'run the trials of an interrupted sweep that did not finish')
       .option('--quiet', 'print only the final table')
       .option('--json', 'print the trials as JSON')
+      .option(
+        '--heartbeat <seconds>',
+        'PostgreSQL: job heartbeat of queued trials (default 30, >= 10)',
+      )
+      .option('--retries <n>', 'PostgreSQL: retries of a trial whose attempt was lost (default 2)')
+      .option('--artifacts <dir>', "PostgreSQL: trials' artifacts in this folder (a shared mount)")
       .action(
-        context.action((file: string | undefined, flags: SweepFlags) =>
-          runSweepCommand(file, flags, context),
+        context.action(
+          async (file: string | undefined, id: string | undefined, flags: SweepFlags) => {
+            const control = await import('./sweep-control.js');
+            if (control.isSweepAction(file))
+              return control.runSweepAction(file, id, flags, context);
+            if (id !== undefined)
+              throw new UsageError(`sweep ${file ?? ''} ${id}: one experiment file only`, {
+                hint: 'runner sweep FILE --set key=v1,v2, or runner sweep status|cancel|retry-failed ID',
+              });
+            return runSweepCommand(file, flags, context);
+          },
         ),
       );
   },
@@ -58,6 +84,21 @@ async function runSweepCommand(
   context: CliContext,
 ): Promise<Outcome> {
   const { out } = context;
+  const { isPostgresUrl, resolveStorePath: storeOf } = await import('../../store/index.js');
+  if (isPostgresUrl(storeOf(flags.db, context.env, context.cwd))) {
+    // On PostgreSQL, trials are jobs that workers on any machine take (sweep-queued.ts).
+    const { runQueuedSweep } = await import('./sweep-queued.js');
+    return runQueuedSweep(file, flags, context);
+  }
+  for (const [flag, value] of [
+    ['--heartbeat', flags.heartbeat],
+    ['--retries', flags.retries],
+    ['--artifacts', flags.artifacts],
+  ] as const)
+    if (value !== undefined)
+      throw new UsageError(
+        `${flag}: only for a sweep queued on a PostgreSQL store (--db postgres://...)`,
+      );
   const parallel = parseParallel(flags.parallel);
   const [{ openStore, resolveStorePath, metricGoal }, train] = await Promise.all([
     import('../../store/index.js'),
@@ -227,7 +268,7 @@ async function runSweepCommand(
 }
 
 /** Loads the base config and every trial's config up front: a bad value fails before any training. */
-async function planSweep(file: string, setFlags: readonly string[], context: CliContext) {
+export async function planSweep(file: string, setFlags: readonly string[], context: CliContext) {
   const { loadExperiment, parseSetFlag } = await import('../../config/index.js');
   const { planTrials } = await import('../../train/index.js');
   const overrides: string[] = [];
@@ -315,7 +356,7 @@ function launchTrial(
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('close', (code) => {
       options.children.delete(child);
-      const result = parseResult(stdout);
+      const result = parseTrialResult(stdout);
       const lastLine = stderr.trim().split('\n').filter(Boolean).pop();
       resolvePromise({
         trial,
@@ -325,17 +366,6 @@ function launchTrial(
       });
     });
   });
-}
-
-function parseResult(stdout: string): { runId: number; status: TrialReport['status'] } | undefined {
-  try {
-    const value = JSON.parse(stdout) as { runId?: unknown; status?: unknown };
-    return typeof value.runId === 'number' && typeof value.status === 'string'
-      ? { runId: value.runId, status: value.status as TrialReport['status'] }
-      : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 type TrialRow = Record<string, string | number | null>;

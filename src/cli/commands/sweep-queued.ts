@@ -1,0 +1,241 @@
+import { availableParallelism, hostname } from 'node:os';
+import { resolve } from 'node:path';
+import { stringify } from 'yaml';
+import { UsageError } from '../../errors.js';
+import type { Store, TrialJob, TrialQueue } from '../../store/index.js';
+import type { SweepDefinition } from '../../train/index.js';
+import { outcome, type Outcome } from '../outcome.js';
+import type { CliContext } from './command.js';
+import { queuedTrialRows, renderSweepStatus } from './sweep-status.js';
+import { workOnQueue } from './worker.js';
+
+export interface QueuedSweepFlags {
+  readonly set?: string[];
+  readonly parallel?: string;
+  readonly db?: string;
+  readonly resume?: string;
+  readonly quiet?: boolean;
+  readonly json?: boolean;
+  readonly heartbeat?: string;
+  readonly retries?: string;
+  readonly artifacts?: string;
+}
+
+/**
+ * `runner sweep FILE --db postgres://...`: checks every trial, records the sweep, enqueues
+ * one job per trial (its resolved config inside) and, with `--parallel N` (default: one per
+ * core), works on trials itself until the sweep is done; `--parallel 0` only enqueues.
+ */
+export async function runQueuedSweep(
+  file: string | undefined,
+  flags: QueuedSweepFlags,
+  context: CliContext,
+): Promise<Outcome> {
+  const { out } = context;
+  const store_ = await import('../../store/index.js');
+  const train = await import('../../train/index.js');
+  const parallel = parseParallel(flags.parallel);
+  const heartbeatSeconds = parseHeartbeat(
+    flags.heartbeat,
+    store_.MIN_HEARTBEAT_SECONDS,
+    store_.DEFAULT_HEARTBEAT_SECONDS,
+  );
+  const retryLimit = parseRetries(flags.retries, store_.DEFAULT_RETRY_LIMIT);
+  const db = store_.resolveStorePath(flags.db, context.env, context.cwd);
+  const shown = store_.redactStoreTarget(db);
+
+  let jobs: TrialJob[];
+  let sweepId: number;
+  const store = await store_.openStore(db, { create: flags.resume === undefined });
+  let queue: TrialQueue | undefined;
+  try {
+    queue = await store_.openTrialQueue(db, {
+      supervise: parallel > 0,
+      onError: (message) => out.note(`queue: ${message}`),
+    });
+    if (flags.resume !== undefined) {
+      if (file !== undefined || (flags.set ?? []).length > 0)
+        throw new UsageError(
+          '--resume takes the file and --set values recorded with the sweep: give neither',
+        );
+      sweepId = parseId(flags.resume, '--resume');
+      jobs = await jobsToResume(store, queue, sweepId);
+    } else {
+      if (file === undefined)
+        throw new UsageError('sweep: give an experiment file, or --resume ID');
+      const { planSweep } = await import('./sweep.js');
+      const planned = await planSweep(file, flags.set ?? [], context);
+      refuseAdaptive(planned.definition);
+      const configs = await resolvedTrialConfigs(file, planned.definition, context);
+      sweepId = await store.createSweep({
+        name: planned.name,
+        configYaml: planned.configYaml,
+        definition: planned.definition,
+        metric: planned.metric,
+        goal: planned.goal ?? store_.metricGoal(planned.metric),
+        trialCount: planned.definition.trials.length,
+        host: hostname(),
+      });
+      jobs = planned.definition.trials.map((trial, i) => ({
+        sweepId,
+        trialIndex: trial.index,
+        runName: train.trialRunName(planned.name, trial.assignments),
+        configYaml: configs[i]!,
+      }));
+    }
+    await queue.enqueue(jobs, { heartbeatSeconds, retryLimit });
+    await store.setSweepStatus(sweepId, 'running');
+    out.note(
+      `sweep ${sweepId}: ${jobs.length} trial${jobs.length === 1 ? '' : 's'} queued on ${shown} ` +
+        `(heartbeat ${heartbeatSeconds}s, ${retryLimit} retr${retryLimit === 1 ? 'y' : 'ies'} for a lost attempt)`,
+    );
+    if (parallel === 0) {
+      out.line(`sweep ${sweepId} queued. Start workers on any machine with:`);
+      out.line(`  RUNNER_DB='${shown}' runner worker --parallel 1 --exit-when-idle 60`);
+      out.line(`  runner sweep status ${sweepId} --db '${shown}'`);
+      return outcome('ok');
+    }
+    if (!flags.quiet && !flags.json)
+      out.note(`working on trials here, ${parallel} at a time (workers elsewhere join in)`);
+    const open = queue;
+    const { stoppedBy } = await workOnQueue({
+      context,
+      store,
+      queue,
+      db,
+      parallel,
+      isDone: async () =>
+        (await open.sweepJobs(sweepId)).every((job) => store_.isFinalJobState(job.state)),
+      artifactsDir:
+        flags.artifacts === undefined ? undefined : resolve(context.cwd, flags.artifacts),
+      quiet: Boolean(flags.quiet || flags.json),
+    });
+    await train.settleSweepStatus(queue, store, sweepId);
+    const sweep = (await store.getSweep(sweepId))!;
+    const { varied, rows } = queuedTrialRows(
+      sweep,
+      await store.listSweepTrials(sweepId),
+      await queue.sweepJobs(sweepId),
+    );
+    renderSweepStatus(out, sweep, rows, varied, flags.json ? 'json' : 'table');
+    if (stoppedBy) {
+      out.note(
+        `trials still queued stay queued: workers take them, or cancel with: runner sweep cancel ${sweepId}`,
+      );
+      return outcome('interrupted');
+    }
+    return outcome(sweep.status === 'failed' ? 'failed' : 'ok');
+  } finally {
+    await queue?.close();
+    await store.close();
+  }
+}
+
+/** Each trial's config as `runner exp` would resolve it: extends merged, --set applied, defaulted. */
+async function resolvedTrialConfigs(
+  file: string,
+  definition: SweepDefinition,
+  context: CliContext,
+): Promise<string[]> {
+  const { loadExperiment } = await import('../../config/index.js');
+  const { REGISTRIES } = await import('../../registries.js');
+  const configs: string[] = [];
+  for (const trial of definition.trials) {
+    const experiment = await loadExperiment(file, {
+      registries: REGISTRIES,
+      set: [...definition.overrides, ...trial.overrides],
+      cwd: context.cwd,
+    });
+    const document = { ...experiment.source.document };
+    // The trial is one run: the sweep section stays with the sweep.
+    delete document['sweep'];
+    configs.push(stringify(document));
+  }
+  return configs;
+}
+
+/** The trials of a sweep with no run that ended for good and no job still queued or running. */
+async function jobsToResume(store: Store, queue: TrialQueue, sweepId: number): Promise<TrialJob[]> {
+  const sweep = await store.getSweep(sweepId);
+  if (sweep === undefined)
+    throw new UsageError(`--resume ${sweepId}: there is no sweep ${sweepId} in ${store.path}`, {
+      hint: 'list sweeps with: runner sweeps ls',
+    });
+  return requeueableJobs(store, queue, sweepId, ['completed', 'pruned', 'diverged']);
+}
+
+/**
+ * The latest job of every trial whose runs did not end in one of `done` and which has no
+ * job still queued or running: what `--resume` and `retry-failed` enqueue again.
+ */
+export async function requeueableJobs(
+  store: Store,
+  queue: TrialQueue,
+  sweepId: number,
+  done: readonly string[],
+): Promise<TrialJob[]> {
+  const { isFinalJobState } = await import('../../store/index.js');
+  const runs = await store.listSweepTrials(sweepId);
+  const finished = new Set(
+    runs.filter((run) => done.includes(run.status)).map((run) => run.trialIndex),
+  );
+  const latest = new Map<number, { job: TrialJob; open: boolean }>();
+  for (const record of await queue.sweepJobs(sweepId)) {
+    const seen = latest.get(record.trialIndex);
+    latest.set(record.trialIndex, {
+      job: record.job,
+      open: (seen?.open ?? false) || !isFinalJobState(record.state),
+    });
+  }
+  return [...latest.entries()]
+    .filter(([index, entry]) => !finished.has(index) && !entry.open)
+    .sort(([a], [b]) => a - b)
+    .map(([, entry]) => entry.job);
+}
+
+/** Samplers that choose a trial from the results of earlier ones cannot be queued up front. */
+function refuseAdaptive(definition: SweepDefinition): void {
+  const sampler = (definition.sweep as { sampler?: unknown } | null)?.sampler;
+  if (sampler !== undefined && sampler !== 'grid' && sampler !== 'random')
+    throw new UsageError(
+      `sweep.sampler ${String(sampler)}: chooses each trial from earlier results, so its trials cannot be queued up front for workers`,
+      {
+        hint: 'use grid or random on a PostgreSQL store, or run it on a SQLite store (--db runs/runner.db)',
+      },
+    );
+}
+
+function parseParallel(value: string | undefined): number {
+  if (value === undefined) return availableParallelism();
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0)
+    throw new UsageError(
+      `--parallel ${value}: expected a whole number (0: only enqueue, for workers to take)`,
+    );
+  return n;
+}
+
+function parseHeartbeat(value: string | undefined, min: number, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min)
+    throw new UsageError(
+      `--heartbeat ${value}: expected whole seconds, at least ${min} (pg-boss's floor)`,
+    );
+  return n;
+}
+
+function parseRetries(value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0)
+    throw new UsageError(`--retries ${value}: expected a whole number of 0 or more`);
+  return n;
+}
+
+function parseId(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1)
+    throw new UsageError(`${flag} ${value}: expected a sweep id (a whole number)`);
+  return n;
+}
