@@ -502,7 +502,7 @@ const SCHEDULE_SCHEMA = {
       type: 'number',
       exclusiveMinimum: 0,
       description:
-        'oneCycle: the peak rate (PyTorch max_lr); the optimizer learningRate is not used. Only the rate cycles, not momentum.',
+        'oneCycle: the peak rate (PyTorch max_lr); the optimizer learningRate is not used.',
     },
     pctStart: {
       type: 'number',
@@ -519,6 +519,24 @@ const SCHEDULE_SCHEMA = {
       type: 'number',
       exclusiveMinimum: 0,
       description: 'oneCycle: the last rate is the first / finalDivFactor (default 1e4).',
+    },
+    cycleMomentum: {
+      type: 'boolean',
+      description:
+        "oneCycle: cycle momentum inversely to the rate, from maxMomentum down to baseMomentum and back (PyTorch cycle_momentum, default true): sgd's and rmsprop's momentum, adam's and adamw's beta1, replacing the optimizer's own value. Recorded as train/momentum at every step.",
+    },
+    baseMomentum: {
+      type: 'number',
+      minimum: 0,
+      exclusiveMaximum: 1,
+      description: 'oneCycle: the momentum at the peak rate (PyTorch base_momentum, default 0.85).',
+    },
+    maxMomentum: {
+      type: 'number',
+      minimum: 0,
+      exclusiveMaximum: 1,
+      description:
+        'oneCycle: the momentum at the first and last steps (PyTorch max_momentum, default 0.95).',
     },
     metric: {
       type: 'string',

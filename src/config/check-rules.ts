@@ -95,7 +95,15 @@ const SCHEDULE_OPTIONS: Readonly<
     needs: [],
   },
   oneCycle: {
-    reads: ['maxLearningRate', 'pctStart', 'divFactor', 'finalDivFactor'],
+    reads: [
+      'maxLearningRate',
+      'pctStart',
+      'divFactor',
+      'finalDivFactor',
+      'cycleMomentum',
+      'baseMomentum',
+      'maxMomentum',
+    ],
     needs: ['maxLearningRate'],
   },
   reduceOnPlateau: {

@@ -121,6 +121,10 @@ export type ScheduleSpec = (
       readonly pctStart: number;
       readonly divFactor: number;
       readonly finalDivFactor: number;
+      /** PyTorch cycle_momentum: momentum (beta1 for adam/adamw) runs inversely to the rate. */
+      readonly cycleMomentum: boolean;
+      readonly baseMomentum: number;
+      readonly maxMomentum: number;
     }
   | {
       readonly type: 'reduceOnPlateau';

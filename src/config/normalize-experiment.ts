@@ -162,6 +162,9 @@ function scheduleSpec(value: unknown, sourceMap: SourceMap): ScheduleSpec | unde
         pctStart: num('pctStart', 0.3),
         divFactor: num('divFactor', 25),
         finalDivFactor: num('finalDivFactor', 1e4),
+        cycleMomentum: value['cycleMomentum'] !== false,
+        baseMomentum: num('baseMomentum', 0.85),
+        maxMomentum: num('maxMomentum', 0.95),
         loc,
       };
     case 'reduceOnPlateau': {

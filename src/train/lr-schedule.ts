@@ -20,6 +20,8 @@ export interface PlateauState {
 export interface LearningRateSchedule {
   /** The learning rate of the step at `position`. */
   rateAt(position: SchedulePosition): number;
+  /** The momentum of that step when the schedule cycles it (oneCycle), else undefined: the optimizer's own. */
+  momentumAt(position: SchedulePosition): number | undefined;
   /** Told each evaluated metric at an epoch end (only reduceOnPlateau listens). */
   observe(metrics: Readonly<Record<string, number>>): void;
   saveState(): PlateauState | undefined;
@@ -51,7 +53,8 @@ export function warmupStepsOf(spec: ScheduleSpec, stepsPerEpoch: number): number
  *   after LinearLR warmup (SequentialLR): lr = base * (f + (1 - f) * s / warmup), f = start_factor (1/3)
  * - OneCycleLR (cos):   from max/div_factor up to max over pct_start * total - 1 steps, then down to
  *   max/div_factor/final_div_factor at step total - 1, each half by cos annealing
- *   end + (start - end) / 2 * (cos(pi * pct) + 1)
+ *   end + (start - end) / 2 * (cos(pi * pct) + 1); with cycle_momentum the momentum runs the other
+ *   way over the same phases, max_momentum -> base_momentum -> max_momentum
  * - ReduceLROnPlateau:  lr = max(lr * factor, min_lr) once the metric has not improved (rel threshold)
  *   for more than `patience` epochs, then `cooldown` epochs without counting
  */
@@ -60,8 +63,12 @@ export function createSchedule(
   context: ScheduleContext,
 ): LearningRateSchedule {
   const base = context.baseLearningRate;
-  const stateless = (rateAt: (p: SchedulePosition) => number): LearningRateSchedule => ({
+  const stateless = (
+    rateAt: (p: SchedulePosition) => number,
+    momentumAt: (p: SchedulePosition) => number | undefined = () => undefined,
+  ): LearningRateSchedule => ({
     rateAt,
+    momentumAt,
     observe: () => undefined,
     saveState: () => undefined,
     loadState: () => undefined,
@@ -83,27 +90,38 @@ export function createSchedule(
         return min + ((base - min) * (1 + Math.cos((Math.PI * t) / span))) / 2;
       });
     }
-    case 'oneCycle':
-      return stateless(({ step }) => oneCycleRate(spec, context.totalSteps, step));
+    case 'oneCycle': {
+      const initial = spec.maxLearningRate / spec.divFactor;
+      const phases = oneCyclePhases(spec, context.totalSteps);
+      return stateless(
+        ({ step }) => phases(step, [initial, spec.maxLearningRate, initial / spec.finalDivFactor]),
+        ({ step }) =>
+          spec.cycleMomentum
+            ? phases(step, [spec.maxMomentum, spec.baseMomentum, spec.maxMomentum])
+            : undefined,
+      );
+    }
     case 'reduceOnPlateau':
       return plateauSchedule(spec, base);
   }
 }
 
-function oneCycleRate(
+/**
+ * OneCycleLR's two cos-annealed phases: `[start, middle, end]` go from start
+ * to middle over steps 0..pct_start * total - 1, then to end at step total - 1.
+ */
+function oneCyclePhases(
   spec: Extract<ScheduleSpec, { type: 'oneCycle' }>,
   totalSteps: number,
-  step: number,
-): number {
-  const max = spec.maxLearningRate;
-  const initial = max / spec.divFactor;
-  const min = initial / spec.finalDivFactor;
+): (step: number, values: readonly [number, number, number]) => number {
   const cos = (start: number, end: number, pct: number): number =>
     end + ((start - end) / 2) * (Math.cos(Math.PI * pct) + 1);
   const upEnd = spec.pctStart * totalSteps - 1;
-  if (step <= upEnd) return cos(initial, max, upEnd > 0 ? step / upEnd : 1);
   const downSpan = totalSteps - 1 - upEnd;
-  return cos(max, min, downSpan > 0 ? Math.min(1, (step - upEnd) / downSpan) : 1);
+  return (step, [start, middle, end]) => {
+    if (step <= upEnd) return cos(start, middle, upEnd > 0 ? step / upEnd : 1);
+    return cos(middle, end, downSpan > 0 ? Math.min(1, (step - upEnd) / downSpan) : 1);
+  };
 }
 
 function plateauSchedule(
@@ -117,6 +135,7 @@ function plateauSchedule(
     spec.mode === 'min' ? value < best * (1 - spec.threshold) : value > best * (1 + spec.threshold);
   return {
     rateAt: () => state.learningRate,
+    momentumAt: () => undefined,
     observe(metrics) {
       const value = metrics[spec.metric];
       if (value === undefined) return;

@@ -303,6 +303,9 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
               event.time,
             );
           }
+          if (event.momentum !== undefined) {
+            writer.add('train/momentum', event.step, event.epoch, event.momentum, event.time);
+          }
           reporter.onStep?.(event, epochs);
         },
         onEvaluate: (epoch) => {

@@ -28,6 +28,8 @@ export interface StepEvent {
   readonly accuracy: number | undefined;
   /** The learning rate this step used. */
   readonly learningRate: number;
+  /** The momentum this step used when the schedule cycles it (oneCycle); else undefined. */
+  readonly momentum: number | undefined;
   readonly time: number;
 }
 
@@ -217,6 +219,7 @@ async function trainLoop(input: TrainInput, pool: ReplicaPool | undefined): Prom
   };
   const stepKeys = ['train/loss', 'train/accuracy'];
   if (experiment.train.schedule) stepKeys.push('train/learning_rate');
+  if (schedule.momentumAt({ step: 0, epoch: 0 }) !== undefined) stepKeys.push('train/momentum');
 
   try {
     for (let epoch = startEpoch; epoch <= epochs; epoch++) {
@@ -239,12 +242,14 @@ async function trainLoop(input: TrainInput, pool: ReplicaPool | undefined): Prom
             });
       for (const batch of batches) {
         learningRate = schedule.rateAt({ step, epoch: epoch - 1 });
+        const momentum = schedule.momentumAt({ step, epoch: epoch - 1 });
         const settings = {
           numClasses: input.numClasses,
           loss: experiment.train.loss,
           labelSmoothing: experiment.train.labelSmoothing,
           gradientClipping: experiment.train.gradientClipping,
           learningRate,
+          momentum,
         };
         const { loss, correct } = pool
           ? await parallelTrainStep(
@@ -269,6 +274,7 @@ async function trainLoop(input: TrainInput, pool: ReplicaPool | undefined): Prom
           loss,
           accuracy: correct === undefined ? undefined : correct / batch.size,
           learningRate,
+          momentum,
           time: now(),
         });
         firstLoss ??= loss;

@@ -6,6 +6,8 @@ import type { UpdateRule } from './update-rules/index.js';
 export interface StepSettings extends ObjectiveSettings {
   readonly gradientClipping: TrainSpec['gradientClipping'];
   readonly learningRate: number;
+  /** This step's momentum when the schedule cycles it; undefined: the optimizer's own. */
+  readonly momentum: number | undefined;
 }
 
 /**
@@ -30,7 +32,7 @@ export function trainStep(
   }, variables as tf.Variable[]);
   const gradients = variables.map((v) => grads[v.name]!);
   const clipped = clipGradients(gradients, settings.gradientClipping);
-  rule.apply(variables, clipped, settings.learningRate);
+  rule.apply(variables, clipped, settings.learningRate, settings.momentum);
   const loss = value.dataSync()[0]!;
   const correctCount = correct === undefined ? undefined : correct.dataSync()[0]!;
   tf.dispose([value, ...(correct ? [correct] : []), ...gradients, ...clipped]);

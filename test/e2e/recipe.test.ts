@@ -88,6 +88,30 @@ describe('train.schedule through the CLI: train/learning_rate at every step equa
     recorded.forEach((lr, i) => expect(lr).toBeCloseTo(formula(i + 1), 7));
   });
 
+  it('oneCycle cycles momentum the other way, recorded as train/momentum at every step', async () => {
+    const cycled = await train(
+      'one-cycle-momentum',
+      '  schedule: {type: oneCycle, maxLearningRate: 0.1, pctStart: 0.25}',
+    );
+    expect(cycled.code).toBe(0);
+    const cos = (a: number, b: number, pct: number): number =>
+      b + ((a - b) / 2) * (Math.cos(Math.PI * pct) + 1);
+    const momenta = curve(cycled.json['runId'] as number, 'train/momentum');
+    expect(momenta).toHaveLength(24);
+    momenta.forEach((m, i) =>
+      expect(m).toBeCloseTo(i <= 5 ? cos(0.95, 0.85, i / 5) : cos(0.85, 0.95, (i - 5) / 18), 7),
+    );
+    const still = await train(
+      'one-cycle-still',
+      '  schedule: {type: oneCycle, maxLearningRate: 0.1, pctStart: 0.25, cycleMomentum: false}',
+    );
+    expect(still.code).toBe(0);
+    expect(curve(still.json['runId'] as number, 'train/momentum')).toEqual([]);
+    // beta1 moved: the same rates with adam's own 0.9 train otherwise.
+    const lossesOf = (r: typeof still) => curve(r.json['runId'] as number, 'train/loss');
+    expect(lossesOf(cycled).slice(1)).not.toEqual(lossesOf(still).slice(1));
+  });
+
   it('checks a cosine warmup against the run length, at its key', async () => {
     const { code, stderr } = await train(
       'warmup-long',

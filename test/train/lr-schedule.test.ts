@@ -43,6 +43,9 @@ describe('learning-rate schedules (PyTorch formulas, values worked out by hand)'
       pctStart: 0.25,
       divFactor: 25,
       finalDivFactor: 1e4,
+      cycleMomentum: true,
+      baseMomentum: 0.85,
+      maxMomentum: 0.95,
       loc: undefined,
     };
     const [start, peak, middle, end] = rates(spec, [0, 5, 14, 23]);
@@ -50,6 +53,15 @@ describe('learning-rate schedules (PyTorch formulas, values worked out by hand)'
     expect(peak).toBeCloseTo(0.1, 12);
     expect(middle).toBeCloseTo(0.05 + 4e-7 / 2, 12);
     expect(end).toBeCloseTo(4e-7, 15);
+    // Momentum the other way: 0.95 down to 0.85 at the peak, half way back at step 14, 0.95 at the end.
+    const schedule = createSchedule(spec, context);
+    const momenta = [0, 5, 14, 23].map((step) => schedule.momentumAt({ step, epoch: 0 })!);
+    expect(momenta[0]).toBeCloseTo(0.95, 12);
+    expect(momenta[1]).toBeCloseTo(0.85, 12);
+    expect(momenta[2]).toBeCloseTo(0.9, 12);
+    expect(momenta[3]).toBeCloseTo(0.95, 12);
+    const still = createSchedule({ ...spec, cycleMomentum: false }, context);
+    expect(still.momentumAt({ step: 5, epoch: 0 })).toBeUndefined();
   });
 
   it('reduceOnPlateau: x factor after more than `patience` bad epochs, then cooldown', () => {

@@ -2,11 +2,11 @@ import { describe, expect, it } from 'vitest';
 import * as tf from '../../src/tf.js';
 import { createAdam, createSgd } from '../../src/train/update-rules/index.js';
 
-function twoSteps(rule: ReturnType<typeof createAdam>, lr: number): number[] {
+function twoSteps(rule: ReturnType<typeof createAdam>, lr: number, momentum?: number): number[] {
   const p = tf.variable(tf.tensor1d([1, -2]));
   const g = tf.tensor1d([0.5, 0.1]);
-  rule.apply([p], [g], lr);
-  rule.apply([p], [g], lr);
+  rule.apply([p], [g], lr, momentum);
+  rule.apply([p], [g], lr, momentum);
   const out = Array.from(p.dataSync());
   tf.dispose([p, g]);
   rule.dispose();
@@ -60,6 +60,36 @@ describe('update rules against hand-computed steps', () => {
     const [a, b] = twoSteps(rule as ReturnType<typeof createAdam>, 0.1);
     expect(a).toBeCloseTo(0.855, 6);
     expect(b).toBeCloseTo(-2.029, 6);
+  });
+
+  it("takes a schedule's momentum (oneCycle) over its own: sgd's momentum, adam's beta1", () => {
+    // SGD configured without momentum, given 0.9 by the schedule: the momentum case's numbers above.
+    const sgd = createSgd({ momentum: 0, dampening: 0, nesterov: false, weightDecay: 0 });
+    const [a, b] = twoSteps(sgd as ReturnType<typeof createAdam>, 0.1, 0.9);
+    expect(a).toBeCloseTo(0.855, 6);
+    expect(b).toBeCloseTo(-2.029, 6);
+    // Adam configured with beta1 0.5, given 0.9: the steps of Adam with beta1 0.9.
+    const adam = (beta1: number) =>
+      createAdam({ beta1, beta2: 0.999, epsilon: 1e-8, weightDecay: 0, decoupled: false });
+    // Two different gradients: with a constant one, Adam's bias-corrected m is g whatever beta1.
+    const steps = (rule: ReturnType<typeof createAdam>, momentum?: number): number[] => {
+      const p = tf.variable(tf.tensor1d([1, -2]));
+      for (const values of [
+        [0.5, 0.1],
+        [-0.2, 0.4],
+      ]) {
+        const g = tf.tensor1d(values);
+        rule.apply([p], [g], 0.1, momentum);
+        g.dispose();
+      }
+      const out = Array.from(p.dataSync());
+      p.dispose();
+      rule.dispose();
+      return out;
+    };
+    const cycled = steps(adam(0.5), 0.9);
+    expect(cycled).toEqual(steps(adam(0.9)));
+    expect(cycled).not.toEqual(steps(adam(0.5)));
   });
 
   it('saves and restores its state so that the next step is the same', () => {

@@ -20,7 +20,7 @@ export async function parallelTrainStep(
   const gradients = variables.map((v) => grads[v.name]!);
   const clipped = clipGradients(gradients, settings.gradientClipping);
   try {
-    rule.apply(variables, clipped, settings.learningRate);
+    rule.apply(variables, clipped, settings.learningRate, settings.momentum);
   } finally {
     tf.dispose([...Object.values(grads), ...clipped]);
   }

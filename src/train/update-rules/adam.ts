@@ -32,17 +32,20 @@ const f = Math.fround;
  * tfjs-node's native kernels cost less per call than a round trip of the values.
  */
 export function createAdam(settings: AdamSettings): UpdateRule {
-  const { beta1, beta2, epsilon, weightDecay, decoupled } = settings;
+  const { beta2, epsilon, weightDecay, decoupled } = settings;
   const slots = new SlotSet(['m', 'v']);
   let steps = 0;
   return {
-    apply(variables, gradients, learningRate) {
+    apply(variables, gradients, learningRate, momentum) {
       steps += 1;
+      // The bias correction takes this step's beta1, as torch.optim.Adam's does.
+      const beta1 = momentum ?? settings.beta1;
       const stepSize = learningRate / (1 - beta1 ** steps);
       const correction2 = Math.sqrt(1 - beta2 ** steps);
       if (tf.getBackend() !== 'tensorflow') {
         fusedAdam(variables, gradients, slots, {
           ...settings,
+          beta1,
           learningRate,
           stepSize,
           correction2,

@@ -23,12 +23,13 @@ export interface RmspropSettings {
  * Epsilon is added outside the square root, as PyTorch does (tfjs adds it inside).
  */
 export function createRmsprop(settings: RmspropSettings): UpdateRule {
-  const { alpha, epsilon, momentum, centered, weightDecay } = settings;
+  const { alpha, epsilon, centered, weightDecay } = settings;
   const slots = new SlotSet(['square', 'momentum', 'gradAverage']);
   let steps = 0;
   return {
-    apply(variables, gradients, learningRate) {
+    apply(variables, gradients, learningRate, cycled) {
       steps += 1;
+      const momentum = cycled ?? settings.momentum;
       tf.tidy(() => {
         variables.forEach((p, i) => {
           let g = gradients[i]!;

@@ -18,12 +18,13 @@ export interface SgdSettings {
  *     p = p - lr * g
  */
 export function createSgd(settings: SgdSettings): UpdateRule {
-  const { momentum, dampening, nesterov, weightDecay } = settings;
+  const { dampening, nesterov, weightDecay } = settings;
   const slots = new SlotSet(['momentum']);
   let steps = 0;
   return {
-    apply(variables, gradients, learningRate) {
+    apply(variables, gradients, learningRate, cycled) {
       steps += 1;
+      const momentum = cycled ?? settings.momentum;
       tf.tidy(() => {
         variables.forEach((p, i) => {
           let g = gradients[i]!;

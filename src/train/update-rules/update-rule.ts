@@ -10,12 +10,16 @@ import * as tf from '../../tf.js';
 export interface UpdateRule {
   /**
    * One step: `gradients[i]` belongs to `variables[i]`; `learningRate` is
-   * this step's (a schedule may change it every step).
+   * this step's (a schedule may change it every step). `momentum`, when a
+   * schedule cycles it (oneCycle), replaces the configured one for this step:
+   * sgd's and rmsprop's momentum, adam's beta1 (as PyTorch's OneCycleLR sets
+   * `betas[0]`).
    */
   apply(
     variables: readonly tf.Variable[],
     gradients: readonly tf.Tensor[],
     learningRate: number,
+    momentum?: number,
   ): void;
   /** Everything the rule remembers between steps: counters and slot tensors. */
   saveState(): UpdateRuleState;
