@@ -651,12 +651,28 @@ const SWEEP_DISTRIBUTION_SCHEMA = {
   },
 };
 
+const SPACE_SCHEMA = {
+  type: 'object',
+  minProperties: 1,
+  additionalProperties: { $ref: '#/$defs/sweepDistribution' },
+  description: 'Config path → distribution.',
+};
+
+/** The sampler and pruner kinds (train/'s SAMPLERS and PRUNERS tables; a test keeps them in step). */
+export const SWEEP_SAMPLER_KINDS = ['grid', 'random', 'tpe'] as const;
+export const SWEEP_PRUNER_KINDS = ['median', 'successiveHalving', 'hyperband'] as const;
+
 const SWEEP_SCHEMA = {
   type: 'object',
   additionalProperties: false,
   description:
-    'Run several trials of this experiment, varying config paths. Needs grid, random or both.',
+    'Run several trials of this experiment, varying config paths: a grid, or `trials` configurations drawn from `space` (random or tpe).',
   properties: {
+    sampler: {
+      enum: SWEEP_SAMPLER_KINDS,
+      description:
+        'grid: every combination of `grid`; random: `trials` seeded draws from `space`; tpe: the first tpe.startupTrials at random, then the Tree-structured Parzen Estimator over the finished trials (Bergstra et al. 2011, as Optuna). Default: random when there is a space, else grid.',
+    },
     grid: {
       type: 'object',
       minProperties: 1,
@@ -664,18 +680,48 @@ const SWEEP_SCHEMA = {
       description:
         'Config path → values; every combination is a trial. E.g. {"train.optimizer.learningRate": [0.01, 0.001]}.',
     },
+    trials: {
+      type: 'integer',
+      minimum: 1,
+      description: 'Configurations drawn from `space` (sampler random or tpe).',
+    },
+    space: SPACE_SCHEMA,
     random: {
       type: 'object',
       additionalProperties: false,
       required: ['trials', 'space'],
-      description: 'Random search: `trials` draws from `space`.',
+      description:
+        'Random search: `trials` draws from `space` (the older form of sampler: random).',
       properties: {
         trials: { type: 'integer', minimum: 1, description: 'Number of trials.' },
-        space: {
-          type: 'object',
-          minProperties: 1,
-          additionalProperties: { $ref: '#/$defs/sweepDistribution' },
-          description: 'Config path → distribution.',
+        space: SPACE_SCHEMA,
+      },
+    },
+    tpe: {
+      type: 'object',
+      additionalProperties: false,
+      description: "TPE's settings (Optuna's TPESampler defaults).",
+      properties: {
+        startupTrials: {
+          type: 'integer',
+          minimum: 1,
+          default: 10,
+          description: 'Configurations drawn at random before TPE models the finished ones.',
+        },
+        gamma: {
+          type: 'number',
+          exclusiveMinimum: 0,
+          exclusiveMaximum: 1,
+          default: 0.1,
+          description:
+            'Fraction of the finished configurations that count as good: ceil(gamma·n), at most 25.',
+        },
+        candidates: {
+          type: 'integer',
+          minimum: 1,
+          default: 24,
+          description:
+            'Candidates drawn from the good model; the one with the best l(x)/g(x) is run.',
         },
       },
     },
@@ -696,12 +742,40 @@ const SWEEP_SCHEMA = {
       default: 'maximize',
       description: 'Whether a higher metric is better.',
     },
+    pruner: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['type'],
+      description:
+        'Stop trials at epoch ends: median (worse than the median of completed trials at that epoch), successiveHalving (rungs at minEpochs·reductionFactor^k epochs, the best 1/reductionFactor go on), hyperband (several successive-halving brackets).',
+      properties: {
+        type: { enum: SWEEP_PRUNER_KINDS },
+        minEpochs: {
+          type: 'integer',
+          minimum: 1,
+          default: 1,
+          description: 'Never prune before this epoch (the first rung).',
+        },
+        reductionFactor: {
+          type: 'integer',
+          minimum: 2,
+          default: 3,
+          description:
+            'successiveHalving, hyperband: keep the best 1/reductionFactor at each rung.',
+        },
+        brackets: {
+          type: 'integer',
+          minimum: 1,
+          description: 'hyperband: brackets (default floor(log_η(epochs / minEpochs)) + 1).',
+        },
+      },
+    },
     earlyStop: {
       type: 'object',
       additionalProperties: false,
       required: ['type'],
       description:
-        'Median stopping: prune a trial worse than the median of finished trials at the same epoch.',
+        'Median stopping (the older form of pruner: {type: median}): prune a trial worse than the median of finished trials at the same epoch.',
       properties: {
         type: { const: 'median' },
         minEpochs: {
@@ -711,6 +785,13 @@ const SWEEP_SCHEMA = {
           description: 'Never prune before this epoch.',
         },
       },
+    },
+    repeats: {
+      type: 'integer',
+      minimum: 1,
+      default: 1,
+      description:
+        'Runs of each configuration, with seeds seed, seed+1, ...; trials are ranked by their mean.',
     },
   },
 };

@@ -295,14 +295,17 @@ function checkSweep(input: RuleInput, report: Report): void {
   const { document } = input;
   const sweep = document['sweep'];
   if (!isPlainObject(sweep)) return;
-  if (sweep['grid'] === undefined && sweep['random'] === undefined) {
+  const random = sweep['random'];
+  const hasSpace = sweep['space'] !== undefined || random !== undefined;
+  if (sweep['grid'] === undefined && !hasSpace) {
     report(
       ['sweep'],
       'empty-sweep',
-      'a sweep needs grid, random or both',
+      'a sweep needs grid, space or both',
       'e.g. grid: {train.optimizer.learningRate: [0.01, 0.001]}',
     );
   }
+  checkSamplerKeys(sweep, report);
   const grid = sweep['grid'];
   if (isPlainObject(grid)) {
     for (const [key, values] of Object.entries(grid)) {
@@ -313,11 +316,14 @@ function checkSweep(input: RuleInput, report: Report): void {
       );
     }
   }
-  const random = sweep['random'];
-  const space = isPlainObject(random) ? random['space'] : undefined;
-  if (isPlainObject(space)) {
+  const spaces: [PathSegment[], unknown][] = [
+    [['sweep', 'space'], sweep['space']],
+    [['sweep', 'random', 'space'], isPlainObject(random) ? random['space'] : undefined],
+  ];
+  for (const [where, space] of spaces) {
+    if (!isPlainObject(space)) continue;
     for (const [key, distribution] of Object.entries(space)) {
-      const at: PathSegment[] = ['sweep', 'random', 'space', key];
+      const at: PathSegment[] = [...where, key];
       const target = checkSweepKey(input, at, key, report);
       if (!target || !isPlainObject(distribution)) continue;
       checkDistribution(input, target, distribution, at, report);
@@ -355,16 +361,88 @@ function checkSweep(input: RuleInput, report: Report): void {
       'set goal: minimize',
     );
   }
-  const earlyStop = sweep['earlyStop'];
   const train = document['train'];
   const epochs = isPlainObject(train) ? train['epochs'] : undefined;
-  const minEpochs = isPlainObject(earlyStop) ? earlyStop['minEpochs'] : undefined;
-  if (typeof minEpochs === 'number' && typeof epochs === 'number' && minEpochs >= epochs) {
+  for (const key of ['earlyStop', 'pruner']) {
+    const pruner = sweep[key];
+    const minEpochs = isPlainObject(pruner) ? pruner['minEpochs'] : undefined;
+    if (typeof minEpochs === 'number' && typeof epochs === 'number' && minEpochs >= epochs) {
+      report(
+        ['sweep', key, 'minEpochs'],
+        'out-of-range',
+        `minEpochs ${minEpochs} leaves nothing to stop: train.epochs is ${epochs}`,
+        `use a value below ${epochs}`,
+      );
+    }
+  }
+  if (sweep['earlyStop'] !== undefined && sweep['pruner'] !== undefined) {
     report(
-      ['sweep', 'earlyStop', 'minEpochs'],
-      'out-of-range',
-      `minEpochs ${minEpochs} leaves nothing to stop: train.epochs is ${epochs}`,
-      `use a value below ${epochs}`,
+      ['sweep', 'earlyStop'],
+      'invalid-value',
+      'a sweep has one pruner: earlyStop and pruner are both set',
+      'keep pruner; earlyStop: {type: median} is its older form',
+    );
+  }
+}
+
+/** Which of sampler, grid, trials, space and random go together. */
+function checkSamplerKeys(sweep: Record<string, unknown>, report: Report): void {
+  const sampler = sweep['sampler'];
+  const hasSpace = sweep['space'] !== undefined || sweep['random'] !== undefined;
+  if (sweep['space'] !== undefined && sweep['random'] !== undefined) {
+    report(
+      ['sweep', 'random'],
+      'invalid-value',
+      'space is given twice: in sweep.space and in sweep.random.space',
+      'keep sweep.trials and sweep.space; random: {trials, space} is their older form',
+    );
+  }
+  if (sweep['space'] !== undefined && sweep['trials'] === undefined) {
+    report(
+      ['sweep', 'space'],
+      'missing-key',
+      'sweep.space needs sweep.trials: how many configurations to draw from it',
+      'e.g. trials: 30',
+    );
+  }
+  if (sweep['trials'] !== undefined && !hasSpace) {
+    report(
+      ['sweep', 'trials'],
+      'invalid-value',
+      'sweep.trials draws from sweep.space, and there is none',
+      'add space: {train.optimizer.learningRate: {logUniform: [1.0e-5, 1.0e-1]}}, or drop trials',
+    );
+  }
+  if ((sampler === 'random' || sampler === 'tpe') && !hasSpace) {
+    report(
+      ['sweep', 'sampler'],
+      'missing-key',
+      `sampler ${sampler} draws from sweep.space, and there is none`,
+      'add trials: N and space: {config.path: {uniform|logUniform|intUniform|choice: ...}}',
+    );
+  }
+  if (sampler === 'grid' && hasSpace) {
+    report(
+      ['sweep', 'sampler'],
+      'invalid-value',
+      'sampler grid runs every combination of sweep.grid; it does not draw from a space',
+      'use sampler: random or tpe for sweep.space, or drop the space',
+    );
+  }
+  if (sampler === 'tpe' && sweep['grid'] !== undefined) {
+    report(
+      ['sweep', 'grid'],
+      'invalid-value',
+      'sampler tpe searches sweep.space; it does not cross a grid',
+      'put each grid list in space as {choice: [...]}',
+    );
+  }
+  if (sweep['tpe'] !== undefined && sampler !== 'tpe') {
+    report(
+      ['sweep', 'tpe'],
+      'invalid-value',
+      `sweep.tpe sets the TPE sampler, but the sampler is ${typeof sampler === 'string' ? sampler : hasSpace ? 'random' : 'grid'}`,
+      'add sampler: tpe, or drop tpe',
     );
   }
 }

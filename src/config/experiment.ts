@@ -173,19 +173,61 @@ export interface OptimizerSpec {
   readonly options: Readonly<Record<string, unknown>>;
 }
 
+/** How a sweep picks its trials: every grid combination, seeded random draws, or TPE. */
+export type SamplerKind = 'grid' | 'random' | 'tpe';
+
+/** The Tree-structured Parzen Estimator's settings (Optuna's TPESampler defaults). */
+export interface TpeSpec {
+  /** Configurations to finish, drawn at random, before TPE models the results (Optuna: 10). */
+  readonly startupTrials: number;
+  /** Fraction of finished configurations that count as "good" (at most 25; Optuna: 0.1). */
+  readonly gamma: number;
+  /** Candidates drawn from the good model; the one with the best ratio l(x)/g(x) is proposed (Optuna: 24). */
+  readonly candidates: number;
+}
+
+/** Stops trials at epoch ends from their metric, against the other trials of the sweep. */
+export type PrunerSpec =
+  | {
+      /** Prune a trial worse than the median of completed trials at the same epoch. */
+      readonly type: 'median';
+      readonly minEpochs: number;
+    }
+  | {
+      /** Rungs at minEpochs·η^k epochs; only the best 1/η at a rung go on (Optuna's SuccessiveHalvingPruner). */
+      readonly type: 'successiveHalving';
+      readonly minEpochs: number;
+      readonly reductionFactor: number;
+    }
+  | {
+      /** Several successive-halving brackets, each starting later (Optuna's HyperbandPruner). */
+      readonly type: 'hyperband';
+      readonly minEpochs: number;
+      readonly reductionFactor: number;
+      /** Brackets; default floor(log_η(epochs / minEpochs)) + 1. */
+      readonly brackets: number | undefined;
+    };
+
+export type PrunerKind = PrunerSpec['type'];
+
 export interface SweepSpec {
+  readonly sampler: SamplerKind;
   /** Dotted config path → values, every combination is a trial. */
   readonly grid: Readonly<Record<string, readonly unknown[]>> | undefined;
+  /** The space and count of configurations drawn (sampler random or tpe). */
   readonly random:
     | {
         readonly trials: number;
         readonly space: Readonly<Record<string, SweepDistribution>>;
       }
     | undefined;
+  readonly tpe: TpeSpec;
   readonly metric: string;
   readonly goal: 'minimize' | 'maximize';
-  /** Median stopping: prune a trial worse than the median of finished trials at the same epoch. */
-  readonly earlyStop: { readonly type: 'median'; readonly minEpochs: number } | undefined;
+  /** Prunes trials at epoch ends (`earlyStop: {type: median}` is read as the median pruner). */
+  readonly pruner: PrunerSpec | undefined;
+  /** Runs of each configuration, with seeds seed, seed+1, ...; "best" means the best mean. */
+  readonly repeats: number;
 }
 
 export type SweepDistribution =

@@ -6,6 +6,9 @@ import type {
   Experiment,
   LayerNode,
   OptimizerSpec,
+  PrunerKind,
+  PrunerSpec,
+  SamplerKind,
   SweepDistribution,
   SweepSpec,
   TrainSpec,
@@ -110,21 +113,49 @@ export function normalizeExperiment(input: NormalizeInput): Experiment {
 function sweepSpec(value: unknown): SweepSpec | undefined {
   if (!isPlainObject(value)) return undefined;
   const random = value['random'];
-  const earlyStop = value['earlyStop'];
+  const space = isPlainObject(random) ? random['space'] : value['space'];
+  const trials = isPlainObject(random) ? random['trials'] : value['trials'];
+  const tpe = isPlainObject(value['tpe']) ? value['tpe'] : {};
+  const sampler =
+    (value['sampler'] as SamplerKind | undefined) ?? (isPlainObject(space) ? 'random' : 'grid');
   return {
+    sampler,
     grid: isPlainObject(value['grid']) ? (value['grid'] as Record<string, unknown[]>) : undefined,
-    random: isPlainObject(random)
+    random: isPlainObject(space)
       ? {
-          trials: random['trials'] as number,
-          space: random['space'] as Record<string, SweepDistribution>,
+          trials: trials as number,
+          space: space as Record<string, SweepDistribution>,
         }
       : undefined,
+    tpe: {
+      startupTrials: (tpe['startupTrials'] as number | undefined) ?? 10,
+      gamma: (tpe['gamma'] as number | undefined) ?? 0.1,
+      candidates: (tpe['candidates'] as number | undefined) ?? 24,
+    },
     metric: value['metric'] as string,
     goal: value['goal'] as SweepSpec['goal'],
-    earlyStop: isPlainObject(earlyStop)
-      ? { type: 'median', minEpochs: earlyStop['minEpochs'] as number }
-      : undefined,
+    pruner: prunerSpec(value['pruner'] ?? value['earlyStop']),
+    repeats: (value['repeats'] as number | undefined) ?? 1,
   };
+}
+
+function prunerSpec(value: unknown): PrunerSpec | undefined {
+  if (!isPlainObject(value)) return undefined;
+  const minEpochs = (value['minEpochs'] as number | undefined) ?? 1;
+  const reductionFactor = (value['reductionFactor'] as number | undefined) ?? 3;
+  switch (value['type'] as PrunerKind) {
+    case 'median':
+      return { type: 'median', minEpochs };
+    case 'successiveHalving':
+      return { type: 'successiveHalving', minEpochs, reductionFactor };
+    case 'hyperband':
+      return {
+        type: 'hyperband',
+        minEpochs,
+        reductionFactor,
+        brackets: value['brackets'] as number | undefined,
+      };
+  }
 }
 
 /** Lower is better for a loss, higher for an accuracy, unless `mode` says. */

@@ -16,7 +16,13 @@ import {
   updateRunFacts,
 } from './run-records.js';
 import { compareRuns, countRuns, listRuns } from './run-listing.js';
-import { insertSweep, loadSweep, loadSweeps, updateSweepStatus } from './sweeps.js';
+import {
+  insertSweep,
+  loadSweep,
+  loadSweeps,
+  updateSweepDefinition,
+  updateSweepStatus,
+} from './sweeps.js';
 import type {
   CurveOptions,
   CurvePoint,
@@ -136,6 +142,10 @@ export class SqliteStore implements Store {
 
   async setSweepStatus(sweepId: number, status: SweepStatus): Promise<void> {
     updateSweepStatus(this.#writable, sweepId, status, this.#settings.now());
+  }
+
+  async setSweepDefinition(sweepId: number, definition: object): Promise<void> {
+    updateSweepDefinition(this.#writable, sweepId, definition);
   }
 
   async listRuns(filter: RunFilter = {}): Promise<RunSummary[]> {

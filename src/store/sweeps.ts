@@ -76,3 +76,10 @@ export function updateSweepStatus(
     .run(status, status === 'running' ? null : now, sweepId);
   if (result.changes === 0) throw new StoreError(`no sweep with id ${sweepId} in the store`);
 }
+
+export function updateSweepDefinition(db: Database, sweepId: number, definition: object): void {
+  const result = db
+    .prepare('UPDATE sweeps SET definition_json = ? WHERE id = ?')
+    .run(JSON.stringify(definition), sweepId);
+  if (result.changes === 0) throw new StoreError(`no sweep with id ${sweepId} in the store`);
+}

@@ -384,6 +384,12 @@ export interface Store {
   listSweepTrials(sweepId: number): Promise<RunSummary[]>;
   /** Set the sweep's status; `running` reopens it (resume), any other status ends it now. */
   setSweepStatus(sweepId: number, status: SweepStatus): Promise<void>;
+  /**
+   * Replace the sweep's definition (a sampler that proposes trials as results come in, e.g.
+   * TPE, records each proposal here before it runs, so a resumed sweep continues the same
+   * sequence). Unknown id: StoreError.
+   */
+  setSweepDefinition(sweepId: number, definition: object): Promise<void>;
 
   listRuns(filter?: RunFilter): Promise<RunSummary[]>;
   /** How many runs `listRuns` would return without limit/offset. */

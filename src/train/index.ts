@@ -27,7 +27,23 @@ export { createSchedule, type LearningRateSchedule } from './lr-schedule.js';
 export type { UpdateRule, UpdateRuleState } from './update-rules/index.js';
 export { hashConfig } from './run-facts.js';
 export { sweepTrialContext } from './sweep-trial.js';
-export { planTrials, type SweepAxis, type SweepDefinition, type TrialPlan } from './sweep-plan.js';
+export {
+  configurationOf,
+  planTrials,
+  plannedTrialCount,
+  type SweepAxis,
+  type SweepDefinition,
+  type TrialPlan,
+} from './sweep-plan.js';
+export {
+  finishedConfigurations,
+  openTrialSource,
+  SAMPLERS,
+  type TrialSource,
+} from './sweep-search.js';
+export { PRUNERS, bracketOf, prunerEntry, type PruneVerdict } from './sweep-pruners.js';
+export { prunerOf } from './sweep-trial.js';
+export { proposeTpe, type FinishedConfiguration } from './tpe-sampler.js';
 export { sweepVariedKeys, trialRunName } from './sweep-values.js';
 export {
   runSweep,

@@ -112,11 +112,14 @@ export interface RunExperimentOptions {
 export interface SweepTrialContext {
   readonly sweepId: number;
   readonly trialIndex: number;
-  /** Called at each epoch end with the eval metric; true stops the trial as `pruned`. */
+  /**
+   * Called at each epoch end with the eval metric; true (or the reason, recorded as a
+   * notice of the run) stops the trial as `pruned`.
+   */
   readonly shouldPrune?: (
     epoch: number,
     metrics: Readonly<Record<string, number>>,
-  ) => boolean | Promise<boolean>;
+  ) => boolean | string | Promise<boolean | string>;
 }
 
 /**
@@ -269,6 +272,8 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
   let best: (Evaluation & { epoch: number }) | undefined = resume?.checkpoint.state.best;
   const scheduled = experiment.train.schedule !== undefined;
   const earlyBestDir = join(runDir, 'early-stopping-best');
+  /** Why the sweep's pruner stopped this trial (recorded as a notice). */
+  let pruneReason: string | undefined;
   try {
     const outcome = await trainModel({
       ...(resume ? { resume: resume.checkpoint.state } : {}),
@@ -345,7 +350,9 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
             'epoch end',
           );
           reporter.onEpochEnd?.(event, epochs, isBest);
-          return (await options.sweep?.shouldPrune?.(epoch, metrics)) ? 'prune' : 'continue';
+          const prune = await options.sweep?.shouldPrune?.(epoch, metrics);
+          if (typeof prune === 'string') pruneReason = prune;
+          return prune ? 'prune' : 'continue';
         },
       },
     });
@@ -358,8 +365,8 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
     } else {
       await saveModel(model, modelDir);
     }
-    if (outcome.stopReason !== undefined)
-      await store.setRunFacts(runId, { notices: [outcome.stopReason] });
+    const stopReason = outcome.status === 'pruned' ? pruneReason : outcome.stopReason;
+    if (stopReason !== undefined) await store.setRunFacts(runId, { notices: [stopReason] });
     // Only a run that can still continue keeps its training state.
     if (outcome.status !== 'interrupted') rmSync(checkpointFile, { force: true });
     const last = outcome.lastEvaluation;

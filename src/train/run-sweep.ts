@@ -1,5 +1,6 @@
 import type { RunStatus, Store } from '../store/index.js';
 import type { TrialPlan } from './sweep-plan.js';
+import type { TrialSource } from './sweep-search.js';
 
 /** What a launched trial reports back: the run it recorded (when it got that far) and how it ended. */
 export interface TrialReport {
@@ -16,7 +17,8 @@ export type TrialLauncher = (trial: TrialPlan) => Promise<TrialReport>;
 export interface RunSweepOptions {
   readonly store: Store;
   readonly sweepId: number;
-  readonly trials: readonly TrialPlan[];
+  /** Hands out the trials to run (`openTrialSource`: planned ones, then proposals). */
+  readonly source: TrialSource;
   readonly parallel: number;
   readonly launch: TrialLauncher;
   /** Polled before each launch: true launches no more trials. */
@@ -29,27 +31,33 @@ export interface RunSweepOptions {
 export const FINAL_TRIAL_STATUSES: readonly RunStatus[] = ['completed', 'pruned', 'diverged'];
 
 /**
- * Runs the trials, at most `parallel` at a time. A failing or diverging trial
- * does not stop the others. Returns every report, in trial order.
+ * Runs the trials the source hands out, at most `parallel` at a time: a free
+ * slot asks the source for the next one (an adaptive sampler proposes it from
+ * the trials finished so far). A failing or diverging trial does not stop the
+ * others. Returns every report, in trial order.
  */
 export async function runSweep(options: RunSweepOptions): Promise<TrialReport[]> {
-  const { store, sweepId, trials, launch } = options;
+  const { store, sweepId, source, launch } = options;
   await store.setSweepStatus(sweepId, 'running');
-  const queue = [...trials];
   const reports: TrialReport[] = [];
+  let stoppedEarly = false;
   const worker = async (): Promise<void> => {
-    for (let trial = queue.shift(); trial !== undefined; trial = queue.shift()) {
-      if (options.shouldStop()) return;
+    for (;;) {
+      if (options.shouldStop()) {
+        stoppedEarly = true;
+        return;
+      }
+      const trial = await source.next();
+      if (trial === undefined) return;
       options.onTrialStart?.(trial);
       const report = await launch(trial);
       reports.push(report);
       await options.onTrialEnd?.(report);
     }
   };
-  const workers = Math.max(1, Math.min(options.parallel, trials.length));
-  await Promise.all(Array.from({ length: workers }, worker));
+  await Promise.all(Array.from({ length: Math.max(1, options.parallel) }, worker));
   const interrupted =
-    options.shouldStop() || queue.length > 0 || reports.some((r) => r.status === 'interrupted');
+    stoppedEarly || options.shouldStop() || reports.some((r) => r.status === 'interrupted');
   const allFailed = reports.length > 0 && reports.every((r) => r.status === 'failed');
   await store.setSweepStatus(
     sweepId,

@@ -18,12 +18,22 @@ export interface SweepDefinition {
   readonly axes: readonly SweepAxis[];
   /** The config's `sweep:` section, when it had one. */
   readonly sweep: SweepSpec | null;
+  /**
+   * The trials planned so far. Grid and random plan them all up front; TPE appends each
+   * proposal (all repeats of its configuration) just before it runs.
+   */
   readonly trials: readonly TrialPlan[];
+  /** The base config's seed: repeats run with seed, seed+1, ...; TPE's draws start from it. */
+  readonly seed?: number;
 }
 
 /** One trial: the value each varied path takes, and the `--set` flags that apply it. */
 export interface TrialPlan {
   readonly index: number;
+  /** The configuration this trial runs (0-based; absent in sweeps recorded before repeats: the index). */
+  readonly configuration?: number;
+  /** Which run of its configuration (0-based); with repeats > 1 it runs with seed + repeat. */
+  readonly repeat?: number;
   readonly assignments: Readonly<Record<string, unknown>>;
   readonly overrides: readonly string[];
 }
@@ -31,7 +41,10 @@ export interface TrialPlan {
 /**
  * Expands a sweep into its trials, purely: the grid's every combination
  * (YAML `sweep.grid` axes first, then `--set` lists), each crossed with
- * `sweep.random.trials` seeded samples of the random space when there is one.
+ * `trials` seeded samples of the random space when there is one, each
+ * configuration run `repeats` times. Sampler `tpe` plans nothing up front:
+ * its configurations are proposed one by one from the finished trials
+ * (`nextSweepTrial`).
  *
  * @example planTrials(undefined, [{ path: 'train.optimizer.learningRate', values: [0.01, 0.001] }], 1)
  *   // → 2 trials: learningRate=0.01, learningRate=0.001
@@ -55,25 +68,71 @@ export function planTrials(
   const random = sweep?.random;
   if (axes.length === 0 && random === undefined) {
     throw new UsageError('sweep: nothing to vary', {
-      hint: 'add a sweep: section with grid or random to the config, or pass --set key=v1,v2,...',
+      hint: 'add a sweep: section with grid or space to the config, or pass --set key=v1,v2,...',
     });
+  }
+  if (sweep?.sampler === 'tpe') {
+    if (axes.length > 0) {
+      throw new UsageError(
+        `sweep: sampler tpe searches sweep.space; ${axes.map((a) => a.path).join(', ')} has a list of values`,
+        { hint: 'put listed values in sweep.space as {choice: [...]}, or use sampler: grid' },
+      );
+    }
+    return [];
   }
   const combinations = cartesian(axes);
   const samples = random ? sampleSpace(random.space, random.trials, seed) : [{}];
   const trials: TrialPlan[] = [];
+  let configuration = 0;
   for (const combination of combinations) {
     for (const sample of samples) {
-      const assignments = { ...combination, ...sample };
-      trials.push({
-        index: trials.length,
-        assignments,
-        overrides: Object.entries(assignments).map(
-          ([path, value]) => `${path}=${JSON.stringify(value)}`,
+      trials.push(
+        ...repeatTrials(
+          configuration++,
+          { ...combination, ...sample },
+          sweep?.repeats ?? 1,
+          seed,
+          trials.length,
         ),
-      });
+      );
     }
   }
   return trials;
+}
+
+/**
+ * The trials of one configuration: `repeats` of them, numbered from `firstIndex`; with
+ * more than one, each sets `seed` to the base seed + its repeat.
+ */
+export function repeatTrials(
+  configuration: number,
+  assignments: Readonly<Record<string, unknown>>,
+  repeats: number,
+  seed: number,
+  firstIndex: number,
+): TrialPlan[] {
+  const overrides = Object.entries(assignments).map(
+    ([path, value]) => `${path}=${JSON.stringify(value)}`,
+  );
+  return Array.from({ length: repeats }, (_, repeat) => ({
+    index: firstIndex + repeat,
+    configuration,
+    repeat,
+    assignments,
+    overrides: repeats > 1 ? [...overrides, `seed=${seed + repeat}`] : overrides,
+  }));
+}
+
+/** Trials the sweep will run in all (TPE's are not all planned yet). */
+export function plannedTrialCount(definition: SweepDefinition): number {
+  const sweep = definition.sweep;
+  if (sweep?.sampler === 'tpe') return (sweep.random?.trials ?? 0) * (sweep.repeats ?? 1);
+  return definition.trials.length;
+}
+
+/** A trial's configuration (sweeps recorded before repeats: one configuration per trial). */
+export function configurationOf(trial: TrialPlan): number {
+  return trial.configuration ?? trial.index;
 }
 
 function cartesian(axes: readonly SweepAxis[]): Record<string, unknown>[] {
@@ -93,11 +152,14 @@ function sampleSpace(
 ): Record<string, unknown>[] {
   const random = createRandom(seed);
   return Array.from({ length: trials }, () =>
-    Object.fromEntries(Object.entries(space).map(([path, dist]) => [path, sample(dist, random)])),
+    Object.fromEntries(
+      Object.entries(space).map(([path, dist]) => [path, sampleDistribution(dist, random)]),
+    ),
   );
 }
 
-function sample(dist: SweepDistribution, random: () => number): unknown {
+/** One seeded draw from a distribution of the space. */
+export function sampleDistribution(dist: SweepDistribution, random: () => number): unknown {
   if ('uniform' in dist) {
     const [a, b] = dist.uniform;
     return a + (b - a) * random();

@@ -132,6 +132,17 @@ const CASES: ReadonlyArray<readonly [file: string, lines: readonly string[]]> = 
       'sweep-errors.yaml:12:9 error invalid-value: sweep.goal: expected one of minimize, maximize, found string "maximise" (did you mean "maximize"?)',
     ],
   ],
+  [
+    'sweep-sampler-errors.yaml',
+    [
+      'sweep-sampler-errors.yaml:5:3 error invalid-value: sweep.grid: sampler tpe searches sweep.space; it does not cross a grid (put each grid list in space as {choice: [...]})',
+      'sweep-sampler-errors.yaml:7:3 error missing-key: sweep.space: sweep.space needs sweep.trials: how many configurations to draw from it (e.g. trials: 30)',
+      'sweep-sampler-errors.yaml:9:16 error out-of-range: sweep.tpe.gamma: must be < 1, found 1.5',
+      'sweep-sampler-errors.yaml:10:37 error out-of-range: sweep.pruner.minEpochs: minEpochs 3 leaves nothing to stop: train.epochs is 3 (use a value below 3)',
+      'sweep-sampler-errors.yaml:10:68 error out-of-range: sweep.pruner.reductionFactor: must be >= 2, found 1',
+      'sweep-sampler-errors.yaml:11:3 error invalid-value: sweep.earlyStop: a sweep has one pruner: earlyStop and pruner are both set (keep pruner; earlyStop: {type: median} is its older form)',
+    ],
+  ],
 ];
 
 describe('bad configs', () => {

@@ -4,6 +4,13 @@ import { openStore, type Store } from '../../src/store/index.js';
 import { planTrials, sweepTrialContext } from '../../src/train/index.js';
 import { makeTempDir, newRun } from '../test-kit.js';
 
+const SWEEP_DEFAULTS = {
+  sampler: 'grid' as const,
+  tpe: { startupTrials: 10, gamma: 0.1, candidates: 24 },
+  pruner: undefined,
+  repeats: 1,
+};
+
 describe('planTrials', () => {
   it('crosses the YAML grid with --set lists, in order', async () => {
     const trials = planTrials(
@@ -12,7 +19,7 @@ describe('planTrials', () => {
         random: undefined,
         metric: 'test/accuracy',
         goal: 'maximize',
-        earlyStop: undefined,
+        ...SWEEP_DEFAULTS,
       },
       [{ path: 'data.batchSize', values: [32, 64] }],
       1,
@@ -39,7 +46,8 @@ describe('planTrials', () => {
       },
       metric: 'test/loss',
       goal: 'minimize' as const,
-      earlyStop: undefined,
+      ...SWEEP_DEFAULTS,
+      sampler: 'random' as const,
     };
     const a = planTrials(sweep, [], 7);
     expect(planTrials(sweep, [], 7)).toEqual(a);
@@ -92,8 +100,10 @@ describe('median stopping', () => {
       await writer.close();
       await store!.finishRun(id, { status: 'completed' });
     }
-    const context = await sweepTrialContext(store, { sweepId, trialIndex: 3 });
-    expect(await context.shouldPrune?.(2, { 'test/accuracy': 0.7 })).toBe(true);
+    const context = await sweepTrialContext(store, { sweepId, trialIndex: 3 }, { maxEpochs: 5 });
+    expect(await context.shouldPrune?.(2, { 'test/accuracy': 0.7 })).toMatch(
+      /^pruned at epoch 2: test\/accuracy 0.7 is worse than the median 0.8 of 3 completed trials there$/,
+    );
     expect(await context.shouldPrune?.(2, { 'test/accuracy': 0.85 })).toBe(false);
     // Before minEpochs nothing is pruned.
     expect(await context.shouldPrune?.(1, { 'test/accuracy': 0.1 })).toBe(false);
@@ -113,7 +123,7 @@ describe('median stopping', () => {
       host: 'h',
     });
     expect(
-      (await sweepTrialContext(store, { sweepId, trialIndex: 0 })).shouldPrune,
+      (await sweepTrialContext(store, { sweepId, trialIndex: 0 }, { maxEpochs: 5 })).shouldPrune,
     ).toBeUndefined();
   });
 });

@@ -164,7 +164,13 @@ async function runExp(
       shouldStop: () => stopRequested,
       cwd: context.cwd,
       env: context.env,
-      ...(sweepTrial ? { sweep: await train.sweepTrialContext(store, sweepTrial) } : {}),
+      ...(sweepTrial
+        ? {
+            sweep: await train.sweepTrialContext(store, sweepTrial, {
+              maxEpochs: experiment.train.epochs,
+            }),
+          }
+        : {}),
       ...(resume ? { resume } : {}),
     });
     if (flags.json) out.json(result);

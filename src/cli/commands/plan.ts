@@ -166,14 +166,20 @@ function describeSweep(sweep: NonNullable<Experiment['sweep']>): string {
   }
   if (sweep.random !== undefined) {
     const keys = Object.keys(sweep.random.space).join(', ');
+    const sampler = sweep.sampler === 'tpe' ? 'tpe' : 'random';
     parts.push(
-      `random ${keys}: ${sweep.random.trials} trial${sweep.random.trials === 1 ? '' : 's'}`,
+      `${sampler} ${keys}: ${sweep.random.trials} trial${sweep.random.trials === 1 ? '' : 's'}`,
     );
   }
+  if (sweep.repeats > 1) parts.push(`${sweep.repeats} seeds each`);
   parts.push(`${sweep.goal} ${sweep.metric}`);
-  if (sweep.earlyStop !== undefined) {
+  const pruner = sweep.pruner;
+  if (pruner !== undefined) {
+    const after = `after ${pruner.minEpochs} epoch${pruner.minEpochs === 1 ? '' : 's'}`;
     parts.push(
-      `median stopping after ${sweep.earlyStop.minEpochs} epoch${sweep.earlyStop.minEpochs === 1 ? '' : 's'}`,
+      pruner.type === 'median'
+        ? `median stopping ${after}`
+        : `${pruner.type} pruning ${after}, reduction factor ${pruner.reductionFactor}`,
     );
   }
   return `${parts.join(', ')} (run it with \`runner sweep\`)`;

@@ -145,20 +145,24 @@ async function runSweepCommand(
       definition,
       metric,
       goal: planned.goal ?? metricGoal(metric),
-      trialCount: definition.trials.length,
+      trialCount: train.plannedTrialCount(definition),
       host: hostname(),
     });
   }
 
+  const source = await train.openTrialSource(store, sweepId);
   const pending = await train.pendingTrials(store, sweepId, definition.trials);
+  const skipped = definition.trials.length - pending.length;
+  const toRun = source.total - skipped;
   const quiet = Boolean(flags.quiet || flags.json);
-  const total = definition.trials.length;
+  const total = source.total;
+  const slots = Math.min(parallel, Math.max(1, toRun));
   if (!quiet) {
-    const skipped = total - pending.length;
     out.note(
       `sweep ${sweepId}: ${total} trials` +
-        (skipped > 0 ? `, ${skipped} already finished, ${pending.length} to run` : '') +
-        `, ${Math.min(parallel, Math.max(1, pending.length))} at a time`,
+        (definition.sweep?.sampler === 'tpe' ? ` (tpe, ${describeTpe(definition)})` : '') +
+        (skipped > 0 ? `, ${skipped} already finished, ${toRun} to run` : '') +
+        `, ${slots} at a time`,
     );
   }
   const children = new Set<ReturnType<typeof spawn>>();
@@ -181,8 +185,8 @@ async function runSweepCommand(
     const reports = await train.runSweep({
       store,
       sweepId,
-      trials: pending,
-      parallel,
+      source,
+      parallel: slots,
       shouldStop: () => stopRequested,
       launch: (trial) =>
         launchTrial(trial, {
@@ -192,10 +196,7 @@ async function runSweepCommand(
           runName: train.trialRunName(sweepName, trial.assignments),
           cwd: context.cwd,
           children,
-          cores: Math.max(
-            1,
-            Math.floor(availableParallelism() / Math.min(parallel, Math.max(1, pending.length))),
-          ),
+          cores: Math.max(1, Math.floor(availableParallelism() / slots)),
         }),
       onTrialStart: (trial) => {
         if (!quiet)
@@ -216,11 +217,13 @@ async function runSweepCommand(
     const record = (await store.getSweep(sweepId))!;
     const rows = trialRows(
       await store.listSweepTrials(sweepId),
-      definition,
+      (record.definition as SweepDefinition | null) ?? definition,
       record.metric,
       record.goal,
     );
-    const assigned = Object.keys(definition.trials[0]?.assignments ?? {});
+    const assigned = Object.keys(
+      (record.definition as SweepDefinition | null)?.trials[0]?.assignments ?? {},
+    );
     const view: View<TrialRow> = {
       records: rows,
       columns: [
@@ -304,6 +307,7 @@ export async function planSweep(file: string, setFlags: readonly string[], conte
     axes,
     sweep: experiment.sweep ?? null,
     trials,
+    seed: experiment.seed,
   };
   return {
     name: experiment.name,
@@ -411,6 +415,13 @@ function countStatuses(rows: readonly TrialRow[]): string {
   const counts = new Map<string, number>();
   for (const row of rows) counts.set(String(row.status), (counts.get(String(row.status)) ?? 0) + 1);
   return [...counts].map(([status, n]) => `${n} ${status}`).join(', ');
+}
+
+function describeTpe(definition: SweepDefinition): string {
+  const tpe = definition.sweep?.tpe;
+  return tpe
+    ? `${tpe.startupTrials} at random first, gamma ${tpe.gamma}, ${tpe.candidates} candidates`
+    : '';
 }
 
 function describeAssignments(trial: TrialPlan): string {

@@ -318,6 +318,14 @@ export class PostgresStore implements Store {
     if (result.rowCount === 0) throw new StoreError(`no sweep with id ${sweepId} in the store`);
   }
 
+  async setSweepDefinition(sweepId: number, definition: object): Promise<void> {
+    const result = await this.#writable.query(
+      'UPDATE sweeps SET definition_json = $1 WHERE id = $2',
+      [JSON.stringify(definition), sweepId],
+    );
+    if (result.rowCount === 0) throw new StoreError(`no sweep with id ${sweepId} in the store`);
+  }
+
   async #filterSql(filter: RunFilter): Promise<{
     where: string;
     params: unknown[];

@@ -44,6 +44,9 @@ export function sweepTrialRows(
       metric: run?.metrics[sweep.metric]?.last.value ?? null,
     };
   });
+  // An adaptive sampler (TPE) has not proposed the rest yet: pending, with no values.
+  for (let trial = planned.length + 1; trial <= sweep.trialCount; trial++)
+    rows.push({ trial, run: null, name: null, status: 'pending', values: {}, metric: null });
   return { varied: sweepVariedKeys(planned), rows };
 }
 

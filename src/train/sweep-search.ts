@@ -1,0 +1,147 @@
+import type { SamplerKind } from '../config/experiment.js';
+import { createRandom, mixSeed } from '../data/index.js';
+import type { RunSummary, Store } from '../store/index.js';
+import { FINAL_TRIAL_STATUSES } from './run-sweep.js';
+import {
+  configurationOf,
+  plannedTrialCount,
+  repeatTrials,
+  type SweepDefinition,
+  type TrialPlan,
+} from './sweep-plan.js';
+import { proposeTpe, type FinishedConfiguration } from './tpe-sampler.js';
+
+/**
+ * The samplers, one entry per `sweep.sampler`. `adaptive` ones propose each
+ * configuration from the finished trials, just before it runs; the others
+ * are planned whole by `planTrials`.
+ */
+export const SAMPLERS: Readonly<Record<SamplerKind, { readonly adaptive: boolean }>> = {
+  grid: { adaptive: false },
+  random: { adaptive: false },
+  tpe: { adaptive: true },
+};
+
+/**
+ * The search side of a sweep, apart from how trials run: it hands out the
+ * next trial to run, proposing new configurations (TPE) from what the store
+ * has recorded so far and recording each proposal in the sweep's definition
+ * before handing it out, so that a resumed sweep runs the same sequence.
+ * Both executors use it: `runSweep` (child processes here) and the job queue.
+ */
+export interface TrialSource {
+  /** The next trial to run, or undefined when every planned trial has been handed out. */
+  next(): Promise<TrialPlan | undefined>;
+  /** Trials the sweep runs in all. */
+  readonly total: number;
+}
+
+/**
+ * Opens the trial source of a recorded sweep: first its planned trials that
+ * have no run that ended for good, then (adaptive samplers) new proposals
+ * until the planned count. Calls are serialised: a proposal sees the one
+ * before it recorded.
+ */
+export async function openTrialSource(store: Store, sweepId: number): Promise<TrialSource> {
+  const record = await store.getSweep(sweepId);
+  if (record === undefined) throw new Error(`no sweep ${sweepId} in ${store.path}`);
+  let definition = record.definition as SweepDefinition;
+  const done = finishedTrialIndexes(await store.listSweepTrials(sweepId));
+  const queue = definition.trials.filter((trial) => !done.has(trial.index));
+  const total = plannedTrialCount(definition);
+  let chain: Promise<unknown> = Promise.resolve();
+  const take = async (): Promise<TrialPlan | undefined> => {
+    const queued = queue.shift();
+    if (queued !== undefined) return queued;
+    const sweep = definition.sweep;
+    if (sweep === null || !SAMPLERS[sweep.sampler].adaptive) return undefined;
+    if (definition.trials.length >= total) return undefined;
+    const history = finishedConfigurations(
+      definition,
+      await store.listSweepTrials(sweepId),
+      record.metric,
+    );
+    const configuration = countConfigurations(definition.trials);
+    const seed = definition.seed ?? 0;
+    const assignments = proposeTpe(
+      sweep.random?.space ?? {},
+      history,
+      sweep.tpe,
+      record.goal,
+      createRandom(mixSeed(seed, configuration, 0x7e5)),
+    );
+    const trials = repeatTrials(
+      configuration,
+      assignments,
+      sweep.repeats ?? 1,
+      seed,
+      definition.trials.length,
+    );
+    definition = { ...definition, trials: [...definition.trials, ...trials] };
+    await store.setSweepDefinition(sweepId, definition);
+    queue.push(...trials.slice(1));
+    return trials[0];
+  };
+  return {
+    total,
+    next() {
+      const result = chain.then(take);
+      chain = result.catch(() => undefined);
+      return result;
+    },
+  };
+}
+
+function finishedTrialIndexes(runs: readonly RunSummary[]): Set<number> {
+  return new Set(
+    runs
+      .filter((run) => FINAL_TRIAL_STATUSES.includes(run.status) && run.trialIndex !== null)
+      .map((run) => run.trialIndex!),
+  );
+}
+
+function countConfigurations(trials: readonly TrialPlan[]): number {
+  return trials.reduce((max, trial) => Math.max(max, configurationOf(trial) + 1), 0);
+}
+
+/**
+ * The configurations whose every trial ended as completed or pruned with a
+ * value of the metric, in configuration order: the value is the mean over
+ * its repeats, the status `pruned` when any repeat was pruned. A diverged
+ * or failed repeat leaves its configuration out (no value to learn from).
+ */
+export function finishedConfigurations(
+  definition: SweepDefinition,
+  runs: readonly RunSummary[],
+  metric: string,
+): FinishedConfiguration[] {
+  const latest = new Map<number, RunSummary>();
+  for (const run of runs) {
+    if (run.trialIndex === null) continue;
+    const seen = latest.get(run.trialIndex);
+    if (seen === undefined || run.id > seen.id) latest.set(run.trialIndex, run);
+  }
+  const byConfiguration = new Map<number, TrialPlan[]>();
+  for (const trial of definition.trials) {
+    const key = configurationOf(trial);
+    byConfiguration.set(key, [...(byConfiguration.get(key) ?? []), trial]);
+  }
+  const finished: FinishedConfiguration[] = [];
+  for (const [, trials] of [...byConfiguration].sort((a, b) => a[0] - b[0])) {
+    const ended = trials.map((trial) => latest.get(trial.index));
+    const values = ended.map((run) => run?.metrics[metric]?.last);
+    if (
+      ended.some((run) => run?.status !== 'completed' && run?.status !== 'pruned') ||
+      values.some((v) => v === undefined || v.value === null || !Number.isFinite(v.value))
+    )
+      continue;
+    const points = values as { value: number; epoch: number }[];
+    finished.push({
+      assignments: trials[0]!.assignments,
+      status: ended.every((run) => run?.status === 'completed') ? 'completed' : 'pruned',
+      value: points.reduce((sum, p) => sum + p.value, 0) / points.length,
+      epochs: Math.min(...points.map((p) => p.epoch)),
+    });
+  }
+  return finished;
+}

@@ -1,0 +1,132 @@
+import type { SweepDistribution, TpeSpec } from '../config/experiment.js';
+import { fitParzenEstimator, type Domain } from './parzen-estimator.js';
+import { sampleDistribution } from './sweep-plan.js';
+
+/** A configuration that finished (all its repeats), as the search sees it. */
+export interface FinishedConfiguration {
+  readonly assignments: Readonly<Record<string, unknown>>;
+  readonly status: 'completed' | 'pruned';
+  /** The sweep metric: its last value (the mean over repeats). */
+  readonly value: number;
+  /** Epochs it trained (a pruned one stopped early). */
+  readonly epochs: number;
+}
+
+/** Good configurations are at most this many (Optuna's default gamma caps there too). */
+const MAX_GOOD = 25;
+
+/**
+ * Proposes one configuration with the Tree-structured Parzen Estimator
+ * (Bergstra et al. 2011, as Optuna's TPESampler with its defaults,
+ * independent per parameter): until `startupTrials` configurations have
+ * finished it draws at random; then it splits the finished ones into the good
+ * (the best ceil(gamma·n), at most 25: completed before pruned, pruned ones
+ * ranked by how far they got) and the rest, fits a Parzen estimator l(x) to
+ * the good and g(x) to the rest per parameter, draws `candidates` points from
+ * l and keeps the one with the largest l(x)/g(x).
+ *
+ * Pure and seeded: the same space, history and `random` give the same proposal.
+ *
+ * @example proposeTpe(space, history, { startupTrials: 10, gamma: 0.1, candidates: 24 }, 'maximize', createRandom(7))
+ */
+export function proposeTpe(
+  space: Readonly<Record<string, SweepDistribution>>,
+  history: readonly FinishedConfiguration[],
+  tpe: TpeSpec,
+  goal: 'minimize' | 'maximize',
+  random: () => number,
+): Record<string, unknown> {
+  if (history.length < tpe.startupTrials) {
+    return Object.fromEntries(
+      Object.entries(space).map(([path, dist]) => [path, sampleDistribution(dist, random)]),
+    );
+  }
+  const { good, bad } = splitGoodAndBad(history, tpe.gamma, goal);
+  const proposal: Record<string, unknown> = {};
+  for (const [path, dist] of Object.entries(space)) {
+    const domain = domainOf(dist);
+    const coordinates = (set: readonly FinishedConfiguration[]): number[] =>
+      set.map((c) => toCoordinate(dist, c.assignments[path])).filter((x) => x !== undefined);
+    const l = fitParzenEstimator(coordinates(good), domain);
+    const g = fitParzenEstimator(coordinates(bad), domain);
+    let best = Number.NaN;
+    let bestScore = Number.NEGATIVE_INFINITY;
+    for (let i = 0; i < tpe.candidates; i++) {
+      const x = snap(dist, l.sample(random));
+      const score = l.logPdf(x) - g.logPdf(x);
+      if (score > bestScore) {
+        best = x;
+        bestScore = score;
+      }
+    }
+    proposal[path] = fromCoordinate(dist, best);
+  }
+  return proposal;
+}
+
+/** The good ceil(gamma·n) (at most 25) and the rest, each kept in trial order. */
+export function splitGoodAndBad(
+  history: readonly FinishedConfiguration[],
+  gamma: number,
+  goal: 'minimize' | 'maximize',
+): { good: FinishedConfiguration[]; bad: FinishedConfiguration[] } {
+  const sign = goal === 'maximize' ? -1 : 1;
+  const ranked = history
+    .map((c, order) => ({ c, order }))
+    .sort(
+      (a, b) =>
+        rankOfStatus(a.c) - rankOfStatus(b.c) ||
+        (a.c.status === 'pruned' ? b.c.epochs - a.c.epochs : 0) ||
+        sign * (a.c.value - b.c.value) ||
+        a.order - b.order,
+    );
+  const goodCount = Math.min(Math.ceil(gamma * history.length), MAX_GOOD);
+  const goodOrders = new Set(ranked.slice(0, goodCount).map((r) => r.order));
+  return {
+    good: history.filter((_, i) => goodOrders.has(i)),
+    bad: history.filter((_, i) => !goodOrders.has(i)),
+  };
+}
+
+function rankOfStatus(c: FinishedConfiguration): number {
+  return c.status === 'completed' ? 0 : 1;
+}
+
+function domainOf(dist: SweepDistribution): Domain {
+  if ('uniform' in dist) return { kind: 'numeric', low: dist.uniform[0], high: dist.uniform[1] };
+  if ('logUniform' in dist)
+    return {
+      kind: 'numeric',
+      low: Math.log(dist.logUniform[0]),
+      high: Math.log(dist.logUniform[1]),
+    };
+  if ('intUniform' in dist)
+    // Each integer owns the unit interval around it, so the ends are as likely as the middle.
+    return { kind: 'numeric', low: dist.intUniform[0] - 0.5, high: dist.intUniform[1] + 0.5 };
+  return { kind: 'categorical', choices: dist.choice.length };
+}
+
+function toCoordinate(dist: SweepDistribution, value: unknown): number | undefined {
+  if ('choice' in dist) {
+    const key = JSON.stringify(value);
+    const index = dist.choice.findIndex((choice) => JSON.stringify(choice) === key);
+    return index >= 0 ? index : undefined;
+  }
+  if (typeof value !== 'number' || !Number.isFinite(value)) return undefined;
+  if ('logUniform' in dist) return value > 0 ? Math.log(value) : undefined;
+  return value;
+}
+
+/** Integers (and choices) are scored where they will be run. */
+function snap(dist: SweepDistribution, x: number): number {
+  if ('intUniform' in dist)
+    return Math.min(dist.intUniform[1], Math.max(dist.intUniform[0], Math.round(x)));
+  return x;
+}
+
+function fromCoordinate(dist: SweepDistribution, x: number): unknown {
+  if ('choice' in dist) return dist.choice[x];
+  // Rounded to 4 significant digits, as random search does: values people can read and re-type.
+  if ('logUniform' in dist) return Number(Math.exp(x).toPrecision(4));
+  return x;
+}

@@ -1,0 +1,154 @@
+import { describe, expect, it } from 'vitest';
+import type { SweepDistribution, SweepSpec } from '../../src/config/index.js';
+import { createRandom, mixSeed } from '../../src/data/index.js';
+import { fitParzenEstimator, mixtureWeights } from '../../src/train/parzen-estimator.js';
+import { planTrials, proposeTpe, type FinishedConfiguration } from '../../src/train/index.js';
+import { splitGoodAndBad } from '../../src/train/tpe-sampler.js';
+
+const SPACE: Record<string, SweepDistribution> = {
+  'train.optimizer.learningRate': { logUniform: [1e-5, 1e-1] },
+  'model.layers[0].dense.units': { intUniform: [8, 256] },
+  'model.layers[0].dense.activation': { choice: ['relu', 'tanh', 'sigmoid'] },
+};
+const TPE = { startupTrials: 10, gamma: 0.1, candidates: 24 };
+
+/** A cheap objective with a known optimum: lr 3e-3, 100 units, tanh (value 1). */
+function objective(a: Readonly<Record<string, unknown>>): number {
+  const lr = Math.log10(a['train.optimizer.learningRate'] as number) - Math.log10(3e-3);
+  const units = ((a['model.layers[0].dense.units'] as number) - 100) / 248;
+  const activation = a['model.layers[0].dense.activation'] === 'tanh' ? 0 : 0.15;
+  return 1 - (lr / 4) ** 2 - units ** 2 - activation;
+}
+
+/** A sequential TPE sweep on the objective: each proposal sees every finished one. */
+function tpeSweep(seed: number, trials: number): FinishedConfiguration[] {
+  const history: FinishedConfiguration[] = [];
+  for (let i = 0; i < trials; i++) {
+    const assignments = proposeTpe(
+      SPACE,
+      history,
+      TPE,
+      'maximize',
+      createRandom(mixSeed(seed, i, 0x7e5)),
+    );
+    history.push({ assignments, status: 'completed', value: objective(assignments), epochs: 1 });
+  }
+  return history;
+}
+
+function randomSweep(seed: number, trials: number): number[] {
+  const spec: SweepSpec = {
+    sampler: 'random',
+    grid: undefined,
+    random: { trials, space: SPACE },
+    tpe: TPE,
+    metric: 'test/accuracy',
+    goal: 'maximize',
+    pruner: undefined,
+    repeats: 1,
+  };
+  return planTrials(spec, [], seed).map((t) => objective(t.assignments));
+}
+
+const median = (values: readonly number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return (
+    (sorted[Math.floor((sorted.length - 1) / 2)]! + sorted[Math.ceil((sorted.length - 1) / 2)]!) / 2
+  );
+};
+
+describe('TPE sampler', () => {
+  it('finds a better best than random search after 30 trials, over 10 seeds', () => {
+    const seeds = Array.from({ length: 10 }, (_, i) => i + 1);
+    const tpeBest = seeds.map((seed) => Math.max(...tpeSweep(seed, 30).map((c) => c.value)));
+    const randomBest = seeds.map((seed) => Math.max(...randomSweep(seed, 30)));
+    // The regret (1 - best) of TPE's median seed is well below random search's.
+    expect(1 - median(tpeBest)).toBeLessThan((1 - median(randomBest)) * 0.7);
+    expect(tpeBest.filter((v, i) => v > randomBest[i]!).length).toBeGreaterThanOrEqual(7);
+  });
+
+  it('concentrates its proposals near the good values once the startup trials finished', () => {
+    const distance = (c: FinishedConfiguration): number =>
+      Math.abs(
+        Math.log10(c.assignments['train.optimizer.learningRate'] as number) - Math.log10(3e-3),
+      );
+    const startup: number[] = [];
+    const late: number[] = [];
+    let tanh = 0;
+    for (const seed of [1, 2, 3, 4, 5, 6]) {
+      const history = tpeSweep(seed, 40);
+      startup.push(median(history.slice(0, 10).map(distance)));
+      late.push(median(history.slice(25).map(distance)));
+      tanh += history
+        .slice(25)
+        .filter((c) => c.assignments['model.layers[0].dense.activation'] === 'tanh').length;
+    }
+    // Random draws sit about a decade from the best learning rate; TPE's later ones much closer.
+    expect(median(late)).toBeLessThan(median(startup) * 0.6);
+    // One activation in three at random; the best one in most of TPE's later proposals.
+    expect(tanh / (6 * 15)).toBeGreaterThan(0.55);
+  });
+
+  it('is reproducible for a seed, and differs for another', () => {
+    const a = tpeSweep(5, 15).map((c) => c.assignments);
+    expect(tpeSweep(5, 15).map((c) => c.assignments)).toEqual(a);
+    expect(tpeSweep(6, 15).map((c) => c.assignments)).not.toEqual(a);
+  });
+
+  it('keeps every proposal inside its distribution', () => {
+    for (const c of tpeSweep(9, 30)) {
+      const lr = c.assignments['train.optimizer.learningRate'] as number;
+      const units = c.assignments['model.layers[0].dense.units'] as number;
+      expect(lr).toBeGreaterThanOrEqual(1e-5);
+      expect(lr).toBeLessThanOrEqual(1e-1);
+      expect(Number.isInteger(units) && units >= 8 && units <= 256).toBe(true);
+      expect(['relu', 'tanh', 'sigmoid']).toContain(
+        c.assignments['model.layers[0].dense.activation'],
+      );
+    }
+  });
+
+  it('ranks completed trials before pruned ones, and pruned ones by how far they got', () => {
+    const at = (value: number, status: 'completed' | 'pruned', epochs: number) => ({
+      assignments: { x: value },
+      status,
+      value,
+      epochs,
+    });
+    const history = [
+      at(0.9, 'pruned', 1),
+      at(0.5, 'completed', 3),
+      at(0.2, 'pruned', 2),
+      ...Array.from({ length: 17 }, () => at(0.1, 'completed', 3)),
+    ];
+    // 20 trials, gamma 0.1: the best 2 are good.
+    const { good, bad } = splitGoodAndBad(history, 0.1, 'maximize');
+    expect(good.map((c) => c.value)).toEqual([0.5, 0.1]);
+    expect(bad).toHaveLength(18);
+    expect(splitGoodAndBad(history, 0.1, 'minimize').good.map((c) => c.value)).toEqual([0.1, 0.1]);
+  });
+});
+
+describe('Parzen estimator', () => {
+  it('weights older observations less once there are more than 25', () => {
+    expect(mixtureWeights(2)).toEqual([1 / 3, 1 / 3, 1 / 3]);
+    const w = mixtureWeights(30);
+    expect(w).toHaveLength(31);
+    expect(w[0]!).toBeLessThan(w[4]!);
+    expect(w[5]).toBeCloseTo(w[29]!);
+    expect(w.reduce((a, b) => a + b, 0)).toBeCloseTo(1);
+  });
+
+  it('is a density on its domain that peaks at the observations', () => {
+    const estimator = fitParzenEstimator([0.2, 0.25], { kind: 'numeric', low: 0, high: 1 });
+    let integral = 0;
+    for (let x = 0.0005; x < 1; x += 0.001) integral += Math.exp(estimator.logPdf(x)) * 0.001;
+    expect(integral).toBeCloseTo(1, 2);
+    expect(estimator.logPdf(0.22)).toBeGreaterThan(estimator.logPdf(0.8));
+    const categorical = fitParzenEstimator([1, 1, 0], { kind: 'categorical', choices: 3 });
+    const p = [0, 1, 2].map((k) => Math.exp(categorical.logPdf(k)));
+    expect(p.reduce((a, b) => a + b, 0)).toBeCloseTo(1);
+    expect(p[1]!).toBeGreaterThan(p[0]!);
+    expect(p[0]!).toBeGreaterThan(p[2]!);
+  });
+});
