@@ -170,6 +170,12 @@ describe.each(KINDS)('the $kind store', ({ kind, target }) => {
     expect((await store.listSweepTrials(sweepId)).map((r) => r.id)).toEqual([t0, t1]);
     await store.setSweepStatus(sweepId, 'completed');
     expect((await store.getSweep(sweepId))!.status).toBe('completed');
+    // A proposing sampler records each proposal in the definition.
+    await store.setSweepDefinition(sweepId, { trials: [{ index: 0, assignments: { a: 1 } }] });
+    expect((await store.getSweep(sweepId))!.definition).toEqual({
+      trials: [{ index: 0, assignments: { a: 1 } }],
+    });
+    await expect(store.setSweepDefinition(7777, {})).rejects.toThrow(/no sweep with id 7777/);
     await expect(store.createRun(newRun({ sweepId: 7777 }))).rejects.toThrow(
       /no sweep with id 7777/,
     );
