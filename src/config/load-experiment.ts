@@ -25,6 +25,8 @@ export interface LoadExperimentOptions {
   readonly cwd?: string;
   /** Validate against this schema instead of the shipped schema/experiment.schema.json. */
   readonly schema?: Readonly<Record<string, unknown>>;
+  /** The file that `file` extends when it has no `extends` of its own (a run's resolved config). */
+  readonly base?: string;
 }
 
 /** At most this many diagnostics are reported; the rest are counted. */
@@ -54,7 +56,7 @@ export async function loadExperiment(
       ? target
       : relative;
   };
-  const merged = await resolveExtends(absolute, display);
+  const merged = await resolveExtends(absolute, display, options.base);
   if (!merged.document) throw configError(merged.diagnostics, merged.files);
   const { document, sourceMap } = merged;
   // `x-...` keys only hold YAML anchors for reuse; they are not part of the experiment.

@@ -20,11 +20,13 @@ export interface MergedDocument {
  * replaced, `null` in an extending file removes the inherited key; `name`
  * is not inherited.
  * A missing base, a file that extends itself and a cycle are located at the
- * `extends` key that causes them.
+ * `extends` key that causes them. `base`, when given, is what a top file
+ * without `extends` extends.
  */
 export async function resolveExtends(
   file: string,
   displayPath: (absolute: string) => string,
+  base?: string,
 ): Promise<MergedDocument> {
   const chain: ParsedFile[] = [];
   const absolutes: string[] = [];
@@ -38,7 +40,13 @@ export async function resolveExtends(
     absolutes.push(absolute);
     if (parsed.diagnostics.length > 0) return failed(chain, parsed.diagnostics);
     const document = parsed.document as Record<string, unknown>;
-    if (!Object.hasOwn(document, 'extends')) break;
+    if (!Object.hasOwn(document, 'extends')) {
+      // The top file extends `base` without saying so (`runner eval --data` over a run's config).
+      if (chain.length > 1 || base === undefined) break;
+      reference = { loc: undefined, from: displayPath(absolute) };
+      absolute = path.resolve(base);
+      continue;
+    }
     const origin = parsed.sourceMap.get(['extends']);
     const keyLoc = origin?.kind === 'file' ? (origin.key ?? origin.value) : undefined;
     const target = document['extends'];

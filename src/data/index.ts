@@ -40,3 +40,9 @@ export { parseIdx, readFileContent, type IdxArray } from './idx-reader.js';
 export { formatDownloadProgress } from './download-progress.js';
 export type { FetchReport } from './official-loader.js';
 export { createRandom, mixSeed } from './random.js';
+export {
+  loadCsvRows,
+  loadImageFiles,
+  type PredictTable,
+  type TableEncoding,
+} from './predict-inputs.js';

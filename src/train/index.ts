@@ -70,3 +70,12 @@ export {
   type WorkerEvent,
 } from './trial-worker.js';
 export { settleSweepStatus } from './sweep-settle.js';
+export { evaluateRun, type EvaluateRunOptions, type RunEvaluation } from './evaluate-run.js';
+export {
+  predictRun,
+  type ClassProbability,
+  type Prediction,
+  type PredictRunOptions,
+  type RunPredictions,
+} from './predict-run.js';
+export { loadSavedModel, savedModelDir, type SavedModelChoice } from './load-saved-model.js';

@@ -12,6 +12,8 @@ import { sweepsCommand } from './sweeps/index.js';
 import { serveCommand } from './serve.js';
 import { storeCommand } from './store.js';
 import { workerCommand } from './worker.js';
+import { evalCommand } from './eval.js';
+import { predictCommand } from './predict.js';
 
 /** Every command of the CLI, in the order `--help` lists them. One line to add one. */
 export const COMMANDS: readonly CommandDefinition[] = [
@@ -22,6 +24,8 @@ export const COMMANDS: readonly CommandDefinition[] = [
   validateCommand,
   planCommand,
   schemaCommand,
+  evalCommand,
+  predictCommand,
   runsCommand,
   compareCommand,
   queryCommand,

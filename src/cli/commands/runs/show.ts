@@ -1,5 +1,10 @@
 import type { Command } from 'commander';
-import type { MetricSummary, RunDetail, Store } from '../../../store/index.js';
+import type {
+  EvaluationRecord,
+  MetricSummary,
+  RunDetail,
+  Store,
+} from '../../../store/index.js';
 import { formatDuration, formatMetric, formatTime } from '../../../format/index.js';
 import { parseRunIds } from '../../parse-flags.js';
 import type { View } from '../../render.js';
@@ -7,6 +12,7 @@ import { sparkline } from '../../sparkline.js';
 import { DB_HELP, requireRuns, withStore } from '../../store-access.js';
 import type { CliContext } from '../command.js';
 import { metricsJson } from './metric-json.js';
+import { confusionLines } from '../../confusion-lines.js';
 
 const CURVE_KEYS = [
   'train/loss',
@@ -44,17 +50,27 @@ async function showRun(
   await withStore(context, opts.db, async (store) => {
     await requireRuns(store, [id!]);
     const run = (await store.getRun(id!))!;
+    const evaluations = await store.listEvaluations(run.id);
     if (opts.json) {
+      const { scoreConfusion } = await import('../../../train/index.js');
       context.out.json({
         ...run,
         state: runState(run, localLivenessProbe()),
         started: new Date(run.startedAt).toISOString(),
         ended: run.endedAt === null ? null : new Date(run.endedAt).toISOString(),
         metrics: metricsJson(run.metrics),
+        evaluations: evaluations.map((e) => ({
+          ...e,
+          ...(e.confusion ? { scores: scoreConfusion(e.confusion) } : {}),
+        })),
       });
       return;
     }
     await printRun(context, store, run, sortMetricKeys(Object.keys(run.metrics)));
+    await printEvaluations(context, evaluations);
+    context.out.line();
+    context.out.line('config:');
+    for (const line of run.configYaml.trimEnd().split('\n')) context.out.line(`  ${line}`);
   });
 }
 
@@ -100,9 +116,37 @@ async function printRun(
     out.line();
     out.line('  no metrics recorded');
   }
+}
+
+/**
+ * The run's evaluations (the end of training, then each `runner eval`), one
+ * line each, and the confusion matrix of the newest one that has one.
+ */
+async function printEvaluations(
+  context: CliContext,
+  evaluations: readonly EvaluationRecord[],
+): Promise<void> {
+  if (evaluations.length === 0) return;
+  const { out } = context;
   out.line();
-  out.line('config:');
-  for (const line of run.configYaml.trimEnd().split('\n')) out.line(`  ${line}`);
+  out.line('evaluations:');
+  for (const e of evaluations) {
+    const metrics = Object.entries(e.metrics)
+      .map(([k, v]) => `${k} ${formatMetric(v)}`)
+      .join('  ');
+    const by = e.kind === 'training' ? 'end of training' : 'runner eval';
+    out.line(
+      `  ${e.id}  ${formatTime(e.createdAt, true)}  ${by}, ${e.checkpoint} model on ${e.split} (${e.count.toLocaleString('en-US')} examples): ${metrics}`,
+    );
+  }
+  const newest = evaluations.findLast((e) => e.confusion !== undefined);
+  if (newest?.confusion === undefined) return;
+  const { scoreConfusion } = await import('../../../train/index.js');
+  out.line();
+  out.line(`evaluation ${newest.id}:`);
+  for (const line of confusionLines(newest.classes ?? [], scoreConfusion(newest.confusion))) {
+    out.line(line);
+  }
 }
 
 /** What is known about a run, one labelled line each. */

@@ -1,0 +1,82 @@
+import { Option } from 'commander';
+import { UsageError } from '../../errors.js';
+import { formatDuration, formatMetric } from '../../format/index.js';
+import { confusionLines } from '../confusion-lines.js';
+import { DB_HELP, withStore } from '../store-access.js';
+import { collect, type CliContext, type CommandDefinition } from './command.js';
+
+interface EvalFlags {
+  readonly data?: string;
+  readonly set?: string[];
+  readonly checkpoint?: 'final' | 'best';
+  readonly json?: boolean;
+  readonly db?: string;
+}
+
+/** `runner eval RUN_ID`: a run's saved model on its test split or other data, recorded with the run. */
+export const evalCommand: CommandDefinition = {
+  name: 'eval',
+  register(program, context) {
+    program
+      .command('eval')
+      .description(
+        "evaluate a run's saved model on its test split or on other data; recorded as an evaluation of the run",
+      )
+      .argument('<run-id>', 'the run whose model to evaluate')
+      .option(
+        '--data <file>',
+        "a YAML file with a data: section (e.g. data: {test: {dir: other/test}}), over the run's own",
+      )
+      .option('--set <key=value>', 'override a data.* value (repeatable)', collect, [])
+      .addOption(
+        new Option('--checkpoint <which>', 'the saved model: final or the best epoch’s')
+          .choices(['final', 'best'])
+          .default('final'),
+      )
+      .option('--json', 'print the evaluation as JSON')
+      .option('--db <path>', DB_HELP)
+      .action(
+        context.action((idText: string, flags: EvalFlags) => runEval(idText, flags, context)),
+      );
+  },
+};
+
+async function runEval(idText: string, flags: EvalFlags, context: CliContext): Promise<void> {
+  if (!/^\d+$/.test(idText)) {
+    throw new UsageError(`eval: ${idText}: expected a run id, e.g. runner eval 12`);
+  }
+  const runId = Number(idText);
+  const [{ evaluateRun }, { REGISTRIES }] = await Promise.all([
+    import('../../train/index.js'),
+    import('../../registries.js'),
+  ]);
+  const { out } = context;
+  const result = await withStore(context, flags.db, (store) =>
+    evaluateRun({
+      store,
+      runId,
+      checkpoint: flags.checkpoint ?? 'final',
+      ...(flags.data !== undefined ? { dataFile: flags.data } : {}),
+      set: flags.set ?? [],
+      registries: REGISTRIES,
+      cwd: context.cwd,
+      env: context.env,
+    }),
+  );
+  for (const notice of result.notices) out.note(notice);
+  if (flags.json) {
+    out.json(result);
+    return;
+  }
+  const metrics = Object.entries(result.metrics)
+    .map(([k, v]) => `${k} ${formatMetric(v)}`)
+    .join('  ');
+  out.line(
+    `run ${result.runId}, ${result.checkpoint} model on ${result.split} (${result.count.toLocaleString('en-US')} examples): ${metrics}`,
+  );
+  if (result.confusion)
+    for (const line of confusionLines(result.classes, result.confusion)) out.line(line);
+  out.line(
+    `recorded as evaluation ${result.evaluationId} of run ${result.runId} (${result.backend}, ${formatDuration(result.durationMs)}); runner runs show ${result.runId}`,
+  );
+}
