@@ -14,6 +14,23 @@ import {
   type LivenessProbe,
 } from '../store/index.js';
 import { sweepVariedKeys } from '../train/sweep-values.js';
+import type {
+  ApiErrorBody,
+  CompareResponse,
+  CurveColumns,
+  CurveData,
+  CurvesResponse,
+  RunDetailResponse,
+  RunListItem,
+  RunListResponse,
+  RunShownState,
+  StreamCursor,
+  SweepDetailResponse,
+  SweepHeader,
+  SweepListItem,
+  SweepListResponse,
+  SweepTrial,
+} from './api-types.js';
 import {
   parseIdList,
   parseIntParam,
@@ -22,11 +39,10 @@ import {
   parsePositiveInt,
 } from './query-params.js';
 
-/** What an API route answers: a status and a JSON body. */
-export interface ApiResult {
-  readonly status: number;
-  readonly body: unknown;
-}
+/** What an API route answers: its response type (`api-types.ts`), or an error. */
+export type ApiResult<T> =
+  | { readonly status: 200; readonly body: T }
+  | { readonly status: 400 | 404; readonly body: ApiErrorBody };
 
 export interface ApiRequest {
   /** Undefined while the store file does not exist yet (the page shows its empty state). */
@@ -49,15 +65,18 @@ export const DEFAULT_CURVE_KEYS: readonly string[] = [
 /** Points per curve the page asks for by default: about the width of a chart in pixels. */
 export const DEFAULT_MAX_POINTS = 1500;
 
-const ok = (body: unknown): ApiResult => ({ status: 200, body });
-const notFound = (message: string): ApiResult => ({
+const ok = <T>(body: T): ApiResult<T> => ({ status: 200, body });
+const notFound = (message: string): ApiResult<never> => ({
   status: 404,
   body: { error: { status: 404, message } },
 });
 const EMPTY_STATE = { storeReady: false } as const;
 
 /** GET /api/runs?name=&status=&sweep=&limit= — newest first. */
-export async function listRunsRoute({ store, query }: ApiRequest): Promise<ApiResult> {
+export async function listRunsRoute({
+  store,
+  query,
+}: ApiRequest): Promise<ApiResult<RunListResponse>> {
   const status = parseStatuses(query);
   const sweepText = query.get('sweep');
   const sweepId = sweepText ? parsePositiveInt(sweepText) : undefined;
@@ -83,14 +102,17 @@ export async function listRunsRoute({ store, query }: ApiRequest): Promise<ApiRe
 }
 
 /** GET /api/runs/:id — everything recorded about the run, and its metric keys. */
-export async function runDetailRoute({ store, params }: ApiRequest): Promise<ApiResult> {
+export async function runDetailRoute({
+  store,
+  params,
+}: ApiRequest): Promise<ApiResult<RunDetailResponse>> {
   const id = parsePositiveInt(params[0] ?? '');
   if (!store || id === undefined) return notFound(`no run ${params[0] ?? ''}`);
   const run = await store.getRun(id);
   if (!run) return notFound(`no run ${id} in this store`);
   const sweep = run.sweepId !== null ? await store.getSweep(run.sweepId) : undefined;
   return ok({
-    run: { ...run, ...shownState(run, localLivenessProbe()) },
+    run: { ...run, ...shownState(run, localLivenessProbe()), trial: trialNumber(run.trialIndex) },
     metricKeys: await store.metricKeys(id),
     sweep: sweep
       ? { id: sweep.id, name: sweep.name, metric: sweep.metric, goal: sweep.goal }
@@ -103,15 +125,18 @@ export async function runDetailRoute({ store, params }: ApiRequest): Promise<Api
  * curve downsampled on the server (min/max per bucket) and sent column-wise.
  * `cursor` holds the last step of each curve, for the live event stream.
  */
-export async function curvesRoute({ store, query }: ApiRequest): Promise<ApiResult> {
+export async function curvesRoute({
+  store,
+  query,
+}: ApiRequest): Promise<ApiResult<CurvesResponse>> {
   const runIds = parseIdList(query, 'runs', { min: 1, max: 50 });
   const keys = parseKeyList(query, DEFAULT_CURVE_KEYS, 20);
   const maxPoints = parseIntParam(query, 'maxPoints', DEFAULT_MAX_POINTS, { min: 10, max: 20_000 });
   if (!store) return notFound(`no run ${runIds.join(', ')} (the store does not exist yet)`);
   const missing = await store.missingRuns(runIds);
   if (missing.length > 0) return notFound(`no run ${missing.join(', ')} in this store`);
-  const curves = [];
-  const cursor: Record<string, Record<string, number>> = {};
+  const curves: CurveData[] = [];
+  const cursor: StreamCursor = {};
   const stepsPerEpoch: Record<string, number | null> = {};
   for (const runId of runIds) {
     cursor[runId] = {};
@@ -129,12 +154,14 @@ export async function curvesRoute({ store, query }: ApiRequest): Promise<ApiResu
 }
 
 /** GET /api/sweeps — every sweep, newest first, with its trial counts. */
-export async function listSweepsRoute({ store }: ApiRequest): Promise<ApiResult> {
+export async function listSweepsRoute({
+  store,
+}: ApiRequest): Promise<ApiResult<SweepListResponse>> {
   if (!store) return ok({ ...EMPTY_STATE, sweeps: [] });
   const records = (await store.listSweeps()).sort(
     (a, b) => b.startedAt - a.startedAt || b.id - a.id,
   );
-  const sweeps = [];
+  const sweeps: SweepListItem[] = [];
   for (const s of records) {
     sweeps.push({ ...sweepHeader(s), trialsRecorded: await store.countRuns({ sweepId: s.id }) });
   }
@@ -145,7 +172,10 @@ export async function listSweepsRoute({ store }: ApiRequest): Promise<ApiResult>
  * GET /api/sweeps/:id — the varied params of each trial against the sweep's
  * metric (the best value each trial reached), and the best trial.
  */
-export async function sweepDetailRoute({ store, params }: ApiRequest): Promise<ApiResult> {
+export async function sweepDetailRoute({
+  store,
+  params,
+}: ApiRequest): Promise<ApiResult<SweepDetailResponse>> {
   const id = parsePositiveInt(params[0] ?? '');
   if (!store || id === undefined) return notFound(`no sweep ${params[0] ?? ''}`);
   const sweep = await store.getSweep(id);
@@ -154,14 +184,14 @@ export async function sweepDetailRoute({ store, params }: ApiRequest): Promise<A
   const trialParams = await store.getParams(trials.map((t) => t.id));
   const varied = variedKeys(sweep.definition, trials, trialParams);
   const probe = localLivenessProbe();
-  const rows = trials.map((t) => {
+  const rows = trials.map((t): SweepTrial => {
     const all = trialParams.get(t.id) ?? {};
     const summary = t.metrics[sweep.metric];
     return {
       runId: t.id,
       name: t.name,
       // 1-based, as the CLI numbers trials.
-      trial: t.trialIndex === null ? null : t.trialIndex + 1,
+      trial: trialNumber(t.trialIndex),
       status: runState(t, probe),
       durationMs: t.durationMs,
       params: Object.fromEntries(varied.map((k) => [k, all[k] ?? null])),
@@ -170,10 +200,10 @@ export async function sweepDetailRoute({ store, params }: ApiRequest): Promise<A
     };
   });
   const better = (a: number, b: number): boolean => (sweep.goal === 'maximize' ? a > b : a < b);
-  let best: (typeof rows)[number] | undefined;
+  let best: { runId: number; value: number } | undefined;
   for (const row of rows) {
     if (row.best === null || !Number.isFinite(row.best)) continue;
-    if (!best || better(row.best, best.best!)) best = row;
+    if (!best || better(row.best, best.value)) best = { runId: row.runId, value: row.best };
   }
   return ok({
     sweep: { ...sweepHeader(sweep), configYaml: sweep.configYaml, definition: sweep.definition },
@@ -184,7 +214,10 @@ export async function sweepDetailRoute({ store, params }: ApiRequest): Promise<A
 }
 
 /** GET /api/compare?runs=1,2,3 — config values that differ, and each metric's final/best with winners. */
-export async function compareRoute({ store, query }: ApiRequest): Promise<ApiResult> {
+export async function compareRoute({
+  store,
+  query,
+}: ApiRequest): Promise<ApiResult<CompareResponse>> {
   const runIds = parseIdList(query, 'runs', { min: 2, max: 20 });
   if (!store) return notFound(`no run ${runIds.join(', ')} (the store does not exist yet)`);
   const missing = await store.missingRuns(runIds);
@@ -228,10 +261,7 @@ function csvCell(text: string): string {
  * A run's status as the page shows it: `lost` for a run recorded `running` whose process is
  * gone (the store's liveness rule), with the status recorded and the last step it reached.
  */
-export function shownState(
-  run: RunSummary,
-  probe: LivenessProbe,
-): { status: string; recordedStatus: string; lastStep: number | null } {
+export function shownState(run: RunSummary, probe: LivenessProbe): RunShownState {
   return {
     status: runState(run, probe),
     recordedStatus: run.status,
@@ -240,8 +270,8 @@ export function shownState(
 }
 
 /** A run as the list shows it: the summary without the per-metric extremes. */
-export function runListItem(run: RunSummary, probe: LivenessProbe): unknown {
-  const metrics: Record<string, { last: number | null; best: number | null; goal: string }> = {};
+export function runListItem(run: RunSummary, probe: LivenessProbe): RunListItem {
+  const metrics: Record<string, RunListItem['metrics'][string]> = {};
   for (const [key, m] of Object.entries(run.metrics)) {
     metrics[key] = { last: m.last.value, best: m.best?.value ?? null, goal: m.goal };
   }
@@ -254,7 +284,7 @@ export function runListItem(run: RunSummary, probe: LivenessProbe): unknown {
     updatedAt: run.updatedAt,
     durationMs: run.durationMs,
     sweepId: run.sweepId,
-    trial: run.trialIndex === null ? null : run.trialIndex + 1,
+    trial: trialNumber(run.trialIndex),
     backend: run.backend,
     dataset: run.dataset,
     error: run.error,
@@ -262,7 +292,12 @@ export function runListItem(run: RunSummary, probe: LivenessProbe): unknown {
   };
 }
 
-function sweepHeader(s: SweepRecord): Record<string, unknown> {
+/** Trials are numbered from 1 wherever the user sees them (the store counts from 0). */
+function trialNumber(trialIndex: number | null): number | null {
+  return trialIndex === null ? null : trialIndex + 1;
+}
+
+function sweepHeader(s: SweepRecord): SweepHeader {
   return {
     id: s.id,
     name: s.name,
@@ -276,12 +311,7 @@ function sweepHeader(s: SweepRecord): Record<string, unknown> {
 }
 
 /** Points column-wise: four flat arrays are far smaller in JSON than objects. */
-export function curveColumns(points: readonly CurvePoint[]): {
-  step: number[];
-  epoch: number[];
-  time: number[];
-  value: (number | null)[];
-} {
+export function curveColumns(points: readonly CurvePoint[]): CurveColumns {
   return {
     step: points.map((p) => p.step),
     epoch: points.map((p) => p.epoch),
@@ -353,6 +383,6 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function badRequest(message: string): unknown {
+function badRequest(message: string): ApiErrorBody {
   return { error: { status: 400, message } };
 }

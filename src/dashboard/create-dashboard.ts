@@ -14,6 +14,7 @@ import {
   type ApiRequest,
   type ApiResult,
 } from './api-routes.js';
+import type { StatusResponse } from './api-types.js';
 import { openEventStream, parseStreamCursor, type EventStream } from './event-stream.js';
 import { parseIdList, parseKeyList, parsePositiveInt } from './query-params.js';
 import { sendApiError, sendBody, sendErrorPage, sendJson } from './responses.js';
@@ -84,7 +85,7 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
     ? new Set(options.allowedHosts.map((h) => h.toLowerCase()))
     : undefined;
 
-  const api = (route: (request: ApiRequest) => Promise<ApiResult>): Handler => {
+  const api = <T>(route: (request: ApiRequest) => Promise<ApiResult<T>>): Handler => {
     return async ({ res, query, params, store }) => {
       const result = await route({ store, query, params });
       sendJson(res, result.status, result.body);
@@ -144,7 +145,7 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
     ],
   ];
 
-  function statusBody(store: Store | undefined): unknown {
+  function statusBody(store: Store | undefined): StatusResponse {
     return {
       version: RUNNER_VERSION,
       storePath: options.storePath ?? store?.path ?? null,

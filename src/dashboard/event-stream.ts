@@ -4,10 +4,10 @@ import { UsageError } from '../errors.js';
 import type { RunState, Store } from '../store/index.js';
 import { curveColumns, runListItem } from './api-routes.js';
 import { downsample, localLivenessProbe, runState } from '../store/index.js';
+import type { StreamCursor, StreamEvents } from './api-types.js';
 import type { StoreProvider } from './store-source.js';
 
-/** Last step seen per run and metric key: `{ "12": { "train/loss": 940 } }`. */
-export type StreamCursor = Record<string, Record<string, number>>;
+export type { StreamCursor };
 
 export interface EventStreamOptions {
   readonly runIds: readonly number[];
@@ -139,7 +139,7 @@ export function openEventStream(
     }
   };
 
-  function send(event: string, data: unknown, id?: string): void {
+  function send<E extends keyof StreamEvents>(event: E, data: StreamEvents[E], id?: string): void {
     const idLine = id === undefined ? '' : `id: ${id}\n`;
     write(`event: ${event}\n${idLine}data: ${JSON.stringify(data)}\n\n`);
   }

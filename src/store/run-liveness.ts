@@ -1,13 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import type { RunStatus, RunSummary } from './types.js';
+import type { RunState, RunSummary } from './types.js';
 
-/**
- * What a run is, as every reader shows it: its recorded status, or `lost` for a run recorded
- * `running` whose process is gone (killed, crashed, the machine rebooted).
- */
-export type RunState = RunStatus | 'lost';
+export type { RunState };
 
 /** A run on another host, with no heartbeat for this long, is lost. */
 export const HEARTBEAT_TIMEOUT_MS = 5 * 60_000;

@@ -11,6 +11,12 @@
 export type RunStatus =
   'running' | 'completed' | 'failed' | 'interrupted' | 'diverged' | 'pruned' | 'lost';
 
+/**
+ * What a run is, as every reader shows it: its recorded status, or `lost` for a run recorded
+ * `running` whose process is gone (killed, crashed, the machine rebooted). See `runState`.
+ */
+export type RunState = RunStatus | 'lost';
+
 /** Every status, in the order listings explain them. */
 export const RUN_STATUSES: readonly RunStatus[] = [
   'running',

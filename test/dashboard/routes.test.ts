@@ -11,18 +11,16 @@ import {
 import { StoreError, UsageError } from '../../src/errors.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { makeStore, makeTempDir, newRun, recordRun } from '../test-kit.js';
+import type {
+  ApiErrorBody,
+  CompareResponse,
+  CurvesResponse as CurvesBody,
+  RunDetailResponse,
+  RunListResponse as RunsBody,
+  SweepDetailResponse,
+  SweepListResponse,
+} from '../../src/dashboard/api-types.js';
 import { getJson, openEventStream, rawRequest } from './http-client.js';
-
-interface RunsBody {
-  storeReady: boolean;
-  total: number;
-  runs: { id: number; name: string; status: string; sweepId: number | null }[];
-}
-interface CurvesBody {
-  curves: { runId: number; key: string; total: number; step: number[]; value: (number | null)[] }[];
-  cursor: Record<string, Record<string, number>>;
-  stepsPerEpoch: Record<string, number | null>;
-}
 
 describe('dashboard routes', () => {
   const temp = makeTempDir('dashboard');
@@ -100,10 +98,7 @@ describe('dashboard routes', () => {
     });
 
     it('answers 400 with the parameter named for a bad filter', async () => {
-      const { status, body } = await getJson<{ error: { message: string } }>(
-        port,
-        '/api/runs?status=sleeping',
-      );
+      const { status, body } = await getJson<ApiErrorBody>(port, '/api/runs?status=sleeping');
       expect(status).toBe(400);
       expect(body.error.message).toMatch(/status: unknown status "sleeping"/);
       expect((await rawRequest(port, '/api/curves?runs=1,abc')).status).toBe(400);
@@ -111,17 +106,7 @@ describe('dashboard routes', () => {
     });
 
     it('gives a run its config YAML, facts and metric summaries', async () => {
-      const { status, body } = await getJson<{
-        run: {
-          configYaml: string;
-          backend: string;
-          datasetSource: string;
-          seed: number;
-          versions: { node: string };
-          metrics: Record<string, { last: { value: number } }>;
-        };
-        metricKeys: string[];
-      }>(port, `/api/runs/${ids.small}`);
+      const { status, body } = await getJson<RunDetailResponse>(port, `/api/runs/${ids.small}`);
       expect(status).toBe(200);
       expect(body.run.configYaml).toContain('name: lenet-small');
       expect(body.run.backend).toBe('cpu');
@@ -134,6 +119,19 @@ describe('dashboard routes', () => {
         'train/loss',
       ]);
       expect(body.run.metrics['test/accuracy']!.last.value).toBeCloseTo(0.9, 6);
+      expect(body.run.trial).toBeNull();
+      expect(body.sweep).toBeNull();
+    });
+
+    it("names a trial run's sweep and its trial number, from 1 as the CLI counts", async () => {
+      const { body } = await getJson<RunDetailResponse>(port, `/api/runs/${ids.trials[2]}`);
+      expect(body.run.trial).toBe(3);
+      expect(body.sweep).toEqual({
+        id: ids.sweep,
+        name: 'lr-sweep',
+        metric: 'test/accuracy',
+        goal: 'maximize',
+      });
     });
 
     it('answers 404 for an unknown run, as JSON on the API and as a page in the browser', async () => {
@@ -204,12 +202,7 @@ describe('dashboard routes', () => {
     });
 
     it('shows a sweep: varied params against the metric per trial, best highlighted', async () => {
-      const { status, body } = await getJson<{
-        varied: string[];
-        trials: { runId: number; params: Record<string, unknown>; best: number }[];
-        bestRunId: number;
-        sweep: { metric: string };
-      }>(port, `/api/sweeps/${ids.sweep}`);
+      const { status, body } = await getJson<SweepDetailResponse>(port, `/api/sweeps/${ids.sweep}`);
       expect(status).toBe(200);
       expect(body.sweep.metric).toBe('test/accuracy');
       expect(body.varied).toEqual(['train.optimizer.learningRate']);
@@ -217,20 +210,17 @@ describe('dashboard routes', () => {
         0.1, 0.01, 0.001,
       ]);
       expect(body.bestRunId).toBe(ids.trials[1]);
-      const list = await getJson<{ sweeps: { id: number; trialsRecorded: number }[] }>(
-        port,
-        '/api/sweeps',
-      );
+      const list = await getJson<SweepListResponse>(port, '/api/sweeps');
       expect(list.body.sweeps).toEqual([
         expect.objectContaining({ id: ids.sweep, trialsRecorded: 3 }),
       ]);
     });
 
     it('compares runs: the config values that differ and each metric with its winner', async () => {
-      const { status, body } = await getJson<{
-        params: { key: string; values: unknown[] }[];
-        metrics: { key: string; finalWinner: number | null }[];
-      }>(port, `/api/compare?runs=${ids.small},${ids.other}`);
+      const { status, body } = await getJson<CompareResponse>(
+        port,
+        `/api/compare?runs=${ids.small},${ids.other}`,
+      );
       expect(status).toBe(200);
       const keys = body.params.map((p) => p.key);
       expect(keys).toContain('train.optimizer.learningRate');

@@ -1,3 +1,4 @@
+// @ts-check
 // The dashboard page: the runs list, the curves of the selected runs (live),
 // and the router between views. State lives here; views render from it.
 import { api, LiveStream } from './api.js';
@@ -14,6 +15,20 @@ import {
   statusBadge,
 } from './views.js';
 
+/** @typedef {import('../api-types.js').CurveData} CurveData */
+/** @typedef {import('../api-types.js').RunListItem} RunListItem */
+/** @typedef {import('../api-types.js').StatusResponse} StatusResponse */
+/** @typedef {import('../api-types.js').StreamCursor} StreamCursor */
+/** @typedef {import('../api-types.js').StreamEvents} StreamEvents */
+/** @typedef {import('./charts.js').ChartSeries} ChartSeries */
+/** @typedef {import('./charts.js').XMode} XMode */
+/** @typedef {import('./views.js').ViewContext} ViewContext */
+/**
+ * The view shown in `main`, from the path.
+ *
+ * @typedef {{ name: 'curves' } | { name: 'run', id: number } | { name: 'sweeps' } | { name: 'sweep', id: number } | { name: 'compare' }} View
+ */
+
 /** Points per curve asked of the server: about the width of a chart in pixels. */
 const MAX_POINTS = 1500;
 /** Live points are appended; past this many, the curve is fetched again, downsampled. */
@@ -21,30 +36,58 @@ const REFETCH_ABOVE = 4 * MAX_POINTS;
 const MAIN_KEYS = ['train/loss', 'test/loss', 'train/accuracy', 'test/accuracy'];
 const VAL_KEYS = ['val/loss', 'val/accuracy'];
 
-const $ = (id) => document.getElementById(id);
+/**
+ * An element of index.html (it has them all; a missing one is a bug of the page).
+ *
+ * @template {HTMLElement} [E=HTMLElement]
+ * @param {string} id
+ * @param {new () => E} [type] the element's class, when its own properties are used
+ * @returns {E}
+ */
+function $(id, type) {
+  const el = document.getElementById(id);
+  if (!el || !(el instanceof (type ?? HTMLElement))) throw new Error(`the page has no #${id}`);
+  return /** @type {E} */ (el);
+}
+
+/**
+ * @param {string} key
+ * @param {string} fallback
+ */
 const stored = (key, fallback) => localStorage.getItem(`runner.${key}`) ?? fallback;
 
+/** @param {string} text */
+const xModeOf = (text) =>
+  /** @type {XMode} */ (text === 'epoch' || text === 'time' ? text : 'step');
+
 const state = {
-  status: { storeReady: true, storePath: null, storeProblem: null },
+  /** @type {StatusResponse} */
+  status: { version: '', storeReady: true, storePath: null, storeProblem: null },
+  /** @type {readonly RunListItem[]} */
   runs: [],
+  /** @type {Map<number, RunListItem>} */
   runsById: new Map(),
   total: 0,
   filters: { name: '', status: '', sweep: '' },
-  /** Selected run ids, in the order they were picked (their colours follow it). */
+  /** @type {number[]} Selected run ids, in the order they were picked (their colours follow it). */
   selected: [],
   /**
    * True until the user picks runs (or opens a URL naming them): meanwhile the
    * page plots the newest run and follows a newer one when it starts.
    */
   autoFollow: true,
+  /** @type {Map<number, string>} */
   colors: new Map(),
-  /** runId → Map(key → {step, epoch, time, value, total}) */
+  /** @type {Map<number, Map<string, CurveData>>} runId → key → its points */
   curves: new Map(),
+  /** @type {Map<number, number>} */
   stepsPerEpoch: new Map(),
   smoothing: Number(stored('smoothing', '0.6')),
-  xMode: stored('xMode', 'step'),
+  xMode: xModeOf(stored('xMode', 'step')),
   logLoss: stored('logLoss', 'false') === 'true',
+  /** @type {View} */
   view: { name: 'curves' },
+  /** @type {Map<string, ChartPanel>} */
   panels: new Map(),
 };
 
@@ -55,12 +98,17 @@ const live = new LiveStream({
   connection: (connected) => {
     const el = $('live-indicator');
     el.dataset.state = connected ? 'live' : 'offline';
-    el.querySelector('.label').textContent = connected ? 'live' : 'reconnecting';
+    const label = el.querySelector('.label');
+    if (label) label.textContent = connected ? 'live' : 'reconnecting';
   },
 });
 
 // ---------------------------------------------------------------- selection
 
+/**
+ * @param {readonly number[]} ids
+ * @param {{ auto?: boolean }} [options] auto: the page chose (following the newest run), not the user
+ */
 function selectRuns(ids, { auto = false } = {}) {
   const unique = [...new Set(ids)].filter((id) => Number.isInteger(id) && id > 0);
   state.selected = unique;
@@ -71,7 +119,7 @@ function selectRuns(ids, { auto = false } = {}) {
     const used = new Set(state.colors.values());
     state.colors.set(
       id,
-      PALETTE.find((c) => !used.has(c)) ?? PALETTE[state.colors.size % PALETTE.length],
+      PALETTE.find((c) => !used.has(c)) ?? PALETTE[state.colors.size % PALETTE.length] ?? '#000',
     );
   }
   for (const id of [...state.curves.keys()]) if (!unique.includes(id)) state.curves.delete(id);
@@ -80,6 +128,7 @@ function selectRuns(ids, { auto = false } = {}) {
   void loadCurves(unique.filter((id) => !state.curves.has(id)));
 }
 
+/** @param {number} id */
 function toggleRun(id) {
   selectRuns(
     state.selected.includes(id) ? state.selected.filter((x) => x !== id) : [...state.selected, id],
@@ -88,10 +137,11 @@ function toggleRun(id) {
   else if (state.view.name === 'compare') void route();
 }
 
-const colorOf = (id) => state.colors.get(id);
+const colorOf = (/** @type {number} */ id) => state.colors.get(id);
 
 /** The metric keys charted for the selection: the main four, val/* when recorded, then any others. */
 function chartKeys() {
+  /** @type {Set<string>} */
   const keys = new Set();
   for (const id of state.selected) {
     for (const key of Object.keys(state.runsById.get(id)?.metrics ?? {})) keys.add(key);
@@ -103,6 +153,7 @@ function chartKeys() {
 
 // ---------------------------------------------------------------- data
 
+/** @param {readonly number[]} ids */
 async function loadCurves(ids) {
   if (ids.length > 0) {
     const keys = chartKeys();
@@ -113,7 +164,7 @@ async function loadCurves(ids) {
       for (const [id, spe] of Object.entries(result.stepsPerEpoch))
         if (spe) state.stepsPerEpoch.set(Number(id), spe);
     } catch (error) {
-      showToast(`Could not load curves: ${error.message}`);
+      showToast(`Could not load curves: ${messageOf(error)}`);
     }
   }
   watch();
@@ -122,18 +173,21 @@ async function loadCurves(ids) {
 
 /** (Re)opens the event stream for the selected runs from where their curves end. */
 function watch() {
+  /** @type {StreamCursor} */
   const cursor = {};
   for (const id of state.selected) {
-    cursor[id] = {};
+    /** @type {Record<string, number>} */
+    const steps = (cursor[id] = {});
     for (const [key, curve] of state.curves.get(id) ?? []) {
       const last = curve.step[curve.step.length - 1];
-      if (last !== undefined) cursor[id][key] = last;
+      if (last !== undefined) steps[key] = last;
     }
   }
   const loaded = state.selected.filter((id) => state.curves.has(id));
   live.watch(loaded, chartKeys(), cursor);
 }
 
+/** @param {StreamEvents['points']} data */
 function onPoints(data) {
   const curves = state.curves.get(data.runId);
   if (!curves) return;
@@ -150,14 +204,14 @@ function onPoints(data) {
     };
     curves.set(data.key, curve);
   }
-  const last = curve.step.length ? curve.step[curve.step.length - 1] : -Infinity;
-  for (let i = 0; i < data.step.length; i++) {
-    if (data.step[i] <= last) continue;
-    curve.step.push(data.step[i]);
-    curve.epoch.push(data.epoch[i]);
-    curve.time.push(data.time[i]);
-    curve.value.push(data.value[i]);
-  }
+  const last = curve.step[curve.step.length - 1] ?? -Infinity;
+  data.step.forEach((step, i) => {
+    if (step <= last) return;
+    curve.step.push(step);
+    curve.epoch.push(data.epoch[i] ?? 0);
+    curve.time.push(data.time[i] ?? 0);
+    curve.value.push(data.value[i] ?? null);
+  });
   curve.total += data.total;
   if (data.key === 'train/loss' && !state.stepsPerEpoch.has(data.runId))
     learnStepsPerEpoch(data.runId, curve);
@@ -170,12 +224,20 @@ function onPoints(data) {
 }
 
 /** Once a run's second epoch starts, the last step of its first is the epoch length. */
+/**
+ * @param {number} runId
+ * @param {CurveData} curve
+ */
 function learnStepsPerEpoch(runId, curve) {
   const first = curve.epoch[0];
   const i = curve.epoch.findIndex((e) => e !== first);
-  if (i > 0) state.stepsPerEpoch.set(runId, curve.step[i - 1] - curve.step[0] + 1);
+  const lastOfFirst = curve.step[i - 1];
+  const start = curve.step[0];
+  if (i > 0 && lastOfFirst !== undefined && start !== undefined)
+    state.stepsPerEpoch.set(runId, lastOfFirst - start + 1);
 }
 
+/** @param {StreamEvents['run']} run */
 function onRunChanged(run) {
   const known = state.runsById.get(run.id);
   if (known) Object.assign(known, run);
@@ -183,7 +245,8 @@ function onRunChanged(run) {
   if (state.view.name === 'run' && state.view.id === run.id) void route();
 }
 
-let runsRefresh = null;
+/** @type {ReturnType<typeof setTimeout> | undefined} */
+let runsRefresh;
 function scheduleRunsRefresh() {
   clearTimeout(runsRefresh);
   runsRefresh = setTimeout(() => {
@@ -203,11 +266,11 @@ async function loadRuns() {
       limit: 500,
     });
   } catch (error) {
-    showToast(`Could not load runs: ${error.message}`);
+    showToast(`Could not load runs: ${messageOf(error)}`);
     return;
   }
   const wasReady = state.status.storeReady;
-  state.status.storeReady = result.storeReady;
+  state.status = { ...state.status, storeReady: result.storeReady };
   state.runs = result.runs;
   state.total = result.total;
   for (const run of result.runs) state.runsById.set(run.id, run);
@@ -241,12 +304,12 @@ async function loadStatus() {
 async function loadSweepFilter() {
   try {
     const { sweeps } = await api.sweeps();
-    const select = $('filter-sweep');
+    const select = $('filter-sweep', HTMLSelectElement);
     const current = select.value;
     mount(
       select,
       h('option', { value: '' }, 'All sweeps'),
-      sweeps.map((s) => h('option', { value: s.id }, `#${s.id} ${s.name}`)),
+      sweeps.map((s) => h('option', { value: String(s.id) }, `#${s.id} ${s.name}`)),
     );
     select.value = current;
   } catch {
@@ -269,8 +332,8 @@ function renderRunList() {
       {
         class: `run-item${selected ? ' selected' : ''}`,
         dataset: { runId: run.id, status: run.status },
-        onclick: (e) => {
-          if (e.target.closest('a, input')) return;
+        onclick: (/** @type {MouseEvent} */ e) => {
+          if (e.target instanceof Element && e.target.closest('a, input')) return;
           toggleRun(run.id);
         },
       },
@@ -341,7 +404,11 @@ function renderRunList() {
   $('clear-selection').hidden = state.selected.length === 0;
 }
 
-/** A running run's duration keeps growing on the page between server updates. */
+/**
+ * A running run's duration keeps growing on the page between server updates.
+ *
+ * @param {RunListItem} run
+ */
 function liveDuration(run) {
   return run.status === 'running'
     ? Math.max(run.durationMs, Date.now() - run.startedAt)
@@ -350,7 +417,9 @@ function liveDuration(run) {
 
 setInterval(() => {
   for (const el of document.querySelectorAll('.run-item[data-status="running"] .run-duration')) {
-    const run = state.runsById.get(Number(el.closest('.run-item').dataset.runId));
+    const item = el.closest('.run-item');
+    if (!(item instanceof HTMLElement)) continue;
+    const run = state.runsById.get(Number(item.dataset.runId));
     if (run) el.textContent = formatDuration(liveDuration(run));
   }
 }, 1000);
@@ -417,6 +486,10 @@ function renderCurvesView() {
 
 function renderToolbar() {
   const smoothingOut = h('output', { id: 'smoothing-value' }, state.smoothing.toFixed(2));
+  /**
+   * @param {XMode} mode
+   * @param {string} label
+   */
   const segment = (mode, label) =>
     h(
       'button',
@@ -449,8 +522,8 @@ function renderToolbar() {
         max: '0.99',
         step: '0.01',
         value: String(state.smoothing),
-        oninput: (e) => {
-          state.smoothing = Number(e.target.value);
+        oninput: (/** @type {Event & { currentTarget: HTMLInputElement }} */ e) => {
+          state.smoothing = Number(e.currentTarget.value);
           smoothingOut.textContent = state.smoothing.toFixed(2);
           localStorage.setItem('runner.smoothing', String(state.smoothing));
           scheduleDraw();
@@ -477,8 +550,8 @@ function renderToolbar() {
         id: 'log-scale',
         type: 'checkbox',
         checked: state.logLoss,
-        onchange: (e) => {
-          state.logLoss = e.target.checked;
+        onchange: (/** @type {Event & { currentTarget: HTMLInputElement }} */ e) => {
+          state.logLoss = e.currentTarget.checked;
           localStorage.setItem('runner.logLoss', String(state.logLoss));
           scheduleDraw();
         },
@@ -511,6 +584,7 @@ function scheduleDraw() {
 function drawCharts() {
   if (state.view.name !== 'curves') return;
   for (const [key, panel] of state.panels) {
+    /** @type {ChartSeries[]} */
     const series = [];
     for (const id of state.selected) {
       const curve = state.curves.get(id)?.get(key);
@@ -520,7 +594,7 @@ function drawCharts() {
       series.push({
         runId: id,
         label: runLabel(run),
-        color: colorOf(id),
+        color: colorOf(id) ?? '#000',
         x: xValues(curve, state.xMode, context),
         y: curve.value,
         total: curve.total,
@@ -535,6 +609,7 @@ function drawCharts() {
   }
 }
 
+/** @param {readonly string[]} keys */
 function downloadCsv(keys) {
   if (state.selected.length === 0) return;
   const a = h('a', { href: api.csvUrl(state.selected, keys), download: '' });
@@ -545,11 +620,16 @@ function downloadCsv(keys) {
 
 // ---------------------------------------------------------------- routing
 
-/** A path with the selection kept in the query, so a view can be shared or reloaded. */
+/**
+ * A path with the selection kept in the query, so a view can be shared or reloaded.
+ *
+ * @param {string} pathname
+ */
 function urlFor(pathname) {
   return state.selected.length > 0 ? `${pathname}?runs=${state.selected.join(',')}` : pathname;
 }
 
+/** @param {string} path */
 function navigate(path) {
   const url = new URL(path, location.origin);
   const runs = url.searchParams.get('runs');
@@ -558,6 +638,7 @@ function navigate(path) {
   void route();
 }
 
+/** @type {ViewContext} */
 const viewContext = {
   navigate,
   isSelected: (id) => state.selected.includes(id),
@@ -589,26 +670,28 @@ async function route() {
   else if (path === '/compare') state.view = { name: 'compare' };
   else state.view = { name: 'curves' };
   for (const a of document.querySelectorAll('.tabs a')) {
+    if (!(a instanceof HTMLAnchorElement)) continue;
     const tab = a.dataset.tab;
     const active = tab === state.view.name || (tab === 'sweeps' && state.view.name === 'sweep');
     a.classList.toggle('active', active);
-    a.href = urlFor(a.getAttribute('href').split('?')[0]);
+    a.href = urlFor(a.pathname);
   }
   main.dataset.view = state.view.name;
   if (state.view.name !== 'curves') {
     for (const panel of state.panels.values()) panel.destroy();
     state.panels.clear();
   }
+  const view = state.view;
   try {
-    switch (state.view.name) {
+    switch (view.name) {
       case 'run':
-        await renderRunPage(main, viewContext, state.view.id);
+        await renderRunPage(main, viewContext, view.id);
         break;
       case 'sweeps':
         await renderSweepList(main, viewContext);
         break;
       case 'sweep':
-        await renderSweep(main, viewContext, state.view.id);
+        await renderSweep(main, viewContext, view.id);
         break;
       case 'compare':
         await renderCompare(main, viewContext);
@@ -623,31 +706,44 @@ async function route() {
 
 // ---------------------------------------------------------------- wiring
 
-let toastTimer = null;
+/** @type {ReturnType<typeof setTimeout> | undefined} */
+let toastTimer;
+/** @param {string} message */
 function showToast(message) {
-  let toast = document.querySelector('.toast');
-  if (!toast) document.body.append((toast = h('div', { class: 'toast', role: 'status' })));
+  /** @type {HTMLElement} */
+  const toast =
+    document.querySelector('.toast') ??
+    document.body.appendChild(h('div', { class: 'toast', role: 'status' }));
   toast.textContent = message;
   toast.hidden = false;
   clearTimeout(toastTimer);
   toastTimer = setTimeout(() => (toast.hidden = true), 5000);
 }
 
+/** @param {unknown} error */
+function messageOf(error) {
+  return error instanceof Error ? error.message : String(error);
+}
+
 function wireControls() {
-  let nameTimer = null;
-  $('filter-name').addEventListener('input', (e) => {
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let nameTimer;
+  const nameInput = $('filter-name', HTMLInputElement);
+  nameInput.addEventListener('input', () => {
     clearTimeout(nameTimer);
     nameTimer = setTimeout(() => {
-      state.filters.name = e.target.value.trim();
+      state.filters.name = nameInput.value.trim();
       void loadRuns();
     }, 150);
   });
-  $('filter-status').addEventListener('change', (e) => {
-    state.filters.status = e.target.value;
+  const statusSelect = $('filter-status', HTMLSelectElement);
+  statusSelect.addEventListener('change', () => {
+    state.filters.status = statusSelect.value;
     void loadRuns();
   });
-  $('filter-sweep').addEventListener('change', (e) => {
-    state.filters.sweep = e.target.value;
+  const sweepSelect = $('filter-sweep', HTMLSelectElement);
+  sweepSelect.addEventListener('change', () => {
+    state.filters.sweep = sweepSelect.value;
     void loadRuns();
   });
   $('clear-selection').addEventListener('click', () => {
@@ -655,10 +751,18 @@ function wireControls() {
     void route();
   });
   document.addEventListener('click', (e) => {
-    const a = e.target.closest('a[data-link]');
-    if (!a || e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey) return;
+    const a = e.target instanceof Element ? e.target.closest('a[data-link]') : null;
+    if (
+      !(a instanceof HTMLAnchorElement) ||
+      e.defaultPrevented ||
+      e.button !== 0 ||
+      e.metaKey ||
+      e.ctrlKey ||
+      e.shiftKey
+    )
+      return;
     e.preventDefault();
-    navigate(a.getAttribute('href'));
+    navigate(a.getAttribute('href') ?? '/');
   });
   window.addEventListener('popstate', () => {
     const runs = new URLSearchParams(location.search).get('runs');

@@ -1,10 +1,38 @@
+// @ts-check
 /* global uPlot */
 // Overlaid metric charts (uPlot, served locally), smoothing, PNG export.
 import { formatClock, formatCount, formatMetric, formatTick } from '../../format/index.js';
 import { download, h } from './dom.js';
 
+/** @typedef {import('../api-types.js').CurveColumns} CurveColumns */
+/** @typedef {import('../api-types.js').RunListItem} RunListItem */
+/** @typedef {'step' | 'epoch' | 'time'} XMode what the x axis shows */
+/** @typedef {(number | null)[]} Values a curve's values; null is a gap (NaN, or no point there) */
+
+/**
+ * One run's curve on a chart.
+ *
+ * @typedef {object} ChartSeries
+ * @property {number} runId
+ * @property {string} label
+ * @property {string} color
+ * @property {number[]} x
+ * @property {Values} y
+ * @property {number} total
+ */
+
+/**
+ * What a chart draws.
+ *
+ * @typedef {object} ChartModel
+ * @property {ChartSeries[]} series
+ * @property {number} smoothing 0 (raw) to 0.99
+ * @property {boolean} log
+ * @property {XMode} xMode
+ */
+
 /** One colour per run, in selection order: distinct hues that read on white. */
-export const PALETTE = [
+export const PALETTE = /** @type {const} */ ([
   '#2563eb',
   '#dc2626',
   '#059669',
@@ -15,7 +43,7 @@ export const PALETTE = [
   '#65a30d',
   '#4f46e5',
   '#b45309',
-];
+]);
 
 const AXIS_STROKE = '#64748b';
 const GRID_STROKE = '#e8edf3';
@@ -24,14 +52,20 @@ const GRID_STROKE = '#e8edf3';
  * TensorBoard's smoothing: an exponential moving average, debiased so the
  * first points are not pulled towards zero. Nulls (NaN) stay gaps.
  */
+/**
+ * @param {Values} values
+ * @param {number} weight
+ * @returns {Values}
+ */
 export function smoothEma(values, weight) {
   if (!(weight > 0)) return values.slice();
+  /** @type {Values} */
   const out = new Array(values.length);
   let last = 0;
   let count = 0;
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
-    if (v === null || !Number.isFinite(v)) {
+    if (typeof v !== 'number' || !Number.isFinite(v)) {
       out[i] = null;
       continue;
     }
@@ -46,6 +80,11 @@ export function smoothEma(values, weight) {
  * The x of each point for the chosen axis: the step; the epoch as a fraction
  * (step / steps per epoch, so steps spread across their epoch); or wall time
  * in seconds since the run started.
+ *
+ * @param {CurveColumns} curve
+ * @param {XMode} mode
+ * @param {{ stepsPerEpoch?: number | undefined, startedAt?: number | undefined }} run
+ * @returns {number[]}
  */
 export function xValues(curve, mode, run) {
   if (mode === 'epoch') {
@@ -63,19 +102,26 @@ export function xValues(curve, mode, run) {
  * Aligns series with different x values on one sorted x array (what uPlot
  * draws); a series has null where it has no point, and lines span the gaps.
  * Equal x within one series: the last point wins.
+ *
+ * @param {readonly { x: readonly number[], ys: readonly Values[] }[]} list
+ * @returns {[number[], ...Values[]]} the x array, then one column per entry of each `ys`
  */
 export function alignSeries(list) {
+  /** @type {Set<number>} */
   const xs = new Set();
   for (const s of list) for (const x of s.x) if (Number.isFinite(x)) xs.add(x);
   const xAxis = Float64Array.from(xs).sort();
+  /** @type {Map<number, number>} */
   const index = new Map();
   xAxis.forEach((x, i) => index.set(x, i));
+  /** @type {[number[], ...Values[]]} */
   const data = [Array.from(xAxis)];
   for (const s of list) {
     for (const ys of s.ys) {
+      /** @type {Values} */
       const column = new Array(xAxis.length).fill(null);
       for (let j = 0; j < s.x.length; j++) {
-        const i = index.get(s.x[j]);
+        const i = index.get(/** @type {number} */ (s.x[j]));
         if (i !== undefined) column[i] = ys[j] ?? null;
       }
       data.push(column);
@@ -84,6 +130,7 @@ export function alignSeries(list) {
   return data;
 }
 
+/** @type {Record<XMode, string>} */
 const X_LABELS = { step: 'step', epoch: 'epoch', time: 'wall time' };
 
 /**
@@ -99,12 +146,20 @@ const MIN_POINTS_TO_SMOOTH = 30;
  * browser test reads them); data-draw-ms is the time of the last draw.
  */
 export class ChartPanel {
+  /**
+   * @param {string} key the metric key
+   * @param {{ title?: string, onCsv: (key: string) => void }} options
+   */
   constructor(key, { title, onCsv }) {
     this.key = key;
     this.title = title ?? key;
+    /** @type {uPlot | null} */
     this.plot = null;
     this.signature = '';
+    /** @type {ChartSeries[]} */
     this.series = [];
+    /** @type {number | undefined} when the last draw started (performance.now()) */
+    this.drawStarted = undefined;
     this.body = h('div', { class: 'chart-body' });
     this.emptyNote = h('div', { class: 'chart-empty' }, 'No points yet');
     this.el = h(
@@ -144,7 +199,7 @@ export class ChartPanel {
     this.resizeObserver.observe(this.body);
   }
 
-  /** model: { series: [{runId, label, color, x, y, total}], smoothing, log, xMode } */
+  /** @param {ChartModel} model */
   update(model) {
     const series = model.series.filter((s) => s.y.length > 0);
     this.series = series;
@@ -159,6 +214,7 @@ export class ChartPanel {
     this.emptyNote.hidden = true;
     const smoothing = model.smoothing;
     const smoothed = smoothing > 0;
+    /** @param {Values} ys */
     const positive = (ys) => (model.log ? ys.map((v) => (v !== null && v > 0 ? v : null)) : ys);
     const data = alignSeries(
       series.map((s) => {
@@ -187,13 +243,20 @@ export class ChartPanel {
     this.plot = new uPlot(this.options(series, model), data, this.body);
   }
 
+  /**
+   * @param {ChartSeries[]} series
+   * @param {ChartModel} model
+   * @returns {uPlot.Options}
+   */
   options(series, model) {
     const smoothed = model.smoothing > 0;
     const xFormat = model.xMode === 'time' ? formatClock : formatAxisValue;
+    /** @type {uPlot.Series[]} */
     const uSeries = [
       { label: X_LABELS[model.xMode], value: (u, v) => (v === null ? '—' : xFormat(v)) },
     ];
     for (const s of series) {
+      /** @type {uPlot.Series} */
       const common = { label: s.label, spanGaps: true, value: (u, v) => formatMetric(v) };
       if (smoothed) {
         uSeries.push({
@@ -288,6 +351,7 @@ export class ChartPanel {
     out.width = src.width + 2 * pad;
     out.height = src.height + titleH + legendRows * rowH + 2 * pad;
     const ctx = out.getContext('2d');
+    if (!ctx) return;
     ctx.fillStyle = '#ffffff';
     ctx.fillRect(0, 0, out.width, out.height);
     ctx.fillStyle = '#0f172a';
@@ -309,12 +373,18 @@ export class ChartPanel {
   }
 }
 
-/** Room for the longest y tick label, so "0.0015" is not clipped. */
+/**
+ * Room for the longest y tick label, so "0.0015" is not clipped.
+ *
+ * @param {uPlot} u
+ * @param {readonly (string | null)[] | null} values the tick labels (none before the first draw)
+ */
 function yAxisSize(u, values) {
   const longest = Math.max(3, ...(values ?? []).map((v) => (v ?? '').length));
   return Math.ceil(22 + longest * 6.8);
 }
 
+/** @type {uPlot.Axis.Filter} */
 function logTickFilter(u, splits) {
   const finite = splits.filter((v) => v > 0);
   const decades = finite.length ? Math.log10(Math.max(...finite) / Math.min(...finite)) : 0;
@@ -324,17 +394,29 @@ function logTickFilter(u, splits) {
   });
 }
 
+/**
+ * @param {string} hex `#rrggbb`
+ * @param {number} alpha
+ */
 function fade(hex, alpha) {
   const n = parseInt(hex.slice(1), 16);
   return `rgba(${(n >> 16) & 255}, ${(n >> 8) & 255}, ${n & 255}, ${alpha})`;
 }
 
-/** A run's label in legends: "#12 lenet". */
+/**
+ * A run's label in legends: "#12 lenet".
+ *
+ * @param {{ id: number, name: string }} run
+ */
 export function runLabel(run) {
   return `#${run.id} ${run.name}`;
 }
 
-/** A step (a whole number) or an epoch position (a fraction) under the cursor. */
+/**
+ * A step (a whole number) or an epoch position (a fraction) under the cursor.
+ *
+ * @param {number} v
+ */
 function formatAxisValue(v) {
   return Number.isInteger(v) ? formatCount(v) : formatMetric(v);
 }

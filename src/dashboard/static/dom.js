@@ -4,16 +4,32 @@
 
 /** @typedef {Node | string | number | boolean | null | undefined | readonly unknown[]} Child a node, text, or a (nested) list of them */
 
+/** @typedef {Record<string, unknown> | null | undefined} Attrs */
+
+/**
+ * `h` by tag: `h('input', ...)` is an HTMLInputElement, `h('svg:circle', ...)` an SVGElement.
+ *
+ * @typedef {{
+ *   (tag: `svg:${string}`, attrs: Attrs, ...children: Child[]): SVGElement;
+ *   <K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs, ...children: Child[]): HTMLElementTagNameMap[K];
+ * }} ElementFactory
+ */
+
 /**
  * h('div', { class: 'x', onclick: fn }, 'text', child) → an element.
  * Attributes starting with "on" become listeners; `dataset` sets data-*.
+ */
+export const h = /** @type {ElementFactory} */ (createElement);
+
+/**
+ * `h` for any tag: what the tag names is created (`document.createElement` makes it so).
  *
  * @param {string} tag an HTML tag, or `svg:tag` for an SVG element
- * @param {Record<string, unknown> | null | undefined} attrs
+ * @param {Attrs} attrs
  * @param {...Child} children
- * @returns {any} the element (HTML or SVG: callers use either's properties)
+ * @returns {HTMLElement | SVGElement}
  */
-export function h(tag, attrs, ...children) {
+function createElement(tag, attrs, ...children) {
   const svg = tag.startsWith('svg:');
   /** @type {HTMLElement | SVGElement} */
   const el = svg

@@ -1,8 +1,18 @@
+// @ts-check
 // The sweep view's scatter: one varied hyperparameter (x) against the
 // sweep's metric (y), a dot per trial, the best trial highlighted. SVG, so
 // every dot is an element that can be hovered and clicked.
 import { formatMetric, formatParam, formatTick } from '../../format/index.js';
 import { h } from './dom.js';
+
+/** @typedef {import('../api-types.js').ParamValue} ParamValue */
+/** @typedef {import('../api-types.js').SweepTrial} SweepTrial */
+/** @typedef {{ map: (v: number) => number, ticks: number[] }} LinearScale */
+/**
+ * Where a param value sits on the x axis; numeric scales take numbers, category scales any value.
+ *
+ * @typedef {{ map: (v: ParamValue | undefined) => number, ticks: { value: ParamValue, label: string }[], log: boolean }} XScale
+ */
 
 const W = 380;
 const H = 250;
@@ -11,13 +21,16 @@ const M = { left: 56, right: 18, top: 16, bottom: 44 };
 /**
  * @param {object} o
  * @param {string} o.param the varied key, e.g. "train.optimizer.learningRate"
- * @param {Array} o.trials [{runId, name, status, params, best}]
+ * @param {readonly SweepTrial[]} o.trials
  * @param {string} o.metric
  * @param {number|null} o.bestRunId
  * @param {(runId: number) => void} o.onSelect
  */
 export function sweepScatter({ param, trials, metric, bestRunId, onSelect }) {
-  const points = trials.filter((t) => t.best !== null && Number.isFinite(t.best));
+  /** @type {(SweepTrial & { best: number })[]} */
+  const points = [];
+  for (const t of trials)
+    if (t.best !== null && Number.isFinite(t.best)) points.push({ ...t, best: t.best });
   const xScale = makeXScale(trials.map((t) => t.params[param]));
   const ys = points.map((t) => t.best);
   const yScale = linearScale(ys.length ? Math.min(...ys) : 0, ys.length ? Math.max(...ys) : 1, [
@@ -81,7 +94,8 @@ export function sweepScatter({ param, trials, metric, bestRunId, onSelect }) {
     ),
   );
   // Dots, the best one last so it is drawn on top.
-  const ordered = [...points].sort((a, b) => (a.runId === bestRunId) - (b.runId === bestRunId));
+  const isBestRun = (/** @type {SweepTrial} */ t) => (t.runId === bestRunId ? 1 : 0);
+  const ordered = [...points].sort((a, b) => isBestRun(a) - isBestRun(b));
   for (const trial of ordered) {
     const x = xScale.map(trial.params[param]);
     const y = yScale.map(trial.best);
@@ -95,7 +109,7 @@ export function sweepScatter({ param, trials, metric, bestRunId, onSelect }) {
         role: 'button',
         'data-run-id': trial.runId,
         onclick: () => onSelect(trial.runId),
-        onkeydown: (e) => {
+        onkeydown: (/** @type {KeyboardEvent} */ e) => {
           if (e.key === 'Enter' || e.key === ' ') onSelect(trial.runId);
         },
       },
@@ -109,31 +123,42 @@ export function sweepScatter({ param, trials, metric, bestRunId, onSelect }) {
   return svg;
 }
 
-/** Numbers: linear, or log when positive and spanning ≥ 2 decades; anything else: categories. */
+/**
+ * Numbers: linear, or log when positive and spanning ≥ 2 decades; anything else: categories.
+ *
+ * @param {readonly (ParamValue | undefined)[]} values
+ * @returns {XScale}
+ */
 function makeXScale(values) {
+  /** @type {[number, number]} */
   const range = [M.left + 14, W - M.right - 14];
-  const numeric = values.filter((v) => typeof v === 'number' && Number.isFinite(v));
+  /** @type {number[]} */
+  const numeric = [];
+  for (const v of values) if (typeof v === 'number' && Number.isFinite(v)) numeric.push(v);
   if (numeric.length === values.length && numeric.length > 0) {
+    // Every value is a finite number here: `Number(v)` only narrows the type.
     const min = Math.min(...numeric);
     const max = Math.max(...numeric);
     if (min > 0 && max / min >= 100) {
       const lo = Math.floor(Math.log10(min));
       const hi = Math.ceil(Math.log10(max));
+      /** @param {ParamValue | undefined} v */
       const map = (v) =>
-        range[0] + ((Math.log10(v) - lo) / Math.max(1e-9, hi - lo)) * (range[1] - range[0]);
+        range[0] + ((Math.log10(Number(v)) - lo) / Math.max(1e-9, hi - lo)) * (range[1] - range[0]);
       const ticks = [];
       for (let e = lo; e <= hi; e++) ticks.push({ value: 10 ** e, label: formatTick(10 ** e) });
       return { map, ticks, log: true };
     }
     const s = linearScale(min, max, range);
     return {
-      map: s.map,
+      map: (v) => s.map(Number(v)),
       ticks: s.ticks.map((t) => ({ value: t, label: formatTick(t) })),
       log: false,
     };
   }
   const categories = [...new Set(values.map((v) => formatParam(v)))].sort();
   const step = (range[1] - range[0]) / Math.max(1, categories.length - 1);
+  /** @param {ParamValue | undefined} v */
   const at = (v) =>
     categories.length === 1
       ? (range[0] + range[1]) / 2
@@ -145,6 +170,12 @@ function makeXScale(values) {
   };
 }
 
+/**
+ * @param {number} min
+ * @param {number} max
+ * @param {readonly [number, number]} range the pixel positions of min and max
+ * @returns {LinearScale}
+ */
 function linearScale(min, max, [from, to]) {
   if (min === max) {
     const pad = Math.abs(min) * 0.05 || 1;
@@ -152,13 +183,22 @@ function linearScale(min, max, [from, to]) {
     max += pad;
   }
   const ticks = niceTicks(min, max, 5);
-  const lo = Math.min(min, ticks[0]);
-  const hi = Math.max(max, ticks[ticks.length - 1]);
+  const lo = Math.min(min, ticks[0] ?? min);
+  const hi = Math.max(max, ticks[ticks.length - 1] ?? max);
   const pad = (hi - lo) * 0.08;
+  /** @param {number} v */
   const map = (v) => from + ((v - (lo - pad)) / (hi - lo + 2 * pad)) * (to - from);
   return { map, ticks };
 }
 
+/**
+ * About `count` round tick values between min and max (steps of 1, 2, 2.5 or 5 × 10^k).
+ *
+ * @param {number} min
+ * @param {number} max
+ * @param {number} count
+ * @returns {number[]}
+ */
 function niceTicks(min, max, count) {
   const span = max - min;
   const raw = span / count;
@@ -170,7 +210,11 @@ function niceTicks(min, max, count) {
   return ticks.length ? ticks : [min, max];
 }
 
-/** "train.optimizer.learningRate" → "optimizer.learningRate" when long. */
+/**
+ * "train.optimizer.learningRate" → "optimizer.learningRate" when long.
+ *
+ * @param {string} key
+ */
 function shortKey(key) {
   return key.length > 34 ? key.split('.').slice(-2).join('.') : key;
 }

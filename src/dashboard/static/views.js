@@ -1,3 +1,4 @@
+// @ts-check
 // The views other than the curves: a run's page, sweeps, the compare table,
 // and the empty and not-found states. Each renders into `main` from the API.
 import { api, ApiError } from './api.js';
@@ -12,10 +13,32 @@ import {
 import { h, mount } from './dom.js';
 import { sweepScatter } from './sweep-plot.js';
 
+/** @typedef {import('./dom.js').Child} Child */
+/** @typedef {import('../api-types.js').RunState | import('../api-types.js').SweepStatus} Status */
+
+/**
+ * What a view may ask of the page (app.js holds the state).
+ *
+ * @typedef {object} ViewContext
+ * @property {(path: string) => void} navigate go to a page path (`/runs/3`) without reloading
+ * @property {(id: number) => boolean} isSelected whether the run is plotted
+ * @property {() => number[]} selectedIds the plotted runs, in the order they were picked
+ * @property {(id: number) => string | undefined} colorOf a plotted run's colour
+ * @property {() => string | null} storePath
+ * @property {() => string | null} storeProblem
+ * @property {(ids: readonly number[]) => void} plotRuns plot exactly these runs in the curves view
+ * @property {(id: number) => void} compareWith add the run to the selection and compare
+ */
+
+/** @param {Status} status */
 export function statusBadge(status) {
   return h('span', { class: `badge status-${status}`, dataset: { status } }, status);
 }
 
+/**
+ * @param {string | null} title
+ * @param {...Child} children
+ */
 function card(title, ...children) {
   return h(
     'section',
@@ -25,14 +48,22 @@ function card(title, ...children) {
   );
 }
 
+/** @param {string | undefined} color */
 function swatch(color) {
   return color ? h('span', { class: 'swatch', style: `--swatch: ${color}` }) : null;
 }
 
-/** A run's page: facts, final/best metrics, the config as YAML. */
+/**
+ * A run's page: facts, final/best metrics, the config as YAML.
+ *
+ * @param {HTMLElement} main
+ * @param {ViewContext} ctx
+ * @param {number} runId
+ */
 export async function renderRunPage(main, ctx, runId) {
   const { run, metricKeys, sweep } = await api.run(runId);
   const selected = ctx.isSelected(run.id);
+  /** @type {[string, Child][]} */
   const facts = [
     ['Status', statusBadge(run.status)],
     ['Started', formatTime(run.startedAt, true)],
@@ -185,7 +216,11 @@ export async function renderRunPage(main, ctx, runId) {
         { class: 'code-actions' },
         h(
           'button',
-          { class: 'btn-ghost', onclick: (e) => copyText(run.configYaml, e.currentTarget) },
+          {
+            class: 'btn-ghost',
+            onclick: (/** @type {MouseEvent} */ e) =>
+              copyText(run.configYaml, /** @type {HTMLButtonElement} */ (e.currentTarget)),
+          },
           'Copy YAML',
         ),
       ),
@@ -194,6 +229,10 @@ export async function renderRunPage(main, ctx, runId) {
   );
 }
 
+/**
+ * @param {string} text
+ * @param {HTMLButtonElement} button says "Copied" for a moment
+ */
 function copyText(text, button) {
   navigator.clipboard?.writeText(text).then(
     () => {
@@ -204,7 +243,12 @@ function copyText(text, button) {
   );
 }
 
-/** All sweeps, newest first. */
+/**
+ * All sweeps, newest first.
+ *
+ * @param {HTMLElement} main
+ * @param {ViewContext} ctx
+ */
 export async function renderSweepList(main, ctx) {
   const { sweeps, storeReady } = await api.sweeps();
   if (!storeReady) return renderEmptyStore(main, ctx);
@@ -261,7 +305,13 @@ export async function renderSweepList(main, ctx) {
   );
 }
 
-/** A sweep: each varied param against the metric, best trial highlighted, trials table. */
+/**
+ * A sweep: each varied param against the metric, best trial highlighted, trials table.
+ *
+ * @param {HTMLElement} main
+ * @param {ViewContext} ctx
+ * @param {number} sweepId
+ */
 export async function renderSweep(main, ctx, sweepId) {
   const { sweep, varied, trials, bestRunId } = await api.sweep(sweepId);
   const best = trials.find((t) => t.runId === bestRunId);
@@ -271,7 +321,7 @@ export async function renderSweep(main, ctx, sweepId) {
     if (b.best === null) return -1;
     return sign * (a.best - b.best);
   });
-  const openTrial = (runId) => ctx.plotRuns([runId]);
+  const openTrial = (/** @type {number} */ runId) => ctx.plotRuns([runId]);
   mount(
     main,
     h(
@@ -385,7 +435,12 @@ export async function renderSweep(main, ctx, sweepId) {
   );
 }
 
-/** The config values that differ among the selected runs, and each metric's final/best with the winner. */
+/**
+ * The config values that differ among the selected runs, and each metric's final/best with the winner.
+ *
+ * @param {HTMLElement} main
+ * @param {ViewContext} ctx
+ */
 export async function renderCompare(main, ctx) {
   const ids = ctx.selectedIds();
   if (ids.length < 2) {
@@ -404,7 +459,7 @@ export async function renderCompare(main, ctx) {
     return;
   }
   const { runs, params, metrics } = await api.compare(ids);
-  const header = (first) =>
+  const header = (/** @type {string} */ first) =>
     h(
       'tr',
       {},
@@ -418,6 +473,10 @@ export async function renderCompare(main, ctx) {
         ),
       ),
     );
+  /**
+   * @param {boolean} isWinner
+   * @param {string} text
+   */
   const mark = (isWinner, text) =>
     isWinner ? h('span', { class: 'winner', title: 'best among these runs' }, `★ ${text}`) : text;
   mount(
@@ -486,7 +545,12 @@ export async function renderCompare(main, ctx) {
   );
 }
 
-/** The store file does not exist yet: say how to make one; the page updates when it appears. */
+/**
+ * The store file does not exist yet: say how to make one; the page updates when it appears.
+ *
+ * @param {HTMLElement} main
+ * @param {Pick<ViewContext, 'storePath' | 'storeProblem'>} ctx
+ */
 export function renderEmptyStore(main, ctx) {
   mount(
     main,
@@ -510,6 +574,10 @@ export function renderEmptyStore(main, ctx) {
   );
 }
 
+/**
+ * @param {HTMLElement} main
+ * @param {string} message
+ */
 export function renderNotFound(main, message) {
   mount(
     main,
@@ -523,7 +591,12 @@ export function renderNotFound(main, message) {
   );
 }
 
-/** Errors of an API call, shown in place of the view. */
+/**
+ * Errors of an API call, shown in place of the view.
+ *
+ * @param {HTMLElement} main
+ * @param {unknown} error
+ */
 export function renderError(main, error) {
   if (error instanceof ApiError && error.status === 404) return renderNotFound(main, error.message);
   mount(
@@ -532,7 +605,7 @@ export function renderError(main, error) {
       'div',
       { class: 'alert alert-error' },
       h('strong', {}, 'Could not load this view: '),
-      error.message,
+      error instanceof Error ? error.message : String(error),
     ),
   );
 }

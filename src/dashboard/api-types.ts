@@ -1,0 +1,201 @@
+/**
+ * The dashboard's JSON API: the body of every response and event, defined
+ * once. The routes build them (`api-routes.ts`, `event-stream.ts`) and the
+ * page reads them through JSDoc imports (`static/api.js`), so renaming a field
+ * here fails `npm run typecheck` on both sides. Times are epoch ms; JSON has
+ * no NaN or Infinity, so non-finite numbers arrive as null.
+ *
+ * Types only, importing nothing but the store's plain data types: the page's
+ * checker (tsconfig.page.json) reads this file without Node's types.
+ */
+import type {
+  MetricComparison,
+  MetricGoal,
+  ParamValue,
+  RunDetail,
+  RunState,
+  RunStatus,
+  SweepStatus,
+} from '../store/types.js';
+
+export type {
+  MetricComparison,
+  MetricGoal,
+  ParamValue,
+  RunDetail,
+  RunState,
+  RunStatus,
+  SweepStatus,
+};
+
+/** Any answer that is not 2xx: `{ error: { status, message } }`. */
+export interface ApiErrorBody {
+  readonly error: { readonly status: number; readonly message: string };
+}
+
+/** GET /api/status */
+export interface StatusResponse {
+  readonly version: string;
+  readonly storePath: string | null;
+  readonly storeReady: boolean;
+  /** Why the store file could not be opened yet, if it exists but is not (yet) a runner store. */
+  readonly storeProblem: string | null;
+}
+
+/** A metric as the run list shows it: the last and best values only. */
+export interface RunListMetric {
+  readonly last: number | null;
+  readonly best: number | null;
+  readonly goal: MetricGoal;
+}
+
+/** A run's status as the page shows it: `lost` for a run recorded running whose process is gone. */
+export interface RunShownState {
+  readonly status: RunState;
+  /** The status the store holds (`running` for a lost run). */
+  readonly recordedStatus: RunStatus;
+  /** The last step any metric reached; null before the first. */
+  readonly lastStep: number | null;
+}
+
+/** One run of the list (also the `run` event and the compare view's columns). */
+export interface RunListItem extends RunShownState {
+  readonly id: number;
+  readonly name: string;
+  readonly startedAt: number;
+  readonly endedAt: number | null;
+  readonly updatedAt: number;
+  readonly durationMs: number;
+  readonly sweepId: number | null;
+  /** 1-based, as the CLI numbers trials; null outside a sweep. */
+  readonly trial: number | null;
+  readonly backend: string;
+  readonly dataset: string;
+  readonly error: string | null;
+  readonly metrics: Readonly<Record<string, RunListMetric>>;
+}
+
+/** GET /api/runs — newest first. `storeReady: false` while the store file does not exist. */
+export interface RunListResponse {
+  readonly storeReady: boolean;
+  /** Runs matching the filters; `runs` holds at most `limit` of them. */
+  readonly total: number;
+  readonly runs: readonly RunListItem[];
+}
+
+/** The sweep a run belongs to, as the run page links it. */
+export interface RunSweepLink {
+  readonly id: number;
+  readonly name: string;
+  readonly metric: string;
+  readonly goal: MetricGoal;
+}
+
+/** A run's full record, with its shown status and its trial number 1-based as everywhere on the page. */
+export interface RunDetailItem extends Omit<RunDetail, 'status'>, RunShownState {
+  readonly trial: number | null;
+}
+
+/** GET /api/runs/:id */
+export interface RunDetailResponse {
+  readonly run: RunDetailItem;
+  /** Metric keys recorded for the run, sorted. */
+  readonly metricKeys: readonly string[];
+  readonly sweep: RunSweepLink | null;
+}
+
+/** Points of a curve column-wise: four flat arrays are far smaller in JSON than objects. */
+export interface CurveColumns {
+  step: number[];
+  epoch: number[];
+  time: number[];
+  value: (number | null)[];
+}
+
+/** One curve of one run (downsampled), and the `points` event of the live stream (new points). */
+export interface CurveData extends CurveColumns {
+  readonly runId: number;
+  readonly key: string;
+  /** Points recorded (the curve's full length, or how many new points the event carries). */
+  total: number;
+}
+
+/** Last step seen per run and metric key: `{ "12": { "train/loss": 940 } }`. */
+export type StreamCursor = Record<string, Record<string, number>>;
+
+/** GET /api/curves?runs=&keys=&maxPoints= */
+export interface CurvesResponse {
+  readonly curves: readonly CurveData[];
+  /** The last step of each curve, for the event stream. */
+  readonly cursor: StreamCursor;
+  /** Per run id: steps in one epoch, or null while unknown. */
+  readonly stepsPerEpoch: Readonly<Record<string, number | null>>;
+  readonly maxPoints: number;
+}
+
+/** A sweep as lists show it. */
+export interface SweepHeader {
+  readonly id: number;
+  readonly name: string;
+  readonly status: SweepStatus;
+  readonly metric: string;
+  readonly goal: MetricGoal;
+  readonly trialCount: number;
+  readonly startedAt: number;
+  readonly endedAt: number | null;
+}
+
+export interface SweepListItem extends SweepHeader {
+  /** Trial runs recorded so far (of `trialCount` planned). */
+  readonly trialsRecorded: number;
+}
+
+/** GET /api/sweeps — newest first. */
+export interface SweepListResponse {
+  readonly storeReady: boolean;
+  readonly sweeps: readonly SweepListItem[];
+}
+
+/** One trial of a sweep: its varied values against the sweep's metric. */
+export interface SweepTrial {
+  readonly runId: number;
+  readonly name: string;
+  /** 1-based; null for a run without a trial index. */
+  readonly trial: number | null;
+  readonly status: RunState;
+  readonly durationMs: number;
+  /** The varied keys only; null where the trial has no value. */
+  readonly params: Readonly<Record<string, ParamValue>>;
+  /** The best value of the sweep's metric the trial reached. */
+  readonly best: number | null;
+  readonly final: number | null;
+}
+
+/** GET /api/sweeps/:id */
+export interface SweepDetailResponse {
+  readonly sweep: SweepHeader & { readonly configYaml: string; readonly definition: unknown };
+  /** The config keys the trials vary. */
+  readonly varied: readonly string[];
+  readonly trials: readonly SweepTrial[];
+  readonly bestRunId: number | null;
+}
+
+/** GET /api/compare?runs= — config values that differ, each metric's final and best with winners. */
+export interface CompareResponse {
+  readonly runs: readonly RunListItem[];
+  /** Per key, one value per run in the order of `runs`; null where a run lacks the key. */
+  readonly params: readonly { readonly key: string; readonly values: readonly ParamValue[] }[];
+  readonly metrics: readonly MetricComparison[];
+}
+
+/** The live stream's events (`/api/events`), by event name. */
+export interface StreamEvents {
+  /** New points of a watched curve; the event id is the new cursor. */
+  readonly points: CurveData;
+  /** A watched run's summary, when its status changed. */
+  readonly run: RunListItem;
+  /** The list of runs changed (a run started, ended or was deleted). */
+  readonly runs: { readonly changed: true };
+  /** The store file appeared. */
+  readonly store: { readonly ready: true };
+}
