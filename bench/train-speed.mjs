@@ -325,6 +325,16 @@ function printTable(rows, nets, batches, unavailable, torch, rounds) {
     if (r.net === nets[0] && r.batch === batches[0] && r.workers === 1)
       out(`  ${r.backend}: ${r.kernels}`);
   }
+  // What one step calls, per net and backend (the same at every batch size and worker count).
+  const shown = new Set();
+  for (const r of rows.filter((x) => x.framework === 'tfjs' && x.kernelNames)) {
+    const key = `${r.net}/${r.backend}`;
+    if (shown.has(key)) continue;
+    shown.add(key);
+    out(
+      `  calls/step, ${NET_TITLES[r.net] ?? r.net} on ${r.backend}: ${r.kernelCalls} = ${r.kernelNames}`,
+    );
+  }
   for (const [backend, why] of unavailable) out(`  ${backend}: not measured: ${why}`);
   if (!torch.available) out(`  PyTorch: ${torch.why}`);
 }
@@ -405,8 +415,19 @@ async function runChild(job) {
       imagesPerSec: (job.batch * job.steps * 1000) / ms,
       imagesPerCpuSec: (job.batch * job.steps * 1000) / cpuMs,
       kernelCalls: profile.kernels.length,
+      kernelNames: countNames(profile.kernels),
     })}\n`,
   );
+}
+
+/** Kernel calls by name, most frequent first: "Reshape 12, PadV2 3, ...". */
+function countNames(kernels) {
+  const counts = new Map();
+  for (const k of kernels) counts.set(k.name, (counts.get(k.name) ?? 0) + 1);
+  return [...counts]
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .map(([name, n]) => `${name} ${n}`)
+    .join(', ');
 }
 
 /** The runner's Adam update rule (needs `npm run build`). */

@@ -1,5 +1,9 @@
 import * as tf from '../tf.js';
 import { BATCH_NORM_TRAIN, type BatchNormTrainAttrs } from './kernels/batch-norm-train.js';
+import {
+  SOFTMAX_CROSS_ENTROPY,
+  type SoftmaxCrossEntropyAttrs,
+} from './kernels/softmax-cross-entropy.js';
 
 /** What one fused batch-norm training step gives. */
 export interface BatchNormTrainResult {
@@ -37,4 +41,35 @@ export function batchNormTrainFused(
     throw new Error(`${BATCH_NORM_TRAIN} returned too few outputs`);
   }
   return { y, movingMean: newMean, movingVariance: newVariance };
+}
+
+/**
+ * A classifier's objective in one kernel call (its gradient in one more):
+ * the mean softmax cross-entropy of `logits` [n, K] against int32 `labels`
+ * [n] with PyTorch's label smoothing, and the count of right predictions
+ * (int32 scalar, no gradient). Where the active backend has the runner's
+ * kernel (wasm); undefined elsewhere, where the caller computes it op by op.
+ */
+export function softmaxCrossEntropyFused(
+  logits: tf.Tensor,
+  labels: tf.Tensor,
+  labelSmoothing: number,
+): { loss: tf.Scalar; correct: tf.Scalar } | undefined {
+  if (
+    logits.dtype !== 'float32' ||
+    logits.rank !== 2 ||
+    labels.dtype !== 'int32' ||
+    labels.rank !== 1 ||
+    tf.getKernel(SOFTMAX_CROSS_ENTROPY, tf.getBackend()) === undefined
+  ) {
+    return undefined;
+  }
+  const attrs: SoftmaxCrossEntropyAttrs = { labelSmoothing };
+  const [loss, correct] = tf
+    .engine()
+    .runKernel(SOFTMAX_CROSS_ENTROPY, { logits, labels }, { ...attrs }) as tf.Scalar[];
+  if (loss === undefined || correct === undefined) {
+    throw new Error(`${SOFTMAX_CROSS_ENTROPY} returned too few outputs`);
+  }
+  return { loss, correct };
 }

@@ -2,6 +2,7 @@ import type { GradConfig } from '../../tf.js';
 import { batchNormTrainGradConfig } from './batch-norm-train-grad.js';
 import { leakyReluGradConfig } from './leaky-relu-grad.js';
 import { meanGradConfig } from './mean-grad.js';
+import { softmaxCrossEntropyGradConfig } from './softmax-cross-entropy-grad.js';
 import { sumGradConfig } from './sum-grad.js';
 
 /**
@@ -15,5 +16,6 @@ export const TRAINING_GRADIENTS: readonly GradConfig[] = [
   leakyReluGradConfig,
   meanGradConfig,
   batchNormTrainGradConfig, // RunnerBatchNormTrain
+  softmaxCrossEntropyGradConfig, // RunnerSoftmaxCrossEntropy
   sumGradConfig,
 ];

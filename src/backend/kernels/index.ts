@@ -19,6 +19,10 @@ import { padV2Config } from './pad-v2.js';
 import { realDivConfig } from './real-div.js';
 import { selectConfig } from './select.js';
 import { sliceConfig } from './slice.js';
+import {
+  softmaxCrossEntropyConfig,
+  softmaxCrossEntropyGradConfig,
+} from './softmax-cross-entropy.js';
 import { subConfig } from './sub.js';
 import { sumConfig } from './sum.js';
 import { tileConfig } from './tile.js';
@@ -54,6 +58,8 @@ export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
   batchNormTrainConfig, // RunnerBatchNormTrain
   batchNormTrainGradConfig, // RunnerBatchNormTrainGrad
   leakyReluGradConfig, // RunnerLeakyReluGrad
+  softmaxCrossEntropyConfig, // RunnerSoftmaxCrossEntropy
+  softmaxCrossEntropyGradConfig, // RunnerSoftmaxCrossEntropyGrad
   selectConfig,
   sliceConfig,
   subConfig,
