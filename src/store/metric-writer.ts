@@ -48,7 +48,9 @@ export function createMetricWriter(
   const maxPending = settings.maxPending ?? DEFAULT_MAX_PENDING;
 
   const insertValue = db.prepare(
-    'INSERT OR REPLACE INTO metric_values (run_id, key_id, step, epoch, value, t) VALUES (?, ?, ?, ?, ?, ?)',
+    // The first value of a (key, step) stays, as the PostgreSQL writer's ON CONFLICT DO NOTHING:
+    // a step written again (a resumed run's kept step) neither replaces it nor counts twice.
+    'INSERT OR IGNORE INTO metric_values (run_id, key_id, step, epoch, value, t) VALUES (?, ?, ?, ?, ?, ?)',
   );
   const upsertSummary = db.prepare(`
     INSERT INTO run_metric_summary
@@ -90,7 +92,7 @@ export function createMetricWriter(
       const step = steps[i]!;
       const value = values[i]!;
       const t = times[i]!;
-      insertValue.run(runId, keyId, step, epochs[i]!, value, t);
+      if (insertValue.run(runId, keyId, step, epochs[i]!, value, t).changes === 0) continue;
       mergeIntoBatch(batches, key, step, epochs[i]!, value, t);
     }
     for (const [key, b] of batches) {
