@@ -26,7 +26,8 @@ export const BACKENDS = [
   {
     name: 'cpu',
     description: 'pure JavaScript, always available, slowest',
-    load: () => Promise.resolve({ tfName: 'cpu', kernels: 'cpu (pure JavaScript)' }),
+    load: (): Promise<LoadedBackend> =>
+      Promise.resolve({ tfName: 'cpu', kernels: 'cpu (pure JavaScript)' }),
   },
 ] as const satisfies readonly BackendDefinition[];
 

@@ -3,6 +3,8 @@ export interface LoadedBackend {
   /** The name tfjs knows the backend by (`tensorflow` for tfjs-node). */
   readonly tfName: string;
   readonly kernels: string;
+  /** What computes the kernels once the backend is active, if that adds to `kernels`. */
+  readonly describeActive?: () => string;
 }
 
 /** Why a loader could not load its backend, with what the user can do. */

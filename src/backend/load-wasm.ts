@@ -1,4 +1,7 @@
 import { errorText, LoadFailure, type LoadedBackend } from './load-failure.js';
+import * as tf from '../tf.js';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { describeLoops } from './kernels/simd/simd-loops.js';
 import { registerWasmTrainingKernels } from './register-kernels.js';
 
 /** wasm with the runner's own training kernels (the plain wasm backend cannot train a conv net). */
@@ -14,5 +17,11 @@ export async function loadWasm(): Promise<LoadedBackend> {
     );
   }
   const count = registerWasmTrainingKernels();
-  return { tfName: 'wasm', kernels: `wasm + runner training kernels (${count})` };
+  const kernels = `wasm + runner training kernels (${count})`;
+  return {
+    tfName: 'wasm',
+    kernels,
+    // Whether the SIMD loops loaded is known once the backend (its memory) exists.
+    describeActive: () => `${kernels}, ${describeLoops(tf.findBackend('wasm') as BackendWasm)}`,
+  };
 }

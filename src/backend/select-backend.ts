@@ -11,7 +11,7 @@ export interface BackendInfo {
   readonly reason: string;
   /** The version of @tensorflow/tfjs-core in use. */
   readonly tfjsVersion: string;
-  /** What computes the kernels, e.g. `wasm + runner training kernels (12)`. */
+  /** What computes the kernels, e.g. `wasm + runner training kernels (27), SIMD loops`. */
   readonly kernels: string;
 }
 
@@ -37,7 +37,7 @@ const selections = new Map<BackendChoice, Promise<BackendInfo>>();
  *
  * @example
  * const info = await selectBackend('auto', { logger });
- * // { name: 'wasm', reason: 'tfjs-node is not installed (...)', kernels: 'wasm + runner training kernels (12)', ... }
+ * // { name: 'wasm', reason: 'tfjs-node is not installed (...)', kernels: 'wasm + runner training kernels (27), SIMD loops', ... }
  */
 export async function selectBackend(
   choice: string,
@@ -73,8 +73,9 @@ async function choose(choice: BackendChoice, logger: Logger | undefined): Promis
     try {
       const loaded = await backendNamed(choice).load();
       await activate(choice, loaded.tfName);
-      logger?.debug({ backend: choice, kernels: loaded.kernels }, 'backend selected');
-      return { name: choice, reason: `asked for ${choice}`, tfjsVersion, kernels: loaded.kernels };
+      const kernels = loaded.describeActive?.() ?? loaded.kernels;
+      logger?.debug({ backend: choice, kernels }, 'backend selected');
+      return { name: choice, reason: `asked for ${choice}`, tfjsVersion, kernels };
     } catch (error) {
       const failure = asLoadFailure(error);
       throw new BackendError(`backend ${choice} was asked for, but ${failure.message}`, {
@@ -88,12 +89,13 @@ async function choose(choice: BackendChoice, logger: Logger | undefined): Promis
     try {
       const loaded = await load();
       await activate(name, loaded.tfName);
+      const kernels = loaded.describeActive?.() ?? loaded.kernels;
       const reason =
         passedOver.length === 0
           ? `auto: ${name} is the fastest backend`
           : `auto: ${passedOver.join('; ')}; so ${name}`;
-      logger?.info({ backend: name, reason, kernels: loaded.kernels }, 'backend selected');
-      return { name, reason, tfjsVersion, kernels: loaded.kernels };
+      logger?.info({ backend: name, reason, kernels }, 'backend selected');
+      return { name, reason, tfjsVersion, kernels };
     } catch (error) {
       const failure = asLoadFailure(error);
       logger?.debug({ backend: name, err: error }, 'backend not available');

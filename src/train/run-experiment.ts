@@ -212,7 +212,8 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
       params: flattenConfig(document),
       seed: experiment.seed,
       backend: backend.name,
-      backendReason: backend.reason,
+      // What computed it (the SIMD loops or not) recorded beside why this backend.
+      backendReason: `${backend.reason}; ${backend.kernels}`,
       dataset: experiment.data.dataset,
       datasetSource: `${data.source.kind}: ${data.source.location}`,
       dataInfo: {

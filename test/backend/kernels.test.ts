@@ -1,7 +1,12 @@
 import * as tf from '../../src/tf.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WASM_TRAINING_KERNELS } from '../../src/backend/kernels/index.js';
-import { setSimdLoopsEnabled } from '../../src/backend/kernels/simd/simd-loops.js';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import {
+  describeLoops,
+  setSimdLoopsEnabled,
+  simdLoopsFor,
+} from '../../src/backend/kernels/simd/simd-loops.js';
 import {
   expectWasmMatchesCpu,
   makeRandom,
@@ -89,6 +94,13 @@ describe.each([
     setSimdLoopsEnabled(simd);
   });
   afterAll(() => setSimdLoopsEnabled(true));
+
+  it(simd ? 'has the SIMD module loaded' : 'runs without the SIMD module', () => {
+    // Without this, a SIMD module that failed to load would pass the SIMD half on the JS loops.
+    const backend = tf.findBackend('wasm') as BackendWasm;
+    expect(simdLoopsFor(backend) !== null).toBe(simd);
+    expect(describeLoops(backend)).toBe(simd ? 'SIMD loops' : 'JavaScript loops (SIMD turned off)');
+  });
 
   it('registers each kernel once, for wasm', () => {
     const names = WASM_TRAINING_KERNELS.map((k) => k.kernelName);

@@ -58,6 +58,9 @@ describe('runExperiment', () => {
     expect(result.final?.count).toBe(70);
     const detail = (await store.getRun(result.runId))!;
     expect(detail.status).toBe('completed');
+    // Which loops computed the kernels is recorded with the run (auto picks wasm here).
+    if (detail.backend === 'wasm') expect(detail.backendReason).toMatch(/, SIMD loops$/);
+    expect(detail.backendReason).toContain('; ');
     expect(detail.metrics['train/loss']?.count).toBe(10);
     expect(detail.metrics['test/accuracy']?.count).toBe(2);
     await store.close();

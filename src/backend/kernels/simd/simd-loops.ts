@@ -312,6 +312,8 @@ const FUNCTIONS: readonly FunctionSpec[] = [
 
 const instances = new WeakMap<WebAssembly.Memory, SimdLoops | null>();
 let disabled = false;
+/** Why the last attempt to instantiate the loops failed, for `describeLoops`. */
+let failure = '';
 
 /**
  * The SIMD loops bound to `backend`'s memory, or null where WebAssembly SIMD
@@ -331,14 +333,32 @@ export function simdLoopsFor(backend: BackendWasm): SimdLoops | null {
 
 function instantiate(memory: WebAssembly.Memory): SimdLoops | null {
   const bytes = encodeModule(FUNCTIONS);
-  if (!WebAssembly.validate(bytes)) return null;
+  if (!WebAssembly.validate(bytes)) {
+    failure = 'this WebAssembly engine has no SIMD';
+    return null;
+  }
   try {
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
     return instance.exports as unknown as SimdLoops;
-  } catch {
+  } catch (error) {
     // A memory this module cannot import (e.g. shared): the JavaScript loops run instead.
+    failure = `the SIMD module did not instantiate (${error instanceof Error ? error.message : String(error)})`;
     return null;
   }
+}
+
+/**
+ * Which loops the runner's kernels run on `backend`, as recorded with a run:
+ * `SIMD loops`, or `JavaScript loops (why SIMD is not used)`. It loads the
+ * SIMD module if that was not tried yet.
+ */
+export function describeLoops(backend: BackendWasm): string {
+  if (disabled) return 'JavaScript loops (SIMD turned off)';
+  if (simdLoopsFor(backend) !== null) return 'SIMD loops';
+  const memory = (backend.wasm as unknown as { asm?: { memory?: unknown } }).asm?.memory;
+  const why =
+    memory instanceof WebAssembly.Memory ? failure : "the wasm backend's memory is not reachable";
+  return `JavaScript loops (${why})`;
 }
 
 /** For tests: run the JavaScript loops instead, to check both give the same values. */
