@@ -38,3 +38,71 @@ export function trialRunName(base: string, assignments: Readonly<Record<string, 
   });
   return [base, ...parts].join(' ');
 }
+
+/** One trial as listings see it: 1-based trial and configuration numbers. */
+export interface TrialOutcome {
+  readonly trial: number;
+  readonly configuration: number;
+  readonly status: string;
+  readonly metric: number | null;
+  readonly values: Readonly<Record<string, unknown>>;
+}
+
+/** A configuration's runs (repeats with seeds seed, seed+1, ...) and their metric's mean and spread. */
+export interface ConfigurationSummary {
+  readonly configuration: number;
+  readonly values: Readonly<Record<string, unknown>>;
+  readonly trials: readonly number[];
+  /** Completed repeats, whose metric makes the mean. */
+  readonly completed: number;
+  readonly mean: number | null;
+  /** Sample standard deviation (n - 1) over the completed repeats; null below 2. */
+  readonly std: number | null;
+  /** True when no repeat is still to run and at least one completed: it may be the best. */
+  readonly settled: boolean;
+}
+
+/**
+ * Groups trials by configuration, in configuration order, with the mean and
+ * standard deviation of the metric over the completed repeats.
+ */
+export function summarizeConfigurations(trials: readonly TrialOutcome[]): ConfigurationSummary[] {
+  const groups = new Map<number, TrialOutcome[]>();
+  for (const trial of trials)
+    groups.set(trial.configuration, [...(groups.get(trial.configuration) ?? []), trial]);
+  return [...groups]
+    .sort((a, b) => a[0] - b[0])
+    .map(([configuration, group]) => {
+      const values = group
+        .filter((t) => t.status === 'completed' && t.metric !== null && Number.isFinite(t.metric))
+        .map((t) => t.metric!);
+      const mean = values.length > 0 ? values.reduce((a, b) => a + b, 0) / values.length : null;
+      const std =
+        mean !== null && values.length > 1
+          ? Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / (values.length - 1))
+          : null;
+      return {
+        configuration,
+        values: group[0]!.values,
+        trials: group.map((t) => t.trial),
+        completed: values.length,
+        mean,
+        std,
+        settled:
+          values.length > 0 && group.every((t) => t.status !== 'pending' && t.status !== 'running'),
+      };
+    });
+}
+
+/** The settled configuration with the best mean. */
+export function bestConfiguration(
+  summaries: readonly ConfigurationSummary[],
+  goal: 'minimize' | 'maximize',
+): ConfigurationSummary | undefined {
+  let best: ConfigurationSummary | undefined;
+  for (const s of summaries) {
+    if (!s.settled || s.mean === null) continue;
+    if (!best || (goal === 'maximize' ? s.mean > best.mean! : s.mean < best.mean!)) best = s;
+  }
+  return best;
+}

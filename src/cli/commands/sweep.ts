@@ -7,6 +7,8 @@ import { UsageError } from '../../errors.js';
 import type { RunSummary, Store } from '../../store/index.js';
 import type { SweepAxis, SweepDefinition, TrialPlan, TrialReport } from '../../train/index.js';
 import { DB_HELP } from '../store-access.js';
+import { bestConfiguration } from '../../train/sweep-values.js';
+import { configurationRows, repeatsOf, sweepTrialRows } from './sweeps/trial-rows.js';
 import { parseTrialResult } from '../trial-process.js';
 import { outcome, type Outcome } from '../outcome.js';
 import type { View, ViewColumn } from '../render.js';
@@ -193,7 +195,11 @@ async function runSweepCommand(
           definition,
           dbPath,
           sweepId,
-          runName: train.trialRunName(sweepName, trial.assignments),
+          runName:
+            train.trialRunName(sweepName, trial.assignments) +
+            ((definition.sweep?.repeats ?? 1) > 1
+              ? ` seed=${(definition.seed ?? 0) + (trial.repeat ?? 0)}`
+              : ''),
           cwd: context.cwd,
           children,
           cores: Math.max(1, Math.floor(availableParallelism() / slots)),
@@ -254,6 +260,18 @@ async function runSweepCommand(
             ? `; best: trial ${best.trial} (run ${best.run}) ${record.metric} ${formatMetric(typeof bestValue === 'number' ? bestValue : null)}`
             : ''),
       );
+      if (repeatsOf(record) > 1) {
+        const { rows: trials } = sweepTrialRows(record, await store.listSweepTrials(sweepId));
+        const top = bestConfiguration(configurationRows(trials), record.goal);
+        if (top)
+          out.line(
+            `best configuration (mean over ${top.completed} seeds): ${Object.entries(top.values)
+              .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+              .join(' ')} ${record.metric} ${formatMetric(top.mean)}` +
+              (top.std === null ? '' : ` ± ${formatMetric(top.std)}`) +
+              ` (trials ${top.trials.join(', ')}; runner sweeps show ${sweepId})`,
+          );
+      }
       if (best) out.line(`  runner runs show ${best.run}    runner runs ls --sweep ${sweepId}`);
     }
     const interrupted = stopRequested || reports.some((r) => r.status === 'interrupted');

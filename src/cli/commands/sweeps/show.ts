@@ -4,7 +4,15 @@ import { formatMetric } from '../../../format/index.js';
 import type { View, ViewColumn } from '../../render.js';
 import { DB_HELP, withStore } from '../../store-access.js';
 import type { CliContext } from '../command.js';
-import { bestTrial, sweepTrialRows, type SweepTrialRow } from './trial-rows.js';
+import { bestConfiguration, type ConfigurationSummary } from '../../../train/sweep-values.js';
+import {
+  bestTrial,
+  configurationRows,
+  prunedTrials,
+  repeatsOf,
+  sweepTrialRows,
+  type SweepTrialRow,
+} from './trial-rows.js';
 
 /** `runner sweeps show ID`: a sweep's definition, status, every trial with its values, the best. */
 export function registerSweepsShow(sweeps: Command, context: CliContext): void {
@@ -30,11 +38,29 @@ export function registerSweepsShow(sweeps: Command, context: CliContext): void {
               });
             const { varied, rows } = sweepTrialRows(sweep, await store.listSweepTrials(id));
             const best = bestTrial(sweep, rows);
+            const repeats = repeatsOf(sweep);
+            const configurations = repeats > 1 ? configurationRows(rows) : [];
+            const bestConfig = bestConfiguration(configurations, sweep.goal);
+            const notices = new Map<number, readonly string[]>();
+            for (const row of rows)
+              if (row.status === 'pruned' && row.run !== null)
+                notices.set(row.run, (await store.getRun(row.run))?.notices ?? []);
+            const pruned = prunedTrials(rows, notices);
             const definition = sweep.definition as { overrides?: unknown; sweep?: unknown } | null;
             const view: View<SweepTrialRow> = {
               records: rows,
               columns: [
                 { key: 'trial', kind: 'id' },
+                ...(repeats > 1
+                  ? ([
+                      {
+                        key: 'config',
+                        kind: 'id',
+                        value: (row: SweepTrialRow) => row.configuration,
+                      },
+                      { key: 'seed', kind: 'id', value: (row: SweepTrialRow) => row.repeat },
+                    ] satisfies ViewColumn<SweepTrialRow>[])
+                  : []),
                 { key: 'run', kind: 'id' },
                 { key: 'status' },
                 ...varied.map((key): ViewColumn<SweepTrialRow> => ({
@@ -58,6 +84,10 @@ export function registerSweepsShow(sweeps: Command, context: CliContext): void {
                 sweep: definition?.sweep ?? null,
                 trials: rows,
                 best: best ?? null,
+                pruned,
+                ...(repeats > 1
+                  ? { repeats, configurations, bestConfiguration: bestConfig ?? null }
+                  : {}),
               },
             };
             const { out } = context;
@@ -70,15 +100,53 @@ export function registerSweepsShow(sweeps: Command, context: CliContext): void {
               if (fixed.length > 0) out.line(`fixed: ${fixed.join(' ')}`);
             }
             out.view(view, opts.json ? 'json' : 'table');
-            if (!opts.json)
+            if (opts.json) return;
+            if (repeats > 1) {
+              out.line(`\nconfigurations (${repeats} seeds each; best = best mean):`);
+              out.view(configurationView(configurations, varied, sweep.metric), 'table');
+              out.line(
+                bestConfig
+                  ? `best: configuration ${bestConfig.configuration} ${sweep.metric} mean ${formatMetric(bestConfig.mean)}` +
+                      (bestConfig.std === null ? '' : ` ± ${formatMetric(bestConfig.std)} (std)`) +
+                      ` over ${bestConfig.completed} seeds (trials ${bestConfig.trials.join(', ')})`
+                  : 'best: no configuration has finished yet',
+              );
+            } else {
               out.line(
                 best
                   ? `best: trial ${best.trial} (run ${best.run}) ${sweep.metric} ${formatMetric(best.metric)}`
                   : 'best: no completed trial yet',
               );
+            }
+            if (pruned.length > 0) {
+              out.line(`pruned (${pruned.length}):`);
+              for (const p of pruned) out.line(`  trial ${p.trial} (run ${p.run}): ${p.why}`);
+            }
           },
           { readonly: true },
         );
       }),
     );
+}
+
+function configurationView(
+  configurations: readonly ConfigurationSummary[],
+  varied: readonly string[],
+  metric: string,
+): View<ConfigurationSummary> {
+  return {
+    records: configurations,
+    columns: [
+      { key: 'config', kind: 'id', value: (c) => c.configuration },
+      ...varied.map((key): ViewColumn<ConfigurationSummary> => ({
+        key,
+        kind: 'param',
+        value: (c) => (c.values[key] as string | number | undefined) ?? null,
+      })),
+      { key: 'seeds', value: (c) => `${c.completed}/${c.trials.length}` },
+      { key: `${metric} mean`, kind: 'metric', value: (c) => c.mean },
+      { key: 'std', kind: 'metric', value: (c) => c.std },
+    ],
+    json: configurations,
+  };
 }

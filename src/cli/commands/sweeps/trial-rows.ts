@@ -1,9 +1,17 @@
 import type { RunSummary, SweepRecord } from '../../../store/index.js';
-import { sweepVariedKeys } from '../../../train/sweep-values.js';
+import {
+  summarizeConfigurations,
+  sweepVariedKeys,
+  type ConfigurationSummary,
+} from '../../../train/sweep-values.js';
 
 /** One planned trial, 1-based, with its varied values and its latest run (when it has one). */
 export interface SweepTrialRow {
   readonly trial: number;
+  /** 1-based configuration (with repeats, several trials share one). */
+  readonly configuration: number;
+  /** 1-based repeat of its configuration. */
+  readonly repeat: number;
   readonly run: number | null;
   readonly name: string | null;
   readonly status: string;
@@ -13,6 +21,8 @@ export interface SweepTrialRow {
 
 interface PlannedTrial {
   readonly index: number;
+  readonly configuration?: number;
+  readonly repeat?: number;
   readonly assignments: Readonly<Record<string, unknown>>;
 }
 
@@ -37,6 +47,8 @@ export function sweepTrialRows(
     const run = latest.get(trial.index);
     return {
       trial: trial.index + 1,
+      configuration: (trial.configuration ?? trial.index) + 1,
+      repeat: (trial.repeat ?? 0) + 1,
       run: run?.id ?? null,
       name: run?.name ?? null,
       status: run?.status ?? 'pending',
@@ -45,8 +57,18 @@ export function sweepTrialRows(
     };
   });
   // An adaptive sampler (TPE) has not proposed the rest yet: pending, with no values.
+  const repeats = repeatsOf(sweep);
   for (let trial = planned.length + 1; trial <= sweep.trialCount; trial++)
-    rows.push({ trial, run: null, name: null, status: 'pending', values: {}, metric: null });
+    rows.push({
+      trial,
+      configuration: Math.floor((trial - 1) / repeats) + 1,
+      repeat: ((trial - 1) % repeats) + 1,
+      run: null,
+      name: null,
+      status: 'pending',
+      values: {},
+      metric: null,
+    });
   return { varied: sweepVariedKeys(planned), rows };
 }
 
@@ -65,4 +87,30 @@ export function bestTrial(
       best = row;
   }
   return best;
+}
+
+/** The sweep's `repeats` (1 for sweeps recorded before repeats). */
+export function repeatsOf(sweep: SweepRecord): number {
+  const repeats = (sweep.definition as { sweep?: { repeats?: unknown } | null } | null)?.sweep
+    ?.repeats;
+  return typeof repeats === 'number' && repeats > 1 ? repeats : 1;
+}
+
+/** Per configuration: values, trials, mean and standard deviation of the metric. */
+export function configurationRows(rows: readonly SweepTrialRow[]): ConfigurationSummary[] {
+  return summarizeConfigurations(rows);
+}
+
+/** The pruned trials and why (the pruner's notice names the rung). */
+export function prunedTrials(
+  rows: readonly SweepTrialRow[],
+  notices: ReadonlyMap<number, readonly string[]>,
+): { trial: number; run: number; why: string }[] {
+  return rows
+    .filter((row) => row.status === 'pruned' && row.run !== null)
+    .map((row) => ({
+      trial: row.trial,
+      run: row.run!,
+      why: notices.get(row.run!)?.find((n) => n.startsWith('pruned')) ?? 'pruned',
+    }));
 }

@@ -1,0 +1,117 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { makeTempDir } from '../test-kit.js';
+import { readStore, runCli, syntheticConfig } from './cli-kit.js';
+
+const ws = makeTempDir('sweep-prune');
+afterAll(() => ws.remove());
+
+interface Row {
+  id: number;
+  trial_index: number;
+  name: string;
+  status: string;
+  seed: number;
+  epoch1: number | null;
+  last: number | null;
+  notices: string;
+}
+
+describe('runner sweep with a pruner and repeats', () => {
+  it('prunes by successive halving at the rung, keeps the metrics, and aggregates the seeds of each configuration', async () => {
+    const file = ws.write(
+      'prune.yaml',
+      syntheticConfig({
+        name: 'prune-e2e',
+        train: 128,
+        test: 64,
+        epochs: 2,
+        extra: `sweep:
+  grid:
+    train.optimizer.learningRate: [0.01, 0.003]
+  repeats: 2
+  pruner: {type: successiveHalving, minEpochs: 1, reductionFactor: 3}
+  metric: test/loss
+  goal: minimize
+`,
+      }),
+    );
+    const db = `${ws.dir}/prune.db`;
+    const run = await runCli(['sweep', file, '--parallel', '1', '--db', db], ws.dir);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+    expect(run.code).toBe(0);
+    const rows = readStore(
+      db,
+      (sql) =>
+        sql
+          .prepare(
+            `select r.id, r.trial_index, r.name, r.status, r.seed, r.notices as notices,
+             (select value from metrics m where m.run_id = r.id and m.key = 'test/loss' and m.epoch = 1 order by step desc limit 1) as epoch1,
+             (select value from metrics m where m.run_id = r.id and m.key = 'test/loss' order by step desc limit 1) as last
+           from runs r where r.sweep_id = 1 order by r.trial_index`,
+          )
+          .all() as Row[],
+    );
+    expect(rows.map((r) => r.trial_index)).toEqual([0, 1, 2, 3]);
+    // Each configuration runs with seeds 3 and 4 (the config's seed, then +1), named so.
+    expect(rows.map((r) => r.seed)).toEqual([3, 4, 3, 4]);
+    expect(rows[1]!.name).toBe('prune-e2e lr=0.01 seed=4');
+    // One rung, at epoch 1 (epoch 2 is the last). With fewer than 2·η trials there, only a
+    // trial at least as good as every one before it goes on.
+    for (const [k, row] of rows.entries()) {
+      expect(row.epoch1).not.toBeNull(); // a pruned trial keeps what it recorded
+      const before = rows.slice(0, k).map((r) => r.epoch1!);
+      const goesOn = before.every((v) => row.epoch1! <= v);
+      expect(`${k}:${row.status}`).toBe(`${k}:${goesOn ? 'completed' : 'pruned'}`);
+      if (!goesOn) {
+        expect(JSON.parse(row.notices)).toContainEqual(
+          expect.stringMatching(
+            /^pruned at rung 0 \(epoch 1\): test\/loss [\d.]+ is not among the best 1 of \d trials there/,
+          ),
+        );
+        expect(row.last).toBe(row.epoch1);
+      }
+    }
+    expect(rows[0]!.status).toBe('completed');
+
+    const shown = await runCli(['sweeps', 'show', '1', '--json', '--db', db], ws.dir);
+    const json = JSON.parse(shown.stdout) as {
+      configurations: {
+        configuration: number;
+        completed: number;
+        mean: number | null;
+        std: number | null;
+        trials: number[];
+      }[];
+      bestConfiguration: { configuration: number } | null;
+      pruned: { trial: number; why: string }[];
+    };
+    expect(json.pruned.map((p) => p.trial)).toEqual(
+      rows.filter((r) => r.status === 'pruned').map((r) => r.trial_index + 1),
+    );
+    expect(json.configurations.map((c) => c.trials)).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
+    for (const c of json.configurations) {
+      const values = rows
+        .filter((r) => c.trials.includes(r.trial_index + 1) && r.status === 'completed')
+        .map((r) => r.last!);
+      expect(c.completed).toBe(values.length);
+      if (values.length === 0) continue;
+      const mean = values.reduce((a, b) => a + b, 0) / values.length;
+      expect(c.mean).toBeCloseTo(mean, 10);
+      if (values.length === 2)
+        expect(c.std).toBeCloseTo(Math.abs(values[0]! - values[1]!) / Math.SQRT2, 10);
+      else expect(c.std).toBeNull();
+    }
+    const settled = json.configurations.filter((c) => c.mean !== null);
+    const best = settled.reduce((a, b) => (b.mean! < a.mean! ? b : a));
+    expect(json.bestConfiguration?.configuration).toBe(best.configuration);
+
+    const table = await runCli(['sweeps', 'show', '1', '--db', db], ws.dir);
+    expect(table.stdout).toContain('configurations (2 seeds each; best = best mean):');
+    expect(table.stdout).toMatch(
+      new RegExp(`best: configuration ${best.configuration} test/loss mean`),
+    );
+  }, 240_000);
+});
