@@ -41,3 +41,20 @@ export function parsePort(text: string): number {
   }
   return port;
 }
+
+/**
+ * Tags from the command line, each checked (one word) and deduplicated; a bad one is one
+ * line naming where it came from (`--tag`, `runs tag`).
+ */
+export async function parseTags(tags: readonly string[], where: string): Promise<string[]> {
+  const { tagProblem } = await import('../store/index.js');
+  for (const tag of tags) {
+    const problem = tagProblem(tag);
+    if (problem !== undefined) {
+      throw new UsageError(`${where} "${tag}": ${problem}`, {
+        hint: 'e.g. baseline, lr-sweep, bn/fix-2',
+      });
+    }
+  }
+  return [...new Set(tags)];
+}

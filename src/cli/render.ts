@@ -55,6 +55,8 @@ export interface ViewColumn<R> {
   readonly align?: 'left' | 'right';
   /** The raw value of this column for a record; time is an ISO string or epoch ms, duration seconds. */
   readonly value?: (record: R) => unknown;
+  /** How a table cell shows the value, when not as its kind does (e.g. a long note cut short). */
+  readonly table?: (value: unknown) => string;
 }
 
 /**
@@ -226,7 +228,7 @@ export function renderView<R>(view: View<R>, format: OutputFormat): string {
           : kind === 'sql'
             ? {}
             : { align: RIGHT_ALIGNED.has(kind) ? 'right' : 'left' }),
-        format: TABLE_FORMAT[kind],
+        format: c.table ?? TABLE_FORMAT[kind],
       } satisfies TableColumn;
     }),
   );

@@ -44,3 +44,38 @@ export async function requireRuns(store: Store, ids: readonly number[]): Promise
     hint: 'see the ids with `runner runs ls`',
   });
 }
+
+/** What a run argument may say besides an id: `last` (or `-1`) for the newest, `-2` for the one before. */
+export const RUN_REF_HELP = 'run id, or `last` / -1 for the newest run (-2 the one before)';
+
+/**
+ * The run an argument names: an id (checked to exist), `last`, or `-N` (the Nth newest by
+ * start time). Anything else, or a store with fewer runs, is one line saying so.
+ */
+export async function resolveRunRef(store: Store, text: string): Promise<number> {
+  const trimmed = text.trim();
+  const back = trimmed.toLowerCase() === 'last' ? 1 : /^-\d+$/.test(trimmed) ? -Number(trimmed) : 0;
+  if (back === 0) {
+    const { parseRunIds } = await import('./parse-flags.js');
+    const [id] = parseRunIds([trimmed]);
+    await requireRuns(store, [id!]);
+    return id!;
+  }
+  const [run] = await store.listRuns({ sort: 'started:desc', limit: 1, offset: back - 1 });
+  if (!run) {
+    const count = await store.countRuns();
+    throw new UsageError(
+      count === 0
+        ? `"${text}": there are no runs in ${store.path} yet`
+        : `"${text}": ${store.path} holds ${count} run${count === 1 ? '' : 's'}, so there is no ${ordinal(back)} newest`,
+      { hint: 'see the runs with `runner runs ls`' },
+    );
+  }
+  return run.id;
+}
+
+function ordinal(n: number): string {
+  const tens = n % 100;
+  const suffix = tens >= 11 && tens <= 13 ? 'th' : (['th', 'st', 'nd', 'rd'][n % 10] ?? 'th');
+  return `${n}${suffix}`;
+}

@@ -30,6 +30,7 @@ import type {
   SweepListItem,
   SweepListResponse,
   SweepTrial,
+  TagCount,
 } from './api-types.js';
 import {
   parseIdList,
@@ -72,7 +73,7 @@ const notFound = (message: string): ApiResult<never> => ({
 });
 const EMPTY_STATE = { storeReady: false } as const;
 
-/** GET /api/runs?name=&status=&sweep=&limit= — newest first. */
+/** GET /api/runs?name=&status=&sweep=&tag=&limit= — newest first; `tags` lists every tag in the store. */
 export async function listRunsRoute({
   store,
   query,
@@ -84,11 +85,13 @@ export async function listRunsRoute({
     return { status: 400, body: badRequest(`sweep: "${sweepText}" is not a sweep id`) };
   const limit = parseIntParam(query, 'limit', 500, { min: 1, max: 10_000 });
   const name = (query.get('name') ?? '').trim().toLowerCase();
-  if (!store) return ok({ ...EMPTY_STATE, total: 0, runs: [] });
+  const tag = (query.get('tag') ?? '').trim();
+  if (!store) return ok({ ...EMPTY_STATE, total: 0, runs: [], tags: [] });
   const probe = localLivenessProbe();
   const all = await store.listRuns({
     ...(status ? { status } : {}),
     ...(sweepId !== undefined ? { sweepId } : {}),
+    ...(tag ? { tag } : {}),
     sort: 'started:desc',
   });
   const matching = name
@@ -98,6 +101,7 @@ export async function listRunsRoute({
     storeReady: true,
     total: matching.length,
     runs: matching.slice(0, limit).map((run) => runListItem(run, probe)),
+    tags: await allTags(store),
   });
 }
 
@@ -288,6 +292,8 @@ export function runListItem(run: RunSummary, probe: LivenessProbe): RunListItem 
     backend: run.backend,
     dataset: run.dataset,
     error: run.error,
+    tags: run.tags,
+    note: run.note,
     metrics,
   };
 }
@@ -295,6 +301,14 @@ export function runListItem(run: RunSummary, probe: LivenessProbe): RunListItem 
 /** Trials are numbered from 1 wherever the user sees them (the store counts from 0). */
 function trialNumber(trialIndex: number | null): number | null {
   return trialIndex === null ? null : trialIndex + 1;
+}
+
+/** Every tag in the store with how many runs carry it, most used first (the page's tag filter). */
+async function allTags(store: Store): Promise<TagCount[]> {
+  const result = await store.query(
+    'SELECT tag, count(*) AS runs FROM tags GROUP BY tag ORDER BY count(*) DESC, tag LIMIT 500',
+  );
+  return result.rows.map(([tag, runs]) => ({ tag: String(tag), runs: Number(runs) }));
 }
 
 function sweepHeader(s: SweepRecord): SweepHeader {

@@ -72,7 +72,17 @@ export interface RunListItem extends RunShownState {
   readonly backend: string;
   readonly dataset: string;
   readonly error: string | null;
+  /** The run's tags, sorted (`runner runs tag`, `exp --tag`). */
+  readonly tags: readonly string[];
+  /** What someone wrote about the run; null for none. */
+  readonly note: string | null;
   readonly metrics: Readonly<Record<string, RunListMetric>>;
+}
+
+/** A tag of the store and how many runs carry it. */
+export interface TagCount {
+  readonly tag: string;
+  readonly runs: number;
 }
 
 /** GET /api/runs — newest first. `storeReady: false` while the store file does not exist. */
@@ -81,6 +91,20 @@ export interface RunListResponse {
   /** Runs matching the filters; `runs` holds at most `limit` of them. */
   readonly total: number;
   readonly runs: readonly RunListItem[];
+  /** Every tag in the store, most used first (for the tag filter; `?tag=T` filters the runs). */
+  readonly tags: readonly TagCount[];
+}
+
+/** PUT /api/runs/:id/note with `{ "note": "text" }` (null or blank clears it). */
+export interface NoteResponse {
+  readonly runId: number;
+  readonly note: string | null;
+}
+
+/** POST /api/runs/:id/tags with `{ "add": ["a"], "remove": ["b"] }`: the run's tags after. */
+export interface TagsResponse {
+  readonly runId: number;
+  readonly tags: readonly string[];
 }
 
 /** The sweep a run belongs to, as the run page links it. */

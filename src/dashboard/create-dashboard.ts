@@ -21,6 +21,7 @@ import { sendApiError, sendBody, sendErrorPage, sendJson } from './responses.js'
 import { createAssetTable, readAsset } from './static-assets.js';
 import type { StoreProvider } from './store-source.js';
 import { RUNNER_VERSION } from '../version.js';
+import { handleWrite, isWriteRoute } from './write-routes.js';
 
 export interface DashboardOptions {
   /** The store, opened read-only; or a provider returning undefined while there is none yet. */
@@ -42,6 +43,11 @@ export interface DashboardOptions {
   readonly allowedHosts?: readonly string[];
   /** Event streams open at once; past this, `/api/stream` answers 503. Default `MAX_EVENT_STREAMS`. */
   readonly maxStreams?: number;
+  /**
+   * Opens the store for writing, for the page's note and tag edits (write-routes.ts); closed
+   * after each. Undefined: the dashboard is read-only and every write is 405.
+   */
+  readonly openWriter?: () => Promise<Store>;
 }
 
 /**
@@ -69,7 +75,7 @@ interface RouteRequest {
 /**
  * The dashboard as a `node:http` request handler: JSON API, server-sent
  * events, the page and its allow-listed assets. Only GET (and HEAD) are
- * answered; everything else is 405. Unknown paths, runs and sweeps are 404.
+ * answered, and with `openWriter` the note and tag edits of write-routes.ts; everything else is 405. Unknown paths, runs and sweeps are 404.
  *
  * @example
  * const handler = createDashboard({ store: openStore(path, { readonly: true }) });
@@ -214,6 +220,10 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (allowedHosts && !allowedHosts.has(hostnameOf(req))) {
       sendBody(res, 403, 'text/plain; charset=utf-8', 'Forbidden: unexpected Host header\n');
+      return;
+    }
+    if (options.openWriter && isWriteRoute(req.method, pathOf(req.url))) {
+      await handleWrite(req, res, pathOf(req.url), options.openWriter);
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {

@@ -17,6 +17,8 @@ export interface StartDashboardOptions {
   readonly logger?: Logger;
   /** How often event streams read the store. Default 300 ms. */
   readonly pollIntervalMs?: number;
+  /** Refuse the page's note and tag edits (`runner serve --read-only`). Default false. */
+  readonly readOnly?: boolean;
 }
 
 export interface RunningDashboard {
@@ -68,6 +70,7 @@ export async function startDashboard(options: StartDashboardOptions): Promise<Ru
     storeProblem: lazy.lastError,
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.pollIntervalMs !== undefined ? { pollIntervalMs: options.pollIntervalMs } : {}),
+    ...(options.readOnly ? {} : { openWriter: () => openStore(options.dbPath, { create: false }) }),
     // Bound to this machine only: refuse pages that reach it under another name (DNS rebinding).
     ...(isLoopback ? { allowedHosts: LOOPBACK_HOSTS } : {}),
   });

@@ -55,6 +55,7 @@ export {
   type LivenessProbe,
   type LivenessFacts,
 } from './run-liveness.js';
+export { tagProblem, MAX_TAG_LENGTH, MAX_NOTE_LENGTH } from './run-labels.js';
 export { metricGoal, isRankedMetric } from './metric-goal.js';
 export { varyingParams, winnerIndex, sortMetricKeys } from './run-listing.js';
 export { downsample, type SeriesPoint } from './downsample.js';

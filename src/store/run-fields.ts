@@ -13,7 +13,9 @@ import type { WhereNode, WhereOperand } from './where-language.js';
  * never touch `metric_values`.
  *
  * - run fields: id, name, status, started (ISO text), duration (seconds), sweep, trial,
- *   seed, backend, dataset, host
+ *   seed, backend, dataset, host, note
+ * - `tag`: `tag = "baseline"` holds when the run carries that tag, `tag != "x"` when it does not,
+ *   `tag ~ "lr-*"` when one of its tags matches; `tag = null` for runs without tags
  * - metrics: `test/accuracy` is the final (last) value; `best:test/accuracy`,
  *   `min:`, `max:`, `final:` / `last:`, `count:` choose another summary
  * - params: any flattened config key (`train.optimizer.learningRate`); `param:KEY` forces
@@ -85,7 +87,58 @@ const RUN_FIELDS: Readonly<Record<string, { sql: string; desc: boolean }>> = {
   backend: { sql: 'r.backend', desc: false },
   dataset: { sql: 'r.dataset', desc: false },
   host: { sql: 'r.host', desc: false },
+  note: { sql: 'r.note', desc: false },
+  // For --sort: the first tag in alphabetical order. Comparisons go through tagCondition.
+  tag: { sql: '(SELECT min(t.tag) FROM tags t WHERE t.run_id = r.id)', desc: false },
 };
+
+const HAS_TAG = 'EXISTS (SELECT 1 FROM tags t WHERE t.run_id = r.id';
+
+/**
+ * A comparison with `tag`: about the run's set of tags, not one value. `=` and `~` ask
+ * whether one of them matches, `!=` whether none does; null asks about having any.
+ */
+function tagCondition(
+  n: Extract<WhereNode, { kind: 'compare' }>,
+  dialect: FieldDialect,
+  params: unknown[],
+): string {
+  const other = n.left.kind === 'field' && n.left.name === 'tag' ? n.right : n.left;
+  if (other.kind === 'null') {
+    if (n.op !== '=' && n.op !== '!=') throw tagOpError(n);
+    return `(${n.op === '=' ? 'NOT ' : ''}${HAS_TAG}))`;
+  }
+  if (other.kind !== 'string') {
+    throw whereError(
+      other.col,
+      'a tag is compared with text in quotes',
+      'e.g. tag = "baseline", tag != "broken", tag ~ "lr-*"',
+    );
+  }
+  switch (n.op) {
+    case '=':
+    case '!=':
+      params.push(other.value);
+      return `(${n.op === '!=' ? 'NOT ' : ''}${HAS_TAG} AND t.tag = ?))`;
+    case '~': {
+      const glob = dialect.glob('t.tag', other.value);
+      params.push(glob.value);
+      return `(${HAS_TAG} AND ${glob.sql}))`;
+    }
+    default:
+      throw tagOpError(n);
+  }
+}
+
+function tagOpError(n: Extract<WhereNode, { kind: 'compare' }>): Error {
+  return whereError(
+    n.col,
+    `"${n.op}" does not apply to tags: a run has a tag or not`,
+    'use tag = "T", tag != "T" or tag ~ "pattern*"',
+  );
+}
+
+const isTagField = (o: WhereOperand): boolean => o.kind === 'field' && o.name === 'tag';
 
 const METRIC_PREFIXES = ['final', 'last', 'best', 'min', 'max', 'count'] as const;
 type MetricPrefix = (typeof METRIC_PREFIXES)[number];
@@ -249,6 +302,7 @@ export function compileWhere(source: string, resolver: FieldResolver): CompiledS
       case 'not':
         return `(NOT ${node(n.operand)})`;
       case 'compare': {
+        if (isTagField(n.left) || isTagField(n.right)) return tagCondition(n, dialect, params);
         checkStatusLiteral(n.left, n.right);
         checkStatusLiteral(n.right, n.left);
         if (n.op === '~' && n.right.kind === 'string') {

@@ -1,6 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import { StoreError } from '../errors.js';
 import { isRankedMetric } from './metric-goal.js';
+import { loadTags } from './run-labels.js';
 import { compileSort, compileWhere, FieldResolver, sqliteCatalog } from './run-fields.js';
 import {
   loadMetricSummaries,
@@ -42,6 +43,10 @@ function filterSql(db: Database, filter: RunFilter): FilterSql {
     conditions.push('r.status IN (SELECT value FROM json_each(?))');
     params.push(JSON.stringify(statuses));
   }
+  if (filter.tag !== undefined) {
+    conditions.push('EXISTS (SELECT 1 FROM tags t WHERE t.run_id = r.id AND t.tag = ?)');
+    params.push(filter.tag);
+  }
   if (filter.where !== undefined && filter.where.trim() !== '') {
     const compiled = compileWhere(filter.where, resolver);
     conditions.push(compiled.sql);
@@ -64,7 +69,11 @@ export function listRuns(db: Database, filter: RunFilter): RunSummary[] {
     )
     .all(...params, ...order.params, limit, offset) as SummaryRow[];
   const metrics = loadMetricSummaries(db, rows);
-  return rows.map((row) => toRunSummary(row, metrics.get(row.id)));
+  const tags = loadTags(
+    db,
+    rows.map((r) => r.id),
+  );
+  return rows.map((row) => toRunSummary(row, metrics.get(row.id), tags.get(row.id)));
 }
 
 export function countRuns(db: Database, filter: RunFilter): number {
@@ -127,7 +136,8 @@ export function compareRuns(db: Database, runIds: readonly number[]): RunCompari
   }
   const ordered = ids.map((id) => byId.get(id)!);
   const summaries = loadMetricSummaries(db, ordered);
-  const runs = ordered.map((row) => toRunSummary(row, summaries.get(row.id)));
+  const tags = loadTags(db, ids);
+  const runs = ordered.map((row) => toRunSummary(row, summaries.get(row.id), tags.get(row.id)));
   return buildComparison(ids, runs, loadParams(db, ids));
 }
 

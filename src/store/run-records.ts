@@ -1,6 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import { StoreError } from '../errors.js';
 import { metricGoal } from './metric-goal.js';
+import { checkNote, checkTags, insertTags, loadTags } from './run-labels.js';
 import type {
   MetricGoal,
   MetricSummary,
@@ -44,11 +45,12 @@ export interface RunRow {
   trial_index: number | null;
   parameter_count: number | null;
   notices: string;
+  note: string | null;
 }
 
 /** The columns a listing needs (not the config text). */
 export const SUMMARY_COLUMNS =
-  'id, name, status, started_at, ended_at, updated_at, seed, backend, dataset, host, pid, pid_started_at, error, sweep_id, trial_index';
+  'id, name, status, started_at, ended_at, updated_at, seed, backend, dataset, host, pid, pid_started_at, error, sweep_id, trial_index, note';
 
 export type SummaryRow = Pick<
   RunRow,
@@ -67,6 +69,7 @@ export type SummaryRow = Pick<
   | 'error'
   | 'sweep_id'
   | 'trial_index'
+  | 'note'
 >;
 
 /** A `run_metric_summary` row joined with its key. */
@@ -95,13 +98,15 @@ export function insertRun(db: Database, run: NewRun, now: number): number {
   const insert = db.prepare(`
     INSERT INTO runs (name, status, started_at, updated_at, config_yaml, config_json, config_hash, seed,
       backend, backend_reason, dataset, dataset_source, data_info, runner_version, tfjs_version, node_version,
-      git_commit, host, pid, pid_started_at, artifacts_dir, sweep_id, trial_index, notices)
+      git_commit, host, pid, pid_started_at, artifacts_dir, sweep_id, trial_index, notices, note)
     VALUES (@name, 'running', @now, @now, @configYaml, @configJson, @configHash, @seed,
       @backend, @backendReason, @dataset, @datasetSource, @dataInfo, @runnerVersion, @tfjsVersion, @nodeVersion,
-      @gitCommit, @host, @pid, @pidStartedAt, @artifactsDir, @sweepId, @trialIndex, @notices)`);
+      @gitCommit, @host, @pid, @pidStartedAt, @artifactsDir, @sweepId, @trialIndex, @notices, @note)`);
   const insertParam = db.prepare(
     'INSERT OR REPLACE INTO params (run_id, key, value) VALUES (?, ?, ?)',
   );
+  const tags = checkTags(run.tags ?? []);
+  const note = checkNote(run.note ?? null);
   const write = db.transaction((): number => {
     if (
       run.sweepId !== undefined &&
@@ -133,9 +138,11 @@ export function insertRun(db: Database, run: NewRun, now: number): number {
         sweepId: run.sweepId ?? null,
         trialIndex: run.trialIndex ?? null,
         notices: JSON.stringify(run.notices ?? []),
+        note,
       }).lastInsertRowid,
     );
     for (const [key, value] of run.params) insertParam.run(id, key, toSqlParam(value));
+    insertTags(db, id, tags);
     return id;
   });
   return write.immediate();
@@ -255,6 +262,7 @@ export function selectByIds<T>(db: Database, sql: string, ids: readonly number[]
 export function toRunSummary(
   row: SummaryRow,
   metrics: Record<string, MetricSummary> | undefined,
+  tags: readonly string[] | undefined,
 ): RunSummary {
   return {
     id: row.id,
@@ -273,6 +281,8 @@ export function toRunSummary(
     pid: row.pid,
     pidStartedAt: row.pid_started_at === null ? null : Number(row.pid_started_at),
     error: row.error,
+    tags: tags ?? [],
+    note: row.note,
     metrics: metrics ?? {},
   };
 }
@@ -334,10 +344,11 @@ export function loadRunDetail(db: Database, runId: number): RunDetail | undefine
   const row = db.prepare('SELECT * FROM runs WHERE id = ?').get(runId) as RunRow | undefined;
   if (!row) return undefined;
   const metrics = loadMetricSummaries(db, [row]).get(row.id);
+  const tags = loadTags(db, [row.id]).get(row.id);
   const parse = (text: string | null): unknown =>
     text === null ? null : (JSON.parse(text) as unknown);
   return {
-    ...toRunSummary(row, metrics),
+    ...toRunSummary(row, metrics, tags),
     configYaml: row.config_yaml,
     config: parse(row.config_json),
     configHash: row.config_hash,

@@ -5,7 +5,7 @@ import type { Database } from 'better-sqlite3';
  * number of migrations applied; a file with a higher number was written by a newer
  * runner and is refused. Never edit a migration that has shipped: add one.
  *
- * Public contract (README "The run store"): tables `runs`, `params`, `sweeps`, `evaluations` and the
+ * Public contract (README "The run store"): tables `runs`, `params`, `tags`, `sweeps`, `evaluations` and the
  * views `metrics`, `metric_points`, `run_params`, `run_metrics`, `run_summary`.
  * Values live in the compact `metric_values` table (integer key ids, time as a ms
  * offset from the run's start) so that a value costs about 30 bytes on disk.
@@ -171,6 +171,21 @@ export const MIGRATIONS: readonly Migration[] = [
       db.exec('ALTER TABLE runs ADD COLUMN pid_started_at INTEGER');
     },
   },
+  {
+    version: 5,
+    description: 'tags and a note per run',
+    up(db) {
+      db.exec(`
+        CREATE TABLE tags (
+          run_id INTEGER NOT NULL REFERENCES runs(id),
+          tag TEXT NOT NULL,
+          PRIMARY KEY (run_id, tag)
+        ) WITHOUT ROWID;
+        CREATE INDEX tags_by_tag ON tags (tag, run_id);
+        ALTER TABLE runs ADD COLUMN note TEXT;
+      `);
+    },
+  },
 ];
 
 /** The schema version this runner writes. */
@@ -231,8 +246,11 @@ export const VIEWS: readonly { readonly name: string; readonly sql: string }[] =
             r.sweep_id AS sweep_id, r.trial_index AS trial_index, r.seed AS seed,
             r.backend AS backend, r.dataset AS dataset, r.dataset_source AS dataset_source,
             r.config_hash AS config_hash, r.host AS host, r.error AS error,
+            (SELECT group_concat(tag, ',') FROM (SELECT t.tag FROM tags t WHERE t.run_id = r.id ORDER BY t.tag)) AS tags,
+            r.note AS note,
             (SELECT max(s.last_step) FROM run_metric_summary s WHERE s.run_id = r.id) AS steps,
             ${metricColumn('train/loss', 'final')}, ${metricColumn('train/accuracy', 'final')},
+            ${metricColumn('train/epoch_loss', 'final')}, ${metricColumn('train/epoch_accuracy', 'final')},
             ${metricColumn('test/loss', 'final')}, ${metricColumn('test/accuracy', 'final')},
             ${metricColumn('test/loss', 'best')}, ${metricColumn('test/accuracy', 'best')},
             ${metricColumn('val/loss', 'final')}, ${metricColumn('val/accuracy', 'final')},

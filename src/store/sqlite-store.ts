@@ -5,6 +5,7 @@ import { insertEvaluation, loadEvaluations } from './evaluations.js';
 import { createMetricWriter } from './metric-writer.js';
 import { runReadOnlyQuery, streamReadOnlyQuery } from './read-only-query.js';
 import { reopenRun } from './reopen-run.js';
+import { changeTags, updateNote } from './run-labels.js';
 import {
   insertRun,
   loadParams,
@@ -106,6 +107,18 @@ export class SqliteStore implements Store {
 
   async reopenRun(runId: number, rewind: RunRewind): Promise<void> {
     reopenRun(this.#writable, runId, rewind, this.#settings.now());
+  }
+
+  async tagRun(runId: number, tags: readonly string[]): Promise<string[]> {
+    return changeTags(this.#writable, runId, tags, 'add');
+  }
+
+  async untagRun(runId: number, tags: readonly string[]): Promise<string[]> {
+    return changeTags(this.#writable, runId, tags, 'remove');
+  }
+
+  async setRunNote(runId: number, note: string | null): Promise<void> {
+    updateNote(this.#writable, runId, note);
   }
 
   async createMetricWriter(
@@ -214,7 +227,13 @@ export class SqliteStore implements Store {
     const db = this.#writable;
     const ids = JSON.stringify([...new Set(runIds)]);
     const remove = db.transaction((): number => {
-      for (const table of ['metric_values', 'run_metric_summary', 'params', 'evaluations']) {
+      for (const table of [
+        'metric_values',
+        'run_metric_summary',
+        'params',
+        'tags',
+        'evaluations',
+      ]) {
         db.prepare(`DELETE FROM ${table} WHERE run_id IN (SELECT value FROM json_each(?))`).run(
           ids,
         );

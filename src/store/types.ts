@@ -79,6 +79,10 @@ export interface NewRun {
   readonly trialIndex?: number;
   /** Announcements made to the user (substitutions, warnings), kept with the run. */
   readonly notices?: readonly string[];
+  /** Labels to tell the run apart (`baseline`): one word each, see `tagProblem`. */
+  readonly tags?: readonly string[];
+  /** Free text about the run. */
+  readonly note?: string;
 }
 
 /** Facts learnt after the run started (backend loaded, data read, artifacts folder made). */
@@ -194,6 +198,10 @@ export interface RunSummary {
   /** When process `pid` started (epoch ms); null when not recorded. See `runState`. */
   readonly pidStartedAt: number | null;
   readonly error: string | null;
+  /** The run's tags, sorted. */
+  readonly tags: readonly string[];
+  /** What someone wrote about the run; null for none. */
+  readonly note: string | null;
   /** Per metric key. */
   readonly metrics: Readonly<Record<string, MetricSummary>>;
 }
@@ -249,6 +257,8 @@ export interface RunFilter {
   readonly status?: RunStatus | readonly RunStatus[];
   /** An expression of the where-language, e.g. `train.optimizer.learningRate < 0.01 and test/accuracy > 0.98`. */
   readonly where?: string;
+  /** Only runs carrying this tag. */
+  readonly tag?: string;
   /**
    * A field of the where-language, optionally `:asc` or `:desc`. Default `started:desc`.
    * Metric fields default to best first (by the metric's goal).
@@ -380,6 +390,12 @@ export interface Store {
    * metrics after the checkpoint's step dropped, summaries rebuilt. Unknown id: StoreError.
    */
   reopenRun(runId: number, rewind: RunRewind): Promise<void>;
+  /** Add tags to a run (each checked: one word, see `tagProblem`); returns its tags after. Unknown id: StoreError. */
+  tagRun(runId: number, tags: readonly string[]): Promise<string[]>;
+  /** Take tags off a run (absent ones are ignored); returns its tags after. Unknown id: StoreError. */
+  untagRun(runId: number, tags: readonly string[]): Promise<string[]>;
+  /** Set the run's note; null or blank text clears it. Unknown id: StoreError. */
+  setRunNote(runId: number, note: string | null): Promise<void>;
   /** A buffered writer of the run's metrics (reads the run's start time once). */
   createMetricWriter(runId: number, options?: MetricWriterOptions): Promise<MetricWriter>;
 
@@ -424,7 +440,7 @@ export interface Store {
   addEvaluation(evaluation: NewEvaluation): Promise<number>;
   /** The run's evaluations, oldest first. */
   listEvaluations(runId: number): Promise<EvaluationRecord[]>;
-  /** Delete runs with their params, metrics and evaluations, in one transaction; returns how many existed. */
+  /** Delete runs with their params, metrics, tags and evaluations, in one transaction; returns how many existed. */
   deleteRuns(runIds: readonly number[]): Promise<number>;
   /**
    * Read-only SQL on a separate read-only connection. Statements that write (DELETE, UPDATE,

@@ -90,6 +90,10 @@ export interface RunExperimentOptions {
   readonly runsDir: string;
   /** Overrides the config's name for the run record. */
   readonly name?: string;
+  /** Tags of the new run (`runner exp --tag`); one word each (store `tagProblem`). */
+  readonly tags?: readonly string[];
+  /** A note on the new run. */
+  readonly note?: string;
   readonly reporter?: RunReporter;
   readonly shouldStop: () => boolean;
   readonly now?: () => number;
@@ -231,6 +235,8 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
       pid: process.pid,
       ...ownStartTime(),
       notices: [...data.notices, ...parallelNotices],
+      ...(options.tags && options.tags.length > 0 ? { tags: options.tags } : {}),
+      ...(options.note ? { note: options.note } : {}),
       ...(options.sweep
         ? { sweepId: options.sweep.sweepId, trialIndex: options.sweep.trialIndex }
         : {}),

@@ -202,10 +202,58 @@ describe.each(KINDS)('the $kind store', ({ kind, target }) => {
     await expect(store.finishRun(t0, { status: 'failed' })).rejects.toThrow(/no run with id/);
   });
 
+  it('keeps tags and a note per run, filters by tag, and deletes them with the run', async () => {
+    const first = await store.createRun({
+      ...newRun({ name: 'tagged' }),
+      tags: ['baseline', 'v1', 'v1'],
+    });
+    const second = await store.createRun({ ...newRun({ name: 'plain' }), note: 'lr too high' });
+    expect((await store.getRun(first))!).toMatchObject({ tags: ['baseline', 'v1'], note: null });
+    expect((await store.getRun(second))!).toMatchObject({ tags: [], note: 'lr too high' });
+    expect(await store.tagRun(second, ['bn-fix', 'baseline'])).toEqual(['baseline', 'bn-fix']);
+    expect(await store.untagRun(first, ['v1', 'never-there'])).toEqual(['baseline']);
+    await store.setRunNote(first, 'the reference run');
+    await store.setRunNote(second, '  ');
+    const listed = await store.listRuns({ ids: [first, second], sort: 'id:asc' });
+    expect(listed.map((r) => [r.tags, r.note])).toEqual([
+      [['baseline'], 'the reference run'],
+      [['baseline', 'bn-fix'], null],
+    ]);
+    const names = async (where: string) =>
+      (await store.listRuns({ where, sort: 'id:asc', ids: [first, second] })).map((r) => r.name);
+    expect(await names('tag = "bn-fix"')).toEqual(['plain']);
+    expect(await names('tag != "bn-fix" and tag = "baseline"')).toEqual(['tagged']);
+    expect(await names('tag ~ "bn-*" or note ~ "*reference*"')).toEqual(['tagged', 'plain']);
+    expect(await names('tag = null')).toEqual([]);
+    expect((await store.listRuns({ tag: 'bn-fix' })).map((r) => r.id)).toEqual([second]);
+    await expect(store.listRuns({ where: 'tag > 3' })).rejects.toThrow(
+      /--where, column 7: a tag is compared with text in quotes/,
+    );
+    await expect(store.tagRun(first, ['two words'])).rejects.toThrow(
+      /tag "two words": a tag is one word/,
+    );
+    await expect(store.tagRun(9999, ['x'])).rejects.toThrow(/no run with id 9999/);
+    await expect(store.setRunNote(9999, 'x')).rejects.toThrow(/no run with id 9999/);
+    const summary = await store.query(
+      `SELECT tags, note FROM run_summary WHERE id IN (${first}, ${second}) ORDER BY id`,
+    );
+    expect(summary.rows).toEqual([
+      ['baseline', 'the reference run'],
+      ['baseline,bn-fix', null],
+    ]);
+    expect((await store.compareRuns([first, second])).runs[1]!.tags).toEqual([
+      'baseline',
+      'bn-fix',
+    ]);
+    expect(await store.deleteRuns([first, second])).toBe(2);
+    expect(Number((await store.query('SELECT count(*) FROM tags')).rows[0]![0])).toBe(0);
+  });
+
   it('answers read-only SQL over the documented views, and refuses writes, changing nothing', async () => {
     for (const view of [
       'runs',
       'params',
+      'tags',
       'sweeps',
       'metrics',
       'run_summary',

@@ -2,7 +2,7 @@ import { Option } from 'commander';
 import { BACKEND_CHOICES, type BackendChoice } from '../../backend/backends.js';
 import { UsageError } from '../../errors.js';
 import type { RunResult } from '../../train/index.js';
-import { parsePort } from '../parse-flags.js';
+import { parsePort, parseTags } from '../parse-flags.js';
 import { DB_HELP } from '../store-access.js';
 import { outcome, type Outcome, type OutcomeKind } from '../outcome.js';
 import { collect, type CliContext, type CommandDefinition } from './command.js';
@@ -11,6 +11,8 @@ interface ExpFlags {
   readonly set?: string[];
   readonly db?: string;
   readonly name?: string;
+  readonly tag?: string[];
+  readonly note?: string;
   readonly backend?: BackendChoice;
   readonly quiet?: boolean;
   readonly json?: boolean;
@@ -37,6 +39,8 @@ export const expCommand: CommandDefinition = {
       )
       .option('--db <path>', DB_HELP)
       .option('--name <name>', 'name of the run (default: the config name)')
+      .option('--tag <tag>', 'tag the run, e.g. --tag baseline (repeatable)', collect, [])
+      .option('--note <text>', 'a note on the run (see and change it with `runner runs note`)')
       .addOption(
         new Option('--backend <name>', 'compute backend (default: the config, else auto)').choices(
           BACKEND_CHOICES,
@@ -77,6 +81,7 @@ async function runExp(
   if (flags.force && resumeId === undefined) {
     throw new UsageError('--force: only with --resume RUN_ID');
   }
+  const tags = await parseTags(flags.tag ?? [], '--tag');
   const { loadExperiment } = await import('../../config/index.js');
   const set = [...(flags.set ?? []), ...(flags.backend ? [`backend=${flags.backend}`] : [])];
   const { REGISTRIES } = await import('../../registries.js');
@@ -148,12 +153,19 @@ async function runExp(
       dashboard = await startDashboard({ dbPath, port: parsePort(flags.port ?? '6006') });
       out.note(`dashboard: ${dashboard.url}`);
     }
+    if (resume) {
+      // A resumed run keeps its row: new tags and a new note go onto it.
+      if (tags.length > 0) await store.tagRun(resume.run.id, tags);
+      if (flags.note !== undefined) await store.setRunNote(resume.run.id, flags.note);
+    }
     const reporter = createProgressReporter(out, { quiet, formatDownload: formatDownloadProgress });
     const result = await train.runExperiment({
       experiment,
       store,
       runsDir: resolveArtifactsDir(dbPath, context.env, context.cwd),
       ...(flags.name ? { name: flags.name } : {}),
+      ...(tags.length > 0 ? { tags } : {}),
+      ...(flags.note !== undefined ? { note: flags.note } : {}),
       reporter: {
         ...reporter,
         onStart: (start) => {

@@ -6,13 +6,14 @@ interface ServeOptions {
   readonly db?: string;
   readonly port: string;
   readonly host: string;
+  readonly readOnly?: boolean;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 
 /**
  * `runner serve`: the live dashboard on http://127.0.0.1:6006/, reading the
- * store read-only, until Ctrl-C. The URL goes to stdout (one line, for
+ * store read-only (but for run notes and tags edited on the page, on this machine only), until Ctrl-C. The URL goes to stdout (one line, for
  * scripts); everything else to stderr.
  */
 export const serveCommand: CommandDefinition = {
@@ -20,7 +21,9 @@ export const serveCommand: CommandDefinition = {
   register(program, context) {
     program
       .command('serve')
-      .description('live dashboard of the runs in a local web page (read-only; Ctrl-C stops it)')
+      .description(
+        'live dashboard of the runs in a local web page (reads runs; edits only notes and tags; Ctrl-C stops it)',
+      )
       .option('--db <path>', DB_HELP)
       .option('--port <n>', 'port to listen on (0: any free port)', '6006')
       .option(
@@ -28,6 +31,7 @@ export const serveCommand: CommandDefinition = {
         'address to listen on; 127.0.0.1 keeps it to this machine',
         '127.0.0.1',
       )
+      .option('--read-only', 'refuse note and tag edits from the page')
       .action(
         context.action(async (opts: ServeOptions) => {
           const port = parsePort(opts.port);
@@ -38,11 +42,13 @@ export const serveCommand: CommandDefinition = {
           const dbPath = resolveStorePath(opts.db, context.env, context.cwd);
           // Listen for Ctrl-C before the URL is out: whoever reads it may stop us at once.
           const stopped = waitForSignal(context.signals);
-          const dashboard = await startDashboard({ dbPath, host: opts.host, port });
+          // Edits from the page only on this machine: on another address anyone could make them.
+          const readOnly = Boolean(opts.readOnly) || !LOOPBACK.has(opts.host.toLowerCase());
+          const dashboard = await startDashboard({ dbPath, host: opts.host, port, readOnly });
           context.out.line(dashboard.url);
           context.out.note(
             dashboard.storeExists
-              ? `dashboard: ${dashboard.url}  (store ${redactStoreTarget(dbPath)}, read-only)`
+              ? `dashboard: ${dashboard.url}  (store ${redactStoreTarget(dbPath)}, ${readOnly ? 'read-only' : 'read-only but for notes and tags'})`
               : `dashboard: ${dashboard.url}  (no store at ${redactStoreTarget(dbPath)} yet: runs appear as soon as \`runner exp\` creates it)`,
           );
           if (!LOOPBACK.has(opts.host.toLowerCase())) {

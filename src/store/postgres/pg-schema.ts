@@ -121,6 +121,18 @@ export const PG_MIGRATIONS: readonly { readonly version: number; readonly sql: s
     version: 2,
     sql: `ALTER TABLE runs ADD COLUMN pid_started_at bigint;`,
   },
+  {
+    version: 3,
+    sql: `
+      CREATE TABLE tags (
+        run_id integer NOT NULL REFERENCES runs(id),
+        tag text NOT NULL,
+        PRIMARY KEY (run_id, tag)
+      );
+      CREATE INDEX tags_by_tag ON tags (tag, run_id);
+      ALTER TABLE runs ADD COLUMN note text;
+    `,
+  },
 ];
 
 export const PG_SCHEMA_VERSION: number = PG_MIGRATIONS.length;
@@ -177,8 +189,11 @@ export const PG_VIEWS: readonly { readonly name: string; readonly sql: string }[
             r.sweep_id AS sweep_id, r.trial_index AS trial_index, r.seed AS seed,
             r.backend AS backend, r.dataset AS dataset, r.dataset_source AS dataset_source,
             r.config_hash AS config_hash, r.host AS host, r.error AS error,
+            (SELECT string_agg(t.tag, ',' ORDER BY t.tag) FROM tags t WHERE t.run_id = r.id) AS tags,
+            r.note AS note,
             (SELECT max(s.last_step) FROM run_metric_summary s WHERE s.run_id = r.id) AS steps,
             ${metricColumn('train/loss', 'final')}, ${metricColumn('train/accuracy', 'final')},
+            ${metricColumn('train/epoch_loss', 'final')}, ${metricColumn('train/epoch_accuracy', 'final')},
             ${metricColumn('test/loss', 'final')}, ${metricColumn('test/accuracy', 'final')},
             ${metricColumn('test/loss', 'best')}, ${metricColumn('test/accuracy', 'best')},
             ${metricColumn('val/loss', 'final')}, ${metricColumn('val/accuracy', 'final')},

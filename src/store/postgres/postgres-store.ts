@@ -4,6 +4,7 @@ import { downsample } from '../downsample.js';
 import { evaluationFromRow, type EvaluationRow } from '../evaluations.js';
 import { toSweepRecord, type SweepRow } from '../sweeps.js';
 import { buildComparison } from '../run-listing.js';
+import { checkNote, checkTags } from '../run-labels.js';
 import { compileSort, compileWhere, FieldResolver, type FieldCatalog } from '../run-fields.js';
 import {
   SUMMARY_COLUMNS,
@@ -113,6 +114,8 @@ export class PostgresStore implements Store {
 
   async createRun(run: NewRun): Promise<number> {
     const now = this.#settings.now();
+    const tags = checkTags(run.tags ?? []);
+    const note = checkNote(run.note ?? null);
     return this.#transaction(async (client) => {
       if (run.sweepId !== undefined) {
         const found = await this.#rows('SELECT 1 FROM sweeps WHERE id = ?', [run.sweepId], client);
@@ -122,8 +125,8 @@ export class PostgresStore implements Store {
       const [row] = await this.#rows<{ id: number }>(
         `INSERT INTO runs (name, status, started_at, updated_at, config_yaml, config_json, config_hash, seed,
           backend, backend_reason, dataset, dataset_source, data_info, runner_version, tfjs_version, node_version,
-          git_commit, host, pid, pid_started_at, artifacts_dir, sweep_id, trial_index, notices)
-         VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+          git_commit, host, pid, pid_started_at, artifacts_dir, sweep_id, trial_index, notices, note)
+         VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
         [
           run.name,
           now,
@@ -148,10 +151,17 @@ export class PostgresStore implements Store {
           run.sweepId ?? null,
           run.trialIndex ?? null,
           JSON.stringify(run.notices ?? []),
+          note,
         ],
         client,
       );
       const id = row!.id;
+      if (tags.length > 0) {
+        await client.query(
+          'INSERT INTO tags (run_id, tag) SELECT $1, t FROM unnest($2::text[]) AS t ON CONFLICT DO NOTHING',
+          [id, tags],
+        );
+      }
       if (run.params.length > 0) {
         await client.query(
           `INSERT INTO params (run_id, key, value)
@@ -246,6 +256,62 @@ export class PostgresStore implements Store {
         [runId],
       );
     });
+  }
+
+  async tagRun(runId: number, tags: readonly string[]): Promise<string[]> {
+    return this.#changeTags(runId, tags, 'add');
+  }
+
+  async untagRun(runId: number, tags: readonly string[]): Promise<string[]> {
+    return this.#changeTags(runId, tags, 'remove');
+  }
+
+  /** As SqliteStore's (store/run-labels.ts); `updated_at` is a heartbeat and stays. */
+  async #changeTags(
+    runId: number,
+    tags: readonly string[],
+    change: 'add' | 'remove',
+  ): Promise<string[]> {
+    const checked = checkTags(tags);
+    return this.#transaction(async (client) => {
+      const found = await this.#rows('SELECT 1 FROM runs WHERE id = ? FOR UPDATE', [runId], client);
+      if (found.length === 0) throw unknownRun(runId);
+      await client.query(
+        change === 'add'
+          ? 'INSERT INTO tags (run_id, tag) SELECT $1, t FROM unnest($2::text[]) AS t ON CONFLICT DO NOTHING'
+          : 'DELETE FROM tags WHERE run_id = $1 AND tag = ANY($2::text[])',
+        [runId, checked],
+      );
+      return (await this.#tags([runId], client)).get(runId) ?? [];
+    });
+  }
+
+  async setRunNote(runId: number, note: string | null): Promise<void> {
+    const result = await this.#writable.query('UPDATE runs SET note = $1 WHERE id = $2', [
+      checkNote(note),
+      runId,
+    ]);
+    if (result.rowCount === 0) throw unknownRun(runId);
+  }
+
+  /** The tags of these runs, each list sorted; runs without tags are absent. */
+  async #tags(
+    runIds: readonly number[],
+    db: Queryable = this.#open,
+  ): Promise<Map<number, string[]>> {
+    const out = new Map<number, string[]>();
+    if (runIds.length === 0) return out;
+    const rows = await this.#rows<{ run_id: number; tag: string }>(
+      `SELECT run_id, tag FROM tags WHERE run_id ${ID_IN} ORDER BY run_id, tag`,
+      [[...runIds]],
+      db,
+    );
+    for (const row of rows) {
+      const list = out.get(row.run_id);
+      if (list) list.push(row.tag);
+      else out.set(row.run_id, [row.tag]);
+    }
+    return out;
   }
 
   async heartbeat(runId: number): Promise<void> {
@@ -349,6 +415,10 @@ export class PostgresStore implements Store {
       conditions.push(`r.status ${TEXT_IN}`);
       params.push(typeof filter.status === 'string' ? [filter.status] : [...filter.status]);
     }
+    if (filter.tag !== undefined) {
+      conditions.push('EXISTS (SELECT 1 FROM tags t WHERE t.run_id = r.id AND t.tag = ?)');
+      params.push(filter.tag);
+    }
     if (filter.where !== undefined && filter.where.trim() !== '') {
       const compiled = compileWhere(filter.where, resolver);
       conditions.push(compiled.sql);
@@ -391,7 +461,8 @@ export class PostgresStore implements Store {
       [...params, ...order.params, limit, offset],
     );
     const metrics = await this.#summaries(rows);
-    return rows.map((row) => toRunSummary(row, metrics.get(row.id)));
+    const tags = await this.#tags(rows.map((r) => r.id));
+    return rows.map((row) => toRunSummary(row, metrics.get(row.id), tags.get(row.id)));
   }
 
   /** A listing's statement: a type clash in a --where comparison is the user's, said in one line. */
@@ -444,11 +515,12 @@ export class PostgresStore implements Store {
     const [row] = await this.#rows<RunRow>('SELECT * FROM runs WHERE id = ?', [runId]);
     if (!row) return undefined;
     const metrics = (await this.#summaries([row])).get(row.id);
+    const tags = (await this.#tags([row.id])).get(row.id);
     const params = (await this.getParams([row.id])).get(row.id) ?? {};
     const parse = (text: string | null): unknown =>
       text === null ? null : (JSON.parse(text) as unknown);
     return {
-      ...toRunSummary(row, metrics),
+      ...toRunSummary(row, metrics, tags),
       configYaml: row.config_yaml,
       config: parse(row.config_json),
       configHash: row.config_hash,
@@ -566,7 +638,8 @@ export class PostgresStore implements Store {
     }
     const ordered = ids.map((id) => byId.get(id)!);
     const summaries = await this.#summaries(ordered);
-    const runs = ordered.map((row) => toRunSummary(row, summaries.get(row.id)));
+    const tags = await this.#tags(ids);
+    const runs = ordered.map((row) => toRunSummary(row, summaries.get(row.id), tags.get(row.id)));
     return buildComparison(ids, runs, await this.getParams(ids));
   }
 
@@ -610,7 +683,13 @@ export class PostgresStore implements Store {
   async deleteRuns(runIds: readonly number[]): Promise<number> {
     const ids = [...new Set(runIds)];
     return this.#transaction(async (client) => {
-      for (const table of ['metric_values', 'run_metric_summary', 'params', 'evaluations']) {
+      for (const table of [
+        'metric_values',
+        'run_metric_summary',
+        'params',
+        'tags',
+        'evaluations',
+      ]) {
         await client.query(`DELETE FROM ${table} WHERE run_id = ANY($1::integer[])`, [ids]);
       }
       return (

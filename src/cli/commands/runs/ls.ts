@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../../errors.js';
 import type { ParamValue, RunStatus, RunSummary, Store } from '../../../store/index.js';
-import { outputFormat, parsePositiveInteger } from '../../parse-flags.js';
+import { outputFormat, parsePositiveInteger, parseTags } from '../../parse-flags.js';
 import type { View, ViewColumn } from '../../render.js';
 import { DB_HELP, withStore } from '../../store-access.js';
 import type { CliContext } from '../command.js';
@@ -23,6 +23,7 @@ interface ListOptions {
   sweep?: number;
   status?: string;
   where?: string;
+  tag?: string;
   sort?: string;
   limit: number;
   json?: boolean;
@@ -39,6 +40,8 @@ interface RunListRecord {
   readonly durationS: number;
   readonly sweepId: number | null;
   readonly trialIndex: number | null;
+  readonly tags: readonly string[];
+  readonly note: string | null;
   /** The key params; a run without one of them has no entry for it. */
   readonly params: Readonly<Record<string, ParamValue | undefined>>;
   readonly metrics: Readonly<Record<string, MetricJson>>;
@@ -57,6 +60,7 @@ export function registerRunsList(runs: Command, context: CliContext): void {
       '--where <expr>',
       'filter, e.g. "train.optimizer.learningRate < 0.01 and test/accuracy > 0.98" (see README: where-language)',
     )
+    .option('--tag <tag>', 'only runs with this tag (the same as --where \'tag = "T"\')')
     .option(
       '--sort <key>',
       'order by a field: started, duration, name, a param, test/accuracy, best:test/loss... (suffix :asc/:desc)',
@@ -84,12 +88,13 @@ async function listRuns(context: CliContext, opts: ListOptions): Promise<void> {
       ...(opts.sweep === undefined ? {} : { sweepId: opts.sweep }),
       ...(statuses === undefined ? {} : { status: statuses }),
       ...(opts.where === undefined ? {} : { where: opts.where }),
+      ...(opts.tag === undefined ? {} : { tag: (await parseTags([opts.tag], '--tag'))[0]! }),
       ...(opts.sort === undefined ? {} : { sort: opts.sort }),
     };
     const list = await store.listRuns({ ...filter, limit: opts.limit });
     const total =
       opts.limit > 0 && list.length === opts.limit ? await store.countRuns(filter) : list.length;
-    const filtered = filter.where || filter.status || filter.sweepId;
+    const filtered = filter.where || filter.status || filter.sweepId || filter.tag;
     context.out.view(
       await runListView(store, list, `no runs${filtered ? ' match' : ''} in ${store.path}`),
       format,
@@ -147,6 +152,8 @@ async function runListView(
       durationS: run.durationMs / 1000,
       sweepId: run.sweepId,
       trialIndex: run.trialIndex,
+      tags: run.tags,
+      note: run.note,
       params: Object.fromEntries(keyParams.map((k) => [k, p[k]])),
       metrics: metricsJson(run.metrics),
     };
@@ -158,6 +165,9 @@ async function runListView(
     { key: 'status' },
     { key: 'started', kind: 'time' },
     { key: 'duration', kind: 'duration', value: (r) => r.durationS },
+    ...(list.some((r) => r.tags.length > 0)
+      ? [{ key: 'tags', value: (r: RunListRecord) => r.tags.join(',') }]
+      : []),
     ...keyParams.map(
       (k): ViewColumn<RunListRecord> => ({
         key: k,
@@ -170,13 +180,48 @@ async function runListView(
       { key: k, kind: 'metric', value: (r) => r.metrics[k]?.final ?? null },
       { key: `best:${k}`, title: 'best', kind: 'metric', value: (r) => r.metrics[k]?.best ?? null },
     ]),
+    ...(list.some((r) => r.note !== null)
+      ? [{ key: 'note', value: (r: RunListRecord) => r.note, table: shortNote }]
+      : []),
   ];
   return { records, columns, empty };
 }
 
 /**
- * Short, still unique titles for param keys: the last path segment unless two keys
- * share it (`learningRate`, `layers[0].units`...).
+ * Words that, alone as a column title, would read as a metric, a split or a run fact
+ * (`data.limit.train` as `train` beside `test/accuracy`): such a title keeps its parent.
+ */
+const AMBIGUOUS_TITLES: ReadonlySet<string> = new Set([
+  'train',
+  'test',
+  'val',
+  'validation',
+  'eval',
+  'loss',
+  'accuracy',
+  'best',
+  'final',
+  'min',
+  'max',
+  'count',
+  'id',
+  'name',
+  'status',
+  'started',
+  'duration',
+  'step',
+  'steps',
+  'epoch',
+  'tags',
+  'tag',
+  'note',
+  'type',
+]);
+
+/**
+ * Short, still unique titles for param keys: the last path segment (`learningRate`),
+ * with its parents while two keys share it (`layers[0].units`) or while it alone would
+ * read as a metric or a split (`limit.train`, never a bare `train`).
  */
 export function shortParamTitles(keys: readonly string[]): Map<string, string> {
   const segments = (key: string): string[] => key.split('.');
@@ -187,7 +232,9 @@ export function shortParamTitles(keys: readonly string[]): Map<string, string> {
     let title = parts.slice(-n).join('.');
     while (
       n < parts.length &&
-      keys.some((other) => other !== key && segments(other).slice(-n).join('.') === title)
+      (AMBIGUOUS_TITLES.has(title.toLowerCase()) ||
+        /^[\d[\]]+$/.test(title) ||
+        keys.some((other) => other !== key && segments(other).slice(-n).join('.') === title))
     ) {
       n++;
       title = parts.slice(-n).join('.');
@@ -195,4 +242,12 @@ export function shortParamTitles(keys: readonly string[]): Map<string, string> {
     titles.set(key, title);
   }
   return titles;
+}
+
+/** A note in a table cell: its first line, at most 40 characters (… where cut). */
+function shortNote(value: unknown): string {
+  if (typeof value !== 'string') return '';
+  const line = value.trim().split('\n')[0]!.trim();
+  if (line.length > 40) return `${line.slice(0, 39)}…`;
+  return line === value.trim() ? line : `${line}…`;
 }

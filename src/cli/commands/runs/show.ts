@@ -6,10 +6,9 @@ import type {
   Store,
 } from '../../../store/index.js';
 import { formatDuration, formatMetric, formatTime } from '../../../format/index.js';
-import { parseRunIds } from '../../parse-flags.js';
 import type { View } from '../../render.js';
 import { sparkline } from '../../sparkline.js';
-import { DB_HELP, requireRuns, withStore } from '../../store-access.js';
+import { DB_HELP, RUN_REF_HELP, resolveRunRef, withStore } from '../../store-access.js';
 import type { CliContext } from '../command.js';
 import { metricsJson } from './metric-json.js';
 import { confusionLines } from '../../confusion-lines.js';
@@ -30,7 +29,7 @@ export function registerRunsShow(runs: Command, context: CliContext): void {
     .description(
       'one run: facts, final and best metrics, loss and accuracy curves, the resolved config',
     )
-    .argument('<id>', 'run id')
+    .argument('<run>', RUN_REF_HELP)
     .option('--json', 'print JSON')
     .option('--db <path>', DB_HELP)
     .action(
@@ -45,11 +44,10 @@ async function showRun(
   idText: string,
   opts: { db?: string; json?: boolean },
 ): Promise<void> {
-  const [id] = parseRunIds([idText]);
   const { sortMetricKeys, localLivenessProbe, runState } = await import('../../../store/index.js');
   await withStore(context, opts.db, async (store) => {
-    await requireRuns(store, [id!]);
-    const run = (await store.getRun(id!))!;
+    const id = await resolveRunRef(store, idText);
+    const run = (await store.getRun(id))!;
     const evaluations = await store.listEvaluations(run.id);
     if (opts.json) {
       const { scoreConfusion } = await import('../../../train/index.js');
@@ -152,6 +150,8 @@ async function printEvaluations(
 /** What is known about a run, one labelled line each. */
 function runFacts(run: RunDetail): [string, string][] {
   const facts: [string, string][] = [
+    ...(run.tags.length > 0 ? [['tags', run.tags.join(', ')] as [string, string]] : []),
+    ...(run.note !== null ? noteLines(run.note) : []),
     [
       'started',
       `${formatTime(run.startedAt, true)}  (${run.endedAt === null ? 'running for' : 'took'} ${formatDuration(run.durationMs)})`,
@@ -192,4 +192,12 @@ function metricsView(metrics: readonly MetricSummary[]): View<MetricSummary> {
       { key: 'values', kind: 'id', value: (m) => m.count },
     ],
   };
+}
+
+/** The note as facts: its first line labelled, the others below it. */
+function noteLines(note: string): [string, string][] {
+  return note
+    .trimEnd()
+    .split('\n')
+    .map((line, i): [string, string] => [i === 0 ? 'note' : '', line]);
 }

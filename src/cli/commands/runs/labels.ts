@@ -1,0 +1,90 @@
+import type { Command } from 'commander';
+import { parseTags } from '../../parse-flags.js';
+import { DB_HELP, RUN_REF_HELP, resolveRunRef, withStore } from '../../store-access.js';
+import type { CliContext } from '../command.js';
+
+interface LabelOptions {
+  db?: string;
+  json?: boolean;
+}
+
+/** `runner runs tag ID TAG...`: labels that tell runs apart (`runs ls --where 'tag = "baseline"'`). */
+export function registerRunsTag(runs: Command, context: CliContext): void {
+  runs
+    .command('tag')
+    .description('add tags to a run, e.g. `runner runs tag 12 baseline`')
+    .argument('<run>', RUN_REF_HELP)
+    .argument('<tags...>', 'one word each: letters, digits, _ . : / + = @ -')
+    .option('--json', 'print the run id and its tags as JSON')
+    .option('--db <path>', DB_HELP)
+    .action(
+      context.action((ref: string, tags: string[], opts: LabelOptions) =>
+        changeTags(context, ref, tags, opts, 'add'),
+      ),
+    );
+}
+
+/** `runner runs untag ID TAG...`. */
+export function registerRunsUntag(runs: Command, context: CliContext): void {
+  runs
+    .command('untag')
+    .description('take tags off a run (tags it does not have are ignored)')
+    .argument('<run>', RUN_REF_HELP)
+    .argument('<tags...>', 'the tags to take off')
+    .option('--json', 'print the run id and its tags as JSON')
+    .option('--db <path>', DB_HELP)
+    .action(
+      context.action((ref: string, tags: string[], opts: LabelOptions) =>
+        changeTags(context, ref, tags, opts, 'remove'),
+      ),
+    );
+}
+
+async function changeTags(
+  context: CliContext,
+  ref: string,
+  tagTexts: readonly string[],
+  opts: LabelOptions,
+  change: 'add' | 'remove',
+): Promise<void> {
+  const tags = await parseTags(tagTexts, change === 'add' ? 'runs tag' : 'runs untag');
+  await withStore(context, opts.db, async (store) => {
+    const runId = await resolveRunRef(store, ref);
+    const after =
+      change === 'add' ? await store.tagRun(runId, tags) : await store.untagRun(runId, tags);
+    if (opts.json) context.out.json({ runId, tags: after });
+    else context.out.line(`run ${runId}: ${after.length > 0 ? `tags ${after.join(', ')}` : 'no tags'}`);
+  });
+}
+
+/** `runner runs note ID [TEXT]`: sets the run's note (empty text clears it), or prints it. */
+export function registerRunsNote(runs: Command, context: CliContext): void {
+  runs
+    .command('note')
+    .description('set a note on a run ("" clears it); without text, print the note')
+    .argument('<run>', RUN_REF_HELP)
+    .argument('[text]', 'the note, in quotes')
+    .option('--json', 'print the run id and its note as JSON')
+    .option('--db <path>', DB_HELP)
+    .action(
+      context.action((ref: string, text: string | undefined, opts: LabelOptions) =>
+        noteRun(context, ref, text, opts),
+      ),
+    );
+}
+
+async function noteRun(
+  context: CliContext,
+  ref: string,
+  text: string | undefined,
+  opts: LabelOptions,
+): Promise<void> {
+  await withStore(context, opts.db, async (store) => {
+    const runId = await resolveRunRef(store, ref);
+    if (text !== undefined) await store.setRunNote(runId, text);
+    const note = (await store.getRun(runId))!.note;
+    if (opts.json) context.out.json({ runId, note });
+    else if (note === null) context.out.line(`run ${runId}: no note`);
+    else context.out.line(`run ${runId}: ${note}`);
+  });
+}
