@@ -223,3 +223,51 @@ export interface StreamEvents {
   /** The store file appeared. */
   readonly store: { readonly ready: true };
 }
+
+/** Precision, recall, F1 and support (true examples) of one class. */
+export interface ClassScoresItem {
+  readonly precision: number;
+  readonly recall: number;
+  readonly f1: number;
+  readonly support: number;
+}
+
+/** One evaluation of a run's saved model: the end of training, or a `runner eval`. */
+export interface RunEvaluationItem {
+  readonly id: number;
+  readonly kind: 'training' | 'eval';
+  readonly checkpoint: 'final' | 'best';
+  /** `test`, `val`, or `data` (other data given to `runner eval`). */
+  readonly split: string;
+  readonly count: number;
+  readonly metrics: Readonly<Record<string, number | null>>;
+  readonly createdAt: number;
+  /** Classification: class names by index, `counts[true][predicted]` and the scores. */
+  readonly classes: readonly string[] | null;
+  readonly counts: readonly (readonly number[])[] | null;
+  readonly perClass: readonly ClassScoresItem[] | null;
+  readonly macroF1: number | null;
+}
+
+/** An eval image the final model got wrong, with how sure it was. */
+export interface MisclassifiedItem {
+  readonly index: number;
+  readonly trueClass: string;
+  readonly predictedClass: string;
+  readonly probability: number;
+  readonly trueProbability: number;
+  /** A PNG data URL. */
+  readonly image: string;
+}
+
+/** GET /api/runs/:id/evaluations — oldest first, and the misclassified images of image runs. */
+export interface RunEvaluationsResponse {
+  readonly evaluations: readonly RunEvaluationItem[];
+  /** The most confidently misclassified eval images (most confident first); null when none were kept. */
+  readonly misclassified: {
+    readonly split: string;
+    readonly count: number;
+    readonly wrong: number;
+    readonly examples: readonly MisclassifiedItem[];
+  } | null;
+}

@@ -1,3 +1,4 @@
+import { runEvaluationsRoute } from './evaluations-route.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pino, type Logger } from 'pino';
 import { RunnerError } from '../errors.js';
@@ -124,6 +125,7 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
     [/^\/api\/status$/, ({ res, store }) => sendJson(res, 200, statusBody(store))],
     [/^\/api\/runs$/, api(listRunsRoute)],
     [/^\/api\/runs\/([^/]+)$/, api(runDetailRoute)],
+    [/^\/api\/runs\/([^/]+)\/evaluations$/, api(runEvaluationsRoute)],
     [/^\/api\/curves$/, api(curvesRoute)],
     [/^\/api\/curves\.csv$/, curvesCsv],
     [/^\/api\/sweeps$/, api(listSweepsRoute)],

@@ -17,6 +17,7 @@ const PAGE_FILES: Readonly<Record<string, readonly [file: string, contentType: s
   '/static/api.js': ['api.js', 'text/javascript; charset=utf-8'],
   '/static/charts.js': ['charts.js', 'text/javascript; charset=utf-8'],
   '/static/views.js': ['views.js', 'text/javascript; charset=utf-8'],
+  '/static/evaluation-view.js': ['evaluation-view.js', 'text/javascript; charset=utf-8'],
   '/static/sweep-plot.js': ['sweep-plot.js', 'text/javascript; charset=utf-8'],
   '/static/dom.js': ['dom.js', 'text/javascript; charset=utf-8'],
   '/static/app.css': ['app.css', 'text/css; charset=utf-8'],

@@ -46,3 +46,4 @@ export {
   type PredictTable,
   type TableEncoding,
 } from './predict-inputs.js';
+export { encodePngDataUrl } from './encode-png.js';

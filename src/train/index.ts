@@ -79,3 +79,8 @@ export {
   type RunPredictions,
 } from './predict-run.js';
 export { loadSavedModel, savedModelDir, type SavedModelChoice } from './load-saved-model.js';
+export {
+  MISCLASSIFIED_FILE,
+  type MisclassifiedExample,
+  type MisclassifiedImages,
+} from './misclassified.js';

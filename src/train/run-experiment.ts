@@ -26,6 +26,7 @@ import {
 } from './resume-run.js';
 import { collectRunFacts, hashConfig } from './run-facts.js';
 import { saveModel } from './save-model.js';
+import { findMisclassified, writeMisclassified } from './misclassified.js';
 import { writeTrainingCheckpoint } from './training-checkpoint.js';
 import { trainModel, type EpochEvent, type StepEvent } from './train-loop.js';
 import { resolveWorkers, type WorkerPlan } from './parallel/index.js';
@@ -389,6 +390,18 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
         metrics: evaluationMetrics(last),
         ...(last.confusion ? { classes: data.classes, confusion: last.confusion } : {}),
       });
+    }
+    if (last !== undefined && data.task === 'classification' && data.shape.length === 3) {
+      // The run page's grid: the eval images the final model got wrong and was surest of.
+      writeMisclassified(
+        runDir,
+        await findMisclassified(model, data.eval, {
+          splitName: data.evalName,
+          classes: data.classes,
+          batchSize: experiment.data.batchSize,
+          normalize: experiment.data.normalize,
+        }),
+      );
     }
     await store.finishRun(runId, {
       status: outcome.status,

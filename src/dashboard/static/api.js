@@ -7,6 +7,7 @@
 /** @typedef {import('../api-types.js').CurvesResponse} CurvesResponse */
 /** @typedef {import('../api-types.js').RunDetailResponse} RunDetailResponse */
 /** @typedef {import('../api-types.js').RunListResponse} RunListResponse */
+/** @typedef {import('../api-types.js').RunEvaluationsResponse} RunEvaluationsResponse */
 /** @typedef {import('../api-types.js').StatusResponse} StatusResponse */
 /** @typedef {import('../api-types.js').StreamCursor} StreamCursor */
 /** @typedef {import('../api-types.js').StreamEvents} StreamEvents */
@@ -70,6 +71,11 @@ export const api = {
    * @returns {Promise<RunDetailResponse>}
    */
   run: (id) => getJson(`/api/runs/${id}`),
+  /**
+   * @param {number} id
+   * @returns {Promise<RunEvaluationsResponse>}
+   */
+  evaluations: (id) => getJson(`/api/runs/${id}/evaluations`),
   /**
    * @param {readonly number[]} runIds
    * @param {readonly string[]} keys

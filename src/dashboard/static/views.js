@@ -12,6 +12,7 @@ import {
 } from '../../format/index.js';
 import { h, mount } from './dom.js';
 import { sweepScatter } from './sweep-plot.js';
+import { evaluationCards } from './evaluation-view.js';
 
 /** @typedef {import('./dom.js').Child} Child */
 /** @typedef {import('../api-types.js').RunState | import('../api-types.js').SweepStatus} Status */
@@ -227,6 +228,10 @@ export async function renderRunPage(main, ctx, runId) {
       h('pre', { class: 'yaml' }, run.configYaml),
     ),
   );
+  // Confusion matrix, evaluations and the misclassified grid, below the facts (evaluation-view.js).
+  const evaluations = await evaluationCards(run.id);
+  // The person may have moved on to another page meanwhile.
+  if (location.pathname === `/runs/${run.id}`) main.append(...evaluations);
 }
 
 /**

@@ -1,0 +1,135 @@
+/**
+ * The run page's evaluations in a real Chromium (Debian's, driven by
+ * playwright-core): the confusion matrix and per-class scores the store
+ * holds, and the grid of the most confidently misclassified test images,
+ * for an image-folder run trained and evaluated through the CLI.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createInterface } from 'node:readline';
+import { readStore, runCli, startCli } from './cli-kit.js';
+import { makeTempDir } from '../test-kit.js';
+import { writeImageFolder } from '../data/image-fixtures.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const OUTPUT = path.join(process.cwd(), 'test-output');
+// In CI the browser test must run (and fail loudly without Chromium); elsewhere it may be skipped.
+const skip = !existsSync(CHROMIUM) && !process.env['CI'];
+if (skip) console.warn(`run page evaluations: skipped, no Chromium at ${CHROMIUM}`);
+
+describe.skipIf(skip)('run page evaluations in Chromium', () => {
+  const ws = makeTempDir('run-page-evaluations');
+  const classes = ['circle', 'square', 'triangle'];
+  let browser: Browser;
+  let serve: ReturnType<typeof startCli> | undefined;
+  let url = '';
+  let runId = 0;
+
+  beforeAll(async () => {
+    await writeImageFolder(path.join(ws.dir, 'img/train'), classes, 6, [8, 8, 1], 'png', 0);
+    await writeImageFolder(path.join(ws.dir, 'img/test'), classes, 6, [8, 8, 1], 'png', 300);
+    // One epoch at a tiny learning rate: a model that still gets many test images wrong.
+    ws.write(
+      'images.yaml',
+      `data:
+  dataset: images
+  batchSize: 6
+  train: { dir: img/train }
+  test: { dir: img/test }
+model:
+  layers:
+    - flatten: {}
+    - dense: { units: 3 }
+train:
+  epochs: 1
+  optimizer: { type: adam, learningRate: 0.0001 }
+`,
+    );
+    const env = { XDG_CACHE_HOME: path.join(ws.dir, 'cache') };
+    const trained = await runCli(['exp', 'images.yaml', '--db', ws.db, '--quiet'], ws.dir, env);
+    expect(trained.stderr).toBe('');
+    runId = Number(/run (\d+)/.exec(trained.stdout)![1]);
+    const evaluated = await runCli(['eval', String(runId), '--db', ws.db], ws.dir, env);
+    expect(evaluated.code).toBe(0);
+    // The dashboard as a user starts it; its first stdout line is the URL.
+    serve = startCli(['serve', '--db', ws.db, '--port', '0'], ws.dir, env);
+    url = await new Promise<string>((resolve, reject) => {
+      createInterface({ input: serve!.stdout! }).once('line', resolve);
+      void serve!.result.then((r) => reject(new Error(`runner serve exited: ${r.stderr}`)));
+    });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--no-first-run'],
+    });
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    serve?.kill('SIGINT');
+    await serve?.result;
+    ws.remove();
+  });
+
+  it('shows the recorded confusion matrix with per-class scores, every evaluation, and the misclassified images', async () => {
+    const stored = readStore(ws.db, (sql) =>
+      sql
+        .prepare('select kind, confusion_json from evaluations where run_id = ? order by id')
+        .all(runId),
+    ) as { kind: string; confusion_json: string }[];
+    expect(stored.map((e) => e.kind)).toEqual(['training', 'eval']);
+    const counts = JSON.parse(stored.at(-1)!.confusion_json) as number[][];
+    const wrong = counts
+      .flatMap((row, t) => row.filter((_, p) => p !== t))
+      .reduce((a, b) => a + b, 0);
+    expect(wrong).toBeGreaterThan(0);
+
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    await page.goto(`${url.replace(/\/$/, '')}/runs/${runId}`);
+    await page.waitForSelector('#confusion-matrix table.confusion');
+    const cells = await page.$$eval('#confusion-matrix table.confusion tbody tr', (rows) =>
+      rows.map((row) => Array.from(row.querySelectorAll('td'), (td) => Number(td.textContent))),
+    );
+    expect(cells).toEqual(counts);
+    const rowNames = await page.$$eval('#confusion-matrix table.confusion tbody th', (ths) =>
+      ths.map((th) => th.textContent),
+    );
+    expect(rowNames).toEqual(classes);
+    const supports = await page.$$eval('#confusion-matrix table.class-scores tbody tr', (rows) =>
+      rows.map((row) => Number(row.querySelectorAll('td')[4]?.textContent)),
+    );
+    expect(supports).toEqual(counts.map((row) => row.reduce((a, b) => a + b, 0)));
+    expect(await page.$$eval('#evaluations li', (lis) => lis.length)).toBe(2);
+
+    await page.waitForSelector('#misclassified img');
+    const images = await page.$$eval('#misclassified img', (imgs) =>
+      (imgs as HTMLImageElement[]).map((img) => ({
+        alt: img.alt,
+        loaded: img.complete && img.naturalWidth === 8 && img.naturalHeight === 8,
+      })),
+    );
+    // The grid is of the final model's test images: the training evaluation's counts.
+    const trainingCounts = JSON.parse(stored[0]!.confusion_json) as number[][];
+    const trainingWrong = trainingCounts
+      .flatMap((row, t) => row.filter((_, p) => p !== t))
+      .reduce((a, b) => a + b, 0);
+    expect(images).toHaveLength(Math.min(16, trainingWrong));
+    for (const image of images) {
+      expect(image.loaded).toBe(true);
+      const [, truth, predicted] = /: (\w+) predicted as (\w+)$/.exec(image.alt)!;
+      expect(truth).not.toBe(predicted);
+    }
+    // Most confident first.
+    const confidence = await page.$$eval('#misclassified li > span:first-of-type', (spans) =>
+      spans.map((s) => Number(/([\d.]+)%/.exec(s.textContent ?? '')?.[1])),
+    );
+    expect(confidence).toEqual([...confidence].sort((a, b) => b - a));
+    mkdirSync(OUTPUT, { recursive: true });
+    await page.screenshot({ path: path.join(OUTPUT, 'run-page-evaluations.png'), fullPage: true });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
