@@ -1,4 +1,9 @@
-import { isFinalJobState, type Store, type TrialQueue } from '../store/index.js';
+import {
+  isFinalJobState,
+  type Store,
+  type TrialJobRecord,
+  type TrialQueue,
+} from '../store/index.js';
 import { FINAL_TRIAL_STATUSES } from './run-sweep.js';
 
 /**
@@ -11,7 +16,10 @@ export async function settleSweepStatus(
   store: Store,
   sweepId: number,
 ): Promise<void> {
-  const jobs = await queue.sweepJobs(sweepId);
+  // A trial queued again (retry-failed, --resume) counts by its latest job only.
+  const latest = new Map<number, TrialJobRecord>();
+  for (const job of await queue.sweepJobs(sweepId)) latest.set(job.trialIndex, job);
+  const jobs = [...latest.values()];
   if (jobs.length === 0 || jobs.some((job) => !isFinalJobState(job.state))) return;
   const sweep = await store.getSweep(sweepId);
   if (sweep === undefined || sweep.status !== 'running') return;

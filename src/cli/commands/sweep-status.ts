@@ -47,8 +47,13 @@ function trialStatus(runStatus: string, job: TrialJobRecord | undefined): string
     if (runStatus === 'running' || job.state === 'active') return 'running';
     return job.state === 'retry' ? 'retrying' : 'queued';
   }
-  if (job.state === 'cancelled' && (runStatus === 'pending' || runStatus === 'running'))
-    return 'cancelled';
+  const unfinished = runStatus === 'pending' || runStatus === 'running';
+  if (job.state === 'cancelled' && unfinished) return 'cancelled';
+  // Failed before recording a run (its data missing on the worker, ...): not retried.
+  const output = job.output as { status?: unknown } | null;
+  if (job.state === 'completed' && output?.status === 'failed' && unfinished) return 'failed';
+  // Every attempt lost and no retry left.
+  if (job.state === 'failed' && (unfinished || runStatus === 'lost')) return 'lost';
   return runStatus;
 }
 
