@@ -117,11 +117,41 @@ export const layerNorm: LayerDefinition = {
     return {
       checkInputs: ([shape]) =>
         shape === undefined ? undefined : checkAxis('layerNorm', axis, shape),
-      createLayers: ({ name }) => [
-        tf.layers.layerNormalization({ name, axis, epsilon, center, scale }),
-      ],
+      createLayers: ({ name }) => {
+        const layer = tf.layers.layerNormalization({ name, axis, epsilon, center, scale });
+        return [scale ? layer : withoutScale(layer)];
+      },
     };
   },
 };
+
+/** The fields of tfjs-layers' LayerNormalization this uses (private in its typings). */
+interface LayerNormInternals {
+  readonly axis: number[];
+  readonly epsilon: number;
+  readonly beta: tf.LayerVariable | null;
+}
+
+/**
+ * Layer normalization without a learned scale, computed op by op. tfjs-layers
+ * 4.22 runs it but cannot train it: its batchNormalization call gets no
+ * scale, and that kernel's gradient saves the missing tensor and throws.
+ * Same formula, y = (x - mean) / sqrt(variance + epsilon) + beta; weights,
+ * class and config unchanged.
+ */
+function withoutScale<L extends tf.layers.Layer>(layer: L): L {
+  const ln = layer as unknown as LayerNormInternals & tf.layers.Layer;
+  ln.call = (inputs) =>
+    tf.tidy(() => {
+      const x = Array.isArray(inputs) ? inputs[0] : inputs;
+      if (x === undefined) throw new Error('layerNorm: no input');
+      const { mean, variance } = tf.moments(x, ln.axis, true);
+      const y = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, ln.epsilon)));
+      if (ln.beta === null) return y;
+      const shape = x.shape.map((d, i) => (ln.axis.includes(i) ? d : 1));
+      return tf.add(y, tf.reshape(ln.beta.read(), shape));
+    });
+  return layer;
+}
 
 export const NORMALIZATION_LAYERS: readonly LayerDefinition[] = [batchNorm, layerNorm];
