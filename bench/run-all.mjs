@@ -12,6 +12,8 @@ const BENCHES = {
   record: 'recording overhead and the runner’s own share of a step (bench/train-record.mjs)',
   store: 'queries over a 40M-value store, bytes per value (bench/store-queries.mjs)',
   accuracy: 'test accuracy vs targets through the CLI (bench/train-accuracy.mjs)',
+  recipe:
+    'recipe vs plain Adam on Fashion-MNIST, checkpoint and augmentation cost (bench/recipe.mjs)',
 };
 
 const asked = process.argv.slice(2);
