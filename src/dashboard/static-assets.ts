@@ -16,6 +16,8 @@ const PAGE_FILES: Readonly<Record<string, readonly [file: string, contentType: s
   '/static/app.js': ['app.js', 'text/javascript; charset=utf-8'],
   '/static/api.js': ['api.js', 'text/javascript; charset=utf-8'],
   '/static/charts.js': ['charts.js', 'text/javascript; charset=utf-8'],
+  '/static/chart-board.js': ['chart-board.js', 'text/javascript; charset=utf-8'],
+  '/static/chart-layout.js': ['chart-layout.js', 'text/javascript; charset=utf-8'],
   '/static/views.js': ['views.js', 'text/javascript; charset=utf-8'],
   '/static/evaluation-view.js': ['evaluation-view.js', 'text/javascript; charset=utf-8'],
   '/static/sweep-plot.js': ['sweep-plot.js', 'text/javascript; charset=utf-8'],

@@ -2,7 +2,9 @@
 // The dashboard page: the runs list, the curves of the selected runs (live),
 // and the router between views. State lives here; views render from it.
 import { api, LiveStream } from './api.js';
-import { ChartPanel, PALETTE, runLabel, xValues } from './charts.js';
+import { ChartBoard } from './chart-board.js';
+import { dashOf, panelSpecs } from './chart-layout.js';
+import { PALETTE, runLabel, xValues } from './charts.js';
 import { formatDuration, formatMetric } from '../../format/index.js';
 import { clear, h, mount } from './dom.js';
 import {
@@ -21,6 +23,7 @@ import {
 /** @typedef {import('../api-types.js').StreamCursor} StreamCursor */
 /** @typedef {import('../api-types.js').StreamEvents} StreamEvents */
 /** @typedef {import('./charts.js').ChartSeries} ChartSeries */
+/** @typedef {import('./chart-layout.js').PanelSpec} PanelSpec */
 /** @typedef {import('./charts.js').XMode} XMode */
 /** @typedef {import('./views.js').ViewContext} ViewContext */
 /**
@@ -80,15 +83,19 @@ const state = {
   colors: new Map(),
   /** @type {Map<number, Map<string, CurveData>>} runId → key → its points */
   curves: new Map(),
+  /** @type {Map<number, Set<string>>} runId → the metric keys asked of the server */
+  requested: new Map(),
   /** @type {Map<number, number>} */
   stepsPerEpoch: new Map(),
   smoothing: Number(stored('smoothing', '0.6')),
   xMode: xModeOf(stored('xMode', 'step')),
   logLoss: stored('logLoss', 'false') === 'true',
+  /** Train, test and val of one metric on one chart. */
+  combineSplits: stored('combineSplits', 'false') === 'true',
   /** @type {View} */
   view: { name: 'curves' },
-  /** @type {Map<string, ChartPanel>} */
-  panels: new Map(),
+  /** @type {ChartBoard | null} the curves view's charts */
+  board: null,
 };
 
 const live = new LiveStream({
@@ -123,6 +130,8 @@ function selectRuns(ids, { auto = false } = {}) {
     );
   }
   for (const id of [...state.curves.keys()]) if (!unique.includes(id)) state.curves.delete(id);
+  for (const id of [...state.requested.keys()])
+    if (!unique.includes(id)) state.requested.delete(id);
   history.replaceState(null, '', urlFor(location.pathname));
   renderRunList();
   void loadCurves(unique.filter((id) => !state.curves.has(id)));
@@ -153,13 +162,23 @@ function chartKeys() {
 
 // ---------------------------------------------------------------- data
 
-/** @param {readonly number[]} ids */
-async function loadCurves(ids) {
+/**
+ * Fetches these runs' curves (downsampled) and merges them into what the page holds.
+ *
+ * @param {readonly number[]} ids
+ * @param {readonly string[]} [keys] default: the charted keys
+ */
+async function loadCurves(ids, keys = chartKeys()) {
   if (ids.length > 0) {
-    const keys = chartKeys();
+    for (const id of ids) {
+      const asked = state.requested.get(id) ?? new Set();
+      for (const key of keys) asked.add(key);
+      state.requested.set(id, asked);
+    }
     try {
       const result = await api.curves(ids, keys, MAX_POINTS);
-      for (const id of ids) if (state.selected.includes(id)) state.curves.set(id, new Map());
+      for (const id of ids)
+        if (state.selected.includes(id) && !state.curves.has(id)) state.curves.set(id, new Map());
       for (const curve of result.curves) state.curves.get(curve.runId)?.set(curve.key, curve);
       for (const [id, spe] of Object.entries(result.stepsPerEpoch))
         if (spe) state.stepsPerEpoch.set(Number(id), spe);
@@ -169,6 +188,21 @@ async function loadCurves(ids) {
   }
   watch();
   scheduleDraw();
+  loadMissingCurves();
+}
+
+/**
+ * Runs picked before the run list arrived (a URL naming them) were fetched with the main keys
+ * only: once their metric keys are known, the others (train/learning_rate, perf/...) follow.
+ */
+function loadMissingCurves() {
+  for (const id of state.selected) {
+    const run = state.runsById.get(id);
+    if (!run || !state.curves.has(id)) continue;
+    const asked = state.requested.get(id);
+    const missing = Object.keys(run.metrics).filter((key) => !asked?.has(key));
+    if (missing.length > 0) void loadCurves([id], missing);
+  }
 }
 
 /** (Re)opens the event stream for the selected runs from where their curves end. */
@@ -277,6 +311,7 @@ async function loadRuns() {
   if (!wasReady && result.storeReady) await loadStatus();
   followNewestRun();
   renderRunList();
+  loadMissingCurves();
   if (!wasReady && result.storeReady) void route();
   else if (!result.storeReady && state.view.name === 'curves')
     renderEmptyStore($('main'), viewContext);
@@ -428,8 +463,7 @@ setInterval(() => {
 
 function renderCurvesView() {
   const main = $('main');
-  for (const panel of state.panels.values()) panel.destroy();
-  state.panels.clear();
+  destroyBoard();
   if (!state.status.storeReady) return renderEmptyStore(main, viewContext);
   const chips = state.selected.map((id) => {
     const run = state.runsById.get(id) ?? { id, name: '' };
@@ -450,7 +484,7 @@ function renderCurvesView() {
       ),
     );
   });
-  const grid = h('div', { class: 'chart-grid' });
+  const board = new ChartBoard({ onCsv: downloadCsv, onToggle: scheduleDraw });
   mount(
     main,
     h(
@@ -473,15 +507,17 @@ function renderCurvesView() {
         : null,
     ),
     renderToolbar(),
-    grid,
+    board.el,
   );
   if (state.selected.length === 0) return;
-  for (const key of chartKeys()) {
-    const panel = new ChartPanel(key, { onCsv: (k) => downloadCsv([k]) });
-    state.panels.set(key, panel);
-    grid.append(panel.el);
-  }
+  state.board = board;
+  board.build(panelSpecs(chartKeys(), state.combineSplits));
   scheduleDraw();
+}
+
+function destroyBoard() {
+  state.board?.destroy();
+  state.board = null;
 }
 
 function renderToolbar() {
@@ -558,6 +594,21 @@ function renderToolbar() {
       }),
       'Log scale for loss',
     ),
+    h(
+      'label',
+      { class: 'control', title: 'One chart per metric for its train, test and val curves' },
+      h('input', {
+        id: 'combine-splits',
+        type: 'checkbox',
+        checked: state.combineSplits,
+        onchange: (/** @type {Event & { currentTarget: HTMLInputElement }} */ e) => {
+          state.combineSplits = e.currentTarget.checked;
+          localStorage.setItem('runner.combineSplits', String(state.combineSplits));
+          renderCurvesView();
+        },
+      }),
+      'Train and test on one chart',
+    ),
     h('span', { class: 'spacer' }),
     h(
       'button',
@@ -583,30 +634,44 @@ function scheduleDraw() {
 
 function drawCharts() {
   if (state.view.name !== 'curves') return;
-  for (const [key, panel] of state.panels) {
-    /** @type {ChartSeries[]} */
-    const series = [];
+  state.board?.draw({
+    seriesOf: chartSeries,
+    smoothing: state.smoothing,
+    xMode: state.xMode,
+    logLoss: state.logLoss,
+  });
+}
+
+/**
+ * The curves of one chart: per key, per selected run. On a chart of several keys each line is
+ * labelled with its key and dashed by its split.
+ *
+ * @param {PanelSpec} spec
+ * @returns {ChartSeries[]}
+ */
+function chartSeries(spec) {
+  const shared = spec.keys.length > 1;
+  /** @type {ChartSeries[]} */
+  const series = [];
+  for (const key of spec.keys) {
     for (const id of state.selected) {
       const curve = state.curves.get(id)?.get(key);
       if (!curve) continue;
       const run = state.runsById.get(id) ?? { id, name: '', startedAt: curve.time[0] };
       const context = { stepsPerEpoch: state.stepsPerEpoch.get(id), startedAt: run.startedAt };
+      const dash = shared ? dashOf(key) : undefined;
       series.push({
         runId: id,
-        label: runLabel(run),
+        label: shared ? `${runLabel(run)} · ${key}` : runLabel(run),
         color: colorOf(id) ?? '#000',
         x: xValues(curve, state.xMode, context),
         y: curve.value,
         total: curve.total,
+        ...(dash ? { dash } : {}),
       });
     }
-    panel.update({
-      series,
-      smoothing: state.smoothing,
-      log: state.logLoss && key.endsWith('loss'),
-      xMode: state.xMode,
-    });
   }
+  return series;
 }
 
 /** @param {readonly string[]} keys */
@@ -677,10 +742,7 @@ async function route() {
     a.href = urlFor(a.pathname);
   }
   main.dataset.view = state.view.name;
-  if (state.view.name !== 'curves') {
-    for (const panel of state.panels.values()) panel.destroy();
-    state.panels.clear();
-  }
+  if (state.view.name !== 'curves') destroyBoard();
   const view = state.view;
   try {
     switch (view.name) {
@@ -764,6 +826,8 @@ function wireControls() {
     e.preventDefault();
     navigate(a.getAttribute('href') ?? '/');
   });
+  // The charts' canvas colours follow the theme (charts.js reads them when it builds a chart).
+  matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => scheduleDraw());
   window.addEventListener('popstate', () => {
     const runs = new URLSearchParams(location.search).get('runs');
     selectRuns(runs ? runs.split(',').map(Number) : []);

@@ -19,6 +19,7 @@ import { download, h } from './dom.js';
  * @property {number[]} x
  * @property {Values} y
  * @property {number} total
+ * @property {number[]} [dash] a dashed line (test and val curves beside train on one chart)
  */
 
 /**
@@ -29,6 +30,8 @@ import { download, h } from './dom.js';
  * @property {number} smoothing 0 (raw) to 0.99
  * @property {boolean} log
  * @property {XMode} xMode
+ * @property {readonly [number, number] | null} xRange the x range of every chart of the view
+ *   (so the shared cursor sits at one step on all of them); null: this chart's own
  */
 
 /** One colour per run, in selection order: distinct hues that read on white. */
@@ -45,8 +48,22 @@ export const PALETTE = /** @type {const} */ ([
   '#b45309',
 ]);
 
-const AXIS_STROKE = '#64748b';
-const GRID_STROKE = '#e8edf3';
+/**
+ * The chart's colours from the page's theme (CSS variables of app.css, dark under
+ * `prefers-color-scheme: dark`): canvases cannot read CSS, so they are read when a chart is built.
+ */
+export function chartTheme() {
+  const css = getComputedStyle(document.documentElement);
+  /** @param {string} name @param {string} fallback */
+  const read = (name, fallback) => css.getPropertyValue(name).trim() || fallback;
+  return {
+    axis: read('--chart-axis', '#64748b'),
+    grid: read('--chart-grid', '#e8edf3'),
+    background: read('--panel', '#ffffff'),
+    text: read('--text', '#0f172a'),
+    text2: read('--text-2', '#334155'),
+  };
+}
 
 /**
  * TensorBoard's smoothing: an exponential moving average, debiased so the
@@ -100,7 +117,8 @@ export function xValues(curve, mode, run) {
 
 /**
  * Aligns series with different x values on one sorted x array (what uPlot
- * draws); a series has null where it has no point, and lines span the gaps.
+ * draws); a series has null where it has no point, and lines span the gaps
+ * (the legend shows the nearest point there, see `cursor.hover`).
  * Equal x within one series: the last point wins.
  *
  * @param {readonly { x: readonly number[], ys: readonly Values[] }[]} list
@@ -134,6 +152,47 @@ export function alignSeries(list) {
 const X_LABELS = { step: 'step', epoch: 'epoch', time: 'wall time' };
 
 /**
+ * The smallest and largest x of these series, or null when they have none:
+ * the x range shared by every chart of a view.
+ *
+ * @param {Iterable<{ x: readonly number[] }>} series
+ * @returns {[number, number] | null}
+ */
+export function xExtent(series) {
+  let min = Infinity;
+  let max = -Infinity;
+  for (const s of series) {
+    for (const x of s.x) {
+      if (!Number.isFinite(x)) continue;
+      if (x < min) min = x;
+      if (x > max) max = x;
+    }
+  }
+  return min <= max ? [min, max] : null;
+}
+
+/**
+ * Whether every series holds one value only, at two points or more each:
+ * such a chart (a fixed learning rate) is folded into a line of text.
+ *
+ * @param {readonly { y: Values }[]} series
+ * @returns {Map<number, number> | null} the value of each series by index, or null when one varies
+ */
+export function constantValues(series) {
+  if (series.length === 0) return null;
+  /** @type {Map<number, number>} */
+  const values = new Map();
+  for (const [i, s] of series.entries()) {
+    const finite = s.y.filter((v) => typeof v === 'number' && Number.isFinite(v));
+    if (finite.length < 2 || finite.length !== s.y.length) return null;
+    const first = /** @type {number} */ (finite[0]);
+    if (finite.some((v) => v !== first)) return null;
+    values.set(i, first);
+  }
+  return values;
+}
+
+/**
  * Curves with fewer points than this (one evaluation per epoch) are drawn
  * unsmoothed: an average over three epochs would only lag behind them.
  */
@@ -153,6 +212,8 @@ export class ChartPanel {
   constructor(key, { title, onCsv }) {
     this.key = key;
     this.title = title ?? key;
+    /** @type {readonly [number, number] | null} */
+    this.xRange = null;
     /** @type {uPlot | null} */
     this.plot = null;
     this.signature = '';
@@ -212,6 +273,7 @@ export class ChartPanel {
       return;
     }
     this.emptyNote.hidden = true;
+    this.xRange = model.xRange;
     const smoothing = model.smoothing;
     const smoothed = smoothing > 0;
     /** @param {Values} ys */
@@ -227,10 +289,11 @@ export class ChartPanel {
       }),
     );
     const signature = JSON.stringify([
-      series.map((s) => [s.runId, s.label, s.color]),
+      series.map((s) => [s.runId, s.label, s.color, s.dash]),
       smoothed,
       model.log,
       model.xMode,
+      chartTheme(),
     ]);
     const started = performance.now();
     this.drawStarted = started;
@@ -250,14 +313,34 @@ export class ChartPanel {
    */
   options(series, model) {
     const smoothed = model.smoothing > 0;
+    const theme = chartTheme();
     const xFormat = model.xMode === 'time' ? formatClock : formatAxisValue;
+    /**
+     * A series' value under the cursor: its own point there, or its nearest one (uPlot's
+     * hover scan, below), said with the x it sits at.
+     *
+     * @type {uPlot.Series.Value}
+     */
+    const legendValue = (u, v, seriesIdx, idx) => {
+      if (idx === null || v === null) return '—';
+      const x = u.data[0][idx];
+      const atCursor = u.cursor.idx === null || u.cursor.idx === undefined || idx === u.cursor.idx;
+      return atCursor || x === undefined
+        ? formatMetric(v)
+        : `${formatMetric(v)} (at ${X_LABELS[model.xMode]} ${xFormat(x)})`;
+    };
     /** @type {uPlot.Series[]} */
     const uSeries = [
       { label: X_LABELS[model.xMode], value: (u, v) => (v === null ? '—' : xFormat(v)) },
     ];
     for (const s of series) {
       /** @type {uPlot.Series} */
-      const common = { label: s.label, spanGaps: true, value: (u, v) => formatMetric(v) };
+      const common = {
+        label: s.label,
+        spanGaps: true,
+        value: legendValue,
+        ...(s.dash ? { dash: s.dash } : {}),
+      };
       if (smoothed) {
         uSeries.push({
           ...common,
@@ -278,27 +361,31 @@ export class ChartPanel {
       width,
       height: 250,
       series: uSeries,
-      scales: { x: { time: false }, y: model.log ? { distr: 3, log: 10 } : {} },
+      scales: {
+        // The view's x range, not this chart's own: train/loss and test/loss span the same steps.
+        x: { time: false, range: (u, min, max) => sharedRange(this.xRange, min, max) },
+        y: model.log ? { distr: 3, log: 10 } : {},
+      },
       axes: [
         {
           label: X_LABELS[model.xMode],
           labelSize: 18,
           labelFont: '12px system-ui, sans-serif',
           font: '11px system-ui, sans-serif',
-          stroke: AXIS_STROKE,
-          grid: { stroke: GRID_STROKE, width: 1 },
-          ticks: { stroke: GRID_STROKE, width: 1 },
+          stroke: theme.axis,
+          grid: { stroke: theme.grid, width: 1 },
+          ticks: { stroke: theme.grid, width: 1 },
           values: (u, ticks) =>
             ticks.map((t) => (model.xMode === 'time' ? formatClock(t) : formatTick(t))),
         },
         {
           font: '11px system-ui, sans-serif',
-          stroke: AXIS_STROKE,
+          stroke: theme.axis,
           size: yAxisSize,
           // On a log scale, grid lines and labels at 1, 2, 5 × 10^k only (or decades when the range is wide).
           ...logFilter,
-          grid: { stroke: GRID_STROKE, width: 1, ...logFilter },
-          ticks: { stroke: GRID_STROKE, width: 1, ...logFilter },
+          grid: { stroke: theme.grid, width: 1, ...logFilter },
+          ticks: { stroke: theme.grid, width: 1, ...logFilter },
           values: (u, ticks) => ticks.map(formatTick),
         },
       ],
@@ -306,13 +393,17 @@ export class ChartPanel {
         sync: { key: `runner-${model.xMode}` },
         drag: { x: true, y: false },
         points: { size: 7 },
+        // Where a run has no point at the cursor's x (other steps, or evaluations only per
+        // epoch), the legend and the dot take its nearest point, by distance on the x axis.
+        hover: { skip: [null, undefined], prox: 1e9 },
       },
       legend: { live: true },
       hooks: {
         draw: [
-          () => {
+          (u) => {
             if (this.drawStarted !== undefined)
               this.el.dataset.drawMs = (performance.now() - this.drawStarted).toFixed(1);
+            this.el.dataset.xRange = `${u.scales.x?.min},${u.scales.x?.max}`;
           },
         ],
       },
@@ -338,7 +429,7 @@ export class ChartPanel {
     this.el.remove();
   }
 
-  /** The chart as a PNG: title, the plot's canvas and a legend, on white. */
+  /** The chart as a PNG: title, the plot's canvas and a legend, on the theme's background. */
   exportPng() {
     if (!this.plot) return;
     const src = this.plot.ctx.canvas;
@@ -352,9 +443,10 @@ export class ChartPanel {
     out.height = src.height + titleH + legendRows * rowH + 2 * pad;
     const ctx = out.getContext('2d');
     if (!ctx) return;
-    ctx.fillStyle = '#ffffff';
+    const theme = chartTheme();
+    ctx.fillStyle = theme.background;
     ctx.fillRect(0, 0, out.width, out.height);
-    ctx.fillStyle = '#0f172a';
+    ctx.fillStyle = theme.text;
     ctx.font = `600 ${15 * ratio}px system-ui, sans-serif`;
     ctx.textBaseline = 'middle';
     ctx.fillText(this.title, pad, pad + titleH / 2);
@@ -366,7 +458,7 @@ export class ChartPanel {
       const y = pad + titleH + src.height + Math.floor(i / 3) * rowH + rowH / 2;
       ctx.fillStyle = s.color;
       ctx.fillRect(x, y - 2 * ratio, 14 * ratio, 4 * ratio);
-      ctx.fillStyle = '#334155';
+      ctx.fillStyle = theme.text2;
       ctx.fillText(s.label, x + 20 * ratio, y, colW - 24 * ratio);
     });
     download(`runner-${this.key.replace(/[^A-Za-z0-9]+/g, '-')}.png`, out.toDataURL('image/png'));
@@ -392,6 +484,20 @@ function logTickFilter(u, splits) {
     const mantissa = +(v / 10 ** Math.floor(Math.log10(v) + 1e-9)).toPrecision(3);
     return mantissa === 1 || (decades < 3 && (mantissa === 2 || mantissa === 5)) ? v : null;
   });
+}
+
+/**
+ * The shared x range, or the chart's own (min, max from its data) while there is none; a single
+ * x is widened so uPlot has a range to draw.
+ *
+ * @param {readonly [number, number] | null} shared
+ * @param {number} min
+ * @param {number} max
+ * @returns {[number, number]}
+ */
+function sharedRange(shared, min, max) {
+  const [lo, hi] = shared ?? [min, max];
+  return lo === hi ? [lo - 1, hi + 1] : [lo, hi];
 }
 
 /**
