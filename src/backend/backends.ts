@@ -5,6 +5,8 @@ import type { LoadedBackend } from './load-failure.js';
 export interface BackendDefinition extends BackendConfigEntry {
   /** Loads the backend (imported lazily: `--help` loads no compute code), or throws a LoadFailure. */
   load(): Promise<LoadedBackend>;
+  /** The most bytes its tensors can take, when the backend has a limit of its own beside the machine's. */
+  readonly tensorMemoryLimit?: { readonly bytes: number; readonly why: string };
 }
 
 /**
@@ -22,6 +24,8 @@ export const BACKENDS = [
     name: 'wasm',
     description: "WebAssembly with the runner's training kernels",
     load: async () => (await import('./load-wasm.js')).loadWasm(),
+    // tfjs-backend-wasm's emscripten heap stops growing here (getHeapMax: 4 GiB - 64 KiB).
+    tensorMemoryLimit: { bytes: 4_294_901_760, why: 'what the wasm backend can address (4 GB)' },
   },
   {
     name: 'cpu',

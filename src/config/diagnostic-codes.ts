@@ -199,6 +199,10 @@ export const DIAGNOSTIC_CODES = {
       'the output layer gives {units} values per example, but {dataset} has {classes} classes',
     hint: 'cross-entropy needs one output per class: set units to the class count',
   },
+  'memory-too-large': {
+    summary: 'a training step needs about {bytes}, more than {limit}',
+    hint: 'lower data.batchSize, or make the largest layer smaller',
+  },
   'layer-build-failed': {
     summary: 'tfjs could not build {layer}: {reason}',
     hint: "check the layer's arguments",

@@ -166,4 +166,6 @@ export interface DatasetDefinition extends DatasetConfigEntry {
   status(context: DatasetContext): Promise<DatasetStatus>;
   /** The class count the config fixes, known before loading; undefined (or absent) when only the labels tell. */
   classCount?(spec: DataSpec): number | undefined;
+  /** The examples of each split, known before loading (for the memory estimate); undefined when only loading tells. */
+  exampleCount?(spec: DataSpec): { readonly train: number; readonly test: number } | undefined;
 }

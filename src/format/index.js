@@ -5,3 +5,4 @@ export { formatDuration } from './duration.js';
 export { formatAgo, formatClock, formatTime } from './time.js';
 export { formatCount, formatMetric, formatTick } from './metric.js';
 export { formatParam } from './param.js';
+export { formatBytes } from './bytes.js';

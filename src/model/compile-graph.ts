@@ -37,7 +37,12 @@ export interface CompiledGraph {
  */
 export function compileGraph(
   model: ModelSpec,
-  options: { readonly seed: number; readonly layers?: readonly LayerDefinition[] },
+  options: {
+    readonly seed: number;
+    readonly layers?: readonly LayerDefinition[];
+    /** Planning only: weights made as zeros (no random fill; the OS commits zero pages lazily). */
+    readonly zeroWeights?: boolean;
+  },
 ): CompiledGraph {
   const registry = options.layers ?? LAYERS;
   const diagnostics: Diagnostic[] = [];
@@ -94,7 +99,10 @@ export function compileGraph(
       created.push(...layers);
       let current: tf.SymbolicTensor | tf.SymbolicTensor[] =
         symbolic.length === 1 ? symbolic[0]! : symbolic;
-      for (const layer of layers) current = applySymbolic(layer, current);
+      for (const layer of layers) {
+        if (options.zeroWeights) zeroInitializers(layer);
+        current = applySymbolic(layer, current);
+      }
       const output = current as tf.SymbolicTensor;
       outputs.set(node.name, output);
       compiled.push({ node, index, layers, output });
@@ -128,6 +136,27 @@ export function compileGraph(
 /** Frees the weights of layers that were created (built or half-built). */
 export function disposeLayers(layers: readonly tf.layers.Layer[]): void {
   for (const layer of layers) for (const weight of layer.weights) weight.dispose();
+}
+
+/**
+ * A plan discards its weights: filling 1.6 billion of them with random values took 45 s and
+ * 6 GB before the memory check could refuse the model. Zeros cost neither on the cpu backend.
+ */
+function zeroInitializers(layer: tf.layers.Layer): void {
+  const fields = layer as unknown as Record<string, unknown>;
+  for (const key of Object.keys(fields)) {
+    const value = fields[key];
+    // tfjs-layers does not export its Initializer class: an initializer is what has apply and getConfig.
+    if (
+      key.endsWith('Initializer') &&
+      typeof value === 'object' &&
+      value !== null &&
+      'apply' in value &&
+      'getConfig' in value
+    ) {
+      fields[key] = tf.initializers.zeros();
+    }
+  }
 }
 
 function applySymbolic(

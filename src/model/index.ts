@@ -8,7 +8,7 @@ export { quietTf } from './quiet-tf.js';
 export { registerRunnerLayers } from './register-runner-layers.js';
 export { deriveSeed } from './seed.js';
 export { SeededDropout } from './layers/seeded-dropout.js';
-export { formatShape, type Shape } from './shape.js';
+export { formatShape, valuesPerExample, type Shape } from './shape.js';
 export { MODEL_INPUT } from '../config/index.js';
 export {
   LAYERS,

@@ -41,7 +41,7 @@ export function planModel(
   model: ModelSpec,
   options: { readonly layers?: readonly LayerDefinition[] } = {},
 ): ModelPlan {
-  const graph = compileGraph(model, { seed: 0, ...options });
+  const graph = compileGraph(model, { seed: 0, ...options, zeroWeights: true });
   try {
     const layers = graph.nodes.map(({ node, layers, output }): LayerPlan => ({
       name: node.name,

@@ -13,6 +13,8 @@ import {
 } from '../data/index.js';
 import { buildModel, planModel, type ModelPlan } from '../model/index.js';
 import { checkClassCount, declaredClassCount } from './check-class-count.js';
+import { planOnCpu } from '../model/planning-backend.js';
+import { checkMemory, estimateMemory, loadedDataBytes, memoryLimits } from './memory-estimate.js';
 import { flattenConfig, processStartedAt, type RunStatus, type Store } from '../store/index.js';
 import { DatasetError } from '../errors.js';
 import { evaluationMetrics, type Evaluation } from './evaluate.js';
@@ -140,7 +142,10 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
   // Everything that can fail on bad input happens before the run is recorded.
   const backend = await selectBackend(experiment.backend);
   // With model.input given, the model is planned (and its output checked) before any data loads.
-  const earlyPlan = experiment.model.input === undefined ? undefined : planModel(experiment.model);
+  const earlyPlan =
+    experiment.model.input === undefined
+      ? undefined
+      : await planOnCpu(() => planModel(experiment.model));
   const declaredClasses = declaredClassCount(experiment);
   if (earlyPlan !== undefined) checkClassCount(experiment, earlyPlan, declaredClasses);
   const data = await loadData(experiment.data, {
@@ -155,7 +160,7 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
   // (and the model is planned only now).
   if (experiment.model.input !== undefined) checkInputShape(data, experiment.model.input);
   const modelSpec = { ...experiment.model, input: experiment.model.input ?? data.shape };
-  const plan = earlyPlan ?? planModel(modelSpec);
+  const plan = earlyPlan ?? (await planOnCpu(() => planModel(modelSpec)));
   if (earlyPlan === undefined) checkClassCount(experiment, plan, declaredClasses);
   checkTask(experiment, data, plan);
   if (declaredClasses === undefined) {
@@ -174,6 +179,12 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
       cores: options.cores ?? coresOf(options.env ?? process.env) ?? availableParallelism(),
     });
   const parallelNotices = workerNotices(workers, plan);
+  checkMemory(
+    experiment,
+    plan,
+    estimateMemory(experiment, plan, loadedDataBytes(data)),
+    memoryLimits(backend.name),
+  );
   const model = buildModel(modelSpec, { seed: experiment.seed });
 
   const document = experiment.source.document;

@@ -44,8 +44,12 @@ async function planFile(context: CliContext, file: string, flags: PlanFlags): Pr
   const plan = planModel(experiment.model);
   const { checkClassCount, declaredClassCount } = await import('../../train/check-class-count.js');
   checkClassCount(experiment, plan, declaredClassCount(experiment));
+  const { checkMemory, describeMemory, estimateMemory, memoryLimits } =
+    await import('../../train/memory-estimate.js');
+  const memory = estimateMemory(experiment, plan);
+  checkMemory(experiment, plan, memory, memoryLimits(experiment.backend));
   if (flags.json) {
-    context.out.json(planJson(experiment, plan));
+    context.out.json({ ...planJson(experiment, plan), memory });
     return;
   }
   const { out } = context;
@@ -91,7 +95,11 @@ async function planFile(context: CliContext, file: string, flags: PlanFlags): Pr
     ],
   );
   out.line();
-  for (const [key, value] of describeRun(experiment, plan)) out.line(`${key.padEnd(10)} ${value}`);
+  const rows: [string, string][] = [
+    ...describeRun(experiment, plan),
+    ['memory', describeMemory(memory)],
+  ];
+  for (const [key, value] of rows) out.line(`${key.padEnd(10)} ${value}`);
 }
 
 function describeRun(experiment: Experiment, plan: ModelPlan): [string, string][] {

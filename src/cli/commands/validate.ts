@@ -83,7 +83,16 @@ async function validateFiles(
       }
       const { checkClassCount, declaredClassCount } =
         await import('../../train/check-class-count.js');
-      checkClassCount(experiment, planModel(experiment.model), declaredClassCount(experiment));
+      const plan = planModel(experiment.model);
+      checkClassCount(experiment, plan, declaredClassCount(experiment));
+      const { checkMemory, estimateMemory, memoryLimits } =
+        await import('../../train/memory-estimate.js');
+      checkMemory(
+        experiment,
+        plan,
+        estimateMemory(experiment, plan),
+        memoryLimits(experiment.backend),
+      );
       results.push({ file, valid: true, diagnostics: [] });
       if (!flags.json) context.out.line(`ok  ${file}`);
     } catch (error) {

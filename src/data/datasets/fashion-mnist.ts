@@ -50,4 +50,8 @@ export const fashionMnist: DatasetDefinition = {
   load: (context) => loadOfficialDataset(FASHION_MNIST_FILES, context, undefined),
   status: (context) => officialDatasetStatus(FASHION_MNIST_FILES, context, undefined),
   classCount: () => FASHION_MNIST_FILES.numClasses,
+  exampleCount: () => ({
+    train: FASHION_MNIST_FILES.trainCount,
+    test: FASHION_MNIST_FILES.testCount,
+  }),
 };

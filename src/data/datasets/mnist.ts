@@ -67,4 +67,5 @@ export const mnist: DatasetDefinition = {
   load: (context) => loadOfficialDataset(MNIST_FILES, context, MNIST_OFFLINE_SAMPLE),
   status: (context) => officialDatasetStatus(MNIST_FILES, context, MNIST_OFFLINE_SAMPLE),
   classCount: () => MNIST_FILES.numClasses,
+  exampleCount: () => ({ train: MNIST_FILES.trainCount, test: MNIST_FILES.testCount }),
 };

@@ -227,6 +227,10 @@ export const synthetic: DatasetDefinition = {
     };
   },
   classCount: (spec) => syntheticOptions(spec.options.synthetic).classes,
+  exampleCount: (spec) => {
+    const { train, test } = syntheticOptions(spec.options.synthetic);
+    return { train, test };
+  },
 };
 
 function isRecord(value: unknown): value is Readonly<Record<string, unknown>> {

@@ -21,4 +21,5 @@ export const adam = defineOptimizer({
   description: "Adam, with PyTorch's defaults",
   options: { ...BETAS, epsilon: EPSILON, weightDecay: L2_WEIGHT_DECAY },
   create: (o) => createAdam({ ...o, decoupled: false }),
+  stateSlots: () => 2,
 });

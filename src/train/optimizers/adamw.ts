@@ -18,4 +18,5 @@ export const adamw = defineOptimizer({
     },
   },
   create: (o) => createAdam({ ...o, decoupled: true }),
+  stateSlots: () => 2,
 });

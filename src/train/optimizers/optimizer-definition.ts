@@ -17,6 +17,8 @@ export interface OptimizerDefinition<Name extends string = string> extends Optim
   readonly name: Name;
   /** `options` holds every declared option, the config's value or the default. */
   create(options: Readonly<Record<string, unknown>>): UpdateRule;
+  /** Values of state kept per trainable parameter (Adam's two moments: 2), for the memory estimate. */
+  stateSlots(options: Readonly<Record<string, unknown>>): number;
 }
 
 /**
@@ -28,6 +30,7 @@ export interface OptimizerDefinition<Name extends string = string> extends Optim
  *     description: 'stochastic gradient descent',
  *     options: {},
  *     create: () => createSgd({ momentum: 0, dampening: 0, nesterov: false, weightDecay: 0 }),
+ *     stateSlots: () => 0,
  *   });
  */
 export function defineOptimizer<
@@ -38,6 +41,7 @@ export function defineOptimizer<
   readonly description: string;
   readonly options: O;
   create(options: ResolvedOptions<O>): UpdateRule;
+  stateSlots(options: ResolvedOptions<O>): number;
 }): OptimizerDefinition<Name> {
   return {
     name: definition.name,
@@ -45,5 +49,6 @@ export function defineOptimizer<
     options: definition.options,
     // The caller resolves every declared option (createOptimizer), so the cast holds.
     create: (options) => definition.create(options as ResolvedOptions<O>),
+    stateSlots: (options) => definition.stateSlots(options as ResolvedOptions<O>),
   };
 }

@@ -27,4 +27,5 @@ export const rmsprop = defineOptimizer({
       centered: false,
       weightDecay: o.weightDecay,
     }),
+  stateSlots: (o) => (o.momentum > 0 ? 2 : 1),
 });

@@ -16,4 +16,5 @@ export const sgd = defineOptimizer({
     weightDecay: L2_WEIGHT_DECAY,
   },
   create: (o) => createSgd({ ...o, dampening: 0 }),
+  stateSlots: (o) => (o.momentum > 0 ? 1 : 0),
 });
