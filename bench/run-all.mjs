@@ -8,6 +8,8 @@ import { spawnSync } from 'node:child_process';
 
 const BENCHES = {
   data: 'loading Fashion-MNIST and batching an epoch (bench/data-load.mjs)',
+  'own-data':
+    'a 20,000-PNG image folder (first and cached load, memory, batching vs a step) and a 100,000-row CSV (bench/own-data.mjs)',
   train: 'training images/s per backend, and vs PyTorch when present (bench/train-speed.mjs)',
   record: 'recording overhead and the runner’s own share of a step (bench/train-record.mjs)',
   store: 'queries over a 40M-value store, bytes per value (bench/store-queries.mjs)',
