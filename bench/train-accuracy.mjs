@@ -2,8 +2,10 @@
 // Learning as well as the reference (issue 4, "Figures to reach"): trains the
 // example configs through the real CLI, exactly as a user would
 // (`runner exp FILE --json --db <temp store>`), and prints each run's test
-// accuracy beside its target and PyTorch's figure on this machine (Adam 1e-3,
-// batch 128, same nets: ../shared/bench/pytorch_train.py beside the checkout, not in this repo).
+// accuracy beside its target and PyTorch's, measured in the same run on this
+// machine by bench/pytorch_train.py (same nets, same IDX files, Adam 1e-3,
+// batch 128, same epochs) when Debian's python3-torch is importable by
+// /usr/bin/python3; otherwise the PyTorch column says "not measured here".
 //
 //   npm run bench:accuracy                      all four cases, one after the other
 //   npm run bench:accuracy -- --only mnist-lenet
@@ -14,7 +16,9 @@
 // (train.workers; default the config's, i.e. auto: compare 1 with 2), --mnist DIR (the
 // four official MNIST IDX files; default $MNIST_DIR, else ../shared/data/mnist
 // beside the repo), --cli PATH (default dist/cli/main.js), --keep (leave the
-// temporary store and run folders for inspection).
+// temporary store and run folders for inspection), --no-pytorch, --pytorch-threads N
+// (default: --workers when a number, else 1), --limit N (the first N training
+// images only, on both sides: a smoke run, not a figure).
 //
 // Official MNIST reaches the runner the way a user's own copy would: a data
 // directory (RUNNER_DATA_DIR) that holds `mnist/` with the four files; the
@@ -23,7 +27,7 @@
 // sample is the npm package `mnist` (8,000 train / 2,000 test), by
 // `data.source=sample`. Exit code 1 when a case misses its target.
 
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, symlinkSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -40,7 +44,8 @@ const CASES = [
     set: ['train.epochs=5'],
     epochs: 5,
     target: 0.86,
-    pytorch: 0.878,
+    net: 'lenet5',
+    pytorchData: () => '/usr/share/datasets/fashion-mnist',
   },
   {
     name: 'mnist-lenet',
@@ -49,7 +54,8 @@ const CASES = [
     set: ['train.epochs=2', 'data.source=official'],
     epochs: 2,
     target: 0.97,
-    pytorch: 0.978,
+    net: 'lenet5',
+    pytorchData: (options) => options.mnist,
     needsMnist: true,
   },
   {
@@ -59,7 +65,8 @@ const CASES = [
     set: ['train.epochs=2', 'data.source=official'],
     epochs: 2,
     target: 0.97,
-    pytorch: 0.983,
+    net: 'mycnn',
+    pytorchData: (options) => options.mnist,
     needsMnist: true,
   },
   {
@@ -69,7 +76,9 @@ const CASES = [
     set: ['train.epochs=5', 'data.source=sample'],
     epochs: 5,
     target: 0.9,
-    pytorch: undefined,
+    // The npm package's sample has no IDX files for PyTorch to read.
+    net: undefined,
+    pytorchData: undefined,
   },
 ];
 
@@ -82,6 +91,9 @@ function parseArgs(argv) {
     cli: join(repo, 'dist', 'cli', 'main.js'),
     keep: false,
     list: false,
+    pytorch: true,
+    pytorchThreads: undefined,
+    limit: undefined,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -97,6 +109,9 @@ function parseArgs(argv) {
     else if (arg === '--cli') options.cli = resolve(value());
     else if (arg === '--keep') options.keep = true;
     else if (arg === '--list') options.list = true;
+    else if (arg === '--no-pytorch') options.pytorch = false;
+    else if (arg === '--pytorch-threads') options.pytorchThreads = Number(value());
+    else if (arg === '--limit') options.limit = Number(value());
     else usage(`unknown argument ${arg}`);
   }
   return options;
@@ -106,7 +121,8 @@ function usage(message) {
   process.stderr.write(
     `train-accuracy: ${message}\n` +
       `usage: node bench/train-accuracy.mjs [--only ${CASES.map((c) => c.name).join('|')}[,...]] ` +
-      '[--backend auto|wasm|cpu|tfjs-node] [--workers N|auto] [--mnist DIR] [--cli PATH] [--keep] [--list]\n',
+      '[--backend auto|wasm|cpu|tfjs-node] [--workers N|auto] [--mnist DIR] [--cli PATH] [--keep] [--list] ' +
+      '[--no-pytorch] [--pytorch-threads N] [--limit N]\n',
   );
   process.exit(2);
 }
@@ -154,6 +170,7 @@ async function runCase(testCase, options) {
   for (const s of testCase.set) args.push('--set', s);
   if (options.backend) args.push('--backend', options.backend);
   if (options.workers) args.push('--set', `train.workers=${options.workers}`);
+  if (options.limit) args.push('--set', `data.limit.train=${options.limit}`);
   const env = { ...process.env, RUNNER_DATA_DIR: dataDir };
   delete env.RUNNER_DB;
   const started = performance.now();
@@ -175,8 +192,51 @@ async function runCase(testCase, options) {
   }
 }
 
+const PYTHON = '/usr/bin/python3';
+
+/** Whether PyTorch can run here: its version, or why not. */
+function probeTorch() {
+  const probe = spawnSync(PYTHON, ['-c', 'import torch, numpy; print(torch.__version__)'], {
+    encoding: 'utf8',
+  });
+  if (probe.status === 0) return { available: true, version: probe.stdout.trim() };
+  return {
+    available: false,
+    why: `torch (and numpy) not importable by ${PYTHON}; to compare: apt-get install -y python3-torch`,
+  };
+}
+
+/** PyTorch's test accuracy for a case, trained here by bench/pytorch_train.py, or why not. */
+function runPytorch(testCase, options, torch) {
+  if (!torch.available) return { why: 'not measured here' };
+  if (testCase.net === undefined) return { why: 'not measured here (no IDX files for this data)' };
+  const dataDir = testCase.pytorchData(options);
+  if (!existsSync(join(dataDir, 't10k-images-idx3-ubyte.gz'))) {
+    return { why: `not measured here (no IDX files in ${dataDir})` };
+  }
+  const workers = Number(options.workers);
+  const threads = options.pytorchThreads ?? (Number.isInteger(workers) ? workers : 1);
+  const args = [
+    join(repo, 'bench', 'pytorch_train.py'),
+    ...['--net', testCase.net, '--data-dir', dataDir, '--epochs', String(testCase.epochs)],
+    ...['--threads', String(threads)],
+    ...(options.limit ? ['--limit', String(options.limit)] : []),
+  ];
+  const child = spawnSync(PYTHON, args, { encoding: 'utf8', maxBuffer: 1 << 20 });
+  if (child.status !== 0) {
+    return { why: `PyTorch failed: ${child.stderr.trim().split('\n').slice(-1)[0]}` };
+  }
+  return JSON.parse(child.stdout.trim().split('\n').pop());
+}
+
 function pad(text, width) {
   return String(text).padEnd(width);
+}
+
+function pytorchCell(pytorch) {
+  return pytorch?.test_accuracy === undefined
+    ? 'not measured here'
+    : pytorch.test_accuracy.toFixed(4);
 }
 
 function printRow(cells, widths) {
@@ -198,12 +258,20 @@ async function main() {
   if (unknown.length > 0) usage(`unknown case ${unknown.join(', ')}`);
   const selected = options.only ? CASES.filter((c) => options.only.includes(c.name)) : CASES;
 
+  const torch = options.pytorch
+    ? probeTorch()
+    : { available: false, why: 'skipped (--no-pytorch)' };
+  process.stderr.write(`PyTorch: ${torch.available ? `torch ${torch.version}` : torch.why}\n`);
   const results = [];
   for (const testCase of selected) {
     process.stderr.write(
       `${testCase.name}: runner exp ${testCase.config} ${testCase.set.map((s) => `--set ${s}`).join(' ')} ...\n`,
     );
     const result = await runCase(testCase, options);
+    if (torch.available && testCase.net !== undefined) {
+      process.stderr.write(`${testCase.name}: the same in PyTorch (bench/pytorch_train.py) ...\n`);
+    }
+    result.pytorch = runPytorch(testCase, options, torch);
     results.push(result);
     if (result.summary) {
       process.stderr.write(
@@ -212,7 +280,7 @@ async function main() {
     }
   }
 
-  const widths = [14, 40, 7, 9, 8, 7, 8, 6, 10, 7, 7];
+  const widths = [14, 40, 7, 9, 8, 17, 8, 6, 10, 7, 7];
   process.stdout.write(
     `\nrunner ${options.cli}: test accuracy after training (Adam 1e-3, batch 128)\n`,
   );
@@ -244,7 +312,7 @@ async function main() {
           c.epochs,
           '-',
           `>=${c.target.toFixed(2)}`,
-          c.pytorch?.toFixed(3) ?? '-',
+          pytorchCell(r.pytorch),
           r.failed ? 'FAILED' : 'skipped',
         ],
         widths,
@@ -265,7 +333,7 @@ async function main() {
         summary.epochs,
         accuracy === undefined ? '-' : accuracy.toFixed(4),
         `>=${c.target.toFixed(2)}`,
-        c.pytorch?.toFixed(3) ?? '-',
+        pytorchCell(r.pytorch),
         met ? 'met' : summary.status === 'completed' ? 'MISSED' : summary.status,
         summary.backend,
         meanSpeed.toFixed(0),
@@ -274,6 +342,14 @@ async function main() {
       ],
       widths,
     );
+    if (r.pytorch.test_accuracy !== undefined) {
+      const p = r.pytorch;
+      process.stdout.write(
+        `  PyTorch ${p.torch}, ${p.threads} thread(s): ${p.test_accuracy.toFixed(4)} after ${p.epochs} epoch(s) of ${p.train_images} images, ${p.images_per_sec.toFixed(0)} images/s; runner minus PyTorch ${(accuracy - p.test_accuracy).toFixed(4)}\n`,
+      );
+    } else {
+      process.stdout.write(`  PyTorch: ${r.pytorch.why}\n`);
+    }
     process.stdout.write(
       `  per epoch images/s: ${perEpoch.map((v) => v.toFixed(0)).join(', ')}; best ${summary.best?.accuracy?.toFixed(4)} at epoch ${summary.best?.epoch}; data: ${speed.source}\n`,
     );
