@@ -5,7 +5,10 @@
  * `npm run bench:record`.
  *
  *   node --expose-gc bench/train-record.mjs [--rounds 9] [--warmup 10] [--steps 200] [--backend wasm]
- *                               [--mnist DIR | --sample] [--no-store-size]
+ *                               [--mnist DIR | --sample] [--no-store-size] [--db postgres://...]
+ *
+ * --db URL records into a PostgreSQL store instead of a temporary SQLite one (the recording
+ * overhead on PostgreSQL, issue 12); the store-size line is SQLite's and is left out then.
  *
  * LeNet-5 (configs/lenet.yaml) at batch 128 on official MNIST (the four IDX
  * files in --mnist DIR, default $MNIST_DIR or ../shared/data/mnist beside the
@@ -47,6 +50,7 @@ import { selectBackend } from '../dist/backend/index.js';
 import { loadData, createBatches, formatDownloadProgress } from '../dist/data/index.js';
 import { buildModel } from '../dist/model/index.js';
 import { openStore } from '../dist/store/index.js';
+import { REGISTRIES } from '../dist/registries.js';
 import { runExperiment, createOptimizer, trainStep } from '../dist/train/index.js';
 import { trainModel } from '../dist/train/train-loop.js';
 import { createProgressReporter } from '../dist/cli/commands/exp-progress.js';
@@ -84,6 +88,7 @@ async function main() {
   if (OFFICIAL) symlinkSync(MNIST_DIR, join(dataDir, 'mnist'));
   const env = { ...process.env, RUNNER_DATA_DIR: dataDir };
   const experiment = await loadExperiment(join(ROOT, 'configs', 'lenet.yaml'), {
+    registries: REGISTRIES,
     cwd: ROOT,
     set: [
       `backend=${BACKEND}`,
@@ -109,7 +114,9 @@ async function main() {
       `${ROUNDS} rounds x 3 variants, ${WARMUP} warm-up + ${STEPS} timed steps each`,
   );
 
-  const store = await openStore(join(work, 'runs', 'runner.db'));
+  const DB = flag('--db', undefined);
+  const store = await openStore(DB ?? join(work, 'runs', 'runner.db'));
+  log(`[record] store: ${store.kind} ${store.path}`);
   const variants = {
     recorded: () => recordedTrial(experiment, store, env),
     unrecorded: () => unrecordedTrial(experiment, data),
@@ -220,7 +227,8 @@ async function main() {
   out(
     `  (metric writing: ${parts.values.toLocaleString('en-US')} values over ${parts.recordSteps.toLocaleString('en-US')} steps in ${parts.flushes} transactions, clock advanced ${stepMs.recorded.toFixed(1)} ms per step; progress: a redraw forced on every step, an upper bound)`,
   );
-  if (!args.includes('--no-store-size')) out(storeSizeLine());
+  if (!args.includes('--no-store-size') && flag('--db', undefined) === undefined)
+    out(storeSizeLine());
 }
 
 /** The real path `runner exp` takes, timed between the steps' own reports. */

@@ -55,7 +55,8 @@ export async function openPostgresStore(
   return new PostgresStore(pool, {
     path: shown,
     readonly,
-    now: options.now ?? Date.now,
+    // Times are bigint epoch ms: a clock with fractions (performance-based) is rounded.
+    now: () => Math.round((options.now ?? Date.now)()),
     queryTimeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout : DEFAULT_QUERY_TIMEOUT_MS,
   });
 }

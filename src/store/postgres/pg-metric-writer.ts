@@ -124,7 +124,10 @@ export function createPgMetricWriter(
         batch.values,
         batch.times,
       ]);
-      await client.query('UPDATE runs SET updated_at = $1 WHERE id = $2', [now(), runId]);
+      await client.query('UPDATE runs SET updated_at = $1 WHERE id = $2', [
+        Math.round(now()),
+        runId,
+      ]);
       await client.query('COMMIT');
     } catch (error) {
       if (client) {
