@@ -28,6 +28,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { compareRounds } from './verdict.mjs';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -206,6 +207,7 @@ function medianRow(rounds) {
   const loads = rounds.flatMap((r) => [r.loadBefore, r.loadAfter]);
   return {
     ...median,
+    values: rounds.map((r) => r.imagesPerSec),
     rounds: rounds.length,
     spread,
     loadMin: Math.min(...loads),
@@ -249,7 +251,11 @@ function printTable(rows, nets, batches, unavailable, torch, rounds) {
     n === undefined
       ? '—'
       : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-  const ratio = (a, b) => (a === undefined || b === undefined ? '—' : `${(a / b).toFixed(2)}x`);
+  // The ratio of medians, and whether the rounds' ranges separate (two-sided, see verdict.mjs).
+  const ratio = (a, b) =>
+    a === undefined || b === undefined
+      ? '—'
+      : `${(a.imagesPerSec / b.imagesPerSec).toFixed(2)}x ${compareRounds(a.values, b.values)}`;
   const header = [
     'net',
     'batch',
@@ -283,10 +289,14 @@ function printTable(rows, nets, batches, unavailable, torch, rounds) {
           fmt(r.imagesPerSec),
           r.spread === undefined ? '—' : `${Math.round(100 * r.spread)}%`,
           fmt(r.msPerStep, 1),
-          ours && r.workers > 1 ? ratio(r.imagesPerSec, one?.imagesPerSec) : '',
-          ours ? ratio(r.imagesPerSec, torchSame?.imagesPerSec) : '',
+          ours && r.workers > 1 ? ratio(r, one) : '',
+          ours ? ratio(r, torchSame) : '',
           fmt(r.imagesPerCpuSec),
-          ours ? ratio(r.imagesPerCpuSec, torchSame?.imagesPerCpuSec) : '',
+          ours && torchSame !== undefined
+            ? `${(r.imagesPerCpuSec / torchSame.imagesPerCpuSec).toFixed(2)}x`
+            : ours
+              ? '—'
+              : '',
           r.kernelCalls === undefined ? '' : fmt(r.kernelCalls),
           `${r.loadMin.toFixed(1)}-${r.loadMax.toFixed(1)}`,
         ]);
@@ -317,6 +327,9 @@ function printTable(rows, nets, batches, unavailable, torch, rounds) {
   );
   out(
     '  spread: (max - min) / median images/s over the rounds; a large one means a noisy machine.',
+  );
+  out(
+    '  vs columns: ratio of medians; faster/slower when every round of one beat every round of the other, else inconclusive.',
   );
   out(
     '  calls/step: kernels one replica runs in one step (tf.profile); load avg: 1-minute, min-max over the rounds.',
@@ -373,7 +386,7 @@ async function runChild(job) {
       modelSpec: spec,
       seed,
       backend: info.name,
-      numClasses: 10,
+      objective: { numClasses: 10, labelSmoothing: 0 },
     });
   }
   const { parallelTrainStep } = await import('../dist/train/parallel/index.js');
@@ -383,6 +396,7 @@ async function runChild(job) {
     labelSmoothing: 0,
     gradientClipping: undefined,
     learningRate: 1e-3,
+    momentum: undefined,
   };
   const step = async (i) => {
     const { xs, labels } = batches[i % batches.length];
