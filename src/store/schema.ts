@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
 
 /**
@@ -186,7 +187,22 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 6,
+    description:
+      "the store's own id: artifact folders are keyed by it, so two stores never share one",
+    up(db) {
+      db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES ('store_id', ?)").run(
+        newStoreId(),
+      );
+    },
+  },
 ];
+
+/** A random id for a new store: 12 hex digits (48 bits) are plenty among one user's stores. */
+export function newStoreId(): string {
+  return randomBytes(6).toString('hex');
+}
 
 /** The schema version this runner writes. */
 export const STORE_SCHEMA_VERSION: number = MIGRATIONS.length;

@@ -98,6 +98,14 @@ export class SqliteStore implements Store {
     markRunFinished(this.#writable, runId, outcome, this.#settings.now());
   }
 
+  async storeId(): Promise<string | null> {
+    const db = this.#open;
+    return (
+      (db.prepare("SELECT value FROM meta WHERE key = 'store_id'").pluck().get() as
+        string | undefined) ?? null
+    );
+  }
+
   async heartbeat(runId: number): Promise<void> {
     const result = this.#writable
       .prepare('UPDATE runs SET updated_at = ? WHERE id = ?')

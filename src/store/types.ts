@@ -376,6 +376,12 @@ export interface Store {
   readonly readonly: boolean;
   /** Schema version of the open file (always the current one unless readonly). */
   readonly schemaVersion: number;
+  /**
+   * The store's own id, made when it was created (or first migrated): a new store in the same
+   * folder gets a new one. Artifact folders are `<artifacts>/<store id>/<run id>/`. Null only
+   * for a read-only store written by an older runner.
+   */
+  storeId(): Promise<string | null>;
 
   /** Record a new run with status `running`, started now; returns its id. */
   createRun(run: NewRun): Promise<number>;

@@ -16,7 +16,7 @@ import { checkClassCount, declaredClassCount } from './check-class-count.js';
 import { planOnCpu } from '../model/planning-backend.js';
 import { checkMemory, estimateMemory, loadedDataBytes, memoryLimits } from './memory-estimate.js';
 import { flattenConfig, processStartedAt, type RunStatus, type Store } from '../store/index.js';
-import { DatasetError } from '../errors.js';
+import { DatasetError, StoreError } from '../errors.js';
 import { evaluationMetrics, type Evaluation } from './evaluate.js';
 import { taskOfLoss } from './losses.js';
 import {
@@ -89,7 +89,7 @@ export interface RunResult {
 export interface RunExperimentOptions {
   readonly experiment: Experiment;
   readonly store: Store;
-  /** Per-run artifacts go to `<runsDir>/<run id>/`. */
+  /** Per-run artifacts go to `<runsDir>/<store id>/<run id>/`: two stores beside each other never share a folder. */
   readonly runsDir: string;
   /** Overrides the config's name for the run record. */
   readonly name?: string;
@@ -253,7 +253,12 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
         ? { sweepId: options.sweep.sweepId, trialIndex: options.sweep.trialIndex }
         : {}),
     });
-    runDir = resolve(options.runsDir, String(runId));
+    const storeId = await store.storeId();
+    if (storeId === null)
+      throw new StoreError(
+        `the run store ${store.path} has no id; open it writable once to migrate it`,
+      );
+    runDir = resolve(options.runsDir, storeId, String(runId));
     mkdirSync(runDir, { recursive: true });
     // The resolved config beside the run: what `runner exp --resume` trains on.
     writeFileSync(join(runDir, RESOLVED_CONFIG_FILE), facts.configYaml);

@@ -84,3 +84,12 @@ train:
   optimizer: {type: adam, learningRate: ${options.learningRate ?? 0.01}}
 ${options.extra ?? ''}`;
 }
+
+/** The artifacts folder a run recorded (`<artifacts>/<store id>/<run id>/`). */
+export function artifactsDirOf(db: string, runId: number): string {
+  const dir = readStore(db, (sql) =>
+    sql.prepare('select artifacts_dir from runs where id = ?').pluck().get(runId),
+  );
+  if (typeof dir !== 'string') throw new Error(`run ${runId} recorded no artifacts folder`);
+  return dir;
+}

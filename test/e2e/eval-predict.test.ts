@@ -6,7 +6,7 @@ import * as tf from '../../src/tf.js';
 
 // tfjs's "looks like you are running in Node.js" banner is not this test's output.
 tf.env().set('PROD', true);
-import { readStore, runCli } from './cli-kit.js';
+import { artifactsDirOf, readStore, runCli } from './cli-kit.js';
 import { makeTempDir } from '../test-kit.js';
 import { writeImageFolder } from '../data/image-fixtures.js';
 
@@ -182,7 +182,7 @@ train:
     const predictions = JSON.parse(stdout) as PredictionJson[];
     expect(predictions.map((p) => p.input)).toEqual(testFiles);
     // The same images through the saved model directly: pixels / 255, softmax.
-    const dir = path.join(ws.dir, 'runs', String(imageRun), 'model');
+    const dir = path.join(artifactsDirOf(ws.db, imageRun), 'model');
     const json = JSON.parse(readFileSync(path.join(dir, 'model.json'), 'utf8'));
     const weights = readFileSync(path.join(dir, 'weights.bin'));
     const model = await tf.loadLayersModel(
@@ -281,7 +281,7 @@ train:
       /^error: --data model\.yaml: expected a file with only a data: section, found model$/,
     );
     expect(await firstLine('eval', '999')).toMatch(/^error: eval: no run with id 999 in /);
-    const modelDir = path.join(ws.dir, 'runs', String(imageRun), 'model');
+    const modelDir = path.join(artifactsDirOf(ws.db, imageRun), 'model');
     renameSync(modelDir, `${modelDir}-gone`);
     try {
       expect(await firstLine('eval', String(imageRun))).toMatch(

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeTempDir } from '../test-kit.js';
-import { readStore, runCli, startCli, syntheticConfig } from './cli-kit.js';
+import { artifactsDirOf, readStore, runCli, startCli, syntheticConfig } from './cli-kit.js';
 
 const ws = makeTempDir('exp');
 afterAll(() => ws.remove());
@@ -87,7 +87,8 @@ describe('runner exp', () => {
     );
     for (const { value } of accuracies)
       expect(Number.isInteger(Math.round(value * 90 * 1e6) / 1e6)).toBe(true);
-    const dir = path.join(ws.dir, 'runs', '1');
+    const dir = artifactsDirOf(ws.db, 1);
+    expect(path.dirname(path.dirname(dir))).toBe(path.join(ws.dir, 'runs'));
     expect(existsSync(path.join(dir, 'model', 'model.json'))).toBe(true);
     expect(existsSync(path.join(dir, 'model', 'weights.bin'))).toBe(true);
     expect(existsSync(path.join(dir, 'checkpoint-best', 'model.json'))).toBe(true);

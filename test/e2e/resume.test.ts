@@ -2,7 +2,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeTempDir } from '../test-kit.js';
-import { readStore, runCli, startCli, syntheticConfig } from './cli-kit.js';
+import { artifactsDirOf, readStore, runCli, startCli, syntheticConfig } from './cli-kit.js';
 
 const ws = makeTempDir('resume');
 afterAll(() => ws.remove());
@@ -27,7 +27,13 @@ function metrics(runId: number): { key: string; step: number; value: number }[] 
 }
 
 function logLines(runId: number): { msg: string; [key: string]: unknown }[] {
-  const file = path.join(ws.dir, 'runs', String(runId), 'log.jsonl');
+  if (!existsSync(ws.db)) return [];
+  let file: string;
+  try {
+    file = path.join(artifactsDirOf(ws.db, runId), 'log.jsonl');
+  } catch {
+    return [];
+  }
   if (!existsSync(file)) return [];
   return readFileSync(file, 'utf8')
     .split('\n')
@@ -161,7 +167,7 @@ describe('runner exp --resume refuses, in one line, changing nothing', () => {
       await waitForLog(runId, (l) => l.msg === 'checkpoint written');
       child.kill('SIGINT');
       expect((await child.result).code).toBe(130);
-      checkpoint = path.join(ws.dir, 'runs', String(runId), 'resume.ckpt');
+      checkpoint = path.join(artifactsDirOf(ws.db, runId), 'resume.ckpt');
       expect(existsSync(checkpoint)).toBe(true);
     });
 

@@ -133,6 +133,12 @@ export const PG_MIGRATIONS: readonly { readonly version: number; readonly sql: s
       ALTER TABLE runs ADD COLUMN note text;
     `,
   },
+  {
+    // The store's own id: artifact folders are keyed by it, so two stores never share one.
+    version: 4,
+    sql: `INSERT INTO meta (key, value) VALUES ('store_id', substr(md5(random()::text || clock_timestamp()::text), 1, 12))
+          ON CONFLICT (key) DO NOTHING;`,
+  },
 ];
 
 export const PG_SCHEMA_VERSION: number = PG_MIGRATIONS.length;

@@ -314,6 +314,14 @@ export class PostgresStore implements Store {
     return out;
   }
 
+  async storeId(): Promise<string | null> {
+    const [row] = await this.#rows<{ value: string }>(
+      "SELECT value FROM meta WHERE key = 'store_id'",
+      [],
+    );
+    return row?.value ?? null;
+  }
+
   async heartbeat(runId: number): Promise<void> {
     const result = await this.#writable.query('UPDATE runs SET updated_at = $1 WHERE id = $2', [
       this.#settings.now(),
