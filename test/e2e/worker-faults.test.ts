@@ -33,6 +33,7 @@ describe.skipIf(!pgStatus.available)('workers killed mid-trial', () => {
     client = new pg.Client({ connectionString: url });
     await client.connect();
     writeFileSync(join(temp.dir, 'slow.yaml'), queueConfig(30));
+    writeFileSync(join(temp.dir, 'long.yaml'), queueConfig(120));
   }, 60_000);
   afterAll(async () => {
     await client?.end();
@@ -42,11 +43,11 @@ describe.skipIf(!pgStatus.available)('workers killed mid-trial', () => {
   const reader = () => queueReader(client);
 
   /** Queues a 2-trial sweep of the slow config for workers; returns its id. */
-  const enqueue = async (): Promise<number> => {
+  const enqueue = async (file = 'slow.yaml'): Promise<number> => {
     const sweep = await runCli(
       [
         'sweep',
-        'slow.yaml',
+        file,
         '--set',
         'train.optimizer.learningRate=0.01,0.02',
         '--parallel',
@@ -61,13 +62,13 @@ describe.skipIf(!pgStatus.available)('workers killed mid-trial', () => {
     return ++sweeps;
   };
 
-  const expectSettled = async (sweepId: number): Promise<void> => {
+  const expectSettled = async (sweepId: number, epochs = 30): Promise<void> => {
     const runs = await reader().runs(sweepId);
     for (const trial of [0, 1]) {
       const completed = runs.filter((r) => r.trial_index === trial && r.status === 'completed');
       expect(completed, `trial ${trial}: ${JSON.stringify(runs)}`).toHaveLength(1);
       expect(completed[0]!.losses).toBe(completed[0]!.steps);
-      expect(completed[0]!.steps).toBe(30 * 20);
+      expect(completed[0]!.steps).toBe(epochs * 20);
     }
     const jobs = await reader().jobs(sweepId);
     expect(jobs.filter((job) => job.state === 'active')).toEqual([]);
@@ -165,5 +166,72 @@ describe.skipIf(!pgStatus.available)('workers killed mid-trial', () => {
     const runs = await reader().runs(sweepId);
     expect(runs.map((r) => r.status)).toEqual(['interrupted', 'completed', 'completed']);
     await expectSettled(sweepId);
+  }, 180_000);
+
+  it('PostgreSQL restarting mid-sweep: workers and trials carry on, nothing lost or doubled', async () => {
+    const sweepId = await enqueue('long.yaml');
+    const worker = startCli(['worker', '--parallel', '2', '--exit-when-idle', '20'], temp.dir, {
+      RUNNER_DB: url,
+    });
+    await until(
+      'both trials training',
+      async () => {
+        const runs = await reader().runs(sweepId);
+        return runs.length === 2 && runs.every((r) => r.status === 'running' && r.points > 0);
+      },
+      60_000,
+    );
+    await client.end();
+    await server.restart({ downMs: 3000 });
+    client = new pg.Client({ connectionString: url });
+    await client.connect();
+    const done = await worker.result;
+    expect(done.code, done.stderr).toBe(0);
+    const runs = await reader().runs(sweepId);
+    expect(
+      runs.map((r) => r.status),
+      JSON.stringify(runs.map((r) => r.error)),
+    ).toEqual(['completed', 'completed']);
+    await expectSettled(sweepId, 120);
+  }, 240_000);
+
+  it('ten workers started at once on an empty database install the queue once and share the trials', async () => {
+    const empty = server.database('empty_start');
+    const workers = Array.from({ length: 10 }, () =>
+      startCli(['worker', '--exit-when-idle', '15', '--quiet'], temp.dir, { RUNNER_DB: empty }),
+    );
+    const sweep = await runCli(
+      [
+        'sweep',
+        'slow.yaml',
+        '--set',
+        'train.optimizer.learningRate=0.01,0.02,0.03',
+        '--parallel',
+        '0',
+        '--set',
+        'train.epochs=1',
+      ],
+      temp.dir,
+      { RUNNER_DB: empty },
+    );
+    expect(sweep.code, sweep.stderr).toBe(0);
+    const results = await Promise.all(workers.map((w) => w.result));
+    for (const result of results) expect(result.code, result.stderr).toBe(0);
+    const taken = results.map((r) => Number(/(\d+) trials? taken/.exec(r.stdout)?.[1] ?? -1));
+    expect(taken.reduce((a, b) => a + b, 0)).toBe(3);
+    const other = new pg.Client({ connectionString: empty });
+    await other.connect();
+    try {
+      const runs = await queueReader(other).runs(1);
+      expect(runs.map((r) => r.status)).toEqual(['completed', 'completed', 'completed']);
+      for (const run of runs) expect(run.losses).toBe(run.steps);
+      expect((await queueReader(other).jobs(1)).map((j) => j.state)).toEqual([
+        'completed',
+        'completed',
+        'completed',
+      ]);
+    } finally {
+      await other.end();
+    }
   }, 180_000);
 });

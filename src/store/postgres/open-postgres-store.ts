@@ -39,6 +39,10 @@ export async function openPostgresStore(
   });
   // An idle client cut off by a server restart must not crash the process: the pool drops it.
   pool.on('error', () => undefined);
+  // A checked-out client cut off between two statements (the server restarting) emits 'error'
+  // with no pool listener attached: that must not crash the process either. The statement
+  // in flight, or the next one, fails and the caller retries (the metric writer keeps its values).
+  pool.on('connect', (client) => client.on('error', () => undefined));
   try {
     await prepare(pool, shown, { readonly, create, now: options.now ?? Date.now });
   } catch (error) {
