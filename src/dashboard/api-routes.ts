@@ -13,6 +13,7 @@ import {
   runState,
   type LivenessProbe,
 } from '../store/index.js';
+import { shortParamTitles } from '../format/index.js';
 import { sweepVariedKeys } from '../train/sweep-values.js';
 import type {
   ApiErrorBody,
@@ -86,7 +87,7 @@ export async function listRunsRoute({
   const limit = parseIntParam(query, 'limit', 500, { min: 1, max: 10_000 });
   const name = (query.get('name') ?? '').trim().toLowerCase();
   const tag = (query.get('tag') ?? '').trim();
-  if (!store) return ok({ ...EMPTY_STATE, total: 0, runs: [], tags: [] });
+  if (!store) return ok({ ...EMPTY_STATE, total: 0, runs: [], tags: [], varied: [], params: {} });
   const probe = localLivenessProbe();
   const all = await store.listRuns({
     ...(status ? { status } : {}),
@@ -97,12 +98,38 @@ export async function listRunsRoute({
   const matching = name
     ? all.filter((r) => r.name.toLowerCase().includes(name) || String(r.id) === name)
     : all;
+  const listed = matching.slice(0, limit);
   return ok({
     storeReady: true,
     total: matching.length,
-    runs: matching.slice(0, limit).map((run) => runListItem(run, probe)),
+    runs: listed.map((run) => runListItem(run, probe)),
     tags: await allTags(store),
+    ...(await variedParams(
+      store,
+      listed.map((r) => r.id),
+    )),
   });
+}
+
+/** Config keys shown per run in the list: the first ones (sorted) that differ among the runs listed. */
+export const MAX_VARIED_KEYS = 6;
+
+/** The config values that tell these runs apart (`runs ls`'s key params), for the run list. */
+async function variedParams(
+  store: Store,
+  runIds: readonly number[],
+): Promise<Pick<RunListResponse, 'varied' | 'params'>> {
+  if (runIds.length < 2) return { varied: [], params: {} };
+  const keys = (await store.varyingParamKeys(runIds))
+    .filter((k) => k !== 'name')
+    .slice(0, MAX_VARIED_KEYS);
+  if (keys.length === 0) return { varied: [], params: {} };
+  const values = await store.getParams(runIds, keys);
+  const titles = shortParamTitles(keys);
+  return {
+    varied: keys.map((key) => ({ key, title: titles.get(key) ?? key })),
+    params: Object.fromEntries([...values].map(([id, p]) => [String(id), p])),
+  };
 }
 
 /** GET /api/runs/:id — everything recorded about the run, and its metric keys. */

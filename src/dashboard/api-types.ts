@@ -40,6 +40,8 @@ export interface StatusResponse {
   readonly storeReady: boolean;
   /** Why the store file could not be opened yet, if it exists but is not (yet) a runner store. */
   readonly storeProblem: string | null;
+  /** Whether the page may edit notes and tags (not under `runner serve --read-only`). */
+  readonly editable: boolean;
 }
 
 /** A metric as the run list shows it: the last and best values only. */
@@ -93,6 +95,19 @@ export interface RunListResponse {
   readonly runs: readonly RunListItem[];
   /** Every tag in the store, most used first (for the tag filter; `?tag=T` filters the runs). */
   readonly tags: readonly TagCount[];
+  /**
+   * The config keys whose values differ among the listed runs (not `name`; at most
+   * `MAX_VARIED_KEYS`), with short titles as `runs ls` prints them (`learningRate`, `limit.train`).
+   */
+  readonly varied: readonly VariedKey[];
+  /** Per run id: its values of the `varied` keys (a key the run lacks is absent). */
+  readonly params: Readonly<Record<string, Readonly<Record<string, ParamValue>>>>;
+}
+
+/** A config key that tells the listed runs apart. */
+export interface VariedKey {
+  readonly key: string;
+  readonly title: string;
 }
 
 /** PUT /api/runs/:id/note with `{ "note": "text" }` (null or blank clears it). */

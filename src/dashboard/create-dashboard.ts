@@ -159,6 +159,7 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
       storePath: options.storePath ?? store?.path ?? null,
       storeReady: store !== undefined,
       storeProblem: options.storeProblem?.() ?? null,
+      editable: options.openWriter !== undefined,
     };
   }
 

@@ -20,6 +20,7 @@ const PAGE_FILES: Readonly<Record<string, readonly [file: string, contentType: s
   '/static/chart-layout.js': ['chart-layout.js', 'text/javascript; charset=utf-8'],
   '/static/views.js': ['views.js', 'text/javascript; charset=utf-8'],
   '/static/evaluation-view.js': ['evaluation-view.js', 'text/javascript; charset=utf-8'],
+  '/static/run-labels.js': ['run-labels.js', 'text/javascript; charset=utf-8'],
   '/static/sweep-plot.js': ['sweep-plot.js', 'text/javascript; charset=utf-8'],
   '/static/dom.js': ['dom.js', 'text/javascript; charset=utf-8'],
   '/static/app.css': ['app.css', 'text/css; charset=utf-8'],
@@ -33,7 +34,14 @@ const PAGE_FILES: Readonly<Record<string, readonly [file: string, contentType: s
  * resolves from `src/dashboard/static/`, and in the browser `..` stops at the
  * root, so `/static/` + `../../format/x.js` is `/format/x.js`.
  */
-const FORMAT_FILES = ['index.js', 'duration.js', 'time.js', 'metric.js', 'param.js'] as const;
+const FORMAT_FILES = [
+  'index.js',
+  'duration.js',
+  'time.js',
+  'metric.js',
+  'param.js',
+  'param-titles.js',
+] as const;
 
 /** The chart library, from its npm package (served locally: the page works offline). */
 const VENDOR_FILES: Readonly<Record<string, readonly [file: string, contentType: string]>> = {

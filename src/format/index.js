@@ -6,3 +6,4 @@ export { formatAgo, formatClock, formatTime } from './time.js';
 export { formatCount, formatMetric, formatTick } from './metric.js';
 export { formatParam } from './param.js';
 export { formatBytes } from './bytes.js';
+export { shortParamTitles } from './param-titles.js';

@@ -17,6 +17,7 @@ import type {
   CurvesResponse as CurvesBody,
   RunDetailResponse,
   RunListResponse as RunsBody,
+  StatusResponse,
   SweepDetailResponse,
   SweepListResponse,
 } from '../../src/dashboard/api-types.js';
@@ -83,6 +84,16 @@ describe('dashboard routes', () => {
         ids.long,
         ids.small,
       ]);
+      // What tells the listed runs apart, with the titles runs ls gives them.
+      expect(body.varied).toContainEqual({
+        key: 'train.optimizer.learningRate',
+        title: 'learningRate',
+      });
+      expect(body.varied.map((v) => v.key)).not.toContain('name');
+      expect(body.params[String(ids.other)]?.['train.optimizer.learningRate']).toBe(0.01);
+      expect(body.params[String(ids.small)]?.['train.optimizer.learningRate']).toBe(0.001);
+      const statusAnswer = await getJson<StatusResponse>(port, '/api/status');
+      expect(statusAnswer.body.editable).toBe(true);
     });
 
     it('filters runs by name, status and sweep', async () => {

@@ -1,7 +1,8 @@
 /**
  * The curves view's charts in a real Chromium (Debian's, driven by playwright-core): one x range
  * across a view's charts, the hover legend's nearest point, train and test on one chart,
- * collapsible groups, constant charts folded away, and the dark theme. Runs are written straight
+ * collapsible groups, constant charts folded away, the dark theme; the run list's tags, tag filter
+ * and varied params, and the run page's note editor. Runs are written straight
  * into a store with the steps each check needs; screenshots land in test-output/ (the ones in
  * docs/ are copies of them).
  */
@@ -11,7 +12,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDashboard, type RunningDashboard } from '../../src/dashboard/index.js';
 import type { Store } from '../../src/store/index.js';
-import { makeStore, makeTempDir, newRun } from '../test-kit.js';
+import { makeStore, makeTempDir, newRun, type RunFixtureOptions } from '../test-kit.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const OUTPUT = join(process.cwd(), 'test-output');
@@ -24,10 +25,10 @@ type Points = readonly (readonly [step: number, value: number])[];
 /** Records a finished run with exactly these points per metric key (epoch: 20 steps each). */
 async function writeRun(
   store: Store,
-  name: string,
+  options: RunFixtureOptions & { readonly name: string },
   curves: Readonly<Record<string, Points>>,
 ): Promise<number> {
-  const runId = await store.createRun(newRun({ name }));
+  const runId = await store.createRun(newRun(options));
   const writer = await store.createMetricWriter(runId, { flushIntervalMs: 60_000 });
   const t0 = Date.now();
   for (const [key, points] of Object.entries(curves)) {
@@ -62,26 +63,43 @@ describe.skipIf(skip)('dashboard charts in Chromium', () => {
   let page: Page;
   let url: string;
   const pageErrors: string[] = [];
-  const ids = { dense: 0, sparse: 0 };
+  const ids = { dense: 0, sparse: 0, other: 0 };
 
   beforeAll(async () => {
     mkdirSync(OUTPUT, { recursive: true });
     const made = await makeStore(temp.dir);
     store = made.store;
     // Train loss at every step to 40, tested at each epoch end; a fixed learning rate.
-    ids.dense = await writeRun(store, 'every-step', {
-      'train/loss': decay(range(1, 40), 2.3),
-      'test/loss': decay([20, 40], 2.4),
-      'train/accuracy': range(1, 40).map((s) => [s, 0.1 + s / 50] as const),
-      'test/accuracy': [20, 40].map((s) => [s, 0.1 + s / 55] as const),
-      'train/learning_rate': range(1, 40).map((s) => [s, 0.001] as const),
-    });
+    ids.dense = await writeRun(
+      store,
+      { name: 'every-step', batchSize: 128 },
+      {
+        'train/loss': decay(range(1, 40), 2.3),
+        'test/loss': decay([20, 40], 2.4),
+        'train/accuracy': range(1, 40).map((s) => [s, 0.1 + s / 50] as const),
+        'test/accuracy': [20, 40].map((s) => [s, 0.1 + s / 55] as const),
+        'train/learning_rate': range(1, 40).map((s) => [s, 0.001] as const),
+      },
+    );
     // Logged at even steps only, and for twice as long: its test loss reaches step 80.
-    ids.sparse = await writeRun(store, 'even-steps', {
-      'train/loss': decay(range(2, 80, 2), 2.1),
-      'test/loss': decay([20, 40, 60, 80], 2.2),
-      'train/learning_rate': range(2, 80, 2).map((s) => [s, 0.01] as const),
-    });
+    ids.sparse = await writeRun(
+      store,
+      { name: 'even-steps', batchSize: 64, learningRate: 0.01 },
+      {
+        'train/loss': decay(range(2, 80, 2), 2.1),
+        'test/loss': decay([20, 40, 60, 80], 2.2),
+        'train/learning_rate': range(2, 80, 2).map((s) => [s, 0.01] as const),
+      },
+    );
+    ids.other = await writeRun(
+      store,
+      { name: 'untagged', batchSize: 32 },
+      {
+        'train/loss': decay(range(1, 10), 2),
+      },
+    );
+    await store.tagRun(ids.dense, ['baseline', 'lenet']);
+    await store.tagRun(ids.sparse, ['baseline']);
     dashboard = await startDashboard({ dbPath: made.path, port: 0 });
     url = `http://127.0.0.1:${dashboard.port}/`;
     browser = await chromium.launch({
@@ -127,10 +145,19 @@ describe.skipIf(skip)('dashboard charts in Chromium', () => {
   it("shows each run's nearest point in the hover legend, not a dash where it has none", async () => {
     await page.fill('#smoothing', '0');
     await page.dispatchEvent('#smoothing', 'input');
+    // Unsmoothed, the chart is drawn anew (no raw series): hover the new one.
+    await page.waitForFunction(
+      () =>
+        document.querySelectorAll('.chart-card[data-key="train/loss"] .u-legend .u-series.raw')
+          .length === 0,
+    );
     const over = (await page.$('.chart-card[data-key="train/loss"] .u-over'))!;
     const box = (await over.boundingBox())!;
     // Step 15 of the 1..80 axis: the dense run has a point there, the even-steps run does not.
-    await page.mouse.move(box.x + ((15 - 1) / (80 - 1)) * box.width, box.y + box.height / 2);
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.move(box.x + ((15 - 1) / (80 - 1)) * box.width, box.y + box.height / 2, {
+      steps: 4,
+    });
     await expect.poll(async () => (await legendRows(page, 'train/loss'))[0]?.value).toBe('15');
     const rows = await legendRows(page, 'train/loss');
     const dense = rows.find((r) => r.label === `#${ids.dense} every-step`)!;
@@ -198,6 +225,79 @@ describe.skipIf(skip)('dashboard charts in Chromium', () => {
         ) === 6,
     );
     expect(await page.isVisible('.chart-card[data-key="test/loss"]')).toBe(true);
+  });
+
+  it("shows each run's tags and the config values that tell it apart; filters by tag", async () => {
+    const item = (id: number) => `.run-item[data-run-id="${id}"]`;
+    expect(
+      await page.$$eval(`${item(ids.dense)} .run-tags .tag`, (els) =>
+        els.map((e) => e.textContent),
+      ),
+    ).toEqual(['baseline', 'lenet']);
+    expect(await page.$$eval(`${item(ids.other)} .run-tags .tag`, (els) => els.length)).toBe(0);
+    // The three runs differ in batch size, two of them in learning rate (the list's varied keys).
+    const params = (id: number) =>
+      page.$$eval(`${item(id)} .run-param`, (els) => els.map((e) => e.textContent));
+    expect(await params(ids.dense)).toEqual(['batchSize=128', 'learningRate=0.001']);
+    expect(await params(ids.sparse)).toEqual(['batchSize=64', 'learningRate=0.01']);
+    expect(await page.$$eval('#filter-tag option', (els) => els.map((e) => e.textContent))).toEqual(
+      ['All tags', 'baseline (2)', 'lenet (1)'],
+    );
+    await page.screenshot({
+      path: join(OUTPUT, 'dashboard-run-list-tags.png'),
+      clip: { x: 0, y: 0, width: 760, height: 520 },
+    });
+    await page.selectOption('#filter-tag', 'baseline');
+    await expect
+      .poll(() =>
+        page.$$eval('.run-item', (els) => els.map((e) => Number(e.getAttribute('data-run-id')))),
+      )
+      .toEqual([ids.sparse, ids.dense]);
+    // A tag chip filters too.
+    await page.click(`${item(ids.dense)} .run-tags .tag:has-text("lenet")`);
+    await expect
+      .poll(() =>
+        page.$$eval('.run-item', (els) => els.map((e) => Number(e.getAttribute('data-run-id')))),
+      )
+      .toEqual([ids.dense]);
+    expect(await page.inputValue('#filter-tag')).toBe('lenet');
+    await page.selectOption('#filter-tag', '');
+    await expect.poll(() => page.$$eval('.run-item', (els) => els.length)).toBe(3);
+  });
+
+  it("edits a run's note and tags on its page, saved in the store", async () => {
+    await page.click(`.run-item[data-run-id="${ids.sparse}"] a.run-name`);
+    await page.waitForSelector('#note-input');
+    expect(await page.isDisabled('#note-save')).toBe(true);
+    await page.fill('#note-input', 'lr 0.01 diverges late; try warmup');
+    await page.click('#note-save');
+    await expect
+      .poll(async () => (await store.getRun(ids.sparse))?.note)
+      .toBe('lr 0.01 diverges late; try warmup');
+    await page.fill('#tag-input', 'warmup-next');
+    await page.press('#tag-input', 'Enter');
+    await expect
+      .poll(async () => (await store.getRun(ids.sparse))?.tags)
+      .toEqual(['baseline', 'warmup-next']);
+    await page.click('#run-tags .tag[data-tag="baseline"] .tag-x');
+    await expect.poll(async () => (await store.getRun(ids.sparse))?.tags).toEqual(['warmup-next']);
+    // The list follows; a reload shows what the store holds.
+    await expect
+      .poll(() =>
+        page.$$eval(`.run-item[data-run-id="${ids.sparse}"] .run-tags .tag`, (els) =>
+          els.map((e) => e.textContent),
+        ),
+      )
+      .toEqual(['warmup-next']);
+    await page.reload();
+    await page.waitForSelector('#note-input');
+    expect(await page.inputValue('#note-input')).toBe('lr 0.01 diverges late; try warmup');
+    // A bad tag gets the store's one line, and nothing changes.
+    await page.fill('#tag-input', 'x'.repeat(80));
+    await page.press('#tag-input', 'Enter');
+    await expect.poll(() => page.textContent('.labels-status')).toMatch(/tag/);
+    expect((await store.getRun(ids.sparse))?.tags).toEqual(['warmup-next']);
+    await page.goto(`${url}?runs=${ids.dense},${ids.sparse}`);
   });
 
   it('follows a dark colour scheme (prefers-color-scheme), charts included', async () => {

@@ -7,6 +7,8 @@
 /** @typedef {import('../api-types.js').CurvesResponse} CurvesResponse */
 /** @typedef {import('../api-types.js').RunDetailResponse} RunDetailResponse */
 /** @typedef {import('../api-types.js').RunListResponse} RunListResponse */
+/** @typedef {import('../api-types.js').NoteResponse} NoteResponse */
+/** @typedef {import('../api-types.js').TagsResponse} TagsResponse */
 /** @typedef {import('../api-types.js').RunEvaluationsResponse} RunEvaluationsResponse */
 /** @typedef {import('../api-types.js').StatusResponse} StatusResponse */
 /** @typedef {import('../api-types.js').StreamCursor} StreamCursor */
@@ -56,7 +58,34 @@ export async function getJson(path, params = {}) {
   return body;
 }
 
-/** @typedef {{ name?: string, status?: string, sweep?: string, limit?: number }} RunFilters */
+/**
+ * A write (the run page's note and tags): JSON in, JSON out, errors as `ApiError` with the
+ * server's one line (405 when the dashboard is read-only).
+ *
+ * @template T
+ * @param {'PUT' | 'POST'} method
+ * @param {string} path
+ * @param {unknown} body
+ * @returns {Promise<T>}
+ */
+export async function sendJson(method, path, body) {
+  const response = await fetch(path, {
+    method,
+    headers: { accept: 'application/json', 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const answer = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    const error = /** @type {Partial<ApiErrorBody>} */ (answer).error;
+    throw new ApiError(
+      response.status,
+      error?.message ?? `${response.status} ${response.statusText}`,
+    );
+  }
+  return answer;
+}
+
+/** @typedef {{ name?: string, status?: string, sweep?: string, tag?: string, limit?: number }} RunFilters */
 
 export const api = {
   /** @returns {Promise<StatusResponse>} */
@@ -83,6 +112,18 @@ export const api = {
    * @returns {Promise<CurvesResponse>}
    */
   curves: (runIds, keys, maxPoints) => getJson('/api/curves', { runs: runIds, keys, maxPoints }),
+  /**
+   * @param {number} id
+   * @param {string | null} note null or blank clears it
+   * @returns {Promise<NoteResponse>}
+   */
+  setNote: (id, note) => sendJson('PUT', `/api/runs/${id}/note`, { note }),
+  /**
+   * @param {number} id
+   * @param {{ add?: readonly string[], remove?: readonly string[] }} change
+   * @returns {Promise<TagsResponse>}
+   */
+  changeTags: (id, change) => sendJson('POST', `/api/runs/${id}/tags`, change),
   /** @returns {Promise<SweepListResponse>} */
   sweeps: () => getJson('/api/sweeps'),
   /**

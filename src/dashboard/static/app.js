@@ -5,7 +5,7 @@ import { api, LiveStream } from './api.js';
 import { ChartBoard } from './chart-board.js';
 import { dashOf, panelSpecs } from './chart-layout.js';
 import { PALETTE, runLabel, xValues } from './charts.js';
-import { formatDuration, formatMetric } from '../../format/index.js';
+import { formatDuration, formatMetric, formatParam } from '../../format/index.js';
 import { clear, h, mount } from './dom.js';
 import {
   renderCompare,
@@ -19,6 +19,7 @@ import {
 
 /** @typedef {import('../api-types.js').CurveData} CurveData */
 /** @typedef {import('../api-types.js').RunListItem} RunListItem */
+/** @typedef {import('../api-types.js').RunListResponse} RunListResponse */
 /** @typedef {import('../api-types.js').StatusResponse} StatusResponse */
 /** @typedef {import('../api-types.js').StreamCursor} StreamCursor */
 /** @typedef {import('../api-types.js').StreamEvents} StreamEvents */
@@ -65,13 +66,17 @@ const xModeOf = (text) =>
 
 const state = {
   /** @type {StatusResponse} */
-  status: { version: '', storeReady: true, storePath: null, storeProblem: null },
+  status: { version: '', storeReady: true, storePath: null, storeProblem: null, editable: false },
   /** @type {readonly RunListItem[]} */
   runs: [],
   /** @type {Map<number, RunListItem>} */
   runsById: new Map(),
   total: 0,
-  filters: { name: '', status: '', sweep: '' },
+  filters: { name: '', status: '', sweep: '', tag: '' },
+  /** @type {RunListResponse['varied']} the config keys that tell the listed runs apart */
+  varied: [],
+  /** @type {RunListResponse['params']} per run id, its values of those keys */
+  params: {},
   /** @type {number[]} Selected run ids, in the order they were picked (their colours follow it). */
   selected: [],
   /**
@@ -297,6 +302,7 @@ async function loadRuns() {
       name: filters.name,
       status: filters.status,
       sweep: filters.sweep,
+      tag: filters.tag,
       limit: 500,
     });
   } catch (error) {
@@ -307,6 +313,9 @@ async function loadRuns() {
   state.status = { ...state.status, storeReady: result.storeReady };
   state.runs = result.runs;
   state.total = result.total;
+  state.varied = result.varied;
+  state.params = result.params;
+  renderTagFilter(result.tags);
   for (const run of result.runs) state.runsById.set(run.id, run);
   if (!wasReady && result.storeReady) await loadStatus();
   followNewestRun();
@@ -352,7 +361,82 @@ async function loadSweepFilter() {
   }
 }
 
-const hasFilters = () => Boolean(state.filters.name || state.filters.status || state.filters.sweep);
+const hasFilters = () =>
+  Boolean(state.filters.name || state.filters.status || state.filters.sweep || state.filters.tag);
+
+/**
+ * The tag filter offers every tag of the store, most used first.
+ *
+ * @param {RunListResponse['tags']} tags
+ */
+function renderTagFilter(tags) {
+  const select = $('filter-tag', HTMLSelectElement);
+  const current = state.filters.tag;
+  mount(
+    select,
+    h('option', { value: '' }, 'All tags'),
+    tags.map((t) => h('option', { value: t.tag }, `${t.tag} (${t.runs})`)),
+    // A filter on a tag no run carries any more stays selectable, so it can be cleared.
+    current && !tags.some((t) => t.tag === current)
+      ? h('option', { value: current }, `${current} (0)`)
+      : null,
+  );
+  select.value = current;
+}
+
+/**
+ * What tells a run apart in the list: its values of the keys that differ among the listed runs.
+ *
+ * @param {RunListItem} run
+ */
+function runParams(run) {
+  const values = state.params[String(run.id)] ?? {};
+  const shown = state.varied.filter((v) => v.key in values);
+  if (shown.length === 0) return null;
+  return h(
+    'div',
+    { class: 'run-params' },
+    shown.map((v) =>
+      h(
+        'span',
+        { class: 'run-param', title: v.key, dataset: { key: v.key } },
+        `${v.title}=${formatParam(values[v.key])}`,
+      ),
+    ),
+  );
+}
+
+/**
+ * A run's tags as chips; clicking one filters the list by it.
+ *
+ * @param {RunListItem} run
+ */
+function runTags(run) {
+  if (run.tags.length === 0) return null;
+  return h(
+    'div',
+    { class: 'run-tags' },
+    run.tags.map((tag) =>
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'tag',
+          title: `Show only the runs tagged ${tag}`,
+          onclick: () => filterByTag(tag),
+        },
+        tag,
+      ),
+    ),
+  );
+}
+
+/** @param {string} tag */
+function filterByTag(tag) {
+  state.filters.tag = tag;
+  $('filter-tag', HTMLSelectElement).value = tag;
+  void loadRuns();
+}
 
 // ---------------------------------------------------------------- runs list
 
@@ -368,7 +452,7 @@ function renderRunList() {
         class: `run-item${selected ? ' selected' : ''}`,
         dataset: { runId: run.id, status: run.status },
         onclick: (/** @type {MouseEvent} */ e) => {
-          if (e.target instanceof Element && e.target.closest('a, input')) return;
+          if (e.target instanceof Element && e.target.closest('a, input, button')) return;
           toggleRun(run.id);
         },
       },
@@ -415,6 +499,8 @@ function renderRunList() {
               )
             : null,
         ),
+        runParams(run),
+        runTags(run),
       ),
     );
   });
@@ -711,6 +797,11 @@ const viewContext = {
   colorOf,
   storePath: () => state.status.storePath,
   storeProblem: () => state.status.storeProblem,
+  editable: () => state.status.editable,
+  runChanged: () => {
+    // The run page saved a note or tags: the list shows them (and the tag filter its counts).
+    void loadRuns();
+  },
   /** Plot exactly these runs in the curves view. */
   plotRuns: (ids) => {
     selectRuns(ids);
@@ -801,6 +892,11 @@ function wireControls() {
   const statusSelect = $('filter-status', HTMLSelectElement);
   statusSelect.addEventListener('change', () => {
     state.filters.status = statusSelect.value;
+    void loadRuns();
+  });
+  const tagSelect = $('filter-tag', HTMLSelectElement);
+  tagSelect.addEventListener('change', () => {
+    state.filters.tag = tagSelect.value;
     void loadRuns();
   });
   const sweepSelect = $('filter-sweep', HTMLSelectElement);

@@ -11,6 +11,7 @@ import {
   formatTime,
 } from '../../format/index.js';
 import { h, mount } from './dom.js';
+import { runLabelsCard } from './run-labels.js';
 import { sweepScatter } from './sweep-plot.js';
 import { evaluationCards } from './evaluation-view.js';
 
@@ -29,6 +30,9 @@ import { evaluationCards } from './evaluation-view.js';
  * @property {() => string | null} storeProblem
  * @property {(ids: readonly number[]) => void} plotRuns plot exactly these runs in the curves view
  * @property {(id: number) => void} compareWith add the run to the selection and compare
+ * @property {() => boolean} editable whether notes and tags may be edited here
+ * @property {(change: { id: number, note?: string | null, tags?: readonly string[] }) => void} runChanged
+ *   the run page saved a note or tags
  */
 
 /** @param {Status} status */
@@ -175,6 +179,7 @@ export async function renderRunPage(main, ctx, runId) {
           ),
         )
       : null,
+    runLabelsCard(run, ctx),
     h(
       'div',
       { class: 'two-col' },

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../../errors.js';
+import { shortParamTitles } from '../../../format/index.js';
 import type { ParamValue, RunStatus, RunSummary, Store } from '../../../store/index.js';
 import { outputFormat, parsePositiveInteger, parseTags } from '../../parse-flags.js';
 import type { View, ViewColumn } from '../../render.js';
@@ -185,63 +186,6 @@ async function runListView(
       : []),
   ];
   return { records, columns, empty };
-}
-
-/**
- * Words that, alone as a column title, would read as a metric, a split or a run fact
- * (`data.limit.train` as `train` beside `test/accuracy`): such a title keeps its parent.
- */
-const AMBIGUOUS_TITLES: ReadonlySet<string> = new Set([
-  'train',
-  'test',
-  'val',
-  'validation',
-  'eval',
-  'loss',
-  'accuracy',
-  'best',
-  'final',
-  'min',
-  'max',
-  'count',
-  'id',
-  'name',
-  'status',
-  'started',
-  'duration',
-  'step',
-  'steps',
-  'epoch',
-  'tags',
-  'tag',
-  'note',
-  'type',
-]);
-
-/**
- * Short, still unique titles for param keys: the last path segment (`learningRate`),
- * with its parents while two keys share it (`layers[0].units`) or while it alone would
- * read as a metric or a split (`limit.train`, never a bare `train`).
- */
-export function shortParamTitles(keys: readonly string[]): Map<string, string> {
-  const segments = (key: string): string[] => key.split('.');
-  const titles = new Map<string, string>();
-  for (const key of keys) {
-    const parts = segments(key);
-    let n = 1;
-    let title = parts.slice(-n).join('.');
-    while (
-      n < parts.length &&
-      (AMBIGUOUS_TITLES.has(title.toLowerCase()) ||
-        /^[\d[\]]+$/.test(title) ||
-        keys.some((other) => other !== key && segments(other).slice(-n).join('.') === title))
-    ) {
-      n++;
-      title = parts.slice(-n).join('.');
-    }
-    titles.set(key, title);
-  }
-  return titles;
 }
 
 /** A note in a table cell: its first line, at most 40 characters (… where cut). */
