@@ -41,6 +41,7 @@ const FORMAT_FILES = [
   'metric.js',
   'param.js',
   'param-titles.js',
+  'bytes.js',
 ] as const;
 
 /** The chart library, from its npm package (served locally: the page works offline). */
