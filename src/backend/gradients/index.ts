@@ -2,6 +2,7 @@ import type { GradConfig } from '../../tf.js';
 import { batchNormTrainGradConfig } from './batch-norm-train-grad.js';
 import { leakyReluGradConfig } from './leaky-relu-grad.js';
 import { meanGradConfig } from './mean-grad.js';
+import { reluGradConfig } from './relu-grad.js';
 import { softmaxCrossEntropyGradConfig } from './softmax-cross-entropy-grad.js';
 import { sumGradConfig } from './sum-grad.js';
 
@@ -15,6 +16,7 @@ export const TRAINING_GRADIENTS: readonly GradConfig[] = [
   // One gradient per line, sorted by kernel name.
   leakyReluGradConfig,
   meanGradConfig,
+  reluGradConfig,
   batchNormTrainGradConfig, // RunnerBatchNormTrain
   softmaxCrossEntropyGradConfig, // RunnerSoftmaxCrossEntropy
   sumGradConfig,

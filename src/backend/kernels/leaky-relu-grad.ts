@@ -13,6 +13,11 @@ export const LEAKY_RELU_GRAD = 'RunnerLeakyReluGrad';
 
 export interface LeakyReluGradAttrs {
   readonly alpha: number;
+  /**
+   * ReLU's gradient instead (alpha 0): tfjs-core's `mul(dy, step(x))` gives
+   * NaN where x is NaN (wasm's Step passes NaN), leaky ReLU's `where` dy alpha.
+   */
+  readonly relu?: boolean;
 }
 
 /**
@@ -23,7 +28,9 @@ export interface LeakyReluGradAttrs {
  * are those, bit for bit: the product is float32's (a product of two float32
  * in float64 is exact, the store rounds it once, as float32 multiplication
  * does), and x = 0, -0 or NaN takes dy alpha. The runner's LeakyRelu
- * gradient (gradients/leaky-relu-grad.ts) calls it on wasm.
+ * gradient (gradients/leaky-relu-grad.ts) calls it on wasm, and so does
+ * the ReLU gradient (`relu: true`: dy 0 for x <= 0, NaN for x = NaN, in a
+ * JavaScript loop).
  */
 export const leakyReluGradConfig: KernelConfig = {
   kernelName: LEAKY_RELU_GRAD,
@@ -32,12 +39,21 @@ export const leakyReluGradConfig: KernelConfig = {
     const wasmArgs = args as unknown as WasmKernelArgs;
     const dy = inputOf(wasmArgs, 'dy', LEAKY_RELU_GRAD);
     const x = inputOf(wasmArgs, 'x', LEAKY_RELU_GRAD);
-    const { alpha } = attrsOf<LeakyReluGradAttrs>(wasmArgs);
+    const { alpha, relu = false } = attrsOf<LeakyReluGradAttrs>(wasmArgs);
     const backend = wasmBackendOf(wasmArgs);
     const out = backend.makeOutput(x.shape, 'float32');
     const xs = heapFloats(backend, x, LEAKY_RELU_GRAD);
     const dys = heapFloats(backend, dy, LEAKY_RELU_GRAD);
     const dxs = heapFloats(backend, out, LEAKY_RELU_GRAD);
+    if (relu) {
+      // The factor by index +(x > 0) + 2 (x is NaN): 0, 1, NaN.
+      const factor = new Float64Array([0, 1, Number.NaN]);
+      for (let i = 0; i < xs.length; i++) {
+        const v = xs[i] as number;
+        dxs[i] = (dys[i] as number) * (factor[+(v > 0) + 2 * +(v !== v)] as number);
+      }
+      return out;
+    }
     const alpha32 = Math.fround(alpha);
     let done = 0;
     const simd = simdLoopsFor(backend);
