@@ -252,6 +252,66 @@ ${extra}
   });
 });
 
+describe('adamw through the CLI', () => {
+  /** One weight w (dense, 1 unit, no bias) fitting y from x, one row a step, in file order. */
+  function fit(name: string, optimizer: string): string {
+    ws.write(`${name}.csv`, 'x,y\n1,100\n2,-40\n');
+    return ws.write(
+      `${name}.yaml`,
+      `name: ${name}
+seed: 5
+data:
+  dataset: csv
+  batchSize: 1
+  shuffle: false
+  standardize: false
+  train: {file: ${name}.csv}
+  test: {file: ${name}.csv}
+  target: y
+model:
+  layers:
+    - dense: {units: 1, useBias: false}
+train:
+  loss: mse
+  epochs: 1
+  optimizer: ${optimizer}
+`,
+    );
+  }
+  async function weightAfter(name: string, optimizer: string): Promise<number> {
+    const r = await runCli(['exp', fit(name, optimizer), '--db', ws.db, '--json'], ws.dir);
+    expect(r.stderr).toBe('');
+    const runDir = (JSON.parse(r.stdout) as { runDir: string }).runDir;
+    return readFileSync(path.join(runDir, 'model', 'weights.bin')).readFloatLE(0);
+  }
+
+  it('takes the two steps worked out by hand from the initial weight', async () => {
+    // lr 1e-30 leaves the seeded initial weight as it is (in float32): that is w0.
+    const w0 = await weightAfter('adamw-w0', '{type: sgd, learningRate: 1.0e-30}');
+    const w = await weightAfter('adamw-two', '{type: adamw, learningRate: 0.1, weightDecay: 0.5}');
+    // torch.optim.AdamW, betas (0.9, 0.999), eps 1e-8; mse gradient of (w x - y)^2 is 2 x (w x - y).
+    let p = w0;
+    let m = 0;
+    let v = 0;
+    for (const [t, [x, y]] of [
+      [1, [1, 100]],
+      [2, [2, -40]],
+    ] as const) {
+      const g = 2 * x * (p * x - y);
+      p *= 1 - 0.1 * 0.5;
+      m = 0.9 * m + 0.1 * g;
+      v = 0.999 * v + 0.001 * g * g;
+      const mHat = m / (1 - 0.9 ** t);
+      const vHat = v / (1 - 0.999 ** t);
+      p -= (0.1 * mHat) / (Math.sqrt(vHat) + 1e-8);
+    }
+    expect(w).toBeCloseTo(p, 5);
+    // Not plain Adam: without the decoupled decay the weight ends elsewhere.
+    const adam = await weightAfter('adam-two', '{type: adam, learningRate: 0.1}');
+    expect(Math.abs(adam - p)).toBeGreaterThan(1e-3);
+  });
+});
+
 describe('data.augment', () => {
   it('changes training batches only: same test loss, other training losses, same again with the same seed', async () => {
     // At lr 1e-30 the weights stay put: only the inputs can change a loss.
