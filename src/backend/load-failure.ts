@@ -10,9 +10,15 @@ export interface LoadedBackend {
 /** Why a loader could not load its backend, with what the user can do. */
 export class LoadFailure extends Error {
   readonly hint: string;
-  constructor(message: string, hint: string, cause?: unknown) {
+  /**
+   * The optional package is simply absent: `auto` passes over it without its install hint
+   * (the hint is for `--backend NAME` and `runner doctor`).
+   */
+  readonly absent: boolean;
+  constructor(message: string, hint: string, cause?: unknown, options: { absent?: boolean } = {}) {
     super(message, cause === undefined ? undefined : { cause });
     this.hint = hint;
+    this.absent = options.absent ?? false;
   }
 }
 

@@ -20,6 +20,7 @@ export async function loadTfjsNode(): Promise<LoadedBackend> {
         `npm install ${TFJS_NODE_PACKAGE} on a machine that can download libtensorflow, ` +
           'or point TFJS_NODE_CDN_STORAGE at a mirror of storage.googleapis.com',
         error,
+        { absent: true },
       );
     }
     throw new LoadFailure(

@@ -99,7 +99,8 @@ async function choose(choice: BackendChoice, logger: Logger | undefined): Promis
     } catch (error) {
       const failure = asLoadFailure(error);
       logger?.debug({ backend: name, err: error }, 'backend not available');
-      passedOver.push(`${failure.message} (${failure.hint})`);
+      // An optional package that is not installed is said short; one that fails to load, with what to do.
+      passedOver.push(failure.absent ? failure.message : `${failure.message} (${failure.hint})`);
     }
   }
   throw new BackendError(`no compute backend could be loaded: ${passedOver.join('; ')}`, {

@@ -15,6 +15,8 @@ export interface Renderer {
   note(text: string): void;
   /** Replace the current stderr line (progress bars); a no-op when stderr is not a TTY. */
   status(text: string): void;
+  /** Whether `status` draws (stderr is a terminal); when not, progress goes out as plain `note` lines. */
+  readonly liveStatus: boolean;
   json(value: unknown): void;
   table(rows: readonly Readonly<Record<string, unknown>>[], columns?: readonly TableColumn[]): void;
   csv(rows: readonly Readonly<Record<string, unknown>>[], columns?: readonly string[]): void;
@@ -98,6 +100,7 @@ export function createRenderer(
   };
   return {
     isTTY: Boolean(stdout.isTTY),
+    liveStatus: stderrTTY,
     line(text = '') {
       clearStatus();
       stdout.write(`${text}\n`);

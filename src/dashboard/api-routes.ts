@@ -304,7 +304,13 @@ export function shownState(run: RunSummary, probe: LivenessProbe): RunShownState
 export function runListItem(run: RunSummary, probe: LivenessProbe): RunListItem {
   const metrics: Record<string, RunListItem['metrics'][string]> = {};
   for (const [key, m] of Object.entries(run.metrics)) {
-    metrics[key] = { last: m.last.value, best: m.best?.value ?? null, goal: m.goal };
+    // A setting or a speed (train/learning_rate, perf/*) has no best (store isRankedMetric).
+    metrics[key] = {
+      last: m.last.value,
+      best: m.ranked ? (m.best?.value ?? null) : null,
+      goal: m.goal,
+      ranked: m.ranked,
+    };
   }
   return {
     id: run.id,

@@ -47,8 +47,16 @@ export interface StatusResponse {
 /** A metric as the run list shows it: the last and best values only. */
 export interface RunListMetric {
   readonly last: number | null;
+  /** Null where the metric is not ranked. */
   readonly best: number | null;
   readonly goal: MetricGoal;
+  /**
+   * Whether best and goal mean anything: false for settings and speeds
+   * (`train/learning_rate`, `perf/*`), which get no best and no goal arrow. Per-step
+   * `train/loss` / `train/accuracy` are curves; summaries use their epoch means
+   * `train/epoch_loss` / `train/epoch_accuracy` (store `summaryKeys`).
+   */
+  readonly ranked: boolean;
 }
 
 /** A run's status as the page shows it: `lost` for a run recorded running whose process is gone. */

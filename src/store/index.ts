@@ -56,7 +56,7 @@ export {
   type LivenessFacts,
 } from './run-liveness.js';
 export { tagProblem, MAX_TAG_LENGTH, MAX_NOTE_LENGTH } from './run-labels.js';
-export { metricGoal, isRankedMetric } from './metric-goal.js';
+export { metricGoal, isRankedMetric, summaryKeys, EPOCH_MEANS } from './metric-goal.js';
 export { varyingParams, winnerIndex, sortMetricKeys } from './run-listing.js';
 export { downsample, type SeriesPoint } from './downsample.js';
 export { parseWhere } from './where-language.js';

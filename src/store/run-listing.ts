@@ -1,6 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import { StoreError } from '../errors.js';
-import { isRankedMetric } from './metric-goal.js';
+import { EPOCH_MEANS, isRankedMetric } from './metric-goal.js';
 import { loadTags } from './run-labels.js';
 import { compileSort, compileWhere, FieldResolver, sqliteCatalog } from './run-fields.js';
 import {
@@ -158,22 +158,27 @@ export function buildComparison(
       params.push({ key, values });
   }
 
-  const metrics: MetricComparison[] = sortMetricKeys(
-    runs.flatMap((r) => Object.keys(r.metrics)),
-  ).map((key) => {
-    const goal = runs.map((r) => r.metrics[key]?.goal).find((g) => g !== undefined) ?? 'maximize';
-    const final = runs.map((r) => r.metrics[key]?.last.value ?? null);
-    const best = runs.map((r) => r.metrics[key]?.best?.value ?? null);
-    const ranked = isRankedMetric(key);
-    return {
-      key,
-      goal,
-      final,
-      best,
-      finalWinner: ranked ? winnerIndex(final, goal) : null,
-      bestWinner: ranked ? winnerIndex(best, goal) : null,
-    };
-  });
+  // Per-step train/loss and train/accuracy compare as their epoch means, where every run has them.
+  const hasMean = (key: string): boolean => {
+    const mean = EPOCH_MEANS[key];
+    return mean !== undefined && runs.every((r) => r.metrics[mean] !== undefined);
+  };
+  const metrics: MetricComparison[] = sortMetricKeys(runs.flatMap((r) => Object.keys(r.metrics)))
+    .filter((key) => !hasMean(key))
+    .map((key) => {
+      const goal = runs.map((r) => r.metrics[key]?.goal).find((g) => g !== undefined) ?? 'maximize';
+      const final = runs.map((r) => r.metrics[key]?.last.value ?? null);
+      const best = runs.map((r) => r.metrics[key]?.best?.value ?? null);
+      const ranked = isRankedMetric(key);
+      return {
+        key,
+        goal,
+        final,
+        best,
+        finalWinner: ranked ? winnerIndex(final, goal) : null,
+        bestWinner: ranked ? winnerIndex(best, goal) : null,
+      };
+    });
   return { runs, params, metrics };
 }
 

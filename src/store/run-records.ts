@@ -1,6 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import { StoreError } from '../errors.js';
-import { metricGoal } from './metric-goal.js';
+import { isRankedMetric, metricGoal } from './metric-goal.js';
 import { checkNote, checkTags, insertTags, loadTags } from './run-labels.js';
 import type {
   MetricGoal,
@@ -217,6 +217,7 @@ export function toMetricSummary(row: MetricSummaryRow, startedAt: number): Metri
   return {
     key: row.key,
     goal: row.goal,
+    ranked: isRankedMetric(row.key),
     count: row.count,
     last: {
       step: row.last_step,

@@ -164,6 +164,8 @@ export interface MetricWriterOptions {
 export interface MetricSummary {
   readonly key: string;
   readonly goal: MetricGoal;
+  /** Whether best and goal mean anything (false for `train/learning_rate`, `perf/*`): see `isRankedMetric`. */
+  readonly ranked: boolean;
   readonly count: number;
   readonly last: {
     readonly step: number;

@@ -357,6 +357,11 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
           for (const [key, value] of Object.entries(metrics)) {
             writer.add(key, step, epoch, value, time);
           }
+          // The epoch's means, each batch by its size: what summaries use for training.
+          writer.add('train/epoch_loss', step, epoch, event.train.loss, time);
+          if (event.train.accuracy !== undefined) {
+            writer.add('train/epoch_accuracy', step, epoch, event.train.accuracy, time);
+          }
           if (!scheduled) writer.add('train/learning_rate', step, epoch, event.learningRate, time);
           writer.add('perf/images_per_sec', step, epoch, event.imagesPerSec, time);
           writer.add('perf/workers', step, epoch, workers.count, time);

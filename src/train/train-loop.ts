@@ -13,6 +13,7 @@ import {
   tensorOfSaved,
   type SavedTrainingState,
   type TrainingState,
+  type EpochTotals,
 } from './training-checkpoint.js';
 import { trainStep } from './train-step.js';
 
@@ -44,6 +45,12 @@ export interface EpochEvent {
   readonly time: number;
   /** With early stopping: whether this epoch is the best so far by its metric. */
   readonly earlyStoppingBest: boolean;
+  /**
+   * The epoch's mean training loss and accuracy, each batch weighted by its size: what
+   * summaries use (a last partial batch of 8 images counts for 8, not as a whole step).
+   * Accuracy is undefined for regression; both are NaN for an epoch without a step.
+   */
+  readonly train: { readonly loss: number; readonly accuracy: number | undefined };
 }
 
 /** Why a checkpoint is written: a mid-epoch step, the end of an epoch, or a stop request. */
@@ -176,6 +183,8 @@ async function trainLoop(input: TrainInput, pool: ReplicaPool | undefined): Prom
   }
   const startEpoch = resume?.position.epoch ?? 1;
 
+  const noTotals: EpochTotals = { examples: 0, lossSum: 0, correct: undefined };
+  let totals: EpochTotals = noTotals;
   const checkpoint = async (
     epoch: number,
     batchesDone: number,
@@ -186,6 +195,7 @@ async function trainLoop(input: TrainInput, pool: ReplicaPool | undefined): Prom
     const saved = rule.saveState();
     const state: TrainingState = {
       position: { epoch, batchesDone, step },
+      epochTotals: batchesDone === 0 ? noTotals : totals,
       firstLoss,
       schedule: schedule.saveState(),
       earlyStopping: earlyStopping?.saveState(),
@@ -227,6 +237,7 @@ async function trainLoop(input: TrainInput, pool: ReplicaPool | undefined): Prom
       observer.onEpochStart?.(epoch, batchesPerEpoch);
       const epochStart = now();
       let images = 0;
+      totals = firstBatch > 0 ? (resume?.epochTotals ?? noTotals) : noTotals;
       // The loader counts epochs from 0; runs report them from 1.
       const batches =
         firstBatch >= batchesPerEpoch
@@ -265,6 +276,11 @@ async function trainLoop(input: TrainInput, pool: ReplicaPool | undefined): Prom
         batch.labels.dispose();
         step += 1;
         images += batch.size;
+        totals = {
+          examples: totals.examples + batch.size,
+          lossSum: totals.lossSum + loss * batch.size,
+          correct: correct === undefined ? undefined : (totals.correct ?? 0) + correct,
+        };
         observer.onStep({
           step,
           epoch,
@@ -315,6 +331,15 @@ async function trainLoop(input: TrainInput, pool: ReplicaPool | undefined): Prom
         learningRate,
         time: now(),
         earlyStoppingBest: stopping?.kind === 'improved',
+        train: {
+          loss: totals.examples > 0 ? totals.lossSum / totals.examples : Number.NaN,
+          accuracy:
+            totals.correct === undefined
+              ? undefined
+              : totals.examples > 0
+                ? totals.correct / totals.examples
+                : Number.NaN,
+        },
       });
       if (!Number.isFinite(lastEvaluation.loss)) {
         return finish(

@@ -13,6 +13,14 @@ import type { PlateauState } from './lr-schedule.js';
  * does augmentation (a function of seed, epoch and batch); dropout masks
  * need each layer's call count.
  */
+/** Running sums over one epoch's batches: examples, loss × examples, right predictions. */
+export interface EpochTotals {
+  readonly examples: number;
+  readonly lossSum: number;
+  /** Undefined for regression (no accuracy). */
+  readonly correct: number | undefined;
+}
+
 export interface TrainingState {
   /** Where to continue: the 1-based epoch in progress and how many of its batches are done. */
   readonly position: {
@@ -21,6 +29,11 @@ export interface TrainingState {
     /** Steps taken in all. */
     readonly step: number;
   };
+  /**
+   * Sums over the batches of `position.epoch` done so far, for its mean train loss and accuracy
+   * (`train/epoch_loss`, `train/epoch_accuracy`); absent in checkpoints of older runners.
+   */
+  readonly epochTotals?: EpochTotals;
   /** The first step's loss (the divergence check compares with it). */
   readonly firstLoss: number | undefined;
   readonly schedule: PlateauState | undefined;

@@ -56,6 +56,8 @@ describe('runner exp', () => {
       'train/accuracy': 16,
       'test/loss': 2,
       'test/accuracy': 2,
+      'train/epoch_loss': 2,
+      'train/epoch_accuracy': 2,
       'train/learning_rate': 2,
       'perf/images_per_sec': 2,
       'perf/workers': 2,

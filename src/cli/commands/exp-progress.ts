@@ -6,6 +6,7 @@ import {
   type RunResult,
 } from '../../train/index.js';
 import type { Renderer } from '../render.js';
+import { createProgressTicker } from '../progress-ticker.js';
 
 const BAR_WIDTH = 24;
 
@@ -19,55 +20,114 @@ export function createProgressReporter(
   options: {
     readonly quiet: boolean;
     readonly formatDownload: (p: Parameters<NonNullable<RunReporter['onDownload']>>[0]) => string;
+    /** The clock (tests); default Date.now. */
+    readonly now?: () => number;
   },
 ): RunReporter {
   if (options.quiet) return {};
+  const now = options.now ?? Date.now;
+  const live = out.liveStatus;
+  const ticker = createProgressTicker(now);
+  const downloadTicker = createProgressTicker(now);
   let epochStart = 0;
   let lastDraw = 0;
   let images = 0;
+  let lossSum = 0;
+  let correct: number | undefined;
+  let totalSteps = 0;
+  // The whole run's pace: wall time (evaluations included) per step taken by this process.
+  let startedAt: number | undefined;
+  let firstStep: number | undefined;
   return {
     onDownload: (progress) => {
-      out.status(options.formatDownload(progress));
-      if (progress.done) out.note(`downloaded ${progress.dataset} ${progress.file}`);
+      if (live) out.status(options.formatDownload(progress));
+      else if (
+        !progress.done &&
+        downloadTicker.due(
+          progress.totalBytes ? progress.receivedBytes / progress.totalBytes : Number.NaN,
+        )
+      ) {
+        out.note(options.formatDownload(progress));
+      }
+      if (progress.done) {
+        downloadTicker.reset();
+        out.note(`downloaded ${progress.dataset} ${progress.file}`);
+      }
     },
     onStart: ({ runId, name, runDir, backend, data, plan, workers, workerNotices }) => {
+      const rows: [string, string][] = [
+        ['backend', `${backend.name}: ${backend.kernels} (${backend.reason})`],
+        ['workers', `${workers.count} (${workers.reason})`],
+        [
+          'data',
+          `${data.source.dataset} from ${data.source.kind} ${data.source.location}: ` +
+            `${data.train.count.toLocaleString('en-US')} train / ${data.eval.count.toLocaleString('en-US')} ${data.evalName}`,
+        ],
+        ...[...data.notices, ...workerNotices].map((n): [string, string] => ['notice', n]),
+        [
+          'model',
+          `${plan.trainableParams.toLocaleString('en-US')} trainable parameters` +
+            (plan.nonTrainableParams > 0
+              ? ` (+${plan.nonTrainableParams.toLocaleString('en-US')} non-trainable)`
+              : ''),
+        ],
+        ['files', runDir],
+      ];
       out.note(`run ${runId} ${name}`);
-      out.note(`  backend  ${backend.name}: ${backend.kernels} (${backend.reason})`);
-      out.note(`  workers  ${workers.count} (${workers.reason})`);
-      out.note(
-        `  data     ${data.source.dataset} from ${data.source.kind} ${data.source.location}: ` +
-          `${data.train.count.toLocaleString('en-US')} train / ${data.eval.count.toLocaleString('en-US')} ${data.evalName}`,
-      );
-      for (const notice of [...data.notices, ...workerNotices]) out.note(`  notice   ${notice}`);
-      out.note(
-        `  model    ${plan.trainableParams.toLocaleString('en-US')} trainable parameters` +
-          (plan.nonTrainableParams > 0
-            ? ` (+${plan.nonTrainableParams.toLocaleString('en-US')} non-trainable)`
-            : ''),
-      );
-      out.note(`  files    ${runDir}`);
+      for (const [label, text] of rows) out.note(`  ${label.padEnd(8)} ${text}`);
     },
-    onEpochStart: () => {
-      epochStart = Date.now();
+    onEpochStart: (_epoch, epochs, batches) => {
+      epochStart = now();
+      startedAt ??= epochStart;
       lastDraw = 0;
       images = 0;
+      lossSum = 0;
+      correct = undefined;
+      totalSteps = epochs * batches;
+      ticker.reset();
     },
     onStep: (event, epochs) => {
+      const t = now();
+      firstStep ??= event.step - 1;
       images += event.size;
-      const nowMs = Date.now();
-      // Redraw at most ten times a second: the terminal must not slow training.
-      if (nowMs - lastDraw < 100 && event.batchIndex + 1 < event.batchesPerEpoch) return;
-      lastDraw = nowMs;
+      lossSum += event.loss * event.size;
+      if (event.accuracy !== undefined) correct = (correct ?? 0) + event.accuracy * event.size;
       const done = event.batchIndex + 1;
-      const seconds = (nowMs - epochStart) / 1000;
+      const fraction = done / event.batchesPerEpoch;
+      if (live) {
+        // Redraw at most ten times a second: the terminal must not slow training.
+        if (t - lastDraw < 100 && done < event.batchesPerEpoch) return;
+        lastDraw = t;
+      } else if (!ticker.due(fraction)) {
+        return;
+      }
+      const seconds = (t - epochStart) / 1000;
       const rate = seconds > 0 ? images / seconds : 0;
-      const eta = rate > 0 ? ((event.batchesPerEpoch - done) * (images / done)) / rate : 0;
-      const filled = Math.round((done / event.batchesPerEpoch) * BAR_WIDTH);
-      out.status(
-        `epoch ${event.epoch}/${epochs} [${'#'.repeat(filled)}${'.'.repeat(BAR_WIDTH - filled)}] ` +
-          `${done}/${event.batchesPerEpoch}  loss ${event.loss.toFixed(4)}  ${event.accuracy === undefined ? '' : `acc ${event.accuracy.toFixed(4)}  `}` +
-          `${Math.round(rate).toLocaleString('en-US')} img/s  ETA ${formatDuration(eta * 1000)}`,
-      );
+      const epochEta = done > 0 ? ((event.batchesPerEpoch - done) * seconds) / done : 0;
+      const taken = event.step - firstStep;
+      const runEta =
+        taken > 0
+          ? (Math.max(0, totalSteps - event.step) * (t - (startedAt ?? epochStart))) / 1000 / taken
+          : 0;
+      const means =
+        `loss ${(lossSum / images).toFixed(4)}` +
+        (correct === undefined ? '' : `  acc ${(correct / images).toFixed(4)}`);
+      const pace = `${Math.round(rate).toLocaleString('en-US')} img/s`;
+      const eta =
+        event.epoch < epochs
+          ? `ETA ${formatDuration(epochEta * 1000)} (run ${formatDuration(runEta * 1000)})`
+          : `ETA ${formatDuration(epochEta * 1000)}`;
+      if (live) {
+        const filled = Math.round(fraction * BAR_WIDTH);
+        out.status(
+          `epoch ${event.epoch}/${epochs} [${'#'.repeat(filled)}${'.'.repeat(BAR_WIDTH - filled)}] ` +
+            `${done}/${event.batchesPerEpoch}  ${means}  ${pace}  ${eta}`,
+        );
+      } else {
+        out.note(
+          `epoch ${event.epoch}/${epochs}  ${Math.floor(fraction * 100)}% (${done}/${event.batchesPerEpoch})  ${means}  ${pace}  ${eta}`,
+        );
+      }
     },
     onResume: ({ step, epoch, forced }) => {
       out.note(
@@ -77,14 +137,35 @@ export function createProgressReporter(
     },
     onEvaluate: (epoch) => out.status(`epoch ${epoch}: evaluating`),
     onEpochEnd: (event, epochs, isBest) => {
-      const seconds = (Date.now() - epochStart) / 1000;
+      const seconds = (now() - epochStart) / 1000;
+      const train = Number.isFinite(event.train.loss)
+        ? `train loss ${event.train.loss.toFixed(4)}` +
+          (event.train.accuracy === undefined ? '' : `  acc ${event.train.accuracy.toFixed(4)}`) +
+          '  '
+        : '';
       out.note(
-        `epoch ${event.epoch}/${epochs}  ${formatEvaluation(event.evalName, event.evaluation, '  ')}  ` +
+        `epoch ${event.epoch}/${epochs}  ${train}${formatEvaluation(event.evalName, event.evaluation, '  ')}  ` +
           `${Math.round(event.imagesPerSec).toLocaleString('en-US')} img/s  ${formatDuration(seconds * 1000)}` +
           (isBest ? '  (best so far, checkpoint saved)' : ''),
       );
     },
   };
+}
+
+/** What `runner exp` prints after its summary line: where to look next, aligned. */
+export function formatNextSteps(
+  runId: number,
+  dashboard?: { readonly url: string; readonly own: boolean },
+): string[] {
+  const rows: [string, string][] = [
+    [`runner runs show ${runId}`, 'details and curves'],
+    ['runner runs ls', 'all runs'],
+    dashboard === undefined
+      ? ['runner serve', 'live dashboard']
+      : [dashboard.url, dashboard.own ? 'live dashboard (serving until Ctrl-C)' : 'live dashboard'],
+  ];
+  const width = Math.max(...rows.map(([command]) => command.length));
+  return rows.map(([command, what]) => `  ${command.padEnd(width)}  ${what}`);
 }
 
 /** The one line `runner exp` ends with (also all that `--quiet` prints). */
@@ -103,7 +184,7 @@ export function formatRunSummary(result: RunResult): string {
       : '';
   const stopped = result.stopReason !== undefined ? ` (${result.stopReason})` : '';
   return (
-    `run ${result.runId} ${result.name} ${result.status}${diverged}${stopped} after ${result.steps} steps ` +
+    `run ${result.runId} ${result.name} ${result.status}${diverged}${stopped} after ${result.steps.toLocaleString('en-US')} step${result.steps === 1 ? '' : 's'} ` +
     `in ${formatDuration(result.durationMs)} on ${result.backend}: ${evaluation}${best}`
   );
 }

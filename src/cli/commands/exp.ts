@@ -111,10 +111,11 @@ async function runExp(
     cwd: context.cwd,
   });
 
-  const { createProgressReporter, formatRunSummary } = await import('./exp-progress.js');
+  const { createProgressReporter, formatNextSteps, formatRunSummary } =
+    await import('./exp-progress.js');
   const store = await openStore(dbPath);
   const quiet = Boolean(flags.quiet || flags.json);
-  let dashboard: { url: string; close(): Promise<void> } | undefined;
+  let dashboard: import('../serve-beside.js').ServedDashboard | undefined;
   let stopRequested = false;
   let runId: number | undefined;
   // A second signal quits at once (main.ts): everything flushed so far is in the store, and the
@@ -149,9 +150,9 @@ async function runExp(
     : async () => undefined;
   try {
     if (flags.serve) {
-      const { startDashboard } = await import('../../dashboard/index.js');
-      dashboard = await startDashboard({ dbPath, port: parsePort(flags.port ?? '6006') });
-      out.note(`dashboard: ${dashboard.url}`);
+      const { serveBeside } = await import('../serve-beside.js');
+      dashboard = await serveBeside(dbPath, parsePort(flags.port ?? '6006'));
+      out.note(dashboard.note);
     }
     if (resume) {
       // A resumed run keeps its row: new tags and a new note go onto it.
@@ -188,11 +189,9 @@ async function runExp(
     if (flags.json) out.json(result);
     else out.line(formatRunSummary(result));
     if (!quiet) {
-      out.line(`  runner runs show ${result.runId}    details and curves`);
-      out.line(`  runner runs ls                 all runs`);
-      out.line(`  runner serve                   live dashboard`);
+      for (const line of formatNextSteps(result.runId, dashboard)) out.line(line);
     }
-    if (dashboard && result.status !== 'interrupted') {
+    if (dashboard?.own && result.status !== 'interrupted') {
       unlisten();
       out.note(`dashboard still serving at ${dashboard.url} (Ctrl-C to stop)`);
       await new Promise<void>((resolve) => {

@@ -7,6 +7,8 @@ export interface MetricJson {
   readonly best: number | null;
   readonly bestStep: number | null;
   readonly goal: MetricSummary['goal'];
+  /** False for settings and speeds (`train/learning_rate`, `perf/*`): no best, no goal. */
+  readonly ranked: boolean;
   readonly count: number;
 }
 
@@ -14,9 +16,10 @@ export function metricJson(m: MetricSummary): MetricJson {
   return {
     final: m.last.value,
     finalStep: m.last.step,
-    best: m.best?.value ?? null,
-    bestStep: m.best?.step ?? null,
+    best: m.ranked ? (m.best?.value ?? null) : null,
+    bestStep: m.ranked ? (m.best?.step ?? null) : null,
     goal: m.goal,
+    ranked: m.ranked,
     count: m.count,
   };
 }

@@ -44,7 +44,9 @@ async function showRun(
   idText: string,
   opts: { db?: string; json?: boolean },
 ): Promise<void> {
-  const { sortMetricKeys, localLivenessProbe, runState } = await import('../../../store/index.js');
+  const { sortMetricKeys, summaryKeys, localLivenessProbe, runState } = await import(
+    '../../../store/index.js'
+  );
   await withStore(context, opts.db, async (store) => {
     const id = await resolveRunRef(store, idText);
     const run = (await store.getRun(id))!;
@@ -64,7 +66,8 @@ async function showRun(
       });
       return;
     }
-    await printRun(context, store, run, sortMetricKeys(Object.keys(run.metrics)));
+    // Per-step train/loss and train/accuracy are curves; their epoch means are the summary.
+    await printRun(context, store, run, summaryKeys(sortMetricKeys(Object.keys(run.metrics))));
     await printEvaluations(context, evaluations);
     context.out.line();
     context.out.line('config:');
@@ -187,8 +190,9 @@ function metricsView(metrics: readonly MetricSummary[]): View<MetricSummary> {
       // SQLite keeps no NaN: a recorded NaN (a diverged loss) reads back as null.
       { key: 'final', kind: 'metric', value: (m) => m.last.value ?? Number.NaN },
       { key: 'at step', kind: 'id', value: (m) => m.last.step },
-      { key: 'best', kind: 'metric', value: (m) => m.best?.value ?? null },
-      { key: 'best at step', kind: 'id', value: (m) => m.best?.step ?? null },
+      // A setting or a speed (learning rate, images/s) has no best.
+      { key: 'best', kind: 'metric', value: (m) => (m.ranked ? (m.best?.value ?? null) : undefined), table: bestCell },
+      { key: 'best at step', kind: 'id', value: (m) => (m.ranked ? (m.best?.step ?? null) : null) },
       { key: 'values', kind: 'id', value: (m) => m.count },
     ],
   };
@@ -200,4 +204,9 @@ function noteLines(note: string): [string, string][] {
     .trimEnd()
     .split('\n')
     .map((line, i): [string, string] => [i === 0 ? 'note' : '', line]);
+}
+
+/** A best value, or nothing at all (not a dash) where the metric has no best. */
+function bestCell(value: unknown): string {
+  return value === undefined ? '' : formatMetric(typeof value === 'number' ? value : null);
 }
