@@ -234,4 +234,50 @@ describe.skipIf(!pgStatus.available)('workers killed mid-trial', () => {
       await other.end();
     }
   }, 180_000);
+
+  it('a worker stopped past its heartbeat (SIGSTOP) and resumed cannot complete or keep the trials handed on', async () => {
+    const sweepId = await enqueue('long.yaml');
+    const stale = startCli(['worker', '--parallel', '2', '--exit-when-idle', '5'], temp.dir, {
+      RUNNER_DB: url,
+    });
+    await until(
+      'both trials training',
+      async () => {
+        const runs = await reader().runs(sweepId);
+        return runs.length === 2 && runs.every((r) => r.status === 'running' && r.points > 0);
+      },
+      60_000,
+    );
+    stale.kill('SIGSTOP');
+    const other = startCli(['worker', '--parallel', '2', '--exit-when-idle', '20'], temp.dir, {
+      RUNNER_DB: url,
+    });
+    try {
+      await until(
+        'jobs handed to the other worker',
+        async () =>
+          (await reader().jobs(sweepId)).every((j) => j.retry_count === 1 && j.state === 'active'),
+        RETRY_BOUND_MS,
+      );
+    } finally {
+      stale.kill('SIGCONT');
+    }
+    const [back, rescued] = await Promise.all([stale.result, other.result]);
+    expect(back.code, back.stderr).toBe(0);
+    // Its heartbeat refused, the resumed worker gives the trials up and marks its runs lost.
+    expect(back.stderr).toMatch(/trial \d lost/);
+    expect(rescued.code, rescued.stderr).toBe(0);
+    const runs = await reader().runs(sweepId);
+    expect(runs.map((r) => [r.trial_index, r.status])).toEqual([
+      [0, 'lost'],
+      [0, 'completed'],
+      [1, 'lost'],
+      [1, 'completed'],
+    ]);
+    expect((await reader().jobs(sweepId)).map((j) => [j.state, j.retry_count])).toEqual([
+      ['completed', 1],
+      ['completed', 1],
+    ]);
+    await expectSettled(sweepId, 120);
+  }, 240_000);
 });
