@@ -16,7 +16,13 @@ import {
   type ApiResult,
 } from './api-routes.js';
 import type { StatusResponse } from './api-types.js';
-import { openEventStream, parseStreamCursor, type EventStream } from './event-stream.js';
+import {
+  createStorePoller,
+  openEventStream,
+  parseStreamCursor,
+  type EventStream,
+  type StorePoller,
+} from './event-stream.js';
 import { parseIdList, parseKeyList, parsePositiveInt } from './query-params.js';
 import { sendApiError, sendBody, sendErrorPage, sendJson } from './responses.js';
 import { createAssetTable, readAsset } from './static-assets.js';
@@ -177,6 +183,9 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
     });
   }
 
+  /** One poll of the store for every open stream, made with the first one. */
+  let poller: StorePoller | undefined;
+
   function eventStream({ req, res, query }: RouteRequest): void {
     if (req.method === 'HEAD') {
       sendBody(res, 200, 'text/event-stream; charset=utf-8', '');
@@ -199,11 +208,13 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
       runIds,
       keys,
       cursor,
-      getStore,
-      pollIntervalMs: options.pollIntervalMs ?? 300,
+      poller: (poller ??= createStorePoller({
+        getStore,
+        pollIntervalMs: options.pollIntervalMs ?? 300,
+        logger,
+      })),
       heartbeatMs: options.heartbeatMs ?? 15_000,
       maxBurstPoints: 2_000,
-      logger,
     });
     streams.add(stream);
     res.on('close', () => streams.delete(stream));
@@ -269,6 +280,7 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
   return Object.assign(handler, {
     close() {
       for (const stream of streams) stream.close();
+      poller?.close();
       streams.clear();
     },
   });

@@ -448,6 +448,62 @@ describe('dashboard server life cycle', () => {
     }
   });
 
+  it('polls the store once for all open event streams, however many clients watch', async () => {
+    const temp = makeTempDir('dashboard');
+    const { store, path } = await makeStore(temp.dir);
+    const runId = await store.createRun(newRun({ name: 'watched' }));
+    const reader = await openStore(path, { readonly: true });
+    let reads = 0;
+    // Every call the dashboard makes on the store is counted.
+    const counted = new Proxy(reader, {
+      get(target, key, receiver) {
+        const value = Reflect.get(target, key, receiver) as unknown;
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          reads += 1;
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const handler = createDashboard({ store: counted, pollIntervalMs: 50 });
+    const server: Server = createServer(handler);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    const writer = await store.createMetricWriter(runId, { flushIntervalMs: 0 });
+    const path1 = `/api/events?runs=${runId}&keys=train/loss,test/loss`;
+    const readsOver = async (ms: number): Promise<number> => {
+      const before = reads;
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      return reads - before;
+    };
+    const open = [];
+    try {
+      open.push(await openEventStream(port, path1));
+      const one = await readsOver(1000);
+      for (let i = 0; i < 39; i++) open.push(await openEventStream(port, path1));
+      const forty = await readsOver(1000);
+      expect(one).toBeGreaterThan(0);
+      // 40 clients cost what one does (per-stream polling made it 40 times as many).
+      expect(forty).toBeLessThan(one * 2 + 10);
+      // And every one of them gets the new points.
+      writer.add('train/loss', 1, 1, 0.75);
+      await writer.flush();
+      const got = await Promise.all(
+        open.map((stream) => stream.waitFor((e) => e.event === 'points')),
+      );
+      for (const event of got)
+        expect(JSON.parse(event.data)).toMatchObject({ runId, key: 'train/loss', value: [0.75] });
+    } finally {
+      for (const stream of open) stream.destroy();
+      await writer.close();
+      handler.close();
+      await new Promise((resolve) => server.close(resolve));
+      await reader.close();
+      await store.close();
+      temp.remove();
+    }
+  });
+
   it('caps open event streams: past the cap it answers 503 with Retry-After, and a closed stream frees its place', async () => {
     const temp = makeTempDir('dashboard');
     const { store, path } = await makeStore(temp.dir);
