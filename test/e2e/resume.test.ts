@@ -126,7 +126,9 @@ describe('runner exp --resume: the resumed run is the same run', () => {
     );
     expect(resumed.code).toBe(0);
     expect(metrics(runId)).toEqual(evalReference);
-  });
+    // Two full runs and a resumed one of real processes: about 25 s on a quiet machine, past the
+    // default 60 s when the machine is loaded (it timed out once at a load average of 16).
+  }, 180_000);
 });
 
 describe('runner exp --resume refuses, in one line, changing nothing', () => {
