@@ -15,12 +15,14 @@ import {
 } from '../store/index.js';
 import { shortParamTitles } from '../format/index.js';
 import { sweepVariedKeys } from '../train/sweep-values.js';
+import { IMPORTANCE_METHOD, parameterImportance } from '../train/parameter-importance.js';
 import type {
   ApiErrorBody,
   CompareResponse,
   CurveColumns,
   CurveData,
   CurvesResponse,
+  PendingTrial,
   RunDetailResponse,
   RunListItem,
   RunListResponse,
@@ -194,7 +196,21 @@ export async function listSweepsRoute({
   );
   const sweeps: SweepListItem[] = [];
   for (const s of records) {
-    sweeps.push({ ...sweepHeader(s), trialsRecorded: await store.countRuns({ sweepId: s.id }) });
+    const trials = await store.listSweepTrials(s.id);
+    let best: { runId: number; value: number } | null = null;
+    for (const t of trials) {
+      const value = t.metrics[s.metric]?.last.value;
+      if (t.status !== 'completed' || value === undefined || value === null) continue;
+      if (!Number.isFinite(value)) continue;
+      if (!best || (s.goal === 'maximize' ? value > best.value : value < best.value))
+        best = { runId: t.id, value };
+    }
+    sweeps.push({
+      ...sweepHeader(s),
+      trialsRecorded: trials.length,
+      varied: variedKeys(s.definition, trials, await store.getParams(trials.map((t) => t.id))),
+      best,
+    });
   }
   return ok({ storeReady: true, sweeps });
 }
@@ -215,10 +231,30 @@ export async function sweepDetailRoute({
   const trialParams = await store.getParams(trials.map((t) => t.id));
   const varied = variedKeys(sweep.definition, trials, trialParams);
   const probe = localLivenessProbe();
+  const planned = plannedTrials(sweep.definition);
+  const configurationOf = new Map(planned.map((p) => [p.index, (p.configuration ?? p.index) + 1]));
+  const intermediate = new Map<number, { epoch: number; value: number }[]>();
+  const prunedWhy = new Map<number, string>();
+  for (const t of trials) {
+    const byEpoch = new Map<number, number>();
+    for (const point of await store.getCurve(t.id, sweep.metric))
+      if (point.value !== null && point.epoch > 0) byEpoch.set(point.epoch, point.value);
+    intermediate.set(
+      t.id,
+      [...byEpoch].map(([epoch, value]) => ({ epoch, value })),
+    );
+    if (t.status === 'pruned') {
+      const notices = (await store.getRun(t.id))?.notices ?? [];
+      prunedWhy.set(t.id, notices.find((n) => n.startsWith('pruned')) ?? 'pruned');
+    }
+  }
   const rows = trials.map((t): SweepTrial => {
     const all = trialParams.get(t.id) ?? {};
     const summary = t.metrics[sweep.metric];
     return {
+      configuration: t.trialIndex === null ? null : (configurationOf.get(t.trialIndex) ?? null),
+      intermediate: intermediate.get(t.id) ?? [],
+      pruned: prunedWhy.get(t.id) ?? null,
       runId: t.id,
       name: t.name,
       // 1-based, as the CLI numbers trials.
@@ -236,11 +272,23 @@ export async function sweepDetailRoute({
     if (row.best === null || !Number.isFinite(row.best)) continue;
     if (!best || better(row.best, best.value)) best = { runId: row.runId, value: row.best };
   }
+  const withRun = new Set(trials.map((t) => t.trialIndex));
+  const pending: PendingTrial[] = planned
+    .filter((p) => !withRun.has(p.index))
+    .map((p) => ({ trial: p.index + 1, params: paramValues(varied, p.assignments) }));
+  for (let trial = planned.length + 1; trial <= sweep.trialCount; trial++)
+    if (!withRun.has(trial - 1)) pending.push({ trial, params: {} });
+  const scored = rows
+    .filter((r) => r.status === 'completed' && r.final !== null)
+    .map((r) => ({ params: r.params, value: r.final! }));
   return ok({
     sweep: { ...sweepHeader(sweep), configYaml: sweep.configYaml, definition: sweep.definition },
     varied,
     trials: rows,
     bestRunId: best?.runId ?? null,
+    pending,
+    importance: parameterImportance(scored, varied, sweep.goal),
+    importanceMethod: IMPORTANCE_METHOD,
   });
 }
 
@@ -424,6 +472,39 @@ function variedKeys(
     if (values.size > 1) differing.push(key);
   }
   return differing.sort();
+}
+
+interface PlannedTrial {
+  readonly index: number;
+  readonly configuration?: number;
+  readonly assignments: Record<string, unknown>;
+}
+
+function plannedTrials(definition: unknown): PlannedTrial[] {
+  if (!isRecord(definition) || !Array.isArray(definition['trials'])) return [];
+  return definition['trials'].filter(
+    (t): t is PlannedTrial =>
+      isRecord(t) && typeof t['index'] === 'number' && isRecord(t['assignments']),
+  );
+}
+
+function paramValues(
+  keys: readonly string[],
+  assignments: Readonly<Record<string, unknown>>,
+): Record<string, ParamValue> {
+  return Object.fromEntries(
+    keys.map((k) => {
+      const v = assignments[k];
+      return [
+        k,
+        typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean'
+          ? v
+          : v === undefined
+            ? null
+            : JSON.stringify(v),
+      ];
+    }),
+  );
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -195,6 +195,10 @@ export interface SweepHeader {
 export interface SweepListItem extends SweepHeader {
   /** Trial runs recorded so far (of `trialCount` planned). */
   readonly trialsRecorded: number;
+  /** The config keys the trials vary. */
+  readonly varied: readonly string[];
+  /** The completed trial with the best last value of the metric. */
+  readonly best: { readonly runId: number; readonly value: number } | null;
 }
 
 /** GET /api/sweeps — newest first. */
@@ -216,6 +220,18 @@ export interface SweepTrial {
   /** The best value of the sweep's metric the trial reached. */
   readonly best: number | null;
   readonly final: number | null;
+  /** 1-based configuration (repeats share one); null when the plan does not say. */
+  readonly configuration: number | null;
+  /** The metric at each epoch end (last value in the epoch), the pruners' intermediate values. */
+  readonly intermediate: readonly { readonly epoch: number; readonly value: number }[];
+  /** Why the pruner stopped it (names the rung); null unless pruned. */
+  readonly pruned: string | null;
+}
+
+/** A planned trial with no run yet (TPE's later ones have no values until proposed). */
+export interface PendingTrial {
+  readonly trial: number;
+  readonly params: Readonly<Record<string, ParamValue>>;
 }
 
 /** GET /api/sweeps/:id */
@@ -225,6 +241,11 @@ export interface SweepDetailResponse {
   readonly varied: readonly string[];
   readonly trials: readonly SweepTrial[];
   readonly bestRunId: number | null;
+  readonly pending: readonly PendingTrial[];
+  /** Per varied key, its share of importance (empty below 4 finished trials). */
+  readonly importance: readonly { readonly key: string; readonly importance: number }[];
+  /** How `importance` was computed. */
+  readonly importanceMethod: string;
 }
 
 /** GET /api/compare?runs= — config values that differ, each metric's final and best with winners. */

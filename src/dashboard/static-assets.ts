@@ -22,6 +22,7 @@ const PAGE_FILES: Readonly<Record<string, readonly [file: string, contentType: s
   '/static/evaluation-view.js': ['evaluation-view.js', 'text/javascript; charset=utf-8'],
   '/static/run-labels.js': ['run-labels.js', 'text/javascript; charset=utf-8'],
   '/static/sweep-plot.js': ['sweep-plot.js', 'text/javascript; charset=utf-8'],
+  '/static/sweep-charts.js': ['sweep-charts.js', 'text/javascript; charset=utf-8'],
   '/static/dom.js': ['dom.js', 'text/javascript; charset=utf-8'],
   '/static/app.css': ['app.css', 'text/css; charset=utf-8'],
   '/static/favicon.svg': ['favicon.svg', 'image/svg+xml'],

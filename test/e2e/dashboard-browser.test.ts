@@ -12,7 +12,7 @@ import { createInterface } from 'node:readline';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../../src/store/index.js';
-import { makeStore, makeTempDir, recordRun } from '../test-kit.js';
+import { makeStore, makeTempDir, newRun, recordRun } from '../test-kit.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const OUTPUT = join(process.cwd(), 'test-output');
@@ -89,7 +89,7 @@ describe.skipIf(skip)('dashboard in Chromium', () => {
   let browser: Browser;
   let page: Page;
   const pageErrors: string[] = [];
-  const ids = { long: 0, small: 0, sweep: 0, trials: [] as number[] };
+  const ids = { long: 0, small: 0, sweep: 0, pruned: 0, trials: [] as number[] };
 
   beforeAll(async () => {
     mkdirSync(OUTPUT, { recursive: true });
@@ -120,7 +120,7 @@ describe.skipIf(skip)('dashboard in Chromium', () => {
       },
       metric: 'test/accuracy',
       goal: 'maximize',
-      trialCount: 6,
+      trialCount: 8,
       host: 'test-host',
     });
     const accuracies = [0.81, 0.79, 0.95, 0.93, 0.62, 0.55];
@@ -141,6 +141,19 @@ describe.skipIf(skip)('dashboard in Chromium', () => {
         trial += 1;
       }
     }
+    // Trial 7 was pruned after its first epoch (its value kept); trial 8 has not started.
+    ids.pruned = await store.createRun(
+      newRun({ name: 'lr-batch-grid-6', sweepId: ids.sweep, trialIndex: 6, learningRate: 0.1 }),
+    );
+    const writer = await store.createMetricWriter(ids.pruned);
+    writer.add('test/accuracy', 30, 1, 0.3);
+    await writer.close();
+    await store.setRunFacts(ids.pruned, {
+      notices: [
+        'pruned at rung 0 (epoch 1): test/accuracy 0.3 is not among the best 2 of 7 trials there (needs 0.5)',
+      ],
+    });
+    await store.finishRun(ids.pruned, { status: 'pruned' });
     await store.setSweepStatus(ids.sweep, 'completed');
     // The browser first, so the page is open while the run is young.
     browser = await chromium.launch({
@@ -298,7 +311,14 @@ describe.skipIf(skip)('dashboard in Chromium', () => {
 
   it('opens the sweep view: a scatter per varied param, best trial marked, click shows its curves', async () => {
     await page.click('.tabs a[data-tab="sweeps"]');
-    await page.click(`tr[data-sweep-id="${ids.sweep}"]`);
+    // The list shows each sweep's best value and what it varies.
+    const row = `tr[data-sweep-id="${ids.sweep}"]`;
+    await page.waitForSelector(row);
+    expect(await page.textContent(`${row} .sweep-best`)).toBe(`0.9500 (#${ids.trials[2]})`);
+    expect(await page.textContent(`${row} .sweep-varied`)).toBe(
+      'data.batchSize, train.optimizer.learningRate',
+    );
+    await page.click(row);
     await page.waitForSelector('.sweep-plot');
     const params = await page.$$eval('.sweep-plot', (els) =>
       els.map((e) => (e as HTMLElement).dataset['param']),
@@ -306,7 +326,7 @@ describe.skipIf(skip)('dashboard in Chromium', () => {
     expect(params.sort()).toEqual(['data.batchSize', 'train.optimizer.learningRate']);
     expect(
       await page.$$eval('.sweep-plot[data-param="data.batchSize"] .sweep-dot', (els) => els.length),
-    ).toBe(6);
+    ).toBe(7);
     const best = ids.trials[2]!;
     expect(
       await page.$$eval('.sweep-plot .sweep-dot.best', (els) =>
@@ -318,6 +338,51 @@ describe.skipIf(skip)('dashboard in Chromium', () => {
     );
     // Trials are numbered from 1, as the CLI numbers them: the best is the third (trial_index 2).
     expect(await page.textContent('#sweep-trials tbody tr:first-child td:first-child')).toBe('3');
+    // Parallel coordinates: an axis per varied value and one for the metric, a line per trial.
+    expect(await page.getAttribute('.sweep-pc svg', 'data-axes')).toBe('3');
+    expect(await page.$$eval('.sweep-pc .pc-line', (els) => els.length)).toBe(7);
+    expect(await page.getAttribute('.sweep-pc svg', 'data-kept')).toBe('7');
+    // Brushing the top of the metric axis keeps only the trials up there (0.95 and 0.93).
+    const axis = (await page.$('.sweep-pc .pc-brush-area[data-axis="test/accuracy"]'))!;
+    const box = (await axis.boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + 1);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height * 0.12, { steps: 4 });
+    await page.mouse.up();
+    expect(await page.getAttribute('.sweep-pc svg', 'data-kept')).toBe('2');
+    expect(
+      await page.$$eval('.sweep-pc .pc-line:not(.dimmed)', (els) =>
+        els.map((e) => e.getAttribute('data-run-id')).sort(),
+      ),
+    ).toEqual([String(ids.trials[2]), String(ids.trials[3])].sort());
+    // A click on the axis clears its range.
+    await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+    expect(await page.getAttribute('.sweep-pc svg', 'data-kept')).toBe('7');
+    // Best so far over trial order: 0.81, 0.79, 0.95, ... and the pruned trial's 0.3.
+    expect(JSON.parse((await page.getAttribute('.sweep-bsf .bsf-line', 'data-values'))!)).toEqual([
+      0.81, 0.81, 0.95, 0.95, 0.95, 0.95, 0.95,
+    ]);
+    // Intermediate values: a line per trial, the pruned one marked where it stopped.
+    expect(await page.$$eval('.sweep-iv .iv-trial', (els) => els.length)).toBe(7);
+    expect(
+      await page.$$eval('.sweep-iv .iv-trial.pruned', (els) =>
+        els.map((e) => [e.getAttribute('data-run-id'), e.querySelector('.iv-pruned')?.textContent]),
+      ),
+    ).toEqual([[String(ids.pruned), '×']]);
+    // Importance of the two varied values, and the pending trial listed.
+    expect(
+      (
+        await page.$$eval('.sweep-importance .importance-row', (els) =>
+          els.map((e) => (e as HTMLElement).dataset['key']),
+        )
+      ).sort(),
+    ).toEqual(['data.batchSize', 'train.optimizer.learningRate']);
+    expect(await page.textContent('.sweep-importance')).toContain('PED-ANOVA');
+    expect(
+      await page.$$eval('#sweep-trials tr.pending-row', (els) =>
+        els.map((e) => (e as HTMLElement).dataset['trial']),
+      ),
+    ).toEqual(['8']);
     await page.screenshot({ path: join(OUTPUT, 'dashboard-sweep.png'), fullPage: true });
     await page.click(
       `.sweep-plot[data-param="train.optimizer.learningRate"] .sweep-dot.best circle:not(.sweep-halo)`,

@@ -14,6 +14,12 @@ import { h, mount } from './dom.js';
 import { runLabelsCard } from './run-labels.js';
 import { sweepScatter } from './sweep-plot.js';
 import { evaluationCards } from './evaluation-view.js';
+import {
+  bestSoFar,
+  importanceBars,
+  intermediateValues,
+  parallelCoordinates,
+} from './sweep-charts.js';
 
 /** @typedef {import('./dom.js').Child} Child */
 /** @typedef {import('../api-types.js').RunState | import('../api-types.js').SweepStatus} Status */
@@ -291,7 +297,9 @@ export async function renderSweepList(main, ctx) {
               h(
                 'tr',
                 {},
-                ['#', 'name', 'status', 'metric', 'trials', 'started'].map((t) => h('th', {}, t)),
+                ['#', 'name', 'status', 'metric', 'best', 'varied', 'trials', 'started'].map((t) =>
+                  h('th', {}, t),
+                ),
               ),
             ),
             h(
@@ -305,6 +313,12 @@ export async function renderSweepList(main, ctx) {
                   h('td', {}, h('a', { href: `/sweeps/${s.id}`, 'data-link': true }, s.name)),
                   h('td', {}, statusBadge(s.status)),
                   h('td', {}, `${s.metric} (${s.goal === 'maximize' ? 'max' : 'min'})`),
+                  h(
+                    'td',
+                    { class: 'num sweep-best' },
+                    s.best ? `${formatMetric(s.best.value)} (#${s.best.runId})` : '—',
+                  ),
+                  h('td', { class: 'sweep-varied' }, s.varied.join(', ') || '—'),
                   h('td', { class: 'num' }, `${s.trialsRecorded} / ${s.trialCount}`),
                   h('td', {}, formatTime(s.startedAt, true)),
                 ),
@@ -323,7 +337,8 @@ export async function renderSweepList(main, ctx) {
  * @param {number} sweepId
  */
 export async function renderSweep(main, ctx, sweepId) {
-  const { sweep, varied, trials, bestRunId } = await api.sweep(sweepId);
+  const { sweep, varied, trials, bestRunId, pending, importance, importanceMethod } =
+    await api.sweep(sweepId);
   const best = trials.find((t) => t.runId === bestRunId);
   const sign = sweep.goal === 'maximize' ? -1 : 1;
   const sorted = [...trials].sort((a, b) => {
@@ -352,7 +367,9 @@ export async function renderSweep(main, ctx, sweepId) {
     h(
       'p',
       { class: 'subtitle' },
-      `${trials.length} of ${sweep.trialCount} trials · ${sweep.goal === 'maximize' ? 'maximize' : 'minimize'} `,
+      `${trials.length} of ${sweep.trialCount} trials` +
+        (pending.length > 0 ? ` (${pending.length} pending)` : '') +
+        ` · ${sweep.goal === 'maximize' ? 'maximize' : 'minimize'} `,
       h('code', {}, sweep.metric),
       best
         ? [
@@ -391,6 +408,55 @@ export async function renderSweep(main, ctx, sweepId) {
             ),
           ),
         ),
+    varied.length === 0
+      ? null
+      : card(
+          'Parallel coordinates',
+          h(
+            'p',
+            { class: 'muted small' },
+            `One axis per varied value and ${sweep.metric} (last value); drag along an axis to keep the trials through that range, click it to clear.`,
+          ),
+          h(
+            'div',
+            { class: 'sweep-pc' },
+            parallelCoordinates({
+              varied,
+              trials,
+              metric: sweep.metric,
+              goal: sweep.goal,
+              onSelect: openTrial,
+            }),
+          ),
+        ),
+    h(
+      'div',
+      { class: 'sweep-grid' },
+      card(
+        'Best so far',
+        h(
+          'div',
+          { class: 'sweep-bsf' },
+          bestSoFar({ trials, metric: sweep.metric, goal: sweep.goal }),
+        ),
+      ),
+      card(
+        'Intermediate values',
+        h(
+          'div',
+          { class: 'sweep-iv' },
+          intermediateValues({ trials, metric: sweep.metric, onSelect: openTrial }),
+        ),
+      ),
+      card(
+        'Parameter importance',
+        h(
+          'div',
+          { class: 'sweep-importance' },
+          importanceBars({ importance, method: importanceMethod }),
+        ),
+      ),
+    ),
     card(
       'Trials',
       h(
@@ -437,6 +503,20 @@ export async function renderSweep(main, ctx, sweepId) {
               varied.map((p) => h('td', { class: 'num' }, formatParam(t.params[p]))),
               h('td', { class: 'num strong' }, formatMetric(t.best)),
               h('td', { class: 'num' }, formatMetric(t.final)),
+            ),
+          ),
+          pending.map((p) =>
+            h(
+              'tr',
+              { class: 'pending-row', dataset: { trial: p.trial } },
+              h('td', { class: 'num' }, String(p.trial)),
+              h('td', { class: 'muted' }, 'not started'),
+              h('td', {}, h('span', { class: 'badge' }, 'pending')),
+              varied.map((k) =>
+                h('td', { class: 'num' }, k in p.params ? formatParam(p.params[k]) : '—'),
+              ),
+              h('td', { class: 'num' }, '—'),
+              h('td', { class: 'num' }, '—'),
             ),
           ),
         ),
