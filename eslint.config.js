@@ -22,8 +22,8 @@ export default tseslint.config(
     },
   },
   {
-    // The CLI entry, benches and browser page may print; library code may not.
-    files: ['src/cli/**', 'bench/**', 'src/dashboard/static/**', 'test/**'],
+    // The CLI entry, benches, examples and browser page may print; library code may not.
+    files: ['src/cli/**', 'bench/**', 'examples/**', 'src/dashboard/static/**', 'test/**'],
     rules: { 'no-console': 'off' },
   },
 );

@@ -39,6 +39,9 @@ export {
 } from './backend/index.js';
 export {
   runExperiment,
+  startRun,
+  type StartRunOptions,
+  type LoggedRun,
   planTrials,
   runSweep,
   OPTIMIZERS,

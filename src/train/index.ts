@@ -84,3 +84,4 @@ export {
   type MisclassifiedExample,
   type MisclassifiedImages,
 } from './misclassified.js';
+export { startRun, type StartRunOptions, type LoggedRun } from './start-run.js';
