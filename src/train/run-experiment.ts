@@ -178,7 +178,7 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
       batchSize: experiment.data.batchSize,
       cores: options.cores ?? coresOf(options.env ?? process.env) ?? availableParallelism(),
     });
-  const parallelNotices = workerNotices(workers, plan);
+  const parallelNotices = workerNotices(workers, plan, experiment.train.workers);
   checkMemory(
     experiment,
     plan,
@@ -474,8 +474,12 @@ function coresOf(env: NodeJS.ProcessEnv): number | undefined {
  * what batch norm does with them (DistributedDataParallel without
  * SyncBatchNorm: each replica normalizes with its own share's statistics).
  */
-function workerNotices(workers: WorkerPlan, plan: ModelPlan): string[] {
-  if (workers.count <= 1) return [];
+function workerNotices(workers: WorkerPlan, plan: ModelPlan, setting: number | 'auto'): string[] {
+  if (workers.count <= 1) {
+    return typeof setting === 'number' && setting > 1
+      ? [`train.workers: ${setting} not used: ${workers.reason}`]
+      : [];
+  }
   const notices = [
     `data-parallel: ${workers.count} replicas (${workers.reason}), each batch split between them, gradients averaged`,
   ];

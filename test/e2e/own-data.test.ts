@@ -202,6 +202,34 @@ train:
     expect(info.preprocessing.columns.map((c) => c.name)).toEqual(['x1', 'x2', 'colour']);
   });
 
+  it('says that a table trains in one replica when train.workers asks for more', async () => {
+    const rows = [
+      'x,y',
+      ...Array.from({ length: 40 }, (_, i) => `${i / 10},${(i / 5).toFixed(2)}`),
+    ];
+    ws.write('line.csv', rows.join('\n') + '\n');
+    const config = `
+data:
+  dataset: csv
+  batchSize: 8
+  train: { file: line.csv }
+  test: { file: line.csv }
+  target: y
+model:
+  layers:
+    - dense: { units: 1 }
+train:
+  loss: mse
+  epochs: 1
+  workers: 2
+`;
+    const { code } = await exp(config, 'line');
+    expect(code).toBe(0);
+    expect(lastRun().notices).toContain(
+      'train.workers: 2 not used: regression trains in one replica',
+    );
+  });
+
   it('classifies string labels of a CSV table, and names the line and column of a missing value', async () => {
     const lines = ['a,b,kind'];
     for (let i = 0; i < 90; i++)
