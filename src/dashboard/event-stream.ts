@@ -227,7 +227,7 @@ export function openEventStream(
     );
   };
 
-  function send(event: string, data: unknown, id?: string): void {
+  function send<E extends keyof StreamEvents>(event: E, data: StreamEvents[E], id?: string): void {
     const idLine = id === undefined ? '' : `id: ${id}\n`;
     write(`event: ${event}\n${idLine}data: ${JSON.stringify(data)}\n\n`);
   }
