@@ -202,6 +202,32 @@ train:
     expect(info.preprocessing.columns.map((c) => c.name)).toEqual(['x1', 'x2', 'colour']);
   });
 
+  it('names a missing CSV file, or a folder given as one, in one line', async () => {
+    mkdirSync(path.join(ws.dir, 'a-folder'), { recursive: true });
+    const config = (file: string) => `
+data:
+  dataset: csv
+  batchSize: 8
+  train: { file: ${file} }
+  test: { file: ${file} }
+  target: y
+model:
+  layers:
+    - dense: { units: 1 }
+train:
+  loss: mse
+  epochs: 1
+`;
+    const missing = await exp(config('no-such.csv'), 'missing-csv');
+    expect(missing.code).toBe(1);
+    expect(missing.stderr.trim().split('\n')[0]).toMatch(/no-such\.csv: no such file/);
+    expect(missing.stderr).not.toMatch(/\n\s+at /);
+    const folder = await exp(config('a-folder'), 'folder-csv');
+    expect(folder.code).toBe(1);
+    expect(folder.stderr.trim().split('\n')[0]).toMatch(/a-folder: is a folder, not a CSV file/);
+    expect(folder.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it('says that a table trains in one replica when train.workers asks for more', async () => {
     const rows = [
       'x,y',

@@ -24,6 +24,9 @@ export async function readCsv(
 ): Promise<CsvText> {
   const stream = createReadStream(file);
   const parser = stream.pipe(parse({ bom: true, trim: true, skip_empty_lines: true, info: true }));
+  // pipe() does not pass the file's errors on (a missing file or a folder would
+  // crash the process as an unhandled 'error'): end the parse with them instead.
+  stream.on('error', (error) => parser.destroy(error));
   let header: string[] | undefined;
   let picks: { name: string; index: number; cells: string[] }[] = [];
   const lines: number[] = [];
