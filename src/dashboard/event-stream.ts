@@ -4,7 +4,7 @@ import { UsageError } from '../errors.js';
 import type { CurvePoint, LivenessProbe, RunState, RunSummary, Store } from '../store/index.js';
 import { curveColumns, runListItem } from './api-routes.js';
 import { downsample, localLivenessProbe, runState } from '../store/index.js';
-import type { StreamCursor } from './api-types.js';
+import type { StreamCursor, StreamEvents } from './api-types.js';
 import type { StoreProvider } from './store-source.js';
 
 export type { StreamCursor };
