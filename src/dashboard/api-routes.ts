@@ -8,6 +8,7 @@ import type {
 } from '../store/index.js';
 import {
   downsample,
+  isRankedMetric,
   lastRecordedStep,
   localLivenessProbe,
   runState,
@@ -146,7 +147,10 @@ export async function runDetailRoute({
   const sweep = run.sweepId !== null ? await store.getSweep(run.sweepId) : undefined;
   return ok({
     run: { ...run, ...shownState(run, localLivenessProbe()), trial: trialNumber(run.trialIndex) },
-    metricKeys: await store.metricKeys(id),
+    ...(await (async () => {
+      const metricKeys = await store.metricKeys(id);
+      return { metricKeys, unranked: metricKeys.filter((k) => !isRankedMetric(k)) };
+    })()),
     sweep: sweep
       ? { id: sweep.id, name: sweep.name, metric: sweep.metric, goal: sweep.goal }
       : null,
@@ -306,6 +310,7 @@ export async function compareRoute({
     runs: comparison.runs.map((run) => runListItem(run, localLivenessProbe())),
     params: comparison.params.map((p) => ({ key: p.key, values: p.values.map((v) => v ?? null) })),
     metrics: comparison.metrics,
+    unranked: comparison.metrics.map((m) => m.key).filter((k) => !isRankedMetric(k)),
   });
 }
 

@@ -148,6 +148,8 @@ export interface RunDetailResponse {
   readonly run: RunDetailItem;
   /** Metric keys recorded for the run, sorted. */
   readonly metricKeys: readonly string[];
+  /** Of those, the settings recorded as metrics (`train/learning_rate`): no best, no goal. */
+  readonly unranked: readonly string[];
   readonly sweep: RunSweepLink | null;
 }
 
@@ -254,6 +256,8 @@ export interface CompareResponse {
   /** Per key, one value per run in the order of `runs`; null where a run lacks the key. */
   readonly params: readonly { readonly key: string; readonly values: readonly ParamValue[] }[];
   readonly metrics: readonly MetricComparison[];
+  /** Metric keys that are settings (`train/learning_rate`): no best, no goal, no winner. */
+  readonly unranked: readonly string[];
 }
 
 /** The live stream's events (`/api/events`), by event name. */

@@ -268,6 +268,10 @@ describe.skipIf(skip)('dashboard charts in Chromium', () => {
   it("edits a run's note and tags on its page, saved in the store", async () => {
     await page.click(`.run-item[data-run-id="${ids.sparse}"] a.run-name`);
     await page.waitForSelector('#note-input');
+    // The learning rate is a setting recorded as a metric: no goal arrow, no best.
+    expect(await page.$('tr[data-key="train/learning_rate"] .goal')).toBeNull();
+    expect(await page.textContent('tr[data-key="train/learning_rate"] td:nth-child(3)')).toBe('—');
+    expect(await page.textContent('tr[data-key="train/loss"] .goal')).toBe(' ↓');
     expect(await page.isDisabled('#note-save')).toBe(true);
     await page.fill('#note-input', 'lr 0.01 diverges late; try warmup');
     await page.click('#note-save');

@@ -59,6 +59,22 @@ function card(title, ...children) {
   );
 }
 
+/**
+ * ↑ where larger is better, ↓ where smaller is.
+ *
+ * @param {import('../api-types.js').MetricGoal} goal
+ */
+function goalArrow(goal) {
+  return h(
+    'span',
+    {
+      class: 'muted small goal',
+      title: goal === 'maximize' ? 'larger is better' : 'smaller is better',
+    },
+    goal === 'maximize' ? ' ↑' : ' ↓',
+  );
+}
+
 /** @param {string | undefined} color */
 function swatch(color) {
   return color ? h('span', { class: 'swatch', style: `--swatch: ${color}` }) : null;
@@ -72,7 +88,7 @@ function swatch(color) {
  * @param {number} runId
  */
 export async function renderRunPage(main, ctx, runId) {
-  const { run, metricKeys, sweep } = await api.run(runId);
+  const { run, metricKeys, unranked, sweep } = await api.run(runId);
   const selected = ctx.isSelected(run.id);
   /** @type {[string, Child][]} */
   const facts = [
@@ -126,18 +142,15 @@ export async function renderRunPage(main, ctx, runId) {
   const metricRows = metricKeys.map((key) => {
     const m = run.metrics[key];
     if (!m) return null;
+    // A setting recorded as a metric (the learning rate) has no best and no goal.
+    const best = unranked.includes(key) ? null : m.best;
     return h(
       'tr',
       { dataset: { key } },
-      h(
-        'td',
-        { class: 'key' },
-        key,
-        h('span', { class: 'muted small' }, m.goal === 'maximize' ? ' ↑' : ' ↓'),
-      ),
+      h('td', { class: 'key' }, key, best ? goalArrow(m.goal) : null),
       h('td', { class: 'num' }, formatMetric(m.last.value)),
-      h('td', { class: 'num strong' }, m.best ? formatMetric(m.best.value) : '—'),
-      h('td', { class: 'num muted' }, m.best ? formatCount(m.best.step) : '—'),
+      h('td', { class: 'num strong' }, best ? formatMetric(best.value) : '—'),
+      h('td', { class: 'num muted' }, best ? formatCount(best.step) : '—'),
       h('td', { class: 'num muted' }, formatCount(m.count)),
     );
   });
@@ -548,7 +561,7 @@ export async function renderCompare(main, ctx) {
     );
     return;
   }
-  const { runs, params, metrics } = await api.compare(ids);
+  const { runs, params, metrics, unranked } = await api.compare(ids);
   const header = (/** @type {string} */ first) =>
     h(
       'tr',
@@ -612,20 +625,17 @@ export async function renderCompare(main, ctx) {
             h(
               'tr',
               {},
-              h(
-                'td',
-                { class: 'key' },
-                m.key,
-                h('span', { class: 'muted small' }, m.goal === 'maximize' ? ' ↑' : ' ↓'),
-              ),
+              h('td', { class: 'key' }, m.key, unranked.includes(m.key) ? null : goalArrow(m.goal)),
               runs.map((_, i) =>
-                h(
-                  'td',
-                  { class: 'num' },
-                  mark(m.finalWinner === i, formatMetric(m.final[i])),
-                  h('span', { class: 'muted small' }, ' / '),
-                  mark(m.bestWinner === i, formatMetric(m.best[i])),
-                ),
+                unranked.includes(m.key)
+                  ? h('td', { class: 'num' }, formatMetric(m.final[i]))
+                  : h(
+                      'td',
+                      { class: 'num' },
+                      mark(m.finalWinner === i, formatMetric(m.final[i])),
+                      h('span', { class: 'muted small' }, ' / '),
+                      mark(m.bestWinner === i, formatMetric(m.best[i])),
+                    ),
               ),
             ),
           ),
