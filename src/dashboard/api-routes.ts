@@ -147,10 +147,7 @@ export async function runDetailRoute({
   const sweep = run.sweepId !== null ? await store.getSweep(run.sweepId) : undefined;
   return ok({
     run: { ...run, ...shownState(run, localLivenessProbe()), trial: trialNumber(run.trialIndex) },
-    ...(await (async () => {
-      const metricKeys = await store.metricKeys(id);
-      return { metricKeys, unranked: metricKeys.filter((k) => !isRankedMetric(k)) };
-    })()),
+    metricKeys: await store.metricKeys(id),
     sweep: sweep
       ? { id: sweep.id, name: sweep.name, metric: sweep.metric, goal: sweep.goal }
       : null,

@@ -148,8 +148,6 @@ export interface RunDetailResponse {
   readonly run: RunDetailItem;
   /** Metric keys recorded for the run, sorted. */
   readonly metricKeys: readonly string[];
-  /** Of those, the settings recorded as metrics (`train/learning_rate`): no best, no goal. */
-  readonly unranked: readonly string[];
   readonly sweep: RunSweepLink | null;
 }
 

@@ -88,7 +88,7 @@ function swatch(color) {
  * @param {number} runId
  */
 export async function renderRunPage(main, ctx, runId) {
-  const { run, metricKeys, unranked, sweep } = await api.run(runId);
+  const { run, metricKeys, sweep } = await api.run(runId);
   const selected = ctx.isSelected(run.id);
   /** @type {[string, Child][]} */
   const facts = [
@@ -143,7 +143,7 @@ export async function renderRunPage(main, ctx, runId) {
     const m = run.metrics[key];
     if (!m) return null;
     // A setting recorded as a metric (the learning rate) has no best and no goal.
-    const best = unranked.includes(key) ? null : m.best;
+    const best = m.ranked ? m.best : null;
     return h(
       'tr',
       { dataset: { key } },
