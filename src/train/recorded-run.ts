@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { RecordedData, Task } from '../data/index.js';
 import type { TablePreprocessing } from '../data/index.js';
 import { UsageError } from '../errors.js';
-import type { RunDetail, Store } from '../store/index.js';
+import { isRunAlive, localLivenessProbe, type RunDetail, type Store } from '../store/index.js';
 import { RESOLVED_CONFIG_FILE } from './resume-run.js';
 
 /** A trained run as eval and predict need it: its config file and what it learnt about its data. */
@@ -45,7 +45,8 @@ export async function findRecordedRun(
       hint: 'see the ids with `runner runs ls`',
     });
   }
-  if (run.status === 'running') {
+  // A lost run (recorded running, its process gone) may still have a best checkpoint.
+  if (run.status === 'running' && isRunAlive(run, localLivenessProbe())) {
     throw new UsageError(`${command}: run ${runId} is still running; its model is not saved yet`, {
       hint: 'wait until it ends (runner runs ls), or stop it with Ctrl-C',
     });
