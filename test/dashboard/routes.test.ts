@@ -269,6 +269,15 @@ describe('dashboard routes', () => {
       }
     });
 
+    it('serves every file of the formatting module the page imports (src/format/)', async () => {
+      const folder = join(process.cwd(), 'src/format');
+      for (const file of readdirSync(folder).filter((f) => f.endsWith('.js'))) {
+        const res = await rawRequest(port, `/format/${file}`);
+        expect(res.status, file).toBe(200);
+        expect(res.body, file).toBe(readFileSync(join(folder, file), 'utf8'));
+      }
+    });
+
     it('answers only GET and HEAD: anything else is 405', async () => {
       for (const method of ['POST', 'PUT', 'DELETE', 'PATCH']) {
         for (const path of ['/', '/api/runs', `/api/runs/${ids.small}`]) {
