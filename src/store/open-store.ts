@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { StoreError } from '../errors.js';
@@ -52,7 +52,20 @@ export function openSqliteStore(path: string, options: OpenStoreOptions = {}): S
   const now = options.now ?? Date.now;
   const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
 
-  const db = connect(path, { readonly, create });
+  const unwritable = existsSync(path) ? writeProblem(path) : undefined;
+  if (unwritable !== undefined && !readonly) {
+    throw new StoreError(
+      `the run store ${path} is read-only (${unwritable}), and this command writes to it`,
+      { hint: `make ${path} and its folder writable, or copy the store somewhere writable` },
+    );
+  }
+  let db: Database.Database;
+  try {
+    db = connect(path, { readonly, create });
+  } catch (error) {
+    if (unwritable === undefined) throw error;
+    throw readOnlyRefusal(path, unwritable, error);
+  }
   try {
     db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
     const version = checkOwnership(db, path, { readonly, create });
@@ -64,6 +77,7 @@ export function openSqliteStore(path: string, options: OpenStoreOptions = {}): S
     return new SqliteStore(db, { path, readonly, busyTimeoutMs, now });
   } catch (error) {
     db.close();
+    if (unwritable !== undefined) throw readOnlyRefusal(path, unwritable, error);
     if (error instanceof StoreError) throw error;
     const hint = busyHint(error);
     throw new StoreError(`cannot open the run store ${path}: ${messageOf(error)}`, {
@@ -207,4 +221,26 @@ export function isBusy(error: unknown): boolean {
   return (
     typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'))
   );
+}
+
+/** Why this user cannot write the store at `path` (the file, or its folder for the -wal/-shm files); undefined if it can. */
+function writeProblem(path: string): string | undefined {
+  try {
+    accessSync(path, constants.W_OK);
+  } catch {
+    return 'the file is not writable by this user';
+  }
+  try {
+    accessSync(dirname(path), constants.W_OK);
+  } catch {
+    return 'its folder is not writable by this user, and SQLite writes its -wal and -shm files there';
+  }
+  return undefined;
+}
+
+function readOnlyRefusal(path: string, why: string, cause: unknown): StoreError {
+  return new StoreError(`cannot read the run store ${path}: it is read-only (${why})`, {
+    cause,
+    hint: 'copy the store (with its -wal file, if any) to a writable folder and point --db at the copy',
+  });
 }
