@@ -11,6 +11,7 @@ import { sweepCommand } from './sweep.js';
 import { sweepsCommand } from './sweeps/index.js';
 import { serveCommand } from './serve.js';
 import { storeCommand } from './store.js';
+import { doctorCommand } from './doctor.js';
 import { workerCommand } from './worker.js';
 import { evalCommand } from './eval.js';
 import { predictCommand } from './predict.js';
@@ -32,4 +33,5 @@ export const COMMANDS: readonly CommandDefinition[] = [
   serveCommand,
   storeCommand,
   dataCommand,
+  doctorCommand,
 ];
