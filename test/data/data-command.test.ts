@@ -95,6 +95,16 @@ describe('runner data ls', () => {
   );
 });
 
+describe('runner data ls --csv', () => {
+  it('prints the same list as CSV, one dataset a line', async () => {
+    const home = makeTemp();
+    const { stdout } = await run(['data', 'ls', '--csv'], isolatedEnv(home));
+    const [header, ...rows] = stdout.trimEnd().split('\n');
+    expect(header).toBe('dataset,status,trainCount,testCount,location');
+    expect(rows.map((r) => r.split(',')[0])).toContain('synthetic');
+  });
+});
+
 describe('runner data fetch', () => {
   it.skipIf(!FULL_MNIST.run)(
     'downloads, verifies and says where; a second fetch has nothing to do (full MNIST)',

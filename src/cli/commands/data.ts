@@ -1,10 +1,12 @@
 import type { Command } from 'commander';
+import { outputFormat } from '../parse-flags.js';
 import type { View } from '../render.js';
 import type { CliContext, CommandDefinition } from './command.js';
 
 interface DataFlags {
   readonly root?: string;
   readonly json?: boolean;
+  readonly csv?: boolean;
 }
 
 const ROOT_HELP = 'data directory to use instead of RUNNER_DATA_DIR or the per-user cache';
@@ -21,6 +23,7 @@ export const dataCommand: CommandDefinition = {
       .description('list the datasets: where each one is on this machine, and its sizes')
       .option('--root <dir>', ROOT_HELP)
       .option('--json', 'print the list as JSON')
+      .option('--csv', 'print the list as CSV')
       .action(async (flags: DataFlags) => {
         await listDatasets(context, flags);
       });
@@ -55,8 +58,9 @@ async function listDatasets(context: CliContext, flags: DataFlags): Promise<void
       { key: 'location', value: (r) => shortPath(r.location, context.env) },
     ],
   };
-  context.out.view(view, flags.json ? 'json' : 'table');
-  if (flags.json) return;
+  const format = outputFormat(flags);
+  context.out.view(view, format);
+  if (format !== 'table') return;
   for (const row of rows) {
     if (row.detail !== undefined && row.status !== 'generated' && row.status !== 'user files') {
       context.out.line(`  ${row.dataset}: ${row.detail}`);
