@@ -185,7 +185,10 @@ export function startTrialWorker(options: TrialWorkerOptions): TrialWorker {
     }
     if (finished) {
       const held = await settle(() => queue.complete(taken, { runId, status }));
-      if (held === false) {
+      if (held === false && (await settle(() => queue.jobState(taken.jobId))) === 'cancelled') {
+        // The sweep was cancelled while the trial's last steps ran: its run is whole.
+        ended('cancelled', `run ${runId ?? '?'} finished (${status}) as the sweep was cancelled`);
+      } else if (held === false) {
         if (runId !== undefined)
           await markLost(runId, 'lost: it finished after its job was handed to another worker');
         ended('lost', 'finished after the job was handed to another worker');

@@ -23,8 +23,9 @@ describe.skipIf(!pgStatus.available)('sweeps on workers through a PostgreSQL que
     client = new pg.Client({ connectionString: server.database('workers') });
     await client.connect();
     writeFileSync(join(temp.dir, 'quick.yaml'), queueConfig(1));
-    // Long enough to be cancelled in the middle (a heartbeat interval is 10/3 s).
-    writeFileSync(join(temp.dir, 'long.yaml'), queueConfig(150));
+    // Long enough to be cancelled in the middle (a heartbeat interval is 10/3 s;
+    // 150 epochs once ended first on a loaded machine).
+    writeFileSync(join(temp.dir, 'long.yaml'), queueConfig(400));
     writeFileSync(
       join(temp.dir, 'no-data.yaml'),
       queueConfig(1)
