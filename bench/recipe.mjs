@@ -145,10 +145,13 @@ async function accuracy() {
   console.log(`load average at the end: ${load()}`);
 }
 
+/** Debian's python3-torch, as the other benches use: a pyenv or venv `python3` on PATH may lack torch. */
+const PYTHON = '/usr/bin/python3';
+
 /** PyTorch's test accuracy for the same case (bench/pytorch_recipe.py), or why there is none. */
 function pytorchAccuracy(name, epochs) {
-  const probe = spawnSync('python3', ['-c', 'import torch'], { encoding: 'utf8' });
-  if (probe.status !== 0) return 'not run (python3 cannot import torch)';
+  const probe = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
+  if (probe.status !== 0) return `not measured here (${PYTHON} cannot import torch)`;
   const pyArgs = [
     join(ROOT, 'bench', 'pytorch_recipe.py'),
     '--case',
@@ -157,8 +160,8 @@ function pytorchAccuracy(name, epochs) {
     String(epochs),
   ];
   if (LIMIT !== undefined) pyArgs.push('--limit', LIMIT);
-  log(`${name}: python3 ${pyArgs.join(' ')}`);
-  const r = spawnSync('python3', pyArgs, { encoding: 'utf8', cwd: ROOT });
+  log(`${name}: ${PYTHON} ${pyArgs.join(' ')}`);
+  const r = spawnSync(PYTHON, pyArgs, { encoding: 'utf8', cwd: ROOT });
   if (r.status !== 0) return `failed: ${r.stderr.trim().split('\n').at(-1)}`;
   const match = /test accuracy ([0-9.]+)/.exec(r.stdout);
   return match ? Number(match[1]).toFixed(4) : `no figure in: ${r.stdout.trim()}`;
