@@ -192,9 +192,9 @@ async function runExp(
       for (const line of formatNextSteps(result.runId, dashboard)) out.line(line);
     }
     if (dashboard?.own && result.status !== 'interrupted') {
-      unlisten();
-      out.note(`dashboard still serving at ${dashboard.url} (Ctrl-C to stop)`);
-      await new Promise<void>((resolve) => {
+      // Listen before the training's listener goes: between the two, a Ctrl-C
+      // would meet Node's default handler and kill the process.
+      const stopped = new Promise<void>((resolve) => {
         const stopServing = context.signals.listen({
           onStop: () => {
             stopServing();
@@ -202,6 +202,9 @@ async function runExp(
           },
         });
       });
+      unlisten();
+      out.note(`dashboard still serving at ${dashboard.url} (Ctrl-C to stop)`);
+      await stopped;
     }
     return outcome(RUN_OUTCOME[result.status]);
   } finally {
