@@ -70,7 +70,6 @@ function sourceImages() {
   const dirs = [
     ['Fashion-MNIST (Debian)', '/usr/share/datasets/fashion-mnist'],
     ['MNIST', process.env.RUNNER_MNIST_DIR ?? resolve(ROOT, '../shared/data/mnist')],
-    ['MNIST', '/work/shared/data/mnist'],
   ];
   for (const [name, dir] of dirs) {
     const images = join(dir, 'train-images-idx3-ubyte.gz');
