@@ -8,6 +8,7 @@ import { outcome, type Outcome } from '../outcome.js';
 import type { CliContext } from './command.js';
 import { queuedTrialRows, renderSweepStatus } from './sweep-status.js';
 import { workOnQueue } from './worker.js';
+import { parseId } from './sweep.js';
 
 export interface QueuedSweepFlags {
   readonly set?: string[];
@@ -230,12 +231,5 @@ function parseRetries(value: string | undefined, fallback: number): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0)
     throw new UsageError(`--retries ${value}: expected a whole number of 0 or more`);
-  return n;
-}
-
-function parseId(value: string, flag: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1)
-    throw new UsageError(`${flag} ${value}: expected a sweep id (a whole number)`);
   return n;
 }

@@ -456,7 +456,8 @@ function parseParallel(value: string | undefined): number {
   return n;
 }
 
-function parseId(value: string, flag: string): number {
+/** A sweep id given to a flag (`--resume`), or one clear line. */
+export function parseId(value: string, flag: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1)
     throw new UsageError(`${flag} ${value}: expected a sweep id (a whole number)`);
