@@ -23,7 +23,7 @@ import {
   type EventStream,
   type StorePoller,
 } from './event-stream.js';
-import { parseIdList, parseKeyList, parsePositiveInt } from './query-params.js';
+import { parseIdList, parseKeyList, parseKnownStates, parsePositiveInt } from './query-params.js';
 import { sendApiError, sendBody, sendErrorPage, sendJson } from './responses.js';
 import { createAssetTable, readAsset } from './static-assets.js';
 import type { StoreProvider } from './store-source.js';
@@ -208,6 +208,7 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
       runIds,
       keys,
       cursor,
+      knownStates: parseKnownStates(query),
       poller: (poller ??= createStorePoller({
         getStore,
         pollIntervalMs: options.pollIntervalMs ?? 300,

@@ -14,6 +14,8 @@ export interface EventStreamOptions {
   readonly keys: readonly string[];
   /** Where the client's curves end; points after it are sent. Keys absent here are sent from their start. */
   readonly cursor: StreamCursor;
+  /** The state the client last saw of each watched run: a different one is sent at once. */
+  readonly knownStates?: ReadonlyMap<number, RunState>;
   /** The dashboard's one poller of its store, shared by every open stream. */
   readonly poller: StorePoller;
   readonly heartbeatMs: number;
@@ -169,7 +171,7 @@ export function openEventStream(
 ): EventStream {
   const { runIds, keys } = options;
   const cursor: StreamCursor = structuredClone(options.cursor);
-  const states = new Map<number, RunState>();
+  const states = new Map<number, RunState>(options.knownStates);
   /** Runs whose points are still followed: all watched runs until they end (then one last read). */
   const live = new Set(runIds);
   let listSignature: string | undefined;

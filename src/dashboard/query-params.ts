@@ -1,5 +1,7 @@
 import { UsageError } from '../errors.js';
-import { RUN_STATUSES, type RunStatus } from '../store/index.js';
+import { RUN_STATUSES, type RunState, type RunStatus } from '../store/index.js';
+
+const RUN_STATES: readonly RunState[] = [...RUN_STATUSES, 'lost'];
 
 /**
  * Parsers of the API's query parameters. A bad value is a `UsageError`,
@@ -28,6 +30,25 @@ export function parseIdList(
     throw new UsageError(`${name}: at most ${limits.max} ids at once, found ${ids.length}`);
   }
   return ids;
+}
+
+/**
+ * `states=10:running,11:lost`: the state the page last saw of each watched run, so a run that
+ * changed between the page's read and its stream's first poll is still announced.
+ */
+export function parseKnownStates(query: URLSearchParams): Map<number, RunState> {
+  const known = new Map<number, RunState>();
+  const raw = query.get('states') ?? '';
+  for (const part of raw.split(',').filter((p) => p.trim() !== '')) {
+    const [idText = '', state = ''] = part.trim().split(':');
+    const id = parsePositiveInt(idText);
+    if (id === undefined || !RUN_STATES.includes(state as RunState))
+      throw new UsageError(
+        `states: "${part}" is not <run id>:<state> (a state is one of ${RUN_STATES.join(', ')})`,
+      );
+    known.set(id, state as RunState);
+  }
+  return known;
 }
 
 /** `keys=train/loss,test/loss`, or the defaults when absent. */

@@ -114,8 +114,13 @@ async function streamToFile(request: DownloadRequest, temp: string): Promise<Dow
       if (result.ok) {
         out.end(() => resolvePromise(result));
       } else {
-        out.destroy();
-        resolvePromise(result);
+        // Settle only once the file is closed: a stream still opening creates the file after a
+        // caller's rm, which left a .part file behind when the body failed at once.
+        if (out.closed) resolvePromise(result);
+        else {
+          out.once('close', () => resolvePromise(result));
+          out.destroy();
+        }
       }
     };
     response.setTimeout(request.timeouts.idleMs, () => {

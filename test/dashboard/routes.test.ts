@@ -391,6 +391,22 @@ describe('dashboard routes', () => {
       }
     });
 
+    it('sends at once a run that ended before the stream opened, when the page saw it running', async () => {
+      // The page read the list (running), then reopened its stream after the run had ended: without
+      // the state it shows, the new stream would take "completed" as its start and never say so.
+      const stream = await openEventStream(
+        port,
+        `/api/events?runs=${ids.small}&keys=train/loss&states=${ids.small}:running`,
+      );
+      try {
+        const event = await stream.waitFor((e) => e.event === 'run');
+        expect(JSON.parse(event.data)).toMatchObject({ id: ids.small, status: 'completed' });
+      } finally {
+        stream.destroy();
+      }
+      expect((await rawRequest(port, `/api/events?states=${ids.small}:asleep`)).status).toBe(400);
+    });
+
     it('resumes from Last-Event-ID after a reconnect', async () => {
       const lastEventId = JSON.stringify({ [ids.small]: { 'train/loss': 25 } });
       const stream = await openEventStream(port, `/api/events?runs=${ids.small}&keys=train/loss`, {

@@ -173,11 +173,14 @@ export class LiveStream {
    * @param {readonly number[]} runIds
    * @param {readonly string[]} keys
    * @param {StreamCursor} cursor
+   * @param {Record<number, string>} [shown] the state the page shows of each run
    */
-  watch(runIds, keys, cursor) {
+  watch(runIds, keys, cursor, shown = {}) {
     this.close();
     const params = new URLSearchParams({ keys: keys.join(','), cursor: JSON.stringify(cursor) });
     if (runIds.length > 0) params.set('runs', runIds.join(','));
+    const states = Object.entries(shown).map(([id, status]) => `${id}:${status}`);
+    if (states.length > 0) params.set('states', states.join(','));
     const source = new EventSource(`/api/events?${params}`);
     this.source = source;
     /**

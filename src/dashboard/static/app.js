@@ -223,7 +223,13 @@ function watch() {
     }
   }
   const loaded = state.selected.filter((id) => state.curves.has(id));
-  live.watch(loaded, chartKeys(), cursor);
+  /** @type {Record<number, string>} the state shown of each, so a change missed since is sent */
+  const shown = {};
+  for (const id of loaded) {
+    const status = state.runsById.get(id)?.status;
+    if (status !== undefined) shown[id] = status;
+  }
+  live.watch(loaded, chartKeys(), cursor, shown);
 }
 
 /** @param {StreamEvents['points']} data */
