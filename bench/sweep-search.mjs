@@ -1,31 +1,44 @@
 #!/usr/bin/env node
 /**
- * Sweep search benchmark (issue 14), through the real sweep machinery (`runner sweep`, a
- * child process per trial, the SQLite store). Run `npm run build` first.
+ * Sweep search benchmark (issue 14): TPE against random search, and successive halving and
+ * hyperband against no pruner, with two-sided verdicts. Run `npm run build` first.
  *
- *   node bench/sweep-search.mjs [--seeds 10] [--trials 30] [--parallel 2]
- *                               [--halving-trials 27] [--halving-epochs 9]
+ *   node bench/sweep-search.mjs [--seeds 10] [--trials 30] [--prune-trials 27]
+ *                               [--prune-epochs 9] [--jobs 2] [--cli]
  *
- * The objective: configs/quick.yaml's net on its generated data (no download), learning
- * rate logUniform [1e-5, 1] and conv filters intUniform [1, 16], over wide ranges; noise
- * 0.6 instead of 0.1, and test/loss (minimized) ranks trials, so the best does not saturate.
+ * The objective (small on purpose, so the whole bench fits in minutes on 2 cores):
+ * configs/quick.yaml's net (conv2d 3x3 with 1-16 filters, max pool, dense 4) on its generated
+ * 12x12 data (256 train, 64 test images, 4 classes, no download), with noise 0.6 instead of
+ * 0.1 so the best does not saturate; learning rate logUniform [1e-5, 1] and the filters
+ * intUniform [1, 16]; test/loss (minimized) ranks trials.
  *
- * 1. Samplers: for each sweep seed (the config's `seed`, which seeds the draws and the
- *    training), a `random` and a `tpe` sweep of --trials trials of 1 epoch each; prints the
- *    median best test/loss of each sampler over the seeds with its spread (min, max).
- *    TPE should be lower (better).
- * 2. Pruning: the same random sweep of --halving-trials trials of --halving-epochs epochs,
- *    without a pruner and with successiveHalving (minEpochs 1, reductionFactor 3), per seed
- *    (at most 3 seeds); prints epochs trained, wall time and best test/loss of both.
+ * Every sweep goes through the real sweep machinery: `planSweep` (the CLI's), the SQLite
+ * store, `openTrialSource` (TPE proposals from the finished trials, recorded), `runSweep`,
+ * `sweepTrialContext` (the pruner reads the other trials' values from the store) and
+ * `runExperiment` (real training, every step recorded). Only the trial launcher differs from
+ * `runner sweep`: it trains each trial in this process instead of a child `runner exp`, whose
+ * start (about 1 s of loading) would otherwise be most of a 1-epoch trial's cost and of the
+ * pruners' wall time. `--cli` runs each sweep with `runner sweep --parallel 1` instead (the
+ * same sequence of trials and values, slower). Sweeps run one trial at a time (so a sweep is
+ * reproducible for its seed); `--jobs` sweeps run side by side, one process each.
  *
- * Prints the load average before and after: compare figures only from a quiet machine.
+ * 1. Samplers: per seed (the config's `seed`, which seeds the draws and the training), a
+ *    `random` and a `tpe` sweep of --trials 1-epoch trials; the best test/loss of each.
+ * 2. Pruners: per seed, the same random sweep of --prune-trials trials of --prune-epochs
+ *    epochs with no pruner, with successiveHalving (minEpochs 1, reductionFactor 3) and with
+ *    hyperband (same, brackets 3): epochs trained, wall time and best test/loss.
+ *
+ * Verdicts are two-sided sign tests over the seeds (exact binomial, p < 0.05, equal values
+ * left out): "A lower", "B lower", else "inconclusive". With 10 seeds, 9 of 10 one way is
+ * needed. Prints the load average before and after: compare figures only from a quiet machine.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
+import { signTest } from './verdict.mjs';
 
 const args = process.argv.slice(2);
 const option = (name, fallback) => {
@@ -34,51 +47,144 @@ const option = (name, fallback) => {
 };
 const seeds = option('seeds', 10);
 const trials = option('trials', 30);
-const parallel = option('parallel', Math.max(1, Math.min(4, cpus().length)));
-const halvingTrials = option('halving-trials', 27);
-const halvingEpochs = option('halving-epochs', 9);
+const pruneTrials = option('prune-trials', 27);
+const pruneEpochs = option('prune-epochs', 9);
+const jobs = option('jobs', Math.max(1, Math.min(2, cpus().length)));
+const viaCli = args.includes('--cli');
 const MAIN = new URL('../dist/cli/main.js', import.meta.url).pathname;
 const BASE = readFileSync(new URL('../configs/quick.yaml', import.meta.url), 'utf8');
-const work = mkdtempSync(join(tmpdir(), 'runner-bench-sweep-'));
 
-const load = () =>
-  loadavg()
-    .map((v) => v.toFixed(2))
-    .join(' ');
-console.log(`sweep-search bench: ${cpus().length} cores, load average ${load()}`);
-console.log(
-  `  ${seeds} seeds x ${trials} trials per sampler, --parallel ${parallel}; pruning: ${halvingTrials} trials x ${halvingEpochs} epochs`,
-);
+const SPACE = `  space:
+    train.optimizer.learningRate: {logUniform: [1.0e-5, 1.0]}
+    model.layers[0].conv2d.filters: {intUniform: [1, 16]}
+  metric: test/loss
+  goal: minimize
+`;
+const PRUNERS = {
+  none: '',
+  successiveHalving: '  pruner: {type: successiveHalving, minEpochs: 1, reductionFactor: 3}\n',
+  hyperband: '  pruner: {type: hyperband, minEpochs: 1, reductionFactor: 3, brackets: 3}\n',
+};
 
-/** Runs one sweep; returns its best test/loss, epochs trained and wall time. */
-function sweep(name, seed, sweepYaml, epochs) {
-  const file = join(work, `${name}.yaml`);
-  const db = join(work, `${name}.db`);
-  // More noise than quick.yaml's, so the objective does not saturate at accuracy 1.
-  const config = BASE.replace(/^seed: .*$/m, `seed: ${seed}`)
+/** The sweeps of one seed: name, YAML of its sweep block, epochs per trial. */
+function sweepsOf(seed) {
+  return [
+    ...['random', 'tpe'].map((sampler) => ({
+      name: `${sampler}-${seed}`,
+      seed,
+      sweep: `sweep:\n  sampler: ${sampler}\n  trials: ${trials}\n${SPACE}`,
+      epochs: 1,
+    })),
+    ...Object.entries(PRUNERS).map(([pruner, yaml]) => ({
+      name: `${pruner}-${seed}`,
+      seed,
+      sweep: `sweep:\n  sampler: random\n  trials: ${pruneTrials}\n${SPACE}${yaml}`,
+      epochs: pruneEpochs,
+    })),
+  ];
+}
+
+/** Writes the sweep's config: quick.yaml with the seed, more noise, the epochs and the sweep. */
+function writeConfig(work, job) {
+  const file = join(work, `${job.name}.yaml`);
+  const config = BASE.replace(/^seed: .*$/m, `seed: ${job.seed}`)
     .replace('noise: 0.1', 'noise: 0.6')
-    .replace(/^  epochs: .*$/m, `  epochs: ${epochs}`);
-  writeFileSync(file, `${config}\n${sweepYaml}`);
-  const started = performance.now();
+    .replace(/^ {2}epochs: .*$/m, `  epochs: ${job.epochs}`);
+  writeFileSync(file, `${config}\n${job.sweep}`);
+  return file;
+}
+
+const modules = () =>
+  Promise.all([
+    import('../dist/cli/commands/sweep.js'),
+    import('../dist/store/index.js'),
+    import('../dist/train/index.js'),
+    import('../dist/config/index.js'),
+    import('../dist/registries.js'),
+  ]);
+
+/** Runs one sweep in this process (the real machinery, trials trained here). */
+async function sweepInProcess(work, file, db) {
+  const [{ planSweep }, store_, train, config, { REGISTRIES }] = await modules();
+  const planned = await planSweep(file, [], { cwd: work });
+  const store = await store_.openStore(db);
+  try {
+    const { definition } = planned;
+    const sweepId = await store.createSweep({
+      name: planned.name,
+      configYaml: planned.configYaml,
+      definition,
+      metric: planned.metric,
+      goal: planned.goal ?? store_.metricGoal(planned.metric),
+      trialCount: train.plannedTrialCount(definition),
+      host: 'bench',
+    });
+    const source = await train.openTrialSource(store, sweepId);
+    await train.runSweep({
+      store,
+      sweepId,
+      source,
+      parallel: 1,
+      shouldStop: () => false,
+      launch: async (trial) => {
+        const experiment = await config.loadExperiment(file, {
+          registries: REGISTRIES,
+          set: [...definition.overrides, ...trial.overrides],
+          cwd: work,
+        });
+        const result = await train.runExperiment({
+          experiment,
+          store,
+          runsDir: join(work, 'artifacts'),
+          name: train.trialRunName(planned.name, trial.assignments),
+          shouldStop: () => false,
+          cwd: work,
+          cores: 1,
+          sweep: await train.sweepTrialContext(
+            store,
+            { sweepId, trialIndex: trial.index },
+            { maxEpochs: experiment.train.epochs },
+          ),
+        });
+        return { trial, runId: result.runId, status: result.status, message: undefined };
+      },
+    });
+  } finally {
+    await store.close();
+  }
+}
+
+function sweepWithCli(work, file, db) {
   const run = spawnSync(
     process.execPath,
-    [MAIN, 'sweep', file, '--parallel', String(parallel), '--db', db, '--quiet'],
-    { encoding: 'utf8', env: { ...process.env, RUNNER_DB: '' } },
+    [MAIN, 'sweep', file, '--parallel', '1', '--db', db, '--quiet'],
+    { cwd: work, encoding: 'utf8', env: { ...process.env, RUNNER_DB: '' } },
   );
+  if (run.status !== 0) throw new Error(`runner sweep ${file} failed:\n${run.stderr}`);
+}
+
+/** Runs one sweep; returns its best test/loss, epochs trained, pruned trials and wall time. */
+async function runOne(work, job) {
+  const file = writeConfig(work, job);
+  const db = join(work, `${job.name}.db`);
+  const started = performance.now();
+  if (viaCli) sweepWithCli(work, file, db);
+  else await sweepInProcess(work, file, db);
   const ms = performance.now() - started;
-  if (run.status !== 0) throw new Error(`runner sweep ${name} failed:\n${run.stderr}`);
   const sql = new Database(db, { readonly: true });
   const rows = sql
     .prepare(
       `select r.id, r.status,
          (select value from metrics m where m.run_id = r.id and m.key = 'test/loss' order by step desc limit 1) as last,
-         (select max(epoch) from metrics m where m.run_id = r.id and m.key = 'test/loss') as epochs
+         (select count(distinct epoch) from metrics m where m.run_id = r.id and m.key = 'test/loss') as epochs
        from runs r where r.sweep_id = 1`,
     )
     .all();
   sql.close();
   const completed = rows.filter((r) => r.status === 'completed' && r.last !== null);
   return {
+    name: job.name,
+    trials: rows.length,
     best: Math.min(...completed.map((r) => r.last)),
     epochs: rows.reduce((n, r) => n + (r.epochs ?? 0), 0),
     pruned: rows.filter((r) => r.status === 'pruned').length,
@@ -86,63 +192,158 @@ function sweep(name, seed, sweepYaml, epochs) {
   };
 }
 
-const space = `  space:
-    train.optimizer.learningRate: {logUniform: [1.0e-5, 1.0]}
-    model.layers[0].conv2d.filters: {intUniform: [1, 16]}
-  metric: test/loss
-  goal: minimize
-`;
+/** A job process: runs the sweeps named on its command line, prints one JSON line per sweep. */
+async function jobMain(names) {
+  const work = mkdtempSync(join(tmpdir(), 'runner-bench-sweep-'));
+  try {
+    const all = new Map();
+    for (let seed = 1; seed <= seeds; seed++)
+      for (const job of sweepsOf(seed)) all.set(job.name, job);
+    // Untimed warm-up (imports, backend start), so the first timed sweep does not pay for it.
+    if (!viaCli)
+      await runOne(work, {
+        name: 'warm-up',
+        seed: 0,
+        sweep: `sweep:\n  sampler: random\n  trials: 2\n${SPACE}`,
+        epochs: 1,
+      });
+    for (const name of names) {
+      const result = await runOne(work, all.get(name));
+      process.stdout.write(`${JSON.stringify(result)}\n`);
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** Spawns `jobs` processes sharing the sweeps (longest first); calls back as results come. */
+function runAll(onResult) {
+  const queue = [];
+  for (let seed = 1; seed <= seeds; seed++) queue.push(...sweepsOf(seed));
+  queue.sort((a, b) => b.epochs - a.epochs);
+  const shares = Array.from({ length: Math.min(jobs, queue.length) }, () => []);
+  queue.forEach((job, i) => shares[i % shares.length].push(job.name));
+  const forwarded = args.filter((a, i) => a !== '--jobs' && args[i - 1] !== '--jobs');
+  return Promise.all(
+    shares.map(
+      (names) =>
+        new Promise((resolve, reject) => {
+          const child = spawn(
+            process.execPath,
+            [new URL(import.meta.url).pathname, ...forwarded, '--job', names.join(',')],
+            { stdio: ['ignore', 'pipe', 'inherit'] },
+          );
+          let pending = '';
+          child.stdout.on('data', (chunk) => {
+            pending += chunk;
+            const lines = pending.split('\n');
+            pending = lines.pop();
+            for (const line of lines) if (line) onResult(JSON.parse(line));
+          });
+          child.on('close', (code) =>
+            code === 0 ? resolve() : reject(new Error(`bench job exited with ${code}`)),
+          );
+        }),
+    ),
+  );
+}
+
+const load = () =>
+  loadavg()
+    .map((v) => v.toFixed(2))
+    .join(' ');
 const median = (values) => {
   const s = [...values].sort((a, b) => a - b);
   return (s[Math.floor((s.length - 1) / 2)] + s[Math.ceil((s.length - 1) / 2)]) / 2;
 };
-const spread = (values) =>
-  `median ${median(values).toFixed(4)} (min ${Math.min(...values).toFixed(4)}, max ${Math.max(...values).toFixed(4)})`;
+const spread = (values, digits = 4) =>
+  `median ${median(values).toFixed(digits)} (min ${Math.min(...values).toFixed(digits)}, max ${Math.max(...values).toFixed(digits)})`;
 
-try {
-  const best = { random: [], tpe: [] };
-  for (let seed = 1; seed <= seeds; seed++) {
-    for (const sampler of ['random', 'tpe']) {
-      const result = sweep(
-        `${sampler}-${seed}`,
-        seed,
-        `sweep:\n  sampler: ${sampler}\n  trials: ${trials}\n${space}`,
+/** "tpe lower (better) in 9 of 10 seeds, p 0.021" and the like. */
+function verdict(test, a, b, what) {
+  const counted = `${a} lower in ${test.aLower}, ${b} lower in ${test.bLower}, equal in ${test.ties}; p ${test.p.toFixed(3)}`;
+  const call =
+    test.lower === 'a'
+      ? `${a} ${what.lower}`
+      : test.lower === 'b'
+        ? `${b} ${what.lower}`
+        : `inconclusive (${what.none})`;
+  return `${call} (${counted})`;
+}
+
+async function main() {
+  const started = performance.now();
+  console.log(`sweep-search bench: ${cpus().length} cores, load average ${load()}`);
+  console.log(
+    `  objective: quick.yaml's net (conv2d 3x3 1-16 filters, max pool, dense 4) on generated 12x12 data,` +
+      ` 256 train / 64 test images, noise 0.6, batch 32; lr logUniform [1e-5, 1], filters intUniform [1, 16]; test/loss minimized`,
+  );
+  console.log(
+    `  size: ${seeds} seeds; samplers: random and tpe, ${trials} trials x 1 epoch each; pruners: none,` +
+      ` successiveHalving and hyperband on the same random sweep, ${pruneTrials} trials x ${pruneEpochs} epochs`,
+  );
+  console.log(
+    `  trials ${viaCli ? 'as child `runner sweep --parallel 1` processes (--cli)' : 'trained in the bench process (--cli: through `runner sweep`)'}, one at a time per sweep, ${jobs} sweeps side by side`,
+  );
+  const results = new Map();
+  await runAll((result) => {
+    results.set(result.name, result);
+    console.log(
+      `  ${result.name.padEnd(22)} best test/loss ${result.best.toFixed(4)}, ${result.epochs} epochs` +
+        `${result.pruned ? ` (${result.pruned} trials pruned)` : ''}, ${(result.ms / 1000).toFixed(1)} s`,
+    );
+  });
+  const of = (prefix, field) =>
+    Array.from({ length: seeds }, (_, i) => results.get(`${prefix}-${i + 1}`)[field]);
+
+  console.log(
+    `\nsamplers: best test/loss after ${trials} trials, over ${seeds} seeds (lower is better):`,
+  );
+  const random = of('random', 'best');
+  const tpe = of('tpe', 'best');
+  console.log(`  random  ${spread(random)}`);
+  console.log(`  tpe     ${spread(tpe)}`);
+  console.log(
+    `  verdict: ${verdict(signTest(tpe, random), 'tpe', 'random', { lower: 'better', none: 'neither better in enough seeds' })}`,
+  );
+
+  console.log(
+    `\npruners: ${pruneTrials} random trials x ${pruneEpochs} epochs per seed, against no pruner (same trials and values):`,
+  );
+  const none = { best: of('none', 'best'), epochs: of('none', 'epochs'), ms: of('none', 'ms') };
+  console.log(
+    `  none               epochs ${spread(none.epochs, 0)}, seconds ${spread(
+      none.ms.map((v) => v / 1000),
+      1,
+    )}, best ${spread(none.best)}`,
+  );
+  for (const pruner of ['successiveHalving', 'hyperband']) {
+    const p = { best: of(pruner, 'best'), epochs: of(pruner, 'epochs'), ms: of(pruner, 'ms') };
+    const saved = (a, b) => median(a.map((v, i) => 100 * (1 - v / b[i]))).toFixed(0);
+    console.log(
+      `  ${pruner.padEnd(18)} epochs ${spread(p.epochs, 0)}, seconds ${spread(
+        p.ms.map((v) => v / 1000),
         1,
-      );
-      best[sampler].push(result.best);
-      console.log(
-        `  seed ${seed} ${sampler.padEnd(6)} best test/loss ${result.best.toFixed(4)} (${(result.ms / 1000).toFixed(1)} s)`,
-      );
-    }
-  }
-  console.log(`\nbest test/loss after ${trials} trials, over ${seeds} sweep seeds:`);
-  console.log(`  random  ${spread(best.random)}`);
-  console.log(`  tpe     ${spread(best.tpe)}`);
-  const wins = best.tpe.filter((v, i) => v < best.random[i]).length;
-  const ties = best.tpe.filter((v, i) => v === best.random[i]).length;
-  console.log(
-    `  tpe better in ${wins} of ${seeds} seeds (${ties} equal): ${median(best.tpe) < median(best.random) ? 'tpe better' : 'tpe NOT better'} by median`,
-  );
-
-  console.log(
-    `\npruning: ${halvingTrials} random trials x ${halvingEpochs} epochs, none vs successiveHalving (minEpochs 1, reductionFactor 3):`,
-  );
-  for (let seed = 1; seed <= Math.min(3, seeds); seed++) {
-    const base = `sweep:\n  sampler: random\n  trials: ${halvingTrials}\n${space}`;
-    const none = sweep(`none-${seed}`, seed, base, halvingEpochs);
-    const halving = sweep(
-      `halving-${seed}`,
-      seed,
-      `${base}  pruner: {type: successiveHalving, minEpochs: 1, reductionFactor: 3}\n`,
-      halvingEpochs,
+      )}, best ${spread(p.best)}`,
     );
     console.log(
-      `  seed ${seed}: none ${none.epochs} epochs, ${(none.ms / 1000).toFixed(1)} s, best ${none.best.toFixed(4)}` +
-        ` | successiveHalving ${halving.epochs} epochs (${halving.pruned} pruned), ${(halving.ms / 1000).toFixed(1)} s, best ${halving.best.toFixed(4)}` +
-        ` | epochs saved ${(100 * (1 - halving.epochs / none.epochs)).toFixed(0)}%, time saved ${(100 * (1 - halving.ms / none.ms)).toFixed(0)}%, best ${halving.best <= none.best ? 'equal or better' : `${(halving.best - none.best).toFixed(4)} higher (worse)`}`,
+      `    median saved per seed: ${saved(p.epochs, none.epochs)}% of the epochs, ${saved(p.ms, none.ms)}% of the wall time`,
+    );
+    console.log(
+      `    epochs: ${verdict(signTest(p.epochs, none.epochs), pruner, 'none', { lower: 'fewer', none: 'no difference shown' })}`,
+    );
+    console.log(
+      `    wall time: ${verdict(signTest(p.ms, none.ms), pruner, 'none', { lower: 'faster', none: 'no difference shown' })}`,
+    );
+    console.log(
+      `    best test/loss: ${verdict(signTest(p.best, none.best), pruner, 'none', { lower: 'better', none: 'no difference shown: equal best' })}`,
     );
   }
-  console.log(`\nload average after: ${load()}`);
-} finally {
-  rmSync(work, { recursive: true, force: true });
+  console.log(
+    `\ntook ${((performance.now() - started) / 1000).toFixed(0)} s; load average after: ${load()}`,
+  );
 }
+
+const jobAt = args.indexOf('--job');
+if (jobAt >= 0) await jobMain(args[jobAt + 1].split(','));
+else await main();
