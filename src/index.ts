@@ -58,3 +58,4 @@ export {
   type MetricWriter,
 } from './store/index.js';
 export { createDashboard, startDashboard } from './dashboard/index.js';
+export { encodeTfEvents, tfEventsFileName, type TfEventsRun } from './export/index.js';

@@ -1,5 +1,5 @@
-import { writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { UsageError } from '../../../errors.js';
 import type { CurvePoint, RunDetail, Store } from '../../../store/index.js';
@@ -10,7 +10,7 @@ import { collect, type CliContext } from '../command.js';
 
 interface ExportOptions {
   db?: string;
-  format: 'csv' | 'json';
+  format: 'csv' | 'json' | 'tfevents';
   key?: string[];
   output?: string;
 }
@@ -26,19 +26,25 @@ interface ExportedRun {
   readonly curves: readonly { readonly key: string; readonly points: readonly CurvePoint[] }[];
 }
 
-/** `runner runs export ID...`: every recorded metric value, as CSV or JSON, to stdout or a file. */
+/**
+ * `runner runs export ID...`: every recorded metric value, as CSV or JSON (to stdout or a
+ * file), or as TensorBoard event files (one folder per run under `-o DIR`).
+ */
 export function registerRunsExport(runs: Command, context: CliContext): void {
   runs
     .command('export')
     .description(
-      'every recorded metric value of runs, as CSV (one row per value) or JSON (run record + curves)',
+      'every recorded metric value of runs, as CSV (one row per value), JSON (run record + curves) or TensorBoard event files (--format tfevents -o DIR)',
     )
     .argument('<ids...>', 'run ids')
     .addOption(
-      new Option('--format <format>', 'output format').choices(['csv', 'json']).default('csv'),
+      new Option('--format <format>', 'output format').choices(['csv', 'json', 'tfevents']).default('csv'),
     )
     .option('--key <metric>', 'only this metric (repeatable)', collect)
-    .option('-o, --output <file>', 'write to this file instead of stdout')
+    .option(
+      '-o, --output <path>',
+      'write to this file instead of stdout (tfevents: the folder, one subfolder per run)',
+    )
     .option('--db <path>', DB_HELP)
     .action(
       context.action((idTexts: string[], opts: ExportOptions) =>
@@ -53,10 +59,19 @@ async function exportRuns(
   opts: ExportOptions,
 ): Promise<void> {
   const ids = [...new Set(parseRunIds(idTexts))];
+  if (opts.format === 'tfevents' && !opts.output) {
+    throw new UsageError('--format tfevents writes event files: give the folder with -o DIR', {
+      hint: 'e.g. runner runs export 3 --format tfevents -o tb && tensorboard --logdir tb',
+    });
+  }
   await withStore(context, opts.db, async (store) => {
     await requireRuns(store, ids);
     const exported: ExportedRun[] = [];
     for (const id of ids) exported.push(await readRun(store, id, opts.key));
+    if (opts.format === 'tfevents') {
+      await writeTfEvents(context, exported, resolve(context.cwd, opts.output!));
+      return;
+    }
     const text = renderView(exportView(exported), opts.format);
     if (!opts.output) {
       context.out.line(text.endsWith('\n') ? text.slice(0, -1) : text);
@@ -68,14 +83,36 @@ async function exportRuns(
     } catch (error) {
       throw new UsageError(`--output: cannot write ${target}: ${(error as Error).message}`);
     }
-    const values = exported.reduce(
-      (n, e) => n + e.curves.reduce((m, c) => m + c.points.length, 0),
-      0,
-    );
     context.out.note(
-      `wrote ${values.toLocaleString('en-US')} metric values of ${ids.length} run(s) to ${target}`,
+      `wrote ${countValues(exported).toLocaleString('en-US')} metric values of ${ids.length} run(s) to ${target}`,
     );
   });
+}
+
+/** One folder per run (`<id>-<name>`, TensorBoard's run name) holding its event file. */
+async function writeTfEvents(
+  context: CliContext,
+  exported: readonly ExportedRun[],
+  folder: string,
+): Promise<void> {
+  const { encodeTfEvents, tfEventsFileName } = await import('../../../export/index.js');
+  for (const { run, curves } of exported) {
+    const runFolder = join(folder, `${run.id}-${run.name.replace(/[^\w.-]+/g, '_')}`);
+    const file = join(runFolder, tfEventsFileName(run.startedAt, run.host, run.id));
+    try {
+      mkdirSync(runFolder, { recursive: true });
+      writeFileSync(file, encodeTfEvents({ ...run, curves }));
+    } catch (error) {
+      throw new UsageError(`--output: cannot write ${file}: ${(error as Error).message}`);
+    }
+  }
+  context.out.note(
+    `wrote ${countValues(exported).toLocaleString('en-US')} metric values of ${exported.length} run(s) as TensorBoard event files under ${folder} (view: tensorboard --logdir ${folder})`,
+  );
+}
+
+function countValues(exported: readonly ExportedRun[]): number {
+  return exported.reduce((n, e) => n + e.curves.reduce((m, c) => m + c.points.length, 0), 0);
 }
 
 /** A run and its curves; a `--key` the run never recorded is a usage error naming its metrics. */
