@@ -1,5 +1,5 @@
 import type { RunStatus, Store, TakenTrial, TrialQueue } from '../store/index.js';
-import { settleSweepStatus } from './sweep-settle.js';
+import { settleRunningSweeps, settleSweepStatus } from './sweep-settle.js';
 
 /** How a trial's process ended. */
 export interface TrialExit {
@@ -60,6 +60,8 @@ export interface TrialWorkerOptions {
   readonly onEvent?: (event: WorkerEvent) => void;
   /** How often an idle worker asks for a job. Default 1000. */
   readonly pollMs?: number;
+  /** How often the worker ends sweeps whose last job pg-boss failed for good. Default 5000. */
+  readonly settleEveryMs?: number;
   readonly now?: () => number;
 }
 
@@ -308,9 +310,30 @@ export function startTrialWorker(options: TrialWorkerOptions): TrialWorker {
     }
   };
 
+  // A job whose last attempt died is failed by pg-boss's monitor, not by a worker: nobody
+  // settles its sweep then, so every worker looks now and then.
+  let settling = false;
+  const settler = setInterval(() => {
+    if (settling) return;
+    settling = true;
+    void settleRunningSweeps(queue, store)
+      .catch((error: unknown) =>
+        emit({ kind: 'error', message: `settling sweeps: ${messageOf(error)}` }),
+      )
+      .finally(() => (settling = false));
+  }, options.settleEveryMs ?? 5000);
   const done = Promise.all(
     Array.from({ length: Math.max(1, options.parallel) }, () => slot()),
-  ).then(() => ({ trials }));
+  ).then(
+    () => {
+      clearInterval(settler);
+      return { trials };
+    },
+    (error: unknown) => {
+      clearInterval(settler);
+      throw error;
+    },
+  );
   return {
     done,
     stop,

@@ -3,6 +3,8 @@ import { StoreError } from '../../errors.js';
 import { redactStoreTarget } from '../store-path.js';
 import { openPostgresStore } from './open-postgres-store.js';
 import { PG_SCHEMA } from './pg-schema.js';
+import { QUEUE_SCHEMA } from './trial-job.js';
+import { openTrialQueue } from './trial-queue.js';
 
 /** The role `store init` creates for readers: SELECT only, read-only transactions, a time limit. */
 export const DEFAULT_READER_ROLE = 'runner_reader';
@@ -15,8 +17,8 @@ export interface StoreInitReport {
 }
 
 /**
- * Creates (or migrates) the store in `url` and a NOLOGIN reader role that can only SELECT
- * from schema `runner`, with `default_transaction_read_only` and a statement timeout set on
+ * Creates (or migrates) the store and the trial queue (pg-boss) in `url` and a NOLOGIN reader
+ * role that can only SELECT from schemas `runner` and `runner_queue`, with `default_transaction_read_only` and a statement timeout set on
  * the role. Idempotent: running it again changes nothing but grants on new tables.
  * People who read get a login in that role: `CREATE USER alice PASSWORD '...' IN ROLE runner_reader`.
  */
@@ -33,6 +35,9 @@ export async function initPostgresStore(
   const store = await openPostgresStore(url);
   const schemaVersion = store.schemaVersion;
   await store.close();
+  // The trial queue's schema too, so the reader can be granted it: `sweep status` on the
+  // reader shows each trial's job.
+  await (await openTrialQueue(url, { supervise: false })).close();
   const client = new pg.Client({ connectionString: url });
   try {
     await client.connect();
@@ -45,6 +50,11 @@ export async function initPostgresStore(
     await client.query(`GRANT SELECT ON ALL TABLES IN SCHEMA ${PG_SCHEMA} TO ${role}`);
     await client.query(
       `ALTER DEFAULT PRIVILEGES IN SCHEMA ${PG_SCHEMA} GRANT SELECT ON TABLES TO ${role}`,
+    );
+    await client.query(`GRANT USAGE ON SCHEMA ${QUEUE_SCHEMA} TO ${role}`);
+    await client.query(`GRANT SELECT ON ALL TABLES IN SCHEMA ${QUEUE_SCHEMA} TO ${role}`);
+    await client.query(
+      `ALTER DEFAULT PRIVILEGES IN SCHEMA ${QUEUE_SCHEMA} GRANT SELECT ON TABLES TO ${role}`,
     );
     await client.query(`ALTER ROLE ${role} SET default_transaction_read_only = on`);
     await client.query(`ALTER ROLE ${role} SET statement_timeout = ${timeout}`);
