@@ -1,9 +1,12 @@
 import type { AugmentSpec } from '../config/experiment.js';
 import type { ImageSplit } from './dataset.js';
+import { NormalStream } from './gaussian.js';
 import { createRandom, mixSeed } from './random.js';
 
 /** Salt that keeps augmentation's random stream apart from the shuffle's. */
 const AUGMENT_STREAM = 0x61756721;
+/** Salt of the noise's stream. */
+const NOISE_STREAM = 0x6e6f6973;
 
 /** Where a batch sits in the run: with the seed, decides every random change in it. */
 export interface AugmentPosition {
@@ -14,15 +17,46 @@ export interface AugmentPosition {
   readonly batch: number;
 }
 
+/** One image's random changes, drawn in this order from the batch's stream. */
+export interface ImageDraw {
+  readonly flip: boolean;
+  /** Radians; 0: no rotation. */
+  readonly angle: number;
+  readonly dy: number;
+  readonly dx: number;
+}
+
+/** The stream that draws each image's flip, angle and translation. */
+export function drawStream(position: AugmentPosition): () => number {
+  return createRandom(mixSeed(position.seed, position.epoch, position.batch, AUGMENT_STREAM));
+}
+
+/** The batch's gaussian noise: one value per pixel and channel, image after image. */
+export function noiseStream(position: AugmentPosition): NormalStream {
+  return new NormalStream(mixSeed(position.seed, position.epoch, position.batch, NOISE_STREAM));
+}
+
+/** The next image's changes from `random` (flip, angle, dy, dx: each drawn only when asked). */
+export function drawImage(spec: AugmentSpec, random: () => number): ImageDraw {
+  const reach = spec.shift + spec.cropPadding;
+  const flip = spec.flip && random() < 0.5;
+  const angle = spec.rotate > 0 ? ((random() * 2 - 1) * spec.rotate * Math.PI) / 180 : 0;
+  const dy = reach > 0 ? Math.floor(random() * (2 * reach + 1)) - reach : 0;
+  const dx = reach > 0 ? Math.floor(random() * (2 * reach + 1)) - reach : 0;
+  return { flip, angle, dy, dx };
+}
+
 /**
  * Fills a batch like `fillBatch`, with each image changed at random:
  * flipped (p = 1/2), rotated about its centre by up to `rotate` degrees,
  * translated by up to `shift` (and `cropPadding`, which is torchvision's
  * RandomCrop(size, padding) on a same-size crop: a translation with zeros
- * coming in) pixels each way, all in one pass with nearest-pixel sampling
- * (torchvision's default for rotation), then gaussian `noise` on the [0, 1]
- * scale. The random draws come from (seed, epoch, batch) alone, so the same
- * seed gives the same images and a resumed run needs no generator state.
+ * coming in) pixels each way, all in one resampling pass with nearest-pixel
+ * sampling (torchvision's default for rotation), then gaussian `noise` on the
+ * [0, 1] scale. The random draws come from (seed, epoch, batch) alone, so the
+ * same seed gives the same images and a resumed run needs no generator state.
+ * No per-pixel allocation: a translation copies rows, a rotation walks each
+ * row with its products precomputed, noise comes from a ziggurat.
  */
 export function fillAugmentedBatch(
   split: ImageSplit,
@@ -37,130 +71,117 @@ export function fillAugmentedBatch(
 ): void {
   const { height: h, width: w, channels: c } = split;
   const size = h * w * c;
-  const random = createRandom(
-    mixSeed(position.seed, position.epoch, position.batch, AUGMENT_STREAM),
-  );
-  const reach = spec.shift + spec.cropPadding;
-  const cy = (h - 1) / 2;
-  const cx = (w - 1) / 2;
-  const source = new Int32Array(h * w);
+  const random = drawStream(position);
+  const noise = spec.noise > 0 ? noiseStream(position) : undefined;
+  const scale = spec.noise / std;
+  const columns = spec.rotate > 0 ? new Float64Array(2 * w) : undefined;
+  const images = split.images;
   for (let b = 0; b < indices.length; b++) {
     const example = indices[b]!;
     labels[b] = split.labels[example]!;
-    const flip = spec.flip && random() < 0.5;
-    const angle = spec.rotate > 0 ? ((random() * 2 - 1) * spec.rotate * Math.PI) / 180 : 0;
-    const dy = reach > 0 ? Math.floor(random() * (2 * reach + 1)) - reach : 0;
-    const dx = reach > 0 ? Math.floor(random() * (2 * reach + 1)) - reach : 0;
+    const draw = drawImage(spec, random);
     const from = example * size;
     const to = b * size;
-    const images = split.images;
-    if (angle === 0) {
-      copyShifted(images, from, xs, to, { h, w, c, dy, dx, flip }, table);
-    } else {
-      mapPixels(source, h, w, { flip, angle, dy, dx, cy, cx });
-      for (let p = 0; p < h * w; p++) {
-        const s = source[p]!;
-        for (let k = 0; k < c; k++) {
-          xs[to + p * c + k] = s < 0 ? table[0]! : table[images[from + s * c + k]!]!;
-        }
-      }
-    }
-    if (spec.noise > 0) addNoise(xs, to, size, spec.noise / std, random);
+    const shape = { h, w, c };
+    if (draw.angle === 0) copyShifted(images, from, xs, to, shape, draw, table);
+    else copyRotated(images, from, xs, to, shape, draw, table, columns!);
+    noise?.addTo(xs, to, to + size, scale);
   }
 }
 
+interface Shape {
+  readonly h: number;
+  readonly w: number;
+  readonly c: number;
+}
+
 /**
- * The same pixels as `mapPixels` without a rotation (translation and flip only), row by row:
- * a row shifted out is one fill, no per-pixel index map. About half the cost of the mapped
- * path (bench/recipe.mjs augment), which keeps `shift` cheap beside a training step.
+ * Translation and flip only, row by row: a row shifted out is one fill, and
+ * in a row the columns that come from outside are filled, the rest looked up.
  */
 function copyShifted(
   images: Uint8Array,
   from: number,
   xs: Float32Array,
   to: number,
-  t: {
-    readonly h: number;
-    readonly w: number;
-    readonly c: number;
-    readonly dy: number;
-    readonly dx: number;
-    readonly flip: boolean;
-  },
+  { h, w, c }: Shape,
+  { dy, dx, flip }: ImageDraw,
   table: Float32Array,
 ): void {
-  const { h, w, c, dy, dx, flip } = t;
   const zero = table[0]!;
   const rowSize = w * c;
+  // Output columns whose source column x - dx is inside the image.
+  const first = Math.max(0, dx);
+  const end = Math.min(w, w + dx);
   for (let y = 0; y < h; y++) {
     const row = to + y * rowSize;
     const sy = y - dy;
-    if (sy < 0 || sy >= h) {
+    if (sy < 0 || sy >= h || first >= end) {
       xs.fill(zero, row, row + rowSize);
       continue;
     }
+    xs.fill(zero, row, row + first * c);
+    xs.fill(zero, row + end * c, row + rowSize);
     const sourceRow = from + sy * rowSize;
-    for (let x = 0; x < w; x++) {
+    if (c === 1 && !flip) {
+      for (let x = first, s = sourceRow + first - dx; x < end; x++, s++) {
+        xs[row + x] = table[images[s]!]!;
+      }
+      continue;
+    }
+    for (let x = first; x < end; x++) {
       const shifted = x - dx;
-      const sx = flip ? w - 1 - shifted : shifted;
+      const at = sourceRow + (flip ? w - 1 - shifted : shifted) * c;
       const out = row + x * c;
-      if (sx < 0 || sx >= w) {
-        for (let k = 0; k < c; k++) xs[out + k] = zero;
-      } else {
-        const at = sourceRow + sx * c;
-        for (let k = 0; k < c; k++) xs[out + k] = table[images[at + k]!]!;
-      }
+      for (let k = 0; k < c; k++) xs[out + k] = table[images[at + k]!]!;
     }
   }
 }
 
-/** For each output pixel, the input pixel it shows (-1: outside, zero comes in). */
-function mapPixels(
-  source: Int32Array,
-  h: number,
-  w: number,
-  t: {
-    readonly flip: boolean;
-    readonly angle: number;
-    readonly dy: number;
-    readonly dx: number;
-    readonly cy: number;
-    readonly cx: number;
-  },
-): void {
-  const cos = Math.cos(t.angle);
-  const sin = Math.sin(t.angle);
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      // Undo the translation, then the rotation (about the centre), then the flip.
-      let sy = y - t.dy;
-      let sx = x - t.dx;
-      if (t.angle !== 0) {
-        const ry = sy - t.cy;
-        const rx = sx - t.cx;
-        sy = Math.round(cos * ry - sin * rx + t.cy);
-        sx = Math.round(sin * ry + cos * rx + t.cx);
-      }
-      if (t.flip) sx = w - 1 - sx;
-      source[y * w + x] = sy >= 0 && sy < h && sx >= 0 && sx < w ? sy * w + sx : -1;
-    }
-  }
-}
-
-/** Box-Muller pairs of standard normals, scaled by `scale`, added to xs[from, from + count). */
-function addNoise(
-  xs: Float32Array,
+/**
+ * Rotation (with translation and flip) in one pass. Each output pixel shows
+ * the input pixel found by undoing the translation, then the rotation about
+ * the centre, then the flip, rounded to the nearest; outside, zero comes in.
+ * The products of the column offsets with cos and sin are computed once per
+ * image (`columns`), so a pixel costs two additions and two roundings; the
+ * arithmetic is the same as the formula's, value for value.
+ */
+function copyRotated(
+  images: Uint8Array,
   from: number,
-  count: number,
-  scale: number,
-  random: () => number,
+  xs: Float32Array,
+  to: number,
+  { h, w, c }: Shape,
+  { dy, dx, flip, angle }: ImageDraw,
+  table: Float32Array,
+  columns: Float64Array,
 ): void {
-  for (let i = 0; i < count; i += 2) {
-    const u = 1 - random();
-    const r = Math.sqrt(-2 * Math.log(u)) * scale;
-    const theta = 2 * Math.PI * random();
-    xs[from + i] = xs[from + i]! + r * Math.cos(theta);
-    if (i + 1 < count) xs[from + i + 1] = xs[from + i + 1]! + r * Math.sin(theta);
+  const zero = table[0]!;
+  const cos = Math.cos(angle);
+  const sin = Math.sin(angle);
+  const cy = (h - 1) / 2;
+  const cx = (w - 1) / 2;
+  for (let x = 0; x < w; x++) {
+    const rx = x - dx - cx;
+    columns[x] = sin * rx;
+    columns[w + x] = cos * rx;
+  }
+  for (let y = 0; y < h; y++) {
+    const ry = y - dy - cy;
+    const cosRy = cos * ry;
+    const sinRy = sin * ry;
+    let out = to + y * w * c;
+    for (let x = 0; x < w; x++, out += c) {
+      const sy = Math.round(cosRy - columns[x]! + cy);
+      let sx = Math.round(sinRy + columns[w + x]! + cx);
+      if (flip) sx = w - 1 - sx;
+      if (sy >= 0 && sy < h && sx >= 0 && sx < w) {
+        const at = from + (sy * w + sx) * c;
+        for (let k = 0; k < c; k++) xs[out + k] = table[images[at + k]!]!;
+      } else {
+        for (let k = 0; k < c; k++) xs[out + k] = zero;
+      }
+    }
   }
 }
 

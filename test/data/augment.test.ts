@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { AugmentSpec } from '../../src/config/experiment.js';
-import { createBatchArrays } from '../../src/data/batch-arrays.js';
+import {
+  drawImage,
+  drawStream,
+  fillAugmentedBatch,
+  noiseStream,
+  type AugmentPosition,
+} from '../../src/data/augment.js';
+import { createBatchArrays, pixelTable } from '../../src/data/batch-arrays.js';
 import type { ImageSplit } from '../../src/data/dataset.js';
 
 function split(count = 16, size = 8): ImageSplit {
@@ -82,4 +89,98 @@ describe('data.augment', () => {
     expect(sd).toBeGreaterThan(0.08);
     expect(sd).toBeLessThan(0.12);
   });
+
+  it('equals a per-pixel reference of the formula, for every kind at once, gray and colour', () => {
+    const cases: [AugmentSpec, number][] = [
+      [all, 1],
+      [{ ...all, shift: 3, cropPadding: 2, rotate: 30 }, 3],
+      [{ ...none, rotate: 10 }, 1],
+      [{ ...none, shift: 2, flip: true }, 3],
+      [{ ...none, noise: 0.1 }, 1],
+    ];
+    for (const [spec, channels] of cases) {
+      const image = colourSplit(24, 9, 7, channels);
+      const indices = Uint32Array.from([5, 0, 23, 5, 11, 17, 2, 8, 19, 13]);
+      const position = { seed: 3, epoch: 2, batch: 4 };
+      const table = pixelTable({ mean: 0.3, std: 0.4 });
+      const size = 9 * 7 * channels;
+      const xs = new Float32Array(indices.length * size);
+      const labels = new Int32Array(indices.length);
+      fillAugmentedBatch(image, indices, table, xs, labels, spec, position, 0.4);
+      expect(xs).toEqual(reference(image, indices, table, spec, position, 0.4));
+      expect([...labels]).toEqual([...indices].map((i) => image.labels[i]));
+    }
+  });
+
+  it('draws flips, angles and translations over their whole ranges', () => {
+    const spec: AugmentSpec = { ...all, shift: 1, cropPadding: 1, rotate: 10 };
+    const random = drawStream({ seed: 9, epoch: 0, batch: 0 });
+    const draws = Array.from({ length: 4000 }, () => drawImage(spec, random));
+    const flips = draws.filter((d) => d.flip).length;
+    expect(flips).toBeGreaterThan(1800);
+    expect(flips).toBeLessThan(2200);
+    const limit = (10 * Math.PI) / 180;
+    expect(draws.every((d) => Math.abs(d.angle) <= limit)).toBe(true);
+    expect(
+      draws.some((d) => d.angle > limit * 0.95) && draws.some((d) => d.angle < -limit * 0.95),
+    ).toBe(true);
+    for (const key of ['dy', 'dx'] as const) {
+      const seen = new Set(draws.map((d) => d[key]));
+      expect([...seen].sort()).toEqual([-1, -2, 0, 1, 2]);
+    }
+  });
 });
+
+/** `count` images of h x w x channels, every byte different from its neighbours. */
+function colourSplit(count: number, h: number, w: number, channels: number): ImageSplit {
+  const images = new Uint8Array(count * h * w * channels);
+  for (let i = 0; i < images.length; i++) images[i] = 1 + ((i * 53 + (i >> 2) * 29) % 255);
+  const labels = Uint8Array.from({ length: count }, (_, i) => i % 7);
+  return { images, labels, count, height: h, width: w, channels };
+}
+
+/**
+ * The meaning of `data.augment`, pixel by pixel and as plainly as it can be said: each output
+ * pixel (y, x) shows the input pixel found by undoing the translation, then the rotation by the
+ * drawn angle about the centre, then the flip, each coordinate rounded to the nearest; outside
+ * the image a zero byte comes in; then the noise's next value, times noise / std, is added.
+ */
+function reference(
+  image: ImageSplit,
+  indices: Uint32Array,
+  table: Float32Array,
+  spec: AugmentSpec,
+  position: AugmentPosition,
+  std: number,
+): Float32Array {
+  const { height: h, width: w, channels: c } = image;
+  const out = new Float32Array(indices.length * h * w * c);
+  const random = drawStream(position);
+  const noise = noiseStream(position);
+  for (let b = 0; b < indices.length; b++) {
+    const { flip, angle, dy, dx } = drawImage(spec, random);
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        let sy = y - dy;
+        let sx = x - dx;
+        if (angle !== 0) {
+          const ry = sy - (h - 1) / 2;
+          const rx = sx - (w - 1) / 2;
+          sy = Math.round(Math.cos(angle) * ry - Math.sin(angle) * rx + (h - 1) / 2);
+          sx = Math.round(Math.sin(angle) * ry + Math.cos(angle) * rx + (w - 1) / 2);
+        }
+        if (flip) sx = w - 1 - sx;
+        const inside = sy >= 0 && sy < h && sx >= 0 && sx < w;
+        for (let k = 0; k < c; k++) {
+          const byte = inside ? image.images[((indices[b]! * h + sy) * w + sx) * c + k]! : 0;
+          out[((b * h + y) * w + x) * c + k] = table[byte]!;
+        }
+      }
+    }
+    if (spec.noise > 0) {
+      const from = b * h * w * c;
+      noise.addTo(out, from, from + h * w * c, spec.noise / std);
+    }
+  }
+  return out;
+}
