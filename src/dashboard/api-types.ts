@@ -293,11 +293,15 @@ export interface RunEvaluationItem {
   readonly counts: readonly (readonly number[])[] | null;
   readonly perClass: readonly ClassScoresItem[] | null;
   readonly macroF1: number | null;
+  /** True when the evaluation kept its most confidently misclassified images (image classification). */
+  readonly misclassified: boolean;
 }
 
 /** An eval image the final model got wrong, with how sure it was. */
 export interface MisclassifiedItem {
   readonly index: number;
+  /** The image file (`<class>/<file>` in its folder), when known. */
+  readonly file?: string;
   readonly trueClass: string;
   readonly predictedClass: string;
   readonly probability: number;
@@ -306,14 +310,22 @@ export interface MisclassifiedItem {
   readonly image: string;
 }
 
+/** GET /api/runs/:id/evaluations/:evaluation/misclassified — one evaluation's wrong answers. */
+export interface MisclassifiedGridResponse {
+  readonly evaluationId: number;
+  readonly split: string;
+  readonly count: number;
+  readonly wrong: number;
+  /** Most confident first. */
+  readonly examples: readonly MisclassifiedItem[];
+}
+
 /** GET /api/runs/:id/evaluations — oldest first, and the misclassified images of image runs. */
 export interface RunEvaluationsResponse {
   readonly evaluations: readonly RunEvaluationItem[];
-  /** The most confidently misclassified eval images (most confident first); null when none were kept. */
-  readonly misclassified: {
-    readonly split: string;
-    readonly count: number;
-    readonly wrong: number;
-    readonly examples: readonly MisclassifiedItem[];
-  } | null;
+  /**
+   * The most confidently misclassified images of the newest evaluation with a
+   * confusion matrix (most confident first); null when it kept none.
+   */
+  readonly misclassified: MisclassifiedGridResponse | null;
 }

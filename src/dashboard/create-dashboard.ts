@@ -1,4 +1,4 @@
-import { runEvaluationsRoute } from './evaluations-route.js';
+import { evaluationMisclassifiedRoute, runEvaluationsRoute } from './evaluations-route.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pino, type Logger } from 'pino';
 import { RunnerError } from '../errors.js';
@@ -132,6 +132,10 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
     [/^\/api\/runs$/, api(listRunsRoute)],
     [/^\/api\/runs\/([^/]+)$/, api(runDetailRoute)],
     [/^\/api\/runs\/([^/]+)\/evaluations$/, api(runEvaluationsRoute)],
+    [
+      /^\/api\/runs\/([^/]+)\/evaluations\/([^/]+)\/misclassified$/,
+      api(evaluationMisclassifiedRoute),
+    ],
     [/^\/api\/curves$/, api(curvesRoute)],
     [/^\/api\/curves\.csv$/, curvesCsv],
     [/^\/api\/sweeps$/, api(listSweepsRoute)],

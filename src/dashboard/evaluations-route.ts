@@ -1,9 +1,17 @@
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { scoreConfusion } from '../train/confusion-matrix.js';
-import { MISCLASSIFIED_FILE, type MisclassifiedImages } from '../train/misclassified.js';
+import {
+  MISCLASSIFIED_FILE,
+  misclassifiedFile,
+  type MisclassifiedImages,
+} from '../train/misclassified.js';
 import type { ApiRequest, ApiResult } from './api-routes.js';
-import type { RunEvaluationItem, RunEvaluationsResponse } from './api-types.js';
+import type {
+  MisclassifiedGridResponse,
+  RunEvaluationItem,
+  RunEvaluationsResponse,
+} from './api-types.js';
 import { parsePositiveInt } from './query-params.js';
 
 /** A grid file larger than this is not read (16 images are a few hundred kB at most). */
@@ -26,7 +34,19 @@ export async function runEvaluationsRoute({
   if (!store || id === undefined) return missing(`no run ${params[0] ?? ''}`);
   const run = await store.getRun(id);
   if (!run) return missing(`no run ${id} in this store`);
-  const evaluations: RunEvaluationItem[] = (await store.listEvaluations(id)).map((e) => {
+  const stored = await store.listEvaluations(id);
+  const dir = run.artifactsDir;
+  // The first training evaluation of a run recorded before grids were kept per evaluation.
+  const legacy = stored.find((e) => e.kind === 'training')?.id;
+  const gridOf = (evaluationId: number): string | undefined => {
+    if (dir === null) return undefined;
+    const file = misclassifiedFile(dir, evaluationId);
+    if (existsSync(file)) return file;
+    return evaluationId === legacy && existsSync(join(dir, MISCLASSIFIED_FILE))
+      ? join(dir, MISCLASSIFIED_FILE)
+      : undefined;
+  };
+  const evaluations: RunEvaluationItem[] = stored.map((e) => {
     const scores = e.confusion ? scoreConfusion(e.confusion) : undefined;
     return {
       id: e.id,
@@ -40,22 +60,64 @@ export async function runEvaluationsRoute({
       counts: e.confusion ?? null,
       perClass: scores?.perClass ?? null,
       macroF1: scores?.macroF1 ?? null,
+      misclassified: gridOf(e.id) !== undefined,
     };
   });
+  // The grid of the evaluation the page shows first: the newest with a confusion matrix.
+  const newest = [...evaluations].reverse().find((e) => e.counts !== null);
+  const file = newest ? gridOf(newest.id) : undefined;
+  const grid = file ? readGrid(file) : null;
   return {
     status: 200,
-    body: { evaluations, misclassified: readGrid(run.artifactsDir) },
+    body: {
+      evaluations,
+      misclassified: grid && newest ? { ...grid, evaluationId: newest.id } : null,
+    },
   };
 }
 
-function readGrid(dir: string | null): MisclassifiedImages | null {
-  if (dir === null) return null;
-  const file = join(dir, MISCLASSIFIED_FILE);
+/**
+ * GET /api/runs/:id/evaluations/:evaluation/misclassified — the most
+ * confidently misclassified images of one evaluation (404 when it kept none).
+ */
+export async function evaluationMisclassifiedRoute({
+  store,
+  params,
+}: ApiRequest): Promise<ApiResult<MisclassifiedGridResponse>> {
+  const id = parsePositiveInt(params[0] ?? '');
+  const evaluationId = parsePositiveInt(params[1] ?? '');
+  const missing = (message: string): ApiResult<never> => ({
+    status: 404,
+    body: { error: { status: 404, message } },
+  });
+  if (!store || id === undefined || evaluationId === undefined)
+    return missing(`no evaluation ${params[1] ?? ''} of run ${params[0] ?? ''}`);
+  const run = await store.getRun(id);
+  if (!run) return missing(`no run ${id} in this store`);
+  const evaluations = await store.listEvaluations(id);
+  if (!evaluations.some((e) => e.id === evaluationId))
+    return missing(`run ${id} has no evaluation ${evaluationId}`);
+  const dir = run.artifactsDir;
+  const legacy = evaluations.find((e) => e.kind === 'training')?.id === evaluationId;
+  const file =
+    dir === null
+      ? undefined
+      : [
+          misclassifiedFile(dir, evaluationId),
+          ...(legacy ? [join(dir, MISCLASSIFIED_FILE)] : []),
+        ].find((f) => existsSync(f));
+  const grid = file ? readGrid(file) : null;
+  if (grid === null)
+    return missing(`evaluation ${evaluationId} of run ${id} kept no misclassified images`);
+  return { status: 200, body: { ...grid, evaluationId } };
+}
+
+function readGrid(file: string): MisclassifiedImages | null {
   try {
     if (statSync(file).size > MAX_GRID_BYTES) return null;
     return JSON.parse(readFileSync(file, 'utf8')) as MisclassifiedImages;
   } catch {
-    // No grid (a table, a regression, a run from before the grid, a failed run): none is shown.
+    // An unreadable grid (a run being written, a damaged file): none is shown.
     return null;
   }
 }

@@ -139,6 +139,18 @@ export interface DatasetSplits {
   readonly notices: readonly string[];
 }
 
+/**
+ * A dataset's `data.test` split alone, encoded as a trained run recorded it
+ * (`context.recorded`): what `runner eval` reads, so that it needs no training data.
+ */
+export interface TestSplit {
+  readonly test: ImageSplit;
+  /** Per example, the file it came from (image folders: `<class>/<file>`), when the dataset knows it. */
+  readonly files: readonly string[] | undefined;
+  readonly location: string;
+  readonly notices: readonly string[];
+}
+
 /** Where a dataset stands on this machine, for `runner data ls`. */
 export interface DatasetStatus {
   readonly dataset: string;
@@ -164,6 +176,12 @@ export interface DatasetStatus {
 export interface DatasetDefinition extends DatasetConfigEntry {
   load(context: DatasetContext): Promise<DatasetSplits>;
   status(context: DatasetContext): Promise<DatasetStatus>;
+  /**
+   * Only `data.test`, encoded with `context.recorded` (classes, image shape,
+   * CSV statistics); undefined when the config gives no `data.test`. Absent:
+   * `runner eval` loads the whole dataset (training split included).
+   */
+  loadTest?(context: DatasetContext): Promise<TestSplit | undefined>;
   /** The class count the config fixes, known before loading; undefined (or absent) when only the labels tell. */
   classCount?(spec: DataSpec): number | undefined;
   /** The examples of each split, known before loading (for the memory estimate); undefined when only loading tells. */

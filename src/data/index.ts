@@ -13,9 +13,11 @@ export type {
   LoadedData,
   RecordedData,
   Task,
+  TestSplit,
 } from './dataset.js';
 export { DATASETS, findDataset } from './datasets/index.js';
 export { loadData, checkInputShape, createDatasetContext } from './load-data.js';
+export { loadEvalData, type EvalData } from './load-eval-data.js';
 export { exampleShape } from './image-split.js';
 export type {
   ColumnEncoding,

@@ -50,7 +50,7 @@ export async function loadData(spec: DataSpec, options: LoadDataOptions): Promis
   return data;
 }
 
-function checkSpec(spec: DataSpec): void {
+export function checkSpec(spec: DataSpec): void {
   const { train, test } = spec.limit;
   for (const [key, value] of [
     ['train', train],

@@ -4,12 +4,17 @@ import { parse as parseYaml } from 'yaml';
 import type { ConfigRegistries, Experiment } from '../config/index.js';
 import { loadExperiment } from '../config/index.js';
 import { selectBackend } from '../backend/index.js';
-import { loadData, type LoadedData } from '../data/index.js';
+import { loadEvalData, type EvalData } from '../data/index.js';
 import { UsageError } from '../errors.js';
 import type { Store } from '../store/index.js';
 import { scoreConfusion, type ConfusionMatrix } from './confusion-matrix.js';
 import { evaluate, evaluationMetrics, type Evaluation } from './evaluate.js';
 import { loadSavedModel, savedModelDir, type SavedModelChoice } from './load-saved-model.js';
+import {
+  collectMisclassified,
+  writeMisclassified,
+  type MisclassifiedExample,
+} from './misclassified.js';
 import { checkModelInput, findRecordedRun } from './recorded-run.js';
 
 export interface EvaluateRunOptions {
@@ -39,6 +44,19 @@ export interface RunEvaluation {
   readonly classes: readonly string[];
   /** Classification: counts, per-class precision, recall and F1. */
   readonly confusion: ConfusionMatrix | undefined;
+  /**
+   * Image classification: the wrong answers the model was surest of (most
+   * confident first, without their pixels; the run page shows them).
+   */
+  readonly misclassified:
+    | {
+        readonly count: number;
+        readonly wrong: number;
+        readonly examples: readonly Omit<MisclassifiedExample, 'image'>[];
+      }
+    | undefined;
+  /** Where the evaluated examples came from (folders, files). */
+  readonly location: string;
   readonly backend: string;
   readonly notices: readonly string[];
   readonly durationMs: number;
@@ -76,7 +94,8 @@ export async function evaluateRun(options: EvaluateRunOptions): Promise<RunEvalu
   // Load the model first: a missing artifact is said before any data is read.
   const model = await loadSavedModel(savedModelDir(found.runDir, choice), { runId, choice });
   try {
-    const data: LoadedData = await loadData(experiment.data, {
+    // Only the evaluated split is read, encoded as the run recorded: the training data may be gone.
+    const data: EvalData = await loadEvalData(experiment.data, {
       seed: experiment.seed,
       modelInput: found.recorded.shape,
       task: found.task,
@@ -90,15 +109,21 @@ export async function evaluateRun(options: EvaluateRunOptions): Promise<RunEvalu
       data.shape,
       'evaluate on data of the shape the run was trained on (leave data.image.size as it was)',
     );
+    const split = otherData ? 'data' : data.evalName;
+    const classes = found.recorded.classes;
+    const images = found.task === 'classification' && data.shape.length === 3;
+    // The grid of the most confidently misclassified images comes from the same pass.
+    const collector = images
+      ? collectMisclassified(data.eval, { splitName: split, classes, files: data.files })
+      : undefined;
     const evaluation: Evaluation = evaluate(model, data.eval, {
       batchSize: experiment.data.batchSize,
       normalize: experiment.data.normalize,
       numClasses: found.numClasses,
       loss: experiment.train.loss,
+      ...(collector ? { onOutputs: collector.onOutputs } : {}),
     });
-    const split = otherData ? 'data' : data.evalName;
     const metrics = evaluationMetrics(evaluation);
-    const classes = found.recorded.classes;
     const evaluationId = await store.addEvaluation({
       runId,
       kind: 'eval',
@@ -109,6 +134,18 @@ export async function evaluateRun(options: EvaluateRunOptions): Promise<RunEvalu
       metrics,
       ...(evaluation.confusion ? { classes, confusion: evaluation.confusion } : {}),
     });
+    const notices = [...data.notices];
+    const grid = collector ? { ...(await collector.finish()), evaluationId } : undefined;
+    if (grid !== undefined) {
+      try {
+        writeMisclassified(found.runDir, evaluationId, grid);
+      } catch (error) {
+        // The evaluation is recorded; only the page's grid is missing, and the user is told.
+        notices.push(
+          `could not write the misclassified grid of evaluation ${evaluationId} in ${found.runDir} (${(error as Error).message}); the run page will not show it`,
+        );
+      }
+    }
     return {
       evaluationId,
       runId,
@@ -119,8 +156,16 @@ export async function evaluateRun(options: EvaluateRunOptions): Promise<RunEvalu
       task: found.task,
       classes,
       confusion: evaluation.confusion ? scoreConfusion(evaluation.confusion) : undefined,
+      misclassified: grid
+        ? {
+            count: grid.count,
+            wrong: grid.wrong,
+            examples: grid.examples.map(({ image: _image, ...rest }) => rest),
+          }
+        : undefined,
+      location: data.location,
       backend: backend.name,
-      notices: data.notices,
+      notices,
       durationMs: Date.now() - start,
     };
   } finally {

@@ -401,7 +401,7 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
     const last = outcome.lastEvaluation;
     if (last !== undefined) {
       // The final model's last evaluation, with its confusion matrix (runs show, the run page).
-      await store.addEvaluation({
+      const evaluationId = await store.addEvaluation({
         runId,
         kind: 'training',
         checkpoint: 'final',
@@ -411,18 +411,20 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
         metrics: evaluationMetrics(last),
         ...(last.confusion ? { classes: data.classes, confusion: last.confusion } : {}),
       });
-    }
-    if (last !== undefined && data.task === 'classification' && data.shape.length === 3) {
-      // The run page's grid: the eval images the final model got wrong and was surest of.
-      writeMisclassified(
-        runDir,
-        await findMisclassified(model, data.eval, {
-          splitName: data.evalName,
-          classes: data.classes,
-          batchSize: experiment.data.batchSize,
-          normalize: experiment.data.normalize,
-        }),
-      );
+      if (data.task === 'classification' && data.shape.length === 3) {
+        // The run page's grid: the eval images the final model got wrong and was surest of.
+        writeMisclassified(
+          runDir,
+          evaluationId,
+          await findMisclassified(model, data.eval, {
+            splitName: data.evalName,
+            classes: data.classes,
+            batchSize: experiment.data.batchSize,
+            normalize: experiment.data.normalize,
+            evaluationId,
+          }),
+        );
+      }
     }
     await store.finishRun(runId, {
       status: outcome.status,

@@ -1,15 +1,16 @@
 /**
  * The run page's evaluations in a real Chromium (Debian's, driven by
  * playwright-core): the confusion matrix and per-class scores the store
- * holds, and the grid of the most confidently misclassified test images,
- * for an image-folder run trained and evaluated through the CLI.
+ * holds, and the grid of the most confidently misclassified images of each
+ * evaluation, for an image-folder run trained and evaluated (on another
+ * folder) through the CLI.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInterface } from 'node:readline';
-import { readStore, runCli, startCli } from './cli-kit.js';
+import { artifactsDirOf, readStore, runCli, startCli } from './cli-kit.js';
 import { makeTempDir } from '../test-kit.js';
 import { writeImageFolder } from '../data/image-fixtures.js';
 
@@ -30,6 +31,8 @@ describe.skipIf(skip)('run page evaluations in Chromium', () => {
   beforeAll(async () => {
     await writeImageFolder(path.join(ws.dir, 'img/train'), classes, 6, [8, 8, 1], 'png', 0);
     await writeImageFolder(path.join(ws.dir, 'img/test'), classes, 6, [8, 8, 1], 'png', 300);
+    await writeImageFolder(path.join(ws.dir, 'img/other'), classes, 5, [8, 8, 1], 'png', 700);
+    ws.write('other.yaml', 'data:\n  test: { dir: img/other }\n');
     // One epoch at a tiny learning rate: a model that still gets many test images wrong.
     ws.write(
       'images.yaml',
@@ -51,7 +54,11 @@ train:
     const trained = await runCli(['exp', 'images.yaml', '--db', ws.db, '--quiet'], ws.dir, env);
     expect(trained.stderr).toBe('');
     runId = Number(/run (\d+)/.exec(trained.stdout)![1]);
-    const evaluated = await runCli(['eval', String(runId), '--db', ws.db], ws.dir, env);
+    const evaluated = await runCli(
+      ['eval', String(runId), '--data', 'other.yaml', '--db', ws.db],
+      ws.dir,
+      env,
+    );
     expect(evaluated.code).toBe(0);
     // The dashboard as a user starts it; its first stdout line is the URL.
     serve = startCli(['serve', '--db', ws.db, '--port', '0'], ws.dir, env);
@@ -104,29 +111,57 @@ train:
     expect(supports).toEqual(counts.map((row) => row.reduce((a, b) => a + b, 0)));
     expect(await page.$$eval('#evaluations li', (lis) => lis.length)).toBe(2);
 
-    await page.waitForSelector('#misclassified img');
-    const images = await page.$$eval('#misclassified img', (imgs) =>
-      (imgs as HTMLImageElement[]).map((img) => ({
-        alt: img.alt,
-        loaded: img.complete && img.naturalWidth === 8 && img.naturalHeight === 8,
-      })),
+    // Shown first: the grid of the newest evaluation (runner eval on img/other), by file.
+    const gridOf = (evaluationId: number) =>
+      JSON.parse(
+        readFileSync(
+          path.join(artifactsDirOf(ws.db, runId), 'misclassified', `${evaluationId}.json`),
+          'utf8',
+        ),
+      ) as { examples: { file?: string; probability: number }[] };
+    const ids = readStore(ws.db, (sql) =>
+      sql.prepare('select id from evaluations where run_id = ? order by id').pluck().all(runId),
+    ) as number[];
+    const wrongOf = (c: number[][]) =>
+      c.flatMap((row, t) => row.filter((_, p) => p !== t)).reduce((a, b) => a + b, 0);
+    const readGrid = async () => {
+      await page.waitForSelector('#misclassified img');
+      const images = await page.$$eval('#misclassified img', (imgs) =>
+        (imgs as HTMLImageElement[]).map((img) => ({
+          alt: img.alt,
+          loaded: img.complete && img.naturalWidth === 8 && img.naturalHeight === 8,
+        })),
+      );
+      for (const image of images) {
+        expect(image.loaded).toBe(true);
+        const [, truth, predicted] = /: (\w+) predicted as (\w+)$/.exec(image.alt)!;
+        expect(truth).not.toBe(predicted);
+      }
+      // Most confident first.
+      const confidence = await page.$$eval('#misclassified li > span:first-of-type', (spans) =>
+        spans.map((s) => Number(/([\d.]+)%/.exec(s.textContent ?? '')?.[1])),
+      );
+      expect(confidence).toEqual([...confidence].sort((a, b) => b - a));
+      return images.map((i) => i.alt.split(':')[0]);
+    };
+    const evalGrid = gridOf(ids[1]!);
+    expect(evalGrid.examples.length).toBe(Math.min(16, wrong));
+    expect(await readGrid()).toEqual(evalGrid.examples.map((e) => e.file));
+    expect(await page.textContent('#misclassified p')).toMatch(
+      /^runner eval, final model on data:/,
     );
-    // The grid is of the final model's test images: the training evaluation's counts.
+
+    // "show" on the end-of-training evaluation: its matrix and its grid of test images.
+    await page.click('#evaluations li[data-evaluation="' + ids[0] + '"] button');
+    await page.waitForSelector(`#misclassified[data-evaluation="${ids[0]}"]`);
     const trainingCounts = JSON.parse(stored[0]!.confusion_json) as number[][];
-    const trainingWrong = trainingCounts
-      .flatMap((row, t) => row.filter((_, p) => p !== t))
-      .reduce((a, b) => a + b, 0);
-    expect(images).toHaveLength(Math.min(16, trainingWrong));
-    for (const image of images) {
-      expect(image.loaded).toBe(true);
-      const [, truth, predicted] = /: (\w+) predicted as (\w+)$/.exec(image.alt)!;
-      expect(truth).not.toBe(predicted);
-    }
-    // Most confident first.
-    const confidence = await page.$$eval('#misclassified li > span:first-of-type', (spans) =>
-      spans.map((s) => Number(/([\d.]+)%/.exec(s.textContent ?? '')?.[1])),
+    const trainingCells = await page.$$eval('#confusion-matrix table.confusion tbody tr', (rows) =>
+      rows.map((row) => Array.from(row.querySelectorAll('td'), (td) => Number(td.textContent))),
     );
-    expect(confidence).toEqual([...confidence].sort((a, b) => b - a));
+    expect(trainingCells).toEqual(trainingCounts);
+    const trainingGrid = await readGrid();
+    expect(trainingGrid).toHaveLength(Math.min(16, wrongOf(trainingCounts)));
+    expect(trainingGrid.every((alt) => alt?.startsWith('test image '))).toBe(true);
     mkdirSync(OUTPUT, { recursive: true });
     await page.screenshot({ path: path.join(OUTPUT, 'run-page-evaluations.png'), fullPage: true });
     expect(errors).toEqual([]);

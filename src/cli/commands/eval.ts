@@ -5,6 +5,9 @@ import { confusionLines } from '../confusion-lines.js';
 import { DB_HELP, withStore } from '../store-access.js';
 import { collect, type CliContext, type CommandDefinition } from './command.js';
 
+/** Misclassified images named on the terminal (the run page shows the whole grid). */
+const MISCLASSIFIED_SHOWN = 5;
+
 interface EvalFlags {
   readonly data?: string;
   readonly set?: string[];
@@ -76,6 +79,18 @@ async function runEval(idText: string, flags: EvalFlags, context: CliContext): P
   );
   if (result.confusion)
     for (const line of confusionLines(result.classes, result.confusion)) out.line(line);
+  const grid = result.misclassified;
+  if (grid !== undefined && grid.examples.length > 0) {
+    const shown = grid.examples.slice(0, MISCLASSIFIED_SHOWN);
+    out.line(
+      `${grid.wrong} of ${grid.count} wrong; the ${shown.length} most confidently misclassified (all ${grid.examples.length} on the run page):`,
+    );
+    for (const e of shown) {
+      out.line(
+        `  ${e.file ?? `#${e.index}`}: ${e.predictedClass} ${(e.probability * 100).toFixed(1)}% (true ${e.trueClass}, ${(e.trueProbability * 100).toFixed(1)}%)`,
+      );
+    }
+  }
   out.line(
     `recorded as evaluation ${result.evaluationId} of run ${result.runId} (${result.backend}, ${formatDuration(result.durationMs)}); runner runs show ${result.runId}`,
   );

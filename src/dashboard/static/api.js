@@ -10,6 +10,7 @@
 /** @typedef {import('../api-types.js').NoteResponse} NoteResponse */
 /** @typedef {import('../api-types.js').TagsResponse} TagsResponse */
 /** @typedef {import('../api-types.js').RunEvaluationsResponse} RunEvaluationsResponse */
+/** @typedef {import('../api-types.js').MisclassifiedGridResponse} MisclassifiedGridResponse */
 /** @typedef {import('../api-types.js').StatusResponse} StatusResponse */
 /** @typedef {import('../api-types.js').StreamCursor} StreamCursor */
 /** @typedef {import('../api-types.js').StreamEvents} StreamEvents */
@@ -105,6 +106,13 @@ export const api = {
    * @returns {Promise<RunEvaluationsResponse>}
    */
   evaluations: (id) => getJson(`/api/runs/${id}/evaluations`),
+  /**
+   * @param {number} id
+   * @param {number} evaluationId
+   * @returns {Promise<MisclassifiedGridResponse>}
+   */
+  misclassified: (id, evaluationId) =>
+    getJson(`/api/runs/${id}/evaluations/${evaluationId}/misclassified`),
   /**
    * @param {readonly number[]} runIds
    * @param {readonly string[]} keys

@@ -1,14 +1,15 @@
 // @ts-check
-// A run's evaluations on its page: the newest confusion matrix with per-class
-// precision, recall and F1, every evaluation's metrics, and the grid of eval
-// images the final model got wrong with the most confidence.
+// A run's evaluations on its page: a confusion matrix with per-class precision,
+// recall and F1, every evaluation's metrics, and the grid of images the model
+// got wrong with the most confidence. The newest evaluation with a matrix is
+// shown first; "show" on another in the list shows its matrix and grid.
 import { api } from './api.js';
 import { formatMetric, formatTime } from '../../format/index.js';
 import { h } from './dom.js';
 
 /** @typedef {import('../api-types.js').RunEvaluationItem} RunEvaluationItem */
 /** @typedef {import('../api-types.js').RunEvaluationsResponse} RunEvaluationsResponse */
-/** @typedef {NonNullable<RunEvaluationsResponse['misclassified']>} MisclassifiedGrid */
+/** @typedef {import('../api-types.js').MisclassifiedGridResponse} MisclassifiedGrid */
 
 /**
  * The evaluation cards of run `runId`, or nothing when it has none yet.
@@ -18,14 +19,35 @@ import { h } from './dom.js';
  */
 export async function evaluationCards(runId) {
   const { evaluations, misclassified } = await api.evaluations(runId);
-  /** @type {HTMLElement[]} */
-  const cards = [];
+  if (evaluations.length === 0) return [];
   const newest = [...evaluations].reverse().find((e) => e.counts !== null);
-  if (newest) cards.push(confusionCard(newest));
-  if (evaluations.length > 0) cards.push(evaluationList(evaluations));
-  if (misclassified && misclassified.examples.length > 0)
-    cards.push(misclassifiedCard(misclassified));
-  return cards;
+  // Placeholders keep each card's place when the shown evaluation changes.
+  /** @type {HTMLElement} */
+  let confusion = newest ? confusionCard(newest) : h('div', { hidden: true });
+  /** @type {HTMLElement} */
+  let grid =
+    newest && misclassified && misclassified.examples.length > 0
+      ? misclassifiedCard(newest, misclassified)
+      : h('div', { hidden: true });
+  /** @type {(evaluation: RunEvaluationItem) => Promise<void>} */
+  const show = async (evaluation) => {
+    const nextConfusion = confusionCard(evaluation);
+    confusion.replaceWith(nextConfusion);
+    confusion = nextConfusion;
+    const shown = evaluation.misclassified
+      ? await api.misclassified(runId, evaluation.id).catch(() => null)
+      : null;
+    const nextGrid =
+      shown && shown.examples.length > 0
+        ? misclassifiedCard(evaluation, shown)
+        : h('div', { hidden: true });
+    grid.replaceWith(nextGrid);
+    grid = nextGrid;
+    for (const li of list.querySelectorAll('li'))
+      li.classList.toggle('selected', li.dataset['evaluation'] === String(evaluation.id));
+  };
+  const list = evaluationList(evaluations, newest?.id, show);
+  return [confusion, list, grid];
 }
 
 /**
@@ -122,9 +144,11 @@ function confusionCard(evaluation) {
 
 /**
  * @param {readonly RunEvaluationItem[]} evaluations
+ * @param {number | undefined} selected the evaluation shown above
+ * @param {(evaluation: RunEvaluationItem) => Promise<void>} show
  * @returns {HTMLElement}
  */
-function evaluationList(evaluations) {
+function evaluationList(evaluations, selected, show) {
   return h(
     'section',
     { class: 'card', id: 'evaluations' },
@@ -135,12 +159,26 @@ function evaluationList(evaluations) {
       evaluations.map((e) =>
         h(
           'li',
-          {},
+          { dataset: { evaluation: String(e.id) }, class: e.id === selected ? 'selected' : '' },
           h('span', { class: 'muted small' }, `${formatTime(e.createdAt, true)} · `),
           `${describe(e)}: `,
           Object.entries(e.metrics)
             .map(([k, v]) => `${k} ${formatMetric(v)}`)
             .join(' · '),
+          e.counts !== null
+            ? h(
+                'button',
+                {
+                  class: 'btn-ghost',
+                  type: 'button',
+                  title: e.misclassified
+                    ? 'show its confusion matrix and misclassified images'
+                    : 'show its confusion matrix',
+                  onclick: () => void show(e),
+                },
+                'show',
+              )
+            : null,
         ),
       ),
     ),
@@ -148,18 +186,19 @@ function evaluationList(evaluations) {
 }
 
 /**
+ * @param {RunEvaluationItem} evaluation
  * @param {MisclassifiedGrid} grid
  * @returns {HTMLElement}
  */
-function misclassifiedCard(grid) {
+function misclassifiedCard(evaluation, grid) {
   return h(
     'section',
-    { class: 'card', id: 'misclassified' },
+    { class: 'card', id: 'misclassified', dataset: { evaluation: String(evaluation.id) } },
     h('h3', { class: 'card-title' }, 'Most confidently misclassified'),
     h(
       'p',
       { class: 'muted small' },
-      `${grid.wrong} of ${grid.count} ${grid.split} images wrong with the final model; the ${grid.examples.length} it was surest of:`,
+      `${describe(evaluation)}: ${grid.wrong} of ${grid.count} images wrong; the ${grid.examples.length} it was surest of:`,
     ),
     h(
       'ul',
@@ -167,10 +206,10 @@ function misclassifiedCard(grid) {
       grid.examples.map((e) =>
         h(
           'li',
-          {},
+          { title: e.file ?? `${grid.split} image ${e.index}` },
           h('img', {
             src: e.image,
-            alt: `${grid.split} image ${e.index}: ${e.trueClass} predicted as ${e.predictedClass}`,
+            alt: `${e.file ?? `${grid.split} image ${e.index}`}: ${e.trueClass} predicted as ${e.predictedClass}`,
             width: 64,
             height: 64,
           }),

@@ -1,6 +1,12 @@
 import { resolve } from 'node:path';
-import { DatasetError } from '../../errors.js';
-import type { DatasetContext, DatasetDefinition, DatasetSplits, ImageSplit } from '../dataset.js';
+import { DatasetError, InternalError } from '../../errors.js';
+import type {
+  DatasetContext,
+  DatasetDefinition,
+  DatasetSplits,
+  ImageSplit,
+  TestSplit,
+} from '../dataset.js';
 import { loadCsvTable, type CsvTable, type CsvTableOptions } from '../csv/load-csv-table.js';
 import type { MissingPolicy } from '../csv/table-preprocessing.js';
 
@@ -143,6 +149,25 @@ export const csv: DatasetDefinition = {
       kind: 'files',
       location: [trainFile, ...(testFile ? [testFile] : [])].join(', '),
       notices: [...train.notices, ...(test?.notices ?? [])],
+    };
+  },
+  async loadTest(context: DatasetContext): Promise<TestSplit | undefined> {
+    const preprocessing = context.recorded?.preprocessing;
+    if (preprocessing === undefined) {
+      throw new InternalError('csv.loadTest needs the run’s recorded table encoding');
+    }
+    const testFile = fileOf(context, 'test');
+    if (testFile === undefined) return undefined;
+    // Encoded with the training split's statistics and categories as the run recorded them.
+    const test = await loadCsvTable(testFile, {
+      ...csvTableOptions(context, 'test'),
+      preprocessing,
+    });
+    return {
+      test: tableSplit(test),
+      files: test.lines.map((line) => `${testFile}:${line}`),
+      location: testFile,
+      notices: test.notices,
     };
   },
   async status() {

@@ -1,7 +1,13 @@
 import { resolve } from 'node:path';
 import type { DatasetRuleIssue } from '../../config/index.js';
 import { DatasetError } from '../../errors.js';
-import type { DatasetContext, DatasetDefinition, DatasetSplits, ImageSplit } from '../dataset.js';
+import type {
+  DatasetContext,
+  DatasetDefinition,
+  DatasetSplits,
+  ImageSplit,
+  TestSplit,
+} from '../dataset.js';
 import { parseIdx, readFileContent } from '../idx-reader.js';
 import { countClasses, splitFromIdx } from '../image-split.js';
 
@@ -152,6 +158,21 @@ export const idx: DatasetDefinition = {
       .flatMap((p) => [resolve(context.cwd, p.images), resolve(context.cwd, p.labels)])
       .join(', ');
     return { train, test, numClasses, kind: 'files', location: files, notices: [] };
+  },
+  async loadTest(context: DatasetContext): Promise<TestSplit | undefined> {
+    const options = idxOptions(context.spec.options);
+    if (options.test === undefined) return undefined;
+    // Labels are checked against the run's classes, not the (absent) training labels.
+    const classes = context.recorded?.classes.length ?? options.classes;
+    const test = await readPair(options.test, context.cwd, classes);
+    return {
+      test,
+      files: undefined,
+      location: [options.test.images, options.test.labels]
+        .map((p) => resolve(context.cwd, p))
+        .join(', '),
+      notices: [],
+    };
   },
   classCount: (spec) => safeOptions(spec.options)?.classes,
   async status(context: DatasetContext) {

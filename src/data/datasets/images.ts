@@ -1,7 +1,7 @@
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
-import { DatasetError } from '../../errors.js';
-import type { DatasetContext, DatasetDefinition, DatasetSplits } from '../dataset.js';
+import { DatasetError, InternalError } from '../../errors.js';
+import type { DatasetContext, DatasetDefinition, DatasetSplits, TestSplit } from '../dataset.js';
 import { loadImageFolder, type ImageFolderSplit } from '../image-folder/load-image-folder.js';
 
 /** `data.*` of the images dataset, as the schema checked them. */
@@ -180,6 +180,30 @@ export const images: DatasetDefinition = {
         ...notices('images', train, options.train),
         ...(test && options.test ? notices('images', test, options.test) : []),
       ],
+    };
+  },
+  async loadTest(context: DatasetContext): Promise<TestSplit | undefined> {
+    const recorded = context.recorded;
+    if (recorded === undefined || recorded.shape.length !== 3) {
+      throw new InternalError('images.loadTest needs the run’s recorded classes and image shape');
+    }
+    const options = imagesOptions(context);
+    if (options.test === undefined) return undefined;
+    // Decoded to the run's size and channels (unless data.image says otherwise: the model's
+    // input check then names both); class folders named among the run's classes.
+    const test = await loadImageFolder(options.test, {
+      key: 'test',
+      size: options.size ?? [recorded.shape[0]!, recorded.shape[1]!],
+      channels: options.channels ?? (recorded.shape[2] as 1 | 3 | 4),
+      skipBadFiles: options.skipBadFiles,
+      cacheDir: options.cache ? imageCacheDir(context.env) : undefined,
+      classes: recorded.classes,
+    });
+    return {
+      test: test.split,
+      files: test.files,
+      location: `${options.test}${test.fromCache ? ' (decoded cache)' : ''}`,
+      notices: notices('images', test, options.test),
     };
   },
   async status(context: DatasetContext) {
