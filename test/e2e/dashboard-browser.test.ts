@@ -343,7 +343,8 @@ describe.skipIf(skip)('dashboard in Chromium', () => {
     expect(await page.$$eval('.sweep-pc .pc-line', (els) => els.length)).toBe(7);
     expect(await page.getAttribute('.sweep-pc svg', 'data-kept')).toBe('7');
     // Brushing the top of the metric axis keeps only the trials up there (0.95 and 0.93).
-    const axis = (await page.$('.sweep-pc .pc-brush-area[data-axis="test/accuracy"]'))!;
+    const axis = page.locator('.sweep-pc .pc-brush-area[data-axis="test/accuracy"]');
+    await axis.waitFor();
     const box = (await axis.boundingBox())!;
     await page.mouse.move(box.x + box.width / 2, box.y + 1);
     await page.mouse.down();

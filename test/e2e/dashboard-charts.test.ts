@@ -151,7 +151,9 @@ describe.skipIf(skip)('dashboard charts in Chromium', () => {
         document.querySelectorAll('.chart-card[data-key="train/loss"] .u-legend .u-series.raw')
           .length === 0,
     );
-    const over = (await page.$('.chart-card[data-key="train/loss"] .u-over'))!;
+    // A locator, not an element handle: a redraw in between replaces the element.
+    const over = page.locator('.chart-card[data-key="train/loss"] .u-over');
+    await over.waitFor();
     const box = (await over.boundingBox())!;
     // Step 15 of the 1..80 axis: the dense run has a point there, the even-steps run does not.
     await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);

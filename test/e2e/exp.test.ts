@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeTempDir } from '../test-kit.js';
@@ -183,7 +184,9 @@ describe('runner exp', () => {
     }
     expect(runId).toBeDefined();
     child.kill('SIGINT');
-    await new Promise((r) => setTimeout(r, 20));
+    // Two SIGINTs sent before the child is scheduled merge into one (signals do not queue): send
+    // the second once the kernel has handed the first to the process (no SIGINT pending).
+    await signalTaken(child.pid!, 'SIGINT');
     child.kill('SIGINT');
     const { code, stdout } = await child.result;
     expect(code).toBe(130);
@@ -216,3 +219,22 @@ describe('runner exp', () => {
     expect(stderr).toMatch(/bad\.yaml:\d+:\d+ error .*learningRate/);
   });
 });
+
+/** Resolves once `signal` is no longer pending for process `pid` (Linux: /proc/PID/status). */
+async function signalTaken(pid: number, signal: NodeJS.Signals): Promise<void> {
+  const bit = 1n << BigInt(osConstants.signals[signal] - 1);
+  const file = `/proc/${pid}/status`;
+  if (!existsSync(file)) {
+    await new Promise((r) => setTimeout(r, 200)); // no /proc (macOS): give the child a moment
+    return;
+  }
+  for (let i = 0; i < 200; i++) {
+    const status = readFileSync(file, 'utf8');
+    const pending = ['SigPnd', 'ShdPnd'].map((field) =>
+      BigInt(`0x${new RegExp(`^${field}:\\s*([0-9a-f]+)`, 'm').exec(status)?.[1] ?? '0'}`),
+    );
+    if (pending.every((mask) => (mask & bit) === 0n)) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`${signal} still pending for process ${pid} after 2 s`);
+}
