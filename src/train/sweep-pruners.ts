@@ -179,3 +179,35 @@ function medianOf(values: readonly number[]): number {
 function show(value: number): string {
   return Number(value.toPrecision(4)).toString();
 }
+
+/** Where a pruned trial stopped: the rung (none for median stopping, which decides every epoch) and the epoch. */
+export interface PrunedRung {
+  /** 0-based rung of successive halving or hyperband; null for the median pruner. */
+  readonly rung: number | null;
+  readonly epoch: number;
+}
+
+const RUNG_NOTICE = /^pruned at rung (\d+) \(epoch (\d+)\):/;
+const EPOCH_NOTICE = /^pruned at epoch (\d+):/;
+
+/**
+ * The rung a pruned run stopped at, read back from the notice its pruner
+ * recorded (the reasons above are the one place that writes it; a test
+ * round-trips every pruner's reason). Undefined when no notice names one.
+ *
+ * @example prunedRungOf(['pruned at rung 1 (epoch 3): ...']) // {rung: 1, epoch: 3}
+ */
+export function prunedRungOf(notices: readonly string[]): PrunedRung | undefined {
+  for (const notice of notices) {
+    const rung = RUNG_NOTICE.exec(notice);
+    if (rung) return { rung: Number(rung[1]), epoch: Number(rung[2]) };
+    const epoch = EPOCH_NOTICE.exec(notice);
+    if (epoch) return { rung: null, epoch: Number(epoch[1]) };
+  }
+  return undefined;
+}
+
+/** A rung in a table cell: `1 (epoch 3)`, or `epoch 3` for median stopping. */
+export function formatPrunedRung(rung: PrunedRung): string {
+  return rung.rung === null ? `epoch ${rung.epoch}` : `${rung.rung} (epoch ${rung.epoch})`;
+}

@@ -113,5 +113,88 @@ describe('runner sweep with a pruner and repeats', () => {
     expect(table.stdout).toMatch(
       new RegExp(`best: configuration ${best.configuration} test/loss mean`),
     );
+    // The rung each pruned trial stopped at is a column of the trials table.
+    const pruned = rows.filter((r) => r.status === 'pruned');
+    expect(pruned.length).toBeGreaterThan(0);
+    const trialLines = table.stdout
+      .split('\n')
+      .filter((l) => /^\s*\d+\s+\d+\s+\d+\s+\d+\s/.test(l));
+    expect(table.stdout).toMatch(/\brung\b/);
+    for (const r of rows) {
+      const line = trialLines.find((l) => l.trim().split(/\s+/)[3] === String(r.id));
+      expect(line, `trial row of run ${r.id}`).toBeDefined();
+      if (r.status === 'pruned') expect(line).toMatch(/0 \(epoch 1\)\s*$/);
+      else expect(line).not.toMatch(/epoch/);
+    }
+
+    // runs ls --sweep: each trial with its configuration's mean and std over its seeds, and the rung.
+    const listed = await runCli(['runs', 'ls', '--sweep', '1', '--json', '--db', db], ws.dir);
+    expect(listed.code).toBe(0);
+    const list = JSON.parse(listed.stdout) as {
+      id: number;
+      trial: {
+        trial: number;
+        configuration: number;
+        repeat: number;
+        rung: { rung: number | null; epoch: number } | null;
+        configurationMean: number | null;
+        configurationStd: number | null;
+      };
+    }[];
+    expect(list).toHaveLength(4);
+    for (const item of list) {
+      const row = rows.find((r) => r.id === item.id)!;
+      expect(item.trial.trial).toBe(row.trial_index + 1);
+      expect(item.trial.repeat).toBe(row.seed - 2);
+      expect(item.trial.rung).toEqual(row.status === 'pruned' ? { rung: 0, epoch: 1 } : null);
+      const config = json.configurations.find((c) => c.trials.includes(item.trial.trial))!;
+      expect(item.trial.configuration).toBe(config.configuration);
+      expect(item.trial.configurationMean).toBe(config.mean);
+      expect(item.trial.configurationStd).toBe(config.std);
+    }
+    const lsTable = await runCli(['runs', 'ls', '--sweep', '1', '--db', db], ws.dir);
+    expect(lsTable.stdout).toMatch(/config test\/loss mean\s+std\s+seeds\s+rung/);
+    expect(lsTable.stdout).toContain('0 (epoch 1)');
+
+    // compare: the trials' configurations side by side, mean and std, best mean marked.
+    const first = list.find((i) => i.trial.trial === 1)!;
+    const third = list.find((i) => i.trial.trial === 3)!;
+    const compared = await runCli(
+      ['compare', String(first.id), String(third.id), '--json', '--db', db],
+      ws.dir,
+    );
+    expect(compared.code).toBe(0);
+    const cmp = JSON.parse(compared.stdout) as {
+      trials: { trial: number; configuration: number; mean: number | null; std: number | null }[];
+    };
+    expect(cmp.trials.map((t) => [t.trial, t.configuration])).toEqual([
+      [1, 1],
+      [3, 2],
+    ]);
+    expect(cmp.trials.map((t) => t.mean)).toEqual([
+      json.configurations[0]!.mean,
+      json.configurations[1]!.mean,
+    ]);
+    expect(cmp.trials.map((t) => t.std)).toEqual([
+      json.configurations[0]!.std,
+      json.configurations[1]!.std,
+    ]);
+    const cmpTable = await runCli(
+      ['compare', String(first.id), String(third.id), '--db', db],
+      ws.dir,
+    );
+    const meanLine = cmpTable.stdout
+      .split('\n')
+      .find((l) => l.startsWith('test/loss mean (config)'));
+    expect(meanLine).toBeDefined();
+    const marked = meanLine!
+      .trim()
+      .split(/\s{2,}/)
+      .slice(1)
+      .findIndex((cell) => cell.endsWith('*'));
+    const means = json.configurations.map((c) => c.mean);
+    const winner = means[0] === null ? 1 : means[1] === null ? 0 : means[0]! <= means[1]! ? 0 : 1;
+    expect(marked).toBe(winner);
+    expect(cmpTable.stdout).toMatch(/^test\/loss std \(config\)/m);
   }, 240_000);
 });

@@ -6,6 +6,7 @@ import {
   SWEEP_SAMPLER_KINDS,
 } from '../../src/config/build-experiment-schema.js';
 import { openStore, type Store } from '../../src/store/index.js';
+import { formatPrunedRung, prunedRungOf } from '../../src/train/sweep-pruners.js';
 import {
   bracketOf,
   PRUNERS,
@@ -161,6 +162,37 @@ describe('pruners', () => {
       'completed@9',
       'completed@9',
     ]);
+  });
+
+  it("reads back the rung and epoch from every pruner's reason", () => {
+    const specs: PrunerSpec[] = [
+      { type: 'median', minEpochs: 1 },
+      { type: 'successiveHalving', minEpochs: 1, reductionFactor: 3 },
+      { type: 'hyperband', minEpochs: 1, reductionFactor: 3 },
+    ];
+    for (const spec of specs) {
+      const entry = prunerEntry(spec);
+      const rung = entry.rungAt(spec, { epoch: 3, maxEpochs: 9, configuration: 0 })!;
+      const verdict = entry.decide(
+        spec,
+        rung,
+        0.1,
+        [0.9, 0.8, 0.7, 0.6],
+        'maximize',
+        'test/accuracy',
+      );
+      expect(verdict.prune, spec.type).toBe(true);
+      if (!verdict.prune) continue;
+      const read = prunedRungOf(['an earlier notice', verdict.reason]);
+      expect(read, spec.type).toEqual({
+        rung: spec.type === 'median' ? null : verdict.rung,
+        epoch: 3,
+      });
+      expect(formatPrunedRung(read!)).toBe(
+        spec.type === 'median' ? 'epoch 3' : `${verdict.rung} (epoch 3)`,
+      );
+    }
+    expect(prunedRungOf(['stopped early: test/loss did not improve'])).toBeUndefined();
   });
 
   it('has one entry per kind the schema offers', () => {

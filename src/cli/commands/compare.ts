@@ -5,6 +5,7 @@ import { parseRunIds } from '../parse-flags.js';
 import type { View, ViewColumn } from '../render.js';
 import { DB_HELP, requireRuns, withStore } from '../store-access.js';
 import type { CommandDefinition } from './command.js';
+import { trialPlaces, type TrialPlace } from './sweeps/trial-rows.js';
 
 const WINNER = ' *';
 
@@ -33,7 +34,14 @@ export const compareCommand: CommandDefinition = {
         await withStore(context, opts.db, async (store) => {
           await requireRuns(store, ids);
           const comparison = await store.compareRuns(ids);
-          context.out.view(comparisonView(comparison), opts.json ? 'json' : 'table');
+          const places = await trialPlaces(store, await store.listRuns({ ids, limit: 0 }));
+          context.out.view(
+            comparisonView(
+              comparison,
+              comparison.runs.map((r) => places.get(r.id)),
+            ),
+            opts.json ? 'json' : 'table',
+          );
           if (opts.json) return;
           const notes = [
             `* best among these runs (${comparison.metrics.length > 0 ? 'lower loss, higher accuracy' : 'no metrics'})`,
@@ -55,13 +63,21 @@ interface ComparisonRow {
   readonly values: readonly string[];
 }
 
-/** The table is fields by runs, winners marked; `--json` prints the comparison itself. */
-function comparisonView(comparison: RunComparison): View<ComparisonRow> {
+/**
+ * The table is fields by runs, winners marked; `--json` prints the comparison itself.
+ * Sweep trials get their trial, and with repeats their configuration's mean and std over
+ * its seeds (the winner is the best mean, by the sweep's goal, among runs of one sweep).
+ */
+function comparisonView(
+  comparison: RunComparison,
+  places: readonly (TrialPlace | undefined)[],
+): View<ComparisonRow> {
   const mark = (values: readonly (number | null)[], winner: number | null): string[] =>
     values.map((v, i) => (v === null ? '—' : formatMetric(v) + (i === winner ? WINNER : '')));
   const records: ComparisonRow[] = [
     { field: 'status', values: comparison.runs.map((r) => r.status) },
     { field: 'duration', values: comparison.runs.map((r) => formatDuration(r.durationMs)) },
+    ...trialRows(places, mark),
     ...comparison.params.map((p) => ({ field: p.key, values: p.values.map(formatParam) })),
     ...comparison.metrics.flatMap((m) => [
       { field: `${m.key} final`, values: mark(m.final, m.finalWinner) },
@@ -93,6 +109,74 @@ function comparisonView(comparison: RunComparison): View<ComparisonRow> {
         values: p.values.map((v) => (v === undefined ? null : v)),
       })),
       metrics: comparison.metrics,
+      trials: places.map((p) =>
+        p === undefined
+          ? null
+          : {
+              sweepId: p.sweep.id,
+              trial: p.row.trial,
+              configuration: p.row.configuration,
+              repeat: p.row.repeat,
+              rung: p.row.rung,
+              ...(p.configuration
+                ? {
+                    metric: p.sweep.metric,
+                    mean: p.configuration.mean,
+                    std: p.configuration.std,
+                    completed: p.configuration.completed,
+                    seeds: p.configuration.trials.length,
+                  }
+                : {}),
+            },
+      ),
     },
   };
+}
+
+/** Rows for sweep trials: sweep and trial, then with repeats the configuration's mean and std. */
+function trialRows(
+  places: readonly (TrialPlace | undefined)[],
+  mark: (values: readonly (number | null)[], winner: number | null) => string[],
+): ComparisonRow[] {
+  if (places.every((p) => p === undefined)) return [];
+  const rows: ComparisonRow[] = [
+    {
+      field: 'sweep trial',
+      values: places.map((p) => (p ? `${p.sweep.id}:${p.row.trial}` : '—')),
+    },
+  ];
+  const metrics = new Set(places.flatMap((p) => (p?.configuration ? [p.sweep.metric] : [])));
+  if (metrics.size === 0) return rows;
+  const sweeps = new Set(places.map((p) => p?.sweep.id));
+  const means = places.map((p) => p?.configuration?.mean ?? null);
+  // A winner only among configurations of one sweep: other sweeps measure other things.
+  const goal = places.find((p) => p !== undefined)?.sweep.goal;
+  let winner: number | null = null;
+  if (sweeps.size === 1 && goal !== undefined)
+    means.forEach((m, i) => {
+      const w = winner === null ? null : means[winner]!;
+      if (m !== null && (w === null || (goal === 'maximize' ? m > w : m < w))) winner = i;
+    });
+  const metric = [...metrics].join(', ');
+  rows.push(
+    {
+      field: 'configuration',
+      values: places.map((p) => (p?.configuration ? String(p.row.configuration) : '—')),
+    },
+    { field: `${metric} mean (config)`, values: mark(means, winner) },
+    {
+      field: `${metric} std (config)`,
+      values: mark(
+        places.map((p) => p?.configuration?.std ?? null),
+        null,
+      ),
+    },
+    {
+      field: 'seeds (config)',
+      values: places.map((p) =>
+        p?.configuration ? `${p.configuration.completed}/${p.configuration.trials.length}` : '—',
+      ),
+    },
+  );
+  return rows;
 }

@@ -7,6 +7,8 @@ import type { View, ViewColumn } from '../../render.js';
 import { DB_HELP, withStore } from '../../store-access.js';
 import type { CliContext } from '../command.js';
 import { metricsJson, type MetricJson } from './metric-json.js';
+import { formatPrunedRung, type PrunedRung } from '../../../train/sweep-pruners.js';
+import { trialPlaces, type TrialPlace } from '../sweeps/trial-rows.js';
 
 const DEFAULT_LIMIT = 50;
 /** Shown when no config value varies among the listed runs. */
@@ -46,6 +48,23 @@ interface RunListRecord {
   /** The key params; a run without one of them has no entry for it. */
   readonly params: Readonly<Record<string, ParamValue | undefined>>;
   readonly metrics: Readonly<Record<string, MetricJson>>;
+  /** With `--sweep`: the run's trial, and with repeats its configuration's mean and std. */
+  readonly trial?: TrialListFields;
+}
+
+/** A trial's fields in `runs ls --sweep`: 1-based numbers, the rung a pruned trial stopped at. */
+interface TrialListFields {
+  readonly trial: number;
+  readonly configuration: number;
+  /** 1-based repeat (seed offset + 1) of its configuration. */
+  readonly repeat: number;
+  readonly rung: PrunedRung | null;
+  /** The sweep metric's mean over the configuration's completed seeds (repeats > 1 only). */
+  readonly configurationMean?: number | null;
+  /** Its sample standard deviation; null below 2 completed seeds. */
+  readonly configurationStd?: number | null;
+  /** Completed seeds of the configuration / its trials. */
+  readonly configurationSeeds?: string;
 }
 
 /** `runner runs ls`: runs newest first, with the params that vary and the final/best test metrics. */
@@ -96,8 +115,9 @@ async function listRuns(context: CliContext, opts: ListOptions): Promise<void> {
     const total =
       opts.limit > 0 && list.length === opts.limit ? await store.countRuns(filter) : list.length;
     const filtered = filter.where || filter.status || filter.sweepId || filter.tag;
+    const places = opts.sweep === undefined ? new Map() : await trialPlaces(store, list);
     context.out.view(
-      await runListView(store, list, `no runs${filtered ? ' match' : ''} in ${store.path}`),
+      await runListView(store, list, `no runs${filtered ? ' match' : ''} in ${store.path}`, places),
       format,
     );
     if (total > list.length) {
@@ -131,6 +151,8 @@ async function runListView(
   store: Store,
   list: readonly RunSummary[],
   empty: string,
+  /** With `--sweep`: each listed trial's place in the sweep. */
+  places: ReadonlyMap<number, TrialPlace>,
 ): Promise<View<RunListRecord>> {
   const listed = list.map((r) => r.id);
   const varying = (await store.varyingParamKeys(listed)).filter((k) => k !== 'name');
@@ -157,13 +179,26 @@ async function runListView(
       note: run.note,
       params: Object.fromEntries(keyParams.map((k) => [k, p[k]])),
       metrics: metricsJson(run.metrics),
+      ...(places.has(run.id) ? { trial: trialFields(places.get(run.id)!) } : {}),
     };
   });
+  const placed = [...places.values()];
+  const repeated = placed.some((p) => p.configuration !== undefined);
+  const sweepMetric = placed[0]?.sweep.metric;
   const titles = shortParamTitles(keyParams);
   const columns: ViewColumn<RunListRecord>[] = [
     { key: 'id', kind: 'id' },
     { key: 'name' },
     { key: 'status' },
+    ...(placed.length > 0
+      ? [{ key: 'trial', kind: 'id' as const, value: (r: RunListRecord) => r.trial?.trial }]
+      : []),
+    ...(repeated
+      ? [
+          { key: 'config', kind: 'id' as const, value: (r: RunListRecord) => r.trial?.configuration },
+          { key: 'seed', kind: 'id' as const, value: (r: RunListRecord) => r.trial?.repeat },
+        ]
+      : []),
     { key: 'started', kind: 'time' },
     { key: 'duration', kind: 'duration', value: (r) => r.durationS },
     ...(list.some((r) => r.tags.length > 0)
@@ -181,11 +216,47 @@ async function runListView(
       { key: k, kind: 'metric', value: (r) => r.metrics[k]?.final ?? null },
       { key: `best:${k}`, title: 'best', kind: 'metric', value: (r) => r.metrics[k]?.best ?? null },
     ]),
+    ...(repeated && sweepMetric !== undefined
+      ? ([
+          {
+            key: 'configurationMean',
+            title: `config ${sweepMetric} mean`,
+            kind: 'metric',
+            value: (r) => r.trial?.configurationMean ?? null,
+          },
+          { key: 'configurationStd', title: 'std', kind: 'metric', value: (r) => r.trial?.configurationStd ?? null },
+          { key: 'seeds', value: (r) => r.trial?.configurationSeeds ?? null },
+        ] satisfies ViewColumn<RunListRecord>[])
+      : []),
+    ...(placed.some((p) => p.row.rung !== null)
+      ? [
+          {
+            key: 'rung',
+            value: (r: RunListRecord) => (r.trial?.rung ? formatPrunedRung(r.trial.rung) : null),
+          },
+        ]
+      : []),
     ...(list.some((r) => r.note !== null)
       ? [{ key: 'note', value: (r: RunListRecord) => r.note, table: shortNote }]
       : []),
   ];
   return { records, columns, empty };
+}
+
+function trialFields({ row, configuration }: TrialPlace): TrialListFields {
+  return {
+    trial: row.trial,
+    configuration: row.configuration,
+    repeat: row.repeat,
+    rung: row.rung,
+    ...(configuration
+      ? {
+          configurationMean: configuration.mean,
+          configurationStd: configuration.std,
+          configurationSeeds: `${configuration.completed}/${configuration.trials.length}`,
+        }
+      : {}),
+  };
 }
 
 /** A note in a table cell: its first line, at most 40 characters (… where cut). */

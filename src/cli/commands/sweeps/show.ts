@@ -5,12 +5,13 @@ import type { View, ViewColumn } from '../../render.js';
 import { DB_HELP, withStore } from '../../store-access.js';
 import type { CliContext } from '../command.js';
 import { bestConfiguration, type ConfigurationSummary } from '../../../train/sweep-values.js';
+import { formatPrunedRung } from '../../../train/sweep-pruners.js';
 import {
   bestTrial,
   configurationRows,
   prunedTrials,
+  loadSweepTrials,
   repeatsOf,
-  sweepTrialRows,
   type SweepTrialRow,
 } from './trial-rows.js';
 
@@ -36,15 +37,11 @@ export function registerSweepsShow(sweeps: Command, context: CliContext): void {
               throw new UsageError(`sweeps show ${id}: there is no sweep ${id} in this store`, {
                 hint: 'list sweeps with: runner sweeps ls',
               });
-            const { varied, rows } = sweepTrialRows(sweep, await store.listSweepTrials(id));
+            const { varied, rows, notices } = await loadSweepTrials(store, sweep);
             const best = bestTrial(sweep, rows);
             const repeats = repeatsOf(sweep);
             const configurations = repeats > 1 ? configurationRows(rows) : [];
             const bestConfig = bestConfiguration(configurations, sweep.goal);
-            const notices = new Map<number, readonly string[]>();
-            for (const row of rows)
-              if (row.status === 'pruned' && row.run !== null)
-                notices.set(row.run, (await store.getRun(row.run))?.notices ?? []);
             const pruned = prunedTrials(rows, notices);
             const definition = sweep.definition as { overrides?: unknown; sweep?: unknown } | null;
             const view: View<SweepTrialRow> = {
@@ -69,6 +66,15 @@ export function registerSweepsShow(sweeps: Command, context: CliContext): void {
                   value: (row) => row.values[key] ?? null,
                 })),
                 { key: sweep.metric, kind: 'metric', value: (row) => row.metric },
+                ...(pruned.length > 0
+                  ? [
+                      {
+                        key: 'rung',
+                        value: (row: SweepTrialRow) =>
+                          row.rung ? formatPrunedRung(row.rung) : null,
+                      },
+                    ]
+                  : []),
               ],
               json: {
                 id: sweep.id,

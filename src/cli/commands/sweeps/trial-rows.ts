@@ -1,4 +1,5 @@
-import type { RunSummary, SweepRecord } from '../../../store/index.js';
+import type { RunSummary, Store, SweepRecord } from '../../../store/index.js';
+import { prunedRungOf, type PrunedRung } from '../../../train/sweep-pruners.js';
 import {
   summarizeConfigurations,
   sweepVariedKeys,
@@ -17,6 +18,8 @@ export interface SweepTrialRow {
   readonly status: string;
   readonly values: Readonly<Record<string, unknown>>;
   readonly metric: number | null;
+  /** Where a pruned trial stopped (from its pruner's notice); null otherwise. */
+  readonly rung: PrunedRung | null;
 }
 
 interface PlannedTrial {
@@ -35,6 +38,8 @@ function plannedTrials(sweep: SweepRecord): PlannedTrial[] {
 export function sweepTrialRows(
   sweep: SweepRecord,
   runs: readonly RunSummary[],
+  /** The notices of the pruned runs, by run id (`loadSweepTrials` reads them). */
+  notices: ReadonlyMap<number, readonly string[]> = new Map(),
 ): { varied: string[]; rows: SweepTrialRow[] } {
   const planned = plannedTrials(sweep);
   const latest = new Map<number, RunSummary>();
@@ -54,6 +59,7 @@ export function sweepTrialRows(
       status: run?.status ?? 'pending',
       values: trial.assignments,
       metric: run?.metrics[sweep.metric]?.last.value ?? null,
+      rung: run?.status === 'pruned' ? (prunedRungOf(notices.get(run.id) ?? []) ?? null) : null,
     };
   });
   // An adaptive sampler (TPE) has not proposed the rest yet: pending, with no values.
@@ -68,6 +74,7 @@ export function sweepTrialRows(
       status: 'pending',
       values: {},
       metric: null,
+      rung: null,
     });
   return { varied: sweepVariedKeys(planned), rows };
 }
@@ -101,16 +108,63 @@ export function configurationRows(rows: readonly SweepTrialRow[]): Configuration
   return summarizeConfigurations(rows);
 }
 
-/** The pruned trials and why (the pruner's notice names the rung). */
+/** The pruned trials, the rung they stopped at and why (the pruner's notice). */
 export function prunedTrials(
   rows: readonly SweepTrialRow[],
   notices: ReadonlyMap<number, readonly string[]>,
-): { trial: number; run: number; why: string }[] {
+): { trial: number; run: number; rung: PrunedRung | null; why: string }[] {
   return rows
     .filter((row) => row.status === 'pruned' && row.run !== null)
     .map((row) => ({
       trial: row.trial,
       run: row.run!,
+      rung: row.rung,
       why: notices.get(row.run!)?.find((n) => n.startsWith('pruned')) ?? 'pruned',
     }));
+}
+
+/** `sweepTrialRows` with the pruned runs' notices read from the store (for their rung). */
+export async function loadSweepTrials(
+  store: Store,
+  sweep: SweepRecord,
+): Promise<{ varied: string[]; rows: SweepTrialRow[]; notices: Map<number, readonly string[]> }> {
+  const runs = await store.listSweepTrials(sweep.id);
+  const notices = new Map<number, readonly string[]>();
+  for (const run of runs)
+    if (run.status === 'pruned') notices.set(run.id, (await store.getRun(run.id))?.notices ?? []);
+  return { ...sweepTrialRows(sweep, runs, notices), notices };
+}
+
+/** A sweep trial's place in its sweep, and (with repeats) its configuration's mean and spread. */
+export interface TrialPlace {
+  readonly sweep: SweepRecord;
+  readonly row: SweepTrialRow;
+  /** With repeats > 1: the configuration over its seeds; undefined without repeats. */
+  readonly configuration: ConfigurationSummary | undefined;
+}
+
+/** For each listed run that is a sweep trial: its trial row and configuration (one read per sweep). */
+export async function trialPlaces(
+  store: Store,
+  runs: readonly RunSummary[],
+): Promise<Map<number, TrialPlace>> {
+  const places = new Map<number, TrialPlace>();
+  const sweepIds = new Set(runs.flatMap((r) => (r.sweepId === null ? [] : [r.sweepId])));
+  for (const sweepId of sweepIds) {
+    const sweep = await store.getSweep(sweepId);
+    if (sweep === undefined) continue;
+    const { rows } = await loadSweepTrials(store, sweep);
+    const configurations = repeatsOf(sweep) > 1 ? configurationRows(rows) : [];
+    const byRun = new Map(rows.flatMap((row) => (row.run === null ? [] : [[row.run, row]])));
+    for (const run of runs) {
+      const row = run.sweepId === sweepId ? byRun.get(run.id) : undefined;
+      if (row === undefined) continue;
+      places.set(run.id, {
+        sweep,
+        row,
+        configuration: configurations.find((c) => c.configuration === row.configuration),
+      });
+    }
+  }
+  return places;
 }
