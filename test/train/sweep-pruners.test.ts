@@ -168,7 +168,7 @@ describe('pruners', () => {
     const specs: PrunerSpec[] = [
       { type: 'median', minEpochs: 1 },
       { type: 'successiveHalving', minEpochs: 1, reductionFactor: 3 },
-      { type: 'hyperband', minEpochs: 1, reductionFactor: 3 },
+      { type: 'hyperband', minEpochs: 1, reductionFactor: 3, brackets: undefined },
     ];
     for (const spec of specs) {
       const entry = prunerEntry(spec);
