@@ -190,6 +190,8 @@ export async function officialDatasetStatus(
 export interface FetchReport {
   readonly dataset: string;
   readonly dir: string;
+  /** The dataset's official files (`.gz` names), in the order train images, train labels, test images, test labels. */
+  readonly files: readonly string[];
   /** Files downloaded now (`.gz` names); empty when all four were already there and verified. */
   readonly downloaded: readonly string[];
   /** Damaged files that were replaced. */
@@ -211,7 +213,8 @@ export async function fetchOfficialDataset(
   const replaced = Object.values(primary.files)
     .filter((f) => f.state === 'bad')
     .map((f) => f.path);
-  const nothing = { dataset: dataset.name, dir, downloaded: [], replaced: [] };
+  const files = Object.values(dataset.files).map((file) => `${file.name}.gz`);
+  const nothing = { dataset: dataset.name, dir, files, downloaded: [], replaced: [] };
   if (primary.complete) return { ...nothing, systemCopy: undefined };
   for (const system of dataset.systemDirs) {
     if ((await checkFolder(dataset, system.path)).complete)
@@ -231,6 +234,7 @@ export async function fetchOfficialDataset(
   return {
     dataset: dataset.name,
     dir,
+    files,
     downloaded: fetched.downloaded,
     replaced,
     systemCopy: undefined,

@@ -141,6 +141,62 @@ describe('runner data fetch', () => {
     },
   );
 
+  it.skipIf(!FULL_MNIST.run)(
+    'with stderr piped prints a plain line every tenth of a file; --json and --csv say what was done',
+    async () => {
+      const home = makeTemp();
+      const server = await makeServer();
+      const names = [
+        'train-images-idx3-ubyte',
+        'train-labels-idx1-ubyte',
+        't10k-images-idx3-ubyte',
+        't10k-labels-idx1-ubyte',
+      ];
+      for (const name of names) {
+        const body = await readFile(join(FULL_MNIST.dir(), 'mnist', `${name}.gz`));
+        // The big file on a slow link: 20 pieces, each past the downloader's 100 ms report interval.
+        server.route(
+          `/${name}.gz`,
+          name === 'train-images-idx3-ubyte'
+            ? { kind: 'paced', body, pieces: 20, gapMs: 130 }
+            : { kind: 'file', body },
+        );
+      }
+      const env = isolatedEnv(home, { RUNNER_MNIST_MIRRORS: server.base });
+      const first = await run(['data', 'fetch', 'mnist', '--json'], env);
+      expect(first.error).toBeUndefined();
+      expect(first.stderr).not.toContain('\r');
+      const percents = first.stderr
+        .split('\n')
+        .filter((l) => l.startsWith('mnist train-images-idx3-ubyte.gz ['))
+        .map((l) => Number(/\] +(\d+)%/.exec(l)![1]));
+      // One line per tenth reached (10% ... 90%), never the finished file.
+      expect(percents.length).toBeGreaterThanOrEqual(8);
+      expect(percents.length).toBeLessThanOrEqual(9);
+      expect(percents).toEqual([...percents].sort((a, b) => a - b));
+      expect(new Set(percents.map((p) => Math.floor(p / 10))).size).toBe(percents.length);
+      expect(first.stderr).toContain(
+        'mnist: train-images-idx3-ubyte.gz downloaded (9.9 MB, checksum verified)',
+      );
+      const dir = join(home, '.cache', 'runner', 'datasets', 'mnist');
+      expect(JSON.parse(first.stdout)).toEqual({
+        dataset: 'mnist',
+        dir,
+        systemCopy: false,
+        downloaded: names.map((n) => `${n}.gz`),
+        replaced: [],
+        files: names.map((n) => `${n}.gz`),
+      });
+      const second = await run(['data', 'fetch', 'mnist', '--csv'], env);
+      expect(second.stdout.trimEnd().split('\n')).toEqual([
+        'dataset,file,state,dir',
+        ...names.map((n) => `mnist,${n}.gz,verified,${dir}`),
+      ]);
+      const both = await run(['data', 'fetch', 'mnist', '--csv', '--json'], env);
+      expect((both.error as Error).message).toBe('--json and --csv: choose one output format');
+    },
+  );
+
   it.skipIf(!DEBIAN_FASHION.run)(
     'has nothing to download when the Debian copy is installed',
     async () => {

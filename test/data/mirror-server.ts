@@ -12,7 +12,14 @@ export type Route =
   | { readonly kind: 'stall'; readonly body: Buffer; readonly after: number }
   /** Announces the full length, sends part, then closes the connection. */
   | { readonly kind: 'cut'; readonly body: Buffer; readonly after: number }
-  | { readonly kind: 'redirect'; readonly location: string };
+  | { readonly kind: 'redirect'; readonly location: string }
+  /** The whole body in `pieces` equal parts, `gapMs` apart (a slow link). */
+  | {
+      readonly kind: 'paced';
+      readonly body: Buffer;
+      readonly pieces: number;
+      readonly gapMs: number;
+    };
 
 export interface MirrorServer {
   readonly base: string;
@@ -58,6 +65,22 @@ export function useMirrorServers(): () => Promise<MirrorServer> {
           res.writeHead(302, { location: route.location });
           res.end();
           return;
+        case 'paced': {
+          res.writeHead(200, { 'content-length': route.body.length });
+          let piece = 0;
+          const next = (): void => {
+            const from = Math.floor((route.body.length * piece) / route.pieces);
+            piece += 1;
+            const to = Math.floor((route.body.length * piece) / route.pieces);
+            if (piece >= route.pieces) res.end(route.body.subarray(from));
+            else {
+              res.write(route.body.subarray(from, to));
+              setTimeout(next, route.gapMs);
+            }
+          };
+          next();
+          return;
+        }
       }
     });
     server.on('connection', (socket) => {

@@ -38,6 +38,11 @@ describe('runner exp with stderr piped (a CI log)', () => {
       expect(lines[0]).toMatch(/loss \d\.\d{4} {2}acc \d\.\d{4} {2}[\d,]+ img\/s {2}ETA \S+/);
       if (epoch === 1) expect(lines[0]).toMatch(/ETA \S+ \(run \S+\)$/);
       else expect(lines[0]).not.toMatch(/\(run /);
+      // While the test split is evaluated: one line, after the last progress line, before the epoch's.
+      const all = stderr.split('\n');
+      const evaluating = all.indexOf(`epoch ${epoch}/2  evaluating on 32 test examples`);
+      expect(evaluating, stderr).toBeGreaterThan(all.indexOf(lines.at(-1)!));
+      expect(all[evaluating + 1]).toMatch(new RegExp(`^epoch ${epoch}/2  train loss `));
     }
     // No install hint when tfjs-node is merely absent (that is for --backend tfjs-node and doctor).
     expect(stderr).toMatch(/^ {2}backend {2}\S+: .*$/m);

@@ -1,5 +1,8 @@
+import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { outputFormat } from '../parse-flags.js';
+import type { FetchReport } from '../../data/dataset-admin.js';
+import { createDownloadLines } from '../download-lines.js';
 import type { View } from '../render.js';
 import type { CliContext, CommandDefinition } from './command.js';
 
@@ -34,6 +37,8 @@ export const dataCommand: CommandDefinition = {
       )
       .argument('<name>', 'mnist or fashion-mnist')
       .option('--root <dir>', ROOT_HELP)
+      .option('--json', 'print what was done as JSON (folder, files downloaded and replaced)')
+      .option('--csv', 'print one row per official file: its state and where it is')
       .action(async (name: string, flags: DataFlags) => {
         await fetchOne(context, name, flags);
       });
@@ -69,6 +74,7 @@ async function listDatasets(context: CliContext, flags: DataFlags): Promise<void
 }
 
 async function fetchOne(context: CliContext, name: string, flags: DataFlags): Promise<void> {
+  const format = outputFormat(flags);
   const [{ fetchDataset }, { formatDownloadProgress }] = await Promise.all([
     import('../../data/dataset-admin.js'),
     import('../../data/download-progress.js'),
@@ -77,16 +83,16 @@ async function fetchOne(context: CliContext, name: string, flags: DataFlags): Pr
     env: context.env,
     cwd: context.cwd,
     ...(flags.root === undefined ? {} : { root: flags.root }),
-    onProgress: (progress) => {
-      if (progress.done) {
-        context.out.note(
-          `${progress.dataset}: ${progress.file} downloaded (${(progress.receivedBytes / 1e6).toFixed(1)} MB, checksum verified)`,
-        );
-      } else {
-        context.out.status(formatDownloadProgress(progress));
-      }
-    },
+    onProgress: createDownloadLines(context.out, {
+      format: formatDownloadProgress,
+      finished: (progress) =>
+        `${progress.dataset}: ${progress.file} downloaded (${(progress.receivedBytes / 1e6).toFixed(1)} MB, checksum verified)`,
+    }),
   });
+  if (format !== 'table') {
+    context.out.view(fetchView(report), format);
+    return;
+  }
   const where = shortPath(report.dir, context.env);
   for (const path of report.replaced)
     context.out.note(`${name}: replaced damaged ${shortPath(path, context.env)}`);
@@ -101,6 +107,43 @@ async function fetchOne(context: CliContext, name: string, flags: DataFlags): Pr
       ? `${name}: already in ${where} (4 files, checksums verified); nothing to download`
       : `${name}: ${report.downloaded.length} file${report.downloaded.length === 1 ? '' : 's'} downloaded and verified; all 4 in ${where}`,
   );
+}
+
+/** One row per file the dataset has: downloaded now, replaced, or already there (verified). */
+interface FetchedFile {
+  readonly dataset: string;
+  readonly file: string;
+  readonly state: 'downloaded' | 'replaced' | 'verified' | 'system copy';
+  readonly dir: string;
+}
+
+function fetchView(report: FetchReport): View<FetchedFile> {
+  const dir = report.systemCopy ?? report.dir;
+  const state = (file: string): FetchedFile['state'] =>
+    report.systemCopy !== undefined
+      ? 'system copy'
+      : report.replaced.some((p) => basename(p).startsWith(file.replace(/\.gz$/, '')))
+        ? 'replaced'
+        : report.downloaded.includes(file)
+          ? 'downloaded'
+          : 'verified';
+  return {
+    records: report.files.map((file) => ({
+      dataset: report.dataset,
+      file,
+      state: state(file),
+      dir,
+    })),
+    columns: [{ key: 'dataset' }, { key: 'file' }, { key: 'state' }, { key: 'dir' }],
+    json: {
+      dataset: report.dataset,
+      dir,
+      systemCopy: report.systemCopy !== undefined,
+      downloaded: report.downloaded,
+      replaced: report.replaced,
+      files: report.files,
+    },
+  };
 }
 
 function shortPath(path: string, env: NodeJS.ProcessEnv): string {

@@ -6,6 +6,7 @@ import {
   type RunResult,
 } from '../../train/index.js';
 import type { Renderer } from '../render.js';
+import { createDownloadLines } from '../download-lines.js';
 import { createProgressTicker } from '../progress-ticker.js';
 
 const BAR_WIDTH = 24;
@@ -28,7 +29,6 @@ export function createProgressReporter(
   const now = options.now ?? Date.now;
   const live = out.liveStatus;
   const ticker = createProgressTicker(now);
-  const downloadTicker = createProgressTicker(now);
   let epochStart = 0;
   let lastDraw = 0;
   let images = 0;
@@ -38,22 +38,15 @@ export function createProgressReporter(
   // The whole run's pace: wall time (evaluations included) per step taken by this process.
   let startedAt: number | undefined;
   let firstStep: number | undefined;
+  // What an evaluation runs on, for the line that says it is under way.
+  let evalWhat = '';
+  let epochCount = 0;
   return {
-    onDownload: (progress) => {
-      if (live) out.status(options.formatDownload(progress));
-      else if (
-        !progress.done &&
-        downloadTicker.due(
-          progress.totalBytes ? progress.receivedBytes / progress.totalBytes : Number.NaN,
-        )
-      ) {
-        out.note(options.formatDownload(progress));
-      }
-      if (progress.done) {
-        downloadTicker.reset();
-        out.note(`downloaded ${progress.dataset} ${progress.file}`);
-      }
-    },
+    onDownload: createDownloadLines(out, {
+      format: options.formatDownload,
+      finished: (progress) => `downloaded ${progress.dataset} ${progress.file}`,
+      now,
+    }),
     onStart: ({ runId, name, runDir, backend, data, plan, workers, workerNotices }) => {
       const rows: [string, string][] = [
         ['backend', `${backend.name}: ${backend.kernels} (${backend.reason})`],
@@ -73,6 +66,7 @@ export function createProgressReporter(
         ],
         ['files', runDir],
       ];
+      evalWhat = `${data.eval.count.toLocaleString('en-US')} ${data.evalName} example${data.eval.count === 1 ? '' : 's'}`;
       out.note(`run ${runId} ${name}`);
       for (const [label, text] of rows) out.note(`  ${label.padEnd(8)} ${text}`);
     },
@@ -84,6 +78,7 @@ export function createProgressReporter(
       lossSum = 0;
       correct = undefined;
       totalSteps = epochs * batches;
+      epochCount = epochs;
       ticker.reset();
     },
     onStep: (event, epochs) => {
@@ -135,7 +130,13 @@ export function createProgressReporter(
           (forced.length > 0 ? `, forced despite ${forced.join(' and ')}` : ''),
       );
     },
-    onEvaluate: (epoch) => out.status(`epoch ${epoch}: evaluating`),
+    // Evaluation runs in one go (no step to report from), so one line says it started: redrawn
+    // on a terminal, a plain line in a log (a slow evaluation is not mistaken for a hang).
+    onEvaluate: (epoch) => {
+      const text = `epoch ${epoch}/${epochCount}  evaluating on ${evalWhat}`;
+      if (live) out.status(text);
+      else out.note(text);
+    },
     onEpochEnd: (event, epochs, isBest) => {
       const seconds = (now() - epochStart) / 1000;
       const train = Number.isFinite(event.train.loss)
