@@ -49,6 +49,11 @@ export async function runSweep(options: RunSweepOptions): Promise<TrialReport[]>
       }
       const trial = await source.next();
       if (trial === undefined) return;
+      // Asked to stop while the source was proposing: this trial does not start.
+      if (options.shouldStop()) {
+        stoppedEarly = true;
+        return;
+      }
       options.onTrialStart?.(trial);
       const report = await launch(trial);
       reports.push(report);

@@ -25,6 +25,8 @@ export interface SweepDefinition {
   readonly trials: readonly TrialPlan[];
   /** The base config's seed: repeats run with seed, seed+1, ...; TPE's draws start from it. */
   readonly seed?: number;
+  /** `--parallel` of the local sweep (trials at a time): `--resume` keeps it unless given one. */
+  readonly parallel?: number;
 }
 
 /** One trial: the value each varied path takes, and the `--set` flags that apply it. */

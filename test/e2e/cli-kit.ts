@@ -16,11 +16,14 @@ export function startCli(
   args: readonly string[],
   cwd: string,
   env: NodeJS.ProcessEnv = {},
+  /** `detached`: in a process group of its own, as a terminal's foreground job. */
+  options: { readonly detached?: boolean } = {},
 ): ChildProcess & { result: Promise<CliResult> } {
   const child = spawn(process.execPath, [BIN, ...args], {
     cwd,
     env: { ...process.env, RUNNER_DB: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.detached ?? false,
   });
   let stdout = '';
   let stderr = '';

@@ -142,10 +142,11 @@ async function runExp(
     },
   });
   const unwatch = sweepTrial
-    ? watchWorker(
+    ? watchParent(
         () => runId,
         store,
         () => (stopRequested = true),
+        context.env,
       )
     : async () => undefined;
   try {
@@ -216,34 +217,55 @@ async function runExp(
 }
 
 /**
- * A queued trial's child holds an IPC channel to its worker (`runner worker`). When the
- * worker dies (`kill -9`, its machine cut off), the channel closes: the run is recorded
- * `lost` at once (what was flushed stays) and training stops, rather than running on with
- * nobody heartbeating its job. Another worker retries the trial.
+ * A trial's child holds an IPC channel to the process that launched it: `runner worker` (a
+ * queued trial) or `runner sweep` (a local one, which sets `RUNNER_TRIAL_PARENT=sweep`). When
+ * that process dies (`kill -9`, its machine cut off), the channel closes, on Linux and macOS
+ * alike, and the trial does not train on unsupervised: it stops after its step. A worker's
+ * trial is recorded `lost` at once (another worker retries it); a local sweep's trial ends
+ * `interrupted` (`runner sweep --resume` runs it again), and stays `running` until its
+ * process is gone, so a resume never starts a second copy of it. If the step does not end
+ * within `PARENT_GONE_GRACE_MS`, the trial marks its run and quits.
  */
-function watchWorker(
+function watchParent(
   runId: () => number | undefined,
   store: import('../../store/index.js').Store,
   stop: () => void,
+  env: NodeJS.ProcessEnv,
 ): () => Promise<void> {
-  if (!process.channel) return async () => undefined;
+  const localSweep = env['RUNNER_TRIAL_PARENT'] === 'sweep';
+  if (!process.channel && !localSweep) return async () => undefined;
   // The channel must not keep this process alive once training is done.
-  process.channel.unref();
+  process.channel?.unref();
   let marking: Promise<void> = Promise.resolve();
-  const onDisconnect = (): void => {
-    stop();
+  let quit: NodeJS.Timeout | undefined;
+  const mark = (status: 'lost' | 'interrupted', error: string): void => {
     const id = runId();
     if (id !== undefined)
-      marking = store
-        .finishRun(id, { status: 'lost', error: 'lost: its worker process went away' })
-        .catch(() => undefined);
+      marking = marking.then(() => store.finishRun(id, { status, error }).catch(() => undefined));
   };
-  process.once('disconnect', onDisconnect);
+  const onDisconnect = (): void => {
+    // Nobody reads this process's output any more: writes to it must not end it.
+    for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
+    stop();
+    if (!localSweep) mark('lost', 'lost: its worker process went away');
+    quit = setTimeout(() => {
+      if (localSweep) mark('interrupted', 'interrupted: its sweep process went away');
+      else mark('lost', 'lost: its worker process went away');
+      void marking.finally(() => process.exit(130));
+    }, PARENT_GONE_GRACE_MS).unref();
+  };
+  // The parent may have died while this process was still loading (the event came and went).
+  if (process.connected === false || !process.channel) onDisconnect();
+  else process.once('disconnect', onDisconnect);
   return async () => {
     process.off('disconnect', onDisconnect);
+    clearTimeout(quit);
     await marking;
   };
 }
+
+/** How long a trial whose parent died may take to end its step before it quits. */
+const PARENT_GONE_GRACE_MS = 10_000;
 
 /** How a finished run ends the command; a pruned trial did what its sweep asked. */
 const RUN_OUTCOME: Record<RunResult['status'], OutcomeKind> = {

@@ -101,11 +101,9 @@ async function runSweepCommand(
       throw new UsageError(
         `${flag}: only for a sweep queued on a PostgreSQL store (--db postgres://...)`,
       );
-  const parallel = parseParallel(flags.parallel);
-  const [{ openStore, resolveStorePath, metricGoal }, train] = await Promise.all([
-    import('../../store/index.js'),
-    import('../../train/index.js'),
-  ]);
+  let parallel = parseParallel(flags.parallel);
+  const [{ openStore, resolveStorePath, metricGoal, isRunAlive, localLivenessProbe }, train] =
+    await Promise.all([import('../../store/index.js'), import('../../train/index.js')]);
   const dbPath = resolveStorePath(flags.db, context.env, context.cwd);
 
   let store: Store;
@@ -134,13 +132,33 @@ async function runSweepCommand(
     definition = record.definition as SweepDefinition;
     sweepName = record.name;
     metric = record.metric;
+    // A trial whose process still works on it (an orphan of a killed sweep, a sweep resumed
+    // elsewhere) must not get a second copy.
+    const probe = localLivenessProbe();
+    const alive = (await store.listSweepTrials(sweepId)).filter((run) => isRunAlive(run, probe));
+    if (alive.length > 0) {
+      await store.close();
+      throw new UsageError(
+        `--resume ${sweepId}: ${alive
+          .map(
+            (run) =>
+              `trial ${(run.trialIndex ?? 0) + 1} is still running (run ${run.id}` +
+              (run.pid === null ? '' : `, pid ${run.pid}`) +
+              ` on ${run.host})`,
+          )
+          .join(', ')}: resuming now would start it a second time`,
+        { hint: 'wait for it to end, or stop it (kill PID), then resume' },
+      );
+    }
+    if (flags.parallel === undefined && definition.parallel !== undefined)
+      parallel = definition.parallel;
   } else {
     if (file === undefined) throw new UsageError('sweep: give an experiment file, or --resume ID');
     const planned = await planSweep(file, flags.set ?? [], context);
     store = await openStore(dbPath);
     metric = planned.metric;
     sweepName = planned.name;
-    definition = planned.definition;
+    definition = { ...planned.definition, parallel };
     sweepId = await store.createSweep({
       name: planned.name,
       configYaml: planned.configYaml,
@@ -164,7 +182,10 @@ async function runSweepCommand(
       `sweep ${sweepId}: ${total} trials` +
         (definition.sweep?.sampler === 'tpe' ? ` (tpe, ${describeTpe(definition)})` : '') +
         (skipped > 0 ? `, ${skipped} already finished, ${toRun} to run` : '') +
-        `, ${slots} at a time`,
+        `, ${slots} at a time` +
+        (flags.resume !== undefined && flags.parallel === undefined && definition.parallel
+          ? ` (the sweep's --parallel ${definition.parallel})`
+          : ''),
     );
   }
   const children = new Set<ReturnType<typeof spawn>>();
@@ -202,6 +223,8 @@ async function runSweepCommand(
               : ''),
           cwd: context.cwd,
           children,
+          store,
+          stopping: () => stopRequested,
           cores: Math.max(1, Math.floor(availableParallelism() / slots)),
         }),
       onTrialStart: (trial) => {
@@ -347,6 +370,9 @@ function launchTrial(
     readonly runName: string;
     readonly cwd: string;
     readonly children: Set<ReturnType<typeof spawn>>;
+    readonly store: Store;
+    /** True once the sweep was asked to stop (Ctrl-C): a trial killed by it is interrupted. */
+    readonly stopping: () => boolean;
     /** Cores for this trial: the machine's, divided among the trials that run at once. */
     readonly cores: number;
   },
@@ -368,27 +394,77 @@ function launchTrial(
       cwd: options.cwd,
       // Trials side by side share the cores: `train.workers: auto` takes its share only.
       // The store through the environment: a URL's password never shows in `ps`.
-      env: { ...process.env, RUNNER_CORES: String(options.cores), RUNNER_DB: options.dbPath },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...process.env,
+        RUNNER_CORES: String(options.cores),
+        RUNNER_DB: options.dbPath,
+        RUNNER_TRIAL_PARENT: 'sweep',
+      },
+      // The IPC channel closes when this process dies, even by `kill -9`: the trial then stops
+      // (exp.ts, watchParent). Its own process group: a Ctrl-C at the terminal reaches this
+      // process only, which stops each trial once (a second signal would make it quit at once).
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      detached: true,
     });
     options.children.add(child);
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('close', (code) => {
+    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      // Only the last lines matter (the error of a failed trial): memory stays bounded.
+      if (stderr.length > 64_000) stderr = stderr.slice(-16_000);
+    });
+    child.on('error', () => undefined); // reported by 'close' (no result)
+    child.on('close', (code, signal) => {
       options.children.delete(child);
-      const result = parseTrialResult(stdout);
-      const lastLine = stderr.trim().split('\n').filter(Boolean).pop();
-      resolvePromise({
-        trial,
-        runId: result?.runId,
-        status: result?.status ?? (code === 130 ? 'interrupted' : 'failed'),
-        message: result ? undefined : (lastLine ?? `exited with code ${code}`),
-      });
+      void settleTrial(trial, child.pid, { stdout, stderr, code, signal }, options).then(
+        resolvePromise,
+      );
     });
   });
 }
+
+/**
+ * How a trial ended. One stopped by a signal (Ctrl-C while it was still starting, before it
+ * could handle one) is `interrupted`, not `failed`; a run it left `running` is marked so.
+ */
+async function settleTrial(
+  trial: TrialPlan,
+  pid: number | undefined,
+  exit: {
+    readonly stdout: string;
+    readonly stderr: string;
+    readonly code: number | null;
+    readonly signal: NodeJS.Signals | null;
+  },
+  options: { readonly store: Store; readonly sweepId: number; readonly stopping: () => boolean },
+): Promise<TrialReport> {
+  const result = parseTrialResult(exit.stdout);
+  const lastLine = exit.stderr.trim().split('\n').filter(Boolean).pop();
+  if (result) return { trial, runId: result.runId, status: result.status, message: undefined };
+  const interrupted =
+    exit.code === 130 ||
+    (exit.signal !== null && STOP_SIGNALS.has(exit.signal)) ||
+    (options.stopping() && exit.signal !== null);
+  const left = (await options.store.listSweepTrials(options.sweepId)).find(
+    (run) => run.trialIndex === trial.index && run.pid === pid && run.status === 'running',
+  );
+  const message =
+    lastLine ?? (exit.signal ? `stopped by ${exit.signal}` : `exited with code ${exit.code}`);
+  if (left)
+    await options.store
+      .finishRun(left.id, { status: interrupted ? 'interrupted' : 'failed', error: message })
+      .catch(() => undefined); // a busy store: the run is found lost by its pid instead
+  return {
+    trial,
+    runId: left?.id,
+    status: interrupted ? 'interrupted' : 'failed',
+    message: interrupted ? undefined : message,
+  };
+}
+
+const STOP_SIGNALS: ReadonlySet<string> = new Set(['SIGINT', 'SIGTERM', 'SIGHUP']);
 
 type TrialRow = Record<string, string | number | null>;
 

@@ -1,0 +1,181 @@
+import { existsSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { makeTempDir } from '../test-kit.js';
+import { readStore, runCli, startCli, syntheticConfig } from './cli-kit.js';
+
+// Real sweeps, real trial processes, real signals: what happens to the trials of a sweep
+// whose process is killed (`kill -9`), resumed, or stopped by Ctrl-C while trials start.
+
+const ws = makeTempDir('sweep-orphans');
+const started: number[] = [];
+afterAll(() => {
+  for (const pid of started) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  ws.remove();
+});
+
+interface RunRow {
+  id: number;
+  trial_index: number;
+  status: string;
+  pid: number | null;
+  started_at: number;
+  ended_at: number | null;
+}
+
+function sweepRuns(db: string, sweepId: number): RunRow[] {
+  if (!existsSync(db)) return [];
+  try {
+    return readStore(db, (sql) =>
+      sql
+        .prepare(
+          'select id, trial_index, status, pid, started_at, ended_at from runs where sweep_id = ? order by id',
+        )
+        .all(sweepId),
+    ) as RunRow[];
+  } catch {
+    return []; // the store is being created
+  }
+}
+
+function sweepStatus(db: string, sweepId: number): unknown {
+  return readStore(db, (sql) =>
+    sql.prepare('select status from sweeps where id = ?').pluck().get(sweepId),
+  );
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitFor<T>(what: string, probe: () => T | undefined, ms = 90_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Long trials: each would train for minutes, so only a stop ends them within the test. */
+const longConfig = (name: string): string =>
+  syntheticConfig({ name, train: 2000, batchSize: 16, epochs: 60 });
+
+describe('runner sweep: orphans, resume of live trials, Ctrl-C', () => {
+  it('kill -9 of the sweep ends its trials; --resume refuses a trial still alive, then keeps --parallel 1', async () => {
+    const file = ws.write('orphans.yaml', longConfig('orphans'));
+    const db = `${ws.dir}/orphans.db`;
+    const sweep = startCli(
+      ['sweep', file, '--set', 'train.optimizer.learningRate=0.01,0.003', '--parallel', '1'],
+      ws.dir,
+      { RUNNER_DB: db },
+    );
+    started.push(sweep.pid!);
+    const trial = await waitFor('the first trial to record steps', () => {
+      const run = sweepRuns(db, 1).find((r) => r.status === 'running' && r.pid !== null);
+      return run ? run : undefined;
+    });
+    started.push(trial.pid!);
+
+    // 1. A trial frozen (SIGSTOP) cannot react to its parent's death: it outlives it.
+    process.kill(trial.pid!, 'SIGSTOP');
+    process.kill(sweep.pid!, 'SIGKILL');
+    await sweep.result;
+    expect(isAlive(trial.pid!)).toBe(true);
+    const refused = await runCli(['sweep', '--resume', '1'], ws.dir, { RUNNER_DB: db });
+    expect(refused.stderr).not.toMatch(/\n\s+at /);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(
+      new RegExp(
+        `^error: --resume 1: trial 1 is still running \\(run ${trial.id}, pid ${trial.pid} on [^)]+\\): resuming now would start it a second time`,
+        'm',
+      ),
+    );
+    expect(refused.stderr).toMatch(
+      /^\s*hint: wait for it to end, or stop it \(kill PID\), then resume$/m,
+    );
+    expect(sweepRuns(db, 1).map((r) => r.id)).toEqual([trial.id]); // no second copy
+
+    // 2. Running again, the trial finds its parent gone and stops: well before its 60 epochs.
+    const woke = Date.now();
+    process.kill(trial.pid!, 'SIGCONT');
+    await waitFor(
+      'the orphaned trial to end',
+      () => (isAlive(trial.pid!) ? undefined : true),
+      30_000,
+    );
+    expect(Date.now() - woke).toBeLessThan(30_000);
+    const ended = sweepRuns(db, 1).find((r) => r.id === trial.id)!;
+    expect(ended.status).toBe('interrupted');
+
+    // 3. The resume runs the trials again, one at a time as the sweep was started (the
+    // machine may have more cores: without --parallel the default would be one per core).
+    const resumed = startCli(['sweep', '--resume', '1'], ws.dir, { RUNNER_DB: db });
+    started.push(resumed.pid!);
+    let stderr = '';
+    resumed.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    await waitFor('the resume to start a trial', () =>
+      sweepRuns(db, 1).some((r) => r.id !== trial.id && r.status === 'running') ? true : undefined,
+    );
+    expect(stderr).toContain("sweep 1: 2 trials, 1 at a time (the sweep's --parallel 1)");
+    // Two seconds later there is still one trial running, not two.
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(sweepRuns(db, 1).filter((r) => r.status === 'running')).toHaveLength(1);
+    resumed.kill('SIGINT');
+    const done = await resumed.result;
+    expect(done.code).toBe(130);
+    expect(sweepRuns(db, 1).filter((r) => r.status === 'running')).toEqual([]);
+  }, 240_000);
+
+  it('Ctrl-C while the trials are still starting ends every one of them interrupted, not failed', async () => {
+    const file = ws.write('ctrl-c.yaml', longConfig('ctrl-c'));
+    for (const [name, toGroup] of [
+      ['group', true], // a terminal's Ctrl-C: SIGINT to the whole foreground process group
+      ['parent', false], // SIGINT to the sweep's process only
+    ] as const) {
+      const db = `${ws.dir}/ctrl-c-${name}.db`;
+      const sweep = startCli(
+        [
+          'sweep',
+          file,
+          '--set',
+          'train.optimizer.learningRate=0.01,0.003,0.001,0.0003',
+          '--parallel',
+          '2',
+        ],
+        ws.dir,
+        { RUNNER_DB: db },
+        { detached: true },
+      );
+      started.push(sweep.pid!);
+      let stderr = '';
+      sweep.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      await waitFor('two trials to start', () =>
+        /trial 2\/4 started/.test(stderr) ? true : undefined,
+      );
+      // The trials have just been spawned: they are still loading, before any signal handler.
+      process.kill(toGroup ? -sweep.pid! : sweep.pid!, 'SIGINT');
+      const result = await sweep.result;
+      expect(result.stderr).not.toMatch(/\n\s+at /);
+      expect(result.code).toBe(130);
+      expect(result.stderr).toMatch(/^trial 1\/4 interrupted/m);
+      expect(result.stderr).toMatch(/^trial 2\/4 interrupted/m);
+      expect(result.stderr).not.toMatch(/failed|exited with code/);
+      expect(result.stderr).not.toMatch(/trial [34]\/4 started/);
+      expect(sweepStatus(db, 1)).toBe('interrupted');
+      // A trial that got as far as recording its run has it marked interrupted too.
+      for (const run of sweepRuns(db, 1)) expect(run.status).toBe('interrupted');
+    }
+  }, 180_000);
+});
