@@ -26,7 +26,7 @@ export interface Diagnostic {
   readonly hint?: string;
 }
 
-export type ErrorKind = 'config' | 'dataset' | 'store' | 'usage' | 'backend' | 'internal';
+export type ErrorKind = 'config' | 'dataset' | 'store' | 'usage' | 'backend' | 'disk' | 'internal';
 
 export class RunnerError extends Error {
   readonly kind: ErrorKind;
@@ -74,6 +74,52 @@ export class BackendError extends RunnerError {
   constructor(message: string, options?: { hint?: string; cause?: unknown }) {
     super('backend', message, options);
   }
+}
+
+/** The disk (or the user's quota) under a file the runner writes is full: `disk full at PATH`. */
+export class DiskFullError extends RunnerError {
+  /** The file or folder whose write failed. */
+  readonly path: string;
+  constructor(path: string, message: string, options?: { hint?: string; cause?: unknown }) {
+    super('disk', message, options);
+    this.path = path;
+  }
+}
+
+/** ENOSPC and EDQUOT from the file system, SQLITE_FULL from SQLite: here or in its causes. */
+export function isDiskFull(error: unknown): boolean {
+  for (let e = error, depth = 0; e !== undefined && e !== null && depth < 8; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && DISK_FULL_CODES.some((c) => code.startsWith(c))) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+// 53100 is PostgreSQL's disk_full.
+const DISK_FULL_CODES = ['ENOSPC', 'EDQUOT', 'SQLITE_FULL', '53100'];
+
+/**
+ * `error` as a DiskFullError naming `path` when it is a full disk (a write on a descriptor does
+ * not say which file it was), else `error` unchanged: for a catch that rethrows.
+ */
+export function diskFullAt(path: string, error: unknown): unknown {
+  if (!isDiskFull(error) || error instanceof DiskFullError) return error;
+  return new DiskFullError(path, `disk full at ${path}`, {
+    cause: error,
+    hint: 'free space on that disk',
+  });
+}
+
+/** The path a disk-full error names (a file system error carries its own), else `fallback`. */
+export function diskFullPath(error: unknown, fallback: string): string {
+  for (let e = error, depth = 0; e !== undefined && e !== null && depth < 8; depth++) {
+    if (e instanceof DiskFullError) return e.path;
+    const path = (e as { path?: unknown }).path;
+    if (typeof path === 'string') return path;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return fallback;
 }
 
 /** A bug in the runner itself: printed with its stack and "please report". */

@@ -3,7 +3,7 @@ import { realpathSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
-import { formatError, RunnerError } from '../errors.js';
+import { diskFullPath, formatError, isDiskFull, RunnerError } from '../errors.js';
 import { COMMANDS } from './commands/index.js';
 import type {
   CliContext,
@@ -128,6 +128,15 @@ function exitCodeFor(error: unknown, note: (text: string) => void): number {
   if (error instanceof RunnerError && error.kind !== 'internal') {
     note(formatError(error));
     return error.kind === 'config' ? EXIT.configError : EXIT.userError;
+  }
+  if (isDiskFull(error)) {
+    // Wherever a command writes: one line naming the file, never a stack trace.
+    const path = diskFullPath(error, '');
+    const message = error instanceof Error ? error.message : String(error);
+    note(
+      `error: disk full${path ? ` at ${path}` : ''}: ${message}\n  hint: free space on that disk`,
+    );
+    return EXIT.userError;
   }
   const stack = error instanceof Error ? (error.stack ?? error.message) : String(error);
   note(

@@ -1,7 +1,7 @@
-import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, statfsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { StoreError } from '../errors.js';
+import { DiskFullError, isDiskFull, StoreError } from '../errors.js';
 import {
   APPLICATION_ID,
   META_APP,
@@ -78,6 +78,12 @@ export function openSqliteStore(path: string, options: OpenStoreOptions = {}): S
   } catch (error) {
     db.close();
     if (unwritable !== undefined) throw readOnlyRefusal(path, unwritable, error);
+    if (isDiskFull(error) || (isIoError(error) && noSpaceLeft(path))) {
+      throw new DiskFullError(path, `disk full at ${path}: the run store cannot be written`, {
+        cause: error,
+        hint: 'free space on that disk, or point --db / RUNNER_DB at a store on another',
+      });
+    }
     if (error instanceof StoreError) throw error;
     const hint = busyHint(error);
     throw new StoreError(`cannot open the run store ${path}: ${messageOf(error)}`, {
@@ -236,6 +242,26 @@ function writeProblem(path: string): string | undefined {
     return 'its folder is not writable by this user, and SQLite writes its -wal and -shm files there';
   }
   return undefined;
+}
+
+/** SQLite's I/O errors (SQLITE_IOERR_*), here or as a cause: a full disk shows as one when -shm cannot grow. */
+function isIoError(error: unknown): boolean {
+  for (let e = error, depth = 0; e !== undefined && e !== null && depth < 8; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && code.startsWith('SQLITE_IOERR')) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+/** Whether the file system under the store has (next to) no room left for its -wal and -shm files. */
+function noSpaceLeft(path: string): boolean {
+  try {
+    const fs = statfsSync(dirname(path));
+    return fs.bavail * fs.bsize < 64 * 1024;
+  } catch {
+    return false;
+  }
 }
 
 function readOnlyRefusal(path: string, why: string, cause: unknown): StoreError {

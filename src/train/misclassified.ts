@@ -1,5 +1,6 @@
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { diskFullAt } from '../errors.js';
 import type * as tf from '../tf.js';
 import { encodePngDataUrl, type ImageSplit } from '../data/index.js';
 import { evaluate } from './evaluate.js';
@@ -160,7 +161,13 @@ export function writeMisclassified(
   images: MisclassifiedImages,
 ): void {
   const file = misclassifiedFile(runDir, evaluationId);
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(`${file}.tmp`, JSON.stringify(images));
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(`${file}.tmp`, JSON.stringify(images));
+  } catch (error) {
+    // A full disk leaves no partial file behind.
+    rmSync(`${file}.tmp`, { force: true });
+    throw diskFullAt(file, error);
+  }
   renameSync(`${file}.tmp`, file);
 }

@@ -2,7 +2,6 @@ import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 
-import { pino } from 'pino';
 import type { Experiment } from '../config/experiment.js';
 import { selectBackend, type BackendInfo } from '../backend/index.js';
 import {
@@ -16,7 +15,7 @@ import { checkClassCount, declaredClassCount } from './check-class-count.js';
 import { planOnCpu } from '../model/planning-backend.js';
 import { checkMemory, estimateMemory, loadedDataBytes, memoryLimits } from './memory-estimate.js';
 import { flattenConfig, processStartedAt, type RunStatus, type Store } from '../store/index.js';
-import { DatasetError, StoreError } from '../errors.js';
+import { DatasetError, diskFullAt, StoreError } from '../errors.js';
 import { evaluationMetrics, type Evaluation } from './evaluate.js';
 import { taskOfLoss } from './losses.js';
 import {
@@ -28,6 +27,8 @@ import {
 } from './resume-run.js';
 import { collectRunFacts, hashConfig } from './run-facts.js';
 import { saveModel } from './save-model.js';
+import { failRun } from './fail-run.js';
+import { openRunLog, type RunLog } from './run-log.js';
 import { findMisclassified, writeMisclassified } from './misclassified.js';
 import { writeTrainingCheckpoint } from './training-checkpoint.js';
 import { trainModel, type EpochEvent, type StepEvent } from './train-loop.js';
@@ -220,58 +221,77 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
     reporter.onResume?.({ step: position.step, epoch: position.epoch, forced });
   } else {
     name = options.name ?? experiment.name;
-    runId = await store.createRun({
-      name,
-      configYaml: facts.configYaml,
-      config: document,
-      configHash: facts.configHash,
-      params: flattenConfig(document),
-      seed: experiment.seed,
-      backend: backend.name,
-      // What computed it (the SIMD loops or not) recorded beside why this backend.
-      backendReason: `${backend.reason}; ${backend.kernels}`,
-      dataset: experiment.data.dataset,
-      datasetSource: `${data.source.kind}: ${data.source.location}`,
-      dataInfo: {
-        ...data.source,
-        evalName: data.evalName,
-        numClasses: data.numClasses,
-        shape: data.shape,
-        task: data.task,
-        classes: data.classes,
-        ...(data.preprocessing ? { preprocessing: data.preprocessing } : {}),
-      },
-      versions: facts.versions,
-      ...(facts.gitCommit ? { gitCommit: facts.gitCommit } : {}),
-      host: facts.host,
-      pid: process.pid,
-      ...ownStartTime(),
-      notices: [...data.notices, ...parallelNotices],
-      ...(options.tags && options.tags.length > 0 ? { tags: options.tags } : {}),
-      ...(options.note ? { note: options.note } : {}),
-      ...(options.sweep
-        ? { sweepId: options.sweep.sweepId, trialIndex: options.sweep.trialIndex }
-        : {}),
-    });
+    try {
+      runId = await store.createRun({
+        name,
+        configYaml: facts.configYaml,
+        config: document,
+        configHash: facts.configHash,
+        params: flattenConfig(document),
+        seed: experiment.seed,
+        backend: backend.name,
+        // What computed it (the SIMD loops or not) recorded beside why this backend.
+        backendReason: `${backend.reason}; ${backend.kernels}`,
+        dataset: experiment.data.dataset,
+        datasetSource: `${data.source.kind}: ${data.source.location}`,
+        dataInfo: {
+          ...data.source,
+          evalName: data.evalName,
+          numClasses: data.numClasses,
+          shape: data.shape,
+          task: data.task,
+          classes: data.classes,
+          ...(data.preprocessing ? { preprocessing: data.preprocessing } : {}),
+        },
+        versions: facts.versions,
+        ...(facts.gitCommit ? { gitCommit: facts.gitCommit } : {}),
+        host: facts.host,
+        pid: process.pid,
+        ...ownStartTime(),
+        notices: [...data.notices, ...parallelNotices],
+        ...(options.tags && options.tags.length > 0 ? { tags: options.tags } : {}),
+        ...(options.note ? { note: options.note } : {}),
+        ...(options.sweep
+          ? { sweepId: options.sweep.sweepId, trialIndex: options.sweep.trialIndex }
+          : {}),
+      });
+    } catch (error) {
+      throw diskFullAt(store.path, error);
+    }
     const storeId = await store.storeId();
     if (storeId === null)
       throw new StoreError(
         `the run store ${store.path} has no id; open it writable once to migrate it`,
       );
     runDir = resolve(options.runsDir, storeId, String(runId));
-    mkdirSync(runDir, { recursive: true });
-    // The resolved config beside the run: what `runner exp --resume` trains on.
-    writeFileSync(join(runDir, RESOLVED_CONFIG_FILE), facts.configYaml);
-    await store.setRunFacts(runId, { artifactsDir: runDir, parameterCount: plan.trainableParams });
+    try {
+      mkdirSync(runDir, { recursive: true });
+      // The resolved config beside the run: what `runner exp --resume` trains on.
+      const configFile = join(runDir, RESOLVED_CONFIG_FILE);
+      try {
+        writeFileSync(configFile, facts.configYaml);
+      } catch (error) {
+        throw diskFullAt(configFile, error);
+      }
+      await store.setRunFacts(runId, {
+        artifactsDir: runDir,
+        parameterCount: plan.trainableParams,
+      });
+    } catch (error) {
+      throw await failRun(store, runId, error, { runDir });
+    }
   }
-  const logger = pino(
-    { base: { runId } },
-    pino.destination({ dest: join(runDir, 'log.jsonl'), sync: true, append: true }),
-  );
-  logger.info(
-    { backend, workers, data: data.source, notices: data.notices, params: plan.totalParams },
-    resume ? 'run resumed' : 'run started',
-  );
+  let log: RunLog;
+  try {
+    log = openRunLog(join(runDir, 'log.jsonl'), runId);
+    log.logger.info(
+      { backend, workers, data: data.source, notices: data.notices, params: plan.totalParams },
+      resume ? 'run resumed' : 'run started',
+    );
+  } catch (error) {
+    throw await failRun(store, runId, error, { runDir });
+  }
+  const { logger } = log;
   reporter.onStart?.({
     runId,
     name,
@@ -451,17 +471,24 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
     };
   } catch (error) {
     // Keep every metric written so far, and say how the run ended.
-    const message = error instanceof Error ? error.message : String(error);
-    try {
-      await writer.close();
-    } finally {
-      await store.finishRun(runId, { status: 'failed', error: message });
-      logger.error({ err: error }, 'run failed');
-    }
-    throw error;
+    const failure = await failRun(store, runId, error, {
+      runDir,
+      closeWriter: () => writer.close(),
+    });
+    quietly(() => logger.error({ err: error }, 'run failed'));
+    throw failure;
   } finally {
     model.dispose();
-    logger.flush();
+    log.close();
+  }
+}
+
+/** Runs a write to the run's log whose own failure (a full disk) must not hide the run's error. */
+function quietly(write: () => void): void {
+  try {
+    write();
+  } catch {
+    // The error that ended the run is already on its way to the user.
   }
 }
 

@@ -1,6 +1,15 @@
 import { createHash } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
+import { diskFullAt } from '../errors.js';
 import * as tf from '../tf.js';
 import type { Evaluation } from './evaluate.js';
 import type { EarlyStoppingState } from './early-stopping.js';
@@ -145,9 +154,13 @@ export function writeTrainingCheckpoint(
   try {
     for (const part of [prefix, headerBytes, ...chunks, digest]) written += writeSync(fd, part);
     fsyncSync(fd);
-  } finally {
+  } catch (error) {
+    // A full disk leaves no partial checkpoint behind (the last whole one stays).
     closeSync(fd);
+    rmSync(tmp, { force: true });
+    throw diskFullAt(file, error);
   }
+  closeSync(fd);
   renameSync(tmp, file);
   // The rename itself reaches the disk with the directory's next sync.
   const dirFd = openSync(dirname(file), 'r');
