@@ -1,7 +1,8 @@
 import * as tf from '../../src/tf.js';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fastBatchNormTraining } from '../../src/model/layers/batch-norm-training.js';
 import { selectBackend } from '../../src/backend/index.js';
+import { setSimdLoopsEnabled } from '../../src/backend/kernels/simd/simd-loops.js';
 
 /** Largest difference relative to the largest reference value (at least 1). */
 function relativeDifference(actual: tf.Tensor, expected: tf.Tensor): number {
@@ -18,7 +19,16 @@ describe.each(['cpu', 'wasm'] as const)('fastBatchNormTraining on %s', (backend)
     await selectBackend(backend);
   });
 
-  it.each([[[8, 5, 5, 3]], [[16, 7]], [[32, 6, 6, 16]], [[3, 4, 4, 1]]])(
+  // Small shapes (no whole block of the SIMD loops) and larger ones (blocks and a remainder).
+  it.each([
+    [[8, 5, 5, 3]],
+    [[16, 7]],
+    [[32, 6, 6, 16]],
+    [[3, 4, 4, 1]],
+    [[20, 11, 11, 3]],
+    [[9, 7, 7, 6]],
+    [[30, 41, 1]],
+  ])(
     'trains a %j input as tfjs-layers does: output, gradients, moving statistics',
     async (shape) => {
       const reference = tf.layers.batchNormalization({ momentum: 0.9, epsilon: 1e-5 });
@@ -104,5 +114,67 @@ describe.each(['cpu', 'wasm'] as const)('fastBatchNormTraining on %s', (backend)
     );
     // d sum(y) / d beta = the count of values per channel.
     expect(Array.from(grads[(beta as tf.Variable).name]?.dataSync() ?? [])).toEqual([54, 54]);
+  });
+});
+
+describe('batch norm training kernels on wasm', () => {
+  beforeAll(async () => {
+    tf.env().set('PROD', true);
+    await selectBackend('wasm');
+  });
+  afterAll(() => setSimdLoopsEnabled(true));
+
+  /** Output, moving statistics and the gradients of x, gamma, beta of one training call. */
+  function trainingValues(shape: number[]): number[][] {
+    return tf.tidy(() => {
+      const layer = fastBatchNormTraining(
+        tf.layers.batchNormalization({ momentum: 0.9, epsilon: 1e-3 }),
+      );
+      layer.build(shape);
+      layer.setWeights(
+        layer
+          .getWeights()
+          .map((w, i) => tf.add(tf.randomNormal(w.shape, 0, 1, 'float32', i + 1), i === 3 ? 2 : 0)),
+      );
+      const x = tf.add(tf.mul(tf.randomNormal(shape, 0, 1, 'float32', 7), 3), 5);
+      const weights = tf.randomNormal(shape, 0, 1, 'float32', 8);
+      const variables = layer.trainableWeights.map((w) => w.read() as tf.Variable);
+      const f = (input: tf.Tensor): tf.Scalar =>
+        tf.sum(tf.mul(layer.apply(input, { training: true }) as tf.Tensor, weights));
+      const { value, grads } = tf.variableGrads(() => f(x), variables);
+      const y = layer.apply(x, { training: true }) as tf.Tensor;
+      return [
+        y,
+        tf.grad(f)(x),
+        ...variables.map((v) => grads[v.name] as tf.Tensor),
+        ...layer.getWeights().slice(2),
+        value,
+      ].map((t) => Array.from(t.dataSync()));
+    });
+  }
+
+  it.each([
+    [[64, 30, 30, 3]],
+    [[16, 15, 15, 16]],
+    [[24, 7, 7, 32]],
+    [[40, 13, 13, 1]],
+    [[50, 7, 7, 6]],
+    [[7, 300, 5]],
+  ])('gives the same values bit for bit with SIMD and JavaScript loops at %j', (shape) => {
+    setSimdLoopsEnabled(true);
+    const simd = trainingValues(shape);
+    setSimdLoopsEnabled(false);
+    const js = trainingValues(shape);
+    setSimdLoopsEnabled(true);
+    expect(simd).toHaveLength(js.length);
+    // The first index where they differ, if any (a diff of whole arrays is slow to print).
+    simd.forEach((values, i) => {
+      const other = js[i] ?? [];
+      expect(values).toHaveLength(other.length);
+      const at = values.findIndex((v, j) => !Object.is(v, other[j]));
+      expect(at === -1 ? 'same' : `output ${i} at ${at}: ${values[at]} vs ${other[at]}`).toBe(
+        'same',
+      );
+    });
   });
 });

@@ -1,5 +1,17 @@
 import type { KernelConfig, TensorInfo } from '../../tf.js';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { InternalError } from '../../errors.js';
+import {
+  blockLength,
+  columnSums,
+  fold,
+  gradientColumns,
+  gradientSums,
+  scaleShiftColumns,
+  spread,
+  squaredDeviationSums,
+} from './batch-norm-loops.js';
+import { simdLoopsFor } from './simd/simd-loops.js';
 import {
   attrsOf,
   heapFloats,
@@ -30,7 +42,8 @@ export interface BatchNormTrainAttrs {
  * Op by op (batch-norm-training.ts's path elsewhere) this is 16 kernel calls
  * per layer and step, here 1. Three passes over x: the channel sums, the
  * squared deviations (two passes, so a large mean does not cancel the
- * variance), y. Sums run in float64; `mean` and `invStd` are rounded to
+ * variance), y, each a SIMD loop where there is one (batch-norm-loops.ts).
+ * Sums run in float64; `mean` and `invStd` are rounded to
  * float32 first and used as rounded in y and in the gradient, so forward
  * and backward see the same statistics.
  */
@@ -51,6 +64,8 @@ export const batchNormTrainConfig: KernelConfig = {
     const [meanOut, invStdOut, movingMeanOut, movingVarianceOut] = [0, 1, 2, 3].map(() =>
       backend.makeOutput([channels], 'float32'),
     ) as [TensorInfo, TensorInfo, TensorInfo, TensorInfo];
+    const block = blockLength(channels);
+    const scratch = backend.makeOutput([2 * 4 * block], 'float32');
     // Views after the last allocation (an allocation can replace the heap).
     const xs = heapFloats(backend, x, name);
     const [gamma, beta, movingMean, movingVariance] = infos.map((info) =>
@@ -58,26 +73,21 @@ export const batchNormTrainConfig: KernelConfig = {
     ) as [Float32Array, Float32Array, Float32Array, Float32Array];
     const mean = heapFloats(backend, meanOut, name);
     const invStd = heapFloats(backend, invStdOut, name);
-    const rows = xs.length / channels;
+    const count = xs.length / channels;
+    const simd = simdLoopsFor(backend);
+    const [running, center, scaleRow, shiftRow] = rowsOf(backend, scratch, block, 4) as Rows4;
 
-    const sums = new Float64Array(channels);
-    for (let i = 0; i < xs.length;) {
-      for (let c = 0; c < channels; c++, i++) sums[c] = (sums[c] as number) + (xs[i] as number);
-    }
-    for (let c = 0; c < channels; c++) mean[c] = (sums[c] as number) / rows;
-    sums.fill(0);
-    for (let i = 0; i < xs.length;) {
-      for (let c = 0; c < channels; c++, i++) {
-        const d = (xs[i] as number) - (mean[c] as number);
-        sums[c] = (sums[c] as number) + d * d;
-      }
-    }
+    columnSums(simd, xs, running);
+    const sums = fold(running, channels);
+    for (let c = 0; c < channels; c++) mean[c] = (sums[c] as number) / count;
+    squaredDeviationSums(simd, xs, spread(mean, center), running);
+    const squares = fold(running, channels);
     const scale = new Float64Array(channels);
     const shift = new Float64Array(channels);
     const movingMeanNew = heapFloats(backend, movingMeanOut, name);
     const movingVarianceNew = heapFloats(backend, movingVarianceOut, name);
     for (let c = 0; c < channels; c++) {
-      const variance = Math.fround((sums[c] as number) / rows);
+      const variance = Math.fround((squares[c] as number) / count);
       invStd[c] = 1 / Math.sqrt(variance + epsilon);
       // y = (x - mean) gamma invStd + beta = x scale + shift
       scale[c] = (gamma[c] as number) * (invStd[c] as number);
@@ -88,11 +98,8 @@ export const batchNormTrainConfig: KernelConfig = {
       movingVarianceNew[c] = v - (v - variance) * decay;
     }
     const ys = heapFloats(backend, y, name);
-    for (let i = 0; i < xs.length;) {
-      for (let c = 0; c < channels; c++, i++) {
-        ys[i] = (xs[i] as number) * (scale[c] as number) + (shift[c] as number);
-      }
-    }
+    scaleShiftColumns(simd, xs, ys, spread(scale, scaleRow), spread(shift, shiftRow));
+    backend.disposeData(scratch.dataId);
     return [y, meanOut, invStdOut, movingMeanOut, movingVarianceOut];
   },
 };
@@ -106,7 +113,8 @@ export const batchNormTrainConfig: KernelConfig = {
  *   dbeta = sum(dy), dgamma = s sum(dy xc)
  *   dx = dy (gamma s) + xc (-gamma s^3 sum(dy xc) / n) + (-gamma s dbeta / n)
  *
- * Two passes over x and dy (the sums, then dx), sums in float64.
+ * Two passes over x and dy (the sums, then dx), sums in float64, SIMD loops
+ * where there are.
  */
 export const batchNormTrainGradConfig: KernelConfig = {
   kernelName: BATCH_NORM_TRAIN_GRAD,
@@ -125,6 +133,8 @@ export const batchNormTrainGradConfig: KernelConfig = {
     const dxOut = backend.makeOutput(x.shape, 'float32');
     const dgammaOut = backend.makeOutput([channels], 'float32');
     const dbetaOut = backend.makeOutput([channels], 'float32');
+    const block = blockLength(channels);
+    const scratch = backend.makeOutput([2 * 6 * block], 'float32');
     const xs = heapFloats(backend, x, name);
     const dys = heapFloats(backend, dy, name);
     const [gamma, mean, invStd] = infos.map((info) => heapFloats(backend, info, name)) as [
@@ -132,16 +142,12 @@ export const batchNormTrainGradConfig: KernelConfig = {
       Float32Array,
       Float32Array,
     ];
-    const rows = xs.length / channels;
-    const dyXc = new Float64Array(channels);
-    const dyTotal = new Float64Array(channels);
-    for (let i = 0; i < xs.length;) {
-      for (let c = 0; c < channels; c++, i++) {
-        const g = dys[i] as number;
-        dyTotal[c] = (dyTotal[c] as number) + g;
-        dyXc[c] = (dyXc[c] as number) + g * ((xs[i] as number) - (mean[c] as number));
-      }
-    }
+    const count = xs.length / channels;
+    const simd = simdLoopsFor(backend);
+    const [center, sumDy, sumDyXc, aRow, bRow, kRow] = rowsOf(backend, scratch, block, 6) as Rows6;
+    gradientSums(simd, dys, xs, spread(mean, center), sumDy, sumDyXc);
+    const dyTotal = fold(sumDy, channels);
+    const dyXc = fold(sumDyXc, channels);
     const dgamma = heapFloats(backend, dgammaOut, name);
     const dbeta = heapFloats(backend, dbetaOut, name);
     // dx = dy a + x b + k with a = gamma s, b = -a s^2 sum(dy xc) / n, k = -a dbeta / n - mean b
@@ -154,18 +160,16 @@ export const batchNormTrainGradConfig: KernelConfig = {
       dgamma[c] = (dyXc[c] as number) * s;
       dbeta[c] = dyTotal[c] as number;
       a[c] = gs;
-      b[c] = (-gs * s * s * (dyXc[c] as number)) / rows;
-      k[c] = (-gs * (dyTotal[c] as number)) / rows - (mean[c] as number) * (b[c] as number);
+      b[c] = (-gs * s * s * (dyXc[c] as number)) / count;
+      k[c] = (-gs * (dyTotal[c] as number)) / count - (mean[c] as number) * (b[c] as number);
     }
     const dxs = heapFloats(backend, dxOut, name);
-    for (let i = 0; i < xs.length;) {
-      for (let c = 0; c < channels; c++, i++) {
-        dxs[i] =
-          (dys[i] as number) * (a[c] as number) +
-          (xs[i] as number) * (b[c] as number) +
-          (k[c] as number);
-      }
-    }
+    gradientColumns(simd, dys, xs, dxs, {
+      a: spread(a, aRow),
+      b: spread(b, bRow),
+      k: spread(k, kRow),
+    });
+    backend.disposeData(scratch.dataId);
     return [dxOut, dgammaOut, dbetaOut];
   },
 };
@@ -184,4 +188,19 @@ function checkChannels(name: string, x: TensorInfo, parameters: readonly TensorI
     }
   }
   return channels;
+}
+
+type Rows4 = [Float64Array, Float64Array, Float64Array, Float64Array];
+type Rows6 = [...Rows4, Float64Array, Float64Array];
+
+/** `count` float64 rows of `block` values in `scratch` (a float32 tensor of 2 count block values). */
+function rowsOf(
+  backend: BackendWasm,
+  scratch: TensorInfo,
+  block: number,
+  count: number,
+): Float64Array[] {
+  const floats = heapFloats(backend, scratch, 'batch norm rows');
+  const all = new Float64Array(floats.buffer, floats.byteOffset, count * block);
+  return Array.from({ length: count }, (_, i) => all.subarray(i * block, (i + 1) * block));
 }

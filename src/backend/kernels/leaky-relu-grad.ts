@@ -29,8 +29,8 @@ export interface LeakyReluGradAttrs {
  * in float64 is exact, the store rounds it once, as float32 multiplication
  * does), and x = 0, -0 or NaN takes dy alpha. The runner's LeakyRelu
  * gradient (gradients/leaky-relu-grad.ts) calls it on wasm, and so does
- * the ReLU gradient (`relu: true`: dy 0 for x <= 0, NaN for x = NaN, in a
- * JavaScript loop).
+ * the ReLU gradient (`relu: true`: dy 0 for x <= 0, NaN for x = NaN). Both
+ * run SIMD loops where there are, JavaScript for the remainder.
  */
 export const leakyReluGradConfig: KernelConfig = {
   kernelName: LEAKY_RELU_GRAD,
@@ -45,18 +45,23 @@ export const leakyReluGradConfig: KernelConfig = {
     const xs = heapFloats(backend, x, LEAKY_RELU_GRAD);
     const dys = heapFloats(backend, dy, LEAKY_RELU_GRAD);
     const dxs = heapFloats(backend, out, LEAKY_RELU_GRAD);
+    const simd = simdLoopsFor(backend);
+    let done = 0;
     if (relu) {
+      if (simd !== null) {
+        const groups = xs.length >>> 2;
+        simd.reluGrad(xs.byteOffset, dys.byteOffset, dxs.byteOffset, groups);
+        done = groups * 4;
+      }
       // The factor by index +(x > 0) + 2 (x is NaN): 0, 1, NaN.
       const factor = new Float64Array([0, 1, Number.NaN]);
-      for (let i = 0; i < xs.length; i++) {
+      for (let i = done; i < xs.length; i++) {
         const v = xs[i] as number;
         dxs[i] = (dys[i] as number) * (factor[+(v > 0) + 2 * +(v !== v)] as number);
       }
       return out;
     }
     const alpha32 = Math.fround(alpha);
-    let done = 0;
-    const simd = simdLoopsFor(backend);
     if (simd !== null) {
       const groups = xs.length >>> 2;
       simd.leakyReluGrad(xs.byteOffset, dys.byteOffset, dxs.byteOffset, groups, alpha32);

@@ -1,4 +1,15 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { BATCH_NORM_FUNCTIONS, type BatchNormSimdLoops } from './batch-norm-functions.js';
+import {
+  bump,
+  JOIN_LOW_HALVES,
+  MINUS_INFINITY,
+  NAN,
+  ONE,
+  repeat,
+  UPPER_HALF,
+  ZERO,
+} from './loop-builders.js';
 import { encodeModule, F32, F64, I32, op, V128, type FunctionSpec } from './wasm-encoder.js';
 
 /**
@@ -12,11 +23,13 @@ import { encodeModule, F32, F64, I32, op, V128, type FunctionSpec } from './wasm
  * Arguments are byte offsets into the wasm memory and counts of 4- or
  * 16-value groups; the caller handles any remainder.
  */
-export interface SimdLoops {
+export interface SimdLoops extends BatchNormSimdLoops {
   /** y = x < 0 ? alpha x : x, `groups` of 4 floats. */
   leakyRelu(x: number, y: number, groups: number, alpha: number): void;
   /** dx = x > 0 ? dy : dy alpha (float32 product), `groups` of 4 floats. */
   leakyReluGrad(x: number, dy: number, dx: number, groups: number, alpha: number): void;
+  /** ReLU's gradient, dx = dy (x > 0 ? 1 : x is NaN ? NaN : 0) (float32 product), `groups` of 4. */
+  reluGrad(x: number, dy: number, dx: number, groups: number): void;
   /** out[i] = x[i] > limit ? 1 : 0 as bytes, `groups` of 16 floats. */
   greaterThan(x: number, out: number, groups: number, limit: number): void;
   /** out = condition ? t : e, bytes of condition, `groups` of 4 floats. */
@@ -47,40 +60,6 @@ export interface SimdLoops {
     xRowSkip: number,
   ): void;
 }
-
-const ZERO = Array<number>(16).fill(0);
-const MINUS_INFINITY = [...Array<number[]>(4).fill([0x00, 0x00, 0x80, 0xff])].flat();
-/** Lanes 8-15 then 0-7: the upper two floats moved down, to promote them to float64. */
-const UPPER_HALF = [8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7];
-/** The low two floats of the first vector, then the low two of the second. */
-const JOIN_LOW_HALVES = [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23];
-
-const bump = (local: number, by: number | readonly number[]): number[] => [
-  ...op.get(local),
-  ...(typeof by === 'number' ? op.i32(by) : by),
-  ...op.i32Add,
-  ...op.set(local),
-];
-/** Decrements `counter` and loops (innermost `loop`) while it is not zero. */
-const countDown = (counter: number): number[] => [
-  ...op.get(counter),
-  ...op.i32(1),
-  ...op.i32Sub,
-  ...op.tee(counter),
-  ...op.brIf(0),
-];
-/** `block` that is skipped when `counter` is zero, around a `loop`. */
-const repeat = (counter: number, body: readonly number[]): number[] => [
-  ...op.block,
-  ...op.get(counter),
-  ...op.i32Eqz,
-  ...op.brIf(0),
-  ...op.loop,
-  ...body,
-  ...countDown(counter),
-  ...op.end,
-  ...op.end,
-];
 
 /**
  * maxPoolGrad2x2Rows: for each of `rows` output rows, for each of `windows`
@@ -217,6 +196,26 @@ const FUNCTIONS: readonly FunctionSpec[] = [
     ],
   },
   {
+    // (x, dy, dx, groups) locals: 4 x
+    name: 'reluGrad',
+    params: [I32, I32, I32, I32],
+    locals: [V128],
+    body: [
+      repeat(3, [
+        ...op.get(2),
+        ...[...op.get(1), ...op.v128Load()],
+        // the factor: 1 where x > 0, NaN where x is NaN, else 0
+        ...[...op.v128Const(NAN), ...op.v128Const(ONE)],
+        ...[...op.get(0), ...op.v128Load(), ...op.tee(4), ...op.v128Const(ZERO), ...op.f32x4Gt],
+        ...[...op.v128And, ...op.get(4), ...op.get(4), ...op.f32x4Ne, ...op.v128Bitselect],
+        ...[...op.f32x4Mul, ...op.v128Store()],
+        ...bump(0, 16),
+        ...bump(1, 16),
+        ...bump(2, 16),
+      ]),
+    ],
+  },
+  {
     // (x, out, groups, limit) locals: 4 limit x4
     name: 'greaterThan',
     params: [I32, I32, I32, F32],
@@ -308,6 +307,7 @@ const FUNCTIONS: readonly FunctionSpec[] = [
     ],
   },
   maxPoolGrad2x2Rows(),
+  ...BATCH_NORM_FUNCTIONS,
 ];
 
 const instances = new WeakMap<WebAssembly.Memory, SimdLoops | null>();
