@@ -15,7 +15,12 @@ import {
   type LivenessProbe,
 } from '../store/index.js';
 import { shortParamTitles } from '../format/index.js';
-import { sweepVariedKeys } from '../train/sweep-values.js';
+import {
+  bestConfiguration,
+  summarizeConfigurations,
+  sweepVariedKeys,
+} from '../train/sweep-values.js';
+import { prunedRungOf } from '../train/sweep-pruners.js';
 import { IMPORTANCE_METHOD, parameterImportance } from '../train/parameter-importance.js';
 import type {
   ApiErrorBody,
@@ -236,6 +241,7 @@ export async function sweepDetailRoute({
   const configurationOf = new Map(planned.map((p) => [p.index, (p.configuration ?? p.index) + 1]));
   const intermediate = new Map<number, { epoch: number; value: number }[]>();
   const prunedWhy = new Map<number, string>();
+  const prunedRung = new Map<number, { rung: number | null; epoch: number }>();
   for (const t of trials) {
     const byEpoch = new Map<number, number>();
     for (const point of await store.getCurve(t.id, sweep.metric))
@@ -247,6 +253,8 @@ export async function sweepDetailRoute({
     if (t.status === 'pruned') {
       const notices = (await store.getRun(t.id))?.notices ?? [];
       prunedWhy.set(t.id, notices.find((n) => n.startsWith('pruned')) ?? 'pruned');
+      const rung = prunedRungOf(notices);
+      if (rung) prunedRung.set(t.id, rung);
     }
   }
   const rows = trials.map((t): SweepTrial => {
@@ -256,6 +264,7 @@ export async function sweepDetailRoute({
       configuration: t.trialIndex === null ? null : (configurationOf.get(t.trialIndex) ?? null),
       intermediate: intermediate.get(t.id) ?? [],
       pruned: prunedWhy.get(t.id) ?? null,
+      rung: prunedRung.get(t.id) ?? null,
       runId: t.id,
       name: t.name,
       // 1-based, as the CLI numbers trials.
@@ -282,7 +291,37 @@ export async function sweepDetailRoute({
   const scored = rows
     .filter((r) => r.status === 'completed' && r.final !== null)
     .map((r) => ({ params: r.params, value: r.final! }));
+  const repeats = repeatsOf(sweep.definition);
+  const configurations =
+    repeats > 1
+      ? summarizeConfigurations([
+          ...rows.map((r) => ({
+            trial: r.trial ?? 0,
+            configuration: r.configuration ?? 0,
+            status: r.status,
+            metric: r.final,
+            values: r.params,
+          })),
+          ...pending.map((p) => ({
+            trial: p.trial,
+            configuration: Math.floor((p.trial - 1) / repeats) + 1,
+            status: 'pending',
+            metric: null,
+            values: p.params,
+          })),
+        ])
+      : [];
   return ok({
+    repeats,
+    configurations: configurations.map((c) => ({
+      configuration: c.configuration,
+      params: paramValues(varied, c.values),
+      trials: c.trials,
+      completed: c.completed,
+      mean: c.mean,
+      std: c.std,
+    })),
+    bestConfiguration: bestConfiguration(configurations, sweep.goal)?.configuration ?? null,
     sweep: { ...sweepHeader(sweep), configYaml: sweep.configYaml, definition: sweep.definition },
     varied,
     trials: rows,
@@ -480,6 +519,13 @@ interface PlannedTrial {
   readonly index: number;
   readonly configuration?: number;
   readonly assignments: Record<string, unknown>;
+}
+
+/** The sweep's `repeats` (1 for sweeps recorded before repeats). */
+function repeatsOf(definition: unknown): number {
+  const sweep = isRecord(definition) ? definition['sweep'] : undefined;
+  const repeats = isRecord(sweep) ? sweep['repeats'] : undefined;
+  return typeof repeats === 'number' && repeats > 1 ? repeats : 1;
 }
 
 function plannedTrials(definition: unknown): PlannedTrial[] {

@@ -226,6 +226,23 @@ export interface SweepTrial {
   readonly intermediate: readonly { readonly epoch: number; readonly value: number }[];
   /** Why the pruner stopped it (names the rung); null unless pruned. */
   readonly pruned: string | null;
+  /** The rung it was pruned at (null rung: median stopping), read from that reason; null unless pruned. */
+  readonly rung: { readonly rung: number | null; readonly epoch: number } | null;
+}
+
+/** With `sweep.repeats` > 1: one configuration over its seeds (the metric's last value of each). */
+export interface SweepConfiguration {
+  /** 1-based. */
+  readonly configuration: number;
+  /** The varied keys only. */
+  readonly params: Readonly<Record<string, ParamValue>>;
+  /** 1-based trials of its seeds. */
+  readonly trials: readonly number[];
+  /** Completed seeds, whose values make the mean. */
+  readonly completed: number;
+  readonly mean: number | null;
+  /** Sample standard deviation; null below 2 completed seeds. */
+  readonly std: number | null;
 }
 
 /** A planned trial with no run yet (TPE's later ones have no values until proposed). */
@@ -246,6 +263,12 @@ export interface SweepDetailResponse {
   readonly importance: readonly { readonly key: string; readonly importance: number }[];
   /** How `importance` was computed. */
   readonly importanceMethod: string;
+  /** The sweep's `repeats` (1 without). */
+  readonly repeats: number;
+  /** Per configuration, mean and std over its seeds (empty unless repeats > 1). */
+  readonly configurations: readonly SweepConfiguration[];
+  /** The settled configuration with the best mean ("best" with repeats); null for none. */
+  readonly bestConfiguration: number | null;
 }
 
 /** GET /api/compare?runs= — config values that differ, each metric's final and best with winners. */

@@ -350,8 +350,19 @@ export async function renderSweepList(main, ctx) {
  * @param {number} sweepId
  */
 export async function renderSweep(main, ctx, sweepId) {
-  const { sweep, varied, trials, bestRunId, pending, importance, importanceMethod } =
-    await api.sweep(sweepId);
+  const {
+    sweep,
+    varied,
+    trials,
+    bestRunId,
+    pending,
+    importance,
+    importanceMethod,
+    repeats,
+    configurations,
+    bestConfiguration,
+  } = await api.sweep(sweepId);
+  const anyPruned = trials.some((t) => t.rung !== null);
   const best = trials.find((t) => t.runId === bestRunId);
   const sign = sweep.goal === 'maximize' ? -1 : 1;
   const sorted = [...trials].sort((a, b) => {
@@ -470,6 +481,15 @@ export async function renderSweep(main, ctx, sweepId) {
         ),
       ),
     ),
+    configurations.length === 0
+      ? null
+      : configurationsCard({
+          configurations,
+          bestConfiguration,
+          varied,
+          repeats,
+          metric: sweep.metric,
+        }),
     card(
       'Trials',
       h(
@@ -492,6 +512,7 @@ export async function renderSweep(main, ctx, sweepId) {
             varied.map((p) => h('th', { class: 'num' }, p)),
             h('th', { class: 'num' }, `best ${sweep.metric}`),
             h('th', { class: 'num' }, 'final'),
+            anyPruned ? h('th', { class: 'num' }, 'rung') : null,
           ),
         ),
         h(
@@ -516,6 +537,7 @@ export async function renderSweep(main, ctx, sweepId) {
               varied.map((p) => h('td', { class: 'num' }, formatParam(t.params[p]))),
               h('td', { class: 'num strong' }, formatMetric(t.best)),
               h('td', { class: 'num' }, formatMetric(t.final)),
+              anyPruned ? h('td', { class: 'num rung' }, rungText(t.rung)) : null,
             ),
           ),
           pending.map((p) =>
@@ -530,7 +552,78 @@ export async function renderSweep(main, ctx, sweepId) {
               ),
               h('td', { class: 'num' }, '—'),
               h('td', { class: 'num' }, '—'),
+              anyPruned ? h('td', { class: 'num' }, '') : null,
             ),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+/**
+ * Where a pruned trial stopped: `1 (epoch 3)`, or `epoch 3` for median stopping.
+ *
+ * @param {import('../api-types.js').SweepTrial['rung']} rung
+ */
+function rungText(rung) {
+  if (rung === null) return '';
+  return rung.rung === null ? `epoch ${rung.epoch}` : `${rung.rung} (epoch ${rung.epoch})`;
+}
+
+/**
+ * With repeats: each configuration's mean and standard deviation over its seeds, the best mean marked.
+ *
+ * @param {{ configurations: readonly import('../api-types.js').SweepConfiguration[], bestConfiguration: number | null, varied: readonly string[], repeats: number, metric: string }} options
+ */
+function configurationsCard({ configurations, bestConfiguration, varied, repeats, metric }) {
+  return card(
+    'Configurations',
+    h(
+      'p',
+      { class: 'muted small' },
+      `${repeats} seeds each: mean and standard deviation of the last ${metric} over the completed seeds; best = best mean.`,
+    ),
+    h(
+      'table',
+      { class: 'table', id: 'sweep-configurations' },
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          h('th', {}, 'config'),
+          varied.map((p) => h('th', { class: 'num' }, p)),
+          h('th', { class: 'num' }, 'seeds'),
+          h('th', { class: 'num' }, `${metric} mean`),
+          h('th', { class: 'num' }, 'std'),
+          h('th', {}, 'trials'),
+        ),
+      ),
+      h(
+        'tbody',
+        {},
+        configurations.map((c) =>
+          h(
+            'tr',
+            {
+              class: c.configuration === bestConfiguration ? 'best-row' : '',
+              dataset: { configuration: c.configuration },
+            },
+            h(
+              'td',
+              { class: 'num' },
+              String(c.configuration),
+              c.configuration === bestConfiguration
+                ? h('span', { class: 'best-tag' }, 'best')
+                : null,
+            ),
+            varied.map((p) => h('td', { class: 'num' }, formatParam(c.params[p] ?? null))),
+            h('td', { class: 'num' }, `${c.completed}/${c.trials.length}`),
+            h('td', { class: 'num strong config-mean' }, formatMetric(c.mean)),
+            h('td', { class: 'num config-std' }, formatMetric(c.std)),
+            h('td', {}, c.trials.join(', ')),
           ),
         ),
       ),
