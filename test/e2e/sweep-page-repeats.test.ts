@@ -109,7 +109,7 @@ describe.skipIf(skip)('sweep page with repeats, in Chromium', () => {
       trs.map((tr) => ({
         configuration: (tr as HTMLElement).dataset['configuration'],
         best: tr.classList.contains('best-row'),
-        cells: [...tr.querySelectorAll('td')].map((td) => td.textContent ?? ''),
+        cells: Array.from(tr.querySelectorAll('td'), (td) => td.textContent ?? ''),
         mean: tr.querySelector('.config-mean')?.textContent,
         std: tr.querySelector('.config-std')?.textContent,
       })),
