@@ -420,6 +420,12 @@ export interface Store {
    * sequence). Unknown id: StoreError.
    */
   setSweepDefinition(sweepId: number, definition: object): Promise<void>;
+  /**
+   * Runs `fn` while holding the sweep's lock: workers on many machines proposing the next
+   * trial of one sweep (TPE) do it one at a time (PostgreSQL: an advisory lock; SQLite: one
+   * process only, nothing to take).
+   */
+  withSweepLock<T>(sweepId: number, fn: () => Promise<T>): Promise<T>;
 
   listRuns(filter?: RunFilter): Promise<RunSummary[]>;
   /** How many runs `listRuns` would return without limit/offset. */

@@ -38,6 +38,7 @@ export {
 export {
   finishedConfigurations,
   openTrialSource,
+  proposeTrialAt,
   SAMPLERS,
   type TrialSource,
 } from './sweep-search.js';

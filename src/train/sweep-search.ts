@@ -1,6 +1,6 @@
 import type { SamplerKind } from '../config/experiment.js';
 import { createRandom, mixSeed } from '../data/index.js';
-import type { RunSummary, Store } from '../store/index.js';
+import type { RunSummary, Store, SweepRecord } from '../store/index.js';
 import { FINAL_TRIAL_STATUSES } from './run-sweep.js';
 import {
   configurationOf,
@@ -53,32 +53,10 @@ export async function openTrialSource(store: Store, sweepId: number): Promise<Tr
   const take = async (): Promise<TrialPlan | undefined> => {
     const queued = queue.shift();
     if (queued !== undefined) return queued;
-    const sweep = definition.sweep;
-    if (sweep === null || !SAMPLERS[sweep.sampler].adaptive) return undefined;
-    if (definition.trials.length >= total) return undefined;
-    const history = finishedConfigurations(
-      definition,
-      await store.listSweepTrials(sweepId),
-      record.metric,
-    );
-    const configuration = countConfigurations(definition.trials);
-    const seed = definition.seed ?? 0;
-    const assignments = proposeTpe(
-      sweep.random?.space ?? {},
-      history,
-      sweep.tpe,
-      record.goal,
-      createRandom(mixSeed(seed, configuration, 0x7e5)),
-    );
-    const trials = repeatTrials(
-      configuration,
-      assignments,
-      sweep.repeats ?? 1,
-      seed,
-      definition.trials.length,
-    );
-    definition = { ...definition, trials: [...definition.trials, ...trials] };
-    await store.setSweepDefinition(sweepId, definition);
+    const proposed = await proposeConfiguration(store, sweepId, definition, record);
+    if (proposed === undefined) return undefined;
+    definition = proposed.definition;
+    const trials = proposed.trials;
     queue.push(...trials.slice(1));
     return trials[0];
   };
@@ -90,6 +68,72 @@ export async function openTrialSource(store: Store, sweepId: number): Promise<Tr
       return result;
     },
   };
+}
+
+/**
+ * Proposes the next configuration of an adaptive sweep from its finished trials and records
+ * it (all its repeats) in the sweep's definition; undefined when the sampler is not adaptive
+ * or the planned count is reached.
+ */
+async function proposeConfiguration(
+  store: Store,
+  sweepId: number,
+  definition: SweepDefinition,
+  record: SweepRecord,
+): Promise<{ definition: SweepDefinition; trials: TrialPlan[] } | undefined> {
+  const sweep = definition.sweep;
+  if (sweep === null || !SAMPLERS[sweep.sampler].adaptive) return undefined;
+  if (definition.trials.length >= plannedTrialCount(definition)) return undefined;
+  const history = finishedConfigurations(
+    definition,
+    await store.listSweepTrials(sweepId),
+    record.metric,
+  );
+  const configuration = countConfigurations(definition.trials);
+  const seed = definition.seed ?? 0;
+  const assignments = proposeTpe(
+    sweep.random?.space ?? {},
+    history,
+    sweep.tpe,
+    record.goal,
+    createRandom(mixSeed(seed, configuration, 0x7e5)),
+  );
+  const trials = repeatTrials(
+    configuration,
+    assignments,
+    sweep.repeats ?? 1,
+    seed,
+    definition.trials.length,
+  );
+  const next = { ...definition, trials: [...definition.trials, ...trials] };
+  await store.setSweepDefinition(sweepId, next);
+  return { definition: next, trials };
+}
+
+/**
+ * The trial `trialIndex` of an adaptive sweep queued for workers: the one recorded, or, the
+ * first time, proposed from the trials finished so far (and every trial before it not yet
+ * proposed), recorded before it runs. Under the sweep's lock, so workers on many machines
+ * propose one after another, each seeing the proposals before it, as the local sweep's slots
+ * do. Undefined when the index is past the sweep's planned count.
+ */
+export async function proposeTrialAt(
+  store: Store,
+  sweepId: number,
+  trialIndex: number,
+): Promise<TrialPlan | undefined> {
+  return store.withSweepLock(sweepId, async () => {
+    const record = await store.getSweep(sweepId);
+    if (record === undefined) throw new Error(`no sweep ${sweepId} in ${store.path}`);
+    let definition = record.definition as SweepDefinition;
+    for (;;) {
+      const planned = definition.trials.find((trial) => trial.index === trialIndex);
+      if (planned !== undefined) return planned;
+      const proposed = await proposeConfiguration(store, sweepId, definition, record);
+      if (proposed === undefined) return undefined;
+      definition = proposed.definition;
+    }
+  });
 }
 
 function finishedTrialIndexes(runs: readonly RunSummary[]): Set<number> {

@@ -53,6 +53,11 @@ export interface TrialWorkerOptions {
   /** Trials at a time. */
   readonly parallel: number;
   readonly launch: TrialProcessLauncher;
+  /**
+   * Turns a taken job into the trial to launch (an adaptive sampler's job gets its proposal
+   * here). A rejection fails the trial without retry (the same on any machine).
+   */
+  readonly prepare?: (taken: TakenTrial) => Promise<TakenTrial>;
   /** Stop when no trial has run for this long (ms); undefined: take trials until stopped. */
   readonly exitWhenIdleMs?: number;
   /** Checked while idle: true stops the worker (the sweep command's own work is done). */
@@ -112,8 +117,22 @@ export function startTrialWorker(options: TrialWorkerOptions): TrialWorker {
     for (const wake of [...wakers]) wake();
   };
 
-  const runTrial = async (taken: TakenTrial): Promise<void> => {
-    await markEarlierAttemptsLost(taken);
+  const runTrial = async (claimed: TakenTrial): Promise<void> => {
+    await markEarlierAttemptsLost(claimed);
+    let taken = claimed;
+    if (options.prepare) {
+      try {
+        taken = await options.prepare(claimed);
+      } catch (error) {
+        const message = messageOf(error);
+        await settle(() =>
+          queue.complete(claimed, { runId: null, status: 'failed', error: message }),
+        );
+        emit({ kind: 'ended', taken: claimed, outcome: 'failed', runId: undefined, message });
+        await settle(() => settleSweepStatus(queue, store, claimed.job.sweepId));
+        return;
+      }
+    }
     const child = options.launch(taken);
     emit({ kind: 'started', taken, pid: child.pid });
     let reason: 'claim lost' | 'cancelled' | 'stopping' | undefined;

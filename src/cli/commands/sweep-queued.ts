@@ -1,12 +1,12 @@
 import { availableParallelism, hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { stringify } from 'yaml';
 import { UsageError } from '../../errors.js';
 import type { Store, TrialJob, TrialQueue } from '../../store/index.js';
 import type { SweepDefinition } from '../../train/index.js';
 import { outcome, type Outcome } from '../outcome.js';
 import type { CliContext } from './command.js';
 import { queuedTrialRows, renderSweepStatus } from './sweep-status.js';
+import { resolveTrialConfig } from './trial-config.js';
 import { workOnQueue } from './worker.js';
 import { parseId } from './sweep.js';
 
@@ -66,8 +66,12 @@ export async function runQueuedSweep(
         throw new UsageError('sweep: give an experiment file, or --resume ID');
       const { planSweep } = await import('./sweep.js');
       const planned = await planSweep(file, flags.set ?? [], context);
-      refuseAdaptive(planned.definition);
-      const configs = await resolvedTrialConfigs(file, planned.definition, context);
+      // TPE proposes each trial from earlier results.
+      const sampler = planned.definition.sweep?.sampler;
+      const adaptive = sampler !== undefined && train.SAMPLERS[sampler].adaptive;
+      const configs = adaptive
+        ? [await resolveTrialConfig(file, planned.definition.overrides, context.cwd)]
+        : await resolvedTrialConfigs(file, planned.definition, context);
       sweepId = await store.createSweep({
         name: planned.name,
         configYaml: planned.configYaml,
@@ -77,12 +81,23 @@ export async function runQueuedSweep(
         trialCount: planned.definition.trials.length,
         host: hostname(),
       });
-      jobs = planned.definition.trials.map((trial, i) => ({
-        sweepId,
-        trialIndex: trial.index,
-        runName: train.trialRunName(planned.name, trial.assignments),
-        configYaml: configs[i]!,
-      }));
+      // An adaptive sampler's trials are proposed by the worker that takes each job, from
+      // the trials finished by then (as the local sweep's free slots do): the jobs carry
+      // the base config.
+      jobs = adaptive
+        ? Array.from({ length: train.plannedTrialCount(planned.definition) }, (_, trialIndex) => ({
+            sweepId,
+            trialIndex,
+            runName: planned.name,
+            configYaml: configs[0]!,
+            adaptive: true,
+          }))
+        : planned.definition.trials.map((trial, i) => ({
+            sweepId,
+            trialIndex: trial.index,
+            runName: train.trialRunName(planned.name, trial.assignments),
+            configYaml: configs[i]!,
+          }));
     }
     await queue.enqueue(jobs, { heartbeatSeconds, retryLimit });
     await store.setSweepStatus(sweepId, 'running');
@@ -132,26 +147,17 @@ export async function runQueuedSweep(
   }
 }
 
-/** Each trial's config as `runner exp` would resolve it: extends merged, --set applied, defaulted. */
+/** Each planned trial's config as `runner exp` would resolve it. */
 async function resolvedTrialConfigs(
   file: string,
   definition: SweepDefinition,
   context: CliContext,
 ): Promise<string[]> {
-  const { loadExperiment } = await import('../../config/index.js');
-  const { REGISTRIES } = await import('../../registries.js');
   const configs: string[] = [];
-  for (const trial of definition.trials) {
-    const experiment = await loadExperiment(file, {
-      registries: REGISTRIES,
-      set: [...definition.overrides, ...trial.overrides],
-      cwd: context.cwd,
-    });
-    const document = { ...experiment.source.document };
-    // The trial is one run: the sweep section stays with the sweep.
-    delete document['sweep'];
-    configs.push(stringify(document));
-  }
+  for (const trial of definition.trials)
+    configs.push(
+      await resolveTrialConfig(file, [...definition.overrides, ...trial.overrides], context.cwd),
+    );
   return configs;
 }
 
@@ -192,18 +198,6 @@ export async function requeueableJobs(
     .filter(([index, entry]) => !finished.has(index) && !entry.open)
     .sort(([a], [b]) => a - b)
     .map(([, entry]) => entry.job);
-}
-
-/** Samplers that choose a trial from the results of earlier ones cannot be queued up front. */
-function refuseAdaptive(definition: SweepDefinition): void {
-  const sampler = (definition.sweep as { sampler?: unknown } | null)?.sampler;
-  if (sampler !== undefined && sampler !== 'grid' && sampler !== 'random')
-    throw new UsageError(
-      `sweep.sampler ${String(sampler)}: chooses each trial from earlier results, so its trials cannot be queued up front for workers`,
-      {
-        hint: 'use grid or random on a PostgreSQL store, or run it on a SQLite store (--db runs/runner.db)',
-      },
-    );
 }
 
 function parseParallel(value: string | undefined): number {

@@ -8,6 +8,7 @@ import type { Renderer } from '../render.js';
 import { DB_HELP } from '../store-access.js';
 import { queuedTrialLauncher } from '../trial-process.js';
 import type { CliContext, CommandDefinition } from './command.js';
+import { prepareQueuedTrial } from './trial-config.js';
 
 interface WorkerFlags {
   readonly db?: string;
@@ -114,6 +115,7 @@ export async function workOnQueue(
     store: options.store,
     host: hostname(),
     parallel: options.parallel,
+    prepare: prepareQueuedTrial(options.store, context.cwd),
     launch: queuedTrialLauncher({
       db: options.db,
       cwd: context.cwd,

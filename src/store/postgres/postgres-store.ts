@@ -55,6 +55,9 @@ export interface PostgresStoreSettings {
 
 type Queryable = pg.Pool | pg.PoolClient;
 
+/** First key of a sweep's advisory lock (any constant; "RUNS"), the sweep id the second. */
+const SWEEP_LOCK = 0x52554e53;
+
 /** `Store` over a pg.Pool, every statement in schema `runner` (the pool's search_path). */
 export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
@@ -398,6 +401,21 @@ export class PostgresStore implements Store {
       [JSON.stringify(definition), sweepId],
     );
     if (result.rowCount === 0) throw new StoreError(`no sweep with id ${sweepId} in the store`);
+  }
+
+  async withSweepLock<T>(sweepId: number, fn: () => Promise<T>): Promise<T> {
+    // A session lock on a client of its own: `fn` uses the pool's other clients.
+    const client = await this.#pool.connect();
+    try {
+      await client.query('SELECT pg_advisory_lock($1, $2)', [SWEEP_LOCK, sweepId]);
+      try {
+        return await fn();
+      } finally {
+        await client.query('SELECT pg_advisory_unlock($1, $2)', [SWEEP_LOCK, sweepId]);
+      }
+    } finally {
+      client.release();
+    }
   }
 
   async #filterSql(filter: RunFilter): Promise<{

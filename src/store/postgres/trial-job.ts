@@ -21,8 +21,14 @@ export interface TrialJob {
   readonly sweepId: number;
   readonly trialIndex: number;
   readonly runName: string;
-  /** The trial's resolved config (extends merged, --set applied, defaults filled) as YAML. */
+  /**
+   * The trial's resolved config (extends merged, --set applied, defaults filled) as YAML.
+   * For an adaptive sampler (TPE) it is the sweep's base config: the worker that takes the
+   * job proposes the trial's values from the trials finished by then and applies them.
+   */
   readonly configYaml: string;
+  /** The trial is proposed when taken (TPE), not planned up front. */
+  readonly adaptive?: boolean;
 }
 
 /** One attempt at a job, as a worker took it. `attempt` is pg-boss's retryCount (0 first). */

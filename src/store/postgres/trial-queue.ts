@@ -82,6 +82,9 @@ export async function openTrialQueue(
         TRIAL_QUEUE,
         jobs.map((data) => ({
           data,
+          // Trials in their order (one insert gives every job the same created_on): TPE
+          // proposes trial k from those before it, and pruners' rungs fill in order.
+          priority: -data.trialIndex,
           retryLimit: enqueue.retryLimit,
           retryDelay: 0,
           heartbeatSeconds: enqueue.heartbeatSeconds,
