@@ -132,7 +132,12 @@ function childSchemas(schema: Readonly<Record<string, unknown>>, segment: PathSe
   return additional === false ? [] : [additional as Schema];
 }
 
-/** A schema with its local `$ref` and its `allOf`/`anyOf`/`oneOf` branches, flattened. */
+/**
+ * A schema with its local `$ref`, its `allOf`/`anyOf`/`oneOf` branches and the
+ * `then`/`else` of an `if`, flattened: a path one dataset's options name (the
+ * `then` of `if dataset is csv`) is a config path; validation then says whether
+ * it fits the dataset the document names.
+ */
 function expand(root: Schema, schema: Schema, depth = 0): Schema[] {
   if (typeof schema === 'boolean' || depth > 20) return [schema];
   const out: Schema[] = [schema];
@@ -144,7 +149,29 @@ function expand(root: Schema, schema: Schema, depth = 0): Schema[] {
       for (const branch of branches) out.push(...expand(root, branch as Schema, depth + 1));
     }
   }
+  for (const keyword of ['then', 'else']) {
+    const branch = schema[keyword];
+    if (isPlainObject(branch)) out.push(...expand(root, namedOnly(branch), depth + 1));
+  }
   return out;
+}
+
+/**
+ * A conditional branch adds rules to properties the main schema names
+ * (`train: {type: object, required: [epochs]}`); such a property, an object
+ * open only because it lists no keys, must not make every key below it a path.
+ */
+function namedOnly(branch: Readonly<Record<string, unknown>>): Schema {
+  const properties = branch['properties'];
+  if (!isPlainObject(properties)) return branch;
+  const named = Object.entries(properties).filter(([, child]) => {
+    if (!isPlainObject(child)) return false;
+    return (
+      !isObjectSchema(child) ||
+      ['properties', 'additionalProperties', 'patternProperties'].some((k) => k in child)
+    );
+  });
+  return { ...branch, properties: Object.fromEntries(named) };
 }
 
 function resolveRef(root: Schema, ref: string): Schema {

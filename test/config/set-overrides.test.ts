@@ -46,6 +46,19 @@ describe('--set overrides', () => {
     expect(synthetic.data.options['synthetic']).toMatchObject({ train: 512, shape: [28, 28, 1] });
   });
 
+  it("reaches a dataset's own options (data.test.file of csv, data.test.dir of images)", async () => {
+    const load = (file: string, set: string[]) =>
+      loadExperiment(file, { registries: REGISTRIES, cwd: REPO, set });
+    const table = await load('configs/house-prices-csv.yaml', ['data.test.file=other.csv']);
+    expect(table.data.options['test']).toEqual({ file: 'other.csv' });
+    const images = await load('configs/pets-images.yaml', ['data.test.dir=photos']);
+    expect(images.data.options['test']).toEqual({ dir: 'photos' });
+    // Another dataset's key is checked against the dataset the file names.
+    expect(
+      await errorLinesOf(load('configs/house-prices-csv.yaml', ['data.test.dir=photos'])),
+    ).toEqual(['error unknown-key: --set data.test: unknown key "dir" (expected one of file)']);
+  });
+
   it('applies overrides in order, the last one winning', async () => {
     const experiment = await lenet(['train.epochs=2', 'train.epochs=3']);
     expect(experiment.train.epochs).toBe(3);

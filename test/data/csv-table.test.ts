@@ -77,13 +77,16 @@ describe('loadCsvTable', () => {
     expect(Array.from(imputed.features)).toEqual([1, 2, 3, 4, 5, 6]);
   });
 
-  it('refuses a file without a header, a ragged row, an unknown target and a non-numeric regression target', async () => {
+  it('refuses a file without a header or without rows, a ragged row, an unknown target and a non-numeric regression target', async () => {
     dir = mkdtempSync(join(tmpdir(), 'runner-csv-'));
+    await expect(loadCsvTable(file('h.csv', 'x,label\n'), base)).rejects.toThrow(
+      /h\.csv: a header row and no data rows$/,
+    );
     await expect(loadCsvTable(file('n.csv', '1,2,3\n4,5,6\n'), base)).rejects.toThrow(
       /n\.csv:1: the first row is numbers, not a header/,
     );
     await expect(loadCsvTable(file('r.csv', 'x,label\n1,a\n2\n'), base)).rejects.toThrow(
-      /r\.csv: not valid CSV: .*line 3/,
+      /r\.csv:3: not valid CSV: .*line 3/,
     );
     await expect(loadCsvTable(file('t.csv', 'x,Label\n1,a\n'), base)).rejects.toThrow(
       /t\.csv:1: no column "label" \(data\.target\) in the header \(did you mean "Label"\?\)/,

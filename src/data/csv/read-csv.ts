@@ -56,7 +56,10 @@ export async function readCsv(
     }
     if (code === 'EISDIR') throw new DatasetError(`${file}: is a folder, not a CSV file`);
     const message = error instanceof Error ? error.message : String(error);
-    throw new DatasetError(`${file}: not valid CSV: ${message}`, {
+    // csv-parse's errors carry the line they stopped at.
+    const line = (error as { lines?: unknown }).lines;
+    const at = typeof line === 'number' && line > 0 ? `${file}:${line}` : file;
+    throw new DatasetError(`${at}: not valid CSV: ${message}`, {
       hint: 'every row needs as many cells as the header; quote cells that hold commas',
       cause: error,
     });
@@ -66,6 +69,11 @@ export async function readCsv(
   if (header === undefined) {
     throw new DatasetError(`${file}: the file is empty`, {
       hint: 'a CSV file needs a header row naming the columns, then one row per example',
+    });
+  }
+  if (lines.length === 0) {
+    throw new DatasetError(`${file}: a header row and no data rows`, {
+      hint: 'add one row per example under the header',
     });
   }
   return { file, header, columns: new Map(picks.map((p) => [p.name, p.cells])), lines };
