@@ -63,6 +63,7 @@ export function queuedTrialLauncher(options: QueuedTrialLaunch): TrialProcessLau
           ...options.env,
           RUNNER_DB: options.db,
           RUNNER_CORES: String(options.cores),
+          RUNNER_TRIAL_PARENT: 'worker', // exp.ts: watchParent
           ...(options.artifactsDir ? { RUNNER_ARTIFACTS: options.artifactsDir } : {}),
         },
         stdio: ['ignore', 'pipe', 'pipe', 'ipc'],

@@ -70,7 +70,7 @@ async function waitFor<T>(what: string, probe: () => T | undefined, ms = 90_000)
 
 /** Long trials: each would train for minutes, so only a stop ends them within the test. */
 const longConfig = (name: string): string =>
-  syntheticConfig({ name, train: 2000, batchSize: 16, epochs: 60 });
+  syntheticConfig({ name, train: 2000, batchSize: 16, epochs: 2000 });
 
 describe('runner sweep: orphans, resume of live trials, Ctrl-C', () => {
   it('kill -9 of the sweep ends its trials; --resume refuses a trial still alive, then keeps --parallel 1', async () => {
@@ -137,6 +137,29 @@ describe('runner sweep: orphans, resume of live trials, Ctrl-C', () => {
     expect(done.code).toBe(130);
     expect(sweepRuns(db, 1).filter((r) => r.status === 'running')).toEqual([]);
   }, 240_000);
+
+  it('kill -9 of the sweep while its trial is still loading: the trial still finds its parent gone', async () => {
+    const file = ws.write('loading.yaml', longConfig('loading'));
+    const db = `${ws.dir}/loading.db`;
+    const sweep = startCli(
+      ['sweep', file, '--set', 'train.optimizer.learningRate=0.01,0.003', '--parallel', '1'],
+      ws.dir,
+      { RUNNER_DB: db },
+    );
+    started.push(sweep.pid!);
+    let stderr = '';
+    sweep.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    await waitFor('the first trial to start', () =>
+      /trial 1\/2 started/.test(stderr) ? true : undefined,
+    );
+    // The trial was just spawned: its parent dies before it could listen for that.
+    process.kill(sweep.pid!, 'SIGKILL');
+    await sweep.result;
+    const run = await waitFor('the trial to record its run', () => sweepRuns(db, 1)[0]);
+    started.push(run.pid!);
+    await waitFor('the trial to end', () => (isAlive(run.pid!) ? undefined : true), 30_000);
+    expect(sweepRuns(db, 1).map((r) => r.status)).toEqual(['interrupted']);
+  }, 120_000);
 
   it('Ctrl-C while the trials are still starting ends every one of them interrupted, not failed', async () => {
     const file = ws.write('ctrl-c.yaml', longConfig('ctrl-c'));

@@ -218,7 +218,7 @@ async function runExp(
 
 /**
  * A trial's child holds an IPC channel to the process that launched it: `runner worker` (a
- * queued trial) or `runner sweep` (a local one, which sets `RUNNER_TRIAL_PARENT=sweep`). When
+ * queued trial) or `runner sweep` (a local one); the launcher sets `RUNNER_TRIAL_PARENT`. When
  * that process dies (`kill -9`, its machine cut off), the channel closes, on Linux and macOS
  * alike, and the trial does not train on unsupervised: it stops after its step. A worker's
  * trial is recorded `lost` at once (another worker retries it); a local sweep's trial ends
@@ -232,8 +232,11 @@ function watchParent(
   stop: () => void,
   env: NodeJS.ProcessEnv,
 ): () => Promise<void> {
-  const localSweep = env['RUNNER_TRIAL_PARENT'] === 'sweep';
-  if (!process.channel && !localSweep) return async () => undefined;
+  // Set by the launcher (`sweep` or `worker`): a trial launched with a channel it no longer has
+  // lost its parent while it was loading.
+  const parent = env['RUNNER_TRIAL_PARENT'];
+  const localSweep = parent === 'sweep';
+  if (!process.channel && parent === undefined) return async () => undefined;
   // The channel must not keep this process alive once training is done.
   process.channel?.unref();
   let marking: Promise<void> = Promise.resolve();
