@@ -1,8 +1,9 @@
+import { existsSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createRandom, mixSeed } from '../../src/data/index.js';
 import { proposeTpe, type FinishedConfiguration } from '../../src/train/index.js';
 import { makeTempDir } from '../test-kit.js';
-import { readStore, runCli, syntheticConfig } from './cli-kit.js';
+import { readStore, runCli, startCli, syntheticConfig } from './cli-kit.js';
 
 const ws = makeTempDir('sweep-tpe');
 afterAll(() => ws.remove());
@@ -116,6 +117,88 @@ describe('runner sweep with sampler tpe', () => {
       expect(Object.values(propose(history(swapped)))).not.toEqual(values(a.trials[3]!));
     }
   }, 240_000);
+
+  it('continues the same proposals after the sweep and its trial are killed, with --resume', async () => {
+    // Trials long enough (3,000 images, batch 16) to be caught training.
+    const config = syntheticConfig({
+      name: 'tpe-resume',
+      train: 3000,
+      batchSize: 16,
+      test: 64,
+      epochs: 1,
+      extra: CONFIG.slice(CONFIG.indexOf('sweep:')),
+    });
+    const file = ws.write('resume.yaml', config);
+    const definitionOf = (db: string) =>
+      readStore(db, (sql) =>
+        JSON.parse(
+          (
+            sql.prepare('select definition_json from sweeps where id = 1').get() as {
+              definition_json: string;
+            }
+          ).definition_json,
+        ),
+      ) as { trials: { index: number; assignments: Record<string, unknown> }[] };
+    const runsOf = (db: string) =>
+      readStore(db, (sql) =>
+        sql
+          .prepare('select id, trial_index, status from runs where sweep_id = 1 order by id')
+          .all(),
+      ) as { id: number; trial_index: number; status: string }[];
+
+    // The sweep left alone: its four trials' values.
+    const reference = await runCli(
+      ['sweep', file, '--parallel', '1', '--db', `${ws.dir}/reference.db`],
+      ws.dir,
+    );
+    expect(reference.code).toBe(0);
+    const expected = definitionOf(`${ws.dir}/reference.db`).trials.map((t) => t.assignments);
+    expect(expected).toHaveLength(4);
+
+    // The same sweep, killed (SIGKILL to its process group: the sweep and its trial) while
+    // trial 3, TPE's first proposal, trains.
+    const db = `${ws.dir}/killed.db`;
+    const child = startCli(
+      ['sweep', file, '--parallel', '1', '--db', db],
+      ws.dir,
+      {},
+      { detached: true },
+    );
+    let caught = false;
+    for (let i = 0; i < 1800 && !caught; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      if (!existsSync(db)) continue;
+      try {
+        caught = runsOf(db).some((r) => r.trial_index === 2 && r.status === 'running');
+      } catch {
+        continue; // the store is being created
+      }
+    }
+    expect(caught, 'trial 3 was seen training').toBe(true);
+    process.kill(-child.pid!, 'SIGKILL');
+    await child.result;
+    const killed = definitionOf(db).trials.map((t) => t.assignments);
+    // Proposals are recorded before they run: trial 3's values are in the store already.
+    expect(killed).toHaveLength(3);
+    expect(killed).toEqual(expected.slice(0, 3));
+    expect(runsOf(db).find((r) => r.trial_index === 2)?.status).toBe('running');
+
+    const resumed = await runCli(['sweep', '--resume', '1', '--parallel', '1', '--db', db], ws.dir);
+    expect(resumed.stderr).not.toMatch(/\n\s+at /);
+    expect(resumed.code).toBe(0);
+    expect(resumed.stderr).toContain('2 already finished, 2 to run');
+    // Trial 3 runs again with its recorded values, and TPE proposes trial 4 as it would have.
+    expect(definitionOf(db).trials.map((t) => t.assignments)).toEqual(expected);
+    const runs = runsOf(db);
+    // Its killed run stays (running with a dead pid, or marked lost), beside the new one.
+    const third = runs.filter((r) => r.trial_index === 2).map((r) => r.status);
+    expect(third).toHaveLength(2);
+    expect(third[0]).not.toBe('completed');
+    expect(third[1]).toBe('completed');
+    expect(runs.filter((r) => r.status === 'completed').map((r) => r.trial_index)).toEqual([
+      0, 1, 2, 3,
+    ]);
+  }, 300_000);
 
   it('refuses a --set list with sampler tpe in one line', async () => {
     const file = ws.write('list.yaml', CONFIG);
