@@ -12,13 +12,29 @@ export const DB_HELP = 'the run store (default: $RUNNER_DB, else runs/runner.db)
 export async function openCommandStore(
   context: CliContext,
   db: string | undefined,
-  options: { readonly?: boolean } = {},
+  options: StoreUse = {},
 ): Promise<Store> {
   const { openStore, resolveStorePath } = await import('../store/index.js');
   const path = resolveStorePath(db, context.env, context.cwd);
-  return options.readonly
+  const store = options.readonly
     ? await openStore(path, { readonly: true })
-    : await openStore(path, { create: false });
+    : await openStore(path, { create: false, readonlyIfUnwritable: options.writes !== true });
+  if (store.readFromCopy !== undefined) {
+    context.out.note(
+      `note: the run store ${store.path} is read-only (${store.readFromCopy}): read from a copy in memory`,
+    );
+  }
+  return store;
+}
+
+/**
+ * How a command uses its store: `readonly` never writes (query); `writes` changes it (rm, tags),
+ * so a store this user cannot write is refused; otherwise it reads, migrating an older store
+ * forward when it may (a read-only one is read as it is).
+ */
+export interface StoreUse {
+  readonly readonly?: boolean;
+  readonly writes?: boolean;
 }
 
 /** Runs `use` on an open store and closes it whatever happens. */
@@ -26,7 +42,7 @@ export async function withStore<T>(
   context: CliContext,
   db: string | undefined,
   use: (store: Store) => T | Promise<T>,
-  options: { readonly?: boolean } = {},
+  options: StoreUse = {},
 ): Promise<T> {
   const store = await openCommandStore(context, db, options);
   try {

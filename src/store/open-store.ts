@@ -1,4 +1,13 @@
-import { accessSync, constants, existsSync, mkdirSync, statfsSync, statSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  statfsSync,
+  statSync,
+} from 'node:fs';
+import { freemem } from 'node:os';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { DiskFullError, isDiskFull, StoreError } from '../errors.js';
@@ -47,12 +56,15 @@ export async function openStore(target: string, options: OpenStoreOptions = {}):
  * const reader = openSqliteStore('runs/runner.db', { readonly: true });  // for queries and the dashboard
  */
 export function openSqliteStore(path: string, options: OpenStoreOptions = {}): Store {
-  const readonly = options.readonly ?? false;
+  const unwritable = existsSync(path) ? writeProblem(path) : undefined;
+  const readonly =
+    (options.readonly ?? false) ||
+    (unwritable !== undefined && options.readonlyIfUnwritable === true);
   const create = !readonly && (options.create ?? true);
   const now = options.now ?? Date.now;
   const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
+  const settings = { path, busyTimeoutMs, now };
 
-  const unwritable = existsSync(path) ? writeProblem(path) : undefined;
   if (unwritable !== undefined && !readonly) {
     throw new StoreError(
       `the run store ${path} is read-only (${unwritable}), and this command writes to it`,
@@ -64,7 +76,7 @@ export function openSqliteStore(path: string, options: OpenStoreOptions = {}): S
     db = connect(path, { readonly, create });
   } catch (error) {
     if (unwritable === undefined) throw error;
-    throw readOnlyRefusal(path, unwritable, error);
+    return openCopy(unwritable, error, settings);
   }
   try {
     db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
@@ -77,8 +89,10 @@ export function openSqliteStore(path: string, options: OpenStoreOptions = {}): S
     return new SqliteStore(db, { path, readonly, busyTimeoutMs, now });
   } catch (error) {
     db.close();
-    if (unwritable !== undefined) throw readOnlyRefusal(path, unwritable, error);
-    if (isDiskFull(error) || (isIoError(error) && noSpaceLeft(path))) {
+    if (unwritable !== undefined) return openCopy(unwritable, error, settings);
+    const full = isDiskFull(error) || (isIoError(error) && noSpaceLeft(path));
+    if (full && readonly) return openCopy('its disk is full', error, settings);
+    if (full) {
       throw new DiskFullError(path, `disk full at ${path}: the run store cannot be written`, {
         cause: error,
         hint: 'free space on that disk, or point --db / RUNNER_DB at a store on another',
@@ -262,6 +276,49 @@ function noSpaceLeft(path: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * A store SQLite cannot open in place without writing (its -shm file, beside it), read from a
+ * copy in memory: the file is read once, never written. Refused when a -wal file beside it holds
+ * changes the copy would miss, or when it is too large to hold in memory here.
+ */
+function openCopy(
+  why: string,
+  cause: unknown,
+  settings: { path: string; busyTimeoutMs: number; now: () => number },
+): Store {
+  const { path } = settings;
+  const wal = `${path}-wal`;
+  if (existsSync(wal) && statSync(wal).size > 0) {
+    throw readOnlyRefusal(path, `${why}; its -wal file holds changes not yet in the store`, cause);
+  }
+  const size = statSync(path).size;
+  const limit = Math.min(2 ** 31, Math.floor(freemem() / 2));
+  if (size > limit) {
+    const mb = (n: number): string => `${Math.ceil(n / 2 ** 20)} MB`;
+    throw readOnlyRefusal(
+      path,
+      `${why}; at ${mb(size)} it is more than the ${mb(limit)} this machine can read into memory now`,
+      cause,
+    );
+  }
+  const bytes = readFileSync(path);
+  // WAL mode is in the header (bytes 18 and 19 are 2): the copy reads as a rollback-journal file.
+  if (bytes[18] === 2 && bytes[19] === 2) bytes.fill(1, 18, 20);
+  let db: Database.Database;
+  try {
+    db = new Database(bytes, { readonly: true });
+  } catch (error) {
+    throw readOnlyRefusal(path, why, error);
+  }
+  try {
+    checkOwnership(db, path, { readonly: true, create: false });
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  return new SqliteStore(db, { ...settings, readonly: true, readFromCopy: why });
 }
 
 function readOnlyRefusal(path: string, why: string, cause: unknown): StoreError {

@@ -54,6 +54,8 @@ export interface SqliteStoreSettings {
   readonly readonly: boolean;
   readonly busyTimeoutMs: number;
   readonly now: () => number;
+  /** Why the connection is a copy in memory of a read-only store (see `Store.readFromCopy`). */
+  readonly readFromCopy?: string;
 }
 
 /** The `Store` over one better-sqlite3 connection (plus a read-only one for `query`). */
@@ -61,6 +63,7 @@ export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   readonly path: string;
   readonly readonly: boolean;
+  readonly readFromCopy?: string;
   readonly schemaVersion = STORE_SCHEMA_VERSION;
   readonly #db: Database.Database;
   readonly #settings: SqliteStoreSettings;
@@ -72,6 +75,7 @@ export class SqliteStore implements Store {
     this.#settings = settings;
     this.path = settings.path;
     this.readonly = settings.readonly;
+    if (settings.readFromCopy !== undefined) this.readFromCopy = settings.readFromCopy;
   }
 
   get #writable(): Database.Database {

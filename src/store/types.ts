@@ -41,6 +41,11 @@ export type StoreKind = 'sqlite' | 'postgres';
 export interface OpenStoreOptions {
   /** Open without writing anything, ever: no migration, no file creation (queries, dashboard). */
   readonly readonly?: boolean;
+  /**
+   * For commands that only read but would migrate an older store forward: a store this user
+   * cannot write is opened `readonly` instead of refused.
+   */
+  readonly readonlyIfUnwritable?: boolean;
   /** Create the file (and its parent folders) when missing. Default: true unless `readonly`. */
   readonly create?: boolean;
   /** How long a locked store is waited on before an operation gives up and retries. Default 5000. */
@@ -376,6 +381,11 @@ export interface Store {
   /** The file path, or the URL with its password shown as `***`: safe to print. */
   readonly path: string;
   readonly readonly: boolean;
+  /**
+   * Set when a store this user cannot write was read from a copy in memory (SQLite cannot open
+   * it in place without writing its -shm file beside it): why, for the command to say so.
+   */
+  readonly readFromCopy?: string;
   /** Schema version of the open file (always the current one unless readonly). */
   readonly schemaVersion: number;
   /**

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync } from 'node:fs';
+import { chmodSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeTempDir } from '../test-kit.js';
@@ -43,6 +43,7 @@ describe.skipIf(missing !== undefined)('a store on a read-only path', () => {
     const file = ws.write('tiny.yaml', syntheticConfig({ train: 64, test: 32, epochs: 1 }));
     const db = join(ws.dir, 'store', 'runs.db');
     expect((await runCli(['exp', file, '--db', db, '--quiet'], ws.dir)).code).toBe(0);
+    expect((await runCli(['exp', file, '--db', db, '--quiet'], ws.dir)).code).toBe(0);
     chmodSync(ws.dir, 0o755); // the reader may read the config and see the store
     chmodSync(db, 0o444);
     chmodSync(join(ws.dir, 'store'), 0o555);
@@ -52,14 +53,35 @@ describe.skipIf(missing !== undefined)('a store on a read-only path', () => {
       `error: the run store ${db} is read-only (the file is not writable by this user), and this command writes to it`,
     );
     expect(exp.stdout).not.toMatch(/epoch/);
-    const query = asReader(['query', 'select count(*) from runs', '--db', db]);
-    expect(query.code).toBe(1);
-    expect(query.stderr.split('\n')[0]).toMatch(
-      new RegExp(`^error: cannot read the run store ${db.replace(/[.]/g, '\\.')}: it is read-only`),
-    );
-    for (const r of [exp, query]) {
+    const tag = asReader(['runs', 'tag', '1', 'kept', '--db', db]);
+    expect(tag.code).toBe(1);
+    expect(tag.stderr.split('\n')[0]).toMatch(/is read-only .*, and this command writes to it$/);
+    for (const r of [exp, tag]) {
       expect(r.stderr).not.toContain('not a runner store');
       expect(r.stderr).not.toMatch(/\n\s+at /);
     }
+  });
+
+  it('is read by the reading commands, which say it is read-only', () => {
+    const db = join(ws.dir, 'store', 'runs.db');
+    const said = `note: the run store ${db} is read-only (the file is not writable by this user): read from a copy in memory`;
+    const ls = asReader(['runs', 'ls', '--db', db]);
+    expect(ls.stderr).toBe(''.concat(said, '\n'));
+    expect(ls.code).toBe(0);
+    expect(ls.stdout).toMatch(/^\s*1 +synthetic-e2e +completed /m);
+    const show = asReader(['runs', 'show', '1', '--db', db]);
+    expect(show.code).toBe(0);
+    expect(show.stdout).toContain('completed');
+    const query = asReader(['query', 'select count(*) as n from runs', '--db', db, '--json']);
+    expect(query.code).toBe(0);
+    expect(query.stdout).toContain('"n":2');
+    const compare = asReader(['compare', '1', '2', '--db', db]);
+    expect(compare.code).toBe(0);
+    expect(compare.stdout).toMatch(/synthetic-e2e/);
+    for (const r of [ls, show, query, compare]) expect(r.stderr).toContain(said);
+    // Nothing was written beside it.
+    expect(readdirSync(join(ws.dir, 'store')).filter((f) => f.startsWith('runs.db'))).toEqual([
+      'runs.db',
+    ]);
   });
 });

@@ -54,17 +54,21 @@ async function runEval(idText: string, flags: EvalFlags, context: CliContext): P
     import('../../registries.js'),
   ]);
   const { out } = context;
-  const result = await withStore(context, flags.db, (store) =>
-    evaluateRun({
-      store,
-      runId,
-      checkpoint: flags.checkpoint ?? 'final',
-      ...(flags.data !== undefined ? { dataFile: flags.data } : {}),
-      set: flags.set ?? [],
-      registries: REGISTRIES,
-      cwd: context.cwd,
-      env: context.env,
-    }),
+  const result = await withStore(
+    context,
+    flags.db,
+    (store) =>
+      evaluateRun({
+        store,
+        runId,
+        checkpoint: flags.checkpoint ?? 'final',
+        ...(flags.data !== undefined ? { dataFile: flags.data } : {}),
+        set: flags.set ?? [],
+        registries: REGISTRIES,
+        cwd: context.cwd,
+        env: context.env,
+      }),
+    { writes: true },
   );
   for (const notice of result.notices) out.note(notice);
   if (flags.json) {

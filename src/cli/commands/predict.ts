@@ -57,16 +57,20 @@ async function runPredict(
     import('../../registries.js'),
   ]);
   const { out } = context;
-  const result = await withStore(context, flags.db, (store) =>
-    predictRun({
-      store,
-      runId: Number(idText),
-      files,
-      checkpoint: flags.checkpoint ?? 'final',
-      registries: REGISTRIES,
-      cwd: context.cwd,
-      env: context.env,
-    }),
+  const result = await withStore(
+    context,
+    flags.db,
+    (store) =>
+      predictRun({
+        store,
+        runId: Number(idText),
+        files,
+        checkpoint: flags.checkpoint ?? 'final',
+        registries: REGISTRIES,
+        cwd: context.cwd,
+        env: context.env,
+      }),
+    { writes: true },
   );
   for (const notice of result.notices) out.note(notice);
   if (result.tables.length > 0 && !flags.json) {

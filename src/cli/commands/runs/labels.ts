@@ -54,7 +54,7 @@ async function changeTags(
       change === 'add' ? await store.tagRun(runId, tags) : await store.untagRun(runId, tags);
     if (opts.json) context.out.json({ runId, tags: after });
     else context.out.line(`run ${runId}: ${after.length > 0 ? `tags ${after.join(', ')}` : 'no tags'}`);
-  });
+  }, { writes: true });
 }
 
 /** `runner runs note ID [TEXT]`: sets the run's note (empty text clears it), or prints it. */
@@ -86,5 +86,5 @@ async function noteRun(
     if (opts.json) context.out.json({ runId, note });
     else if (note === null) context.out.line(`run ${runId}: no note`);
     else context.out.line(`run ${runId}: ${note}`);
-  });
+  }, { writes: true });
 }

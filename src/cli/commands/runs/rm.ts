@@ -76,7 +76,7 @@ async function removeRuns(
       }`,
     );
     return OK;
-  });
+  }, { writes: true });
 }
 
 /** Removes `runs/<id>/` folders; only a folder named after its run id, so a bad record cannot aim elsewhere. */
