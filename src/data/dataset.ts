@@ -55,6 +55,8 @@ export interface LoadedData {
   readonly preprocessing: TablePreprocessing | undefined;
   /** The model input shape: [height, width, channels] for images, [features] for tables. */
   readonly shape: readonly number[];
+  /** Per eval example, the file it came from (image folders: `<class>/<file>`), when known. */
+  readonly evalFiles?: readonly string[];
   readonly source: DataSource;
   /** One line each: substitutions and repairs the caller must show the user. */
   readonly notices: readonly string[];
@@ -134,6 +136,11 @@ export interface DatasetSplits {
   /** Class names by index; default "0", "1", ... */
   readonly classes?: readonly string[];
   readonly preprocessing?: TablePreprocessing;
+  /** Per example of each split, the file it came from, when the dataset knows it. */
+  readonly files?: {
+    readonly train: readonly string[];
+    readonly test: readonly string[] | undefined;
+  };
   readonly kind: DataSourceKind;
   readonly location: string;
   readonly notices: readonly string[];

@@ -90,6 +90,7 @@ function assemble(spec: DataSpec, splits: DatasetSplits): LoadedData {
   let train = limited(splits.train, spec.limit.train, 'train');
   let evalSplit: ImageSplit;
   let evalName: 'test' | 'val';
+  let evalFiles: readonly string[] | undefined;
   if (spec.validationSplit > 0) {
     if (spec.limit.test !== undefined) {
       notices.push(
@@ -104,6 +105,7 @@ function assemble(spec: DataSpec, splits: DatasetSplits): LoadedData {
       );
     }
     evalSplit = sliceSplit(train, train.count - valCount, train.count);
+    evalFiles = splits.files?.train.slice(train.count - valCount, train.count);
     train = sliceSplit(train, 0, train.count - valCount);
     evalName = 'val';
   } else {
@@ -113,6 +115,7 @@ function assemble(spec: DataSpec, splits: DatasetSplits): LoadedData {
       });
     }
     evalSplit = limited(splits.test, spec.limit.test, 'test');
+    evalFiles = splits.files?.test?.slice(0, evalSplit.count);
     evalName = 'test';
   }
   if (train.count === 0 || evalSplit.count === 0) {
@@ -132,6 +135,7 @@ function assemble(spec: DataSpec, splits: DatasetSplits): LoadedData {
     classes: splits.classes ?? Array.from({ length: splits.numClasses }, (_, i) => String(i)),
     preprocessing: splits.preprocessing,
     shape: exampleShape(train),
+    ...(evalFiles !== undefined ? { evalFiles } : {}),
     source: {
       dataset: name,
       kind: splits.kind,

@@ -441,6 +441,7 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
             classes: data.classes,
             batchSize: experiment.data.batchSize,
             normalize: experiment.data.normalize,
+            files: data.evalFiles,
             evaluationId,
           }),
         );

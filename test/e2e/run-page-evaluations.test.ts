@@ -161,7 +161,11 @@ train:
     expect(trainingCells).toEqual(trainingCounts);
     const trainingGrid = await readGrid();
     expect(trainingGrid).toHaveLength(Math.min(16, wrongOf(trainingCounts)));
-    expect(trainingGrid.every((alt) => alt?.startsWith('test image '))).toBe(true);
+    // Named by their files in img/test.
+    expect(trainingGrid).toEqual(gridOf(ids[0]!).examples.map((e) => e.file));
+    expect(trainingGrid.every((alt) => /^(circle|square|triangle)\/\d{3}\.png$/.test(alt!))).toBe(
+      true,
+    );
     mkdirSync(OUTPUT, { recursive: true });
     await page.screenshot({ path: path.join(OUTPUT, 'run-page-evaluations.png'), fullPage: true });
     expect(errors).toEqual([]);

@@ -174,6 +174,7 @@ export const images: DatasetDefinition = {
       test: test?.split,
       numClasses: train.classes.length,
       classes: train.classes,
+      files: { train: train.files, test: test?.files },
       kind: 'files',
       location: `${options.train}${options.test ? `, ${options.test}` : ''}${cached ? ' (decoded cache)' : ''}`,
       notices: [
