@@ -3,6 +3,7 @@
  * training kernels | cpu), chosen once per process by `selectBackend`.
  */
 export { selectBackend } from './select-backend.js';
+export { heapValues, uninitializedLike } from './heap-values.js';
 export type { BackendInfo, SelectBackendOptions } from './select-backend.js';
 export {
   BACKENDS,

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import * as tf from '../../src/tf.js';
 import { createAdam, createSgd } from '../../src/train/update-rules/index.js';
+import { selectBackend } from '../../src/backend/index.js';
+import { makeRandom, randomValues } from '../backend/kernel-check.js';
 
 function twoSteps(rule: ReturnType<typeof createAdam>, lr: number, momentum?: number): number[] {
   const p = tf.variable(tf.tensor1d([1, -2]));
@@ -113,5 +115,61 @@ describe('update rules against hand-computed steps', () => {
     expect(Array.from(p.dataSync())).toEqual(straight);
     second.dispose();
     tf.dispose([p, g]);
+  });
+});
+
+describe('Adam on wasm, in its memory', () => {
+  /** Five Adam steps (L2 weight decay) of a conv filter used by a conv before every step. */
+  async function fiveSteps(
+    backend: 'wasm' | 'cpu',
+    share: boolean,
+  ): Promise<{ values: number[]; alias?: number[] }> {
+    await selectBackend(backend);
+    const random = makeRandom(5);
+    const rule = createAdam({
+      beta1: 0.9,
+      beta2: 0.999,
+      epsilon: 1e-8,
+      weightDecay: 0.01,
+      decoupled: false,
+    });
+    const shape = [3, 3, 7, 16] as const;
+    const size = 3 * 3 * 7 * 16;
+    const p = tf.tidy(() => tf.variable(tf.tensor(randomValues(random, size), [...shape])));
+    const x = tf.tensor(randomValues(random, 2 * 6 * 6 * 7), [2, 6, 6, 7]);
+    const before = Array.from(p.dataSync());
+    // A tensor on the same data (wasm's Identity shares it): it must keep its values.
+    const alias = share ? tf.clone(p) : undefined;
+    for (let step = 0; step < 5; step++) {
+      // The conv sees the filter's current values (wasm caches XNNPACK operators by filter).
+      const conv = tf.conv2d(x as tf.Tensor4D, p as tf.Tensor4D, 1, 'same');
+      const fresh = tf.tensor(p.dataSync(), [...shape]);
+      const reference = tf.conv2d(x as tf.Tensor4D, fresh as tf.Tensor4D, 1, 'same');
+      expect(Array.from(conv.dataSync())).toEqual(Array.from(reference.dataSync()));
+      tf.dispose([conv, fresh, reference]);
+      const g = tf.tensor(randomValues(random, size), [...shape]);
+      rule.apply([p], [g], 0.01);
+      g.dispose();
+    }
+    const out = {
+      values: Array.from(p.dataSync()),
+      ...(alias === undefined ? {} : { alias: Array.from(alias.dataSync()) }),
+    };
+    expect(out.values).not.toEqual(before);
+    if (alias !== undefined) expect(out.alias).toEqual(before);
+    tf.dispose([p, x, ...(alias === undefined ? [] : [alias])]);
+    rule.dispose();
+    return out;
+  }
+
+  it('gives the values of the copying pass bit for bit (cpu), convs see them, shared data is left alone', async () => {
+    const cpu = await fiveSteps('cpu', false);
+    const before = tf.memory().numTensors;
+    const wasm = await fiveSteps('wasm', false);
+    expect(tf.memory().numTensors).toBe(before);
+    const shared = await fiveSteps('wasm', true);
+    const differing = wasm.values.findIndex((v, i) => !Object.is(v, cpu.values[i]));
+    expect(differing).toBe(-1);
+    expect(shared.values).toEqual(cpu.values);
   });
 });

@@ -1,4 +1,5 @@
 import * as tf from '../../tf.js';
+import { heapValues, uninitializedLike } from '../../backend/index.js';
 import { SlotSet, type UpdateRule, type UpdateRuleState } from './update-rule.js';
 
 export interface AdamSettings {
@@ -30,6 +31,8 @@ const f = Math.fround;
  * instead of about 13 kernel calls per variable through the engine (the
  * measurement of d33ade2: LeNet-5's step 276 -> 132 kernel calls on wasm);
  * tfjs-node's native kernels cost less per call than a round trip of the values.
+ * On wasm the pass works in its memory: m and v in place when no other
+ * tensor shares them, the weights into a new tensor (no copies out and back).
  */
 export function createAdam(settings: AdamSettings): UpdateRule {
   const { beta2, epsilon, weightDecay, decoupled } = settings;
@@ -100,13 +103,14 @@ function fusedAdam(
   const shrink = f(1 - s.learningRate * s.weightDecay);
   const wd = f(s.weightDecay);
   const decay = s.weightDecay > 0;
-  variables.forEach((p, i) => {
-    const first = slots.get('m', i, p);
-    const second = slots.get('v', i, p);
-    const g = gradients[i]!.dataSync() as Float32Array;
-    const m = Float32Array.from(first.dataSync() as Float32Array);
-    const v = Float32Array.from(second.dataSync() as Float32Array);
-    const w = Float32Array.from(p.dataSync() as Float32Array);
+  /** The new weights into `out` (may be `w`), m and v in place. */
+  const pass = (
+    w: Float32Array,
+    out: Float32Array,
+    g: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+  ): void => {
     for (let j = 0; j < w.length; j++) {
       let wj = w[j]!;
       let gj = g[j]!;
@@ -119,8 +123,32 @@ function fusedAdam(
       m[j] = mj;
       v[j] = vj;
       const denominator = f(f(f(Math.sqrt(vj)) / c2) + eps);
-      w[j] = f(wj - f(f(mj / denominator) * stepSize));
+      out[j] = f(wj - f(f(mj / denominator) * stepSize));
     }
+  };
+  variables.forEach((p, i) => {
+    const first = slots.get('m', i, p);
+    const second = slots.get('v', i, p);
+    const gradient = gradients[i]!;
+    // On wasm, in its memory: m and v in place when no other tensor shares them, the
+    // weights into a new tensor (wasm's XNNPACK operators keep a packed copy of a filter
+    // by its data: see heapValues). No copies out and back.
+    const next = uninitializedLike(p);
+    const heap = next && heapValues([first, second, next], [gradient, p]);
+    if (next !== undefined && heap !== undefined) {
+      const [m, v, out] = heap.writable as [Float32Array, Float32Array, Float32Array];
+      const [g, w] = heap.readable as [Float32Array, Float32Array];
+      pass(w, out, g, m, v);
+      p.assign(next);
+      next.dispose();
+      return;
+    }
+    next?.dispose();
+    const g = gradient.dataSync() as Float32Array;
+    const m = Float32Array.from(first.dataSync() as Float32Array);
+    const v = Float32Array.from(second.dataSync() as Float32Array);
+    const w = Float32Array.from(p.dataSync() as Float32Array);
+    pass(w, w, g, m, v);
     assignValues(first, m);
     assignValues(second, v);
     assignValues(p, w);
