@@ -40,8 +40,13 @@ function filterSql(db: Database, filter: RunFilter): FilterSql {
   }
   if (filter.status !== undefined) {
     const statuses = typeof filter.status === 'string' ? [filter.status] : filter.status;
-    conditions.push('r.status IN (SELECT value FROM json_each(?))');
-    params.push(JSON.stringify(statuses));
+    const lost = JSON.stringify(filter.lostRunIds ?? []);
+    // A run found lost is `lost`, whatever its row says.
+    conditions.push(
+      `((r.status IN (SELECT value FROM json_each(?)) AND r.id NOT IN (SELECT value FROM json_each(?)))` +
+        ` OR (? AND r.id IN (SELECT value FROM json_each(?))))`,
+    );
+    params.push(JSON.stringify(statuses), lost, statuses.includes('lost') ? 1 : 0, lost);
   }
   if (filter.tag !== undefined) {
     conditions.push('EXISTS (SELECT 1 FROM tags t WHERE t.run_id = r.id AND t.tag = ?)');

@@ -262,6 +262,11 @@ export interface RunFilter {
   readonly ids?: readonly number[];
   readonly sweepId?: number;
   readonly status?: RunStatus | readonly RunStatus[];
+  /**
+   * Runs recorded `running` whose process is gone (see `runState`): `status` counts them as
+   * `lost`, not `running`, as every listing shows them.
+   */
+  readonly lostRunIds?: readonly number[];
   /** An expression of the where-language, e.g. `train.optimizer.learningRate < 0.01 and test/accuracy > 0.98`. */
   readonly where?: string;
   /** Only runs carrying this tag. */

@@ -135,6 +135,19 @@ describe('one liveness rule for the CLI and the API', () => {
           [elsewhereFresh]: 'running',
         },
       );
+      // --status filters by what the table shows, not by what the row says.
+      const only = async (status: string): Promise<number[]> =>
+        Object.keys(
+          statuses(
+            (await runCli(['runs', 'ls', '--status', status, '--db', db, '--json'], ws.dir)).stdout,
+          ),
+        )
+          .map(Number)
+          .sort((a, b) => a - b);
+      expect(await only('lost')).toEqual([reused, elsewhereStale]);
+      expect(await only('running')).toEqual([alive, elsewhereFresh]);
+      expect(await only('lost,running')).toEqual([reused, alive, elsewhereStale, elsewhereFresh]);
+      expect(await only('completed')).toEqual([]);
       const refused = await runCli(['runs', 'rm', String(alive), '--yes', '--db', db], ws.dir);
       expect(refused.code).toBe(1);
       const forced = await runCli(

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadExperiment } from '../../src/config/index.js';
 import { StoreError } from '../../src/errors.js';
 import { REGISTRIES } from '../../src/registries.js';
-import { openStore, runState, type Store } from '../../src/store/index.js';
+import { openStore, runState, type RunStatus, type Store } from '../../src/store/index.js';
 import { PG_SCHEMA_VERSION } from '../../src/store/postgres/pg-schema.js';
 import { runExperiment } from '../../src/train/index.js';
 import { postgresAvailability, startPostgres, type PgServer } from '../pg/pg-server.js';
@@ -144,6 +144,16 @@ describe.each(KINDS)('the $kind store', ({ kind, target }) => {
     const probe = { now: Date.now(), host: 'test-host', processStartedAt: () => 1_700_000_000_123 };
     expect(runState(listed!, probe)).toBe('running');
     expect(runState(listed!, { ...probe, processStartedAt: () => 1_700_000_999_000 })).toBe('lost');
+    // A run found lost is listed under `lost`, not `running`, by --status.
+    const running = await store.createRun(newRun({ name: 'still' }));
+    const ids = async (status: RunStatus[], lostRunIds: number[]) =>
+      (await store.listRuns({ status, lostRunIds, ids: [id, running] })).map((r) => r.id).sort();
+    expect(await ids(['running'], [])).toEqual([id, running].sort());
+    expect(await ids(['running'], [id])).toEqual([running]);
+    expect(await ids(['lost'], [id])).toEqual([id]);
+    expect(await ids(['lost', 'running'], [id])).toEqual([id, running].sort());
+    expect(await store.countRuns({ status: ['lost'], lostRunIds: [id] })).toBe(1);
+    await store.deleteRuns([running]);
     await store.finishRun(id, { status: 'failed' });
     await store.reopenRun(id, {
       afterStep: 0,

@@ -438,8 +438,11 @@ export class PostgresStore implements Store {
       params.push(filter.sweepId);
     }
     if (filter.status !== undefined) {
-      conditions.push(`r.status ${TEXT_IN}`);
-      params.push(typeof filter.status === 'string' ? [filter.status] : [...filter.status]);
+      const statuses = typeof filter.status === 'string' ? [filter.status] : [...filter.status];
+      const lost = [...(filter.lostRunIds ?? [])];
+      // A run found lost is `lost`, whatever its row says.
+      conditions.push(`((r.status ${TEXT_IN} AND NOT (r.id ${ID_IN})) OR (? AND r.id ${ID_IN}))`);
+      params.push(statuses, lost, statuses.includes('lost'), lost);
     }
     if (filter.tag !== undefined) {
       conditions.push('EXISTS (SELECT 1 FROM tags t WHERE t.run_id = r.id AND t.tag = ?)');

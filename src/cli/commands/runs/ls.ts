@@ -106,7 +106,9 @@ async function listRuns(context: CliContext, opts: ListOptions): Promise<void> {
     }
     const filter = {
       ...(opts.sweep === undefined ? {} : { sweepId: opts.sweep }),
-      ...(statuses === undefined ? {} : { status: statuses }),
+      ...(statuses === undefined
+        ? {}
+        : { status: statuses, lostRunIds: await lostRunIds(store, opts.sweep) }),
       ...(opts.where === undefined ? {} : { where: opts.where }),
       ...(opts.tag === undefined ? {} : { tag: (await parseTags([opts.tag], '--tag'))[0]! }),
       ...(opts.sort === undefined ? {} : { sort: opts.sort }),
@@ -128,6 +130,17 @@ async function listRuns(context: CliContext, opts: ListOptions): Promise<void> {
       );
     }
   });
+}
+
+/** The runs recorded `running` whose process is gone: `--status` sees them as `lost`, as the table does. */
+async function lostRunIds(store: Store, sweepId: number | undefined): Promise<number[]> {
+  const { localLivenessProbe, runState } = await import('../../../store/index.js');
+  const probe = localLivenessProbe();
+  const running = await store.listRuns({
+    status: 'running',
+    ...(sweepId === undefined ? {} : { sweepId }),
+  });
+  return running.filter((run) => runState(run, probe) === 'lost').map((run) => run.id);
 }
 
 async function parseStatuses(text: string | undefined): Promise<RunStatus[] | undefined> {
