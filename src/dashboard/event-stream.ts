@@ -73,12 +73,41 @@ export function createStorePoller(options: {
   const subscribers = new Set<Subscriber>();
   let timer: NodeJS.Timeout | undefined;
   let polling = false;
+  /** A change was announced while a poll ran: poll again after it. */
+  let pollAgain = false;
+  /** The store being watched for changes (PostgreSQL's NOTIFY) and how to stop. */
+  let watched: { store: Store; stop: Promise<(() => Promise<void>) | undefined> } | undefined;
+
+  const unwatch = (): void => {
+    const stop = watched?.stop;
+    watched = undefined;
+    void stop?.then((fn) => fn?.()).catch(() => undefined);
+  };
+  /** A store that announces changes is read at once when one comes, not at the next tick. */
+  const watch = (store: Store): void => {
+    if (watched?.store === store || !store.watchChanges) return;
+    unwatch();
+    watched = {
+      store,
+      stop: store
+        .watchChanges(() => {
+          if (polling) pollAgain = true;
+          else void poll();
+        })
+        .catch((error: unknown) => {
+          options.logger.warn({ err: error }, 'dashboard: cannot listen for store changes');
+          return undefined;
+        }),
+    };
+  };
 
   const poll = async (): Promise<void> => {
     if (polling || subscribers.size === 0) return;
     const store = options.getStore();
     if (!store) return;
+    watch(store);
     polling = true;
+    pollAgain = false;
     try {
       const active = [...subscribers].filter((s) => s.ready());
       if (active.length === 0) return;
@@ -130,6 +159,7 @@ export function createStorePoller(options: {
     } finally {
       polling = false;
     }
+    if (pollAgain) void poll();
   };
 
   return {
@@ -143,6 +173,7 @@ export function createStorePoller(options: {
         if (subscribers.size === 0 && timer) {
           clearInterval(timer);
           timer = undefined;
+          unwatch();
         }
       };
     },
@@ -150,6 +181,7 @@ export function createStorePoller(options: {
       subscribers.clear();
       if (timer) clearInterval(timer);
       timer = undefined;
+      unwatch();
     },
   };
 }

@@ -441,6 +441,12 @@ export interface Store {
    * process only, nothing to take).
    */
   withSweepLock<T>(sweepId: number, fn: () => Promise<T>): Promise<T>;
+  /**
+   * Calls `onChange` as soon as another process writes metrics or ends a run, when the store
+   * can tell (PostgreSQL: LISTEN/NOTIFY); absent where it cannot (SQLite: readers poll).
+   * Resolves to the function that stops watching.
+   */
+  watchChanges?(onChange: () => void): Promise<() => Promise<void>>;
 
   listRuns(filter?: RunFilter): Promise<RunSummary[]>;
   /** How many runs `listRuns` would return without limit/offset. */

@@ -3,6 +3,7 @@ import { StoreError } from '../../errors.js';
 import { metricGoal } from '../metric-goal.js';
 import type { MetricWriter, MetricWriterStats } from '../types.js';
 import { isConnectionError } from './pg-dialect.js';
+import { CHANGES_CHANNEL } from './pg-schema.js';
 
 const DEFAULT_FLUSH_INTERVAL_MS = 1000;
 const DEFAULT_MAX_PENDING = 50_000;
@@ -128,6 +129,8 @@ export function createPgMetricWriter(
         Math.round(now()),
         runId,
       ]);
+      // Delivered at commit: a dashboard listening shows the points now, not at its next poll.
+      await client.query('SELECT pg_notify($1, $2)', [CHANGES_CHANNEL, String(runId)]);
       await client.query('COMMIT');
     } catch (error) {
       if (client) {

@@ -207,3 +207,6 @@ export const PG_VIEWS: readonly { readonly name: string; readonly sql: string }[
           FROM runs r`,
   },
 ];
+
+/** The NOTIFY channel: a run's id whenever its metrics are flushed or it ends (the live dashboard listens). */
+export const CHANGES_CHANNEL = 'runner_changes';

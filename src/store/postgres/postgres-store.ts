@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import pg from 'pg';
 import { StoreError } from '../../errors.js';
 import { downsample } from '../downsample.js';
 import { evaluationFromRow, type EvaluationRow } from '../evaluations.js';
@@ -43,7 +43,7 @@ import type {
 import { ID_IN, PG_FIELDS, TEXT_IN, toJsonParam, toPgSql } from './pg-dialect.js';
 import { createPgMetricWriter } from './pg-metric-writer.js';
 import { runPgReadOnlyQuery } from './pg-read-only-query.js';
-import { PG_SCHEMA_VERSION } from './pg-schema.js';
+import { CHANGES_CHANNEL, PG_SCHEMA_VERSION } from './pg-schema.js';
 
 export interface PostgresStoreSettings {
   /** The URL with its password as `***`. */
@@ -229,6 +229,7 @@ export class PostgresStore implements Store {
       const found = await this.#writable.query('SELECT 1 FROM runs WHERE id = $1', [runId]);
       if (found.rowCount === 0) throw unknownRun(runId);
     }
+    await this.#writable.query('SELECT pg_notify($1, $2)', [CHANGES_CHANNEL, String(runId)]);
   }
 
   /** As SqliteStore.reopenRun (store/reopen-run.ts), in one transaction. */
@@ -401,6 +402,48 @@ export class PostgresStore implements Store {
       [JSON.stringify(definition), sweepId],
     );
     if (result.rowCount === 0) throw new StoreError(`no sweep with id ${sweepId} in the store`);
+  }
+
+  async watchChanges(onChange: () => void): Promise<() => Promise<void>> {
+    // LISTEN holds its connection: a client of its own, outside the pool. Cut off (a server
+    // restart), it connects again every 2 s; readers still poll now and then meanwhile.
+    const config = (this.#pool as unknown as { options: pg.ClientConfig }).options;
+    let client: pg.Client | undefined;
+    let stopped = false;
+    let retry: NodeJS.Timeout | undefined;
+    const again = (): void => {
+      clearTimeout(retry);
+      if (!stopped) retry = setTimeout(() => void listen(), 2_000);
+    };
+    const listen = async (): Promise<void> => {
+      if (stopped) return;
+      const next = new pg.Client(config);
+      next.on('error', () => undefined);
+      next.on('notification', () => onChange());
+      next.on('end', () => {
+        if (client === next) {
+          client = undefined;
+          again();
+        }
+      });
+      try {
+        await next.connect();
+        await next.query(`LISTEN ${CHANGES_CHANNEL}`);
+        client = next;
+        if (stopped) await next.end();
+        // Whatever changed while it was not listening.
+        else onChange();
+      } catch {
+        await next.end().catch(() => undefined);
+        again();
+      }
+    };
+    await listen();
+    return async () => {
+      stopped = true;
+      clearTimeout(retry);
+      await client?.end().catch(() => undefined);
+    };
   }
 
   async withSweepLock<T>(sweepId: number, fn: () => Promise<T>): Promise<T> {
