@@ -20,7 +20,8 @@
  * start (about 1 s of loading) would otherwise be most of a 1-epoch trial's cost and of the
  * pruners' wall time. `--cli` runs each sweep with `runner sweep --parallel 1` instead (the
  * same sequence of trials and values, slower). Sweeps run one trial at a time (so a sweep is
- * reproducible for its seed); `--jobs` sweeps run side by side, one process each.
+ * reproducible for its seed); `--jobs` sweeps run side by side in child processes (a fresh one
+ * every 8 sweeps, so memory stays flat). BENCH_MEMORY=1 prints each process's memory per sweep.
  *
  * 1. Samplers: per seed (the config's `seed`, which seeds the draws and the training), a
  *    `random` and a `tpe` sweep of --trials 1-epoch trials; the best test/loss of each.
@@ -209,6 +210,12 @@ async function jobMain(names) {
       });
     for (const name of names) {
       const result = await runOne(work, all.get(name));
+      if (process.env.BENCH_MEMORY) {
+        const tf = await import('../dist/tf.js');
+        console.error(
+          `${name}: rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB, ${tf.memory().numTensors} tensors`,
+        );
+      }
       process.stdout.write(`${JSON.stringify(result)}\n`);
     }
   } finally {
@@ -216,36 +223,43 @@ async function jobMain(names) {
   }
 }
 
-/** Spawns `jobs` processes sharing the sweeps (longest first); calls back as results come. */
-function runAll(onResult) {
+/**
+ * Runs the sweeps (longest first) in child processes, `jobs` at a time, a fresh process per
+ * SWEEPS_PER_PROCESS sweeps: a long-lived process grows about 0.5 MB per trial (its memory
+ * after ~15 sweeps), so none lives through hundreds of trials. Calls back as results come.
+ */
+const SWEEPS_PER_PROCESS = 8;
+async function runAll(onResult) {
   const queue = [];
   for (let seed = 1; seed <= seeds; seed++) queue.push(...sweepsOf(seed));
   queue.sort((a, b) => b.epochs - a.epochs);
-  const shares = Array.from({ length: Math.min(jobs, queue.length) }, () => []);
-  queue.forEach((job, i) => shares[i % shares.length].push(job.name));
+  const chunks = [];
+  for (let i = 0; i < queue.length; i += SWEEPS_PER_PROCESS)
+    chunks.push(queue.slice(i, i + SWEEPS_PER_PROCESS).map((job) => job.name));
   const forwarded = args.filter((a, i) => a !== '--jobs' && args[i - 1] !== '--jobs');
-  return Promise.all(
-    shares.map(
-      (names) =>
-        new Promise((resolve, reject) => {
-          const child = spawn(
-            process.execPath,
-            [new URL(import.meta.url).pathname, ...forwarded, '--job', names.join(',')],
-            { stdio: ['ignore', 'pipe', 'inherit'] },
-          );
-          let pending = '';
-          child.stdout.on('data', (chunk) => {
-            pending += chunk;
-            const lines = pending.split('\n');
-            pending = lines.pop();
-            for (const line of lines) if (line) onResult(JSON.parse(line));
-          });
-          child.on('close', (code) =>
-            code === 0 ? resolve() : reject(new Error(`bench job exited with ${code}`)),
-          );
-        }),
-    ),
-  );
+  const runChunk = (names) =>
+    new Promise((resolve, reject) => {
+      const child = spawn(
+        process.execPath,
+        [new URL(import.meta.url).pathname, ...forwarded, '--job', names.join(',')],
+        { stdio: ['ignore', 'pipe', 'inherit'] },
+      );
+      let pending = '';
+      child.stdout.on('data', (chunk) => {
+        pending += chunk;
+        const lines = pending.split('\n');
+        pending = lines.pop();
+        for (const line of lines) if (line) onResult(JSON.parse(line));
+      });
+      child.on('close', (code) =>
+        code === 0 ? resolve() : reject(new Error(`bench job exited with ${code}`)),
+      );
+    });
+  const worker = async () => {
+    for (let names = chunks.shift(); names !== undefined; names = chunks.shift())
+      await runChunk(names);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, jobs) }, worker));
 }
 
 const load = () =>
