@@ -27,6 +27,12 @@ export interface SweepDefinition {
   readonly seed?: number;
   /** `--parallel` of the local sweep (trials at a time): `--resume` keeps it unless given one. */
   readonly parallel?: number;
+  /** The local sweep's process (the last to run it): `--resume` refuses while it is alive. */
+  readonly process?: {
+    readonly host: string;
+    readonly pid: number;
+    readonly startedAt: number | null;
+  };
 }
 
 /** One trial: the value each varied path takes, and the `--set` flags that apply it. */

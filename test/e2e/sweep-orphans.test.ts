@@ -161,6 +161,38 @@ describe('runner sweep: orphans, resume of live trials, Ctrl-C', () => {
     expect(sweepRuns(db, 1).map((r) => r.status)).toEqual(['interrupted']);
   }, 120_000);
 
+  it("--resume refuses while the sweep's own process is alive (frozen, its trial killed)", async () => {
+    const file = ws.write('alive.yaml', longConfig('alive'));
+    const db = `${ws.dir}/alive.db`;
+    const sweep = startCli(
+      ['sweep', file, '--set', 'train.optimizer.learningRate=0.01,0.003', '--parallel', '1'],
+      ws.dir,
+      { RUNNER_DB: db },
+    );
+    started.push(sweep.pid!);
+    const trial = await waitFor('the first trial to record steps', () =>
+      sweepRuns(db, 1).find((r) => r.status === 'running' && r.pid !== null),
+    );
+    started.push(trial.pid!);
+    // The sweep frozen between two trials: its trial gone, the sweep's process still there.
+    process.kill(sweep.pid!, 'SIGSTOP');
+    process.kill(trial.pid!, 'SIGKILL');
+    // (The frozen sweep cannot reap it: the dead trial stays a zombie until the sweep is gone.)
+    await new Promise((r) => setTimeout(r, 500));
+    const refused = await runCli(['sweep', '--resume', '1'], ws.dir, { RUNNER_DB: db });
+    expect(refused.stderr).not.toMatch(/\n\s+at /);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(
+      new RegExp(
+        `^error: --resume 1: sweep 1 is still running \\(pid ${sweep.pid} on [^)]+\\): resuming now would start its trials a second time`,
+        'm',
+      ),
+    );
+    expect(sweepRuns(db, 1).map((r) => r.id)).toEqual([trial.id]);
+    process.kill(sweep.pid!, 'SIGKILL');
+    await sweep.result;
+  }, 120_000);
+
   it('Ctrl-C while the trials are still starting ends every one of them interrupted, not failed', async () => {
     const file = ws.write('ctrl-c.yaml', longConfig('ctrl-c'));
     for (const [name, toGroup] of [

@@ -102,8 +102,10 @@ async function runSweepCommand(
         `${flag}: only for a sweep queued on a PostgreSQL store (--db postgres://...)`,
       );
   let parallel = parseParallel(flags.parallel);
-  const [{ openStore, resolveStorePath, metricGoal, isRunAlive, localLivenessProbe }, train] =
-    await Promise.all([import('../../store/index.js'), import('../../train/index.js')]);
+  const [
+    { openStore, resolveStorePath, metricGoal, isRunAlive, localLivenessProbe, processStartedAt },
+    train,
+  ] = await Promise.all([import('../../store/index.js'), import('../../train/index.js')]);
   const dbPath = resolveStorePath(flags.db, context.env, context.cwd);
 
   let store: Store;
@@ -135,6 +137,27 @@ async function runSweepCommand(
     // A trial whose process still works on it (an orphan of a killed sweep, a sweep resumed
     // elsewhere) must not get a second copy.
     const probe = localLivenessProbe();
+    const own = definition.process;
+    const sweepAlive =
+      own !== undefined &&
+      own.pid !== process.pid &&
+      isRunAlive(
+        {
+          status: 'running',
+          host: own.host,
+          pid: own.pid,
+          pidStartedAt: own.startedAt,
+          updatedAt: 0,
+        },
+        probe,
+      );
+    if (sweepAlive) {
+      await store.close();
+      throw new UsageError(
+        `--resume ${sweepId}: sweep ${sweepId} is still running (pid ${own.pid} on ${own.host}): resuming now would start its trials a second time`,
+        { hint: `wait for it to end, or stop it (kill ${own.pid}), then resume` },
+      );
+    }
     const alive = (await store.listSweepTrials(sweepId)).filter((run) => isRunAlive(run, probe));
     if (alive.length > 0) {
       await store.close();
@@ -152,13 +175,15 @@ async function runSweepCommand(
     }
     if (flags.parallel === undefined && definition.parallel !== undefined)
       parallel = definition.parallel;
+    definition = { ...definition, process: ownProcess(processStartedAt) };
+    await store.setSweepDefinition(sweepId, definition);
   } else {
     if (file === undefined) throw new UsageError('sweep: give an experiment file, or --resume ID');
     const planned = await planSweep(file, flags.set ?? [], context);
     store = await openStore(dbPath);
     metric = planned.metric;
     sweepName = planned.name;
-    definition = { ...planned.definition, parallel };
+    definition = { ...planned.definition, parallel, process: ownProcess(processStartedAt) };
     sweepId = await store.createSweep({
       name: planned.name,
       configYaml: planned.configYaml,
@@ -522,6 +547,13 @@ function describeAssignments(trial: TrialPlan): string {
   return Object.entries(trial.assignments)
     .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
     .join(' ');
+}
+
+/** This process, as `runState` reads a run's (host, pid, start time). */
+function ownProcess(
+  startedAt: (pid: number) => number | null | undefined,
+): NonNullable<SweepDefinition['process']> {
+  return { host: hostname(), pid: process.pid, startedAt: startedAt(process.pid) ?? null };
 }
 
 function parseParallel(value: string | undefined): number {
