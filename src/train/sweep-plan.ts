@@ -33,6 +33,8 @@ export interface SweepDefinition {
     readonly pid: number;
     readonly startedAt: number | null;
   };
+  /** `runner sweep --tag T`: tags every trial's run gets (kept so a resume tags its trials too). */
+  readonly tags?: readonly string[];
 }
 
 /** One trial: the value each varied path takes, and the `--set` flags that apply it. */

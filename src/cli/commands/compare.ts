@@ -1,7 +1,7 @@
 import { UsageError } from '../../errors.js';
 import type { RunComparison } from '../../store/index.js';
 import { formatDuration, formatMetric, formatParam } from '../../format/index.js';
-import { parseRunIds } from '../parse-flags.js';
+import { outputFormat, parseRunIds } from '../parse-flags.js';
 import type { View, ViewColumn } from '../render.js';
 import { DB_HELP, requireRuns, withStore } from '../store-access.js';
 import type { CommandDefinition } from './command.js';
@@ -23,8 +23,10 @@ export const compareCommand: CommandDefinition = {
       )
       .argument('<ids...>', 'two or more run ids')
       .option('--json', 'print JSON')
+      .option('--csv', 'print CSV: a row per field, a column per run, raw values, no marks')
       .option('--db <path>', DB_HELP)
-      .action(async (idTexts: string[], opts: { db?: string; json?: boolean }) => {
+      .action(async (idTexts: string[], opts: { db?: string; json?: boolean; csv?: boolean }) => {
+        const format = outputFormat(opts);
         const ids = [...new Set(parseRunIds(idTexts))];
         if (ids.length < 2) {
           throw new UsageError('compare needs at least two different run ids', {
@@ -34,15 +36,19 @@ export const compareCommand: CommandDefinition = {
         await withStore(context, opts.db, async (store) => {
           await requireRuns(store, ids);
           const comparison = await store.compareRuns(ids);
+          if (format === 'csv') {
+            context.out.view(comparisonCsvView(comparison), 'csv');
+            return;
+          }
           const places = await trialPlaces(store, await store.listRuns({ ids, limit: 0 }));
           context.out.view(
             comparisonView(
               comparison,
               comparison.runs.map((r) => places.get(r.id)),
             ),
-            opts.json ? 'json' : 'table',
+            format,
           );
-          if (opts.json) return;
+          if (format === 'json') return;
           const notes = [
             `* best among these runs (${comparison.metrics.length > 0 ? 'lower loss, higher accuracy' : 'no metrics'})`,
           ];
@@ -130,6 +136,31 @@ function comparisonView(
             },
       ),
     },
+  };
+}
+
+/** `compare --csv`: the table's fields with raw values (seconds, full numbers; null as empty). */
+function comparisonCsvView(
+  comparison: RunComparison,
+): View<{ readonly field: string; readonly values: readonly unknown[] }> {
+  return {
+    records: [
+      { field: 'name', values: comparison.runs.map((r) => r.name) },
+      { field: 'status', values: comparison.runs.map((r) => r.status) },
+      { field: 'duration_s', values: comparison.runs.map((r) => r.durationMs / 1000) },
+      ...comparison.params.map((p) => ({ field: p.key, values: p.values })),
+      ...comparison.metrics.flatMap((m) => [
+        { field: `${m.key} final`, values: m.final },
+        { field: `${m.key} best`, values: m.best },
+      ]),
+    ],
+    columns: [
+      { key: 'field' },
+      ...comparison.runs.map((r, i) => ({
+        key: `run_${r.id}`,
+        value: (row: { readonly values: readonly unknown[] }) => row.values[i],
+      })),
+    ],
   };
 }
 

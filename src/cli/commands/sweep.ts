@@ -10,6 +10,7 @@ import { DB_HELP } from '../store-access.js';
 import { bestConfiguration } from '../../train/sweep-values.js';
 import { configurationRows, repeatsOf, sweepTrialRows } from './sweeps/trial-rows.js';
 import { parseTrialResult } from '../trial-process.js';
+import { parseTags } from '../parse-flags.js';
 import { outcome, type Outcome } from '../outcome.js';
 import type { View, ViewColumn } from '../render.js';
 import { collect, type CliContext, type CommandDefinition } from './command.js';
@@ -25,6 +26,7 @@ interface SweepFlags {
   readonly heartbeat?: string;
   readonly retries?: string;
   readonly artifacts?: string;
+  readonly tag?: readonly string[];
 }
 
 const MAIN_JS = fileURLToPath(new URL('../main.js', import.meta.url));
@@ -55,6 +57,7 @@ export const sweepCommand: CommandDefinition = {
       )
       .option('--db <path>', DB_HELP)
       .option('--resume <sweep-id>', 'run the trials of an interrupted sweep that did not finish')
+      .option('--tag <tag>', "tag every trial's run (repeatable), as exp --tag", collect)
       .option('--quiet', 'print only the final table')
       .option('--json', 'print the trials as JSON')
       .option(
@@ -87,7 +90,12 @@ async function runSweepCommand(
 ): Promise<Outcome> {
   const { out } = context;
   const { isPostgresUrl, resolveStorePath: storeOf } = await import('../../store/index.js');
+  const tags = await parseTags(flags.tag ?? [], 'sweep --tag');
   if (isPostgresUrl(storeOf(flags.db, context.env, context.cwd))) {
+    if (tags.length > 0)
+      throw new UsageError('--tag: not yet for a sweep queued on PostgreSQL', {
+        hint: 'tag the trials once they ran: runner runs tag ID TAG... (ids from runner sweeps show ID)',
+      });
     // On PostgreSQL, trials are jobs that workers on any machine take (sweep-queued.ts).
     const { runQueuedSweep } = await import('./sweep-queued.js');
     return runQueuedSweep(file, flags, context);
@@ -119,6 +127,11 @@ async function runSweepCommand(
         '--resume takes the file and --set values recorded with the sweep: give neither',
       );
     }
+    if (tags.length > 0)
+      throw new UsageError(
+        '--tag: a resumed sweep tags its trials with the tags it was started with',
+        { hint: 'to tag runs afterwards: runner runs tag ID TAG...' },
+      );
     store = await openStore(dbPath, { create: false });
     sweepId = parseId(flags.resume, '--resume');
     const record = await store.getSweep(sweepId);
@@ -183,7 +196,12 @@ async function runSweepCommand(
     store = await openStore(dbPath);
     metric = planned.metric;
     sweepName = planned.name;
-    definition = { ...planned.definition, parallel, process: ownProcess(processStartedAt) };
+    definition = {
+      ...planned.definition,
+      parallel,
+      process: ownProcess(processStartedAt),
+      ...(tags.length > 0 ? { tags } : {}),
+    };
     sweepId = await store.createSweep({
       name: planned.name,
       configYaml: planned.configYaml,
@@ -410,6 +428,7 @@ function launchTrial(
     ...[...definition.overrides, ...trial.overrides].flatMap((flag) => ['--set', flag]),
     '--name',
     options.runName,
+    ...(definition.tags ?? []).flatMap((tag) => ['--tag', tag]),
     '--json',
     '--sweep-trial',
     `${options.sweepId}:${trial.index}`,

@@ -1,11 +1,14 @@
 import type { Command } from 'commander';
 import type { Diagnostic } from '../../errors.js';
 import { OK, outcome, type Outcome } from '../outcome.js';
+import { outputFormat } from '../parse-flags.js';
+import type { View } from '../render.js';
 import { collect, type CliContext, type CommandDefinition } from './command.js';
 
 interface ValidateFlags {
   readonly set?: readonly string[];
   readonly json?: boolean;
+  readonly csv?: boolean;
 }
 
 /** One problem as `validate --json` prints it: flat, every key present (null when unknown). */
@@ -44,6 +47,7 @@ export const validateCommand: CommandDefinition = {
         '--json',
         'print every problem as JSON (code, message, file, line, column, path, hint) for editors and tools',
       )
+      .option('--csv', 'print one row per problem (a valid file: one row without a code)')
       .action(
         context.action((files: string[], flags: ValidateFlags) =>
           validateFiles(context, files, flags),
@@ -57,6 +61,8 @@ async function validateFiles(
   files: readonly string[],
   flags: ValidateFlags,
 ): Promise<Outcome> {
+  const format = outputFormat(flags);
+  const plain = format === 'table';
   // Lazy: `runner --help` must not load tfjs.
   const [{ loadExperiment }, { planModel }, { usePlanningBackend }, { ConfigError }] =
     await Promise.all([
@@ -78,7 +84,7 @@ async function validateFiles(
       if (experiment.model.input === undefined) {
         // Shapes are checked when the data gives the input shape (runner exp).
         results.push({ file, valid: true, diagnostics: [] });
-        if (!flags.json) context.out.line(`ok  ${file}  (model.input is taken from the data)`);
+        if (plain) context.out.line(`ok  ${file}  (model.input is taken from the data)`);
         continue;
       }
       const { checkClassCount, declaredClassCount } =
@@ -94,22 +100,42 @@ async function validateFiles(
         memoryLimits(experiment.backend),
       );
       results.push({ file, valid: true, diagnostics: [] });
-      if (!flags.json) context.out.line(`ok  ${file}`);
+      if (plain) context.out.line(`ok  ${file}`);
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
       results.push({ file, valid: false, diagnostics: error.diagnostics.map(diagnosticJson) });
-      if (!flags.json) context.out.note(error.message);
+      if (plain) context.out.note(error.message);
     }
   }
   const invalid = results.filter((r) => !r.valid).length;
-  if (flags.json) {
-    context.out.json({ valid: invalid === 0, files: results } satisfies ValidationJson);
+  if (!plain) {
+    context.out.view(validationView(results, invalid === 0), format);
   } else if (files.length > 1) {
     context.out.note(
       invalid === 0 ? `${files.length} files valid` : `${invalid} of ${files.length} files invalid`,
     );
   }
   return invalid > 0 ? outcome('invalid') : OK;
+}
+
+/** One CSV row per problem, one for each valid file; JSON as `ValidationJson`. */
+function validationView(
+  files: ValidationJson['files'],
+  valid: boolean,
+): View<DiagnosticJson & { readonly valid: boolean }> {
+  type Row = DiagnosticJson & { readonly valid: boolean };
+  const none = { code: '', message: '', line: null, column: null, path: '', hint: null };
+  return {
+    records: files.flatMap((f): Row[] =>
+      f.diagnostics.length === 0
+        ? [{ ...none, file: f.file, valid: true }]
+        : f.diagnostics.map((d) => ({ ...d, file: d.file ?? f.file, valid: false })),
+    ),
+    columns: ['file', 'valid', 'line', 'column', 'code', 'path', 'message', 'hint'].map((key) => ({
+      key,
+    })),
+    json: { valid, files } satisfies ValidationJson,
+  };
 }
 
 function diagnosticJson(d: Diagnostic): DiagnosticJson {

@@ -6,6 +6,7 @@ import type {
   Store,
 } from '../../../store/index.js';
 import { formatDuration, formatMetric, formatTime } from '../../../format/index.js';
+import { outputFormat } from '../../parse-flags.js';
 import type { View } from '../../render.js';
 import { sparkline } from '../../sparkline.js';
 import { DB_HELP, RUN_REF_HELP, resolveRunRef, withStore } from '../../store-access.js';
@@ -31,9 +32,10 @@ export function registerRunsShow(runs: Command, context: CliContext): void {
     )
     .argument('<run>', RUN_REF_HELP)
     .option('--json', 'print JSON')
+    .option('--csv', 'print the metric summary as CSV (one row per metric)')
     .option('--db <path>', DB_HELP)
     .action(
-      context.action((idText: string, opts: { db?: string; json?: boolean }) =>
+      context.action((idText: string, opts: { db?: string; json?: boolean; csv?: boolean }) =>
         showRun(context, idText, opts),
       ),
     );
@@ -42,16 +44,21 @@ export function registerRunsShow(runs: Command, context: CliContext): void {
 async function showRun(
   context: CliContext,
   idText: string,
-  opts: { db?: string; json?: boolean },
+  opts: { db?: string; json?: boolean; csv?: boolean },
 ): Promise<void> {
+  const format = outputFormat(opts);
   const { sortMetricKeys, summaryKeys, localLivenessProbe, runState } = await import(
     '../../../store/index.js'
   );
   await withStore(context, opts.db, async (store) => {
     const id = await resolveRunRef(store, idText);
     const run = (await store.getRun(id))!;
+    if (format === 'csv') {
+      context.out.view(metricsCsvView(run, sortMetricKeys(Object.keys(run.metrics))), 'csv');
+      return;
+    }
     const evaluations = await store.listEvaluations(run.id);
-    if (opts.json) {
+    if (format === 'json') {
       const { scoreConfusion } = await import('../../../train/index.js');
       context.out.json({
         ...run,
@@ -194,6 +201,24 @@ function metricsView(metrics: readonly MetricSummary[]): View<MetricSummary> {
       { key: 'best', kind: 'metric', value: (m) => (m.ranked ? (m.best?.value ?? null) : undefined), table: bestCell },
       { key: 'best at step', kind: 'id', value: (m) => (m.ranked ? (m.best?.step ?? null) : null) },
       { key: 'values', kind: 'id', value: (m) => m.count },
+    ],
+  };
+}
+
+/** `runs show --csv`: every metric's summary, as `runs show --json` has it (raw values). */
+function metricsCsvView(run: RunDetail, keys: readonly string[]): View<MetricSummary> {
+  const json = (m: MetricSummary) => metricsJson({ [m.key]: m })[m.key]!;
+  return {
+    records: keys.map((key) => run.metrics[key]!),
+    columns: [
+      { key: 'run_id', value: () => run.id },
+      { key: 'metric', value: (m) => m.key },
+      { key: 'final', value: (m) => json(m).final },
+      { key: 'final_step', value: (m) => json(m).finalStep },
+      { key: 'best', value: (m) => json(m).best },
+      { key: 'best_step', value: (m) => json(m).bestStep },
+      { key: 'goal', value: (m) => (m.ranked ? m.goal : null) },
+      { key: 'count', value: (m) => m.count },
     ],
   };
 }

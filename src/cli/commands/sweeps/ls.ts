@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { outputFormat } from '../../parse-flags.js';
 import type { View } from '../../render.js';
 import { DB_HELP, withStore } from '../../store-access.js';
 import type { CliContext } from '../command.js';
@@ -22,9 +23,10 @@ export function registerSweepsList(sweeps: Command, context: CliContext): void {
     .command('ls')
     .description('every sweep: status, trials run, what it varies, the best value')
     .option('--json', 'print JSON')
+    .option('--csv', 'print CSV')
     .option('--db <path>', DB_HELP)
     .action(
-      context.action((opts: { db?: string; json?: boolean }) =>
+      context.action((opts: { db?: string; json?: boolean; csv?: boolean }) =>
         withStore(
           context,
           opts.db,
@@ -62,7 +64,7 @@ export function registerSweepsList(sweeps: Command, context: CliContext): void {
               empty:
                 'no sweeps in this store yet (start one with: runner sweep FILE --set key=v1,v2)',
             };
-            context.out.view(view, opts.json ? 'json' : 'table');
+            context.out.view(view, outputFormat(opts));
           },
           { readonly: true },
         ),

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../../errors.js';
 import { formatMetric } from '../../../format/index.js';
+import { outputFormat } from '../../parse-flags.js';
 import type { View, ViewColumn } from '../../render.js';
 import { DB_HELP, withStore } from '../../store-access.js';
 import type { CliContext } from '../command.js';
@@ -22,9 +23,11 @@ export function registerSweepsShow(sweeps: Command, context: CliContext): void {
     .description('one sweep: its definition, status, trials with their varied values, the best')
     .argument('<id>', 'sweep id')
     .option('--json', 'print JSON')
+    .option('--csv', 'print the trials as CSV (one row per trial)')
     .option('--db <path>', DB_HELP)
     .action(
-      context.action((idText: string, opts: { db?: string; json?: boolean }) => {
+      context.action((idText: string, opts: { db?: string; json?: boolean; csv?: boolean }) => {
+        const format = outputFormat(opts);
         const id = Number(idText);
         if (!Number.isInteger(id) || id < 1)
           throw new UsageError(`sweeps show ${idText}: expected a sweep id (a whole number)`);
@@ -97,7 +100,7 @@ export function registerSweepsShow(sweeps: Command, context: CliContext): void {
               },
             };
             const { out } = context;
-            if (!opts.json) {
+            if (format === 'table') {
               out.line(
                 `sweep ${sweep.id} ${sweep.name}: ${sweep.status}, ${sweep.goal} ${sweep.metric}`,
               );
@@ -105,8 +108,8 @@ export function registerSweepsShow(sweeps: Command, context: CliContext): void {
               const fixed = Array.isArray(definition?.overrides) ? definition.overrides : [];
               if (fixed.length > 0) out.line(`fixed: ${fixed.join(' ')}`);
             }
-            out.view(view, opts.json ? 'json' : 'table');
-            if (opts.json) return;
+            out.view(view, format);
+            if (format !== 'table') return;
             if (repeats > 1) {
               out.line(`\nconfigurations (${repeats} seeds each; best = best mean):`);
               out.view(configurationView(configurations, varied, sweep.metric), 'table');
