@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import * as tf from '../../tf.js';
-import type { BackendName } from '../../backend/index.js';
+import { heapValues, uninitializedLike, type BackendName } from '../../backend/index.js';
 import type { ModelSpec } from '../../config/experiment.js';
 import { mixSeed } from '../../data/index.js';
 import { flatLayout, sharedFloats, type FlatLayout } from './flat-layout.js';
@@ -159,7 +159,11 @@ function publishWeights(
   layout: FlatLayout,
   weights: Float32Array,
 ): void {
-  variables.forEach((v, i) => weights.set(v.dataSync() as Float32Array, layout.offsets[i]!));
+  // On wasm straight from its memory (no copy out first), else through dataSync.
+  variables.forEach((v, i) => {
+    const values = heapValues([], [v])?.readable[0] ?? (v.dataSync() as Float32Array);
+    weights.set(values, layout.offsets[i]!);
+  });
 }
 
 /**
@@ -188,19 +192,27 @@ function averageShares(
   variables.forEach((variable, k) => {
     const n = layout.sizes[k]!;
     const offset = layout.offsets[k]!;
-    const own = main.grads[k]!.dataSync() as Float32Array;
-    main.grads[k]!.dispose();
+    // On wasm straight from and into its memory (no copies), else through dataSync.
+    const out = uninitializedLike(variable);
+    const heap = heapValues(out === undefined ? [] : [out], [main.grads[k]!]);
+    const own = heap?.readable[0] ?? (main.grads[k]!.dataSync() as Float32Array);
     const w0 = weightOf(0);
     for (let j = 0; j < n; j++) sum[j] = w0 * own[j]!;
+    main.grads[k]!.dispose();
     results.forEach((r, i) => {
       if (r === undefined) return;
       const w = weightOf(i + 1);
       const theirs = workers[i]!.grads;
       for (let j = 0; j < n; j++) sum[j]! += w * theirs[offset + j]!;
     });
-    const averaged = new Float32Array(n);
+    const averaged =
+      out !== undefined && heap !== undefined ? heap.writable[0]! : new Float32Array(n);
     for (let j = 0; j < n; j++) averaged[j] = sum[j]!;
-    grads[variable.name] = tf.tensor(averaged, variable.shape, 'float32');
+    if (out !== undefined && heap !== undefined) grads[variable.name] = out;
+    else {
+      out?.dispose();
+      grads[variable.name] = tf.tensor(averaged, variable.shape, 'float32');
+    }
   });
   return { loss, correct, grads };
 }
