@@ -63,6 +63,20 @@ describe('loadCsvTable', () => {
     ).rejects.toThrow(/newclass\.csv:2: column "label" .* class "c"/);
   });
 
+  it('learns the statistics and categories without the rows a validation split holds out', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'runner-csv-'));
+    // 8 rows, limit 6, split 0.5: rows 1-3 train, 4-6 are val, 7-8 unused.
+    const rows = [1, 2, 3, 40, 50, 60, 700, 800].map(
+      (x, i) => `${x},${i < 3 ? 'red' : 'blue'},${'ab'[i % 2]}`,
+    );
+    const path = file('s.csv', ['size,colour,label', ...rows].join('\n') + '\n');
+    const loaded = await loadCsvTable(path, { ...base, holdOut: { limit: 6, fraction: 0.5 } });
+    expect(loaded.count).toBe(8);
+    expect(loaded.preprocessing.columns[0]).toMatchObject({ mean: 2, std: Math.sqrt(2 / 3) });
+    // Categories of every row: a held-out row's category must still encode.
+    expect(loaded.preprocessing.columns[1]).toMatchObject({ categories: ['blue', 'red'] });
+  }, 10_000);
+
   it('names the line and column of a missing value, or drops or imputes it as data.missing says', async () => {
     dir = mkdtempSync(join(tmpdir(), 'runner-csv-'));
     const path = file('m.csv', 'x,y,label\n1,2,a\n3,,b\n5,6,b\n');

@@ -22,6 +22,11 @@ export interface CsvTableOptions {
   readonly preprocessing: TablePreprocessing | undefined;
   /** False for predict: rows need no target cell (and the target column may be absent). */
   readonly requireTarget: boolean;
+  /**
+   * The training file's rows that `data.limit.train` and `data.validationSplit`
+   * later hold out as `val`: statistics and categories are learnt without them.
+   */
+  readonly holdOut?: { readonly limit: number | undefined; readonly fraction: number };
 }
 
 /** A CSV table, encoded: float32 features row by row, and class indices or target values. */
@@ -62,10 +67,11 @@ export async function loadCsvTable(file: string, options: CsvTableOptions): Prom
   // Which rows are kept: a row with an empty cell is dropped, imputed or an error.
   const keep = keptRows(text, featureNames, targetCells, options);
   const notices: string[] = [];
+  const learnt = learningRows(keep, options.holdOut);
   const columns =
     known?.columns ??
     featureNames.map((name) =>
-      learnColumn(text.columns.get(name)!, keep, name, options, file, notices),
+      learnColumn(text.columns.get(name)!, { learnt, keep }, name, options, file, notices),
     );
   const target = known?.target ?? learnTarget(targetCells!, keep, options, file);
   const preprocessing: TablePreprocessing = {
@@ -108,6 +114,18 @@ export async function loadCsvTable(file: string, options: CsvTableOptions): Prom
     dropped,
     notices,
   };
+}
+
+/** The rows that stay training rows once the val split is held out (as `loadData` does). */
+function learningRows(
+  keep: readonly number[],
+  holdOut: CsvTableOptions['holdOut'],
+): readonly number[] {
+  if (holdOut === undefined || !(holdOut.fraction > 0)) return keep;
+  const count = Math.min(holdOut.limit ?? keep.length, keep.length);
+  const train = count - Math.round(count * holdOut.fraction);
+  // Too few rows for a split: loadData says so; learn from every row meanwhile.
+  return train >= 1 ? keep.slice(0, train) : keep;
 }
 
 function pickColumns(file: string, header: readonly string[], options: CsvTableOptions): string[] {
@@ -178,21 +196,29 @@ function keptRows(
   return keep;
 }
 
+/**
+ * A column's encoding: numeric when every present cell is a number, its mean
+ * and std from the training rows (`learnt`); otherwise categorical, with the
+ * categories of every row of the file (`keep`), so that a held-out row whose
+ * category is rare still encodes (its slot simply never fires in training).
+ */
 function learnColumn(
   cells: readonly string[],
-  keep: readonly number[],
+  rows: { readonly learnt: readonly number[]; readonly keep: readonly number[] },
   name: string,
   options: CsvTableOptions,
   file: string,
   notices: string[],
 ): ColumnEncoding {
-  const present = keep.map((r) => cells[r]!).filter((c) => c !== '');
+  const all = rows.keep.map((r) => cells[r]!).filter((c) => c !== '');
+  const numeric = all.length > 0 && all.every(isNumberText);
+  const present = (numeric ? rows.learnt : rows.keep).map((r) => cells[r]!).filter((c) => c !== '');
   if (present.length === 0) {
     throw new DatasetError(`${file}: column "${name}" has no values in the training split`, {
       hint: 'fill it in, or leave it out of data.features',
     });
   }
-  if (present.every(isNumberText)) {
+  if (numeric) {
     let sum = 0;
     for (const c of present) sum += Number(c);
     const mean = sum / present.length;

@@ -129,7 +129,14 @@ export const csv: DatasetDefinition = {
     }
     const testFile = fileOf(context, 'test');
     const options = csvTableOptions(context, 'train');
-    const train = await loadCsvTable(trainFile, options);
+    const { limit, validationSplit } = context.spec;
+    // The val split is held out of the statistics, as a test file is.
+    const train = await loadCsvTable(trainFile, {
+      ...options,
+      ...(validationSplit > 0
+        ? { holdOut: { limit: limit.train, fraction: validationSplit } }
+        : {}),
+    });
     const test =
       testFile === undefined
         ? undefined
