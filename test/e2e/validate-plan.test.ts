@@ -171,6 +171,20 @@ describe('runner plan', () => {
     expect(result.stdout).toMatch(/^backend    auto/m);
   });
 
+  it('prints the layers as CSV, one row per layer, as the JSON plan has them', async () => {
+    const csv = await runner('plan', lenet, '--csv');
+    expect(csv.code, csv.stderr).toBe(0);
+    const [header, ...rows] = csv.stdout.trimEnd().split('\n');
+    expect(header).toBe('layer,kind,inputs,output_shape,trainable,non_trainable');
+    const json = JSON.parse((await runner('plan', lenet, '--json')).stdout) as {
+      model: { layers: { name: string; kind: string; trainableParams: number }[] };
+    };
+    expect(rows.map((r) => r.split(',').slice(0, 2))).toEqual(
+      json.model.layers.map((l) => [l.name, l.kind]),
+    );
+    expect(rows[0]).toBe('conv2d_1,conv2d,input,"[batch, 28, 28, 6]",156,0');
+  });
+
   it('gives the same plan as JSON, with --set overrides applied', async () => {
     const result = await runner(
       'plan',

@@ -1,11 +1,13 @@
 import type { Command } from 'commander';
 import type { Experiment } from '../../config/experiment.js';
 import type { ModelPlan } from '../../model/index.js';
+import { outputFormat } from '../parse-flags.js';
 import { collect, type CliContext, type CommandDefinition } from './command.js';
 
 interface PlanFlags {
   readonly set?: readonly string[];
   readonly json?: boolean;
+  readonly csv?: boolean;
 }
 
 /** `runner plan FILE`: the compiled model (layers, shapes, parameters) and what would run. */
@@ -20,6 +22,10 @@ export const planCommand: CommandDefinition = {
       .argument('<file>', 'experiment YAML file')
       .option('--set <key=value>', 'override a config value (repeatable)', collect)
       .option('--json', 'print the plan as JSON')
+      .option(
+        '--csv',
+        'print the layers as CSV (one row per layer: inputs, output shape, parameters)',
+      )
       .action(async (file: string, flags: PlanFlags) => {
         await planFile(context, file, flags);
       });
@@ -27,6 +33,7 @@ export const planCommand: CommandDefinition = {
 };
 
 async function planFile(context: CliContext, file: string, flags: PlanFlags): Promise<void> {
+  const format = outputFormat(flags);
   // Lazy: `runner --help` must not load tfjs.
   const [{ loadExperiment }, { planModel, formatShape }, { usePlanningBackend }] =
     await Promise.all([
@@ -48,8 +55,22 @@ async function planFile(context: CliContext, file: string, flags: PlanFlags): Pr
     await import('../../train/memory-estimate.js');
   const memory = estimateMemory(experiment, plan);
   checkMemory(experiment, plan, memory, memoryLimits(experiment.backend));
-  if (flags.json) {
+  if (format === 'json') {
     context.out.json({ ...planJson(experiment, plan), memory });
+    return;
+  }
+  if (format === 'csv') {
+    context.out.csv(
+      plan.layers.map((l) => ({
+        layer: l.name,
+        kind: l.kind,
+        inputs: l.inputs.join(' '),
+        output_shape: formatShape(l.outputShape),
+        trainable: l.trainableParams,
+        non_trainable: l.nonTrainableParams,
+      })),
+      ['layer', 'kind', 'inputs', 'output_shape', 'trainable', 'non_trainable'],
+    );
     return;
   }
   const { out } = context;
