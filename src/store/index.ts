@@ -51,6 +51,7 @@ export {
   processStartedAt,
   lastRecordedStep,
   HEARTBEAT_TIMEOUT_MS,
+  HEARTBEAT_INTERVAL_MS,
   type RunState,
   type LivenessProbe,
   type LivenessFacts,

@@ -5,6 +5,9 @@ import type { RunState, RunSummary } from './types.js';
 
 export type { RunState };
 
+/** How often a training run touches its heartbeat between flushes: well inside the timeout. */
+export const HEARTBEAT_INTERVAL_MS = 60_000;
+
 /** A run on another host, with no heartbeat for this long, is lost. */
 export const HEARTBEAT_TIMEOUT_MS = 5 * 60_000;
 

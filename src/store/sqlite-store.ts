@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { StoreError } from '../errors.js';
 import { readCurve, readMetricAtEpoch, readMetricKeys } from './curves.js';
@@ -108,6 +110,21 @@ export class SqliteStore implements Store {
       (db.prepare("SELECT value FROM meta WHERE key = 'store_id'").pluck().get() as
         string | undefined) ?? null
     );
+  }
+
+  keepAlive(runId: number, intervalMs: number): () => void {
+    if (this.readonly) return () => {}; // a read-only store has no heartbeat to keep
+    const js = new URL('./heartbeat-worker.js', import.meta.url);
+    // From the sources (tests), the worker runs as TypeScript.
+    const file = existsSync(js) ? js : new URL('./heartbeat-worker.ts', import.meta.url);
+    const worker = new Worker(file, { workerData: { path: this.path, runId, intervalMs } });
+    worker.on('error', () => {
+      // A heartbeat that cannot start leaves the flushes' heartbeat, as before.
+    });
+    worker.unref();
+    return () => {
+      worker.postMessage('stop');
+    };
   }
 
   async heartbeat(runId: number): Promise<void> {

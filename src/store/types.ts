@@ -409,6 +409,12 @@ export interface Store {
   /** Touch the run's heartbeat (`updated_at`); the metric writer does this at each flush. */
   heartbeat(runId: number): Promise<void>;
   /**
+   * Touch the run's heartbeat every `intervalMs` until the returned function is called, from a
+   * worker thread where the store allows it, so a main thread busy for minutes (a slow
+   * evaluation) does not make the run look lost. Stores without it rely on the flushes.
+   */
+  keepAlive?(runId: number, intervalMs: number): () => void;
+  /**
    * Reopen a run to continue it from a checkpoint (`runner exp --resume`): `running` again,
    * metrics after the checkpoint's step dropped, summaries rebuilt. Unknown id: StoreError.
    */

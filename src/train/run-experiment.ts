@@ -14,7 +14,13 @@ import { buildModel, planModel, type ModelPlan } from '../model/index.js';
 import { checkClassCount, declaredClassCount } from './check-class-count.js';
 import { planOnCpu } from '../model/planning-backend.js';
 import { checkMemory, estimateMemory, loadedDataBytes, memoryLimits } from './memory-estimate.js';
-import { flattenConfig, processStartedAt, type RunStatus, type Store } from '../store/index.js';
+import {
+  flattenConfig,
+  HEARTBEAT_INTERVAL_MS,
+  processStartedAt,
+  type RunStatus,
+  type Store,
+} from '../store/index.js';
 import { DatasetError, diskFullAt, StoreError } from '../errors.js';
 import { evaluationMetrics, type Evaluation } from './evaluate.js';
 import { taskOfLoss } from './losses.js';
@@ -311,6 +317,8 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
   };
 
   const writer = await store.createMetricWriter(runId);
+  // Beats between flushes too (a slow evaluation), from a thread of its own.
+  const stopHeartbeat = store.keepAlive?.(runId, heartbeatIntervalOf(options.env ?? process.env));
   const startedAt = now();
   const epochs = experiment.train.epochs;
   let best: (Evaluation & { epoch: number }) | undefined = resume?.checkpoint.state.best;
@@ -479,6 +487,7 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
     quietly(() => logger.error({ err: error }, 'run failed'));
     throw failure;
   } finally {
+    stopHeartbeat?.();
     model.dispose();
     log.close();
   }
@@ -491,6 +500,12 @@ function quietly(write: () => void): void {
   } catch {
     // The error that ended the run is already on its way to the user.
   }
+}
+
+/** RUNNER_HEARTBEAT_MS (at least 100) if set, else HEARTBEAT_INTERVAL_MS. */
+function heartbeatIntervalOf(env: NodeJS.ProcessEnv | undefined): number {
+  const value = Number(env?.['RUNNER_HEARTBEAT_MS']);
+  return Number.isFinite(value) && value >= 100 ? value : HEARTBEAT_INTERVAL_MS;
 }
 
 /** RUNNER_CORES as a positive whole number, else undefined (the machine's count applies). */
