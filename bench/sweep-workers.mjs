@@ -1,10 +1,13 @@
 #!/usr/bin/env node
 // A sweep of configs/quick.yaml queued on PostgreSQL and trained by 1, then 2, worker
 // processes on this machine (`runner worker`, one trial at a time each): wall time from the
-// first worker's start to the last trial's completed run, and trials per minute.
+// first worker's start to the last trial's completed run, and trials per minute. Rounds
+// alternate the worker counts (1, 2, 1, 2, ...), and the verdict is two-sided: "faster" or
+// "slower" only when every round of one beat every round of the other, else inconclusive.
+// The defaults (12 trials, the issue's figure; 3 rounds) take about 2-4 minutes on 2 quiet cores
 //
 //   npm run build
-//   node bench/sweep-workers.mjs --db postgres://postgres@127.0.0.1:5432/postgres [--trials 12] [--workers 1,2]
+//   node bench/sweep-workers.mjs --db postgres://postgres@127.0.0.1:5432/postgres [--trials 12] [--rounds 3] [--workers 1,2]
 //
 // Each round enqueues a new sweep (`runner sweep --parallel 0`) in the given database.
 import { spawn, spawnSync } from 'node:child_process';
@@ -12,6 +15,7 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { compareRounds } from './verdict.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = join(ROOT, 'dist/cli/main.js');
@@ -28,6 +32,7 @@ if (!db || !/^postgres(ql)?:\/\//.test(db)) {
   process.exit(2);
 }
 const trials = Number(flag('--trials', '12'));
+const rounds = Number(flag('--rounds', '3'));
 const workerCounts = flag('--workers', '1,2').split(',').map(Number);
 const env = { ...process.env, RUNNER_DB: db };
 const learningRates = Array.from({ length: trials }, (_, i) => ((i + 1) / 1000).toFixed(3));
@@ -36,7 +41,8 @@ const client = new pg.Client({ connectionString: db });
 await client.connect();
 
 const results = [];
-for (const workers of workerCounts) {
+const plan = Array.from({ length: rounds }, () => workerCounts).flat();
+for (const workers of plan) {
   const enqueue = spawnSync(
     process.execPath,
     [
@@ -83,17 +89,22 @@ for (const workers of workerCounts) {
 await client.end();
 
 console.log(
-  `sweep of ${trials} trials of configs/quick.yaml, queued on PostgreSQL (${cpus().length} cores)`,
+  `sweep of ${trials} trials of configs/quick.yaml, queued on PostgreSQL, ${rounds} rounds per worker count (${cpus().length} cores)`,
 );
 console.log('workers  sweep  wall time  trials/min');
 for (const r of results)
   console.log(
     `${String(r.workers).padStart(7)}  ${String(r.sweepId).padStart(5)}  ${(r.wallMs / 1000).toFixed(1).padStart(8)}s  ${r.perMinute.toFixed(1).padStart(10)}`,
   );
-if (results.length > 1)
+const rates = (workers) => results.filter((r) => r.workers === workers).map((r) => r.perMinute);
+const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+for (const workers of workerCounts.slice(1)) {
+  const base = workerCounts[0];
   console.log(
-    `${results.at(-1).workers} workers against ${results[0].workers}: ${(results[0].wallMs / results.at(-1).wallMs).toFixed(2)}x`,
+    `${workers} workers against ${base}: median ${median(rates(workers)).toFixed(1)} vs ${median(rates(base)).toFixed(1)} trials/min = ` +
+      `${(median(rates(workers)) / median(rates(base))).toFixed(2)}x: ${compareRounds(rates(workers), rates(base))}`,
   );
+}
 console.log(
   `load average ${loadavg()
     .map((l) => l.toFixed(2))
