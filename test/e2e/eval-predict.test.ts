@@ -138,6 +138,14 @@ train:
     expect(rows.map((r) => r['kind'])).toEqual(['training', 'eval']);
     expect(JSON.parse(rows[1]!['confusion_json'] as string)).toEqual(result.confusion.counts);
 
+    const csv = await cli('eval', String(imageRun), '--csv');
+    expect(csv.code, csv.stderr).toBe(0);
+    const [header, ...metricRows] = csv.stdout.trimEnd().split('\n');
+    expect(header).toBe('run_id,evaluation_id,checkpoint,split,count,metric,value');
+    expect(
+      Object.fromEntries(metricRows.map((r) => [r.split(',')[5], Number(r.split(',')[6])])),
+    ).toEqual(result.metrics);
+
     const table = await cli('eval', String(imageRun));
     expect(table.stdout).toMatch(/final model on test \(12 examples\): loss \d\.\d{4} {2}accuracy/);
     expect(table.stdout).toMatch(/^ {4}circle +\d+ +\d+ +\d+$/m);

@@ -2,6 +2,7 @@ import { Option } from 'commander';
 import { UsageError } from '../../errors.js';
 import { formatDuration, formatMetric } from '../../format/index.js';
 import { confusionLines } from '../confusion-lines.js';
+import { outputFormat } from '../parse-flags.js';
 import { DB_HELP, withStore } from '../store-access.js';
 import { collect, type CliContext, type CommandDefinition } from './command.js';
 
@@ -13,6 +14,7 @@ interface EvalFlags {
   readonly set?: string[];
   readonly checkpoint?: 'final' | 'best';
   readonly json?: boolean;
+  readonly csv?: boolean;
   readonly db?: string;
 }
 
@@ -37,6 +39,7 @@ export const evalCommand: CommandDefinition = {
           .default('final'),
       )
       .option('--json', 'print the evaluation as JSON')
+      .option('--csv', 'print the evaluation as CSV (one row per metric)')
       .option('--db <path>', DB_HELP)
       .action(
         context.action((idText: string, flags: EvalFlags) => runEval(idText, flags, context)),
@@ -45,6 +48,7 @@ export const evalCommand: CommandDefinition = {
 };
 
 async function runEval(idText: string, flags: EvalFlags, context: CliContext): Promise<void> {
+  const format = outputFormat(flags);
   if (!/^\d+$/.test(idText)) {
     throw new UsageError(`eval: ${idText}: expected a run id, e.g. runner eval 12`);
   }
@@ -71,8 +75,23 @@ async function runEval(idText: string, flags: EvalFlags, context: CliContext): P
     { writes: true },
   );
   for (const notice of result.notices) out.note(notice);
-  if (flags.json) {
+  if (format === 'json') {
     out.json(result);
+    return;
+  }
+  if (format === 'csv') {
+    out.csv(
+      Object.entries(result.metrics).map(([metric, value]) => ({
+        run_id: result.runId,
+        evaluation_id: result.evaluationId,
+        checkpoint: result.checkpoint,
+        split: result.split,
+        count: result.count,
+        metric,
+        value,
+      })),
+      ['run_id', 'evaluation_id', 'checkpoint', 'split', 'count', 'metric', 'value'],
+    );
     return;
   }
   const metrics = Object.entries(result.metrics)
