@@ -259,12 +259,17 @@ export async function sweepDetailRoute({
   }
   const rows = trials.map((t): SweepTrial => {
     const all = trialParams.get(t.id) ?? {};
+    const attempt = trials.filter(
+      (other) => other.trialIndex === t.trialIndex && other.id <= t.id,
+    ).length;
     const summary = t.metrics[sweep.metric];
     return {
       configuration: t.trialIndex === null ? null : (configurationOf.get(t.trialIndex) ?? null),
       intermediate: intermediate.get(t.id) ?? [],
       pruned: prunedWhy.get(t.id) ?? null,
       rung: prunedRung.get(t.id) ?? null,
+      attempt: t.trialIndex === null ? 1 : attempt,
+      host: t.host,
       runId: t.id,
       name: t.name,
       // 1-based, as the CLI numbers trials.

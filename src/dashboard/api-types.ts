@@ -228,6 +228,10 @@ export interface SweepTrial {
   readonly pruned: string | null;
   /** The rung it was pruned at (null rung: median stopping), read from that reason; null unless pruned. */
   readonly rung: { readonly rung: number | null; readonly epoch: number } | null;
+  /** Which attempt at its trial this run is (1-based, by run id): a retried trial (a worker lost) has several. */
+  readonly attempt: number;
+  /** The machine that trained it. */
+  readonly host: string;
 }
 
 /** With `sweep.repeats` > 1: one configuration over its seeds (the metric's last value of each). */

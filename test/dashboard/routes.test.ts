@@ -221,6 +221,12 @@ describe('dashboard routes', () => {
         0.1, 0.01, 0.001,
       ]);
       expect(body.bestRunId).toBe(ids.trials[1]);
+      // One attempt each, with the machine that trained it.
+      expect(body.trials.map((t) => [t.attempt, typeof t.host])).toEqual([
+        [1, 'string'],
+        [1, 'string'],
+        [1, 'string'],
+      ]);
       const list = await getJson<SweepListResponse>(port, '/api/sweeps');
       expect(list.body.sweeps).toEqual([
         expect.objectContaining({ id: ids.sweep, trialsRecorded: 3 }),

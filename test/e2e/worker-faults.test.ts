@@ -1,7 +1,11 @@
 import { writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDashboard } from '../../src/dashboard/index.js';
+import type { SweepDetailResponse } from '../../src/dashboard/api-types.js';
+import { getJson } from '../dashboard/http-client.js';
 import { postgresAvailability, startPostgres, type PgServer } from '../pg/pg-server.js';
 import { makeTempDir } from '../test-kit.js';
 import { runCli, startCli } from './cli-kit.js';
@@ -138,6 +142,22 @@ describe.skipIf(!pgStatus.available)('workers killed mid-trial', () => {
       ['completed', 1],
     ]);
     await expectSettled(sweepId);
+
+    // The dashboard's sweep shows each attempt of a trial, with its host.
+    const dashboard = await startDashboard({ dbPath: url, port: 0 });
+    try {
+      const { body } = await getJson<SweepDetailResponse>(dashboard.port, `/api/sweeps/${sweepId}`);
+      const shown = [...body.trials].sort((a, b) => a.trial! - b.trial! || a.runId - b.runId);
+      expect(shown.map((t) => [t.trial, t.attempt, t.status])).toEqual([
+        [1, 1, 'lost'],
+        [1, 2, 'completed'],
+        [2, 1, 'lost'],
+        [2, 2, 'completed'],
+      ]);
+      for (const t of shown) expect(t.host).toBe(hostname());
+    } finally {
+      await dashboard.close();
+    }
   }, 180_000);
 
   it('SIGTERM: the worker interrupts its trial, hands the job back and exits; another worker finishes it', async () => {

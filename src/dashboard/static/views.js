@@ -363,6 +363,9 @@ export async function renderSweep(main, ctx, sweepId) {
     bestConfiguration,
   } = await api.sweep(sweepId);
   const anyPruned = trials.some((t) => t.rung !== null);
+  // Trials on workers: each attempt is a run, on the machine that trained it.
+  const onWorkers =
+    trials.some((t) => t.attempt > 1) || new Set(trials.map((t) => t.host)).size > 1;
   const best = trials.find((t) => t.runId === bestRunId);
   const sign = sweep.goal === 'maximize' ? -1 : 1;
   const sorted = [...trials].sort((a, b) => {
@@ -513,6 +516,8 @@ export async function renderSweep(main, ctx, sweepId) {
             h('th', { class: 'num' }, `best ${sweep.metric}`),
             h('th', { class: 'num' }, 'final'),
             anyPruned ? h('th', { class: 'num' }, 'rung') : null,
+            onWorkers ? h('th', { class: 'num' }, 'attempt') : null,
+            onWorkers ? h('th', {}, 'host') : null,
           ),
         ),
         h(
@@ -538,6 +543,8 @@ export async function renderSweep(main, ctx, sweepId) {
               h('td', { class: 'num strong' }, formatMetric(t.best)),
               h('td', { class: 'num' }, formatMetric(t.final)),
               anyPruned ? h('td', { class: 'num rung' }, rungText(t.rung)) : null,
+              onWorkers ? h('td', { class: 'num attempt' }, String(t.attempt)) : null,
+              onWorkers ? h('td', { class: 'host' }, t.host) : null,
             ),
           ),
           pending.map((p) =>
