@@ -96,6 +96,8 @@ async function main() {
       `data.source=${OFFICIAL ? 'official' : 'sample'}`,
       `data.batchSize=${BATCH}`,
       'train.epochs=1',
+      // One replica, as the unrecorded and bare loops below (workers: auto would train on 2).
+      'train.workers=1',
       `train.maxSteps=${WARMUP + STEPS}`,
       // The end-of-run evaluation is outside the timed window; keep it short.
       'data.limit.test=512',
