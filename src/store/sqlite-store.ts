@@ -1,7 +1,6 @@
-import { existsSync } from 'node:fs';
-import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { StoreError } from '../errors.js';
+import { startHeartbeatThread } from './heartbeat-thread.js';
 import { readCurve, readMetricAtEpoch, readMetricKeys } from './curves.js';
 import { insertEvaluation, loadEvaluations } from './evaluations.js';
 import { createMetricWriter } from './metric-writer.js';
@@ -114,17 +113,11 @@ export class SqliteStore implements Store {
 
   keepAlive(runId: number, intervalMs: number): () => void {
     if (this.readonly) return () => {}; // a read-only store has no heartbeat to keep
-    const js = new URL('./heartbeat-worker.js', import.meta.url);
-    // From the sources (tests), the worker runs as TypeScript.
-    const file = existsSync(js) ? js : new URL('./heartbeat-worker.ts', import.meta.url);
-    const worker = new Worker(file, { workerData: { path: this.path, runId, intervalMs } });
-    worker.on('error', () => {
-      // A heartbeat that cannot start leaves the flushes' heartbeat, as before.
+    return startHeartbeatThread(new URL('./heartbeat-worker.js', import.meta.url), {
+      path: this.path,
+      runId,
+      intervalMs,
     });
-    worker.unref();
-    return () => {
-      worker.postMessage('stop');
-    };
   }
 
   async heartbeat(runId: number): Promise<void> {

@@ -41,6 +41,7 @@ import type {
   SweepStatus,
 } from '../types.js';
 import { ID_IN, PG_FIELDS, TEXT_IN, toJsonParam, toPgSql } from './pg-dialect.js';
+import { startHeartbeatThread } from '../heartbeat-thread.js';
 import { createPgMetricWriter } from './pg-metric-writer.js';
 import { runPgReadOnlyQuery } from './pg-read-only-query.js';
 import { CHANGES_CHANNEL, PG_SCHEMA_VERSION } from './pg-schema.js';
@@ -324,6 +325,19 @@ export class PostgresStore implements Store {
       [],
     );
     return row?.value ?? null;
+  }
+
+  keepAlive(runId: number, intervalMs: number): () => void {
+    if (this.readonly) return () => {};
+    // The pool's own settings minus what cannot cross to a thread (type parsers, callbacks).
+    const { connectionString, options, application_name } = (
+      this.#pool as unknown as { options: pg.ClientConfig }
+    ).options;
+    return startHeartbeatThread(new URL('./pg-heartbeat-worker.js', import.meta.url), {
+      connection: { connectionString, options, application_name },
+      runId,
+      intervalMs,
+    });
   }
 
   async heartbeat(runId: number): Promise<void> {
