@@ -96,3 +96,58 @@ export function artifactsDirOf(db: string, runId: number): string {
   if (typeof dir !== 'string') throw new Error(`run ${runId} recorded no artifacts folder`);
   return dir;
 }
+
+/** One training step, then one evaluation over 24,000 images: seconds without a metric flush. */
+export const SLOW_EVAL_CONFIG = `name: slow-eval
+seed: 3
+data:
+  dataset: synthetic
+  batchSize: 32
+  synthetic: {train: 32, test: 24000, classes: 4, shape: [16, 16, 1], noise: 0.1}
+model:
+  input: [16, 16, 1]
+  layers:
+    - conv2d: {filters: 32, kernelSize: 3, padding: same, activation: relu}
+    - conv2d: {filters: 32, kernelSize: 3, padding: same, activation: relu}
+    - flatten: {}
+    - dense: {units: 4}
+train:
+  epochs: 1
+  optimizer: {type: adam, learningRate: 0.01}
+`;
+
+/** A run's row as a heartbeat watcher reads it. */
+export interface HeartbeatRow {
+  readonly status: string;
+  readonly updatedAt: number;
+  readonly points: number;
+}
+
+/**
+ * Reads the run's row every 100 ms until `child` ends; from its first recorded step on, how
+ * long it was seen running (`busyMs`) and how far its heartbeat fell behind at most (`stalestMs`).
+ */
+export async function watchHeartbeat(
+  child: ReturnType<typeof startCli>,
+  read: () => Promise<HeartbeatRow | undefined> | HeartbeatRow | undefined,
+): Promise<{ busyMs: number; stalestMs: number; result: CliResult }> {
+  let ended = false;
+  child.on('close', () => (ended = true));
+  let firstStep: number | undefined;
+  let lastSeen = 0;
+  let stalestMs = 0;
+  while (!ended) {
+    await new Promise((r) => setTimeout(r, 100));
+    const row = await read();
+    if (row?.status !== 'running' || row.points === 0) continue;
+    const now = Date.now();
+    firstStep ??= now;
+    lastSeen = now;
+    stalestMs = Math.max(stalestMs, now - row.updatedAt);
+  }
+  return {
+    busyMs: firstStep === undefined ? 0 : lastSeen - firstStep,
+    stalestMs,
+    result: await child.result,
+  };
+}

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postgresAvailability, startPostgres, type PgServer } from '../pg/pg-server.js';
 import { makeTempDir } from '../test-kit.js';
 import pg from 'pg';
-import { runCli, startCli } from './cli-kit.js';
+import { runCli, SLOW_EVAL_CONFIG, startCli, watchHeartbeat } from './cli-kit.js';
 
 const pgStatus = postgresAvailability();
 if (!pgStatus.available) console.warn(pgStatus.reason);
@@ -92,60 +92,37 @@ describe.skipIf(!pgStatus.available)('the CLI on a PostgreSQL store', () => {
     }
     expect(init.stdout).toContain('postgres:***@');
   }, 120_000);
+
   it('keeps the heartbeat of a run busy in one long evaluation, from a thread of its own', async () => {
     // One step, then one evaluation over 24,000 images: seconds without a flush, during which a
     // run on another machine would drift toward lost without the heartbeat thread.
-    writeFileSync(
-      join(temp.dir, 'slow-eval.yaml'),
-      `name: slow-eval
-seed: 3
-data:
-  dataset: synthetic
-  batchSize: 32
-  synthetic: {train: 32, test: 24000, classes: 4, shape: [16, 16, 1], noise: 0.1}
-model:
-  input: [16, 16, 1]
-  layers:
-    - conv2d: {filters: 32, kernelSize: 3, padding: same, activation: relu}
-    - conv2d: {filters: 32, kernelSize: 3, padding: same, activation: relu}
-    - flatten: {}
-    - dense: {units: 4}
-train:
-  epochs: 1
-  optimizer: {type: adam, learningRate: 0.01}
-`,
-    );
+    writeFileSync(join(temp.dir, 'slow-eval.yaml'), SLOW_EVAL_CONFIG);
     const child = startCli(['exp', 'slow-eval.yaml', '--db', url, '--quiet'], temp.dir, {
       RUNNER_HEARTBEAT_MS: '100',
     });
-    let ended = false;
-    child.on('close', () => (ended = true));
     const client = new pg.Client({ connectionString: url });
     await client.connect();
-    let firstStep: number | undefined;
-    let lastSeen = 0;
-    let stalest = 0;
     try {
-      while (!ended) {
-        await new Promise((r) => setTimeout(r, 100));
+      const { busyMs, stalestMs, result } = await watchHeartbeat(child, async () => {
         const { rows } = await client.query<{ status: string; updated_at: string; points: string }>(
           `select r.status, r.updated_at, (select count(*) from runner.metrics m where m.run_id = r.id) as points
              from runner.runs r where r.name = 'slow-eval'`,
         );
         const row = rows[0];
-        if (row?.status !== 'running' || Number(row.points) === 0) continue;
-        const now = Date.now();
-        firstStep ??= now;
-        lastSeen = now;
-        stalest = Math.max(stalest, now - Number(row.updated_at));
-      }
+        return (
+          row && {
+            status: row.status,
+            updatedAt: Number(row.updated_at),
+            points: Number(row.points),
+          }
+        );
+      });
+      expect(result.code, result.stderr).toBe(0);
+      // The busy stretch was long enough for a missing heartbeat to show, and it never did.
+      expect(busyMs).toBeGreaterThan(2500);
+      expect(stalestMs).toBeLessThan(1200);
     } finally {
       await client.end();
     }
-    const result = await child.result;
-    expect(result.code, result.stderr).toBe(0);
-    // The busy stretch was long enough for a missing heartbeat to show, and it never did.
-    expect(lastSeen - firstStep!).toBeGreaterThan(2500);
-    expect(stalest).toBeLessThan(1200);
   }, 120_000);
 });
