@@ -27,6 +27,8 @@ export interface RunningDashboard {
   readonly port: number;
   /** Whether the store file existed when the server started. */
   readonly storeExists: boolean;
+  /** Set when the store could not be read in place (read-only, its -shm missing): read from a copy. */
+  readonly readFromCopy?: string;
   /** Ends event streams and connections, stops listening, closes the store. */
   close(): Promise<void>;
 }
@@ -52,6 +54,7 @@ export async function startDashboard(options: StartDashboardOptions): Promise<Ru
   const storeExists = exists(options.dbPath);
   // Opened now when present, so a file that is not a runner store is a clear error at start.
   let initial = storeExists ? await openReadonly(options.dbPath) : undefined;
+  const readFromCopy = initial?.readFromCopy;
   const lazy = createLazyStore(
     options.dbPath,
     async (path) => {
@@ -88,6 +91,7 @@ export async function startDashboard(options: StartDashboardOptions): Promise<Ru
     url: `http://${shownHost}:${actualPort}/`,
     port: actualPort,
     storeExists,
+    ...(readFromCopy !== undefined ? { readFromCopy } : {}),
     close() {
       closing ??= new Promise<void>((resolve) => {
         handler.close();

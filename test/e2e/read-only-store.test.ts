@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -83,5 +83,38 @@ describe.skipIf(missing !== undefined)('a store on a read-only path', () => {
     expect(readdirSync(join(ws.dir, 'store')).filter((f) => f.startsWith('runs.db'))).toEqual([
       'runs.db',
     ]);
+  });
+
+  it('is served by the dashboard, which says it is read-only and serves its runs', async () => {
+    const db = join(ws.dir, 'store', 'runs.db');
+    const args = [BIN, 'serve', '--db', db, '--port', '0'];
+    const child = setpriv
+      ? spawn(
+          'setpriv',
+          ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, ...args],
+          {
+            cwd: ws.dir,
+            env: { ...process.env, RUNNER_DB: '' },
+          },
+        )
+      : spawn(process.execPath, args, { cwd: ws.dir, env: { ...process.env, RUNNER_DB: '' } });
+    let stderr = '';
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stderr.on('data', (chunk: Buffer) => {
+          stderr += chunk.toString();
+          const found = /^dashboard: (http:\/\/\S+)/m.exec(stderr);
+          if (found && stderr.includes('press Ctrl-C')) resolve(found[1]!);
+        });
+        child.on('exit', (code) => reject(new Error(`serve exited (${code}):\n${stderr}`)));
+      });
+      expect(stderr).toContain(
+        `note: the run store ${db} is read-only (the file is not writable by this user): read from a copy in memory`,
+      );
+      const runs = (await (await fetch(`${url}api/runs`)).json()) as { runs: unknown[] };
+      expect(runs.runs).toHaveLength(2);
+    } finally {
+      child.kill('SIGTERM');
+    }
   });
 });

@@ -51,6 +51,11 @@ export const serveCommand: CommandDefinition = {
               ? `dashboard: ${dashboard.url}  (store ${redactStoreTarget(dbPath)}, ${readOnly ? 'read-only' : 'read-only but for notes and tags'})`
               : `dashboard: ${dashboard.url}  (no store at ${redactStoreTarget(dbPath)} yet: runs appear as soon as \`runner exp\` creates it)`,
           );
+          if (dashboard.readFromCopy !== undefined) {
+            context.out.note(
+              `note: the run store ${redactStoreTarget(dbPath)} is read-only (${dashboard.readFromCopy}): read from a copy in memory, so runs recorded after this start do not appear`,
+            );
+          }
           if (!LOOPBACK.has(opts.host.toLowerCase())) {
             context.out.note(
               `warning: listening on ${opts.host}: anyone who can reach this machine can read your runs`,
