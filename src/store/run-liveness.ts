@@ -93,6 +93,8 @@ function linuxStartTime(pid: number): number | null | undefined {
   // Field 22 (starttime, in clock ticks since boot) counts from the `)` that ends the command
   // name, which may itself hold spaces and parentheses.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // A zombie (exited, not yet reaped by a parent that is frozen or careless) works on nothing.
+  if (fields[0] === 'Z' || fields[0] === 'X') return undefined;
   const ticks = Number(fields[19]);
   bootTimeMs ??= readBootTime();
   if (!Number.isFinite(ticks) || bootTimeMs === null) return null;
