@@ -188,6 +188,9 @@ function processSignals(): SignalSource {
     );
   };
   return {
+    quitNow(lastWord) {
+      void lastWord.finally(() => process.exit(EXIT.interrupted));
+    },
     listen(listener) {
       if (listeners.size === 0) {
         process.on('SIGINT', handler);

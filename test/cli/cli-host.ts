@@ -1,5 +1,5 @@
 import { PassThrough, Writable } from 'node:stream';
-import type { SignalListener, StopSignal } from '../../src/cli/commands/command.js';
+import type { SignalListener, SignalSource, StopSignal } from '../../src/cli/commands/command.js';
 import { main, type CliHost } from '../../src/cli/main.js';
 
 /** A stream that keeps what is written to it. */
@@ -21,8 +21,7 @@ export function capture(isTTY = false): Capture {
 }
 
 /** Signals sent by the test: the first calls `onStop`, later ones `onForce` (main.ts would then exit). */
-export interface TestSignals {
-  listen(listener: SignalListener): () => void;
+export interface TestSignals extends SignalSource {
   send(signal?: StopSignal): void;
   readonly listeners: number;
   readonly forced: boolean;
@@ -33,6 +32,9 @@ export function testSignals(): TestSignals {
   let received = 0;
   let forced = false;
   return {
+    quitNow() {
+      forced = true;
+    },
     listen(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);

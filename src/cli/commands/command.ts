@@ -23,6 +23,11 @@ export interface SignalListener {
 export interface SignalSource {
   /** Listens until the returned function is called. */
   listen(listener: SignalListener): () => void;
+  /**
+   * Ends the process at once as interrupted (exit 130), as a second signal does, once `lastWord`
+   * settles: for a trial whose sweep is gone and whose step would not end.
+   */
+  quitNow(lastWord: Promise<unknown>): void;
 }
 
 /** What a command may read from the person at the terminal. */

@@ -5,7 +5,7 @@ import type { RunResult } from '../../train/index.js';
 import { parsePort, parseTags } from '../parse-flags.js';
 import { DB_HELP } from '../store-access.js';
 import { outcome, type Outcome, type OutcomeKind } from '../outcome.js';
-import { collect, type CliContext, type CommandDefinition } from './command.js';
+import { collect, type CliContext, type CommandDefinition, type SignalSource } from './command.js';
 
 interface ExpFlags {
   readonly set?: string[];
@@ -147,6 +147,7 @@ async function runExp(
         store,
         () => (stopRequested = true),
         context.env,
+        context.signals,
       )
     : async () => undefined;
   try {
@@ -231,6 +232,7 @@ function watchParent(
   store: import('../../store/index.js').Store,
   stop: () => void,
   env: NodeJS.ProcessEnv,
+  signals: SignalSource,
 ): () => Promise<void> {
   // Set by the launcher (`sweep` or `worker`): a trial launched with a channel it no longer has
   // lost its parent while it was loading.
@@ -254,7 +256,7 @@ function watchParent(
     quit = setTimeout(() => {
       if (localSweep) mark('interrupted', 'interrupted: its sweep process went away');
       else mark('lost', 'lost: its worker process went away');
-      void marking.finally(() => process.exit(130));
+      signals.quitNow(marking);
     }, PARENT_GONE_GRACE_MS).unref();
   };
   // The parent may have died while this process was still loading (the event came and went).
