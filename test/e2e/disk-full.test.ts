@@ -107,7 +107,11 @@ describe.skipIf(missing !== undefined)('a full disk', () => {
       syntheticConfig({ train: 4096, test: 32, batchSize: 4, epochs: 20 }),
     );
     const db = join(disk, 'runs.db');
-    const result = await runCli(['exp', file, '--db', db, '--quiet'], ws.dir);
+    // Checkpoints and logs on another disk: only the store fills this one (else whichever write
+    // came first, a checkpoint's or the store's, met the full disk).
+    const result = await runCli(['exp', file, '--db', db, '--quiet'], ws.dir, {
+      RUNNER_ARTIFACTS: join(ws.dir, 'artifacts-of-full-store'),
+    });
     expect(result.code).toBe(1);
     expect(result.stderr.split('\n')[0]).toMatch(
       new RegExp(`^error: disk full at ${db.replace(/[.]/g, '\\.')}: run 1 stopped; `),
