@@ -151,3 +151,41 @@ export async function watchHeartbeat(
     result: await child.result,
   };
 }
+
+/** The TPE sweep of the CLI tests (4 trials, 2 of them startup) and the space it searches. */
+export const TPE_SPACE = {
+  'train.optimizer.learningRate': { logUniform: [1e-4, 1e-1] as [number, number] },
+  'model.layers[3].dense.units': { intUniform: [4, 24] as [number, number] },
+};
+
+export function tpeSweepConfig(name: string): string {
+  return syntheticConfig({
+    name,
+    train: 128,
+    test: 64,
+    epochs: 1,
+    extra: `sweep:
+  sampler: tpe
+  trials: 4
+  tpe: {startupTrials: 2, candidates: 12}
+  space:
+    train.optimizer.learningRate: {logUniform: [1.0e-4, 1.0e-1]}
+    model.layers[3].dense.units: {intUniform: [4, 24]}
+  metric: test/accuracy
+  goal: maximize
+`,
+  });
+}
+
+/** The last recorded value of a run's metric, read from the store as a user's SQL would. */
+export function lastMetric(db: string, runId: number, key: string): number {
+  return readStore(
+    db,
+    (sql) =>
+      (
+        sql
+          .prepare('select value from metrics where run_id = ? and key = ? order by step desc')
+          .get(runId, key) as { value: number }
+      ).value,
+  );
+}

@@ -6,7 +6,7 @@ import * as tf from '../../src/tf.js';
 
 // tfjs's "looks like you are running in Node.js" banner is not this test's output.
 tf.env().set('PROD', true);
-import { artifactsDirOf, readStore, runCli } from './cli-kit.js';
+import { artifactsDirOf, lastMetric as lastMetricOf, readStore, runCli } from './cli-kit.js';
 import { makeTempDir } from '../test-kit.js';
 import { writeImageFolder } from '../data/image-fixtures.js';
 
@@ -52,16 +52,7 @@ describe('runner eval and predict once the training data is gone', () => {
   const otherEnv = { XDG_CACHE_HOME: path.join(ws.dir, 'cache-other') };
   const elsewhere = path.join(ws.dir, 'elsewhere');
   const classes = ['cat', 'dog', 'fox'];
-  const lastMetric = (runId: number, key: string) =>
-    readStore(
-      ws.db,
-      (sql) =>
-        (
-          sql
-            .prepare('select value from metrics where run_id = ? and key = ? order by step desc')
-            .get(runId, key) as { value: number }
-        ).value,
-    );
+  const lastMetric = (runId: number, key: string) => lastMetricOf(ws.db, runId, key);
   const evalCount = (runId: number) =>
     readStore(
       ws.db,

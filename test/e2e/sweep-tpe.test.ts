@@ -3,32 +3,21 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createRandom, mixSeed } from '../../src/data/index.js';
 import { proposeTpe, type FinishedConfiguration } from '../../src/train/index.js';
 import { makeTempDir } from '../test-kit.js';
-import { readStore, runCli, startCli, syntheticConfig } from './cli-kit.js';
+import {
+  readStore,
+  runCli,
+  startCli,
+  syntheticConfig,
+  tpeSweepConfig,
+  TPE_SPACE,
+} from './cli-kit.js';
 
 const ws = makeTempDir('sweep-tpe');
 afterAll(() => ws.remove());
 
-const SPACE = {
-  'train.optimizer.learningRate': { logUniform: [1e-4, 1e-1] as [number, number] },
-  'model.layers[3].dense.units': { intUniform: [4, 24] as [number, number] },
-};
+const SPACE = TPE_SPACE;
 
-const CONFIG = syntheticConfig({
-  name: 'tpe-e2e',
-  train: 128,
-  test: 64,
-  epochs: 1,
-  extra: `sweep:
-  sampler: tpe
-  trials: 4
-  tpe: {startupTrials: 2, candidates: 12}
-  space:
-    train.optimizer.learningRate: {logUniform: [1.0e-4, 1.0e-1]}
-    model.layers[3].dense.units: {intUniform: [4, 24]}
-  metric: test/accuracy
-  goal: maximize
-`,
-});
+const CONFIG = tpeSweepConfig('tpe-e2e');
 
 interface ShownTrial {
   trial: number;

@@ -7,32 +7,14 @@ import type { PrunerSpec } from '../../src/config/experiment.js';
 import { PRUNERS, proposeTpe, type FinishedConfiguration } from '../../src/train/index.js';
 import { postgresAvailability, startPostgres, type PgServer } from '../pg/pg-server.js';
 import { makeTempDir } from '../test-kit.js';
-import { runCli, syntheticConfig } from './cli-kit.js';
+import { runCli, syntheticConfig, tpeSweepConfig, TPE_SPACE } from './cli-kit.js';
 
 const pgStatus = postgresAvailability();
 if (!pgStatus.available) console.warn(pgStatus.reason);
 
-const SPACE = {
-  'train.optimizer.learningRate': { logUniform: [1e-4, 1e-1] as [number, number] },
-  'model.layers[3].dense.units': { intUniform: [4, 24] as [number, number] },
-};
+const SPACE = TPE_SPACE;
 
-const TPE = syntheticConfig({
-  name: 'tpe-workers',
-  train: 128,
-  test: 64,
-  epochs: 1,
-  extra: `sweep:
-  sampler: tpe
-  trials: 4
-  tpe: {startupTrials: 2, candidates: 12}
-  space:
-    train.optimizer.learningRate: {logUniform: [1.0e-4, 1.0e-1]}
-    model.layers[3].dense.units: {intUniform: [4, 24]}
-  metric: test/accuracy
-  goal: maximize
-`,
-});
+const TPE = tpeSweepConfig('tpe-workers');
 
 const pruned = (name: string, epochs: number, pruner: string): string =>
   syntheticConfig({
