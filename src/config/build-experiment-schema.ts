@@ -723,6 +723,12 @@ const SWEEP_SCHEMA = {
           description:
             'Candidates drawn from the good model; the one with the best l(x)/g(x) is run.',
         },
+        constantLiar: {
+          type: 'boolean',
+          default: true,
+          description:
+            "Count configurations still running (--parallel slots, workers) among the bad ones, so free slots do not propose next to them (Optuna's constant_liar). false: learn from finished trials only.",
+        },
       },
     },
     metric: {

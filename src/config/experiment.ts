@@ -184,6 +184,12 @@ export interface TpeSpec {
   readonly gamma: number;
   /** Candidates drawn from the good model; the one with the best ratio l(x)/g(x) is proposed (Optuna: 24). */
   readonly candidates: number;
+  /**
+   * Count configurations still running (other `--parallel` slots, other workers) among the
+   * bad ones, so that free slots do not propose next to them (Optuna's constant_liar,
+   * default true since v4). Absent in sweeps recorded before it: true.
+   */
+  readonly constantLiar?: boolean;
 }
 
 /** Stops trials at epoch ends from their metric, against the other trials of the sweep. */

@@ -131,6 +131,7 @@ function sweepSpec(value: unknown): SweepSpec | undefined {
       startupTrials: (tpe['startupTrials'] as number | undefined) ?? 10,
       gamma: (tpe['gamma'] as number | undefined) ?? 0.1,
       candidates: (tpe['candidates'] as number | undefined) ?? 24,
+      constantLiar: (tpe['constantLiar'] as boolean | undefined) ?? true,
     },
     metric: value['metric'] as string,
     goal: value['goal'] as SweepSpec['goal'],

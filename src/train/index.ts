@@ -31,6 +31,7 @@ export {
   configurationOf,
   planTrials,
   plannedTrialCount,
+  sampleSpaceAt,
   type SweepAxis,
   type SweepDefinition,
   type TrialPlan,
@@ -40,11 +41,17 @@ export {
   openTrialSource,
   proposeTrialAt,
   SAMPLERS,
+  searchHistory,
   type TrialSource,
 } from './sweep-search.js';
 export { PRUNERS, bracketOf, prunerEntry, type PruneVerdict } from './sweep-pruners.js';
 export { prunerOf } from './sweep-trial.js';
-export { proposeTpe, type FinishedConfiguration } from './tpe-sampler.js';
+export {
+  proposeTpe,
+  type FinishedConfiguration,
+  type RunningConfiguration,
+  type SearchedConfiguration,
+} from './tpe-sampler.js';
 export { sweepVariedKeys, trialRunName } from './sweep-values.js';
 export {
   runSweep,

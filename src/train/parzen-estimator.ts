@@ -1,16 +1,23 @@
 /**
  * The one-dimensional Parzen estimators TPE fits to the good and the bad
  * trials (Bergstra et al. 2011; the univariate estimator of Optuna's
- * TPESampler, re-derived here, not ported):
+ * TPESampler, optuna/samplers/_tpe/parzen_estimator.py as of v4, re-derived
+ * here, not ported):
  *
  * - numeric: a mixture of normals truncated to [low, high], one at each
  *   observation plus a prior at the centre with sigma = high - low; each
- *   observation's sigma is the larger gap to its neighbours (the end ones
- *   take their inner gap), clipped to [(high - low) / min(100, n + 2), high - low];
+ *   observation's sigma is the larger gap to its neighbours among the
+ *   observations and the two ends (the prior takes no part), the outermost two
+ *   take their inner gap (Optuna's consider_endpoints false), all clipped to
+ *   [(high - low) / min(100, n + 2), high - low] (the magic clip);
+ * - integers (Optuna's IntDistribution, step 1): the same over
+ *   [low - step/2, high + step/2]; a draw is rounded to the grid, and the
+ *   density of an integer is each kernel's mass over its step, not a point
+ *   density (Optuna's discrete truncated normal);
  * - categorical: one row of choice weights per observation (its own choice +1 over a
- *   prior spread of 1/(n + 1)), plus a uniform prior row;
+ *   prior spread of priorWeight/(n + 1)), plus a uniform prior row;
  * - mixture weights: 1 for each observation when fewer than 25, else a ramp from 1/n
- *   up to 1 for all but the last 25 (older trials count less), and 1 for the prior.
+ *   up to 1 for all but the last 25 (older trials count less), and the prior weight (1).
  */
 
 /** One numeric dimension, already in the space TPE models (log for logUniform). */
@@ -18,6 +25,8 @@ export interface NumericDomain {
   readonly kind: 'numeric';
   readonly low: number;
   readonly high: number;
+  /** Grid step of an integer range (1); undefined for a continuous one. */
+  readonly step?: number;
 }
 
 export interface CategoricalDomain {
@@ -33,6 +42,7 @@ export interface ParzenEstimator {
   logPdf(x: number): number;
 }
 
+/** Optuna's prior_weight default. */
 const PRIOR_WEIGHT = 1;
 /** Observations that keep full weight; older ones ramp down (Optuna's default_weights). */
 const FULL_WEIGHT_TRIALS = 25;
@@ -63,51 +73,63 @@ export function fitParzenEstimator(
     : categoricalEstimator(observations, domain, weights);
 }
 
-function numericEstimator(
-  observations: readonly number[],
-  { low, high }: NumericDomain,
-  weights: readonly number[],
-): ParzenEstimator {
+/** Each observation's sigma, then the prior's (see the file comment). */
+export function kernelSigmas(observations: readonly number[], low: number, high: number): number[] {
   const width = high - low;
-  const mus = [...observations, (low + high) / 2];
-  const order = mus.map((_, i) => i).sort((a, b) => mus[a]! - mus[b]! || a - b);
-  const sorted = [low, ...order.map((i) => mus[i]!), high];
+  const n = observations.length;
+  const order = observations.map((_, i) => i).sort((a, b) => observations[a]! - observations[b]!);
+  const sorted = [low, ...order.map((i) => observations[i]!), high];
   const sortedSigmas = order.map((_, k) =>
     Math.max(sorted[k + 1]! - sorted[k]!, sorted[k + 2]! - sorted[k + 1]!),
   );
-  if (sortedSigmas.length >= 2) {
+  if (n >= 2) {
     // The end points' sigma is their inner gap, not the gap to the domain's edge.
     sortedSigmas[0] = sorted[2]! - sorted[1]!;
-    sortedSigmas[sortedSigmas.length - 1] = sorted[sorted.length - 2]! - sorted[sorted.length - 3]!;
+    sortedSigmas[n - 1] = sorted[n]! - sorted[n - 1]!;
   }
-  const sigmas = new Array<number>(mus.length);
-  order.forEach((index, k) => (sigmas[index] = sortedSigmas[k]!));
-  const minSigma = width / Math.min(100, observations.length + 2);
-  for (let i = 0; i < observations.length; i++)
-    sigmas[i] = Math.min(width, Math.max(minSigma, sigmas[i]!));
-  sigmas[mus.length - 1] = width;
-  const logMass = mus.map((mu, i) =>
-    Math.log(
-      Math.max(1e-300, normalCdf((high - mu) / sigmas[i]!) - normalCdf((low - mu) / sigmas[i]!)),
-    ),
+  const sigmas = new Array<number>(n + 1);
+  const minSigma = width / Math.min(100, n + 2);
+  order.forEach(
+    (index, k) => (sigmas[index] = Math.min(width, Math.max(minSigma, sortedSigmas[k]!))),
   );
+  sigmas[n] = width;
+  return sigmas;
+}
+
+function numericEstimator(
+  observations: readonly number[],
+  domain: NumericDomain,
+  weights: readonly number[],
+): ParzenEstimator {
+  const step = domain.step;
+  const low = step === undefined ? domain.low : domain.low - step / 2;
+  const high = step === undefined ? domain.high : domain.high + step / 2;
+  const mus = [...observations, (low + high) / 2];
+  const sigmas = kernelSigmas(observations, low, high);
+  const logAccepted = mus.map((mu, i) =>
+    logGaussMass((low - mu) / sigmas[i]!, (high - mu) / sigmas[i]!),
+  );
+  const kernelLogPdf =
+    step === undefined
+      ? (x: number, i: number) => {
+          const z = (x - mus[i]!) / sigmas[i]!;
+          return -0.5 * z * z - Math.log(sigmas[i]! * Math.sqrt(2 * Math.PI)) - logAccepted[i]!;
+        }
+      : (x: number, i: number) =>
+          logGaussMass(
+            (x - step / 2 - mus[i]!) / sigmas[i]!,
+            (x + step / 2 - mus[i]!) / sigmas[i]!,
+          ) - logAccepted[i]!;
   return {
     sample(random) {
       const i = pickIndex(weights, random());
-      return truncatedNormal(mus[i]!, sigmas[i]!, low, high, random);
+      const x = truncatedNormal(mus[i]!, sigmas[i]!, low, high, random);
+      if (step === undefined) return x;
+      const snapped = domain.low + Math.round((x - domain.low) / step) * step;
+      return Math.min(domain.high, Math.max(domain.low, snapped));
     },
     logPdf(x) {
-      return logSumExp(
-        mus.map((mu, i) => {
-          const z = (x - mu) / sigmas[i]!;
-          return (
-            Math.log(weights[i]!) -
-            0.5 * z * z -
-            Math.log(sigmas[i]! * Math.sqrt(2 * Math.PI)) -
-            logMass[i]!
-          );
-        }),
-      );
+      return logSumExp(mus.map((_, i) => Math.log(weights[i]!) + kernelLogPdf(x, i)));
     },
   };
 }
@@ -172,13 +194,50 @@ function logSumExp(values: readonly number[]): number {
   return max + Math.log(values.reduce((sum, v) => sum + Math.exp(v - max), 0));
 }
 
-/** Φ(z) through erf (Abramowitz and Stegun 7.1.26, error below 1.5e-7). */
-export function normalCdf(z: number): number {
-  const x = Math.abs(z) / Math.SQRT2;
-  const t = 1 / (1 + 0.3275911 * x);
-  const poly =
+/**
+ * erfc(x) with a relative error below 1.2e-7 everywhere (Numerical Recipes' erfcc,
+ * a Chebyshev fit), so that far tails keep their digits.
+ */
+function erfc(x: number): number {
+  const z = Math.abs(x);
+  const t = 1 / (1 + 0.5 * z);
+  const r =
     t *
-    (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
-  const erf = 1 - poly * Math.exp(-x * x);
-  return z >= 0 ? (1 + erf) / 2 : (1 - erf) / 2;
+    Math.exp(
+      -z * z -
+        1.26551223 +
+        t *
+          (1.00002368 +
+            t *
+              (0.37409196 +
+                t *
+                  (0.09678418 +
+                    t *
+                      (-0.18628806 +
+                        t *
+                          (0.27886807 +
+                            t *
+                              (-1.13520398 +
+                                t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+    );
+  return x >= 0 ? r : 2 - r;
+}
+
+/** Φ(z), the standard normal's cumulative distribution. */
+export function normalCdf(z: number): number {
+  return 0.5 * erfc(-z / Math.SQRT2);
+}
+
+/**
+ * log(Φ(b) - Φ(a)) for a <= b, taken on the side of zero where both tails are small (as
+ * Optuna's _log_gauss_mass), so a kernel's mass far out is not lost to rounding.
+ */
+export function logGaussMass(a: number, b: number): number {
+  const mass =
+    b <= 0
+      ? 0.5 * (erfc(-b / Math.SQRT2) - erfc(-a / Math.SQRT2))
+      : a >= 0
+        ? 0.5 * (erfc(a / Math.SQRT2) - erfc(b / Math.SQRT2))
+        : 1 - 0.5 * erfc(-a / Math.SQRT2) - 0.5 * erfc(b / Math.SQRT2);
+  return Math.log(Math.max(mass, 1e-300));
 }

@@ -23,6 +23,8 @@ export interface SweepDefinition {
    * proposal (all repeats of its configuration) just before it runs.
    */
   readonly trials: readonly TrialPlan[];
+  /** The base config's `train.epochs` (with the `--set` overrides): TPE keeps hyperband's brackets apart by it. */
+  readonly epochs?: number;
   /** The base config's seed: repeats run with seed, seed+1, ...; TPE's draws start from it. */
   readonly seed?: number;
   /** `--parallel` of the local sweep (trials at a time): `--resume` keeps it unless given one. */
@@ -166,6 +168,18 @@ function sampleSpace(
       Object.entries(space).map(([path, dist]) => [path, sampleDistribution(dist, random)]),
     ),
   );
+}
+
+/**
+ * The `index`-th (0-based) configuration random search draws from `space` with `seed`: the
+ * same as `planTrials` plans for sampler random (each draw takes one number of the stream).
+ */
+export function sampleSpaceAt(
+  space: Readonly<Record<string, SweepDistribution>>,
+  seed: number,
+  index: number,
+): Record<string, unknown> {
+  return sampleSpace(space, index + 1, seed)[index]!;
 }
 
 /** One seeded draw from a distribution of the space. */

@@ -6,10 +6,16 @@ import {
   configurationOf,
   plannedTrialCount,
   repeatTrials,
+  sampleSpaceAt,
   type SweepDefinition,
   type TrialPlan,
 } from './sweep-plan.js';
-import { proposeTpe, type FinishedConfiguration } from './tpe-sampler.js';
+import { bracketOf } from './sweep-pruners.js';
+import {
+  proposeTpe,
+  type FinishedConfiguration,
+  type SearchedConfiguration,
+} from './tpe-sampler.js';
 
 /**
  * The samplers, one entry per `sweep.sampler`. `adaptive` ones propose each
@@ -84,20 +90,29 @@ async function proposeConfiguration(
   const sweep = definition.sweep;
   if (sweep === null || !SAMPLERS[sweep.sampler].adaptive) return undefined;
   if (definition.trials.length >= plannedTrialCount(definition)) return undefined;
-  const history = finishedConfigurations(
+  const configuration = countConfigurations(definition.trials);
+  const history = searchHistory(
     definition,
     await store.listSweepTrials(sweepId),
     record.metric,
+    configuration,
   );
-  const configuration = countConfigurations(definition.trials);
   const seed = definition.seed ?? 0;
-  const assignments = proposeTpe(
-    sweep.random?.space ?? {},
-    history,
-    sweep.tpe,
-    record.goal,
-    createRandom(mixSeed(seed, configuration, 0x7e5)),
-  );
+  const space = sweep.random?.space ?? {};
+  const finished = history.filter((c) => c.status !== 'running').length;
+  // Startup: the random sampler's own draw for this configuration, so a tpe sweep and a random
+  // sweep of one seed start from the same trials (Optuna's TPESampler draws its startup trials
+  // with a RandomSampler of its seed, too).
+  const assignments =
+    finished < sweep.tpe.startupTrials
+      ? sampleSpaceAt(space, seed, configuration)
+      : proposeTpe(
+          space,
+          history,
+          sweep.tpe,
+          record.goal,
+          createRandom(mixSeed(seed, configuration, 0x7e5)),
+        );
   const trials = repeatTrials(
     configuration,
     assignments,
@@ -144,13 +159,72 @@ function finishedTrialIndexes(runs: readonly RunSummary[]): Set<number> {
   );
 }
 
+/**
+ * What TPE learns from for `configuration`: the finished configurations and, with constant
+ * liar, the ones handed out and not finished (none of them this one). With hyperband, only
+ * those of the configuration's own bracket (Optuna's TPESampler under a HyperbandPruner
+ * samples from the bracket's own study), startup trials counted per bracket too.
+ */
+export function searchHistory(
+  definition: SweepDefinition,
+  runs: readonly RunSummary[],
+  metric: string,
+  configuration: number,
+): SearchedConfiguration[] {
+  const sweep = definition.sweep;
+  const finished = finishedConfigurations(definition, runs, metric);
+  const ended = new Set(finishedConfigurationNumbers(definition, runs));
+  const running: { configuration: number; searched: SearchedConfiguration }[] = [];
+  if (sweep?.tpe.constantLiar !== false) {
+    const seen = new Set<number>();
+    for (const trial of definition.trials) {
+      const key = configurationOf(trial);
+      if (key === configuration || ended.has(key) || seen.has(key)) continue;
+      seen.add(key);
+      running.push({
+        configuration: key,
+        searched: { assignments: trial.assignments, status: 'running' },
+      });
+    }
+  }
+  const all = [
+    ...finished.map((f) => ({
+      configuration: f.configuration,
+      searched: f.finished as SearchedConfiguration,
+    })),
+    ...running,
+  ].sort((a, b) => a.configuration - b.configuration);
+  const pruner = sweep?.pruner;
+  const inBracket =
+    pruner?.type === 'hyperband' && definition.epochs !== undefined
+      ? (other: number) =>
+          bracketOf(pruner, other, definition.epochs!) ===
+          bracketOf(pruner, configuration, definition.epochs!)
+      : () => true;
+  return all.filter((c) => inBracket(c.configuration)).map((c) => c.searched);
+}
+
+/** Configurations whose every trial ended for good (with a value or not). */
+function finishedConfigurationNumbers(
+  definition: SweepDefinition,
+  runs: readonly RunSummary[],
+): number[] {
+  const done = finishedTrialIndexes(runs);
+  const byConfiguration = new Map<number, boolean>();
+  for (const trial of definition.trials) {
+    const key = configurationOf(trial);
+    byConfiguration.set(key, (byConfiguration.get(key) ?? true) && done.has(trial.index));
+  }
+  return [...byConfiguration].filter(([, all]) => all).map(([key]) => key);
+}
+
 function countConfigurations(trials: readonly TrialPlan[]): number {
   return trials.reduce((max, trial) => Math.max(max, configurationOf(trial) + 1), 0);
 }
 
 /**
  * The configurations whose every trial ended as completed or pruned with a
- * value of the metric, in configuration order: the value is the mean over
+ * value of the metric, in configuration order, with their numbers: the value is the mean over
  * its repeats, the status `pruned` when any repeat was pruned. A diverged
  * or failed repeat leaves its configuration out (no value to learn from).
  */
@@ -158,7 +232,7 @@ export function finishedConfigurations(
   definition: SweepDefinition,
   runs: readonly RunSummary[],
   metric: string,
-): FinishedConfiguration[] {
+): { configuration: number; finished: FinishedConfiguration }[] {
   const latest = new Map<number, RunSummary>();
   for (const run of runs) {
     if (run.trialIndex === null) continue;
@@ -170,8 +244,8 @@ export function finishedConfigurations(
     const key = configurationOf(trial);
     byConfiguration.set(key, [...(byConfiguration.get(key) ?? []), trial]);
   }
-  const finished: FinishedConfiguration[] = [];
-  for (const [, trials] of [...byConfiguration].sort((a, b) => a[0] - b[0])) {
+  const finished: { configuration: number; finished: FinishedConfiguration }[] = [];
+  for (const [configuration, trials] of [...byConfiguration].sort((a, b) => a[0] - b[0])) {
     const ended = trials.map((trial) => latest.get(trial.index));
     const values = ended.map((run) => run?.metrics[metric]?.last);
     if (
@@ -181,10 +255,13 @@ export function finishedConfigurations(
       continue;
     const points = values as { value: number; epoch: number }[];
     finished.push({
-      assignments: trials[0]!.assignments,
-      status: ended.every((run) => run?.status === 'completed') ? 'completed' : 'pruned',
-      value: points.reduce((sum, p) => sum + p.value, 0) / points.length,
-      epochs: Math.min(...points.map((p) => p.epoch)),
+      configuration,
+      finished: {
+        assignments: trials[0]!.assignments,
+        status: ended.every((run) => run?.status === 'completed') ? 'completed' : 'pruned',
+        value: points.reduce((sum, p) => sum + p.value, 0) / points.length,
+        epochs: Math.min(...points.map((p) => p.epoch)),
+      },
     });
   }
   return finished;

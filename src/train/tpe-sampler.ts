@@ -12,6 +12,18 @@ export interface FinishedConfiguration {
   readonly epochs: number;
 }
 
+/**
+ * A configuration handed out that has not finished (all its repeats): with constant liar TPE
+ * counts it among the bad ones, so that parallel slots do not propose next to each other.
+ */
+export interface RunningConfiguration {
+  readonly assignments: Readonly<Record<string, unknown>>;
+  readonly status: 'running';
+}
+
+/** What TPE learns from: the finished configurations and (constant liar) the running ones. */
+export type SearchedConfiguration = FinishedConfiguration | RunningConfiguration;
+
 /** Good configurations are at most this many (Optuna's default gamma caps there too). */
 const MAX_GOOD = 25;
 
@@ -21,22 +33,24 @@ const MAX_GOOD = 25;
  * independent per parameter): until `startupTrials` configurations have
  * finished it draws at random; then it splits the finished ones into the good
  * (the best ceil(gamma·n), at most 25: completed before pruned, pruned ones
- * ranked by how far they got) and the rest, fits a Parzen estimator l(x) to
- * the good and g(x) to the rest per parameter, draws `candidates` points from
- * l and keeps the one with the largest l(x)/g(x).
+ * ranked by how far they got) and the rest, running ones among the rest
+ * (Optuna's constant liar, its default since v4; `history` holds none when
+ * the sweep turned it off), fits a Parzen estimator l(x) to the good and g(x)
+ * to the rest per parameter, draws `candidates` points from l and keeps the
+ * one with the largest l(x)/g(x).
  *
  * Pure and seeded: the same space, history and `random` give the same proposal.
  *
- * @example proposeTpe(space, history, { startupTrials: 10, gamma: 0.1, candidates: 24 }, 'maximize', createRandom(7))
+ * @example proposeTpe(space, history, { startupTrials: 10, gamma: 0.1, candidates: 24, constantLiar: true }, 'maximize', createRandom(7))
  */
 export function proposeTpe(
   space: Readonly<Record<string, SweepDistribution>>,
-  history: readonly FinishedConfiguration[],
+  history: readonly SearchedConfiguration[],
   tpe: TpeSpec,
   goal: 'minimize' | 'maximize',
   random: () => number,
 ): Record<string, unknown> {
-  if (history.length < tpe.startupTrials) {
+  if (history.filter(isFinished).length < tpe.startupTrials) {
     return Object.fromEntries(
       Object.entries(space).map(([path, dist]) => [path, sampleDistribution(dist, random)]),
     );
@@ -45,14 +59,14 @@ export function proposeTpe(
   const proposal: Record<string, unknown> = {};
   for (const [path, dist] of Object.entries(space)) {
     const domain = domainOf(dist);
-    const coordinates = (set: readonly FinishedConfiguration[]): number[] =>
+    const coordinates = (set: readonly SearchedConfiguration[]): number[] =>
       set.map((c) => toCoordinate(dist, c.assignments[path])).filter((x) => x !== undefined);
     const l = fitParzenEstimator(coordinates(good), domain);
     const g = fitParzenEstimator(coordinates(bad), domain);
     let best = Number.NaN;
     let bestScore = Number.NEGATIVE_INFINITY;
     for (let i = 0; i < tpe.candidates; i++) {
-      const x = snap(dist, l.sample(random));
+      const x = l.sample(random);
       const score = l.logPdf(x) - g.logPdf(x);
       if (score > bestScore) {
         best = x;
@@ -64,15 +78,23 @@ export function proposeTpe(
   return proposal;
 }
 
-/** The good ceil(gamma·n) (at most 25) and the rest, each kept in trial order. */
+function isFinished(c: SearchedConfiguration): c is FinishedConfiguration {
+  return c.status !== 'running';
+}
+
+/**
+ * The good ceil(gamma·n) of the n finished (at most 25) and the rest with the running ones,
+ * each kept in trial order.
+ */
 export function splitGoodAndBad(
-  history: readonly FinishedConfiguration[],
+  history: readonly SearchedConfiguration[],
   gamma: number,
   goal: 'minimize' | 'maximize',
-): { good: FinishedConfiguration[]; bad: FinishedConfiguration[] } {
+): { good: FinishedConfiguration[]; bad: SearchedConfiguration[] } {
   const sign = goal === 'maximize' ? -1 : 1;
   const ranked = history
     .map((c, order) => ({ c, order }))
+    .filter((r): r is { c: FinishedConfiguration; order: number } => isFinished(r.c))
     .sort(
       (a, b) =>
         rankOfStatus(a.c) - rankOfStatus(b.c) ||
@@ -80,10 +102,10 @@ export function splitGoodAndBad(
         sign * (a.c.value - b.c.value) ||
         a.order - b.order,
     );
-  const goodCount = Math.min(Math.ceil(gamma * history.length), MAX_GOOD);
+  const goodCount = Math.min(Math.ceil(gamma * ranked.length), MAX_GOOD);
   const goodOrders = new Set(ranked.slice(0, goodCount).map((r) => r.order));
   return {
-    good: history.filter((_, i) => goodOrders.has(i)),
+    good: history.filter((c, i): c is FinishedConfiguration => goodOrders.has(i) && isFinished(c)),
     bad: history.filter((_, i) => !goodOrders.has(i)),
   };
 }
@@ -101,8 +123,8 @@ function domainOf(dist: SweepDistribution): Domain {
       high: Math.log(dist.logUniform[1]),
     };
   if ('intUniform' in dist)
-    // Each integer owns the unit interval around it, so the ends are as likely as the middle.
-    return { kind: 'numeric', low: dist.intUniform[0] - 0.5, high: dist.intUniform[1] + 0.5 };
+    // Optuna's IntDistribution with step 1: a discrete truncated normal over the integers.
+    return { kind: 'numeric', low: dist.intUniform[0], high: dist.intUniform[1], step: 1 };
   return { kind: 'categorical', choices: dist.choice.length };
 }
 
@@ -115,13 +137,6 @@ function toCoordinate(dist: SweepDistribution, value: unknown): number | undefin
   if (typeof value !== 'number' || !Number.isFinite(value)) return undefined;
   if ('logUniform' in dist) return value > 0 ? Math.log(value) : undefined;
   return value;
-}
-
-/** Integers (and choices) are scored where they will be run. */
-function snap(dist: SweepDistribution, x: number): number {
-  if ('intUniform' in dist)
-    return Math.min(dist.intUniform[1], Math.max(dist.intUniform[0], Math.round(x)));
-  return x;
 }
 
 function fromCoordinate(dist: SweepDistribution, x: number): unknown {

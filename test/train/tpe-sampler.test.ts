@@ -1,9 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { SweepDistribution, SweepSpec } from '../../src/config/index.js';
 import { createRandom, mixSeed } from '../../src/data/index.js';
-import { fitParzenEstimator, mixtureWeights } from '../../src/train/parzen-estimator.js';
+import {
+  fitParzenEstimator,
+  kernelSigmas,
+  logGaussMass,
+  mixtureWeights,
+} from '../../src/train/parzen-estimator.js';
 import { planTrials, proposeTpe, type FinishedConfiguration } from '../../src/train/index.js';
-import { splitGoodAndBad } from '../../src/train/tpe-sampler.js';
+import { splitGoodAndBad, type SearchedConfiguration } from '../../src/train/tpe-sampler.js';
 
 const SPACE: Record<string, SweepDistribution> = {
   'train.optimizer.learningRate': { logUniform: [1e-5, 1e-1] },
@@ -127,6 +132,47 @@ describe('TPE sampler', () => {
     expect(bad).toHaveLength(18);
     expect(splitGoodAndBad(history, 0.1, 'minimize').good.map((c) => c.value)).toEqual([0.1, 0.1]);
   });
+
+  it('counts running configurations among the bad ones (constant liar), and not in gamma', () => {
+    const space: Record<string, SweepDistribution> = { x: { uniform: [0, 1] } };
+    // 10 finished: the closer to 0.5, the better.
+    const finished: SearchedConfiguration[] = Array.from({ length: 10 }, (_, i) => {
+      const x = (i + 0.5) / 10;
+      return { assignments: { x }, status: 'completed', value: -Math.abs(x - 0.5), epochs: 1 };
+    });
+    const running: SearchedConfiguration[] = [0.47, 0.5, 0.53].map((x) => ({
+      assignments: { x },
+      status: 'running',
+    }));
+    const split = splitGoodAndBad([...finished, ...running], 0.1, 'maximize');
+    // ceil(0.1 · 10) = 1 good: the running ones count in neither n nor the good.
+    expect(split.good.map((c) => c.assignments['x'])).toEqual([0.45]);
+    expect(split.bad.filter((c) => c.status === 'running')).toHaveLength(3);
+    const near = (history: SearchedConfiguration[]): number =>
+      Array.from({ length: 40 }, (_, seed) =>
+        proposeTpe(space, history, TPE, 'maximize', createRandom(seed + 1)),
+      ).filter((p) => Math.abs((p['x'] as number) - 0.5) < 0.04).length;
+    // Without the liar most proposals land next to the running ones; with it, far fewer.
+    expect(near([...finished, ...running])).toBeLessThan(near(finished) * 0.6);
+  });
+
+  it('samples integer ranges as integers, scored by the mass of each integer', () => {
+    const space: Record<string, SweepDistribution> = { n: { intUniform: [1, 4] } };
+    const history: SearchedConfiguration[] = [1, 3, 4, 1, 3, 4, 2, 1, 3, 4].map((n) => ({
+      assignments: { n },
+      status: 'completed',
+      value: n === 2 ? 1 : 0,
+      epochs: 1,
+    }));
+    const proposals = Array.from(
+      { length: 30 },
+      (_, seed) => proposeTpe(space, history, TPE, 'maximize', createRandom(seed + 1))['n'],
+    );
+    expect(
+      proposals.every((n) => Number.isInteger(n) && (n as number) >= 1 && (n as number) <= 4),
+    ).toBe(true);
+    expect(proposals.filter((n) => n === 2).length).toBeGreaterThan(20);
+  });
 });
 
 describe('Parzen estimator', () => {
@@ -137,6 +183,37 @@ describe('Parzen estimator', () => {
     expect(w[0]!).toBeLessThan(w[4]!);
     expect(w[5]).toBeCloseTo(w[29]!);
     expect(w.reduce((a, b) => a + b, 0)).toBeCloseTo(1);
+  });
+
+  it("sets sigmas by the neighbours among the observations and the ends, the prior apart (Optuna's v4 rule)", () => {
+    // Ends 0 and 100: 10's gaps are 10 and 80, 90's are 80 and 10; the outer two take the
+    // inner gap (80); the magic clip is 100 / min(100, 2 + 2) = 25; the prior's sigma is 100.
+    expect(kernelSigmas([10, 90], 0, 100)).toEqual([80, 80, 100]);
+    // One observation: the larger gap to an end (60), clip 100/3.
+    expect(kernelSigmas([40], 0, 100)).toEqual([60, 100]);
+    // Tight observations are clipped up: 100 / min(100, 5 + 2).
+    const tight = kernelSigmas([50, 51, 52, 53, 54], 0, 100);
+    expect(tight.slice(0, 5).every((sigma) => Math.abs(sigma - 100 / 7) < 1e-12)).toBe(true);
+  });
+
+  it('gives an integer range a probability mass function over its integers', () => {
+    const estimator = fitParzenEstimator([2, 2, 3], { kind: 'numeric', low: 1, high: 6, step: 1 });
+    const p = [1, 2, 3, 4, 5, 6].map((k) => Math.exp(estimator.logPdf(k)));
+    expect(p.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 6);
+    expect(p[1]!).toBeGreaterThan(p[0]!);
+    expect(p[1]!).toBeGreaterThan(p[5]!);
+    const random = createRandom(3);
+    for (let i = 0; i < 200; i++) {
+      const k = estimator.sample(random);
+      expect(Number.isInteger(k) && k >= 1 && k <= 6).toBe(true);
+    }
+  });
+
+  it('keeps the digits of a normal mass far out in a tail', () => {
+    expect(Math.exp(logGaussMass(-1, 1))).toBeCloseTo(0.682689492, 6);
+    // Φ(-8) - Φ(-9) ≈ 6.219832e-16: a difference of two CDFs near 1 would give 0.
+    expect(Math.exp(logGaussMass(8, 9)) / 6.219832e-16).toBeCloseTo(1, 4);
+    expect(Math.exp(logGaussMass(-9, -8)) / 6.219832e-16).toBeCloseTo(1, 4);
   });
 
   it('is a density on its domain that peaks at the observations', () => {

@@ -392,6 +392,7 @@ export async function planSweep(file: string, setFlags: readonly string[], conte
     sweep: experiment.sweep ?? null,
     trials,
     seed: experiment.seed,
+    epochs: experiment.train.epochs,
   };
   return {
     name: experiment.name,
