@@ -53,6 +53,7 @@ export function queuedTrialLauncher(options: QueuedTrialLaunch): TrialProcessLau
         file,
         '--name',
         job.runName,
+        ...(job.tags ?? []).flatMap((tag) => ['--tag', tag]),
         '--json',
         '--sweep-trial',
         `${job.sweepId}:${job.trialIndex}`,

@@ -17,6 +17,8 @@ describe('--json and --csv on every command that prints data', () => {
     parseCsv(text, { columns: true, skip_empty_lines: true }) as Record<string, string>[];
   let runs: number[] = [];
   let sweepId = 0;
+  const expSummaries: string[] = [];
+  let sweepCsv = '';
 
   beforeAll(async () => {
     temp.write('tiny.yaml', syntheticConfig({ train: 64, test: 32, epochs: 1 }));
@@ -27,15 +29,20 @@ describe('--json and --csv on every command that prints data', () => {
         'dnse: {units: 16',
       ),
     );
-    for (const lr of ['0.01', '0.02']) {
+    // One run printed as CSV, the other as JSON: the same summary in two formats.
+    for (const [lr, flag] of [
+      ['0.01', '--csv'],
+      ['0.02', '--json'],
+    ] as const) {
       const run = await cli(
         'exp',
         'tiny.yaml',
-        '--quiet',
+        flag,
         '--set',
         `train.optimizer.learningRate=${lr}`,
       );
       expect(run.code, run.stderr).toBe(0);
+      expSummaries.push(run.stdout);
     }
     const sweep = await cli(
       'sweep',
@@ -48,9 +55,10 @@ describe('--json and --csv on every command that prints data', () => {
       'grid-a',
       '--tag',
       'nightly',
-      '--quiet',
+      '--csv',
     );
     expect(sweep.code, sweep.stderr).toBe(0);
+    sweepCsv = sweep.stdout;
     runs = readStore(db, (sql) =>
       sql.prepare('SELECT id FROM runs ORDER BY id').pluck().all(),
     ) as number[];
@@ -86,6 +94,86 @@ describe('--json and --csv on every command that prints data', () => {
     );
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/sweep --tag "two words": a tag is one word/);
+  });
+
+  it('exp --csv: one row with the --json summary fields, nothing else on stdout', () => {
+    const [csv, json] = expSummaries as [string, string];
+    expect(csv.trim().split('\n')).toHaveLength(2);
+    const [row] = csvOf(csv) as [Record<string, string>];
+    // Every field of --json is a column (nested ones by their path), the confusion matrix aside.
+    const summary = JSON.parse(json) as Record<string, unknown>;
+    const paths = Object.entries(summary).flatMap(([key, value]) =>
+      value !== null && typeof value === 'object'
+        ? Object.keys(value)
+            .filter((field) => field !== 'confusion')
+            .map((field) => `${key}.${field}`)
+        : [key],
+    );
+    for (const path of paths) expect(Object.keys(row)).toContain(path);
+    // The values are the run's, as the store has them.
+    const stored = readStore(db, (sql) => {
+      const last = (key: string) =>
+        sql
+          .prepare(
+            'SELECT value FROM metrics WHERE run_id = ? AND key = ? ORDER BY step DESC LIMIT 1',
+          )
+          .pluck()
+          .get(runs[0], key);
+      return {
+        steps: sql
+          .prepare("SELECT max(step) FROM metrics WHERE run_id = ? AND key = 'train/loss'")
+          .pluck()
+          .get(runs[0]),
+        loss: last('test/loss'),
+        accuracy: last('test/accuracy'),
+      };
+    });
+    expect(row).toMatchObject({ runId: String(runs[0]), status: 'completed', evalName: 'test' });
+    expect(Number(row.steps)).toBe(stored.steps);
+    expect(Number(row['final.loss'])).toBe(stored.loss);
+    expect(Number(row['final.accuracy'])).toBe(stored.accuracy);
+    expect(row['final.rmse']).toBe('');
+  });
+
+  it('sweep --csv: the final trial table as CSV (a row per trial), sweep status --csv the same trials', async () => {
+    const rows = csvOf(sweepCsv);
+    expect(sweepCsv.split('\n')[0]).toBe('trial,run,status,data.batchSize,test/accuracy');
+    const stored = readStore(db, (sql) =>
+      sql
+        .prepare(
+          `SELECT r.id, r.trial_index, (SELECT value FROM metrics m WHERE m.run_id = r.id
+             AND m.key = 'test/accuracy' ORDER BY step DESC LIMIT 1) AS accuracy
+           FROM runs r WHERE r.sweep_id = ? ORDER BY r.trial_index`,
+        )
+        .all(sweepId),
+    ) as { id: number; trial_index: number; accuracy: number }[];
+    expect(
+      rows
+        .map((r) => [
+          Number(r.trial),
+          Number(r.run),
+          r.status,
+          r['data.batchSize'],
+          Number(r['test/accuracy']),
+        ])
+        .sort((a, b) => Number(a[0]) - Number(b[0])),
+    ).toEqual(
+      stored.map((s, i) => [
+        s.trial_index + 1,
+        s.id,
+        'completed',
+        i === 0 ? '16' : '32',
+        s.accuracy,
+      ]),
+    );
+    const status = await cli('sweep', 'status', String(sweepId), '--csv');
+    expect(status.code, status.stderr).toBe(0);
+    expect(
+      csvOf(status.stdout).map((r) => [Number(r.trial), Number(r.run), r.status, r.attempts]),
+    ).toEqual(stored.map((s) => [s.trial_index + 1, s.id, 'completed', '1']));
+    const both = await cli('sweep', 'status', String(sweepId), '--csv', '--json');
+    expect(both.code).toBe(1);
+    expect(both.stderr.trim()).toMatch(/^error: --json and --csv: choose one output format/);
   });
 
   it('validate --csv: a row per problem with its line and column; a valid file one row', async () => {

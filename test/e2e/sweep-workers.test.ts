@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
+import { parse as parseCsv } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postgresAvailability, startPostgres, type PgServer } from '../pg/pg-server.js';
 import { makeTempDir } from '../test-kit.js';
@@ -189,6 +190,120 @@ describe.skipIf(!pgStatus.available)('sweeps on workers through a PostgreSQL que
     expect(await reader().sweepStatus(id)).toBe('failed');
     expect(sweep.stdout).toMatch(/2 trials: 2 failed/);
   }, 120_000);
+
+  it('sweep --tag on PostgreSQL: the jobs carry the tags to the workers, planned and TPE trials alike; status --csv', async () => {
+    writeFileSync(
+      join(temp.dir, 'tpe.yaml'),
+      `${queueConfig(1)}sweep:
+  sampler: tpe
+  trials: 2
+  tpe: {startupTrials: 1, candidates: 4}
+  space:
+    train.optimizer.learningRate: {logUniform: [1.0e-3, 1.0e-1]}
+  metric: test/accuracy
+  goal: maximize
+`,
+    );
+    const queue = async (args: string[]): Promise<number> => {
+      const queued = await runCli([...args, '--parallel', '0', '--db', url], temp.dir);
+      expect(queued.code, queued.stderr).toBe(0);
+      return Number(/sweep (\d+): 2 trials queued/.exec(queued.stderr)?.[1]);
+    };
+    const grid = await queue([
+      'sweep',
+      'quick.yaml',
+      '--set',
+      'train.optimizer.learningRate=0.01,0.02',
+      '--tag',
+      'nightly',
+      '--tag',
+      'grid-pg',
+    ]);
+    const tpe = await queue(['sweep', 'tpe.yaml', '--tag', 'tpe-pg']);
+    const carried = async (id: number) =>
+      (await reader().jobs(id)).map((job) => (job.data as { tags?: string[] }).tags);
+    expect(await carried(grid)).toEqual([
+      ['nightly', 'grid-pg'],
+      ['nightly', 'grid-pg'],
+    ]);
+    expect(await carried(tpe)).toEqual([['tpe-pg'], ['tpe-pg']]);
+
+    const worker = await runCli(['worker', '--exit-when-idle', '2'], temp.dir, {
+      RUNNER_DB: url,
+    });
+    expect(worker.code, worker.stderr).toBe(0);
+    const tagsOf = async (id: number) =>
+      (
+        await client.query<{ status: string; tags: string | null }>(
+          `SELECT r.status, (SELECT string_agg(t.tag, ',' ORDER BY t.tag) FROM runner.tags t
+             WHERE t.run_id = r.id) AS tags
+           FROM runner.runs r WHERE r.sweep_id = $1 ORDER BY r.trial_index`,
+          [id],
+        )
+      ).rows.map((row) => `${row.status}:${row.tags}`);
+    expect(await tagsOf(grid)).toEqual(['completed:grid-pg,nightly', 'completed:grid-pg,nightly']);
+    expect(await tagsOf(tpe)).toEqual(['completed:tpe-pg', 'completed:tpe-pg']);
+    const listed = await runCli(['runs', 'ls', '--tag', 'tpe-pg', '--json', '--db', url], temp.dir);
+    expect((JSON.parse(listed.stdout) as unknown[]).length).toBe(2);
+
+    // `sweep status --csv`: a row per trial, the same as --json, and only the data.
+    const csv = await runCli(['sweep', 'status', String(grid), '--db', url, '--csv'], temp.dir);
+    expect(csv.code, csv.stderr).toBe(0);
+    expect(csv.stdout.split('\n')[0]).toBe(
+      'trial,run,status,attempts,hosts,train.optimizer.learningRate,test/accuracy',
+    );
+    const json = JSON.parse(
+      (await runCli(['sweep', 'status', String(grid), '--db', url, '--json'], temp.dir)).stdout,
+    ) as {
+      trials: {
+        trial: number;
+        run: number;
+        status: string;
+        attempts: number;
+        hosts: string;
+        values: Record<string, number>;
+        metric: number;
+      }[];
+    };
+    const rows = parseCsv(csv.stdout, { columns: true }) as Record<string, string>[];
+    expect(
+      rows.map((r) => [
+        Number(r.trial),
+        Number(r.run),
+        r.status,
+        Number(r.attempts),
+        r.hosts,
+        Number(r['train.optimizer.learningRate']),
+        Number(r['test/accuracy']),
+      ]),
+    ).toEqual(
+      json.trials.map((t) => [
+        t.trial,
+        t.run,
+        t.status,
+        t.attempts,
+        t.hosts,
+        t.values['train.optimizer.learningRate'],
+        t.metric,
+      ]),
+    );
+    expect(json.trials.map((t) => t.status)).toEqual(['completed', 'completed']);
+
+    const retag = await runCli(
+      ['sweep', '--resume', String(grid), '--tag', 'more', '--db', url],
+      temp.dir,
+    );
+    expect(retag.code).toBe(1);
+    expect(retag.stderr.trim()).toMatch(
+      /^error: --tag: a resumed sweep tags its trials with the tags it was started with/,
+    );
+    const cancelCsv = await runCli(
+      ['sweep', 'cancel', String(grid), '--csv', '--db', url],
+      temp.dir,
+    );
+    expect(cancelCsv.code).toBe(1);
+    expect(cancelCsv.stderr).toMatch(/sweep cancel: --json and --csv are for sweep status/);
+  }, 180_000);
 
   it('refuses worker on a SQLite store and sweep actions without an id, in one line each', async () => {
     const sqlite = await runCli(['worker', '--db', 'runs/x.db'], temp.dir);

@@ -2,7 +2,7 @@ import { Option } from 'commander';
 import { BACKEND_CHOICES, type BackendChoice } from '../../backend/backends.js';
 import { UsageError } from '../../errors.js';
 import type { RunResult } from '../../train/index.js';
-import { parsePort, parseTags } from '../parse-flags.js';
+import { outputFormat, parsePort, parseTags } from '../parse-flags.js';
 import { DB_HELP } from '../store-access.js';
 import { outcome, type Outcome, type OutcomeKind } from '../outcome.js';
 import { collect, type CliContext, type CommandDefinition, type SignalSource } from './command.js';
@@ -16,6 +16,7 @@ interface ExpFlags {
   readonly backend?: BackendChoice;
   readonly quiet?: boolean;
   readonly json?: boolean;
+  readonly csv?: boolean;
   readonly serve?: boolean;
   readonly port?: string;
   readonly sweepTrial?: string;
@@ -48,6 +49,10 @@ export const expCommand: CommandDefinition = {
       )
       .option('--quiet', 'print only the final summary line')
       .option('--json', 'print the final summary as JSON')
+      .option(
+        '--csv',
+        'print the final summary as CSV (one row; the --json fields, without the confusion matrix)',
+      )
       .option('--serve', 'start the live dashboard beside the training and print its URL')
       .option('--port <port>', 'dashboard port with --serve', '6006')
       .option(
@@ -81,6 +86,7 @@ async function runExp(
   if (flags.force && resumeId === undefined) {
     throw new UsageError('--force: only with --resume RUN_ID');
   }
+  const format = outputFormat(flags);
   const tags = await parseTags(flags.tag ?? [], '--tag');
   const { loadExperiment } = await import('../../config/index.js');
   const set = [...(flags.set ?? []), ...(flags.backend ? [`backend=${flags.backend}`] : [])];
@@ -114,7 +120,7 @@ async function runExp(
   const { createProgressReporter, formatNextSteps, formatRunSummary } =
     await import('./exp-progress.js');
   const store = await openStore(dbPath);
-  const quiet = Boolean(flags.quiet || flags.json);
+  const quiet = Boolean(flags.quiet) || format !== 'table';
   let dashboard: import('../serve-beside.js').ServedDashboard | undefined;
   let stopRequested = false;
   let runId: number | undefined;
@@ -188,7 +194,8 @@ async function runExp(
         : {}),
       ...(resume ? { resume } : {}),
     });
-    if (flags.json) out.json(result);
+    if (format === 'json') out.json(result);
+    else if (format === 'csv') out.csv([runSummaryRow(result)], RUN_SUMMARY_COLUMNS);
     else out.line(formatRunSummary(result));
     if (!quiet) {
       for (const line of formatNextSteps(result.runId, dashboard)) out.line(line);
@@ -271,6 +278,39 @@ function watchParent(
 
 /** How long a trial whose parent died may take to end its step before it quits. */
 const PARENT_GONE_GRACE_MS = 10_000;
+
+const EVALUATION_FIELDS = ['loss', 'accuracy', 'rmse', 'mae', 'count'] as const;
+
+/** `exp --csv`: the `--json` summary's fields as columns, nested ones by their path. */
+const RUN_SUMMARY_COLUMNS = [
+  'runId',
+  'name',
+  'status',
+  'steps',
+  'epochs',
+  'evalName',
+  ...EVALUATION_FIELDS.map((field) => `final.${field}`),
+  'best.epoch',
+  ...EVALUATION_FIELDS.map((field) => `best.${field}`),
+  'divergedAtStep',
+  'divergence',
+  'stopReason',
+  'durationMs',
+  'backend',
+  'runDir',
+  'dbPath',
+] as const;
+
+function runSummaryRow(result: RunResult): Record<string, unknown> {
+  const row: Record<string, unknown> = {};
+  for (const column of RUN_SUMMARY_COLUMNS) {
+    const [head, field] = column.split('.') as [keyof RunResult, string | undefined];
+    const value: unknown = result[head];
+    row[column] =
+      field === undefined ? value : (value as Record<string, unknown> | undefined)?.[field];
+  }
+  return row;
+}
 
 /** How a finished run ends the command; a pruned trial did what its sweep asked. */
 const RUN_OUTCOME: Record<RunResult['status'], OutcomeKind> = {

@@ -1,6 +1,7 @@
 import { UsageError } from '../../errors.js';
 import type { Store, TrialQueue } from '../../store/index.js';
 import { outcome, type Outcome } from '../outcome.js';
+import { outputFormat } from '../parse-flags.js';
 import type { CliContext } from './command.js';
 import { queuedTrialRows, renderSweepStatus } from './sweep-status.js';
 
@@ -15,6 +16,7 @@ export function isSweepAction(word: string | undefined): word is SweepAction {
 export interface SweepActionFlags {
   readonly db?: string;
   readonly json?: boolean;
+  readonly csv?: boolean;
   readonly heartbeat?: string;
   readonly retries?: string;
 }
@@ -34,6 +36,11 @@ export async function runSweepAction(
   if (idText === undefined)
     throw new UsageError(`sweep ${action}: give the sweep id, e.g. runner sweep ${action} 3`, {
       hint: 'list sweeps with: runner sweeps ls',
+    });
+  const format = outputFormat(flags);
+  if (action !== 'status' && format !== 'table')
+    throw new UsageError(`sweep ${action}: --json and --csv are for sweep status`, {
+      hint: `${action} prints one line; see the trials with: runner sweep status ${idText ?? 'ID'} --csv`,
     });
   const id = Number(idText);
   if (!Number.isInteger(id) || id < 1)
@@ -76,7 +83,7 @@ export async function runSweepAction(
         await store.listSweepTrials(id),
         queue ? await queue.sweepJobs(id) : [],
       );
-      renderSweepStatus(context.out, sweep, rows, varied, flags.json ? 'json' : 'table');
+      renderSweepStatus(context.out, sweep, rows, varied, format);
       return outcome('ok');
     }
     if (action === 'cancel') return await cancelSweep(context, store, queue!, id);

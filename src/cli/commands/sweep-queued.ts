@@ -4,6 +4,7 @@ import { UsageError } from '../../errors.js';
 import type { Store, TrialJob, TrialQueue } from '../../store/index.js';
 import type { SweepDefinition } from '../../train/index.js';
 import { outcome, type Outcome } from '../outcome.js';
+import type { OutputFormat } from '../render.js';
 import type { CliContext } from './command.js';
 import { queuedTrialRows, renderSweepStatus } from './sweep-status.js';
 import { resolveTrialConfig } from './trial-config.js';
@@ -20,6 +21,9 @@ export interface QueuedSweepFlags {
   readonly heartbeat?: string;
   readonly retries?: string;
   readonly artifacts?: string;
+  /** `--tag`, checked: every trial's run gets them (the jobs carry them to the workers). */
+  readonly tags: readonly string[];
+  readonly format: OutputFormat;
 }
 
 /**
@@ -72,10 +76,11 @@ export async function runQueuedSweep(
       const configs = adaptive
         ? [await resolveTrialConfig(file, planned.definition.overrides, context.cwd)]
         : await resolvedTrialConfigs(file, planned.definition, context);
+      const tags = flags.tags.length > 0 ? { tags: flags.tags } : {};
       sweepId = await store.createSweep({
         name: planned.name,
         configYaml: planned.configYaml,
-        definition: planned.definition,
+        definition: { ...planned.definition, ...tags },
         metric: planned.metric,
         goal: planned.goal ?? store_.metricGoal(planned.metric),
         trialCount: planned.definition.trials.length,
@@ -91,12 +96,14 @@ export async function runQueuedSweep(
             runName: planned.name,
             configYaml: configs[0]!,
             adaptive: true,
+            ...tags,
           }))
         : planned.definition.trials.map((trial, i) => ({
             sweepId,
             trialIndex: trial.index,
             runName: train.trialRunName(planned.name, trial.assignments),
             configYaml: configs[i]!,
+            ...tags,
           }));
     }
     await queue.enqueue(jobs, { heartbeatSeconds, retryLimit });
@@ -111,7 +118,8 @@ export async function runQueuedSweep(
       out.line(`  runner sweep status ${sweepId} --db '${shown}'`);
       return outcome('ok');
     }
-    if (!flags.quiet && !flags.json)
+    const quiet = Boolean(flags.quiet) || flags.format !== 'table';
+    if (!quiet)
       out.note(`working on trials here, ${parallel} at a time (workers elsewhere join in)`);
     const open = queue;
     const { stoppedBy } = await workOnQueue({
@@ -124,7 +132,7 @@ export async function runQueuedSweep(
         (await open.sweepJobs(sweepId)).every((job) => store_.isFinalJobState(job.state)),
       artifactsDir:
         flags.artifacts === undefined ? undefined : resolve(context.cwd, flags.artifacts),
-      quiet: Boolean(flags.quiet || flags.json),
+      quiet,
     });
     await train.settleSweepStatus(queue, store, sweepId);
     const sweep = (await store.getSweep(sweepId))!;
@@ -133,7 +141,7 @@ export async function runQueuedSweep(
       await store.listSweepTrials(sweepId),
       await queue.sweepJobs(sweepId),
     );
-    renderSweepStatus(out, sweep, rows, varied, flags.json ? 'json' : 'table');
+    renderSweepStatus(out, sweep, rows, varied, flags.format);
     if (stoppedBy) {
       out.note(
         `trials still queued stay queued: workers take them, or cancel with: runner sweep cancel ${sweepId}`,

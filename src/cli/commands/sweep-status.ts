@@ -1,6 +1,6 @@
 import type { RunSummary, SweepRecord, TrialJobRecord } from '../../store/index.js';
 import { formatMetric } from '../../format/index.js';
-import type { Renderer, View, ViewColumn } from '../render.js';
+import type { OutputFormat, Renderer, View, ViewColumn } from '../render.js';
 import { bestTrial, sweepTrialRows, type SweepTrialRow } from './sweeps/trial-rows.js';
 
 /** A trial of a sweep with its attempts: every run it had, on which hosts, and its job. */
@@ -63,7 +63,7 @@ export function renderSweepStatus(
   sweep: SweepRecord,
   rows: readonly QueuedTrialRow[],
   varied: readonly string[],
-  format: 'table' | 'json',
+  format: OutputFormat,
 ): void {
   const best = bestTrial(sweep, rows);
   const counts = new Map<string, number>();
@@ -98,7 +98,7 @@ export function renderSweepStatus(
   };
   if (format === 'table') out.line(`sweep ${sweep.id} ${sweep.name}: ${sweep.status}`);
   out.view(view, format);
-  if (format === 'json') return;
+  if (format !== 'table') return;
   out.line(
     `${rows.length} trials: ${[...counts].map(([status, n]) => `${n} ${status}`).join(', ')}` +
       (lost > 0 ? `; ${lost} lost attempt${lost === 1 ? '' : 's'} (retried)` : '') +

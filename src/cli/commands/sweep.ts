@@ -10,7 +10,7 @@ import { DB_HELP } from '../store-access.js';
 import { bestConfiguration } from '../../train/sweep-values.js';
 import { configurationRows, repeatsOf, sweepTrialRows } from './sweeps/trial-rows.js';
 import { parseTrialResult } from '../trial-process.js';
-import { parseTags } from '../parse-flags.js';
+import { outputFormat, parseTags } from '../parse-flags.js';
 import { outcome, type Outcome } from '../outcome.js';
 import type { View, ViewColumn } from '../render.js';
 import { collect, type CliContext, type CommandDefinition } from './command.js';
@@ -23,6 +23,7 @@ interface SweepFlags {
   readonly resume?: string;
   readonly quiet?: boolean;
   readonly json?: boolean;
+  readonly csv?: boolean;
   readonly heartbeat?: string;
   readonly retries?: string;
   readonly artifacts?: string;
@@ -60,6 +61,7 @@ export const sweepCommand: CommandDefinition = {
       .option('--tag <tag>', "tag every trial's run (repeatable), as exp --tag", collect)
       .option('--quiet', 'print only the final table')
       .option('--json', 'print the trials as JSON')
+      .option('--csv', 'print the trials as CSV (one row per trial; also for status)')
       .option(
         '--heartbeat <seconds>',
         'PostgreSQL: job heartbeat of queued trials (default 30, >= 10)',
@@ -90,15 +92,17 @@ async function runSweepCommand(
 ): Promise<Outcome> {
   const { out } = context;
   const { isPostgresUrl, resolveStorePath: storeOf } = await import('../../store/index.js');
+  const format = outputFormat(flags);
   const tags = await parseTags(flags.tag ?? [], 'sweep --tag');
+  if (flags.resume !== undefined && tags.length > 0)
+    throw new UsageError(
+      '--tag: a resumed sweep tags its trials with the tags it was started with',
+      { hint: 'to tag runs afterwards: runner runs tag ID TAG...' },
+    );
   if (isPostgresUrl(storeOf(flags.db, context.env, context.cwd))) {
-    if (tags.length > 0)
-      throw new UsageError('--tag: not yet for a sweep queued on PostgreSQL', {
-        hint: 'tag the trials once they ran: runner runs tag ID TAG... (ids from runner sweeps show ID)',
-      });
     // On PostgreSQL, trials are jobs that workers on any machine take (sweep-queued.ts).
     const { runQueuedSweep } = await import('./sweep-queued.js');
-    return runQueuedSweep(file, flags, context);
+    return runQueuedSweep(file, { ...flags, tags, format }, context);
   }
   for (const [flag, value] of [
     ['--heartbeat', flags.heartbeat],
@@ -127,11 +131,6 @@ async function runSweepCommand(
         '--resume takes the file and --set values recorded with the sweep: give neither',
       );
     }
-    if (tags.length > 0)
-      throw new UsageError(
-        '--tag: a resumed sweep tags its trials with the tags it was started with',
-        { hint: 'to tag runs afterwards: runner runs tag ID TAG...' },
-      );
     store = await openStore(dbPath, { create: false });
     sweepId = parseId(flags.resume, '--resume');
     const record = await store.getSweep(sweepId);
@@ -217,7 +216,7 @@ async function runSweepCommand(
   const pending = await train.pendingTrials(store, sweepId, definition.trials);
   const skipped = definition.trials.length - pending.length;
   const toRun = source.total - skipped;
-  const quiet = Boolean(flags.quiet || flags.json);
+  const quiet = Boolean(flags.quiet) || format !== 'table';
   const total = source.total;
   const slots = Math.min(parallel, Math.max(1, toRun));
   if (!quiet) {
@@ -313,8 +312,8 @@ async function runSweepCommand(
         trials: rows,
       },
     };
-    out.view(view, flags.json ? 'json' : 'table');
-    if (!flags.json) {
+    out.view(view, format);
+    if (format === 'table') {
       const counts = countStatuses(rows);
       const best = rows.find(
         (row) => row.status === 'completed' && typeof row[record.metric] === 'number',

@@ -29,6 +29,8 @@ export interface TrialJob {
   readonly configYaml: string;
   /** The trial is proposed when taken (TPE), not planned up front. */
   readonly adaptive?: boolean;
+  /** `runner sweep --tag`: the tags the trial's run gets. */
+  readonly tags?: readonly string[];
 }
 
 /** One attempt at a job, as a worker took it. `attempt` is pg-boss's retryCount (0 first). */
