@@ -1,4 +1,5 @@
 import * as tf from '../tf.js';
+import { fusedConv2dGradConfig } from './gradients/fused-conv2d-grad.js';
 import { BATCH_NORM_TRAIN, type BatchNormTrainAttrs } from './kernels/batch-norm-train.js';
 import {
   SOFTMAX_CROSS_ENTROPY,
@@ -72,4 +73,43 @@ export function softmaxCrossEntropyFused(
     throw new Error(`${SOFTMAX_CROSS_ENTROPY} returned too few outputs`);
   }
   return { loss, correct };
+}
+
+/** The activations {@link conv2dBiasActivation} fuses. */
+export type FusedConvActivation = 'linear' | 'relu';
+
+/**
+ * conv2d (NHWC, dilation 1) + bias + activation in one `FusedConv2D` kernel
+ * call, differentiated by the runner's gradient (gradients/fused-conv2d-grad.ts),
+ * which computes only the gradients the graph needs: unlike tfjs's
+ * `fused.conv2d`, it skips the input gradient of a layer whose input is
+ * data, and it fuses ReLU in training too (tfjs then runs Conv2D, Add and
+ * Relu). On wasm with the runner's kernels; undefined elsewhere, where the
+ * caller uses tfjs's own path. `bias`: [outChannels] or null.
+ */
+export function conv2dBiasActivation(
+  x: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  bias: tf.Tensor1D | null,
+  strides: [number, number],
+  pad: 'valid' | 'same',
+  activation: FusedConvActivation,
+): tf.Tensor4D | undefined {
+  if (
+    x.dtype !== 'float32' ||
+    filter.dtype !== 'float32' ||
+    (bias !== null && bias.dtype !== 'float32') ||
+    tf.getBackend() !== 'wasm' ||
+    tf.getGradient(tf.FusedConv2D) !== fusedConv2dGradConfig
+  ) {
+    return undefined;
+  }
+  const inputs = bias === null ? { x, filter } : { x, filter, bias };
+  return tf.engine().runKernel(tf.FusedConv2D, inputs, {
+    strides,
+    pad,
+    dataFormat: 'NHWC',
+    dilations: [1, 1],
+    activation,
+  }) as tf.Tensor4D;
 }

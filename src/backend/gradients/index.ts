@@ -1,5 +1,6 @@
 import type { GradConfig } from '../../tf.js';
 import { batchNormTrainGradConfig } from './batch-norm-train-grad.js';
+import { fusedConv2dGradConfig } from './fused-conv2d-grad.js';
 import { leakyReluGradConfig } from './leaky-relu-grad.js';
 import { meanGradConfig } from './mean-grad.js';
 import { reluGradConfig } from './relu-grad.js';
@@ -14,6 +15,7 @@ import { sumGradConfig } from './sum-grad.js';
  */
 export const TRAINING_GRADIENTS: readonly GradConfig[] = [
   // One gradient per line, sorted by kernel name.
+  fusedConv2dGradConfig,
   leakyReluGradConfig,
   meanGradConfig,
   reluGradConfig,

@@ -1,5 +1,6 @@
 import * as tf from '../../tf.js';
 import { resolveActivationField, ACTIVATION_FIELD } from './activations.js';
+import { fusedConvolution } from './conv-bias-activation.js';
 import { checkImageInput, checkWindowFits } from './image-checks.js';
 import {
   argsObject,
@@ -130,17 +131,19 @@ export const conv2d: LayerDefinition = {
     const initializer = readKernelInitializer(args);
     const regularizer = readKernelRegularizer(args);
     return configureConvolution('conv2d', args, (c) =>
-      tf.layers.conv2d({
-        name: c.name,
-        filters,
-        kernelSize: c.kernelSize,
-        strides: c.strides,
-        padding: c.padding,
-        useBias: c.useBias,
-        ...(c.activation === undefined ? {} : { activation: c.activation }),
-        kernelInitializer: createInitializer(initializer, c.seed),
-        ...regularizerArgs('kernelRegularizer', regularizer),
-      }),
+      fusedConvolution(
+        tf.layers.conv2d({
+          name: c.name,
+          filters,
+          kernelSize: c.kernelSize,
+          strides: c.strides,
+          padding: c.padding,
+          useBias: c.useBias,
+          ...(c.activation === undefined ? {} : { activation: c.activation }),
+          kernelInitializer: createInitializer(initializer, c.seed),
+          ...regularizerArgs('kernelRegularizer', regularizer),
+        }),
+      ),
     );
   },
 };
