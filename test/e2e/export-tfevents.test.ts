@@ -3,6 +3,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTempDir } from '../test-kit.js';
 import { readStore, runCli, syntheticConfig } from './cli-kit.js';
+import { readWithTensorboard, tensorboardPython } from './tensorboard-reader.js';
+
+const tensorboard = tensorboardPython();
+if ('missing' in tensorboard) console.warn(tensorboard.missing);
 
 /*
  * An independent reader of TensorBoard event files, written here from the published specs,
@@ -240,6 +244,64 @@ describe('runner runs export --format tfevents', () => {
         expect(keys).toContain(key);
     }
   });
+
+  it.skipIf('missing' in tensorboard)(
+    "loads in TensorBoard's own EventAccumulator with every tag, step and value, and the config text",
+    async () => {
+      const python = (tensorboard as { python: string }).python;
+      const out = await cli(
+        'runs',
+        'export',
+        ...ids.map(String),
+        '--format',
+        'tfevents',
+        '-o',
+        'tb-real',
+      );
+      expect(out.code, out.stderr).toBe(0);
+      const folders = ids.map((id) => join(temp.dir, 'tb-real', `${id}-synthetic-e2e`));
+      const loaded = readWithTensorboard(python, folders);
+      for (const [i, id] of ids.entries()) {
+        const run = loaded[folders[i]!]!;
+        const meta = readStore(db, (sql) =>
+          sql.prepare('SELECT started_at, config_yaml, note FROM runs WHERE id = ?').get(id),
+        ) as { started_at: number; config_yaml: string; note: string | null };
+        const stored = readStore(db, (sql) =>
+          sql
+            .prepare(
+              'SELECT key, step, value, time FROM metrics WHERE run_id = ? ORDER BY key, step',
+            )
+            .all(id),
+        ) as { key: string; step: number; value: number | null; time: number }[];
+        expect(run.fileVersion).toBe(2);
+        expect(run.firstEventTime).toBe(meta.started_at / 1000);
+        // Every stored key is a scalar tag, with every step and its value (float32) in order:
+        // TensorBoard purged nothing (steps never went backwards) and dropped nothing.
+        const keys = [...new Set(stored.map((p) => p.key))].sort();
+        expect(run.tags.scalars).toEqual(keys);
+        for (const key of keys) {
+          const points = stored.filter((p) => p.key === key);
+          expect(
+            run.scalars[key]!.map(([step, value]) => [step, value]),
+            key,
+          ).toEqual(points.map((p) => [p.step, p.value === null ? null : Math.fround(p.value)]));
+          // Each value is timed by its step's event: the earliest value stored at that step.
+          for (const [step, , wall] of run.scalars[key]!) {
+            const earliest = Math.min(...stored.filter((p) => p.step === step).map((p) => p.time));
+            expect(wall).toBeCloseTo(earliest / 1000, 6);
+          }
+        }
+        // The config (and the note) through the text plugin, as TensorBoard's Text tab reads it.
+        expect(run.tags.tensors).toEqual(meta.note === null ? ['config'] : ['config', 'note']);
+        expect(run.texts['config']!.plugin).toBe('text');
+        expect(run.texts['config']!.text.replace(/^ {4}/gm, '')).toBe(
+          meta.config_yaml.replace(/\n$/, ''),
+        );
+        if (meta.note !== null) expect(run.texts['note']!.text).toBe(meta.note);
+      }
+    },
+    120_000,
+  );
 
   it('exports only the metrics asked for with --key', async () => {
     const out = await cli(
