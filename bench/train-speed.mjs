@@ -387,8 +387,15 @@ async function runChild(job) {
       seed,
       backend: info.name,
       objective: { numClasses: 10, labelSmoothing: 0 },
+      batchSize: job.batch,
     });
   }
+  // With workers, steps take the batch as arrays, as the training loop gives them (its loader's).
+  const arrays = batches.map(({ xs, labels }) => ({
+    xs: xs.dataSync(),
+    labels: labels.dataSync(),
+    size: job.batch,
+  }));
   const { parallelTrainStep } = await import('../dist/train/parallel/index.js');
   const { trainStep } = await import('../dist/train/index.js');
   const settings = {
@@ -401,7 +408,8 @@ async function runChild(job) {
   const step = async (i) => {
     const { xs, labels } = batches[i % batches.length];
     const value = pool
-      ? (await parallelTrainStep(pool, optimizer, variables, xs, labels, settings)).loss
+      ? (await parallelTrainStep(pool, optimizer, variables, arrays[i % arrays.length], settings))
+          .loss
       : trainStep(model, optimizer, variables, xs, labels, settings).loss;
     if (!Number.isFinite(value)) throw new Error(`loss is ${value} at step ${i}`);
   };

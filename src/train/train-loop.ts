@@ -1,11 +1,16 @@
 import * as tf from '../tf.js';
 import type { Experiment } from '../config/experiment.js';
 import type { ImageSplit } from '../data/index.js';
-import { createBatches } from '../data/index.js';
+import { createBatchArrays, createBatches, type Batch, type BatchArrays } from '../data/index.js';
 import { SeededDropout } from '../model/index.js';
 import { createOptimizer } from './optimizers/index.js';
 import { evaluate, evaluationMetrics, type Evaluation } from './evaluate.js';
-import { parallelTrainStep, startReplicaPool, type ReplicaPool } from './parallel/index.js';
+import {
+  Lookahead,
+  parallelTrainStep,
+  startReplicaPool,
+  type ReplicaPool,
+} from './parallel/index.js';
 import type { BackendName } from '../backend/index.js';
 import { createEarlyStopping } from './early-stopping.js';
 import { createSchedule } from './lr-schedule.js';
@@ -145,6 +150,7 @@ export async function trainModel(input: TrainInput): Promise<TrainOutcome> {
       loss: input.experiment.train.loss,
       labelSmoothing: input.experiment.train.labelSmoothing,
     },
+    batchSize: input.experiment.data.batchSize,
     ...(input.parallel?.workerUrl ? { workerUrl: input.parallel.workerUrl } : {}),
   });
   try {
@@ -239,18 +245,20 @@ async function trainLoop(input: TrainInput, pool: ReplicaPool | undefined): Prom
       let images = 0;
       totals = firstBatch > 0 ? (resume?.epochTotals ?? noTotals) : noTotals;
       // The loader counts epochs from 0; runs report them from 1.
-      const batches =
-        firstBatch >= batchesPerEpoch
-          ? []
-          : createBatches(train, {
-              batchSize,
-              shuffle,
-              seed: experiment.seed,
-              epoch: epoch - 1,
-              normalize,
-              augment,
-              firstBatch,
-            });
+      const batchOptions = {
+        batchSize,
+        shuffle,
+        seed: experiment.seed,
+        epoch: epoch - 1,
+        normalize,
+        augment,
+        firstBatch,
+      };
+      // With replicas: the batch as arrays (each share is written from them), the next one
+      // prepared while the workers compute; else tensors, as always.
+      const ahead = pool ? new Lookahead(createBatchArrays(train, batchOptions)) : undefined;
+      const batches: Iterable<Batch | BatchArrays> =
+        firstBatch >= batchesPerEpoch ? [] : (ahead ?? createBatches(train, batchOptions));
       for (const batch of batches) {
         learningRate = schedule.rateAt({ step, epoch: epoch - 1 });
         const momentum = schedule.momentumAt({ step, epoch: epoch - 1 });
@@ -262,18 +270,17 @@ async function trainLoop(input: TrainInput, pool: ReplicaPool | undefined): Prom
           learningRate,
           momentum,
         };
-        const { loss, correct } = pool
-          ? await parallelTrainStep(
-              pool,
-              rule,
-              variables,
-              batch.xs as tf.Tensor4D,
-              batch.labels,
-              settings,
-            )
-          : trainStep(model, rule, variables, batch.xs, batch.labels, settings);
-        batch.xs.dispose();
-        batch.labels.dispose();
+        let result: { loss: number; correct: number | undefined };
+        if (isArrays(batch)) {
+          result = await parallelTrainStep(pool!, rule, variables, batch, settings, () =>
+            ahead?.prepare(),
+          );
+        } else {
+          result = trainStep(model, rule, variables, batch.xs, batch.labels, settings);
+          batch.xs.dispose();
+          batch.labels.dispose();
+        }
+        const { loss, correct } = result;
         step += 1;
         images += batch.size;
         totals = {
@@ -363,6 +370,10 @@ async function trainLoop(input: TrainInput, pool: ReplicaPool | undefined): Prom
     rule.dispose();
     throw error;
   }
+}
+
+function isArrays(batch: Batch | BatchArrays): batch is BatchArrays {
+  return batch.xs instanceof Float32Array;
 }
 
 function restoreState(

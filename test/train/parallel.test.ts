@@ -223,6 +223,69 @@ describe('the replica pool', () => {
     model.dispose();
   });
 
+  it('takes a batch as arrays, runs whileWaiting once a step, and ends a step whose whileWaiting throws only after its workers', async () => {
+    const experiment = await experimentOf(PLAIN(2));
+    const model = buildModel(experiment.model, { seed: 11 });
+    const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    const objective = { numClasses: 3, labelSmoothing: 0 };
+    await pool?.close();
+    // Uneven shares (9/8, 12/11, 7/6); the worker's buffers grow past the batch size given.
+    pool = await startReplicaPool({
+      replicas: 2,
+      model,
+      variables,
+      modelSpec: experiment.model,
+      seed: 11,
+      backend: 'wasm',
+      objective,
+      batchSize: 18,
+    });
+    const batchOf = (size: number, seed: number) => {
+      const xs = tf.randomUniform([size, 8, 8, 1], -1, 1, 'float32', seed) as tf.Tensor4D;
+      const labels = tf.tensor1d(
+        Array.from({ length: size }, (_, i) => (i * 5 + seed) % 3),
+        'int32',
+      );
+      const arrays = {
+        xs: xs.dataSync() as Float32Array,
+        labels: labels.dataSync() as Int32Array,
+        size,
+      };
+      return { xs, labels, arrays };
+    };
+    const expectWhole = async (size: number, seed: number, whileWaiting?: () => void) => {
+      const { xs, labels, arrays } = batchOf(size, seed);
+      const whole = computeShareGradients(model, variables, xs, labels, objective);
+      const split = await pool!.computeBatchGradients(arrays, whileWaiting);
+      expect(split.loss).toBeCloseTo(whole.loss, 5);
+      variables.forEach((v, i) => {
+        const expected = whole.grads[i]!.dataSync();
+        const actual = split.grads[v.name]!.dataSync();
+        const scale = Math.max(1e-3, ...Array.from(expected, Math.abs));
+        for (let j = 0; j < expected.length; j++) {
+          expect(Math.abs(actual[j]! - expected[j]!) / scale).toBeLessThan(1e-5);
+        }
+      });
+      tf.dispose([xs, labels, ...whole.grads, ...Object.values(split.grads)]);
+    };
+    let calls = 0;
+    await expectWhole(17, 1, () => (calls += 1));
+    await expectWhole(23, 2, () => (calls += 1));
+    expect(calls).toBe(2);
+    const { xs, labels, arrays } = batchOf(10, 3);
+    const before = tf.memory().numTensors;
+    await expect(
+      pool.computeBatchGradients(arrays, () => {
+        throw new Error('the next batch cannot be made');
+      }),
+    ).rejects.toThrow('the next batch cannot be made');
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([xs, labels]);
+    // The worker's answer to that step was taken then, so it cannot pass for the next step's.
+    await expectWhole(13, 4);
+    model.dispose();
+  });
+
   it('splits a batch into contiguous shares, the first ones larger', () => {
     expect(shareBounds(7, 3)).toEqual([
       [0, 3],

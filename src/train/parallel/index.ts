@@ -17,7 +17,15 @@ export {
   type ReplicaPool,
   type ReplicaPoolOptions,
   type ParallelGradients,
+  type ShareSource,
 } from './replica-pool.js';
 export { parallelTrainStep } from './parallel-step.js';
+export { Lookahead } from './lookahead.js';
 export { serveReplica } from './replica.js';
-export type { ReplicaInit, ReplicaPort, ReplicaMessage, StepRequest } from './replica-protocol.js';
+export type {
+  ReplicaInit,
+  ReplicaPort,
+  ReplicaMessage,
+  ShareBuffers,
+  StepRequest,
+} from './replica-protocol.js';

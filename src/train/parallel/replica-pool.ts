@@ -4,7 +4,7 @@ import { heapValues, uninitializedLike, type BackendName } from '../../backend/i
 import type { ModelSpec } from '../../config/experiment.js';
 import { mixSeed } from '../../data/index.js';
 import { flatLayout, sharedFloats, type FlatLayout } from './flat-layout.js';
-import type { ReplicaInit, ReplicaMessage, StepRequest } from './replica-protocol.js';
+import type { ReplicaInit, ReplicaMessage, ShareBuffers, StepRequest } from './replica-protocol.js';
 import { computeShareGradients, type ShareGradients } from './share-gradients.js';
 import type { ObjectiveSettings } from '../step-objective.js';
 
@@ -28,10 +28,25 @@ export interface ReplicaPool {
    * whatever order the workers finish in.
    */
   computeGradients(xs: tf.Tensor4D, labels: tf.Tensor1D): Promise<ParallelGradients>;
+  /**
+   * The same from the batch's arrays (no batch tensor, no copy out of it):
+   * each worker's share is written into its shared buffer, the main thread's
+   * becomes a tensor. `whileWaiting` runs once the main thread's share is
+   * done, while the workers may still compute theirs (the training loop
+   * prepares the next batch there).
+   */
+  computeBatchGradients(batch: ShareSource, whileWaiting?: () => void): Promise<ParallelGradients>;
   /** Live tensors each worker reported after its last step (replica 1 first). */
   workerTensors(): readonly number[];
   /** Ends every worker thread; safe to call twice, and after a failure. */
   close(): Promise<void>;
+}
+
+/** A batch as the loader makes it: NHWC float32 pixels and int32 class indices. */
+export interface ShareSource {
+  readonly xs: Float32Array;
+  readonly labels: Int32Array;
+  readonly size: number;
 }
 
 export interface ReplicaPoolOptions {
@@ -46,6 +61,8 @@ export interface ReplicaPoolOptions {
   readonly objective: ObjectiveSettings;
   /** The worker script; tests put a wrapper of `serveReplica` here. */
   readonly workerUrl?: URL;
+  /** Sizes the share buffers up front; a larger batch grows them (once). */
+  readonly batchSize?: number;
 }
 
 /** Where the worker script is: beside this module once built, `dist/` when run from `src/` (tests). */
@@ -63,6 +80,8 @@ export async function startReplicaPool(options: ReplicaPoolOptions): Promise<Rep
   const weights = sharedFloats(layout.total);
   const [, height, width, channels] = model.inputs[0]!.shape as number[];
   const imageShape = [height!, width!, channels!] as const;
+  const perExample = imageShape[0] * imageShape[1] * imageShape[2];
+  const capacity = Math.ceil((options.batchSize ?? 1) / options.replicas);
   const workers: ReplicaThread[] = [];
   try {
     for (let index = 1; index < options.replicas; index++) {
@@ -76,6 +95,7 @@ export async function startReplicaPool(options: ReplicaPoolOptions): Promise<Rep
         shapes: layout.shapes,
         weights,
         grads: sharedFloats(layout.total),
+        share: shareBuffers(capacity, perExample),
       };
       workers.push(new ReplicaThread(options.workerUrl ?? defaultReplicaWorkerUrl(), init));
     }
@@ -86,51 +106,62 @@ export async function startReplicaPool(options: ReplicaPoolOptions): Promise<Rep
   }
   let closed = false;
   let step = 0;
-  return {
-    size: options.replicas,
-    async computeGradients(xs, labels) {
-      if (closed) throw new Error('the replica pool is closed');
-      step += 1;
-      publishWeights(variables, layout, weights);
-      const size = labels.shape[0];
-      const bounds = shareBounds(size, options.replicas);
-      const pixels = xs.dataSync() as Float32Array;
-      const classes = labels.dataSync() as Int32Array;
-      const perExample = imageShape[0] * imageShape[1] * imageShape[2];
-      const pending = workers.map((worker, i) => {
-        const [start, end] = bounds[i + 1]!;
-        if (end === start) return undefined;
-        return worker.step({
-          kind: 'step',
-          step,
-          xs: pixels.slice(start * perExample, end * perExample),
-          labels: classes.slice(start, end),
-        });
-      });
-      // Replica 0 (this thread) works on its share while the workers work on theirs.
-      const [, mainEnd] = bounds[0]!;
-      const shareXs = tf.slice(xs, 0, mainEnd);
-      const shareLabels = tf.slice(labels, 0, mainEnd);
-      let mainShare: ShareGradients;
+  const computeBatchGradients = async (
+    batch: ShareSource,
+    whileWaiting?: () => void,
+  ): Promise<ParallelGradients> => {
+    if (closed) throw new Error('the replica pool is closed');
+    step += 1;
+    publishWeights(variables, layout, weights);
+    const bounds = shareBounds(batch.size, options.replicas);
+    const pending = workers.map((worker, i) => {
+      const [start, end] = bounds[i + 1]!;
+      if (end === start) return undefined;
+      return worker.step(step, batch, start, end, perExample);
+    });
+    // Replica 0 (this thread) works on its share while the workers work on theirs.
+    const [, mainEnd] = bounds[0]!;
+    const shareXs = tf.tensor4d(
+      batch.xs.subarray(0, mainEnd * perExample),
+      [mainEnd, ...imageShape],
+      'float32',
+    );
+    const shareLabels = tf.tensor1d(batch.labels.subarray(0, mainEnd), 'int32');
+    let mainShare: ShareGradients;
+    try {
+      mainShare = computeShareGradients(model, variables, shareXs, shareLabels, objective);
+    } catch (error) {
+      // Let the workers finish their step before the pool is closed.
+      await Promise.allSettled(pending);
+      throw error;
+    } finally {
+      shareXs.dispose();
+      shareLabels.dispose();
+    }
+    let results: (StepResult | undefined)[];
+    try {
       try {
-        mainShare = computeShareGradients(model, variables, shareXs, shareLabels, objective);
+        whileWaiting?.();
       } catch (error) {
-        // Let the workers finish their step before the pool is closed.
         await Promise.allSettled(pending);
         throw error;
-      } finally {
-        shareXs.dispose();
-        shareLabels.dispose();
       }
-      let results: (StepResult | undefined)[];
-      try {
-        results = await Promise.all(pending);
-      } catch (error) {
-        for (const g of mainShare.grads) g.dispose();
-        throw error;
-      }
-      return averageShares(variables, layout, size, bounds, mainShare, results, workers);
-    },
+      results = await Promise.all(pending);
+    } catch (error) {
+      for (const g of mainShare.grads) g.dispose();
+      throw error;
+    }
+    return averageShares(variables, layout, batch.size, bounds, mainShare, results, workers);
+  };
+  return {
+    size: options.replicas,
+    computeGradients: (xs, labels) =>
+      computeBatchGradients({
+        xs: xs.dataSync() as Float32Array,
+        labels: labels.dataSync() as Int32Array,
+        size: labels.shape[0],
+      }),
+    computeBatchGradients,
     workerTensors: () => workers.map((w) => w.tensors),
     async close() {
       if (closed) return;
@@ -187,8 +218,11 @@ function averageShares(
     loss += weightOf(i + 1) * r.loss;
     correct += r.correct;
   });
+  const others = results.flatMap((r, i) =>
+    r === undefined ? [] : [{ weight: weightOf(i + 1), grads: workers[i]!.grads }],
+  );
+  const w0 = weightOf(0);
   const grads: tf.NamedTensorMap = {};
-  const sum = new Float64Array(Math.max(0, ...layout.sizes));
   variables.forEach((variable, k) => {
     const n = layout.sizes[k]!;
     const offset = layout.offsets[k]!;
@@ -196,18 +230,22 @@ function averageShares(
     const out = uninitializedLike(variable);
     const heap = heapValues(out === undefined ? [] : [out], [main.grads[k]!]);
     const own = heap?.readable[0] ?? (main.grads[k]!.dataSync() as Float32Array);
-    const w0 = weightOf(0);
-    for (let j = 0; j < n; j++) sum[j] = w0 * own[j]!;
-    main.grads[k]!.dispose();
-    results.forEach((r, i) => {
-      if (r === undefined) return;
-      const w = weightOf(i + 1);
-      const theirs = workers[i]!.grads;
-      for (let j = 0; j < n; j++) sum[j]! += w * theirs[offset + j]!;
-    });
     const averaged =
       out !== undefined && heap !== undefined ? heap.writable[0]! : new Float32Array(n);
-    for (let j = 0; j < n; j++) averaged[j] = sum[j]!;
+    // One pass, float64 sums in replica order, rounded once (the same sums for any finish order).
+    const [only] = others;
+    if (only !== undefined && others.length === 1) {
+      const theirs = only.grads;
+      const w1 = only.weight;
+      for (let j = 0; j < n; j++) averaged[j] = w0 * own[j]! + w1 * theirs[offset + j]!;
+    } else {
+      for (let j = 0; j < n; j++) {
+        let sum = w0 * own[j]!;
+        for (const other of others) sum += other.weight * other.grads[offset + j]!;
+        averaged[j] = sum;
+      }
+    }
+    main.grads[k]!.dispose();
     if (out !== undefined && heap !== undefined) grads[variable.name] = out;
     else {
       out?.dispose();
@@ -215,6 +253,13 @@ function averageShares(
     }
   });
   return { loss, correct, grads };
+}
+
+function shareBuffers(capacity: number, perExample: number): ShareBuffers {
+  return {
+    pixels: sharedFloats(capacity * perExample),
+    labels: new Int32Array(new SharedArrayBuffer(capacity * Int32Array.BYTES_PER_ELEMENT)),
+  };
 }
 
 interface StepResult {
@@ -229,6 +274,7 @@ class ReplicaThread {
   tensors = 0;
   readonly #worker: Worker;
   readonly #index: number;
+  #share: ShareBuffers;
   #pending: { resolve: (r: StepResult) => void; reject: (e: Error) => void } | undefined;
   #failure: Error | undefined;
   #exited = false;
@@ -237,6 +283,7 @@ class ReplicaThread {
   constructor(url: URL, init: ReplicaInit) {
     this.#index = init.index;
     this.grads = init.grads;
+    this.#share = init.share;
     this.#worker = new Worker(url, { workerData: init });
     let resolveReady: () => void = () => undefined;
     let rejectReady: (e: Error) => void = () => undefined;
@@ -279,13 +326,27 @@ class ReplicaThread {
     });
   }
 
-  step(request: StepRequest): Promise<StepResult> {
+  /** Writes the share [start, end) of `batch` into this worker's buffers and posts the step. */
+  step(
+    step: number,
+    batch: ShareSource,
+    start: number,
+    end: number,
+    perExample: number,
+  ): Promise<StepResult> {
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    const size = end - start;
+    let grown: ShareBuffers | undefined;
+    if (size > this.#share.labels.length) {
+      grown = shareBuffers(size, perExample);
+      this.#share = grown;
+    }
+    this.#share.pixels.set(batch.xs.subarray(start * perExample, end * perExample));
+    this.#share.labels.set(batch.labels.subarray(start, end));
+    const request: StepRequest = { kind: 'step', step, size, ...(grown ? { share: grown } : {}) };
     return new Promise<StepResult>((resolve, reject) => {
       this.#pending = { resolve, reject };
-      // Fresh copies (not views of shared memory): their buffers move to the worker.
-      const transfer = [request.xs.buffer as ArrayBuffer, request.labels.buffer as ArrayBuffer];
-      this.#worker.postMessage(request, transfer);
+      this.#worker.postMessage(request);
     });
   }
 

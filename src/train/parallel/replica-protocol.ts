@@ -20,15 +20,30 @@ export interface ReplicaInit {
   readonly weights: Float32Array;
   /** This replica's gradients, written by it before it answers a step. */
   readonly grads: Float32Array;
+  /** This replica's share of a batch, written by the main thread before each step (see ShareBuffers). */
+  readonly share: ShareBuffers;
+}
+
+/**
+ * Shared memory for one replica's share of a batch: the main thread writes
+ * the pixels and labels of the share straight from the batch arrays, so a
+ * step allocates nothing and its message carries only the share's size.
+ */
+export interface ShareBuffers {
+  /** [capacity, height, width, channels] floats. */
+  readonly pixels: Float32Array;
+  /** [capacity] class indices. */
+  readonly labels: Int32Array;
 }
 
 /** Main thread → worker: one message per step. */
 export interface StepRequest {
   readonly kind: 'step';
   readonly step: number;
-  /** The share's pixels, [size, height, width, channels]; transferred, not copied. */
-  readonly xs: Float32Array;
-  readonly labels: Int32Array;
+  /** Examples in the share: the first `size` of the share buffers. */
+  readonly size: number;
+  /** Larger buffers, from this step on, when a share outgrew the last ones. */
+  readonly share?: ShareBuffers;
 }
 
 /** Worker → main thread. */

@@ -1,8 +1,8 @@
 import * as tf from '../../tf.js';
-import { selectBackend } from '../../backend/index.js';
+import { heapValues, selectBackend, uninitializedLike } from '../../backend/index.js';
 import { buildModel } from '../../model/index.js';
-import { flatLayout, sameShapes } from './flat-layout.js';
-import type { ReplicaInit, ReplicaPort, StepRequest } from './replica-protocol.js';
+import { flatLayout, sameShapes, type FlatLayout } from './flat-layout.js';
+import type { ReplicaInit, ReplicaPort, ShareBuffers, StepRequest } from './replica-protocol.js';
 import { computeShareGradients } from './share-gradients.js';
 
 /**
@@ -31,9 +31,11 @@ export async function serveReplica(port: ReplicaPort, init: ReplicaInit): Promis
     return;
   }
   const layout = flatLayout(init.shapes);
+  let share = init.share;
   port.on('message', (request: StepRequest) => {
     try {
-      const done = runStep(model, variables, layout, init, request);
+      share = request.share ?? share;
+      const done = runStep(model, variables, layout, init, share, request.size);
       port.postMessage({
         kind: 'done',
         step: request.step,
@@ -50,30 +52,62 @@ export async function serveReplica(port: ReplicaPort, init: ReplicaInit): Promis
 function runStep(
   model: tf.LayersModel,
   variables: readonly tf.Variable[],
-  layout: ReturnType<typeof flatLayout>,
+  layout: FlatLayout,
   init: ReplicaInit,
-  request: StepRequest,
+  share: ShareBuffers,
+  size: number,
 ): { loss: number; correct: number } {
-  variables.forEach((variable, i) => {
-    const offset = layout.offsets[i]!;
-    const values = init.weights.slice(offset, offset + layout.sizes[i]!);
-    tf.tidy(() => variable.assign(tf.tensor(values, variable.shape, 'float32')));
-  });
+  loadWeights(variables, layout, init.weights);
   const [height, width, channels] = init.imageShape;
-  const size = request.labels.length;
-  const xs = tf.tensor4d(request.xs, [size, height, width, channels], 'float32');
-  const labels = tf.tensor1d(request.labels, 'int32');
+  const pixels = share.pixels.subarray(0, size * height * width * channels);
+  const xs = tf.tensor4d(pixels, [size, height, width, channels], 'float32');
+  const labels = tf.tensor1d(share.labels.subarray(0, size), 'int32');
   try {
-    const share = computeShareGradients(model, variables, xs, labels, init.objective);
-    share.grads.forEach((grad, i) => {
-      init.grads.set(grad.dataSync() as Float32Array, layout.offsets[i]!);
-      grad.dispose();
+    const { loss, correct, grads } = computeShareGradients(
+      model,
+      variables,
+      xs,
+      labels,
+      init.objective,
+    );
+    // On wasm straight from its memory into the shared buffer (one copy), else through dataSync.
+    const heap = heapValues([], grads);
+    grads.forEach((grad, i) => {
+      init.grads.set(heap?.readable[i] ?? (grad.dataSync() as Float32Array), layout.offsets[i]!);
     });
-    return { loss: share.loss, correct: share.correct };
+    tf.dispose(grads);
+    return { loss, correct };
   } finally {
     xs.dispose();
     labels.dispose();
   }
+}
+
+/**
+ * The published weights into the replica's variables: on wasm written once,
+ * from the shared buffer into a new tensor in its memory, then assigned (not
+ * in place: XNNPACK keeps a packed copy of a filter keyed by its data, see
+ * heapValues); elsewhere through a tensor made from a copy.
+ */
+function loadWeights(
+  variables: readonly tf.Variable[],
+  layout: FlatLayout,
+  weights: Float32Array,
+): void {
+  variables.forEach((variable, i) => {
+    const offset = layout.offsets[i]!;
+    const values = weights.subarray(offset, offset + layout.sizes[i]!);
+    const fresh = uninitializedLike(variable);
+    const heap = fresh && heapValues([fresh], []);
+    if (fresh !== undefined && heap !== undefined) {
+      heap.writable[0]!.set(values);
+      variable.assign(fresh);
+      fresh.dispose();
+      return;
+    }
+    fresh?.dispose();
+    tf.tidy(() => variable.assign(tf.tensor(values.slice(), variable.shape, 'float32')));
+  });
 }
 
 function messageOf(error: unknown): string {
