@@ -253,7 +253,8 @@ export async function sweepDetailRoute({
     if (t.status === 'pruned') {
       const notices = (await store.getRun(t.id))?.notices ?? [];
       prunedWhy.set(t.id, notices.find((n) => n.startsWith('pruned')) ?? 'pruned');
-      const rung = prunedRungOf(notices);
+      // Recorded with the run; runs pruned before that field name it only in their notice.
+      const rung = t.prunedAt ?? prunedRungOf(notices);
       if (rung) prunedRung.set(t.id, rung);
     }
   }

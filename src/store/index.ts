@@ -26,6 +26,7 @@ export type {
   RunFacts,
   RunFilter,
   RunOutcome,
+  PrunedAt,
   RunRewind,
   RunStatus,
   RunSummary,

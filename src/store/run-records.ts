@@ -46,11 +46,13 @@ export interface RunRow {
   parameter_count: number | null;
   notices: string;
   note: string | null;
+  pruned_rung: number | null;
+  pruned_epoch: number | null;
 }
 
 /** The columns a listing needs (not the config text). */
 export const SUMMARY_COLUMNS =
-  'id, name, status, started_at, ended_at, updated_at, seed, backend, dataset, host, pid, pid_started_at, error, sweep_id, trial_index, note';
+  'id, name, status, started_at, ended_at, updated_at, seed, backend, dataset, host, pid, pid_started_at, error, sweep_id, trial_index, note, pruned_rung, pruned_epoch';
 
 export type SummaryRow = Pick<
   RunRow,
@@ -70,6 +72,8 @@ export type SummaryRow = Pick<
   | 'sweep_id'
   | 'trial_index'
   | 'note'
+  | 'pruned_rung'
+  | 'pruned_epoch'
 >;
 
 /** A `run_metric_summary` row joined with its key. */
@@ -194,9 +198,19 @@ export function markRunFinished(
 ): void {
   const result = db
     .prepare(
-      `UPDATE runs SET status = ?, ended_at = ?, updated_at = ?, error = ?, diverged_at_step = ? WHERE id = ?`,
+      `UPDATE runs SET status = ?, ended_at = ?, updated_at = ?, error = ?, diverged_at_step = ?,
+         pruned_rung = ?, pruned_epoch = ? WHERE id = ?`,
     )
-    .run(outcome.status, now, now, outcome.error ?? null, outcome.divergedAtStep ?? null, runId);
+    .run(
+      outcome.status,
+      now,
+      now,
+      outcome.error ?? null,
+      outcome.divergedAtStep ?? null,
+      outcome.prunedAt?.rung ?? null,
+      outcome.prunedAt?.epoch ?? null,
+      runId,
+    );
   if (result.changes === 0) throw unknownRun(runId);
 }
 
@@ -284,6 +298,13 @@ export function toRunSummary(
     error: row.error,
     tags: tags ?? [],
     note: row.note,
+    prunedAt:
+      row.pruned_epoch === null || row.pruned_epoch === undefined
+        ? null
+        : {
+            rung: row.pruned_rung === null ? null : Number(row.pruned_rung),
+            epoch: Number(row.pruned_epoch),
+          },
     metrics: metrics ?? {},
   };
 }

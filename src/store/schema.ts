@@ -197,6 +197,16 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     },
   },
+  {
+    version: 7,
+    description: "where a pruned trial stopped: its pruner's rung and the epoch, as fields",
+    up(db) {
+      db.exec(`
+        ALTER TABLE runs ADD COLUMN pruned_rung INTEGER;
+        ALTER TABLE runs ADD COLUMN pruned_epoch INTEGER;
+      `);
+    },
+  },
 ];
 
 /** A random id for a new store: 12 hex digits (48 bits) are plenty among one user's stores. */
@@ -263,7 +273,7 @@ export const VIEWS: readonly { readonly name: string; readonly sql: string }[] =
             r.backend AS backend, r.dataset AS dataset, r.dataset_source AS dataset_source,
             r.config_hash AS config_hash, r.host AS host, r.error AS error,
             (SELECT group_concat(tag, ',') FROM (SELECT t.tag FROM tags t WHERE t.run_id = r.id ORDER BY t.tag)) AS tags,
-            r.note AS note,
+            r.note AS note, r.pruned_rung AS pruned_rung, r.pruned_epoch AS pruned_epoch,
             (SELECT max(s.last_step) FROM run_metric_summary s WHERE s.run_id = r.id) AS steps,
             ${metricColumn('train/loss', 'final')}, ${metricColumn('train/accuracy', 'final')},
             ${metricColumn('train/epoch_loss', 'final')}, ${metricColumn('train/epoch_accuracy', 'final')},

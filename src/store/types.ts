@@ -113,6 +113,15 @@ export interface RunOutcome {
   readonly error?: string;
   /** The step whose loss was NaN or infinite (status `diverged`). */
   readonly divergedAtStep?: number;
+  /** Where the sweep's pruner stopped the trial (status `pruned`). */
+  readonly prunedAt?: PrunedAt;
+}
+
+/** Where a pruned trial stopped: the pruner's rung (null for median stopping, which has none) and the epoch. */
+export interface PrunedAt {
+  /** 0-based rung of successive halving or hyperband; null for the median pruner. */
+  readonly rung: number | null;
+  readonly epoch: number;
 }
 
 /** Where a resumed run continues: what of its recorded metrics stays. */
@@ -209,6 +218,8 @@ export interface RunSummary {
   readonly tags: readonly string[];
   /** What someone wrote about the run; null for none. */
   readonly note: string | null;
+  /** Where a pruned trial stopped (recorded by `finishRun`); null otherwise, and for runs pruned before the field. */
+  readonly prunedAt: PrunedAt | null;
   /** Per metric key. */
   readonly metrics: Readonly<Record<string, MetricSummary>>;
 }

@@ -18,6 +18,7 @@ import {
   flattenConfig,
   HEARTBEAT_INTERVAL_MS,
   processStartedAt,
+  type PrunedAt,
   type RunStatus,
   type Store,
 } from '../store/index.js';
@@ -122,18 +123,25 @@ export interface RunExperimentOptions {
   readonly resume?: ResumePlan;
 }
 
-/** A run that is a trial of a sweep: linked to it, and may be pruned (median stopping). */
+/** The pruner's stop: its reason (a notice of the run) and where (the run's `prunedAt`). */
+export interface PruneStop {
+  readonly reason: string;
+  readonly prunedAt: PrunedAt;
+}
+
+/** A run that is a trial of a sweep: linked to it, and may be pruned by the sweep's pruner. */
 export interface SweepTrialContext {
   readonly sweepId: number;
   readonly trialIndex: number;
   /**
-   * Called at each epoch end with the eval metric; true (or the reason, recorded as a
-   * notice of the run) stops the trial as `pruned`.
+   * Called at each epoch end with the eval metric; true, a reason (recorded as a notice of
+   * the run) or a stop (reason and rung, recorded as the run's `prunedAt` too) stops the
+   * trial as `pruned`.
    */
   readonly shouldPrune?: (
     epoch: number,
     metrics: Readonly<Record<string, number>>,
-  ) => boolean | string | Promise<boolean | string>;
+  ) => boolean | string | PruneStop | Promise<boolean | string | PruneStop>;
 }
 
 /**
@@ -326,6 +334,7 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
   const earlyBestDir = join(runDir, 'early-stopping-best');
   /** Why the sweep's pruner stopped this trial (recorded as a notice). */
   let pruneReason: string | undefined;
+  let prunedAt: PrunedAt | undefined;
   try {
     const outcome = await trainModel({
       ...(resume ? { resume: resume.checkpoint.state } : {}),
@@ -409,6 +418,10 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
           reporter.onEpochEnd?.(event, epochs, isBest);
           const prune = await options.sweep?.shouldPrune?.(epoch, metrics);
           if (typeof prune === 'string') pruneReason = prune;
+          else if (typeof prune === 'object') {
+            pruneReason = prune.reason;
+            prunedAt = prune.prunedAt;
+          }
           return prune ? 'prune' : 'continue';
         },
       },
@@ -457,6 +470,7 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
     }
     await store.finishRun(runId, {
       status: outcome.status,
+      ...(outcome.status === 'pruned' && prunedAt !== undefined ? { prunedAt } : {}),
       ...(outcome.divergedAtStep !== undefined ? { divergedAtStep: outcome.divergedAtStep } : {}),
       ...(outcome.divergence !== undefined ? { error: `diverged: ${outcome.divergence}` } : {}),
     });

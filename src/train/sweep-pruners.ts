@@ -21,7 +21,12 @@ export interface Rung {
 
 export type PruneVerdict =
   | { readonly prune: false }
-  | { readonly prune: true; readonly rung: number; readonly reason: string };
+  | {
+      readonly prune: true;
+      /** The rung it stopped at; null for median stopping (no rungs). */
+      readonly rung: number | null;
+      readonly reason: string;
+    };
 
 export interface PrunerEntry<S extends PrunerSpec> {
   /** The rung this epoch ends, or undefined when nothing is decided at it. */
@@ -61,7 +66,7 @@ export const PRUNERS: {
       return worse
         ? {
             prune: true,
-            rung: rung.rung,
+            rung: null,
             reason: `pruned at epoch ${rung.epoch}: ${metric} ${show(value)} is worse than the median ${show(median)} of ${others.length} completed trials there`,
           }
         : { prune: false };

@@ -41,7 +41,9 @@ export async function sweepTrialContext(
         metric: sweep.metric,
         goal: sweep.goal,
       });
-      return verdict.prune ? verdict.reason : false;
+      return verdict.prune
+        ? { reason: verdict.reason, prunedAt: { rung: verdict.rung, epoch } }
+        : false;
     },
   };
 }

@@ -14,6 +14,8 @@ interface Row {
   epoch1: number | null;
   last: number | null;
   notices: string;
+  pruned_rung: number | null;
+  pruned_epoch: number | null;
 }
 
 describe('runner sweep with a pruner and repeats', () => {
@@ -45,6 +47,7 @@ describe('runner sweep with a pruner and repeats', () => {
         sql
           .prepare(
             `select r.id, r.trial_index, r.name, r.status, r.seed, r.notices as notices,
+             r.pruned_rung, r.pruned_epoch,
              (select value from metrics m where m.run_id = r.id and m.key = 'test/loss' and m.epoch = 1 order by step desc limit 1) as epoch1,
              (select value from metrics m where m.run_id = r.id and m.key = 'test/loss' order by step desc limit 1) as last
            from runs r where r.sweep_id = 1 order by r.trial_index`,
@@ -70,7 +73,16 @@ describe('runner sweep with a pruner and repeats', () => {
         );
         expect(row.last).toBe(row.epoch1);
       }
+      // The rung is a field of the run, not only words in its notice.
+      expect([row.pruned_rung, row.pruned_epoch]).toEqual(
+        row.status === 'pruned' ? [0, 1] : [null, null],
+      );
     }
+    // runner sweep's own final table has the rung column, filled for the pruned trials only.
+    const prunedCount = rows.filter((r) => r.status === 'pruned').length;
+    expect(prunedCount).toBeGreaterThan(0);
+    expect(run.stdout).toMatch(/test\/loss\s+rung\n/);
+    expect(run.stdout.match(/ 0 \(epoch 1\)\n/g)).toHaveLength(prunedCount);
     expect(rows[0]!.status).toBe('completed');
 
     const shown = await runCli(['sweeps', 'show', '1', '--json', '--db', db], ws.dir);

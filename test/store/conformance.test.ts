@@ -178,6 +178,23 @@ describe.each(KINDS)('the $kind store', ({ kind, target }) => {
     const t1 = await store.createRun(newRun({ sweepId, trialIndex: 1 }));
     const t0 = await store.createRun(newRun({ sweepId, trialIndex: 0 }));
     expect((await store.listSweepTrials(sweepId)).map((r) => r.id)).toEqual([t0, t1]);
+    // A pruned trial keeps where its pruner stopped it, as fields (the query views too).
+    await store.finishRun(t1, { status: 'pruned', prunedAt: { rung: 1, epoch: 3 } });
+    await store.finishRun(t0, { status: 'pruned', prunedAt: { rung: null, epoch: 2 } });
+    expect((await store.listSweepTrials(sweepId)).map((r) => r.prunedAt)).toEqual([
+      { rung: null, epoch: 2 },
+      { rung: 1, epoch: 3 },
+    ]);
+    expect(
+      await store.query(
+        `SELECT id, pruned_rung, pruned_epoch FROM run_summary WHERE sweep_id = ${sweepId} ORDER BY id`,
+      ),
+    ).toMatchObject({
+      rows: [
+        [t1, 1, 3],
+        [t0, null, 2],
+      ],
+    });
     await store.setSweepStatus(sweepId, 'completed');
     expect((await store.getSweep(sweepId))!.status).toBe('completed');
     // A proposing sampler records each proposal in the definition.

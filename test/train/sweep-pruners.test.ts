@@ -51,14 +51,15 @@ async function scriptedSweep(
       writer.add('test/accuracy', epoch * 10, epoch, value);
       await writer.close();
       const verdict = await context.shouldPrune?.(epoch, { 'test/accuracy': value });
-      if (verdict) {
-        result = { status: 'pruned', epoch, reason: String(verdict) };
+      if (typeof verdict === 'object') {
+        result = { status: 'pruned', epoch, reason: verdict.reason };
+        // As runExperiment records it.
+        await store.finishRun(runId, { status: 'pruned', prunedAt: verdict.prunedAt });
         break;
       }
+      expect(verdict).toBe(false);
     }
-    await store.finishRun(runId, {
-      status: result.status === 'pruned' ? 'pruned' : 'completed',
-    });
+    if (result.status === 'completed') await store.finishRun(runId, { status: 'completed' });
     results.push(result);
   }
   return results;
@@ -98,6 +99,13 @@ describe('pruners', () => {
       'pruned at rung 1 (epoch 3): test/accuracy 0.2333 is not among the best 1 of 4 trials there (needs 0.3)',
     );
     expect(results[2]!.reason).toMatch(/^pruned at rung 0 \(epoch 1\): .* best 1 of 3 trials/);
+    // The rung is a field of the run, read back from the store.
+    const sweepId = (await store.listSweeps())[0]!.id;
+    expect((await store.listSweepTrials(sweepId)).map((r) => r.prunedAt)).toEqual(
+      results.map((r) =>
+        r.status === 'pruned' ? { rung: r.epoch === 1 ? 0 : 1, epoch: r.epoch } : null,
+      ),
+    );
   });
 
   it('hyperband deals configurations to brackets by budget and starts later brackets later', async () => {

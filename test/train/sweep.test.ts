@@ -101,9 +101,13 @@ describe('median stopping', () => {
       await store!.finishRun(id, { status: 'completed' });
     }
     const context = await sweepTrialContext(store, { sweepId, trialIndex: 3 }, { maxEpochs: 5 });
-    expect(await context.shouldPrune?.(2, { 'test/accuracy': 0.7 })).toMatch(
-      /^pruned at epoch 2: test\/accuracy 0.7 is worse than the median 0.8 of 3 completed trials there$/,
-    );
+    expect(await context.shouldPrune?.(2, { 'test/accuracy': 0.7 })).toEqual({
+      reason: expect.stringMatching(
+        /^pruned at epoch 2: test\/accuracy 0.7 is worse than the median 0.8 of 3 completed trials there$/,
+      ),
+      // Median stopping has no rungs: it stopped at epoch 2.
+      prunedAt: { rung: null, epoch: 2 },
+    });
     expect(await context.shouldPrune?.(2, { 'test/accuracy': 0.85 })).toBe(false);
     // Before minEpochs nothing is pruned.
     expect(await context.shouldPrune?.(1, { 'test/accuracy': 0.1 })).toBe(false);

@@ -8,6 +8,7 @@ import type { RunSummary, Store } from '../../store/index.js';
 import type { SweepAxis, SweepDefinition, TrialPlan, TrialReport } from '../../train/index.js';
 import { DB_HELP } from '../store-access.js';
 import { bestConfiguration } from '../../train/sweep-values.js';
+import { formatPrunedRung } from '../../train/sweep-pruners.js';
 import { configurationRows, repeatsOf, sweepTrialRows } from './sweeps/trial-rows.js';
 import { parseTrialResult } from '../trial-process.js';
 import { outputFormat, parseTags } from '../parse-flags.js';
@@ -303,6 +304,8 @@ async function runSweepCommand(
         { key: 'status' },
         ...assigned.map((key): ViewColumn<TrialRow> => ({ key, kind: 'param' })),
         { key: record.metric, kind: 'metric' },
+        // Where the pruned trials stopped (as in runs ls --sweep and sweeps show).
+        ...(rows.some((row) => row['rung'] !== null) ? [{ key: 'rung' }] : []),
       ],
       json: {
         sweepId,
@@ -539,6 +542,7 @@ function trialRows(
         ]),
       ),
       [metric]: value,
+      rung: run?.status === 'pruned' && run.prunedAt ? formatPrunedRung(run.prunedAt) : null,
     };
   });
   const score = (row: TrialRow): number => {
@@ -558,7 +562,8 @@ function countStatuses(rows: readonly TrialRow[]): string {
 function describeTpe(definition: SweepDefinition): string {
   const tpe = definition.sweep?.tpe;
   return tpe
-    ? `${tpe.startupTrials} at random first, gamma ${tpe.gamma}, ${tpe.candidates} candidates`
+    ? `${tpe.startupTrials} at random first, gamma ${tpe.gamma}, ${tpe.candidates} candidates` +
+        (tpe.constantLiar === false ? '' : ', running trials count as bad (constant liar)')
     : '';
 }
 

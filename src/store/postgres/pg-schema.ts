@@ -139,6 +139,11 @@ export const PG_MIGRATIONS: readonly { readonly version: number; readonly sql: s
     sql: `INSERT INTO meta (key, value) VALUES ('store_id', substr(md5(random()::text || clock_timestamp()::text), 1, 12))
           ON CONFLICT (key) DO NOTHING;`,
   },
+  {
+    version: 5,
+    sql: `ALTER TABLE runs ADD COLUMN pruned_rung integer;
+          ALTER TABLE runs ADD COLUMN pruned_epoch integer;`,
+  },
 ];
 
 export const PG_SCHEMA_VERSION: number = PG_MIGRATIONS.length;
@@ -196,7 +201,7 @@ export const PG_VIEWS: readonly { readonly name: string; readonly sql: string }[
             r.backend AS backend, r.dataset AS dataset, r.dataset_source AS dataset_source,
             r.config_hash AS config_hash, r.host AS host, r.error AS error,
             (SELECT string_agg(t.tag, ',' ORDER BY t.tag) FROM tags t WHERE t.run_id = r.id) AS tags,
-            r.note AS note,
+            r.note AS note, r.pruned_rung AS pruned_rung, r.pruned_epoch AS pruned_epoch,
             (SELECT max(s.last_step) FROM run_metric_summary s WHERE s.run_id = r.id) AS steps,
             ${metricColumn('train/loss', 'final')}, ${metricColumn('train/accuracy', 'final')},
             ${metricColumn('train/epoch_loss', 'final')}, ${metricColumn('train/epoch_accuracy', 'final')},

@@ -222,9 +222,18 @@ export class PostgresStore implements Store {
     const now = this.#settings.now();
     // A lost attempt stays lost: its process may still end it later (a worker cut off, then back).
     const result = await this.#writable.query(
-      `UPDATE runs SET status = $1, ended_at = $2, updated_at = $2, error = $3, diverged_at_step = $4
+      `UPDATE runs SET status = $1, ended_at = $2, updated_at = $2, error = $3, diverged_at_step = $4,
+         pruned_rung = $6, pruned_epoch = $7
          WHERE id = $5 AND (status <> 'lost' OR $1 = 'lost') RETURNING id`,
-      [outcome.status, now, outcome.error ?? null, outcome.divergedAtStep ?? null, runId],
+      [
+        outcome.status,
+        now,
+        outcome.error ?? null,
+        outcome.divergedAtStep ?? null,
+        runId,
+        outcome.prunedAt?.rung ?? null,
+        outcome.prunedAt?.epoch ?? null,
+      ],
     );
     if (result.rowCount === 0) {
       const found = await this.#writable.query('SELECT 1 FROM runs WHERE id = $1', [runId]);

@@ -18,7 +18,7 @@ export interface SweepTrialRow {
   readonly status: string;
   readonly values: Readonly<Record<string, unknown>>;
   readonly metric: number | null;
-  /** Where a pruned trial stopped (from its pruner's notice); null otherwise. */
+  /** Where a pruned trial stopped (the run's `prunedAt`; older runs: its pruner's notice); null otherwise. */
   readonly rung: PrunedRung | null;
 }
 
@@ -59,7 +59,10 @@ export function sweepTrialRows(
       status: run?.status ?? 'pending',
       values: trial.assignments,
       metric: run?.metrics[sweep.metric]?.last.value ?? null,
-      rung: run?.status === 'pruned' ? (prunedRungOf(notices.get(run.id) ?? []) ?? null) : null,
+      rung:
+        run?.status === 'pruned'
+          ? (run.prunedAt ?? prunedRungOf(notices.get(run.id) ?? []) ?? null)
+          : null,
     };
   });
   // An adaptive sampler (TPE) has not proposed the rest yet: pending, with no values.
