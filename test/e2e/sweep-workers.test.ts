@@ -204,12 +204,15 @@ describe.skipIf(!pgStatus.available)('sweeps on workers through a PostgreSQL que
   goal: maximize
 `,
     );
-    const queue = async (args: string[]): Promise<number> => {
+    const queue = async (args: string[]): Promise<{ id: number; stdout: string }> => {
       const queued = await runCli([...args, '--parallel', '0', '--db', url], temp.dir);
       expect(queued.code, queued.stderr).toBe(0);
-      return Number(/sweep (\d+): 2 trials queued/.exec(queued.stderr)?.[1]);
+      // The worker command to start goes to stderr: stdout holds only the data.
+      expect(queued.stderr).toContain('runner worker');
+      const id = Number(/sweep (\d+): 2 trials queued/.exec(queued.stderr)?.[1]);
+      return { id, stdout: queued.stdout };
     };
-    const grid = await queue([
+    const { id: grid, stdout: gridCsv } = await queue([
       'sweep',
       'quick.yaml',
       '--set',
@@ -218,8 +221,28 @@ describe.skipIf(!pgStatus.available)('sweeps on workers through a PostgreSQL que
       'nightly',
       '--tag',
       'grid-pg',
+      '--csv',
     ]);
-    const tpe = await queue(['sweep', 'tpe.yaml', '--tag', 'tpe-pg']);
+    const { id: tpe, stdout: tpeJson } = await queue([
+      'sweep',
+      'tpe.yaml',
+      '--tag',
+      'tpe-pg',
+      '--json',
+    ]);
+    expect(
+      (parseCsv(gridCsv, { columns: true }) as Record<string, string>[]).map((r) => [
+        r.trial,
+        r.status,
+        r['train.optimizer.learningRate'],
+      ]),
+    ).toEqual([
+      ['1', 'queued', '0.01'],
+      ['2', 'queued', '0.02'],
+    ]);
+    const queuedTpe = JSON.parse(tpeJson) as { id: number; trials: { status: string }[] };
+    expect(queuedTpe.id).toBe(tpe);
+    expect(queuedTpe.trials.map((t) => t.status)).toEqual(['queued', 'queued']);
     const carried = async (id: number) =>
       (await reader().jobs(id)).map((job) => (job.data as { tags?: string[] }).tags);
     expect(await carried(grid)).toEqual([

@@ -83,7 +83,7 @@ export async function runQueuedSweep(
         definition: { ...planned.definition, ...tags },
         metric: planned.metric,
         goal: planned.goal ?? store_.metricGoal(planned.metric),
-        trialCount: planned.definition.trials.length,
+        trialCount: train.plannedTrialCount(planned.definition),
         host: hostname(),
       });
       // An adaptive sampler's trials are proposed by the worker that takes each job, from
@@ -113,9 +113,20 @@ export async function runQueuedSweep(
         `(heartbeat ${heartbeatSeconds}s, ${retryLimit} retr${retryLimit === 1 ? 'y' : 'ies'} for a lost attempt)`,
     );
     if (parallel === 0) {
-      out.line(`sweep ${sweepId} queued. Start workers on any machine with:`);
-      out.line(`  RUNNER_DB='${shown}' runner worker --parallel 1 --exit-when-idle 60`);
-      out.line(`  runner sweep status ${sweepId} --db '${shown}'`);
+      // --json/--csv: the queued trials as `sweep status` has them (stdout is only the data).
+      const say = (text: string) => (flags.format === 'table' ? out.line(text) : out.note(text));
+      say(`sweep ${sweepId} queued. Start workers on any machine with:`);
+      say(`  RUNNER_DB='${shown}' runner worker --parallel 1 --exit-when-idle 60`);
+      say(`  runner sweep status ${sweepId} --db '${shown}'`);
+      if (flags.format !== 'table') {
+        const sweep = (await store.getSweep(sweepId))!;
+        const { varied, rows } = queuedTrialRows(
+          sweep,
+          await store.listSweepTrials(sweepId),
+          await queue.sweepJobs(sweepId),
+        );
+        renderSweepStatus(out, sweep, rows, varied, flags.format);
+      }
       return outcome('ok');
     }
     const quiet = Boolean(flags.quiet) || flags.format !== 'table';
