@@ -104,6 +104,28 @@ function describeCase(c: ConvCase): string {
 }
 
 const CONV_CASES: readonly ConvCase[] = [
+  // channels past a block of 8 (the SIMD filter-gradient product's columns) and K = 27, not 4n
+  {
+    batch: 3,
+    height: 10,
+    width: 10,
+    inChannels: 3,
+    kernel: 3,
+    channels: 19,
+    stride: 1,
+    pad: 'valid',
+  },
+  // the tutorial net's third layer, smaller batch
+  {
+    batch: 4,
+    height: 9,
+    width: 9,
+    inChannels: 16,
+    kernel: 3,
+    channels: 32,
+    stride: 1,
+    pad: 'valid',
+  },
   { batch: 1, height: 5, width: 5, inChannels: 1, kernel: 1, channels: 1, stride: 1, pad: 'valid' },
   { batch: 2, height: 7, width: 9, inChannels: 3, kernel: 3, channels: 4, stride: 1, pad: 'same' },
   { batch: 3, height: 9, width: 7, inChannels: 2, kernel: 3, channels: 5, stride: 2, pad: 'same' },
@@ -291,6 +313,10 @@ const FILTER_VARIANTS: ReadonlyArray<[string, KernelConfig]> = [
   ['auto', conv2dBackpropFilterConfig],
   ['im2col', makeConv2dBackpropFilterConfig({ strategy: 'im2col' })],
   ['im2col in JS', makeConv2dBackpropFilterConfig({ strategy: 'im2col', wasmLoops: false })],
+  [
+    'im2col, XNNPACK product',
+    makeConv2dBackpropFilterConfig({ strategy: 'im2col', simdProduct: false }),
+  ],
   ['convolution', makeConv2dBackpropFilterConfig({ strategy: 'convolution' })],
   // a tiny budget forces one chunk per image or two: the chunked path of a large batch
   [
@@ -361,6 +387,7 @@ describe('wasm conv training kernels', () => {
     expect(rows?.rowDot).toBeTypeOf('function');
     expect(rows?.rowAdd).toBeTypeOf('function');
     expect(rows?.gather).toBeTypeOf('function');
+    expect(rows?.outer4x8).toBeTypeOf('function');
   });
 
   it('replaces every kernel it names on wasm', () => {

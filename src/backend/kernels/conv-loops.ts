@@ -49,9 +49,17 @@ export interface ConvLoops {
     rows: number,
     columns: number,
   ): void;
+  /**
+   * for r in [0, 4), j in [0, 8): acc[8r + j] = sum over i in [0, count) of
+   * a_r[i] * b[i*bStep + j], with a_r = a + r*aRow (the filter gradient's
+   * product of four rows of patches [K, P] with eight columns of dy [P, co],
+   * no packing; columns past co read the next pixel's values and are dropped).
+   */
+  outer4x8(acc: number, a: number, aRow: number, b: number, bStep: number, count: number): void;
 }
 
 export type RowDot = ConvLoops['rowDot'];
+export type Outer4x8 = ConvLoops['outer4x8'];
 export type RowAdd = ConvLoops['rowAdd'];
 export type Gather = ConvLoops['gather'];
 
@@ -148,6 +156,58 @@ const FUNCTIONS: readonly FunctionSpec[] = [
   },
 ];
 
+// (acc 0, a 1, aRow 2, b 3, bStep 4, count 5) locals: 6-8 rows 1-3, 9-16 sums, 17-18 b, 19 splat
+const OUTER_4X8: FunctionSpec = {
+  name: 'outer4x8',
+  params: [I32, I32, I32, I32, I32, I32],
+  locals: [I32, I32, I32, ...new Array<number>(11).fill(V128)],
+  body: [
+    ...[...op.get(1), ...op.get(2), ...op.i32Add, ...op.set(6)],
+    ...[...op.get(6), ...op.get(2), ...op.i32Add, ...op.set(7)],
+    ...[...op.get(7), ...op.get(2), ...op.i32Add, ...op.set(8)],
+    ...[0, 1, 2, 3, 4, 5, 6, 7].flatMap((k) => [
+      ...op.v128Const(new Array<number>(16).fill(0)),
+      ...op.set(9 + k),
+    ]),
+    repeat(5, [
+      ...[
+        ...op.get(3),
+        ...op.v128Load(),
+        ...op.set(17),
+        ...op.get(3),
+        ...op.v128Load(16),
+        ...op.set(18),
+      ],
+      ...[1, 6, 7, 8].flatMap((row, r) => [
+        ...[...op.get(row), ...op.v128Load32Splat(), ...op.set(19)],
+        ...[
+          ...op.get(9 + 2 * r),
+          ...op.get(19),
+          ...op.get(17),
+          ...op.f32x4Mul,
+          ...op.f32x4Add,
+          ...op.set(9 + 2 * r),
+        ],
+        ...[
+          ...op.get(10 + 2 * r),
+          ...op.get(19),
+          ...op.get(18),
+          ...op.f32x4Mul,
+          ...op.f32x4Add,
+          ...op.set(10 + 2 * r),
+        ],
+        ...bump(row, 4),
+      ]),
+      ...bump(3, op.get(4)),
+    ]),
+    ...[0, 1, 2, 3, 4, 5, 6, 7].flatMap((k) => [
+      ...op.get(0),
+      ...op.get(9 + k),
+      ...op.v128Store(16 * k),
+    ]),
+  ],
+};
+
 const instances = new WeakMap<WebAssembly.Memory, ConvLoops | null>();
 
 /**
@@ -167,7 +227,7 @@ export function convLoopsFor(backend: BackendWasm): ConvLoops | null {
 }
 
 function instantiate(memory: WebAssembly.Memory): ConvLoops | null {
-  const bytes = encodeModule(FUNCTIONS);
+  const bytes = encodeModule([...FUNCTIONS, OUTER_4X8]);
   if (!WebAssembly.validate(bytes)) return null;
   try {
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });

@@ -8,7 +8,7 @@ import {
   type ConvGeometry,
   type ConvGradientAttrs,
 } from './conv-geometry.js';
-import { convLoopsFor, type Gather } from './conv-loops.js';
+import { convLoopsFor, type ConvLoops } from './conv-loops.js';
 import { writePatchRows } from './im2col.js';
 import { matMulWasm } from './wasm-matmul.js';
 import { heapFloats, inputOf, wasmBackendOf, type WasmKernelArgs } from './wasm-tensors.js';
@@ -21,7 +21,7 @@ interface Conv2DBackpropFilterAttrs extends ConvGradientAttrs {
 
 /**
  * How the filter gradient is computed: `im2col` (patches of x laid out
- * [K, P], times dy as [P, co] on wasm's GEMM), `convolution` (one XNNPACK
+ * [K, P], times dy as [P, co] by a SIMD loop, or wasm's GEMM without it), `convolution` (one XNNPACK
  * convolution with batch and channels swapped), or `auto`, which picks by
  * shape from measurements (bench/conv-kernels.mjs).
  */
@@ -31,8 +31,14 @@ export interface Conv2dBackpropFilterOptions {
   readonly strategy?: FilterGradientStrategy;
   /** Largest im2col buffer, in floats, before the batch is split (default 16M floats = 64 MB). */
   readonly im2colFloatBudget?: number;
-  /** im2col's copies by the wasm gather loop where it loads (default true); false: JavaScript. */
+  /**
+   * im2col's copies by the wasm gather loop and the product by the wasm SIMD
+   * loop `outer4x8` where they load (default true); false: JavaScript copies
+   * and XNNPACK's GEMM.
+   */
   readonly wasmLoops?: boolean;
+  /** false: with wasmLoops, keeps the wasm gather but multiplies on XNNPACK's GEMM (default true). */
+  readonly simdProduct?: boolean;
 }
 
 /**
@@ -67,18 +73,28 @@ function filterGradientByIm2col(
   g: ConvGeometry,
   filterShape: [number, number, number, number],
   budget: number,
-  gather: Gather | null,
+  loops: ConvLoops | null,
+  simdProduct: boolean,
 ): TensorInfo {
   const K = g.filterHeight * g.filterWidth * g.inChannels;
   const CO = g.outChannels;
   const chunk = imagesPerChunk(K * g.outHeight * g.outWidth, g.batch, budget);
   if (chunk >= g.batch) {
-    const product = chunkProduct(backend, x, dy, g, 0, g.batch, gather);
+    const product = chunkProduct(backend, x, dy, g, 0, g.batch, loops, simdProduct);
     return { dataId: product.dataId, shape: filterShape, dtype: 'float32' };
   }
   const sum = new Float64Array(K * CO);
   for (let first = 0; first < g.batch; first += chunk) {
-    const part = chunkProduct(backend, x, dy, g, first, Math.min(chunk, g.batch - first), gather);
+    const part = chunkProduct(
+      backend,
+      x,
+      dy,
+      g,
+      first,
+      Math.min(chunk, g.batch - first),
+      loops,
+      simdProduct,
+    );
     const partView = heapFloats(backend, part, KERNEL);
     for (let i = 0; i < sum.length; i++) sum[i]! += partView[i]!;
     backend.disposeData(part.dataId);
@@ -96,12 +112,14 @@ function chunkProduct(
   g: ConvGeometry,
   first: number,
   count: number,
-  gather: Gather | null,
+  loops: ConvLoops | null,
+  simdProduct: boolean,
 ): TensorInfo {
   const K = g.filterHeight * g.filterWidth * g.inChannels;
   const CO = g.outChannels;
   const P = count * g.outHeight * g.outWidth;
-  const cols = backend.makeOutput([K, P], 'float32');
+  // Room for whole blocks of four rows: the SIMD product reads them (and drops their sums).
+  const cols = backend.makeOutput([Math.ceil(K / 4) * 4, P], 'float32');
   // dy's rows for these images are contiguous; the whole batch uses dy in place.
   const wholeBatch = count === g.batch;
   const dyRows = wholeBatch ? dy : backend.makeOutput([P, CO], 'float32');
@@ -111,17 +129,53 @@ function chunkProduct(
       heapFloats(backend, dy, KERNEL).subarray(start, start + P * CO),
     );
   }
-  writePatchRows(
-    heapFloats(backend, x, KERNEL),
-    g,
-    first,
-    count,
-    heapFloats(backend, cols, KERNEL),
-    gather,
-  );
-  const product = matMulWasm(backend, cols, dyRows, K, P, CO);
+  const colsView = heapFloats(backend, cols, KERNEL);
+  writePatchRows(heapFloats(backend, x, KERNEL), g, first, count, colsView, loops?.gather ?? null);
+  const dyView = heapFloats(backend, dyRows, KERNEL);
+  // The SIMD product reads up to 8 floats past dy's last row: only where the memory has them.
+  const product =
+    loops !== null &&
+    simdProduct &&
+    dyView.byteOffset + (P * CO + 8) * 4 <= dyView.buffer.byteLength
+      ? productByOuterLoops(backend, loops, colsView.byteOffset, dyView.byteOffset, K, P, CO)
+      : matMulWasm(backend, cols, dyRows, K, P, CO);
   backend.disposeData(cols.dataId);
   if (!wholeBatch) backend.disposeData(dyRows.dataId);
+  return product;
+}
+
+/**
+ * cols [K, P] x dy [P, co] (at byte addresses colsAt, dyAt) by {@link ConvLoops.outer4x8}, four rows of cols
+ * by eight columns of dy per call, straight from the tensors: XNNPACK's GEMM
+ * would first pack dy (a fresh [P, co] every step) and pad co to 8 columns,
+ * which costs more than the product itself for the small co of first layers
+ * (measured 5.9 against 0.45 ms for the tutorial net's first layer at batch
+ * 64, and faster on every layer of configs/). Each sum runs over P in
+ * order, as XNNPACK's does: the same values bit for bit.
+ */
+function productByOuterLoops(
+  backend: BackendWasm,
+  loops: ConvLoops,
+  colsAt: number,
+  dyAt: number,
+  K: number,
+  P: number,
+  CO: number,
+): TensorInfo {
+  // Addresses, not views: an allocation may grow the memory and detach earlier views.
+  const product = backend.makeOutput([K, CO], 'float32');
+  const sums = backend.makeOutput([32], 'float32');
+  const sumsView = heapFloats(backend, sums, KERNEL);
+  const out = heapFloats(backend, product, KERNEL);
+  for (let k = 0; k < K; k += 4) {
+    for (let c = 0; c < CO; c += 8) {
+      loops.outer4x8(sumsView.byteOffset, colsAt + k * P * 4, P * 4, dyAt + c * 4, CO * 4, P);
+      for (let r = 0; r < 4 && k + r < K; r++) {
+        for (let j = 0; j < 8 && c + j < CO; j++) out[(k + r) * CO + c + j] = sumsView[8 * r + j]!;
+      }
+    }
+  }
+  backend.disposeData(sums.dataId);
   return product;
 }
 
@@ -138,6 +192,7 @@ export function makeConv2dBackpropFilterConfig(
   const strategy = options.strategy ?? 'auto';
   const budget = options.im2colFloatBudget ?? IM2COL_FLOAT_BUDGET;
   const wasmLoops = options.wasmLoops ?? true;
+  const simdProduct = options.simdProduct ?? true;
   const kernelFunc = (args: WasmKernelArgs): TensorInfo => {
     const backend = wasmBackendOf(args);
     const x = inputOf(args, 'x', KERNEL);
@@ -153,7 +208,8 @@ export function makeConv2dBackpropFilterConfig(
           g,
           attrs.filterShape,
           budget,
-          wasmLoops ? (convLoopsFor(backend)?.gather ?? null) : null,
+          wasmLoops ? convLoopsFor(backend) : null,
+          simdProduct,
         );
   };
   return { kernelName: KERNEL, backendName: 'wasm', kernelFunc };

@@ -30,6 +30,8 @@ export const op = {
   v128Load: (offset = 0) => [0xfd, 0x00, 0x00, ...uleb(offset)],
   v128Store: (offset = 0) => [0xfd, 0x0b, 0x00, ...uleb(offset)],
   v128Load32Zero: (offset = 0) => [0xfd, 0x5c, 0x00, ...uleb(offset)],
+  /** One float loaded into all four lanes (alignment hint 4 bytes). */
+  v128Load32Splat: (offset = 0) => [0xfd, 0x09, 0x02, ...uleb(offset)],
   v128Const: (bytes: readonly number[]) => [0xfd, 0x0c, ...bytes],
   i8x16Shuffle: (lanes: readonly number[]) => [0xfd, 0x0d, ...lanes],
   i8x16Splat: [0xfd, 0x0f],
