@@ -228,6 +228,8 @@ function report(kernel, layer, results, baselineName) {
 
 const filterIm2col = makeConv2dBackpropFilterConfig({ strategy: 'im2col' });
 const filterIm2colJs = makeConv2dBackpropFilterConfig({ strategy: 'im2col', wasmLoops: false });
+// the product on XNNPACK's GEMM (packs a fresh dy each call) instead of the SIMD loop outer4x8
+const filterIm2colXnn = makeConv2dBackpropFilterConfig({ strategy: 'im2col', simdProduct: false });
 const filterConvolution = makeConv2dBackpropFilterConfig({ strategy: 'convolution' });
 const inputCol2im = makeConv2dBackpropInputConfig({ strategy: 'col2im' });
 const inputCol2imJs = makeConv2dBackpropInputConfig({ strategy: 'col2im', simd: false });
@@ -283,6 +285,7 @@ if (!options['skip-kernels']) {
     const filterResults = timeVariants({
       ours: { prepare, run: runFilter },
       im2col: { config: filterIm2col, prepare, run: runFilter },
+      'im2col XNNPACK GEMM': { config: filterIm2colXnn, prepare, run: runFilter },
       'im2col in JS': { config: filterIm2colJs, prepare, run: runFilter },
       convolution: { config: filterConvolution, prepare, run: runFilter },
     });

@@ -48,7 +48,8 @@ export interface Conv2dBackpropFilterOptions {
  * im2col's copies in wasm, the convolution wins once K passes 8 (ci + co):
  * inception's 5x5 16->8 (K 400: 23.7 ms against 52), and loses below:
  * LeNet-5 conv2 (K 150 against 176: 2.7 ms against 2.9), resnet's 3x3 16->16
- * (24.8 against 28.1), the tutorial net's layers.
+ * (24.8 against 28.1), the tutorial net's layers. Those figures predate the
+ * SIMD product (outer4x8), which makes im2col cheaper: the rule is not re-measured.
  */
 function chooseStrategy(
   g: ConvGeometry,
