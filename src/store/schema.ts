@@ -207,6 +207,17 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 8,
+    description:
+      "a sweep's heartbeat: a sweep recorded on another host is alive while it beats (its pid means nothing here)",
+    up(db) {
+      db.exec(`
+        ALTER TABLE sweeps ADD COLUMN updated_at INTEGER;
+        UPDATE sweeps SET updated_at = COALESCE(ended_at, started_at);
+      `);
+    },
+  },
 ];
 
 /** A random id for a new store: 12 hex digits (48 bits) are plenty among one user's stores. */

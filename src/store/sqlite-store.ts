@@ -23,6 +23,7 @@ import {
   loadSweep,
   loadSweeps,
   updateSweepDefinition,
+  touchSweep,
   updateSweepStatus,
 } from './sweeps.js';
 import type {
@@ -180,7 +181,11 @@ export class SqliteStore implements Store {
   }
 
   async setSweepDefinition(sweepId: number, definition: object): Promise<void> {
-    updateSweepDefinition(this.#writable, sweepId, definition);
+    updateSweepDefinition(this.#writable, sweepId, definition, this.#settings.now());
+  }
+
+  async heartbeatSweep(sweepId: number): Promise<void> {
+    touchSweep(this.#writable, sweepId, this.#settings.now());
   }
 
   async withSweepLock<T>(_sweepId: number, fn: () => Promise<T>): Promise<T> {

@@ -14,6 +14,8 @@ export interface SweepRow {
   trial_count: number;
   started_at: number;
   ended_at: number | null;
+  /** Null only in a row written by a runner older than the column (migrations fill it). */
+  updated_at: number | null;
   host: string;
 }
 
@@ -21,8 +23,8 @@ export function insertSweep(db: Database, sweep: NewSweep, now: number): number 
   return Number(
     db
       .prepare(
-        `INSERT INTO sweeps (name, status, config_yaml, definition_json, metric, goal, trial_count, started_at, host)
-         VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO sweeps (name, status, config_yaml, definition_json, metric, goal, trial_count, started_at, updated_at, host)
+         VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         sweep.name,
@@ -31,6 +33,7 @@ export function insertSweep(db: Database, sweep: NewSweep, now: number): number 
         sweep.metric,
         sweep.goal,
         sweep.trialCount,
+        now,
         now,
         sweep.host,
       ).lastInsertRowid,
@@ -50,6 +53,7 @@ export function toSweepRecord(row: SweepRow): SweepRecord {
     trialCount: row.trial_count,
     startedAt: row.started_at,
     endedAt: row.ended_at,
+    updatedAt: row.updated_at ?? row.ended_at ?? row.started_at,
     host: row.host,
   };
 }
@@ -72,14 +76,24 @@ export function updateSweepStatus(
   now: number,
 ): void {
   const result = db
-    .prepare('UPDATE sweeps SET status = ?, ended_at = ? WHERE id = ?')
-    .run(status, status === 'running' ? null : now, sweepId);
+    .prepare('UPDATE sweeps SET status = ?, ended_at = ?, updated_at = ? WHERE id = ?')
+    .run(status, status === 'running' ? null : now, now, sweepId);
   if (result.changes === 0) throw new StoreError(`no sweep with id ${sweepId} in the store`);
 }
 
-export function updateSweepDefinition(db: Database, sweepId: number, definition: object): void {
+export function updateSweepDefinition(
+  db: Database,
+  sweepId: number,
+  definition: object,
+  now: number,
+): void {
   const result = db
-    .prepare('UPDATE sweeps SET definition_json = ? WHERE id = ?')
-    .run(JSON.stringify(definition), sweepId);
+    .prepare('UPDATE sweeps SET definition_json = ?, updated_at = ? WHERE id = ?')
+    .run(JSON.stringify(definition), now, sweepId);
+  if (result.changes === 0) throw new StoreError(`no sweep with id ${sweepId} in the store`);
+}
+
+export function touchSweep(db: Database, sweepId: number, now: number): void {
+  const result = db.prepare('UPDATE sweeps SET updated_at = ? WHERE id = ?').run(now, sweepId);
   if (result.changes === 0) throw new StoreError(`no sweep with id ${sweepId} in the store`);
 }

@@ -362,6 +362,12 @@ export interface SweepRecord {
   readonly trialCount: number;
   readonly startedAt: number;
   readonly endedAt: number | null;
+  /**
+   * The sweep's heartbeat (epoch ms): touched by each write of the sweep and, while a local
+   * sweep runs, by its process every `HEARTBEAT_INTERVAL_MS`. A sweep recorded on another
+   * host is alive while this is younger than `HEARTBEAT_TIMEOUT_MS` (`runState`).
+   */
+  readonly updatedAt: number;
   readonly host: string;
 }
 
@@ -452,6 +458,8 @@ export interface Store {
    * sequence). Unknown id: StoreError.
    */
   setSweepDefinition(sweepId: number, definition: object): Promise<void>;
+  /** Touch the sweep's heartbeat (`updated_at`): its local process does, while it runs. */
+  heartbeatSweep(sweepId: number): Promise<void>;
   /**
    * Runs `fn` while holding the sweep's lock: workers on many machines proposing the next
    * trial of one sweep (TPE) do it one at a time (PostgreSQL: an advisory lock; SQLite: one

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeTempDir } from '../test-kit.js';
 import { readStore, runCli, startCli, syntheticConfig } from './cli-kit.js';
@@ -175,19 +176,29 @@ describe('runner sweep: orphans, resume of live trials, Ctrl-C', () => {
     );
   }, 120_000);
 
-  it("--resume refuses while the sweep's own process is alive (frozen, its trial killed)", async () => {
+  it("--resume refuses while the sweep's own process is alive (frozen, its trial killed): by pid here, by heartbeat from another host", async () => {
     const file = ws.write('alive.yaml', longConfig('alive'));
     const db = `${ws.dir}/alive.db`;
     const sweep = startCli(
       ['sweep', file, '--set', 'train.optimizer.learningRate=0.01,0.003', '--parallel', '1'],
       ws.dir,
-      { RUNNER_DB: db },
+      { RUNNER_DB: db, RUNNER_HEARTBEAT_MS: '200' },
     );
     started.push(sweep.pid!);
     const trial = await waitFor('the first trial to record steps', () =>
       sweepRuns(db, 1).find((r) => r.status === 'running' && r.pid !== null),
     );
     started.push(trial.pid!);
+    // The sweep's process beats while it runs (nothing else writes its row meanwhile).
+    const beat = (): { started_at: number; updated_at: number } =>
+      readStore(db, (sql) =>
+        sql.prepare('select started_at, updated_at from sweeps where id = 1').get(),
+      ) as { started_at: number; updated_at: number };
+    await waitFor(
+      "the sweep's heartbeat to move",
+      () => (beat().updated_at > beat().started_at + 600 ? true : undefined),
+      20_000,
+    );
     // The sweep frozen between two trials: its trial gone, the sweep's process still there.
     process.kill(sweep.pid!, 'SIGSTOP');
     process.kill(trial.pid!, 'SIGKILL');
@@ -198,13 +209,75 @@ describe('runner sweep: orphans, resume of live trials, Ctrl-C', () => {
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(
       new RegExp(
-        `^error: --resume 1: sweep 1 is still running \\(pid ${sweep.pid} on [^)]+\\): resuming now would start its trials a second time`,
+        `^error: --resume 1: sweep 1 is still running \\(pid ${sweep.pid} on [^);]+\\): resuming now would start its trials a second time`,
         'm',
       ),
     );
     expect(sweepRuns(db, 1).map((r) => r.id)).toEqual([trial.id]);
+
+    // The same sweep as if recorded on another host (a store on a shared disk): its pid means
+    // nothing here, its heartbeat decides.
+    const write = (sqlText: string, ...params: unknown[]): void => {
+      const sql = new Database(db);
+      try {
+        sql.prepare(sqlText).run(...params);
+      } finally {
+        sql.close();
+      }
+    };
+    write(
+      `update sweeps set definition_json = json_set(definition_json, '$.process.host', 'elsewhere.invalid'), updated_at = ? where id = 1`,
+      Date.now() - 12_000,
+    );
+    const remote = await runCli(['sweep', '--resume', '1'], ws.dir, { RUNNER_DB: db });
+    expect(remote.code).toBe(1);
+    expect(remote.stderr).toMatch(
+      new RegExp(
+        `^error: --resume 1: sweep 1 is still running \\(pid ${sweep.pid} on elsewhere\\.invalid; another host, so judged by its heartbeat: the last 1[2-9] s ago, taken as gone after 5 min without one\\): resuming now would start its trials a second time`,
+        'm',
+      ),
+    );
+    expect(remote.stderr).toMatch(/hint: wait for it to end, or stop it on elsewhere\.invalid/);
+    expect(sweepRuns(db, 1).map((r) => r.id)).toEqual([trial.id]);
+    // Silent for longer than the timeout: gone, and the resume goes ahead.
+    write('update sweeps set updated_at = ? where id = 1', Date.now() - 6 * 60_000);
+    const resumed = startCli(['sweep', '--resume', '1'], ws.dir, { RUNNER_DB: db });
+    started.push(resumed.pid!);
+    let stderr = '';
+    resumed.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    await waitFor('the resume to start', () =>
+      /sweep 1: 2 trials, 1 at a time/.test(stderr) ? true : undefined,
+    );
+    resumed.kill('SIGINT');
+    expect((await resumed.result).code).toBe(130);
     process.kill(sweep.pid!, 'SIGKILL');
     await sweep.result;
+  }, 120_000);
+
+  it('a --parallel given to a resume is recorded: the next resume keeps it', async () => {
+    const file = ws.write('parallel.yaml', longConfig('parallel'));
+    const db = `${ws.dir}/parallel.db`;
+    const startedLine = async (args: string[], line: RegExp): Promise<string> => {
+      const child = startCli(args, ws.dir, { RUNNER_DB: db });
+      started.push(child.pid!);
+      let stderr = '';
+      child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      await waitFor(`${args.join(' ')} to print ${line}`, () =>
+        line.test(stderr) ? true : undefined,
+      );
+      child.kill('SIGINT');
+      const { code } = await child.result;
+      expect({ code, stderr }).toEqual({ code: 130, stderr: expect.any(String) });
+      return stderr;
+    };
+    // Each one stopped (Ctrl-C) once its first trial has started.
+    const lrs = 'train.optimizer.learningRate=0.01,0.003,0.001';
+    const first = await startedLine(['sweep', file, '--set', lrs, '--parallel', '1'], /started/);
+    expect(first).toContain('sweep 1: 3 trials, 1 at a time\n');
+    const given = await startedLine(['sweep', '--resume', '1', '--parallel', '2'], /started/);
+    expect(given).toContain('sweep 1: 3 trials, 2 at a time\n');
+    const again = await startedLine(['sweep', '--resume', '1'], /started/);
+    expect(again).toContain("sweep 1: 3 trials, 2 at a time (the sweep's --parallel 2)\n");
   }, 120_000);
 
   it('Ctrl-C while the trials are still starting ends every one of them interrupted, not failed', async () => {

@@ -203,6 +203,13 @@ describe.each(KINDS)('the $kind store', ({ kind, target }) => {
       trials: [{ index: 0, assignments: { a: 1 } }],
     });
     await expect(store.setSweepDefinition(7777, {})).rejects.toThrow(/no sweep with id 7777/);
+    // The sweep's heartbeat: a resume on another host judges the sweep's process by it.
+    const beforeBeat = (await store.getSweep(sweepId))!.updatedAt;
+    expect(beforeBeat).toBeGreaterThanOrEqual((await store.getSweep(sweepId))!.startedAt);
+    await new Promise((r) => setTimeout(r, 5));
+    await store.heartbeatSweep(sweepId);
+    expect((await store.getSweep(sweepId))!.updatedAt).toBeGreaterThan(beforeBeat);
+    await expect(store.heartbeatSweep(7777)).rejects.toThrow(/no sweep with id 7777/);
     await expect(store.createRun(newRun({ sweepId: 7777 }))).rejects.toThrow(
       /no sweep with id 7777/,
     );

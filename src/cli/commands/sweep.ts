@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { UsageError } from '../../errors.js';
-import type { RunSummary, Store } from '../../store/index.js';
+import type { LivenessProbe, RunSummary, Store } from '../../store/index.js';
 import type { SweepAxis, SweepDefinition, TrialPlan, TrialReport } from '../../train/index.js';
 import { DB_HELP } from '../store-access.js';
 import { bestConfiguration } from '../../train/sweep-values.js';
@@ -116,7 +116,16 @@ async function runSweepCommand(
       );
   let parallel = parseParallel(flags.parallel);
   const [
-    { openStore, resolveStorePath, metricGoal, isRunAlive, localLivenessProbe, processStartedAt },
+    {
+      openStore,
+      resolveStorePath,
+      metricGoal,
+      isRunAlive,
+      localLivenessProbe,
+      processStartedAt,
+      HEARTBEAT_INTERVAL_MS,
+      HEARTBEAT_TIMEOUT_MS,
+    },
     train,
   ] = await Promise.all([import('../../store/index.js'), import('../../train/index.js')]);
   const dbPath = resolveStorePath(flags.db, context.env, context.cwd);
@@ -148,27 +157,35 @@ async function runSweepCommand(
     sweepName = record.name;
     metric = record.metric;
     // A trial whose process still works on it (an orphan of a killed sweep, a sweep resumed
-    // elsewhere) must not get a second copy.
+    // elsewhere) must not get a second copy. The sweep's own process is judged by the store's
+    // one liveness rule: its pid and start time on this host, its heartbeat on another.
     const probe = localLivenessProbe();
     const own = definition.process;
     const sweepAlive =
       own !== undefined &&
-      own.pid !== process.pid &&
+      !(own.host === probe.host && own.pid === process.pid) &&
       isRunAlive(
         {
-          status: 'running',
+          status: record.status,
           host: own.host,
           pid: own.pid,
           pidStartedAt: own.startedAt,
-          updatedAt: 0,
+          updatedAt: record.updatedAt,
         },
         probe,
       );
     if (sweepAlive) {
       await store.close();
       throw new UsageError(
-        `--resume ${sweepId}: sweep ${sweepId} is still running (pid ${own.pid} on ${own.host}): resuming now would start its trials a second time`,
-        { hint: `wait for it to end, or stop it (kill ${own.pid}), then resume` },
+        `--resume ${sweepId}: sweep ${sweepId} is still running (pid ${own.pid} on ${own.host}` +
+          byHeartbeat(own.host, record.updatedAt, probe, HEARTBEAT_TIMEOUT_MS) +
+          `): resuming now would start its trials a second time`,
+        {
+          hint:
+            own.host === probe.host
+              ? `wait for it to end, or stop it (kill ${own.pid}), then resume`
+              : `wait for it to end, or stop it on ${own.host} (kill ${own.pid}), then resume`,
+        },
       );
     }
     const alive = (await store.listSweepTrials(sweepId)).filter((run) => isRunAlive(run, probe));
@@ -180,15 +197,16 @@ async function runSweepCommand(
             (run) =>
               `trial ${(run.trialIndex ?? 0) + 1} is still running (run ${run.id}` +
               (run.pid === null ? '' : `, pid ${run.pid}`) +
-              ` on ${run.host})`,
+              ` on ${run.host}${byHeartbeat(run.host, run.updatedAt, probe, HEARTBEAT_TIMEOUT_MS)})`,
           )
           .join(', ')}: resuming now would start it a second time`,
         { hint: 'wait for it to end, or stop it (kill PID), then resume' },
       );
     }
+    // A --parallel given to the resume becomes the sweep's: the next resume keeps it too.
     if (flags.parallel === undefined && definition.parallel !== undefined)
       parallel = definition.parallel;
-    definition = { ...definition, process: ownProcess(processStartedAt) };
+    definition = { ...definition, parallel, process: ownProcess(processStartedAt) };
     await store.setSweepDefinition(sweepId, definition);
   } else {
     if (file === undefined) throw new UsageError('sweep: give an experiment file, or --resume ID');
@@ -247,6 +265,13 @@ async function runSweepCommand(
     },
   });
   const started = Date.now();
+  // The sweep's heartbeat, for a resume on another host (where its pid means nothing). This
+  // process mostly waits on its trials, so a timer on the main thread keeps time.
+  const beat = setInterval(
+    () => void store.heartbeatSweep(sweepId).catch(() => undefined), // busy: the next beat
+    heartbeatIntervalOf(context.env, HEARTBEAT_INTERVAL_MS),
+  );
+  beat.unref();
   try {
     const reports = await train.runSweep({
       store,
@@ -351,9 +376,34 @@ async function runSweepCommand(
           : 'ok',
     );
   } finally {
+    clearInterval(beat);
     unlisten();
     await store.close();
   }
+}
+
+/** RUNNER_HEARTBEAT_MS (at least 100) if set, else the store's HEARTBEAT_INTERVAL_MS. */
+function heartbeatIntervalOf(env: NodeJS.ProcessEnv, fallback: number): number {
+  const value = Number(env['RUNNER_HEARTBEAT_MS']);
+  return Number.isFinite(value) && value >= 100 ? value : fallback;
+}
+
+/**
+ * How a process on another host was judged alive, for the refusal line: by its heartbeat,
+ * since its pid means nothing here. Empty on this host (the pid and its start time decide).
+ */
+function byHeartbeat(
+  host: string,
+  updatedAt: number,
+  probe: LivenessProbe,
+  timeoutMs: number,
+): string {
+  if (host === probe.host) return '';
+  const ago = Math.max(0, Math.round((probe.now - updatedAt) / 1000));
+  return (
+    `; another host, so judged by its heartbeat: the last ${ago} s ago,` +
+    ` taken as gone after ${timeoutMs / 60_000} min without one`
+  );
 }
 
 /** Loads the base config and every trial's config up front: a bad value fails before any training. */

@@ -144,6 +144,12 @@ export const PG_MIGRATIONS: readonly { readonly version: number; readonly sql: s
     sql: `ALTER TABLE runs ADD COLUMN pruned_rung integer;
           ALTER TABLE runs ADD COLUMN pruned_epoch integer;`,
   },
+  {
+    // A sweep's heartbeat: a sweep recorded on another host is alive while it beats.
+    version: 6,
+    sql: `ALTER TABLE sweeps ADD COLUMN updated_at bigint;
+          UPDATE sweeps SET updated_at = COALESCE(ended_at, started_at);`,
+  },
 ];
 
 export const PG_SCHEMA_VERSION: number = PG_MIGRATIONS.length;

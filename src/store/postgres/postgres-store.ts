@@ -378,8 +378,8 @@ export class PostgresStore implements Store {
 
   async createSweep(sweep: NewSweep): Promise<number> {
     const [row] = await this.#rows<{ id: number }>(
-      `INSERT INTO sweeps (name, status, config_yaml, definition_json, metric, goal, trial_count, started_at, host)
-       VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+      `INSERT INTO sweeps (name, status, config_yaml, definition_json, metric, goal, trial_count, started_at, updated_at, host)
+       VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
       [
         sweep.name,
         sweep.configYaml,
@@ -387,6 +387,7 @@ export class PostgresStore implements Store {
         sweep.metric,
         sweep.goal,
         sweep.trialCount,
+        this.#settings.now(),
         this.#settings.now(),
         sweep.host,
       ],
@@ -413,17 +414,25 @@ export class PostgresStore implements Store {
 
   async setSweepStatus(sweepId: number, status: SweepStatus): Promise<void> {
     const result = await this.#writable.query(
-      'UPDATE sweeps SET status = $1, ended_at = $2 WHERE id = $3',
-      [status, status === 'running' ? null : this.#settings.now(), sweepId],
+      'UPDATE sweeps SET status = $1, ended_at = $2, updated_at = $3 WHERE id = $4',
+      [status, status === 'running' ? null : this.#settings.now(), this.#settings.now(), sweepId],
     );
     if (result.rowCount === 0) throw new StoreError(`no sweep with id ${sweepId} in the store`);
   }
 
   async setSweepDefinition(sweepId: number, definition: object): Promise<void> {
     const result = await this.#writable.query(
-      'UPDATE sweeps SET definition_json = $1 WHERE id = $2',
-      [JSON.stringify(definition), sweepId],
+      'UPDATE sweeps SET definition_json = $1, updated_at = $2 WHERE id = $3',
+      [JSON.stringify(definition), this.#settings.now(), sweepId],
     );
+    if (result.rowCount === 0) throw new StoreError(`no sweep with id ${sweepId} in the store`);
+  }
+
+  async heartbeatSweep(sweepId: number): Promise<void> {
+    const result = await this.#writable.query('UPDATE sweeps SET updated_at = $1 WHERE id = $2', [
+      this.#settings.now(),
+      sweepId,
+    ]);
     if (result.rowCount === 0) throw new StoreError(`no sweep with id ${sweepId} in the store`);
   }
 
