@@ -70,6 +70,12 @@ export interface RunStart {
   readonly workers: WorkerPlan;
   /** What data-parallel training changes (batch norm statistics), also kept with the run. */
   readonly workerNotices: readonly string[];
+  /**
+   * Writes the metric values queued so far (a step not yet flushed) now: a caller about to end
+   * the process without waiting for the loop (a trial whose sweep died, stuck past its grace)
+   * calls it first, so nothing recorded is lost.
+   */
+  flushMetrics(): Promise<void>;
 }
 
 /** The end of a run, as `runner exp` prints it (and `--json` returns it). */
@@ -306,6 +312,7 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
     throw await failRun(store, runId, error, { runDir });
   }
   const { logger } = log;
+  const writer = await store.createMetricWriter(runId);
   reporter.onStart?.({
     runId,
     name,
@@ -315,6 +322,7 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
     plan,
     workers,
     workerNotices: parallelNotices,
+    flushMetrics: () => writer.flush(),
   });
   const checkpointFile = join(runDir, CHECKPOINT_FILE);
   const identity = {
@@ -324,7 +332,6 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
     runnerVersion: RUNNER_VERSION,
   };
 
-  const writer = await store.createMetricWriter(runId);
   // Beats between flushes too (a slow evaluation), from a thread of its own.
   const stopHeartbeat = store.keepAlive?.(runId, heartbeatIntervalOf(options.env ?? process.env));
   const startedAt = now();

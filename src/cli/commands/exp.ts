@@ -5,7 +5,7 @@ import type { RunResult } from '../../train/index.js';
 import { outputFormat, parsePort, parseTags } from '../parse-flags.js';
 import { DB_HELP } from '../store-access.js';
 import { outcome, type Outcome, type OutcomeKind } from '../outcome.js';
-import { collect, type CliContext, type CommandDefinition, type SignalSource } from './command.js';
+import { collect, type CliContext, type CommandDefinition } from './command.js';
 
 interface ExpFlags {
   readonly set?: string[];
@@ -147,14 +147,22 @@ async function runExp(
       }
     },
   });
+  let flushMetrics: (() => Promise<void>) | undefined;
+  const { watchParent } = await import('../watch-parent.js');
   const unwatch = sweepTrial
-    ? watchParent(
-        () => runId,
+    ? watchParent({
+        run: () =>
+          runId === undefined || flushMetrics === undefined ? undefined : { runId, flushMetrics },
         store,
-        () => (stopRequested = true),
-        context.env,
-        context.signals,
-      )
+        stop: () => (stopRequested = true),
+        parent: context.env['RUNNER_TRIAL_PARENT'],
+        signals: context.signals,
+        onOrphaned: () => {
+          for (const stream of [process.stdout, process.stderr])
+            stream.on('error', () => undefined);
+        },
+        ...graceOf(context.env),
+      })
     : async () => undefined;
   try {
     if (flags.serve) {
@@ -179,6 +187,7 @@ async function runExp(
         ...reporter,
         onStart: (start) => {
           runId = start.runId;
+          flushMetrics = start.flushMetrics;
           reporter.onStart?.(start);
         },
       },
@@ -225,59 +234,15 @@ async function runExp(
 }
 
 /**
- * A trial's child holds an IPC channel to the process that launched it: `runner worker` (a
- * queued trial) or `runner sweep` (a local one); the launcher sets `RUNNER_TRIAL_PARENT`. When
- * that process dies (`kill -9`, its machine cut off), the channel closes, on Linux and macOS
- * alike, and the trial does not train on unsupervised: it stops after its step. A worker's
- * trial is recorded `lost` at once (another worker retries it); a local sweep's trial ends
- * `interrupted` (`runner sweep --resume` runs it again), and stays `running` until its
- * process is gone, so a resume never starts a second copy of it. If the step does not end
- * within `PARENT_GONE_GRACE_MS`, the trial marks its run and quits.
+ * RUNNER_PARENT_GRACE_MS (0 or more) if set: how long a trial whose parent died may take to end
+ * its step (a test makes it short); else the default of `watchParent`.
  */
-function watchParent(
-  runId: () => number | undefined,
-  store: import('../../store/index.js').Store,
-  stop: () => void,
-  env: NodeJS.ProcessEnv,
-  signals: SignalSource,
-): () => Promise<void> {
-  // Set by the launcher (`sweep` or `worker`): a trial launched with a channel it no longer has
-  // lost its parent while it was loading.
-  const parent = env['RUNNER_TRIAL_PARENT'];
-  const localSweep = parent === 'sweep';
-  if (!process.channel && parent === undefined) return async () => undefined;
-  // The channel must not keep this process alive once training is done.
-  process.channel?.unref();
-  let marking: Promise<void> = Promise.resolve();
-  let quit: NodeJS.Timeout | undefined;
-  const mark = (status: 'lost' | 'interrupted', error: string): void => {
-    const id = runId();
-    if (id !== undefined)
-      marking = marking.then(() => store.finishRun(id, { status, error }).catch(() => undefined));
-  };
-  const onDisconnect = (): void => {
-    // Nobody reads this process's output any more: writes to it must not end it.
-    for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
-    stop();
-    if (!localSweep) mark('lost', 'lost: its worker process went away');
-    quit = setTimeout(() => {
-      if (localSweep) mark('interrupted', 'interrupted: its sweep process went away');
-      else mark('lost', 'lost: its worker process went away');
-      signals.quitNow(marking);
-    }, PARENT_GONE_GRACE_MS).unref();
-  };
-  // The parent may have died while this process was still loading (the event came and went).
-  if (process.connected === false || !process.channel) onDisconnect();
-  else process.once('disconnect', onDisconnect);
-  return async () => {
-    process.off('disconnect', onDisconnect);
-    clearTimeout(quit);
-    await marking;
-  };
+function graceOf(env: NodeJS.ProcessEnv): { graceMs?: number } {
+  const value = Number(env['RUNNER_PARENT_GRACE_MS']);
+  return env['RUNNER_PARENT_GRACE_MS'] !== undefined && Number.isFinite(value) && value >= 0
+    ? { graceMs: value }
+    : {};
 }
-
-/** How long a trial whose parent died may take to end its step before it quits. */
-const PARENT_GONE_GRACE_MS = 10_000;
 
 const EVALUATION_FIELDS = ['loss', 'accuracy', 'rmse', 'mae', 'count'] as const;
 
