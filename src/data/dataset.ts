@@ -193,4 +193,14 @@ export interface DatasetDefinition extends DatasetConfigEntry {
   classCount?(spec: DataSpec): number | undefined;
   /** The examples of each split, known before loading (for the memory estimate); undefined when only loading tells. */
   exampleCount?(spec: DataSpec): { readonly train: number; readonly test: number } | undefined;
+  /**
+   * The bytes the loaded data will hold (both splits, decoded), told from the user's files
+   * without decoding them (IDX headers, image files counted, CSV rows counted), for the memory
+   * estimate of `plan` and `validate`; undefined when that cannot be told before loading.
+   * `valuesPerExample` is the model input's size (pixels, or table columns once encoded).
+   */
+  measureData?(
+    spec: DataSpec,
+    context: { readonly cwd: string; readonly valuesPerExample: number | undefined },
+  ): Promise<number | undefined>;
 }

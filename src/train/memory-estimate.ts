@@ -58,6 +58,21 @@ export function estimateMemory(
   };
 }
 
+/**
+ * The data's bytes before it loads (`plan`, `validate`): read from the user's files where the
+ * dataset can tell (IDX headers, image files and CSV rows counted), else from its declared
+ * example counts; undefined when neither tells.
+ */
+export async function plannedDataBytes(
+  experiment: Experiment,
+  plan: ModelPlan,
+  cwd: string,
+): Promise<number | undefined> {
+  const measure = findDataset(experiment.data.dataset).measureData;
+  if (measure === undefined) return plannedDatasetBytes(experiment, plan);
+  return measure(experiment.data, { cwd, valuesPerExample: valuesPerExample(plan.inputShape) });
+}
+
 /** Images are kept as uint8 pixels, tables as float32 columns; labels as one or two bytes. */
 function plannedDatasetBytes(experiment: Experiment, plan: ModelPlan): number | undefined {
   let counts: { train: number; test: number } | undefined;
@@ -118,6 +133,19 @@ export function checkMemory(
         ? { needs: estimate.total, what: 'it', limit: limits.machine }
         : undefined;
   if (!over) return;
+  const dataset = estimate.dataset ?? 0;
+  if (over.what === 'it' && dataset > estimate.tensors) {
+    // The data is most of it: no batch size or model size would make it fit.
+    throw new ConfigError([
+      {
+        code: 'memory-too-large',
+        path: 'data',
+        message: `a training step needs ${describeMemory(estimate)}, more than ${over.limit.why}: the data alone holds ${formatBytes(dataset)} once decoded`,
+        hint: 'train on fewer files or rows, or on smaller images, or on a machine with more memory',
+        ...(experiment.data.loc !== undefined ? { loc: experiment.data.loc } : {}),
+      },
+    ]);
+  }
   const largest = [...plan.layers].sort((a, b) => b.trainableParams - a.trainableParams)[0];
   const node = experiment.model.nodes.find((n) => n.name === largest?.name);
   const batchBound =

@@ -51,9 +51,13 @@ async function planFile(context: CliContext, file: string, flags: PlanFlags): Pr
   const plan = planModel(experiment.model);
   const { checkClassCount, declaredClassCount } = await import('../../train/check-class-count.js');
   checkClassCount(experiment, plan, declaredClassCount(experiment));
-  const { checkMemory, describeMemory, estimateMemory, memoryLimits } =
+  const { checkMemory, describeMemory, estimateMemory, memoryLimits, plannedDataBytes } =
     await import('../../train/memory-estimate.js');
-  const memory = estimateMemory(experiment, plan);
+  const memory = estimateMemory(
+    experiment,
+    plan,
+    await plannedDataBytes(experiment, plan, context.cwd),
+  );
   checkMemory(experiment, plan, memory, memoryLimits(experiment.backend));
   if (format === 'json') {
     context.out.json({ ...planJson(experiment, plan), memory });

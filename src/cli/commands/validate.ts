@@ -91,12 +91,12 @@ async function validateFiles(
         await import('../../train/check-class-count.js');
       const plan = planModel(experiment.model);
       checkClassCount(experiment, plan, declaredClassCount(experiment));
-      const { checkMemory, estimateMemory, memoryLimits } =
+      const { checkMemory, estimateMemory, memoryLimits, plannedDataBytes } =
         await import('../../train/memory-estimate.js');
       checkMemory(
         experiment,
         plan,
-        estimateMemory(experiment, plan),
+        estimateMemory(experiment, plan, await plannedDataBytes(experiment, plan, context.cwd)),
         memoryLimits(experiment.backend),
       );
       results.push({ file, valid: true, diagnostics: [] });

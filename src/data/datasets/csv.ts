@@ -9,6 +9,7 @@ import type {
 } from '../dataset.js';
 import { loadCsvTable, type CsvTable, type CsvTableOptions } from '../csv/load-csv-table.js';
 import type { MissingPolicy } from '../csv/table-preprocessing.js';
+import { countCsvRows } from '../measure-data.js';
 
 function fileOf(context: DatasetContext, key: 'train' | 'test'): string | undefined {
   const value = context.spec.options[key] as { file?: unknown } | undefined;
@@ -176,6 +177,19 @@ export const csv: DatasetDefinition = {
       location: testFile,
       notices: test.notices,
     };
+  },
+  async measureData(spec, { cwd, valuesPerExample }) {
+    // Held as float32 columns (the encoded features) and a label or target of up to 4 bytes.
+    if (valuesPerExample === undefined) return undefined;
+    let rows = 0;
+    for (const key of ['train', 'test'] as const) {
+      const file = (spec.options[key] as { file?: unknown } | undefined)?.file;
+      if (file === undefined && key === 'test') continue;
+      const count = typeof file === 'string' ? await countCsvRows(resolve(cwd, file)) : undefined;
+      if (count === undefined) return undefined;
+      rows += count;
+    }
+    return rows * (valuesPerExample * 4 + 4);
   },
   async status() {
     return {

@@ -10,6 +10,7 @@ import type {
 } from '../dataset.js';
 import { parseIdx, readFileContent } from '../idx-reader.js';
 import { countClasses, splitFromIdx } from '../image-split.js';
+import { idxFileBytes } from '../measure-data.js';
 
 interface IdxPair {
   readonly images: string;
@@ -175,6 +176,17 @@ export const idx: DatasetDefinition = {
     };
   },
   classCount: (spec) => safeOptions(spec.options)?.classes,
+  async measureData(spec, { cwd }) {
+    const options = safeOptions(spec.options);
+    if (options === undefined) return undefined;
+    const pairs = [options.train, ...(options.test ? [options.test] : [])];
+    const sizes = await Promise.all(
+      pairs.flatMap((pair) => [pair.images, pair.labels]).map((p) => idxFileBytes(resolve(cwd, p))),
+    );
+    return sizes.some((size) => size === undefined)
+      ? undefined
+      : sizes.reduce<number>((sum, size) => sum + size!, 0);
+  },
   async status(context: DatasetContext) {
     const options = context.spec.dataset === 'idx' ? safeOptions(context.spec.options) : undefined;
     return {

@@ -3,6 +3,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { DatasetError, InternalError } from '../../errors.js';
 import type { DatasetContext, DatasetDefinition, DatasetSplits, TestSplit } from '../dataset.js';
 import { loadImageFolder, type ImageFolderSplit } from '../image-folder/load-image-folder.js';
+import { countImageFiles } from '../measure-data.js';
 
 /** `data.*` of the images dataset, as the schema checked them. */
 interface ImagesOptions {
@@ -206,6 +207,19 @@ export const images: DatasetDefinition = {
       location: `${options.test}${test.fromCache ? ' (decoded cache)' : ''}`,
       notices: notices('images', test, options.test),
     };
+  },
+  async measureData(spec, { cwd, valuesPerExample }) {
+    // Held as uint8 pixels at the model's input size, and one label byte, per image.
+    if (valuesPerExample === undefined) return undefined;
+    let files = 0;
+    for (const key of ['train', 'test'] as const) {
+      const dir = (spec.options[key] as { dir?: unknown } | undefined)?.dir;
+      if (dir === undefined && key === 'test') continue;
+      const count = typeof dir === 'string' ? countImageFiles(resolve(cwd, dir), key) : undefined;
+      if (count === undefined) return undefined;
+      files += count;
+    }
+    return files * (valuesPerExample + 1);
   },
   async status(context: DatasetContext) {
     return {
