@@ -238,17 +238,6 @@ async function runSweepCommand(
   const quiet = Boolean(flags.quiet) || format !== 'table';
   const total = source.total;
   const slots = Math.min(parallel, Math.max(1, toRun));
-  if (!quiet) {
-    out.note(
-      `sweep ${sweepId}: ${total} trials` +
-        (definition.sweep?.sampler === 'tpe' ? ` (tpe, ${describeTpe(definition)})` : '') +
-        (skipped > 0 ? `, ${skipped} already finished, ${toRun} to run` : '') +
-        `, ${slots} at a time` +
-        (flags.resume !== undefined && flags.parallel === undefined && definition.parallel
-          ? ` (the sweep's --parallel ${definition.parallel})`
-          : ''),
-    );
-  }
   const children = new Set<ReturnType<typeof spawn>>();
   let stopRequested = false;
   // A second signal kills the trials and quits at once (main.ts ends the process).
@@ -264,6 +253,19 @@ async function runSweepCommand(
       for (const child of children) child.kill('SIGKILL');
     },
   });
+  // Said once Ctrl-C is handled: one pressed on seeing this line must stop the trials, not
+  // meet Node's default handler.
+  if (!quiet) {
+    out.note(
+      `sweep ${sweepId}: ${total} trials` +
+        (definition.sweep?.sampler === 'tpe' ? ` (tpe, ${describeTpe(definition)})` : '') +
+        (skipped > 0 ? `, ${skipped} already finished, ${toRun} to run` : '') +
+        `, ${slots} at a time` +
+        (flags.resume !== undefined && flags.parallel === undefined && definition.parallel
+          ? ` (the sweep's --parallel ${definition.parallel})`
+          : ''),
+    );
+  }
   const started = Date.now();
   // The sweep's heartbeat, for a resume on another host (where its pid means nothing). This
   // process mostly waits on its trials, so a timer on the main thread keeps time.
