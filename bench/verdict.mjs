@@ -35,6 +35,25 @@ export function overheadVerdict(value, ceiling, spread) {
 }
 
 /**
+ * A timed figure against a target it must stay under (ms, a share of a step), judged on the
+ * range the bench measured, `low` to `high` (its quartiles, or the extremes of its rounds):
+ * `met` when even `high` is under the target, `MISSED` when even `low` is at or over it, else
+ * `inconclusive` (the run-to-run spread straddles the target).
+ */
+export function targetVerdict(low, high, target) {
+  if (high < target) return 'met';
+  if (low >= target) return 'MISSED';
+  return 'inconclusive (the spread straddles the target)';
+}
+
+/** The lower and upper quartiles of samples (nearest rank): the spread `targetVerdict` reads. */
+export function quartiles(samples) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  return { low: at(0.25), high: at(0.75) };
+}
+
+/**
  * Paired two-sided sign test of A against B (one value each per seed, lower
  * is better or what the caller means by lower): the exact binomial p of the
  * split of the seeds where A and B differ (equal ones left out). `lower` is
