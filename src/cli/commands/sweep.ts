@@ -12,6 +12,7 @@ import { formatPrunedRung } from '../../train/sweep-pruners.js';
 import { configurationRows, repeatsOf, sweepTrialRows } from './sweeps/trial-rows.js';
 import { parseTrialResult } from '../trial-process.js';
 import { outputFormat, parseTags } from '../parse-flags.js';
+import { progressInterval, startSweepProgress } from '../sweep-progress.js';
 import { outcome, type Outcome } from '../outcome.js';
 import type { View, ViewColumn } from '../render.js';
 import { collect, type CliContext, type CommandDefinition } from './command.js';
@@ -274,6 +275,19 @@ async function runSweepCommand(
     heartbeatIntervalOf(context.env, HEARTBEAT_INTERVAL_MS),
   );
   beat.unref();
+  let ended = skipped;
+  const stopProgress = quiet
+    ? () => undefined
+    : startSweepProgress({
+        sweepId,
+        total,
+        listTrials: () => store.listSweepTrials(sweepId),
+        ended: () => ended,
+        note: (text) => out.note(text),
+        status: (text) => out.status(text),
+        liveStatus: out.liveStatus,
+        everyMs: progressInterval(context.env),
+      });
   try {
     const reports = await train.runSweep({
       store,
@@ -302,6 +316,7 @@ async function runSweepCommand(
           out.note(`trial ${trial.index + 1}/${total} started: ${describeAssignments(trial)}`);
       },
       onTrialEnd: async (report) => {
+        ended++;
         if (quiet) return;
         const run = report.runId === undefined ? '' : ` (run ${report.runId})`;
         const why = report.message ? `: ${report.message}` : '';
@@ -379,6 +394,7 @@ async function runSweepCommand(
     );
   } finally {
     clearInterval(beat);
+    stopProgress();
     unlisten();
     await store.close();
   }
