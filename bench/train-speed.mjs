@@ -348,6 +348,16 @@ function printTable(rows, nets, batches, unavailable, torch, rounds) {
       `  calls/step, ${NET_TITLES[r.net] ?? r.net} on ${r.backend}: ${r.kernelCalls} = ${r.kernelNames}`,
     );
   }
+  // Where a step with workers goes, on the main thread (the median round's): what stays serial.
+  for (const r of rows.filter((x) => x.framework === 'tfjs' && x.phases)) {
+    const p = r.phases;
+    const rest = r.msPerStep - p.prepareMs - p.ownShareMs - p.waitMs - p.averageMs;
+    out(
+      `  ${r.workers} workers, ${NET_TITLES[r.net] ?? r.net} batch ${r.batch}, ms of a ${r.msPerStep.toFixed(1)} ms step on the main thread: ` +
+        `prepare ${p.prepareMs.toFixed(2)}, own share ${p.ownShareMs.toFixed(2)}, wait ${p.waitMs.toFixed(2)}, ` +
+        `average ${p.averageMs.toFixed(2)}, update and rest ${rest.toFixed(2)}; a worker busy ${p.workerMs.toFixed(2)}`,
+    );
+  }
   for (const [backend, why] of unavailable) out(`  ${backend}: not measured: ${why}`);
   if (!torch.available) out(`  PyTorch: ${torch.why}`);
 }
@@ -414,11 +424,13 @@ async function runChild(job) {
     if (!Number.isFinite(value)) throw new Error(`loss is ${value} at step ${i}`);
   };
   for (let i = 0; i < job.warmup; i++) await step(i);
+  const timesBefore = pool?.times();
   const start = performance.now();
   const cpuStart = process.cpuUsage();
   for (let i = 0; i < job.steps; i++) await step(i);
   const ms = performance.now() - start;
   const cpu = process.cpuUsage(cpuStart);
+  const phases = pool ? phasesPerStep(timesBefore, pool.times()) : undefined;
   const cpuMs = (cpu.user + cpu.system) / 1000;
   // Kernel calls of one step of this thread's replica, after the timing (profiling slows it).
   const profile = await tf.profile(() => step(job.warmup + job.steps));
@@ -438,8 +450,23 @@ async function runChild(job) {
       imagesPerCpuSec: (job.batch * job.steps * 1000) / cpuMs,
       kernelCalls: profile.kernels.length,
       kernelNames: countNames(profile.kernels),
+      phases,
     })}\n`,
   );
+}
+
+/** The replica pool's time per step between two of its `times()`: main thread phases, workers' busy time. */
+function phasesPerStep(before, after) {
+  const steps = after.steps - before.steps;
+  const per = (key) => (after[key] - before[key]) / steps;
+  const workers = after.workerMs.map((ms, i) => (ms - before.workerMs[i]) / steps);
+  return {
+    prepareMs: per('prepareMs'),
+    ownShareMs: per('ownShareMs'),
+    waitMs: per('waitMs'),
+    averageMs: per('averageMs'),
+    workerMs: workers.reduce((a, b) => a + b, 0) / workers.length,
+  };
 }
 
 /** Kernel calls by name, most frequent first: "Reshape 12, PadV2 3, ...". */

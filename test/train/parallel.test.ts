@@ -283,6 +283,15 @@ describe('the replica pool', () => {
     tf.dispose([xs, labels]);
     // The worker's answer to that step was taken then, so it cannot pass for the next step's.
     await expectWhole(13, 4);
+    // Where the time went, for the speed bench: every step counted, the worker's own time too.
+    const times = pool.times();
+    expect(times.steps).toBe(4);
+    expect(times.ownShareMs).toBeGreaterThan(0);
+    expect(times.workerMs).toHaveLength(1);
+    expect(times.workerMs[0]).toBeGreaterThan(0);
+    for (const ms of [times.prepareMs, times.waitMs, times.averageMs]) {
+      expect(ms).toBeGreaterThanOrEqual(0);
+    }
     model.dispose();
   });
 

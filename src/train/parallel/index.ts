@@ -18,6 +18,7 @@ export {
   type ReplicaPoolOptions,
   type ParallelGradients,
   type ShareSource,
+  type PoolTimes,
 } from './replica-pool.js';
 export { parallelTrainStep } from './parallel-step.js';
 export { Lookahead } from './lookahead.js';

@@ -38,8 +38,28 @@ export interface ReplicaPool {
   computeBatchGradients(batch: ShareSource, whileWaiting?: () => void): Promise<ParallelGradients>;
   /** Live tensors each worker reported after its last step (replica 1 first). */
   workerTensors(): readonly number[];
+  /** Where the steps' time went so far (the speed bench prints it). */
+  times(): PoolTimes;
   /** Ends every worker thread; safe to call twice, and after a failure. */
   close(): Promise<void>;
+}
+
+/**
+ * The main thread's time in the pool's steps, in ms summed over `steps`, and
+ * the workers' own: what is serial (prepare, average, and the update after
+ * the pool) against what overlaps (own share vs. the workers').
+ */
+export interface PoolTimes {
+  readonly steps: number;
+  /** Publishing the weights, writing and posting the workers' shares, the own share's tensors. */
+  readonly prepareMs: number;
+  /** The main thread's own share: its forward and backward pass. */
+  readonly ownShareMs: number;
+  /** After its own share, until every worker answered (whileWaiting included). */
+  readonly waitMs: number;
+  readonly averageMs: number;
+  /** Each worker's time from taking a step's message to answering it (replica 1 first). */
+  readonly workerMs: readonly number[];
 }
 
 /** A batch as the loader makes it: NHWC float32 pixels and int32 class indices. */
@@ -106,12 +126,19 @@ export async function startReplicaPool(options: ReplicaPoolOptions): Promise<Rep
   }
   let closed = false;
   let step = 0;
+  const spent = { prepareMs: 0, ownShareMs: 0, waitMs: 0, averageMs: 0 };
   const computeBatchGradients = async (
     batch: ShareSource,
     whileWaiting?: () => void,
   ): Promise<ParallelGradients> => {
     if (closed) throw new Error('the replica pool is closed');
     step += 1;
+    let mark = performance.now();
+    const lap = (phase: keyof typeof spent): void => {
+      const now = performance.now();
+      spent[phase] += now - mark;
+      mark = now;
+    };
     publishWeights(variables, layout, weights);
     const bounds = shareBounds(batch.size, options.replicas);
     const pending = workers.map((worker, i) => {
@@ -129,7 +156,9 @@ export async function startReplicaPool(options: ReplicaPoolOptions): Promise<Rep
     const shareLabels = tf.tensor1d(batch.labels.subarray(0, mainEnd), 'int32');
     let mainShare: ShareGradients;
     try {
+      lap('prepareMs');
       mainShare = computeShareGradients(model, variables, shareXs, shareLabels, objective);
+      lap('ownShareMs');
     } catch (error) {
       // Let the workers finish their step before the pool is closed.
       await Promise.allSettled(pending);
@@ -147,11 +176,22 @@ export async function startReplicaPool(options: ReplicaPoolOptions): Promise<Rep
         throw error;
       }
       results = await Promise.all(pending);
+      lap('waitMs');
     } catch (error) {
       for (const g of mainShare.grads) g.dispose();
       throw error;
     }
-    return averageShares(variables, layout, batch.size, bounds, mainShare, results, workers);
+    const averaged = averageShares(
+      variables,
+      layout,
+      batch.size,
+      bounds,
+      mainShare,
+      results,
+      workers,
+    );
+    lap('averageMs');
+    return averaged;
   };
   return {
     size: options.replicas,
@@ -163,6 +203,7 @@ export async function startReplicaPool(options: ReplicaPoolOptions): Promise<Rep
       }),
     computeBatchGradients,
     workerTensors: () => workers.map((w) => w.tensors),
+    times: () => ({ steps: step, ...spent, workerMs: workers.map((w) => w.busyMs) }),
     async close() {
       if (closed) return;
       closed = true;
@@ -272,6 +313,8 @@ class ReplicaThread {
   readonly ready: Promise<void>;
   readonly grads: Float32Array;
   tensors = 0;
+  /** Summed `busyMs` of the steps answered. */
+  busyMs = 0;
   readonly #worker: Worker;
   readonly #index: number;
   #share: ShareBuffers;
@@ -313,6 +356,7 @@ class ReplicaThread {
           return;
         case 'done': {
           this.tensors = message.tensors;
+          this.busyMs += message.busyMs;
           const pending = this.#pending;
           this.#pending = undefined;
           pending?.resolve({ loss: message.loss, correct: message.correct });

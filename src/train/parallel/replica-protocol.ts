@@ -56,6 +56,8 @@ export type ReplicaMessage =
       readonly correct: number;
       /** Live tensors after the step: stays constant from step to step unless something leaks. */
       readonly tensors: number;
+      /** From taking the message to answering it. */
+      readonly busyMs: number;
     }
   | { readonly kind: 'failed'; readonly message: string };
 

@@ -33,6 +33,7 @@ export async function serveReplica(port: ReplicaPort, init: ReplicaInit): Promis
   const layout = flatLayout(init.shapes);
   let share = init.share;
   port.on('message', (request: StepRequest) => {
+    const started = performance.now();
     try {
       share = request.share ?? share;
       const done = runStep(model, variables, layout, init, share, request.size);
@@ -41,6 +42,7 @@ export async function serveReplica(port: ReplicaPort, init: ReplicaInit): Promis
         step: request.step,
         ...done,
         tensors: tf.memory().numTensors,
+        busyMs: performance.now() - started,
       });
     } catch (error) {
       port.postMessage({ kind: 'failed', message: messageOf(error) });
