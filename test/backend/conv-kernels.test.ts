@@ -126,6 +126,39 @@ const CONV_CASES: readonly ConvCase[] = [
     stride: 1,
     pad: 'valid',
   },
+  // LeNet-5's second layer (col2im's whole rows of taps: 5 x 6 = 30 floats, not 4n), smaller batch
+  {
+    batch: 2,
+    height: 14,
+    width: 14,
+    inChannels: 6,
+    kernel: 5,
+    channels: 16,
+    stride: 1,
+    pad: 'valid',
+  },
+  // LeNet-5's first layer: 1 channel, same padding (rows of taps cut at both edges)
+  {
+    batch: 2,
+    height: 12,
+    width: 12,
+    inChannels: 1,
+    kernel: 5,
+    channels: 6,
+    stride: 1,
+    pad: 'same',
+  },
+  // channels past 8, same padding, stride 2 (interior and edge taps, 5 x 10 floats a row)
+  {
+    batch: 2,
+    height: 11,
+    width: 13,
+    inChannels: 10,
+    kernel: 5,
+    channels: 9,
+    stride: 2,
+    pad: 'same',
+  },
   { batch: 1, height: 5, width: 5, inChannels: 1, kernel: 1, channels: 1, stride: 1, pad: 'valid' },
   { batch: 2, height: 7, width: 9, inChannels: 3, kernel: 3, channels: 4, stride: 1, pad: 'same' },
   { batch: 3, height: 9, width: 7, inChannels: 2, kernel: 3, channels: 5, stride: 2, pad: 'same' },
@@ -333,6 +366,10 @@ const INPUT_VARIANTS: ReadonlyArray<[string, KernelConfig]> = [
     makeConv2dBackpropInputConfig({ strategy: 'col2im', im2colFloatBudget: 2000 }),
   ],
   ['col2im in JS', makeConv2dBackpropInputConfig({ strategy: 'col2im', simd: false })],
+  [
+    'col2im, SIMD scatter tap by tap',
+    makeConv2dBackpropInputConfig({ strategy: 'col2im', wideRows: false }),
+  ],
 ];
 
 const DEPTHWISE_FILTER_VARIANTS: ReadonlyArray<[string, KernelConfig]> = [

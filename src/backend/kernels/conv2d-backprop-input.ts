@@ -33,6 +33,11 @@ export interface Conv2dBackpropInputOptions {
   readonly im2colFloatBudget?: number;
   /** col2im's scatter-add on the SIMD row function where channels allow (default true). */
   readonly simd?: boolean;
+  /**
+   * col2im's SIMD scatter adds a patch's whole row of taps per call where they
+   * all fall inside the image (default true; false: one call per tap, as before).
+   */
+  readonly wideRows?: boolean;
 }
 
 /**
@@ -49,6 +54,7 @@ function inputGradientByCol2im(
   inputShape: [number, number, number, number],
   budget: number,
   rowAdd: RowAdd | null,
+  wideRows: boolean,
 ): TensorInfo {
   const K = g.filterHeight * g.filterWidth * g.inChannels;
   const CO = g.outChannels;
@@ -80,6 +86,7 @@ function inputGradientByCol2im(
       count,
       heapFloats(backend, dx, KERNEL),
       rowAdd,
+      wideRows,
     );
     backend.disposeData(cols.dataId);
   }
@@ -126,6 +133,7 @@ export function makeConv2dBackpropInputConfig(
   const strategy = options.strategy ?? 'auto';
   const budget = options.im2colFloatBudget ?? IM2COL_FLOAT_BUDGET;
   const simd = options.simd ?? true;
+  const wideRows = options.wideRows ?? true;
   const kernelFunc = (args: WasmKernelArgs): TensorInfo => {
     const backend = wasmBackendOf(args);
     const dy = inputOf(args, 'dy', KERNEL);
@@ -139,7 +147,7 @@ export function makeConv2dBackpropInputConfig(
     const fullPad = wanted && unitStride ? fullConvolutionPadding(g) : undefined;
     return fullPad !== undefined
       ? inputGradientByConvolution(backend, dy, filter, g, fullPad)
-      : inputGradientByCol2im(backend, dy, filter, g, attrs.inputShape, budget, rowAdd);
+      : inputGradientByCol2im(backend, dy, filter, g, attrs.inputShape, budget, rowAdd, wideRows);
   };
   return { kernelName: KERNEL, backendName: 'wasm', kernelFunc };
 }

@@ -244,6 +244,7 @@ export function addPatchRowsToImage(
   imageCount: number,
   dx: Float32Array,
   rowAdd: RowAdd | null = null,
+  wideRows = true,
 ): void {
   const { inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW } = g;
   const KH = g.filterHeight;
@@ -252,7 +253,7 @@ export function addPatchRowsToImage(
   const rowStrideX = W * C;
   const imageStrideX = H * rowStrideX;
   if (rowAdd !== null && cols.buffer === dx.buffer) {
-    addPatchRowsBySimd(cols, g, firstImage, imageCount, dx, rowAdd);
+    addPatchRowsBySimd(cols, g, firstImage, imageCount, dx, rowAdd, wideRows);
     return;
   }
   for (let n = 0; n < imageCount; n++) {
@@ -290,6 +291,7 @@ function addPatchRowsBySimd(
   imageCount: number,
   dx: Float32Array,
   rowAdd: RowAdd,
+  wideRows: boolean,
 ): void {
   const { inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW } = g;
   const KH = g.filterHeight;
@@ -302,6 +304,20 @@ function addPatchRowsBySimd(
     owRanges.push(validOutputRange(kw, g.strideWidth, g.dilationWidth, g.padLeft, W, OW));
   }
   const dxStep = g.strideWidth * C * 4;
+  // With dilation 1 a patch's row of taps, KW * C floats, is contiguous both in
+  // the patch and in the image: where every tap of the row lands inside the
+  // image (the interior [wideLo, wideHi)) one call adds it whole; the edges go
+  // tap by tap. LeNet-5 conv2: 5x fewer calls, 7 vectors each instead of 1.
+  const wide = wideRows && g.dilationWidth === 1 && KW > 1;
+  let wideLo = 0;
+  let wideHi = OW;
+  for (const [lo, hi] of owRanges) {
+    wideLo = Math.max(wideLo, lo);
+    wideHi = Math.min(wideHi, hi);
+  }
+  // no interior: every tap by itself (the right-hand runs start at OW, i.e. are empty)
+  if (!wide || wideLo >= wideHi) wideLo = wideHi = OW;
+  const rowFloats = KW * C;
   for (let n = 0; n < imageCount; n++) {
     const imageBase = (firstImage + n) * H * W * C;
     for (let oh = 0; oh < OH; oh++) {
@@ -309,13 +325,25 @@ function addPatchRowsBySimd(
       for (let kh = 0; kh < KH; kh++) {
         const ih = oh * g.strideHeight - g.padTop + kh * g.dilationHeight;
         if (ih < 0 || ih >= H) continue;
+        if (wideLo < wideHi) {
+          const iw = wideLo * g.strideWidth - g.padLeft;
+          const d = imageBase + (ih * W + iw) * C;
+          const c = rowOfPatches + wideLo * K + kh * KW * C;
+          const count = wideHi - wideLo;
+          rowAdd(dxAt + d * 4, dxStep, colsAt + c * 4, K * 4, count, rowFloats >> 2, rowFloats & 3);
+        }
         for (let kw = 0; kw < KW; kw++) {
           const [owLo, owHi] = owRanges[kw]!;
-          if (owLo >= owHi) continue;
-          const iw = owLo * g.strideWidth - g.padLeft + kw * g.dilationWidth;
-          const d = imageBase + (ih * W + iw) * C;
-          const c = rowOfPatches + owLo * K + (kh * KW + kw) * C;
-          rowAdd(dxAt + d * 4, dxStep, colsAt + c * 4, K * 4, owHi - owLo, C >> 2, C & 3);
+          // the tap's own runs, left and right of the interior already added
+          for (let side = 0; side < 2; side++) {
+            const from = side === 0 ? owLo : Math.max(owLo, wideHi);
+            const to = side === 0 ? Math.min(owHi, wideLo) : owHi;
+            if (from >= to) continue;
+            const iw = from * g.strideWidth - g.padLeft + kw * g.dilationWidth;
+            const d = imageBase + (ih * W + iw) * C;
+            const c = rowOfPatches + from * K + (kh * KW + kw) * C;
+            rowAdd(dxAt + d * 4, dxStep, colsAt + c * 4, K * 4, to - from, C >> 2, C & 3);
+          }
         }
       }
     }
