@@ -4,13 +4,25 @@
  * hyperband against no pruner, with two-sided verdicts. Run `npm run build` first.
  *
  *   node bench/sweep-search.mjs [--seeds 10] [--trials 30] [--prune-trials 27]
- *                               [--prune-epochs 9] [--jobs 2] [--cli]
+ *                               [--prune-epochs 9] [--jobs 2] [--landscape 2]
+ *                               [--tpe-multivariate] [--cli]
  *
  * The objective (small on purpose, so the whole bench fits in minutes on 2 cores):
  * configs/quick.yaml's net (conv2d 3x3 with 1-16 filters, max pool, dense 4) on its generated
  * 12x12 data (256 train, 64 test images, 4 classes, no download), with noise 0.6 instead of
  * 0.1 so the best does not saturate; learning rate logUniform [1e-5, 1] and the filters
  * intUniform [1, 16]; test/loss (minimized) ranks trials.
+ *
+ * Why search matters on it (the output prints the grid of the first --landscape seeds, 33
+ * one-epoch trials each): most of the learning-rate range learns nothing in one epoch (test
+ * loss about ln 4 = 1.386 below 1e-3, worse above 0.3), and the best lies in about one
+ * decade of the five (0.01-0.03 at 16 filters: 0.70 against a grid median of 1.36 for seed
+ * 1), so a sampler that concentrates there wins. Noise: none within a seed (every trial of a
+ * sweep trains on the same generated data from the same seed, so a configuration always
+ * gives the same value); between seeds the data differ, hence the paired comparison.
+ * A fair start: a tpe sweep's first startupTrials (10) trials are the random sweep's own
+ * first draws for the seed (as Optuna's TPE draws its startup with a RandomSampler of its
+ * seed), so the two differ only in the 20 trials TPE proposes.
  *
  * Every sweep goes through the real sweep machinery: `planSweep` (the CLI's), the SQLite
  * store, `openTrialSource` (TPE proposals from the finished trials, recorded), `runSweep`,
@@ -52,6 +64,13 @@ const pruneTrials = option('prune-trials', 27);
 const pruneEpochs = option('prune-epochs', 9);
 const jobs = option('jobs', Math.max(1, Math.min(2, cpus().length)));
 const viaCli = args.includes('--cli');
+/** `--tpe-multivariate`: the tpe sweeps model the parameters jointly (`tpe: {multivariate: true}`). */
+const multivariate = args.includes('--tpe-multivariate');
+/** Seeds whose objective is printed as a grid (`--landscape 0`: none). */
+const landscapeSeeds = Array.from(
+  { length: Math.min(seeds, option('landscape', 2)) },
+  (_, i) => i + 1,
+);
 const MAIN = new URL('../dist/cli/main.js', import.meta.url).pathname;
 const BASE = readFileSync(new URL('../configs/quick.yaml', import.meta.url), 'utf8');
 
@@ -73,7 +92,9 @@ function sweepsOf(seed) {
     ...['random', 'tpe'].map((sampler) => ({
       name: `${sampler}-${seed}`,
       seed,
-      sweep: `sweep:\n  sampler: ${sampler}\n  trials: ${trials}\n${SPACE}`,
+      sweep:
+        `sweep:\n  sampler: ${sampler}\n  trials: ${trials}\n${SPACE}` +
+        (sampler === 'tpe' && multivariate ? '  tpe: {multivariate: true}\n' : ''),
       epochs: 1,
     })),
     ...Object.entries(PRUNERS).map(([pruner, yaml]) => ({
@@ -193,6 +214,36 @@ async function runOne(work, job) {
   };
 }
 
+/**
+ * The objective itself, for the output: a grid over the learning rate (a point per half
+ * decade) and three filter counts, for one seed, through the same machinery. It shows whether
+ * search can matter here: how far the best is from the typical value, and where it sits.
+ */
+const LANDSCAPE_LR = [1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1];
+const LANDSCAPE_FILTERS = [1, 4, 16];
+async function landscape(work, seed) {
+  const job = {
+    name: `landscape-${seed}`,
+    seed,
+    sweep: `sweep:\n  grid:\n    train.optimizer.learningRate: [${LANDSCAPE_LR.join(', ')}]\n    model.layers[0].conv2d.filters: [${LANDSCAPE_FILTERS.join(', ')}]\n  metric: test/loss\n  goal: minimize\n`,
+    epochs: 1,
+  };
+  const file = writeConfig(work, job);
+  const db = join(work, `${job.name}.db`);
+  await sweepInProcess(work, file, db);
+  const sql = new Database(db, { readonly: true });
+  const rows = sql
+    .prepare(
+      `select (select value from params p where p.run_id = r.id and p.key = 'train.optimizer.learningRate') as lr,
+         (select value from params p where p.run_id = r.id and p.key = 'model.layers[0].conv2d.filters') as filters,
+         (select value from metrics m where m.run_id = r.id and m.key = 'test/loss' order by step desc limit 1) as loss
+       from runs r where r.sweep_id = 1 and r.status = 'completed'`,
+    )
+    .all();
+  sql.close();
+  return rows;
+}
+
 /** A job process: runs the sweeps named on its command line, prints one JSON line per sweep. */
 async function jobMain(names) {
   const work = mkdtempSync(join(tmpdir(), 'runner-bench-sweep-'));
@@ -209,6 +260,11 @@ async function jobMain(names) {
         epochs: 1,
       });
     for (const name of names) {
+      if (name.startsWith('landscape-')) {
+        const rows = await landscape(work, Number(name.slice('landscape-'.length)));
+        process.stdout.write(`${JSON.stringify({ name, rows })}\n`);
+        continue;
+      }
       const result = await runOne(work, all.get(name));
       if (process.env.BENCH_MEMORY) {
         const tf = await import('../dist/tf.js');
@@ -233,7 +289,7 @@ async function runAll(onResult) {
   const queue = [];
   for (let seed = 1; seed <= seeds; seed++) queue.push(...sweepsOf(seed));
   queue.sort((a, b) => b.epochs - a.epochs);
-  const chunks = [];
+  const chunks = landscapeSeeds.length ? [landscapeSeeds.map((seed) => `landscape-${seed}`)] : [];
   for (let i = 0; i < queue.length; i += SWEEPS_PER_PROCESS)
     chunks.push(queue.slice(i, i + SWEEPS_PER_PROCESS).map((job) => job.name));
   const forwarded = args.filter((a, i) => a !== '--jobs' && args[i - 1] !== '--jobs');
@@ -285,12 +341,35 @@ function verdict(test, a, b, what) {
   return `${call} (${counted})`;
 }
 
+/** The grid of one seed's objective: test/loss per learning rate (rows) and filters (columns). */
+function printLandscape({ name, rows }) {
+  const at = (lr, filters) =>
+    rows.find((r) => Number(r.lr) === lr && Number(r.filters) === filters)?.loss ?? Number.NaN;
+  const all = rows.map((r) => r.loss).filter(Number.isFinite);
+  const best = rows.reduce((a, b) => (b.loss < a.loss ? b : a));
+  console.log(
+    `  objective, ${name.replace('-', ' seed ')}: test/loss after 1 epoch (rows: learning rate; columns: filters ${LANDSCAPE_FILTERS.join(', ')})`,
+  );
+  for (const lr of LANDSCAPE_LR)
+    console.log(
+      `    lr ${String(lr).padEnd(6)} ${LANDSCAPE_FILTERS.map((f) => at(lr, f).toFixed(4)).join('  ')}`,
+    );
+  console.log(
+    `    best ${best.loss.toFixed(4)} at lr ${best.lr}, filters ${best.filters}; median of the grid ${median(all).toFixed(4)}, worst ${Math.max(...all).toFixed(4)}`,
+  );
+}
+
 async function main() {
   const started = performance.now();
   console.log(`sweep-search bench: ${cpus().length} cores, load average ${load()}`);
   console.log(
     `  objective: quick.yaml's net (conv2d 3x3 1-16 filters, max pool, dense 4) on generated 12x12 data,` +
       ` 256 train / 64 test images, noise 0.6, batch 32; lr logUniform [1e-5, 1], filters intUniform [1, 16]; test/loss minimized`,
+  );
+  console.log(
+    '  deterministic within a seed (same data and init for every trial); tpe (one parameter at a time' +
+      (multivariate ? ' but --tpe-multivariate: jointly' : '') +
+      ", constant liar, 10 startup trials, gamma 0.1, 24 candidates) starts from the random sweep's own first 10 draws of the seed",
   );
   console.log(
     `  size: ${seeds} seeds; samplers: random and tpe, ${trials} trials x 1 epoch each; pruners: none,` +
@@ -301,6 +380,10 @@ async function main() {
   );
   const results = new Map();
   await runAll((result) => {
+    if (result.rows) {
+      printLandscape(result);
+      return;
+    }
     results.set(result.name, result);
     console.log(
       `  ${result.name.padEnd(22)} best test/loss ${result.best.toFixed(4)}, ${result.epochs} epochs` +

@@ -729,6 +729,12 @@ const SWEEP_SCHEMA = {
           description:
             "Count configurations still running (--parallel slots, workers) among the bad ones, so free slots do not propose next to them (Optuna's constant_liar). false: learn from finished trials only.",
         },
+        multivariate: {
+          type: 'boolean',
+          default: false,
+          description:
+            "Model the parameters jointly, so values that went together in good trials are proposed together (Optuna's TPESampler(multivariate=True)). Default false: one parameter at a time, as Bergstra et al. 2011 (it did better on bench/sweep-search.mjs).",
+        },
       },
     },
     metric: {

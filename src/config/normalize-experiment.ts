@@ -132,6 +132,7 @@ function sweepSpec(value: unknown): SweepSpec | undefined {
       gamma: (tpe['gamma'] as number | undefined) ?? 0.1,
       candidates: (tpe['candidates'] as number | undefined) ?? 24,
       constantLiar: (tpe['constantLiar'] as boolean | undefined) ?? true,
+      multivariate: (tpe['multivariate'] as boolean | undefined) ?? false,
     },
     metric: value['metric'] as string,
     goal: value['goal'] as SweepSpec['goal'],

@@ -62,15 +62,73 @@ export function mixtureWeights(n: number): number[] {
   return weights.map((w) => w / total);
 }
 
-/** Fits an estimator to observations (in trial order) over `domain`. */
+/**
+ * One dimension's kernels: one per observation, then the prior's. The mixture weights are
+ * apart, so several dimensions can share them (multivariate TPE).
+ */
+export interface Kernels {
+  /** A draw from kernel `i`. */
+  sample(i: number, random: () => number): number;
+  /** log of kernel `i`'s density (integers, choices: its probability) at x. */
+  logPdf(i: number, x: number): number;
+}
+
+/** Fits the kernels of one dimension to observations (in trial order) over `domain`. */
+export function fitKernels(observations: readonly number[], domain: Domain): Kernels {
+  return domain.kind === 'numeric'
+    ? numericKernels(observations, domain)
+    : categoricalKernels(observations, domain);
+}
+
+/** Fits a one-dimensional estimator to observations (in trial order) over `domain`. */
 export function fitParzenEstimator(
   observations: readonly number[],
   domain: Domain,
 ): ParzenEstimator {
   const weights = mixtureWeights(observations.length);
-  return domain.kind === 'numeric'
-    ? numericEstimator(observations, domain, weights)
-    : categoricalEstimator(observations, domain, weights);
+  const kernels = fitKernels(observations, domain);
+  return {
+    sample: (random) => kernels.sample(pickIndex(weights, random()), random),
+    logPdf: (x) => logSumExp(weights.map((w, i) => Math.log(w) + kernels.logPdf(i, x))),
+  };
+}
+
+/** A joint estimator over several dimensions: a mixture of product kernels (Optuna's multivariate TPE). */
+export interface JointParzenEstimator {
+  sample(random: () => number): number[];
+  logPdf(x: readonly number[]): number;
+}
+
+/**
+ * Fits a mixture whose kernel i is the product over dimensions of each dimension's kernel
+ * at observation i (one row of `observations` per trial, one column per dimension): a
+ * draw takes one kernel for all dimensions, so what went together in a good trial is
+ * proposed together (Optuna's TPESampler with multivariate=True).
+ */
+export function fitJointParzenEstimator(
+  observations: readonly (readonly number[])[],
+  domains: readonly Domain[],
+): JointParzenEstimator {
+  const weights = mixtureWeights(observations.length);
+  const kernels = domains.map((domain, d) =>
+    fitKernels(
+      observations.map((row) => row[d]!),
+      domain,
+    ),
+  );
+  return {
+    sample(random) {
+      const i = pickIndex(weights, random());
+      return kernels.map((k) => k.sample(i, random));
+    },
+    logPdf(x) {
+      return logSumExp(
+        weights.map(
+          (w, i) => Math.log(w) + kernels.reduce((sum, k, d) => sum + k.logPdf(i, x[d]!), 0),
+        ),
+      );
+    },
+  };
 }
 
 /** Each observation's sigma, then the prior's (see the file comment). */
@@ -96,11 +154,7 @@ export function kernelSigmas(observations: readonly number[], low: number, high:
   return sigmas;
 }
 
-function numericEstimator(
-  observations: readonly number[],
-  domain: NumericDomain,
-  weights: readonly number[],
-): ParzenEstimator {
+function numericKernels(observations: readonly number[], domain: NumericDomain): Kernels {
   const step = domain.step;
   const low = step === undefined ? domain.low : domain.low - step / 2;
   const high = step === undefined ? domain.high : domain.high + step / 2;
@@ -121,24 +175,20 @@ function numericEstimator(
             (x + step / 2 - mus[i]!) / sigmas[i]!,
           ) - logAccepted[i]!;
   return {
-    sample(random) {
-      const i = pickIndex(weights, random());
+    sample(i, random) {
       const x = truncatedNormal(mus[i]!, sigmas[i]!, low, high, random);
       if (step === undefined) return x;
       const snapped = domain.low + Math.round((x - domain.low) / step) * step;
       return Math.min(domain.high, Math.max(domain.low, snapped));
     },
-    logPdf(x) {
-      return logSumExp(mus.map((_, i) => Math.log(weights[i]!) + kernelLogPdf(x, i)));
-    },
+    logPdf: (i, x) => kernelLogPdf(x, i),
   };
 }
 
-function categoricalEstimator(
+function categoricalKernels(
   observations: readonly number[],
   { choices }: CategoricalDomain,
-  weights: readonly number[],
-): ParzenEstimator {
+): Kernels {
   const n = observations.length;
   const rows = [...observations, -1].map((observed) => {
     const row = new Array<number>(choices).fill(PRIOR_WEIGHT / (n + 1));
@@ -147,15 +197,8 @@ function categoricalEstimator(
     return row.map((w) => w / total);
   });
   return {
-    sample(random) {
-      const row = rows[pickIndex(weights, random())]!;
-      return pickIndex(row, random());
-    },
-    logPdf(x) {
-      let p = 0;
-      rows.forEach((row, i) => (p += weights[i]! * row[x]!));
-      return Math.log(p);
-    },
+    sample: (i, random) => pickIndex(rows[i]!, random()),
+    logPdf: (i, x) => Math.log(rows[i]![x]!),
   };
 }
 

@@ -1,5 +1,5 @@
 import type { SweepDistribution, TpeSpec } from '../config/experiment.js';
-import { fitParzenEstimator, type Domain } from './parzen-estimator.js';
+import { fitJointParzenEstimator, fitParzenEstimator, type Domain } from './parzen-estimator.js';
 import { sampleDistribution } from './sweep-plan.js';
 
 /** A configuration that finished (all its repeats), as the search sees it. */
@@ -29,8 +29,8 @@ const MAX_GOOD = 25;
 
 /**
  * Proposes one configuration with the Tree-structured Parzen Estimator
- * (Bergstra et al. 2011, as Optuna's TPESampler with its defaults,
- * independent per parameter): until `startupTrials` configurations have
+ * (Bergstra et al. 2011, as Optuna's TPESampler: one parameter at a time, or
+ * jointly over the parameters with `tpe.multivariate`): until `startupTrials` configurations have
  * finished it draws at random; then it splits the finished ones into the good
  * (the best ceil(gamma·n), at most 25: completed before pruned, pruned ones
  * ranked by how far they got) and the rest, running ones among the rest
@@ -56,6 +56,7 @@ export function proposeTpe(
     );
   }
   const { good, bad } = splitGoodAndBad(history, tpe.gamma, goal);
+  if (tpe.multivariate === true) return proposeJointly(space, good, bad, tpe.candidates, random);
   const proposal: Record<string, unknown> = {};
   for (const [path, dist] of Object.entries(space)) {
     const domain = domainOf(dist);
@@ -76,6 +77,41 @@ export function proposeTpe(
     proposal[path] = fromCoordinate(dist, best);
   }
   return proposal;
+}
+
+/**
+ * Multivariate TPE: l and g are mixtures of product kernels over every parameter, the
+ * candidates are drawn jointly from l and scored by l(x)/g(x) as a whole. Configurations
+ * missing a parameter (a space changed between resumes) are left out of the fit.
+ */
+function proposeJointly(
+  space: Readonly<Record<string, SweepDistribution>>,
+  good: readonly SearchedConfiguration[],
+  bad: readonly SearchedConfiguration[],
+  candidates: number,
+  random: () => number,
+): Record<string, unknown> {
+  const entries = Object.entries(space);
+  const domains = entries.map(([, dist]) => domainOf(dist));
+  const rows = (set: readonly SearchedConfiguration[]): number[][] =>
+    set
+      .map((c) => entries.map(([path, dist]) => toCoordinate(dist, c.assignments[path])))
+      .filter((row): row is number[] => row.every((x) => x !== undefined));
+  const l = fitJointParzenEstimator(rows(good), domains);
+  const g = fitJointParzenEstimator(rows(bad), domains);
+  let best: number[] = [];
+  let bestScore = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < candidates; i++) {
+    const x = l.sample(random);
+    const score = l.logPdf(x) - g.logPdf(x);
+    if (score > bestScore) {
+      best = x;
+      bestScore = score;
+    }
+  }
+  return Object.fromEntries(
+    entries.map(([path, dist], d) => [path, fromCoordinate(dist, best[d]!)]),
+  );
 }
 
 function isFinished(c: SearchedConfiguration): c is FinishedConfiguration {

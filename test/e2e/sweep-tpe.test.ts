@@ -44,7 +44,7 @@ describe('runner sweep with sampler tpe', () => {
   it('is reproducible for a seed, records each proposal, and proposes from the finished trials', async () => {
     const a = await sweep('a');
     expect(a.stderr).toContain(
-      'sweep 1: 4 trials (tpe, 2 at random first, gamma 0.1, 12 candidates)',
+      'sweep 1: 4 trials (tpe, 2 at random first, gamma 0.1, 12 candidates, one parameter at a time, running trials count as bad (constant liar))',
     );
     expect(a.trials.map((t) => t.status)).toEqual([
       'completed',

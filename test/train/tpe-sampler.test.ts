@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { SweepDistribution, SweepSpec } from '../../src/config/index.js';
+import type { SweepDistribution, SweepSpec, TpeSpec } from '../../src/config/index.js';
 import { createRandom, mixSeed } from '../../src/data/index.js';
 import {
   fitParzenEstimator,
@@ -26,13 +26,13 @@ function objective(a: Readonly<Record<string, unknown>>): number {
 }
 
 /** A sequential TPE sweep on the objective: each proposal sees every finished one. */
-function tpeSweep(seed: number, trials: number): FinishedConfiguration[] {
+function tpeSweep(seed: number, trials: number, tpe: TpeSpec = TPE): FinishedConfiguration[] {
   const history: FinishedConfiguration[] = [];
   for (let i = 0; i < trials; i++) {
     const assignments = proposeTpe(
       SPACE,
       history,
-      TPE,
+      tpe,
       'maximize',
       createRandom(mixSeed(seed, i, 0x7e5)),
     );
@@ -63,14 +63,22 @@ const median = (values: readonly number[]): number => {
 };
 
 describe('TPE sampler', () => {
-  it('finds a better best than random search after 30 trials, over 10 seeds', () => {
-    const seeds = Array.from({ length: 10 }, (_, i) => i + 1);
-    const tpeBest = seeds.map((seed) => Math.max(...tpeSweep(seed, 30).map((c) => c.value)));
-    const randomBest = seeds.map((seed) => Math.max(...randomSweep(seed, 30)));
-    // The regret (1 - best) of TPE's median seed is well below random search's.
-    expect(1 - median(tpeBest)).toBeLessThan((1 - median(randomBest)) * 0.7);
-    expect(tpeBest.filter((v, i) => v > randomBest[i]!).length).toBeGreaterThanOrEqual(7);
-  });
+  it.each([
+    ['one parameter at a time', false],
+    ['jointly (multivariate)', true],
+  ])(
+    'finds a better best than random search after 30 trials, over 10 seeds: %s',
+    (_, multivariate) => {
+      const seeds = Array.from({ length: 10 }, (_, i) => i + 1);
+      const tpeBest = seeds.map((seed) =>
+        Math.max(...tpeSweep(seed, 30, { ...TPE, multivariate }).map((c) => c.value)),
+      );
+      const randomBest = seeds.map((seed) => Math.max(...randomSweep(seed, 30)));
+      // The regret (1 - best) of TPE's median seed is well below random search's.
+      expect(1 - median(tpeBest)).toBeLessThan((1 - median(randomBest)) * 0.7);
+      expect(tpeBest.filter((v, i) => v > randomBest[i]!).length).toBeGreaterThanOrEqual(7);
+    },
+  );
 
   it('concentrates its proposals near the good values once the startup trials finished', () => {
     const distance = (c: FinishedConfiguration): number =>
@@ -154,6 +162,35 @@ describe('TPE sampler', () => {
       ).filter((p) => Math.abs((p['x'] as number) - 0.5) < 0.04).length;
     // Without the liar most proposals land next to the running ones; with it, far fewer.
     expect(near([...finished, ...running])).toBeLessThan(near(finished) * 0.6);
+  });
+
+  it('proposes jointly what went together in the good trials (tpe.multivariate)', () => {
+    const space: Record<string, SweepDistribution> = {
+      x: { uniform: [0, 1] },
+      y: { uniform: [0, 1] },
+    };
+    // Two good trials, (0.1, 0.9) and (0.9, 0.1), among 18 bad ones on the other diagonal.
+    const at = (x: number, y: number, value: number): SearchedConfiguration => ({
+      assignments: { x, y },
+      status: 'completed',
+      value,
+      epochs: 1,
+    });
+    const history = [
+      at(0.1, 0.9, 1),
+      at(0.9, 0.1, 1),
+      ...Array.from({ length: 18 }, (_, i) => at(i / 17, i / 17, 0)),
+    ];
+    const nearGood = (multivariate: boolean): number =>
+      Array.from({ length: 60 }, (_, seed) =>
+        proposeTpe(space, history, { ...TPE, multivariate }, 'maximize', createRandom(seed + 1)),
+      ).filter((p) => {
+        const x = p['x'] as number;
+        const y = p['y'] as number;
+        return Math.hypot(x - 0.1, y - 0.9) < 0.25 || Math.hypot(x - 0.9, y - 0.1) < 0.25;
+      }).length / 60;
+    expect(nearGood(true)).toBeGreaterThan(0.8);
+    expect(nearGood(true)).toBeGreaterThan(nearGood(false) + 0.2);
   });
 
   it('samples integer ranges as integers, scored by the mass of each integer', () => {

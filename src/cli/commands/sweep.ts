@@ -630,7 +630,8 @@ function countStatuses(rows: readonly TrialRow[]): string {
 function describeTpe(definition: SweepDefinition): string {
   const tpe = definition.sweep?.tpe;
   return tpe
-    ? `${tpe.startupTrials} at random first, gamma ${tpe.gamma}, ${tpe.candidates} candidates` +
+    ? `${tpe.startupTrials} at random first, gamma ${tpe.gamma}, ${tpe.candidates} candidates, ` +
+        (tpe.multivariate === true ? 'parameters jointly' : 'one parameter at a time') +
         (tpe.constantLiar === false ? '' : ', running trials count as bad (constant liar)')
     : '';
 }
