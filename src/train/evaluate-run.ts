@@ -29,6 +29,8 @@ export interface EvaluateRunOptions {
   readonly registries: ConfigRegistries;
   readonly cwd?: string;
   readonly env?: NodeJS.ProcessEnv;
+  /** Called after each evaluated batch: examples done so far, and how many in all. */
+  readonly onProgress?: (done: number, total: number) => void;
 }
 
 /** What `runner eval` prints and records. */
@@ -122,6 +124,7 @@ export async function evaluateRun(options: EvaluateRunOptions): Promise<RunEvalu
       numClasses: found.numClasses,
       loss: experiment.train.loss,
       ...(collector ? { onOutputs: collector.onOutputs } : {}),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });
     const metrics = evaluationMetrics(evaluation);
     const evaluationId = await store.addEvaluation({

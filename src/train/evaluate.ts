@@ -25,6 +25,8 @@ export interface EvaluateOptions {
   readonly loss?: LossName;
   /** Called with each batch's outputs: probabilities [n, classes] (softmax) or values [n]. */
   readonly onOutputs?: (outputs: Float32Array, size: number) => void;
+  /** Called after each batch with the examples evaluated so far and the split's size. */
+  readonly onProgress?: (done: number, total: number) => void;
 }
 
 /**
@@ -87,6 +89,7 @@ export function evaluate(
     }
     if (result.values !== undefined) options.onOutputs!(result.values as Float32Array, batch.size);
     count += batch.size;
+    options.onProgress?.(count, split.count);
   }
   const mean = (sum: number): number => (count > 0 ? sum / count : Number.NaN);
   return {

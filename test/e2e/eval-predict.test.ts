@@ -243,6 +243,28 @@ train:
     expect(Number.isFinite(one!.value)).toBe(true);
   });
 
+  it('prints a plain line every tenth of the examples while it evaluates with stderr piped', async () => {
+    // 40 test rows in batches of 2: 20 batches, a line at each tenth (10% .. 90%), none at the end.
+    const { code, stdout, stderr } = await cli(
+      'eval',
+      String(tableRun),
+      '--set',
+      'data.batchSize=2',
+    );
+    expect(code, stderr).toBe(0);
+    expect(stderr).not.toContain('\r');
+    const lines = stderr.trimEnd().split('\n');
+    expect(lines).toEqual(
+      [4, 8, 12, 16, 20, 24, 28, 32, 36].map(
+        (done) => `run ${tableRun}: evaluating ${done * 2.5}% (${done}/40 examples)`,
+      ),
+    );
+    expect(stdout).toMatch(new RegExp(`^run ${tableRun}, final model on data \\(40 examples\\)`));
+    // Programs get only the result.
+    const json = await cli('eval', String(tableRun), '--set', 'data.batchSize=2', '--json');
+    expect(json.stderr).toBe('');
+  });
+
   it('says in one line what is wrong with each bad input, and records nothing', async () => {
     const before = evaluations(imageRun).length;
     const firstLine = async (...args: string[]) => {

@@ -3,6 +3,7 @@ import { UsageError } from '../../errors.js';
 import { formatDuration, formatMetric } from '../../format/index.js';
 import { confusionLines } from '../confusion-lines.js';
 import { outputFormat } from '../parse-flags.js';
+import { createProgressTicker } from '../progress-ticker.js';
 import { DB_HELP, withStore } from '../store-access.js';
 import { collect, type CliContext, type CommandDefinition } from './command.js';
 
@@ -58,6 +59,15 @@ async function runEval(idText: string, flags: EvalFlags, context: CliContext): P
     import('../../registries.js'),
   ]);
   const { out } = context;
+  // Evaluation may take minutes on a big split: the status line on a terminal; where stderr
+  // is piped (a CI log), a plain line every tenth of the examples or every 30 s, as exp does.
+  const ticker = createProgressTicker();
+  const onProgress = (done: number, total: number): void => {
+    const fraction = total > 0 ? done / total : 1;
+    const text = `run ${runId}: evaluating ${Math.floor(fraction * 100)}% (${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} examples)`;
+    if (out.liveStatus) out.status(text);
+    else if (ticker.due(fraction)) out.note(text);
+  };
   const result = await withStore(
     context,
     flags.db,
@@ -71,6 +81,8 @@ async function runEval(idText: string, flags: EvalFlags, context: CliContext): P
         registries: REGISTRIES,
         cwd: context.cwd,
         env: context.env,
+        // --json and --csv are for programs: only their result, as exp's.
+        ...(format === 'table' ? { onProgress } : {}),
       }),
     { writes: true },
   );
