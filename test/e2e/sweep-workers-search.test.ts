@@ -45,6 +45,8 @@ interface Row {
   epoch1: number | null;
   last: number | null;
   notices: string | string[] | null;
+  pruned_rung: number | null;
+  pruned_epoch: number | null;
 }
 
 /**
@@ -89,7 +91,7 @@ describe.skipIf(!pgStatus.available)('sweep search on workers', () => {
   const rowsOf = async (sweepId: number): Promise<Row[]> =>
     (
       await client.query<Row>(
-        `SELECT r.id, r.trial_index, r.status, r.notices,
+        `SELECT r.id, r.trial_index, r.status, r.notices, r.pruned_rung, r.pruned_epoch,
            (SELECT value FROM runner.metrics m WHERE m.run_id = r.id AND m.key = 'test/loss' AND m.epoch = 1 ORDER BY step DESC LIMIT 1) AS epoch1,
            (SELECT value FROM runner.metrics m WHERE m.run_id = r.id AND m.key = 'test/loss' ORDER BY step DESC LIMIT 1) AS last
          FROM runner.runs r WHERE r.sweep_id = $1 ORDER BY r.id`,
@@ -194,6 +196,8 @@ describe.skipIf(!pgStatus.available)('sweep search on workers', () => {
         expect(notices).toContainEqual(expect.stringMatching(/^pruned at rung 0 \(epoch 1\)/));
         expect(row.last).toBe(row.epoch1);
       }
+      // The worker's run records the rung as fields on PostgreSQL too.
+      expect([row.pruned_rung, row.pruned_epoch]).toEqual(goesOn ? [null, null] : [0, 1]);
     }
   };
 
