@@ -2,11 +2,13 @@ import { availableParallelism, hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
 import type { Store, TrialQueue } from '../../store/index.js';
-import type { WorkerEvent } from '../../train/index.js';
+import type { SweepDefinition, WorkerEvent } from '../../train/index.js';
 import { outcome, type Outcome } from '../outcome.js';
 import type { Renderer } from '../render.js';
 import { DB_HELP } from '../store-access.js';
 import { queuedTrialLauncher } from '../trial-process.js';
+import { progressInterval } from '../sweep-progress.js';
+import { createWorkerProgress } from '../worker-progress.js';
 import type { CliContext, CommandDefinition } from './command.js';
 import { prepareQueuedTrial } from './trial-config.js';
 
@@ -108,8 +110,20 @@ export async function workOnQueue(
   options: WorkOnQueueOptions,
 ): Promise<{ readonly trials: number; readonly stoppedBy: string | undefined }> {
   const { context } = options;
-  const { startTrialWorker } = await import('../../train/index.js');
+  const { startTrialWorker, plannedTrialCount } = await import('../../train/index.js');
   let stoppedBy: string | undefined;
+  // Its trials train quiet: where each is, every 30 s, as the local sweep says it.
+  const progress = options.quiet
+    ? undefined
+    : createWorkerProgress({
+        store: options.store,
+        out: context.out,
+        everyMs: progressInterval(context.env),
+        total: async (sweepId) => {
+          const sweep = await options.store.getSweep(sweepId);
+          return sweep ? plannedTrialCount(sweep.definition as SweepDefinition) : 0;
+        },
+      });
   const worker = startTrialWorker({
     queue: options.queue,
     store: options.store,
@@ -125,7 +139,10 @@ export async function workOnQueue(
     }),
     ...(options.exitWhenIdleMs === undefined ? {} : { exitWhenIdleMs: options.exitWhenIdleMs }),
     ...(options.isDone ? { isDone: options.isDone } : {}),
-    onEvent: (event) => reportEvent(context.out, event, options.quiet),
+    onEvent: (event) => {
+      reportEvent(context.out, event, options.quiet);
+      progress?.onEvent(event);
+    },
   });
   const unlisten = context.signals.listen({
     onStop: (signal) => {
@@ -141,6 +158,7 @@ export async function workOnQueue(
     const { trials } = await worker.done;
     return { trials, stoppedBy };
   } finally {
+    progress?.stop();
     unlisten();
   }
 }
