@@ -41,6 +41,8 @@ const CASES = {
     what: 'AdamW 2e-3 wd 0.01, cosine, warmup 200 steps, shift 2',
   },
 };
+/** Debian's python3-torch, as the other benches use: a pyenv or venv `python3` on PATH may lack torch. */
+const PYTHON = '/usr/bin/python3';
 const log = (line) => process.stderr.write(`${line}\n`);
 const load = () =>
   loadavg()
@@ -144,9 +146,6 @@ async function accuracy() {
   }
   console.log(`load average at the end: ${load()}`);
 }
-
-/** Debian's python3-torch, as the other benches use: a pyenv or venv `python3` on PATH may lack torch. */
-const PYTHON = '/usr/bin/python3';
 
 /** PyTorch's test accuracy for the same case (bench/pytorch_recipe.py), or why there is none. */
 function pytorchAccuracy(name, epochs) {
