@@ -16,7 +16,8 @@
  *    1 s flush interval on a simulated clock (50 ms per step: 20 steps per transaction).
  * 2. A large synthetic store (default 2,000 runs x 10,000 steps x 2 per-step metrics =
  *    40M metric rows, plus per-epoch metrics), written through the writer in one
- *    transaction per run and cached at --cache (rebuilt when its shape differs).
+ *    transaction per run and cached at --cache (rebuilt when its shape or the store's schema
+ *    version differs).
  *    Then times, on the open store: the `runs ls` default view, `compare` of 5 runs,
  *    best by test/accuracy, one run's full 10,000-point curve (and a few more).
  * Targets: <= 40 bytes/value; < 100 ms per query; < 20 ms for the curve.
@@ -25,7 +26,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { flattenConfig, metricGoal, openStore } from '../dist/store/index.js';
+import { flattenConfig, metricGoal, openStore, STORE_SCHEMA_VERSION } from '../dist/store/index.js';
 import { quartiles, targetVerdict } from './verdict.mjs';
 
 const args = process.argv.slice(2);
@@ -195,7 +196,14 @@ async function bytesPerValue() {
 
 async function buildLargeStore() {
   if (ON_PG) return buildLargePgStore();
-  const shape = { runs: RUNS, steps: STEPS, epochs: EPOCHS, version: 1 };
+  // A store of an older schema is rebuilt, not read: its read-only open cannot migrate it.
+  const shape = {
+    runs: RUNS,
+    steps: STEPS,
+    epochs: EPOCHS,
+    version: 1,
+    schema: STORE_SCHEMA_VERSION,
+  };
   const shapeFile = `${CACHE}.json`;
   if (!REBUILD && existsSync(CACHE) && existsSync(shapeFile)) {
     if (readFileSync(shapeFile, 'utf8') === JSON.stringify(shape))
