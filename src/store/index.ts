@@ -53,6 +53,7 @@ export {
   lastRecordedStep,
   HEARTBEAT_TIMEOUT_MS,
   HEARTBEAT_INTERVAL_MS,
+  heartbeatIntervalOf,
   type RunState,
   type LivenessProbe,
   type LivenessFacts,

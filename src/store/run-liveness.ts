@@ -8,6 +8,12 @@ export type { RunState };
 /** How often a training run touches its heartbeat between flushes: well inside the timeout. */
 export const HEARTBEAT_INTERVAL_MS = 60_000;
 
+/** RUNNER_HEARTBEAT_MS (at least 100) if set, else HEARTBEAT_INTERVAL_MS; tests make it short. */
+export function heartbeatIntervalOf(env: NodeJS.ProcessEnv | undefined): number {
+  const value = Number(env?.['RUNNER_HEARTBEAT_MS']);
+  return Number.isFinite(value) && value >= 100 ? value : HEARTBEAT_INTERVAL_MS;
+}
+
 /** A run on another host, with no heartbeat for this long, is lost. */
 export const HEARTBEAT_TIMEOUT_MS = 5 * 60_000;
 

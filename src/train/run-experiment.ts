@@ -16,7 +16,7 @@ import { planOnCpu } from '../model/planning-backend.js';
 import { checkMemory, estimateMemory, loadedDataBytes, memoryLimits } from './memory-estimate.js';
 import {
   flattenConfig,
-  HEARTBEAT_INTERVAL_MS,
+  heartbeatIntervalOf,
   processStartedAt,
   type PrunedAt,
   type RunStatus,
@@ -521,12 +521,6 @@ function quietly(write: () => void): void {
   } catch {
     // The error that ended the run is already on its way to the user.
   }
-}
-
-/** RUNNER_HEARTBEAT_MS (at least 100) if set, else HEARTBEAT_INTERVAL_MS. */
-function heartbeatIntervalOf(env: NodeJS.ProcessEnv | undefined): number {
-  const value = Number(env?.['RUNNER_HEARTBEAT_MS']);
-  return Number.isFinite(value) && value >= 100 ? value : HEARTBEAT_INTERVAL_MS;
 }
 
 /** RUNNER_CORES as a positive whole number, else undefined (the machine's count applies). */
