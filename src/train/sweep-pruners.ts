@@ -1,4 +1,5 @@
 import type { PrunerKind, PrunerSpec } from '../config/experiment.js';
+import type { PrunedAt } from '../store/index.js';
 
 /** Where a trial stands at an epoch end: the pruners decide from this and the other trials. */
 export interface PruneQuestion {
@@ -186,11 +187,7 @@ function show(value: number): string {
 }
 
 /** Where a pruned trial stopped: the rung (none for median stopping, which decides every epoch) and the epoch. */
-export interface PrunedRung {
-  /** 0-based rung of successive halving or hyperband; null for the median pruner. */
-  readonly rung: number | null;
-  readonly epoch: number;
-}
+export type PrunedRung = PrunedAt;
 
 const RUNG_NOTICE = /^pruned at rung (\d+) \(epoch (\d+)\):/;
 const EPOCH_NOTICE = /^pruned at epoch (\d+):/;

@@ -83,6 +83,15 @@ describe('runner sweep with a pruner and repeats', () => {
     expect(prunedCount).toBeGreaterThan(0);
     expect(run.stdout).toMatch(/test\/loss\s+rung\n/);
     expect(run.stdout.match(/ 0 \(epoch 1\)\n/g)).toHaveLength(prunedCount);
+    // With --json the rung is the object runs ls and sweeps show give, not the table's text.
+    const again = await runCli(['sweep', '--resume', '1', '--json', '--db', db], ws.dir);
+    expect(again.code).toBe(0);
+    const trials = (JSON.parse(again.stdout) as { trials: { status: string; rung: unknown }[] })
+      .trials;
+    expect(trials.filter((t) => t.status === 'pruned').map((t) => t.rung)).toEqual(
+      Array.from({ length: prunedCount }, () => ({ rung: 0, epoch: 1 })),
+    );
+    expect(trials.filter((t) => t.status !== 'pruned').every((t) => t.rung === null)).toBe(true);
     expect(rows[0]!.status).toBe('completed');
 
     const shown = await runCli(['sweeps', 'show', '1', '--json', '--db', db], ws.dir);

@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { UsageError } from '../../errors.js';
-import type { LivenessProbe, RunSummary, Store } from '../../store/index.js';
+import type { LivenessProbe, PrunedAt, RunSummary, Store } from '../../store/index.js';
 import type { SweepAxis, SweepDefinition, TrialPlan, TrialReport } from '../../train/index.js';
 import { DB_HELP } from '../store-access.js';
 import { bestConfiguration } from '../../train/sweep-values.js';
@@ -124,7 +124,7 @@ async function runSweepCommand(
       isRunAlive,
       localLivenessProbe,
       processStartedAt,
-      HEARTBEAT_INTERVAL_MS,
+      heartbeatIntervalOf,
       HEARTBEAT_TIMEOUT_MS,
     },
     train,
@@ -272,7 +272,7 @@ async function runSweepCommand(
   // process mostly waits on its trials, so a timer on the main thread keeps time.
   const beat = setInterval(
     () => void store.heartbeatSweep(sweepId).catch(() => undefined), // busy: the next beat
-    heartbeatIntervalOf(context.env, HEARTBEAT_INTERVAL_MS),
+    heartbeatIntervalOf(context.env),
   );
   beat.unref();
   let ended = skipped;
@@ -347,7 +347,17 @@ async function runSweepCommand(
         ...assigned.map((key): ViewColumn<TrialRow> => ({ key, kind: 'param' })),
         { key: record.metric, kind: 'metric' },
         // Where the pruned trials stopped (as in runs ls --sweep and sweeps show).
-        ...(rows.some((row) => row['rung'] !== null) ? [{ key: 'rung' }] : []),
+        ...(rows.some((row) => row['rung'] !== null)
+          ? [
+              {
+                key: 'rung',
+                value: (row: TrialRow) => {
+                  const rung = row['rung'];
+                  return rung !== null && typeof rung === 'object' ? formatPrunedRung(rung) : null;
+                },
+              },
+            ]
+          : []),
       ],
       json: {
         sweepId,
@@ -398,12 +408,6 @@ async function runSweepCommand(
     unlisten();
     await store.close();
   }
-}
-
-/** RUNNER_HEARTBEAT_MS (at least 100) if set, else the store's HEARTBEAT_INTERVAL_MS. */
-function heartbeatIntervalOf(env: NodeJS.ProcessEnv, fallback: number): number {
-  const value = Number(env['RUNNER_HEARTBEAT_MS']);
-  return Number.isFinite(value) && value >= 100 ? value : fallback;
 }
 
 /**
@@ -581,7 +585,8 @@ async function settleTrial(
 
 const STOP_SIGNALS: ReadonlySet<string> = new Set(['SIGINT', 'SIGTERM', 'SIGHUP']);
 
-type TrialRow = Record<string, string | number | null>;
+/** `rung`: where a pruned trial stopped, as `runs ls --sweep --json` and `sweeps show --json` give it. */
+type TrialRow = Record<string, string | number | null | PrunedAt>;
 
 /** One row per trial (its latest run), sorted by the sweep metric, best first; unfinished last. */
 function trialRows(
@@ -610,7 +615,7 @@ function trialRows(
         ]),
       ),
       [metric]: value,
-      rung: run?.status === 'pruned' && run.prunedAt ? formatPrunedRung(run.prunedAt) : null,
+      rung: run?.status === 'pruned' && run.prunedAt ? run.prunedAt : null,
     };
   });
   const score = (row: TrialRow): number => {
