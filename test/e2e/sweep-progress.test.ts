@@ -13,7 +13,7 @@ describe('runner sweep with stderr piped (a CI log)', () => {
   afterAll(() => temp.remove());
 
   it("prints a line with each running trial's epoch, step and loss between its start and end", async () => {
-    temp.write('slow.yaml', syntheticConfig({ train: 512, test: 32, batchSize: 8, epochs: 3 }));
+    temp.write('slow.yaml', syntheticConfig({ train: 512, test: 32, batchSize: 8, epochs: 4 }));
     const db = join(temp.dir, 'runs.db');
     const out = await runCli(
       [
@@ -57,12 +57,14 @@ describe('runner sweep with stderr piped (a CI log)', () => {
         .all(),
     ) as { id: number; trial_index: number; last: number }[];
     expect(stored.map((r) => [r.trial_index, r.last])).toEqual([
-      [0, 192],
-      [1, 192],
+      [0, 256],
+      [1, 256],
     ]);
     for (const [i, run] of stored.entries()) {
+      // At least one (a loaded machine may spend most ticks on the trial's loading: a step shows
+      // once the metric writer has flushed, about every second).
       const mine = progress.filter((p) => p.trial === i + 1);
-      expect(mine.length, out.stderr).toBeGreaterThanOrEqual(2);
+      expect(mine.length, out.stderr).toBeGreaterThanOrEqual(1);
       // The trial's own run and steps, as recorded: in order, never past its last one.
       for (const p of mine) expect([p.run, p.ended]).toEqual([run.id, i]);
       const steps = mine.map((p) => p.step);
