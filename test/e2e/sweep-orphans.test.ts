@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeTempDir } from '../test-kit.js';
@@ -60,12 +60,15 @@ function isAlive(pid: number): boolean {
 }
 
 /** The pids of a process's children (Linux: /proc/PID/task/PID/children). */
+/** The child processes of `pid`, from every one of its threads (Linux /proc). */
 function childrenOf(pid: number): number[] {
-  return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
-    .trim()
-    .split(/\s+/)
-    .filter((p) => p !== '')
-    .map(Number);
+  return readdirSync(`/proc/${pid}/task`).flatMap((task) =>
+    readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter((p) => p !== '')
+      .map(Number),
+  );
 }
 
 async function waitFor<T>(what: string, probe: () => T | undefined, ms = 90_000): Promise<T> {
@@ -162,8 +165,12 @@ describe('runner sweep: orphans, resume of live trials, Ctrl-C', () => {
     await waitFor('the first trial to start', () =>
       /trial 1\/2 started/.test(stderr) ? true : undefined,
     );
-    // The trial was just spawned: its parent dies before it could listen for that.
-    const trials = childrenOf(sweep.pid!);
+    // The trial is being spawned (the line may come just before the process exists): its
+    // parent dies before it could listen for that.
+    const trials = await waitFor('the trial process', () => {
+      const children = childrenOf(sweep.pid!);
+      return children.length > 0 ? children : undefined;
+    });
     expect(trials).toHaveLength(1);
     started.push(...trials);
     process.kill(sweep.pid!, 'SIGKILL');
