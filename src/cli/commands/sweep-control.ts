@@ -3,7 +3,7 @@ import type { Store, TrialQueue } from '../../store/index.js';
 import { outcome, type Outcome } from '../outcome.js';
 import { outputFormat } from '../parse-flags.js';
 import type { CliContext } from './command.js';
-import { queuedTrialRows, renderSweepStatus } from './sweep-status.js';
+import { showSweepStatus } from './sweep-status.js';
 
 /** `runner sweep status|cancel|retry-failed ID`. */
 export const SWEEP_ACTIONS = ['status', 'cancel', 'retry-failed'] as const;
@@ -78,12 +78,7 @@ export async function runSweepAction(
       }
     }
     if (action === 'status') {
-      const { varied, rows } = queuedTrialRows(
-        sweep,
-        await store.listSweepTrials(id),
-        queue ? await queue.sweepJobs(id) : [],
-      );
-      renderSweepStatus(context.out, sweep, rows, varied, format);
+      await showSweepStatus(context.out, store, queue, sweep, format);
       return outcome('ok');
     }
     if (action === 'cancel') return await cancelSweep(context, store, queue!, id);

@@ -6,7 +6,7 @@ import type { SweepDefinition } from '../../train/index.js';
 import { outcome, type Outcome } from '../outcome.js';
 import type { OutputFormat } from '../render.js';
 import type { CliContext } from './command.js';
-import { queuedTrialRows, renderSweepStatus } from './sweep-status.js';
+import { showSweepStatus } from './sweep-status.js';
 import { resolveTrialConfig } from './trial-config.js';
 import { workOnQueue } from './worker.js';
 import { parseId } from './sweep.js';
@@ -119,13 +119,7 @@ export async function runQueuedSweep(
       say(`  RUNNER_DB='${shown}' runner worker --parallel 1 --exit-when-idle 60`);
       say(`  runner sweep status ${sweepId} --db '${shown}'`);
       if (flags.format !== 'table') {
-        const sweep = (await store.getSweep(sweepId))!;
-        const { varied, rows } = queuedTrialRows(
-          sweep,
-          await store.listSweepTrials(sweepId),
-          await queue.sweepJobs(sweepId),
-        );
-        renderSweepStatus(out, sweep, rows, varied, flags.format);
+        await showSweepStatus(out, store, queue, (await store.getSweep(sweepId))!, flags.format);
       }
       return outcome('ok');
     }
@@ -147,12 +141,7 @@ export async function runQueuedSweep(
     });
     await train.settleSweepStatus(queue, store, sweepId);
     const sweep = (await store.getSweep(sweepId))!;
-    const { varied, rows } = queuedTrialRows(
-      sweep,
-      await store.listSweepTrials(sweepId),
-      await queue.sweepJobs(sweepId),
-    );
-    renderSweepStatus(out, sweep, rows, varied, flags.format);
+    await showSweepStatus(out, store, queue, sweep, flags.format);
     if (stoppedBy) {
       out.note(
         `trials still queued stay queued: workers take them, or cancel with: runner sweep cancel ${sweepId}`,

@@ -1,4 +1,10 @@
-import type { RunSummary, SweepRecord, TrialJobRecord } from '../../store/index.js';
+import type {
+  RunSummary,
+  Store,
+  SweepRecord,
+  TrialJobRecord,
+  TrialQueue,
+} from '../../store/index.js';
 import { formatMetric } from '../../format/index.js';
 import type { OutputFormat, Renderer, View, ViewColumn } from '../render.js';
 import { bestTrial, sweepTrialRows, type SweepTrialRow } from './sweeps/trial-rows.js';
@@ -55,6 +61,25 @@ function trialStatus(runStatus: string, job: TrialJobRecord | undefined): string
   // Every attempt lost and no retry left.
   if (job.state === 'failed' && (unfinished || runStatus === 'lost')) return 'lost';
   return runStatus;
+}
+
+/**
+ * `sweep status`, as the queued sweep also prints it when it ends: the sweep's trials read
+ * from the store and the queue (none when the queue cannot be read), rendered in `format`.
+ */
+export async function showSweepStatus(
+  out: Renderer,
+  store: Store,
+  queue: TrialQueue | undefined,
+  sweep: SweepRecord,
+  format: OutputFormat,
+): Promise<void> {
+  const { varied, rows } = queuedTrialRows(
+    sweep,
+    await store.listSweepTrials(sweep.id),
+    queue ? await queue.sweepJobs(sweep.id) : [],
+  );
+  renderSweepStatus(out, sweep, rows, varied, format);
 }
 
 /** Prints `runner sweep status`: one line, the trials table, counts and the best. */
