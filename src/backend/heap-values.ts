@@ -1,5 +1,6 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '../tf.js';
+import { simdLoopsFor, type SimdLoops } from './kernels/simd/simd-loops.js';
 
 /**
  * The values of float32 tensors where they live in the wasm backend's
@@ -34,4 +35,14 @@ export function uninitializedLike(like: tf.Tensor): tf.Tensor | undefined {
   if (tf.getBackend() !== 'wasm') return undefined;
   const backend = tf.backend() as BackendWasm;
   return tf.engine().makeTensorFromTensorInfo(backend.makeOutput(like.shape, 'float32'), backend);
+}
+
+/**
+ * The runner's SIMD loops on the active wasm backend's memory, for updates
+ * that run on `heapValues` views; null on other backends or without SIMD
+ * (then the caller runs its JavaScript loop, which gives the same values).
+ */
+export function activeSimdLoops(): SimdLoops | null {
+  if (tf.getBackend() !== 'wasm') return null;
+  return simdLoopsFor(tf.backend() as BackendWasm);
 }

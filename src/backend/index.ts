@@ -3,7 +3,8 @@
  * training kernels | cpu), chosen once per process by `selectBackend`.
  */
 export { selectBackend } from './select-backend.js';
-export { heapValues, uninitializedLike } from './heap-values.js';
+export { activeSimdLoops, heapValues, uninitializedLike } from './heap-values.js';
+export { ADAM_DECAY } from './kernels/simd/adam-function.js';
 export type { BackendInfo, SelectBackendOptions } from './select-backend.js';
 export {
   BACKENDS,

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import * as tf from '../../src/tf.js';
 import { createAdam, createSgd } from '../../src/train/update-rules/index.js';
-import { selectBackend } from '../../src/backend/index.js';
+import { activeSimdLoops, selectBackend } from '../../src/backend/index.js';
+import { setSimdLoopsEnabled } from '../../src/backend/kernels/simd/simd-loops.js';
 import { makeRandom, randomValues } from '../backend/kernel-check.js';
 
 function twoSteps(rule: ReturnType<typeof createAdam>, lr: number, momentum?: number): number[] {
@@ -119,23 +120,29 @@ describe('update rules against hand-computed steps', () => {
 });
 
 describe('Adam on wasm, in its memory', () => {
-  /** Five Adam steps (L2 weight decay) of a conv filter used by a conv before every step. */
+  type Decay = 'none' | 'l2' | 'decoupled';
+  /**
+   * Five Adam steps of a conv filter used by a conv before every step, and of
+   * a bias whose size is not a multiple of 4 (the SIMD loop's remainder).
+   */
   async function fiveSteps(
     backend: 'wasm' | 'cpu',
     share: boolean,
-  ): Promise<{ values: number[]; alias?: number[] }> {
+    decay: Decay = 'l2',
+  ): Promise<{ values: number[]; bias: number[]; alias?: number[] }> {
     await selectBackend(backend);
     const random = makeRandom(5);
     const rule = createAdam({
       beta1: 0.9,
       beta2: 0.999,
       epsilon: 1e-8,
-      weightDecay: 0.01,
-      decoupled: false,
+      weightDecay: decay === 'none' ? 0 : 0.01,
+      decoupled: decay === 'decoupled',
     });
     const shape = [3, 3, 7, 16] as const;
     const size = 3 * 3 * 7 * 16;
     const p = tf.tidy(() => tf.variable(tf.tensor(randomValues(random, size), [...shape])));
+    const bias = tf.tidy(() => tf.variable(tf.tensor1d(randomValues(random, 7))));
     const x = tf.tensor(randomValues(random, 2 * 6 * 6 * 7), [2, 6, 6, 7]);
     const before = Array.from(p.dataSync());
     // A tensor on the same data (wasm's Identity shares it): it must keep its values.
@@ -148,19 +155,25 @@ describe('Adam on wasm, in its memory', () => {
       expect(Array.from(conv.dataSync())).toEqual(Array.from(reference.dataSync()));
       tf.dispose([conv, fresh, reference]);
       const g = tf.tensor(randomValues(random, size), [...shape]);
-      rule.apply([p], [g], 0.01);
-      g.dispose();
+      const gb = tf.tensor1d(randomValues(random, 7));
+      rule.apply([p, bias], [g, gb], 0.01);
+      tf.dispose([g, gb]);
     }
     const out = {
       values: Array.from(p.dataSync()),
+      bias: Array.from(bias.dataSync()),
       ...(alias === undefined ? {} : { alias: Array.from(alias.dataSync()) }),
     };
     expect(out.values).not.toEqual(before);
     if (alias !== undefined) expect(out.alias).toEqual(before);
-    tf.dispose([p, x, ...(alias === undefined ? [] : [alias])]);
+    tf.dispose([p, bias, x, ...(alias === undefined ? [] : [alias])]);
     rule.dispose();
     return out;
   }
+
+  /** Index of the first value that differs in its bits (Object.is), or -1. */
+  const firstDifference = (a: readonly number[], b: readonly number[]): number =>
+    a.length !== b.length ? 0 : a.findIndex((v, i) => !Object.is(v, b[i]));
 
   it('gives the values of the copying pass bit for bit (cpu), convs see them, shared data is left alone', async () => {
     const cpu = await fiveSteps('cpu', false);
@@ -168,8 +181,29 @@ describe('Adam on wasm, in its memory', () => {
     const wasm = await fiveSteps('wasm', false);
     expect(tf.memory().numTensors).toBe(before);
     const shared = await fiveSteps('wasm', true);
-    const differing = wasm.values.findIndex((v, i) => !Object.is(v, cpu.values[i]));
-    expect(differing).toBe(-1);
+    expect(firstDifference(wasm.values, cpu.values)).toBe(-1);
+    expect(firstDifference(wasm.bias, cpu.bias)).toBe(-1);
     expect(shared.values).toEqual(cpu.values);
   });
+
+  it.each<Decay>(['none', 'l2', 'decoupled'])(
+    'its SIMD loop and its JavaScript loop give the same values bit for bit (weight decay: %s)',
+    async (decay) => {
+      await selectBackend('wasm');
+      expect(activeSimdLoops()).not.toBeNull();
+      const simd = await fiveSteps('wasm', false, decay);
+      setSimdLoopsEnabled(false);
+      try {
+        expect(activeSimdLoops()).toBeNull();
+        const js = await fiveSteps('wasm', false, decay);
+        expect(firstDifference(simd.values, js.values)).toBe(-1);
+        expect(firstDifference(simd.bias, js.bias)).toBe(-1);
+      } finally {
+        setSimdLoopsEnabled(true);
+      }
+      const cpu = await fiveSteps('cpu', false, decay);
+      expect(firstDifference(simd.values, cpu.values)).toBe(-1);
+      expect(firstDifference(simd.bias, cpu.bias)).toBe(-1);
+    },
+  );
 });
