@@ -106,8 +106,63 @@ describe('buildModel', () => {
       'Conv2D:conv2d_1',
       'BatchNormalization:batchNorm_1',
     ]);
+    // 3x3 with padding 1 at stride 1 is tfjs's `same`: no padded copy, no pad layer.
+    const conv2 = model.getLayer('conv2d_2');
+    expect(conv2.getConfig()['padding']).toBe('same');
+    expect(names.filter((n) => n.startsWith('ZeroPadding2D'))).toEqual([
+      'ZeroPadding2D:conv2d_1/pad',
+    ]);
     model.dispose();
   });
+
+  it.each([
+    ['3x3, padding 1 (as same)', 3, [1, 1], 1],
+    ['5x3, padding [2, 1] (as same)', [5, 3], [2, 1], 1],
+    ['3x3, padding 2 (zero padding)', 3, [2, 2], 1],
+    ['3x3, padding 1, stride 2 (zero padding)', 3, [1, 1], 2],
+  ] as const)(
+    'pads as PyTorch does, %s: the output of zero padding then a valid convolution',
+    (_, kernelSize, padding, strides) => {
+      const spec = sequential(
+        [9, 8, 2],
+        [
+          { conv2d: { filters: 4, kernelSize, padding: [...padding], strides } },
+          { flatten: {} },
+          { dense: { units: 3 } },
+        ],
+      );
+      const model = buildModel(spec, { seed: 3 });
+      const conv = model.layers.find((l) => l.getClassName() === 'Conv2D')!;
+      const [kernel, bias] = conv.getWeights() as [tf.Tensor4D, tf.Tensor1D];
+      const x = tf.randomNormal([2, 9, 8, 2], 0, 1, 'float32', 4) as tf.Tensor4D;
+      const convolved = tf.model({
+        inputs: model.inputs,
+        outputs: conv.output as tf.SymbolicTensor,
+      });
+      const ours = convolved.predict(x) as tf.Tensor;
+      const reference = tf.tidy(() =>
+        tf.add(
+          tf.conv2d(
+            tf.pad(x, [
+              [0, 0],
+              [padding[0], padding[0]],
+              [padding[1], padding[1]],
+              [0, 0],
+            ]),
+            kernel,
+            strides,
+            'valid',
+          ),
+          bias,
+        ),
+      );
+      expect(ours.shape).toEqual(reference.shape);
+      const worst = tf.tidy(() => tf.max(tf.abs(tf.sub(ours, reference))).dataSync()[0]!);
+      expect(worst).toBeLessThan(1e-5);
+      tf.dispose([x, ours, reference]);
+      model.dispose();
+    },
+  );
 
   it('uses the PyTorch batch-norm conventions: momentum 0.1, epsilon 1e-5', () => {
     const model = buildModel(sequential([2], [{ batchNorm: {} }]), { seed: 1 });

@@ -38,10 +38,18 @@ const DEPTH_MULTIPLIER = positiveInt('Output channels per input channel of the d
   default: 1,
 });
 
-/** Explicit padding becomes a ZeroPadding2D layer before a `valid` convolution, as PyTorch pads. */
+/**
+ * Explicit padding becomes a ZeroPadding2D layer before a `valid` convolution,
+ * as PyTorch pads; except where tfjs's `same` pads exactly that (stride 1, an
+ * odd kernel and (kernel - 1) / 2 on each side, e.g. 3x3 with padding 1): then
+ * the convolution pads as it computes, with no padded copy of its input a
+ * step and no `Slice` of its input gradient back.
+ */
 function paddingLayers(
   padding: ConvPadding,
   name: string,
+  kernelSize: readonly [number, number],
+  strides: readonly [number, number],
 ): {
   mode: 'valid' | 'same';
   before: tf.layers.Layer[];
@@ -49,6 +57,10 @@ function paddingLayers(
   if (padding === 'valid' || padding === 'same') return { mode: padding, before: [] };
   const [h, w] = padding;
   if (h === 0 && w === 0) return { mode: 'valid', before: [] };
+  const unitStride = strides[0] === 1 && strides[1] === 1;
+  if (unitStride && 2 * h + 1 === kernelSize[0] && 2 * w + 1 === kernelSize[1]) {
+    return { mode: 'same', before: [] };
+  }
   const layer = tf.layers.zeroPadding2d({
     padding: [
       [h, h],
@@ -87,7 +99,7 @@ function configureConvolution(
             ? checkWindowFits(kind, 'kernelSize', kernelSize, shape, padding)
             : undefined)),
     createLayers({ name, seed }: LayerContext) {
-      const pad = paddingLayers(padding, name);
+      const pad = paddingLayers(padding, name, kernelSize, strides);
       const activation = resolveActivationField(args, name);
       const conv = create({
         name,
