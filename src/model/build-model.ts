@@ -2,6 +2,7 @@ import * as tf from '../tf.js';
 import type { ModelSpec } from '../config/experiment.js';
 import { compileGraph } from './compile-graph.js';
 import type { LayerDefinition } from './layers/index.js';
+import { fuseLeakyReluAfterBatchNorm } from './layers/batch-norm-training.js';
 
 /**
  * Builds the tf.LayersModel of a model graph with seeded initial weights:
@@ -22,9 +23,11 @@ export function buildModel(
   },
 ): tf.LayersModel {
   const graph = compileGraph(model, options);
-  return tf.model({
+  const built = tf.model({
     inputs: graph.input,
     outputs: graph.output,
     ...(options.name === undefined ? {} : { name: options.name }),
   });
+  fuseLeakyReluAfterBatchNorm(built);
+  return built;
 }

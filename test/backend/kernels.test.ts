@@ -539,6 +539,31 @@ describe.each([
     y.dispose();
   });
 
+  it('Cast to the same dtype shares its input, real conversions match cpu', async () => {
+    const random = makeRandom(23);
+    for (const dtype of ['float32', 'int32'] as const) {
+      await expectWasmMatchesCpu(
+        `cast to ${dtype}`,
+        'Cast',
+        { x: { values: randomValues(random, 12).map((v) => v * 5), shape: [3, 4] } },
+        { dtype },
+        0,
+      );
+    }
+    await useBackend('wasm');
+    const backend = tf.backend() as unknown as { refCount(dataId: object): number };
+    const x = tf.tensor([1.5, -2, 3]);
+    const y = tf.engine().runKernel('Cast', { x }, { dtype: 'float32' }) as tf.Tensor;
+    expect(y.dataId).toBe(x.dataId);
+    expect(backend.refCount(x.dataId)).toBe(2);
+    const z = tf.engine().runKernel('Cast', { x }, { dtype: 'int32' }) as tf.Tensor;
+    expect(z.dataId).not.toBe(x.dataId);
+    x.dispose();
+    expect(await y.data()).toEqual(Float32Array.of(1.5, -2, 3));
+    expect(await z.data()).toEqual(Int32Array.of(1, -2, 3));
+    tf.dispose([y, z]);
+  });
+
   it('runs a transposed product without leaking its temporary operand', async () => {
     const { shape } = await runKernelOn(
       'wasm',

@@ -1,6 +1,13 @@
 import * as tf from '../../src/tf.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fastBatchNormTraining } from '../../src/model/layers/batch-norm-training.js';
+import {
+  fastBatchNormTraining,
+  setBatchNormActivationFusion,
+} from '../../src/model/layers/batch-norm-training.js';
+import { buildModel } from '../../src/model/index.js';
+import { stepObjective } from '../../src/train/step-objective.js';
+import type { ModelSpec } from '../../src/config/experiment.js';
+import { graph, sequential } from './model-spec.js';
 import { selectBackend } from '../../src/backend/index.js';
 import { setSimdLoopsEnabled } from '../../src/backend/kernels/simd/simd-loops.js';
 
@@ -176,5 +183,103 @@ describe('batch norm training kernels on wasm', () => {
         'same',
       );
     });
+  });
+});
+
+describe('the leaky ReLU after batch norm, in its training kernels (wasm)', () => {
+  beforeAll(async () => {
+    tf.env().set('PROD', true);
+    await selectBackend('wasm');
+  });
+  afterAll(() => {
+    setBatchNormActivationFusion(true);
+    setSimdLoopsEnabled(true);
+  });
+
+  /** One training step's kernel names, loss and gradients, the model built with or without the fusion. */
+  async function step(spec: ModelSpec, fuse: boolean, batch = 6) {
+    setBatchNormActivationFusion(fuse);
+    const model = buildModel(spec, { seed: 4 });
+    setBatchNormActivationFusion(true);
+    const [, h, w, c] = model.inputs[0]!.shape as number[];
+    const xs = tf.randomNormal([batch, h!, w!, c!], 0, 1, 'float32', 9);
+    const labels = tf.tensor1d(
+      Array.from({ length: batch }, (_, i) => i % 3),
+      'int32',
+    );
+    const variables = model.trainableWeights.map((v) => v.read() as tf.Variable);
+    let result: { value: tf.Scalar; grads: tf.NamedTensorMap } | undefined;
+    const profile = await tf.profile(() => {
+      result = tf.variableGrads(
+        () => stepObjective(model, xs, labels, { numClasses: 3, labelSmoothing: 0 }).loss,
+        variables,
+      );
+    });
+    const { value, grads } = result!;
+    const out = {
+      kernels: profile.kernels.map((k) => k.name),
+      loss: value.dataSync()[0]!,
+      grads: variables.map((v) => Array.from(grads[v.name]!.dataSync())),
+      prediction: Array.from((model.predict(xs) as tf.Tensor).dataSync()),
+    };
+    tf.dispose([xs, labels, value, ...Object.values(grads)]);
+    model.dispose();
+    return out;
+  }
+
+  const firstDifference = (a: readonly number[], b: readonly number[]): number =>
+    a.length !== b.length ? 0 : a.findIndex((v, i) => !Object.is(v, b[i]));
+
+  const chain = sequential(
+    [9, 9, 3],
+    [
+      { conv2d: { filters: 5, kernelSize: 3 } },
+      { batchNorm: {} },
+      { leakyRelu: { alpha: 0.2 } },
+      { conv2d: { filters: 6, kernelSize: 3, padding: 1 } },
+      { batchNorm: {} },
+      { leakyRelu: { alpha: 0 } },
+      { flatten: {} },
+      { dense: { units: 3 } },
+    ],
+  );
+
+  it.each([true, false])(
+    'trains as batch norm then leaky ReLU apart, bit for bit, two kernel calls a layer fewer (SIMD loops: %s)',
+    async (simd) => {
+      setSimdLoopsEnabled(simd);
+      try {
+        const fused = await step(chain, true);
+        const apart = await step(chain, false);
+        expect(apart.kernels.filter((k) => k === 'LeakyRelu')).toHaveLength(2);
+        expect(fused.kernels).not.toContain('LeakyRelu');
+        expect(fused.kernels).not.toContain('RunnerLeakyReluGrad');
+        expect(Object.is(fused.loss, apart.loss)).toBe(true);
+        fused.grads.forEach((g, i) => expect(firstDifference(g, apart.grads[i]!)).toBe(-1));
+        expect(firstDifference(fused.prediction, apart.prediction)).toBe(-1);
+      } finally {
+        setSimdLoopsEnabled(true);
+      }
+    },
+  );
+
+  it('leaves batch norm whose output also feeds another layer alone', async () => {
+    const branched = graph(
+      [6, 6, 2],
+      [
+        { name: 'conv', kind: 'conv2d', inputs: ['input'], spec: { filters: 4, kernelSize: 3 } },
+        { name: 'bn', kind: 'batchNorm', inputs: ['conv'] },
+        { name: 'act', kind: 'leakyRelu', inputs: ['bn'], spec: { alpha: 0.1 } },
+        { name: 'sum', kind: 'add', inputs: ['act', 'bn'] },
+        { name: 'flat', kind: 'flatten', inputs: ['sum'] },
+        { name: 'out', kind: 'dense', inputs: ['flat'], spec: { units: 3 } },
+      ],
+      'out',
+    );
+    const fused = await step(branched, true);
+    const apart = await step(branched, false);
+    expect(fused.kernels).toContain('LeakyRelu');
+    expect(Object.is(fused.loss, apart.loss)).toBe(true);
+    fused.grads.forEach((g, i) => expect(firstDifference(g, apart.grads[i]!)).toBe(-1));
   });
 });

@@ -11,6 +11,8 @@ import {
   spread,
   squaredDeviationSums,
 } from './batch-norm-loops.js';
+import { leakyReluValues } from './leaky-relu.js';
+import { leakyReluGradValues } from './leaky-relu-grad.js';
 import { simdLoopsFor } from './simd/simd-loops.js';
 import {
   attrsOf,
@@ -29,6 +31,12 @@ export interface BatchNormTrainAttrs {
   readonly epsilon: number;
   /** Weight of this batch in the moving statistics (1 - tfjs-layers' momentum). */
   readonly decay: number;
+  /**
+   * When set (>= 0): `y` is leaky ReLU of the normalized values with this
+   * alpha (the layer after batch norm, computed here: two kernel calls a
+   * step fewer), and the gradient takes `y` to apply that ReLU's gradient.
+   */
+  readonly leakyAlpha?: number;
 }
 
 /**
@@ -45,7 +53,9 @@ export interface BatchNormTrainAttrs {
  * variance), y, each a SIMD loop where there is one (batch-norm-loops.ts).
  * Sums run in float64; `mean` and `invStd` are rounded to
  * float32 first and used as rounded in y and in the gradient, so forward
- * and backward see the same statistics.
+ * and backward see the same statistics. With `leakyAlpha`, y then goes
+ * through the `LeakyRelu` kernel's loops in place (the same values as that
+ * kernel's, bit for bit).
  */
 export const batchNormTrainConfig: KernelConfig = {
   kernelName: BATCH_NORM_TRAIN,
@@ -57,7 +67,7 @@ export const batchNormTrainConfig: KernelConfig = {
     const infos = ['gamma', 'beta', 'movingMean', 'movingVariance'].map((n) =>
       inputOf(wasmArgs, n, name),
     );
-    const { epsilon, decay } = attrsOf<BatchNormTrainAttrs>(wasmArgs);
+    const { epsilon, decay, leakyAlpha } = attrsOf<BatchNormTrainAttrs>(wasmArgs);
     const channels = checkChannels(name, x, infos);
     const backend = wasmBackendOf(wasmArgs);
     const y = backend.makeOutput(x.shape, 'float32');
@@ -99,6 +109,7 @@ export const batchNormTrainConfig: KernelConfig = {
     }
     const ys = heapFloats(backend, y, name);
     scaleShiftColumns(simd, xs, ys, spread(scale, scaleRow), spread(shift, shiftRow));
+    if (leakyAlpha !== undefined) leakyReluValues(simd, ys, ys, leakyAlpha);
     backend.disposeData(scratch.dataId);
     return [y, meanOut, invStdOut, movingMeanOut, movingVarianceOut];
   },
@@ -114,7 +125,10 @@ export const batchNormTrainConfig: KernelConfig = {
  *   dx = dy (gamma s) + xc (-gamma s^3 sum(dy xc) / n) + (-gamma s dbeta / n)
  *
  * Two passes over x and dy (the sums, then dx), sums in float64, SIMD loops
- * where there are.
+ * where there are. With `leakyAlpha` (the forward computed a leaky ReLU
+ * after batch norm), `dy` is the gradient at the ReLU's output `y` (an
+ * input then): the ReLU's gradient is taken first, by the loops of the
+ * runner's leaky-ReLU gradient kernel (the same values, bit for bit).
  */
 export const batchNormTrainGradConfig: KernelConfig = {
   kernelName: BATCH_NORM_TRAIN_GRAD,
@@ -129,6 +143,8 @@ export const batchNormTrainGradConfig: KernelConfig = {
     if (dy.dtype !== 'float32' || sizeOf(dy.shape) !== sizeOf(x.shape)) {
       throw new InternalError(`${name}: dy does not match x`);
     }
+    const { leakyAlpha } = attrsOf<Pick<BatchNormTrainAttrs, 'leakyAlpha'>>(wasmArgs);
+    const y = leakyAlpha === undefined ? undefined : inputOf(wasmArgs, 'y', name);
     const backend = wasmBackendOf(wasmArgs);
     const dxOut = backend.makeOutput(x.shape, 'float32');
     const dgammaOut = backend.makeOutput([channels], 'float32');
@@ -136,14 +152,20 @@ export const batchNormTrainGradConfig: KernelConfig = {
     const block = blockLength(channels);
     const scratch = backend.makeOutput([2 * 6 * block], 'float32');
     const xs = heapFloats(backend, x, name);
-    const dys = heapFloats(backend, dy, name);
+    const simd = simdLoopsFor(backend);
+    let dys = heapFloats(backend, dy, name);
+    if (y !== undefined && leakyAlpha !== undefined) {
+      // The ReLU's gradient into dx's memory: the passes below read each value before dx's.
+      const pre = heapFloats(backend, dxOut, name);
+      leakyReluGradValues(simd, heapFloats(backend, y, name), dys, pre, leakyAlpha);
+      dys = pre;
+    }
     const [gamma, mean, invStd] = infos.map((info) => heapFloats(backend, info, name)) as [
       Float32Array,
       Float32Array,
       Float32Array,
     ];
     const count = xs.length / channels;
-    const simd = simdLoopsFor(backend);
     const [center, sumDy, sumDyXc, aRow, bRow, kRow] = rowsOf(backend, scratch, block, 6) as Rows6;
     gradientSums(simd, dys, xs, spread(mean, center), sumDy, sumDyXc);
     const dyTotal = fold(sumDy, channels);

@@ -3,6 +3,7 @@ import { addConfig } from './add.js';
 import { avgPoolGradConfig } from './avg-pool-grad.js';
 import { batchMatMulConfig } from './batch-mat-mul.js';
 import { batchNormTrainConfig, batchNormTrainGradConfig } from './batch-norm-train.js';
+import { castConfig } from './cast.js';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input.js';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './depthwise-conv2d-backprop-filter.js';
@@ -42,6 +43,7 @@ export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
   addConfig,
   avgPoolGradConfig,
   batchMatMulConfig,
+  castConfig,
   conv2dBackpropFilterConfig,
   conv2dBackpropInputConfig,
   depthwiseConv2dNativeBackpropFilterConfig,

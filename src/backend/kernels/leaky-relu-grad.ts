@@ -1,5 +1,5 @@
 import type { KernelConfig, TensorInfo } from '../../tf.js';
-import { simdLoopsFor } from './simd/simd-loops.js';
+import { simdLoopsFor, type SimdLoops } from './simd/simd-loops.js';
 import {
   attrsOf,
   heapFloats,
@@ -61,17 +61,35 @@ export const leakyReluGradConfig: KernelConfig = {
       }
       return out;
     }
-    const alpha32 = Math.fround(alpha);
-    if (simd !== null) {
-      const groups = xs.length >>> 2;
-      simd.leakyReluGrad(xs.byteOffset, dys.byteOffset, dxs.byteOffset, groups, alpha32);
-      done = groups * 4;
-    }
-    // A factor picked by the comparison, not a branch (random signs mispredict).
-    const factor = new Float64Array([alpha32, 1]);
-    for (let i = done; i < xs.length; i++) {
-      dxs[i] = (dys[i] as number) * (factor[+((xs[i] as number) > 0)] as number);
-    }
+    leakyReluGradValues(simd, xs, dys, dxs, alpha);
     return out;
   },
 };
+
+/**
+ * dxs = xs > 0 ? dys : dys alpha (float32 product), the `relu: false` case
+ * of the kernel: the SIMD loop for groups of 4, then the JavaScript loop.
+ * Batch norm's training gradient runs it on the leaky ReLU's output when
+ * it computed that ReLU itself (kernels/batch-norm-train.ts): for alpha >= 0
+ * the output is > 0 exactly where the input is.
+ */
+export function leakyReluGradValues(
+  simd: SimdLoops | null,
+  xs: Float32Array,
+  dys: Float32Array,
+  dxs: Float32Array,
+  alpha: number,
+): void {
+  const alpha32 = Math.fround(alpha);
+  let done = 0;
+  if (simd !== null) {
+    const groups = xs.length >>> 2;
+    simd.leakyReluGrad(xs.byteOffset, dys.byteOffset, dxs.byteOffset, groups, alpha32);
+    done = groups * 4;
+  }
+  // A factor picked by the comparison, not a branch (random signs mispredict).
+  const factor = new Float64Array([alpha32, 1]);
+  for (let i = done; i < xs.length; i++) {
+    dxs[i] = (dys[i] as number) * (factor[+((xs[i] as number) > 0)] as number);
+  }
+}

@@ -1,6 +1,6 @@
 import { LeakyRelu, type KernelConfig, type LeakyReluAttrs, type TensorInfo } from '../../tf.js';
 import { replacingKernel } from './replacing-kernel.js';
-import { simdLoopsFor } from './simd/simd-loops.js';
+import { simdLoopsFor, type SimdLoops } from './simd/simd-loops.js';
 import {
   attrsOf,
   heapFloats,
@@ -25,20 +25,37 @@ export const leakyReluConfig: KernelConfig = replacingKernel(
     const { alpha } = attrsOf<LeakyReluAttrs>(args);
     const backend = wasmBackendOf(args);
     const out = backend.makeOutput(x.shape, 'float32');
-    const xs = heapFloats(backend, x, LeakyRelu);
-    const ys = heapFloats(backend, out, LeakyRelu);
-    let done = 0;
-    const simd = simdLoopsFor(backend);
-    if (simd !== null) {
-      const groups = xs.length >>> 2;
-      simd.leakyRelu(xs.byteOffset, ys.byteOffset, groups, alpha);
-      done = groups * 4;
-    }
-    const bits = new Int32Array(xs.buffer, xs.byteOffset, xs.length);
-    const factor = new Float64Array([1, alpha]);
-    for (let i = done; i < xs.length; i++) {
-      ys[i] = (xs[i] as number) * (factor[(bits[i] as number) >>> 31] as number);
-    }
+    leakyReluValues(
+      simdLoopsFor(backend),
+      heapFloats(backend, x, LeakyRelu),
+      heapFloats(backend, out, LeakyRelu),
+      alpha,
+    );
     return out;
   },
 );
+
+/**
+ * ys = leaky ReLU of xs (may be the same array), as the `LeakyRelu` kernel
+ * computes it: the SIMD loop for groups of 4, then the branch-free loop.
+ * Batch norm's training kernel runs it on its output when the layer after
+ * it is a leaky ReLU (kernels/batch-norm-train.ts).
+ */
+export function leakyReluValues(
+  simd: SimdLoops | null,
+  xs: Float32Array,
+  ys: Float32Array,
+  alpha: number,
+): void {
+  let done = 0;
+  if (simd !== null) {
+    const groups = xs.length >>> 2;
+    simd.leakyRelu(xs.byteOffset, ys.byteOffset, groups, alpha);
+    done = groups * 4;
+  }
+  const bits = new Int32Array(xs.buffer, xs.byteOffset, xs.length);
+  const factor = new Float64Array([1, alpha]);
+  for (let i = done; i < xs.length; i++) {
+    ys[i] = (xs[i] as number) * (factor[(bits[i] as number) >>> 31] as number);
+  }
+}

@@ -40,7 +40,50 @@ export function fastBatchNormTraining<L extends tf.layers.Layer>(layer: L): L {
     }
     return tf.tidy(() => trainingStep(bn, x));
   };
+  fastLayers.add(bn);
   return layer;
+}
+
+/** Layers that {@link fastBatchNormTraining} made. */
+const fastLayers = new WeakSet<tf.layers.Layer>();
+/** The alpha of the leaky ReLU that follows a batch-norm layer and that its training step computes. */
+const fusedAlpha = new WeakMap<tf.layers.Layer, number>();
+/** Training outputs of batch norm that already went through the leaky ReLU after it, by its alpha. */
+const activated = new WeakMap<tf.Tensor, number>();
+let fusing = true;
+
+/** For tests: build models without fusing the leaky ReLU into batch norm's training step. */
+export function setBatchNormActivationFusion(enabled: boolean): void {
+  fusing = enabled;
+}
+
+/**
+ * In training, a batch-norm layer (of {@link fastBatchNormTraining}) whose
+ * only consumer is a `LeakyReLU` layer (alpha >= 0) computes that ReLU in
+ * its kernel call, and the ReLU layer passes the result on: two kernel
+ * calls a layer and step fewer, and one pass over the activation less each
+ * way; the values are those of the two layers apart, bit for bit. Where
+ * the fused kernel does not run (other backends, other axes), and in
+ * inference, both layers compute as before; the layers keep their classes
+ * and configs, so a saved model is the plain pair.
+ */
+export function fuseLeakyReluAfterBatchNorm(model: tf.LayersModel): void {
+  if (!fusing) return;
+  const outputs = new Set(model.outputs.map((t) => t.sourceLayer));
+  for (const bn of model.layers) {
+    if (!fastLayers.has(bn) || outputs.has(bn) || bn.outboundNodes.length !== 1) continue;
+    const next = bn.outboundNodes[0]!.outboundLayer;
+    if (next.getClassName() !== 'LeakyReLU' || next.inboundNodes.length !== 1) continue;
+    const alpha = (next as unknown as { readonly alpha: number }).alpha;
+    if (!(alpha >= 0)) continue;
+    fusedAlpha.set(bn, alpha);
+    const original = next.call.bind(next);
+    next.call = (inputs, kwargs) => {
+      const x = Array.isArray(inputs) ? inputs[0] : inputs;
+      const done = kwargs['training'] === true && x !== undefined && activated.get(x) === alpha;
+      return done ? x : original(inputs, kwargs);
+    };
+  }
 }
 
 /** The fields of tfjs-layers' BatchNormalization this uses (private in its typings). */
@@ -61,17 +104,19 @@ function trainingStep(bn: BatchNormInternals, x: tf.Tensor): tf.Tensor {
   const gamma = bn.gamma?.read() ?? tf.ones([channels]);
   const beta = bn.beta?.read() ?? tf.zeros([channels]);
   const decay = 1 - bn.momentum;
+  const leakyAlpha = fusedAlpha.get(bn as unknown as tf.layers.Layer);
   const fused = batchNormTrainFused(
     x,
     gamma,
     beta,
     bn.movingMean.read(),
     bn.movingVariance.read(),
-    { epsilon: bn.epsilon, decay },
+    { epsilon: bn.epsilon, decay, ...(leakyAlpha === undefined ? {} : { leakyAlpha }) },
   );
   if (fused !== undefined) {
     bn.movingMean.write(fused.movingMean);
     bn.movingVariance.write(fused.movingVariance);
+    if (leakyAlpha !== undefined) activated.set(fused.y, leakyAlpha);
     return fused.y;
   }
   // Batch statistics, outside the differentiated function: its gradient is closed form.
