@@ -5,6 +5,7 @@
 export { selectBackend } from './select-backend.js';
 export { activeSimdLoops, heapValues, uninitializedLike } from './heap-values.js';
 export { ADAM_DECAY } from './kernels/simd/adam-function.js';
+export { heapWeightedSum } from './heap-weighted-sum.js';
 export type { BackendInfo, SelectBackendOptions } from './select-backend.js';
 export {
   BACKENDS,

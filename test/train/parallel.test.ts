@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '../../src/tf.js';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { selectBackend } from '../../src/backend/index.js';
+import { setSimdLoopsEnabled, simdLoopsFor } from '../../src/backend/kernels/simd/simd-loops.js';
 import { loadExperiment } from '../../src/config/index.js';
 import { buildModel } from '../../src/model/index.js';
 import { REGISTRIES } from '../../src/registries.js';
@@ -219,6 +221,47 @@ describe('the replica pool', () => {
     expect(tf.memory().numTensors).toBe(mainBefore);
     expect(counts[0]![0]).toBeGreaterThan(0);
     for (const c of counts) expect(c).toEqual(counts[0]);
+    tf.dispose([xs, labels]);
+    model.dispose();
+  });
+
+  it('averages two replicas into the same bits with the SIMD loop as with the JavaScript loop', async () => {
+    const experiment = await experimentOf(PENALISED(2));
+    const model = buildModel(experiment.model, { seed: 11 });
+    const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    await pool?.close();
+    pool = await startReplicaPool({
+      replicas: 2,
+      model,
+      variables,
+      modelSpec: experiment.model,
+      seed: 11,
+      backend: 'wasm',
+      objective: { numClasses: 3, labelSmoothing: 0.1 },
+    });
+    // 13 examples: shares of 7 and 6, weights that do not round to a power of two.
+    const xs = tf.randomUniform([13, 8, 8, 1], -1, 1, 'float32', 5) as tf.Tensor4D;
+    const labels = tf.tensor1d(
+      Array.from({ length: 13 }, (_, i) => (i * 2) % 3),
+      'int32',
+    );
+    const bitsOf = async (simd: boolean): Promise<Uint32Array[]> => {
+      setSimdLoopsEnabled(simd);
+      try {
+        // Without this, a SIMD module that failed to load would compare the JavaScript loop with itself.
+        expect(simdLoopsFor(tf.backend() as BackendWasm) !== null).toBe(simd);
+        const { grads } = await pool!.computeGradients(xs, labels);
+        const bits = variables.map(
+          (v) => new Uint32Array(grads[v.name]!.dataSync().slice().buffer),
+        );
+        tf.dispose(grads);
+        return bits;
+      } finally {
+        setSimdLoopsEnabled(true);
+      }
+    };
+    const simd = await bitsOf(true);
+    expect(await bitsOf(false)).toEqual(simd);
     tf.dispose([xs, labels]);
     model.dispose();
   });

@@ -1,6 +1,11 @@
 import { Worker } from 'node:worker_threads';
 import * as tf from '../../tf.js';
-import { heapValues, uninitializedLike, type BackendName } from '../../backend/index.js';
+import {
+  heapValues,
+  heapWeightedSum,
+  uninitializedLike,
+  type BackendName,
+} from '../../backend/index.js';
 import type { ModelSpec } from '../../config/experiment.js';
 import { mixSeed } from '../../data/index.js';
 import { flatLayout, sharedFloats, type FlatLayout } from './flat-layout.js';
@@ -264,6 +269,17 @@ function averageShares(
   );
   const w0 = weightOf(0);
   const grads: tf.NamedTensorMap = {};
+  // Two replicas on wasm: into the own share's gradients in place, one SIMD pass over them all
+  // (the worker's buffer holds its gradients in the same order, see flatLayout).
+  const [first] = others;
+  if (
+    first !== undefined &&
+    others.length === 1 &&
+    heapWeightedSum(main.grads, w0, first.grads, first.weight)
+  ) {
+    variables.forEach((variable, k) => (grads[variable.name] = main.grads[k]!));
+    return { loss, correct, grads };
+  }
   variables.forEach((variable, k) => {
     const n = layout.sizes[k]!;
     const offset = layout.offsets[k]!;

@@ -1,6 +1,7 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { ADAM_FUNCTIONS, type AdamSimdLoop } from './adam-function.js';
 import { BATCH_NORM_FUNCTIONS, type BatchNormSimdLoops } from './batch-norm-functions.js';
+import { WEIGHTED_SUM_FUNCTIONS, type WeightedSumSimdLoops } from './weighted-sum-functions.js';
 import {
   bump,
   JOIN_LOW_HALVES,
@@ -24,7 +25,7 @@ import { encodeModule, F32, F64, I32, op, V128, type FunctionSpec } from './wasm
  * Arguments are byte offsets into the wasm memory and counts of 4- or
  * 16-value groups; the caller handles any remainder.
  */
-export interface SimdLoops extends BatchNormSimdLoops, AdamSimdLoop {
+export interface SimdLoops extends BatchNormSimdLoops, AdamSimdLoop, WeightedSumSimdLoops {
   /** y = x < 0 ? alpha x : x, `groups` of 4 floats. */
   leakyRelu(x: number, y: number, groups: number, alpha: number): void;
   /** dx = x > 0 ? dy : dy alpha (float32 product), `groups` of 4 floats. */
@@ -310,6 +311,7 @@ const FUNCTIONS: readonly FunctionSpec[] = [
   maxPoolGrad2x2Rows(),
   ...BATCH_NORM_FUNCTIONS,
   ...ADAM_FUNCTIONS,
+  ...WEIGHTED_SUM_FUNCTIONS,
 ];
 
 const instances = new WeakMap<WebAssembly.Memory, SimdLoops | null>();
