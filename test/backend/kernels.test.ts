@@ -1,6 +1,7 @@
 import * as tf from '../../src/tf.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WASM_TRAINING_KERNELS } from '../../src/backend/kernels/index.js';
+import { matMulWasm } from '../../src/backend/kernels/wasm-matmul.js';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import {
   describeLoops,
@@ -246,6 +247,30 @@ describe.each([
         { transposeA: c.transposeA, transposeB: c.transposeB },
         1e-5,
       );
+    }
+  });
+
+  it("BatchMatMul's outer loops give XNNPACK's products bit for bit", async () => {
+    await useBackend('wasm');
+    const backend = tf.backend() as BackendWasm;
+    const random = makeRandom(24);
+    // LeNet-5's dense layers forward at batch 32, shapes with row and column remainders.
+    for (const [m, k, n] of [
+      [32, 400, 120],
+      [32, 120, 84],
+      [7, 13, 9],
+      [3, 50, 17],
+    ] as const) {
+      const a = tf.tensor2d(randomValues(random, m * k), [m, k]);
+      const b = tf.tensor2d(randomValues(random, k * n), [k, n]);
+      const ours = tf.engine().runKernel('BatchMatMul', { a, b }, {}) as tf.Tensor;
+      const info = (t: tf.Tensor) => ({ dataId: t.dataId, shape: t.shape, dtype: t.dtype });
+      const xnn = matMulWasm(backend, info(a), info(b), m, k, n);
+      const expected = Array.from(backend.typedArrayFromHeap(xnn) as Float32Array);
+      backend.disposeData(xnn.dataId);
+      const actual = Array.from(ours.dataSync());
+      expect(actual.findIndex((v, i) => !Object.is(v, expected[i]))).toBe(-1);
+      tf.dispose([a, b, ours]);
     }
   });
 
