@@ -11,7 +11,7 @@ export interface BackendInfo {
   readonly reason: string;
   /** The version of @tensorflow/tfjs-core in use. */
   readonly tfjsVersion: string;
-  /** What computes the kernels, e.g. `wasm + runner training kernels (27), SIMD loops`. */
+  /** What computes the kernels, e.g. `wasm + runner training kernels (28), SIMD loops`. */
   readonly kernels: string;
 }
 
@@ -37,7 +37,7 @@ const selections = new Map<BackendChoice, Promise<BackendInfo>>();
  *
  * @example
  * const info = await selectBackend('auto', { logger });
- * // { name: 'wasm', reason: 'tfjs-node is not installed (...)', kernels: 'wasm + runner training kernels (27), SIMD loops', ... }
+ * // { name: 'wasm', reason: 'tfjs-node is not installed (...)', kernels: 'wasm + runner training kernels (28), SIMD loops', ... }
  */
 export async function selectBackend(
   choice: string,

@@ -151,21 +151,34 @@ describe('the replica pool', () => {
   let pool: ReplicaPool | undefined;
   afterAll(async () => pool?.close());
 
-  it('averages the shares into the whole batch gradient, for uneven and tiny batches', async () => {
-    // Label smoothing and kernel penalties too: every replica minimises the main thread's objective.
-    const objective = { numClasses: 3, labelSmoothing: 0.1 };
-    const experiment = await experimentOf(PENALISED(3));
+  /** The net of `config` (seed 11) and a new pool of `replicas` on wasm over it; the last pool is closed. */
+  async function poolOver(
+    config: string,
+    replicas: number,
+    objective: { numClasses: number; labelSmoothing: number },
+    batchSize?: number,
+  ): Promise<{ model: tf.LayersModel; variables: tf.Variable[]; pool: ReplicaPool }> {
+    const experiment = await experimentOf(config);
     const model = buildModel(experiment.model, { seed: 11 });
     const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    await pool?.close();
     pool = await startReplicaPool({
-      replicas: 3,
+      replicas,
       model,
       variables,
       modelSpec: experiment.model,
       seed: 11,
       backend: 'wasm',
       objective,
+      ...(batchSize === undefined ? {} : { batchSize }),
     });
+    return { model, variables, pool };
+  }
+
+  it('averages the shares into the whole batch gradient, for uneven and tiny batches', async () => {
+    // Label smoothing and kernel penalties too: every replica minimises the main thread's objective.
+    const objective = { numClasses: 3, labelSmoothing: 0.1 };
+    const { model, variables, pool } = await poolOver(PENALISED(3), 3, objective);
     // 7 examples: shares of 3, 2 and 2, so a plain mean of the three would be wrong;
     // 2 examples: the third replica has nothing to do.
     for (const size of [7, 2, 32]) {
@@ -192,19 +205,7 @@ describe('the replica pool', () => {
   });
 
   it('leaks no tensor in the workers or the main thread, step after step', async () => {
-    const experiment = await experimentOf(PLAIN(2));
-    const model = buildModel(experiment.model, { seed: 11 });
-    const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
-    await pool?.close();
-    pool = await startReplicaPool({
-      replicas: 2,
-      model,
-      variables,
-      modelSpec: experiment.model,
-      seed: 11,
-      backend: 'wasm',
-      objective: { numClasses: 3, labelSmoothing: 0 },
-    });
+    const { model, pool } = await poolOver(PLAIN(2), 2, { numClasses: 3, labelSmoothing: 0 });
     const xs = tf.randomUniform([16, 8, 8, 1]) as tf.Tensor4D;
     const labels = tf.tensor1d(
       Array.from({ length: 16 }, (_, i) => i % 3),
@@ -226,18 +227,9 @@ describe('the replica pool', () => {
   });
 
   it('averages two replicas into the same bits with the SIMD loop as with the JavaScript loop', async () => {
-    const experiment = await experimentOf(PENALISED(2));
-    const model = buildModel(experiment.model, { seed: 11 });
-    const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
-    await pool?.close();
-    pool = await startReplicaPool({
-      replicas: 2,
-      model,
-      variables,
-      modelSpec: experiment.model,
-      seed: 11,
-      backend: 'wasm',
-      objective: { numClasses: 3, labelSmoothing: 0.1 },
+    const { model, variables, pool } = await poolOver(PENALISED(2), 2, {
+      numClasses: 3,
+      labelSmoothing: 0.1,
     });
     // 13 examples: shares of 7 and 6, weights that do not round to a power of two.
     const xs = tf.randomUniform([13, 8, 8, 1], -1, 1, 'float32', 5) as tf.Tensor4D;
@@ -267,22 +259,9 @@ describe('the replica pool', () => {
   });
 
   it('takes a batch as arrays, runs whileWaiting once a step, and ends a step whose whileWaiting throws only after its workers', async () => {
-    const experiment = await experimentOf(PLAIN(2));
-    const model = buildModel(experiment.model, { seed: 11 });
-    const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
     const objective = { numClasses: 3, labelSmoothing: 0 };
-    await pool?.close();
     // Uneven shares (9/8, 12/11, 7/6); the worker's buffers grow past the batch size given.
-    pool = await startReplicaPool({
-      replicas: 2,
-      model,
-      variables,
-      modelSpec: experiment.model,
-      seed: 11,
-      backend: 'wasm',
-      objective,
-      batchSize: 18,
-    });
+    const { model, variables, pool } = await poolOver(PLAIN(2), 2, objective, 18);
     const batchOf = (size: number, seed: number) => {
       const xs = tf.randomUniform([size, 8, 8, 1], -1, 1, 'float32', seed) as tf.Tensor4D;
       const labels = tf.tensor1d(
