@@ -355,7 +355,10 @@ function printTable(rows, nets, batches, unavailable, torch, rounds) {
     out(
       `  ${r.workers} workers, ${NET_TITLES[r.net] ?? r.net} batch ${r.batch}, ms of a ${r.msPerStep.toFixed(1)} ms step on the main thread: ` +
         `prepare ${p.prepareMs.toFixed(2)}, own share ${p.ownShareMs.toFixed(2)}, wait ${p.waitMs.toFixed(2)}, ` +
-        `average ${p.averageMs.toFixed(2)}, update and rest ${rest.toFixed(2)}; a worker busy ${p.workerMs.toFixed(2)}`,
+        `average ${p.averageMs.toFixed(2)}, update and rest ${rest.toFixed(2)}; a worker busy ${p.workerMs.toFixed(2)}` +
+        (p.rungShare === undefined
+          ? ''
+          : `, ${(100 * p.rungShare).toFixed(0)}% of its steps from the doorbell`),
     );
   }
   for (const [backend, why] of unavailable) out(`  ${backend}: not measured: ${why}`);
@@ -466,6 +469,14 @@ function phasesPerStep(before, after) {
     waitMs: per('waitMs'),
     averageMs: per('averageMs'),
     workerMs: workers.reduce((a, b) => a + b, 0) / workers.length,
+    // Steps the workers started from the doorbell rather than their message (src/train/parallel/).
+    ...(after.workerRungSteps === undefined
+      ? {}
+      : {
+          rungShare:
+            after.workerRungSteps.reduce((sum, n, i) => sum + n - before.workerRungSteps[i], 0) /
+            (steps * workers.length),
+        }),
   };
 }
 

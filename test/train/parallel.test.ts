@@ -157,6 +157,7 @@ describe('the replica pool', () => {
     replicas: number,
     objective: { numClasses: number; labelSmoothing: number },
     batchSize?: number,
+    doorbellWatchMs?: number,
   ): Promise<{ model: tf.LayersModel; variables: tf.Variable[]; pool: ReplicaPool }> {
     const experiment = await experimentOf(config);
     const model = buildModel(experiment.model, { seed: 11 });
@@ -171,6 +172,7 @@ describe('the replica pool', () => {
       backend: 'wasm',
       objective,
       ...(batchSize === undefined ? {} : { batchSize }),
+      ...(doorbellWatchMs === undefined ? {} : { doorbellWatchMs }),
     });
     return { model, variables, pool };
   }
@@ -202,6 +204,37 @@ describe('the replica pool', () => {
       tf.dispose([xs, labels, ...whole.grads, ...Object.values(split.grads)]);
     }
     model.dispose();
+  });
+
+  it('takes steps from the doorbell with the same gradients as from their messages', async () => {
+    const objective = { numClasses: 3, labelSmoothing: 0.1 };
+    const xs = tf.randomUniform([13, 8, 8, 1], -1, 1, 'float32', 6) as tf.Tensor4D;
+    const labels = tf.tensor1d(
+      Array.from({ length: 13 }, (_, i) => i % 3),
+      'int32',
+    );
+    /** Four steps' gradients on the same weights, and the steps the worker took from the doorbell. */
+    const fourSteps = async (watchMs: number) => {
+      const { model, pool } = await poolOver(PENALISED(2), 2, objective, undefined, watchMs);
+      const grads: number[][][] = [];
+      for (let step = 0; step < 4; step++) {
+        const result = await pool.computeGradients(xs, labels);
+        grads.push(Object.values(result.grads).map((g) => Array.from(g.dataSync())));
+        tf.dispose(result.grads);
+      }
+      const rung = pool.times().workerRungSteps[0]!;
+      await pool.close();
+      model.dispose();
+      return { grads, rung };
+    };
+    // Never watched: every step by message. Watched for 2 s: every step after the first by the bell.
+    const byMessage = await fourSteps(0);
+    const byBell = await fourSteps(2000);
+    expect(byMessage.rung).toBe(0);
+    expect(byBell.rung).toBe(3);
+    expect(byBell.grads).toEqual(byMessage.grads);
+    for (const step of byBell.grads) expect(step).toEqual(byBell.grads[0]);
+    tf.dispose([xs, labels]);
   });
 
   it('leaks no tensor in the workers or the main thread, step after step', async () => {

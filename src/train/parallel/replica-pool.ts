@@ -9,6 +9,7 @@ import {
 import type { ModelSpec } from '../../config/experiment.js';
 import { mixSeed } from '../../data/index.js';
 import { flatLayout, sharedFloats, type FlatLayout } from './flat-layout.js';
+import { DOORBELL_WATCH_MS, Doorbell } from './replica-protocol.js';
 import type { ReplicaInit, ReplicaMessage, ShareBuffers, StepRequest } from './replica-protocol.js';
 import { computeShareGradients, type ShareGradients } from './share-gradients.js';
 import type { ObjectiveSettings } from '../step-objective.js';
@@ -65,6 +66,8 @@ export interface PoolTimes {
   readonly averageMs: number;
   /** Each worker's time from taking a step's message to answering it (replica 1 first). */
   readonly workerMs: readonly number[];
+  /** Each worker's steps that started from the doorbell, not from their message (see Doorbell). */
+  readonly workerRungSteps: readonly number[];
 }
 
 /** A batch as the loader makes it: NHWC float32 pixels and int32 class indices. */
@@ -88,6 +91,8 @@ export interface ReplicaPoolOptions {
   readonly workerUrl?: URL;
   /** Sizes the share buffers up front; a larger batch grows them (once). */
   readonly batchSize?: number;
+  /** How long each thread watches the doorbell after a step (see Doorbell); tests set it. */
+  readonly doorbellWatchMs?: number;
 }
 
 /** Where the worker script is: beside this module once built, `dist/` when run from `src/` (tests). */
@@ -108,6 +113,7 @@ export async function startReplicaPool(options: ReplicaPoolOptions): Promise<Rep
   const perExample = imageShape[0] * imageShape[1] * imageShape[2];
   const capacity = Math.ceil((options.batchSize ?? 1) / options.replicas);
   const workers: ReplicaThread[] = [];
+  const watchMs = options.doorbellWatchMs ?? DOORBELL_WATCH_MS;
   try {
     for (let index = 1; index < options.replicas; index++) {
       const init: ReplicaInit = {
@@ -121,6 +127,10 @@ export async function startReplicaPool(options: ReplicaPoolOptions): Promise<Rep
         weights,
         grads: sharedFloats(layout.total),
         share: shareBuffers(capacity, perExample),
+        doorbell: new Int32Array(
+          new SharedArrayBuffer(Doorbell.length * Int32Array.BYTES_PER_ELEMENT),
+        ),
+        doorbellWatchMs: watchMs,
       };
       workers.push(new ReplicaThread(options.workerUrl ?? defaultReplicaWorkerUrl(), init));
     }
@@ -180,6 +190,7 @@ export async function startReplicaPool(options: ReplicaPoolOptions): Promise<Rep
         await Promise.allSettled(pending);
         throw error;
       }
+      watchAnswers(workers, step, watchMs);
       results = await Promise.all(pending);
       lap('waitMs');
     } catch (error) {
@@ -208,13 +219,30 @@ export async function startReplicaPool(options: ReplicaPoolOptions): Promise<Rep
       }),
     computeBatchGradients,
     workerTensors: () => workers.map((w) => w.tensors),
-    times: () => ({ steps: step, ...spent, workerMs: workers.map((w) => w.busyMs) }),
+    times: () => ({
+      steps: step,
+      ...spent,
+      workerMs: workers.map((w) => w.busyMs),
+      workerRungSteps: workers.map((w) => w.rungSteps),
+    }),
     async close() {
       if (closed) return;
       closed = true;
       await Promise.all(workers.map((w) => w.terminate()));
     },
   };
+}
+
+/**
+ * Stays awake (a few ms at most) until every worker has answered `step` in
+ * its doorbell, so that their messages are taken as they come rather than
+ * after this thread wakes from a sleep (see Doorbell).
+ */
+function watchAnswers(workers: readonly ReplicaThread[], step: number, watchMs: number): void {
+  const until = performance.now() + watchMs;
+  while (performance.now() < until && !workers.every((w) => w.answered(step))) {
+    // watching
+  }
 }
 
 /** [start, end) of each replica's share: contiguous, the first `size % replicas` one larger. */
@@ -331,8 +359,11 @@ class ReplicaThread {
   tensors = 0;
   /** Summed `busyMs` of the steps answered. */
   busyMs = 0;
+  /** Steps answered that started from the doorbell. */
+  rungSteps = 0;
   readonly #worker: Worker;
   readonly #index: number;
+  readonly #bell: Int32Array;
   #share: ShareBuffers;
   #pending: { resolve: (r: StepResult) => void; reject: (e: Error) => void } | undefined;
   #failure: Error | undefined;
@@ -341,6 +372,7 @@ class ReplicaThread {
 
   constructor(url: URL, init: ReplicaInit) {
     this.#index = init.index;
+    this.#bell = init.doorbell;
     this.grads = init.grads;
     this.#share = init.share;
     this.#worker = new Worker(url, { workerData: init });
@@ -373,6 +405,7 @@ class ReplicaThread {
         case 'done': {
           this.tensors = message.tensors;
           this.busyMs += message.busyMs;
+          if (message.rung) this.rungSteps += 1;
           const pending = this.#pending;
           this.#pending = undefined;
           pending?.resolve({ loss: message.loss, correct: message.correct });
@@ -404,10 +437,24 @@ class ReplicaThread {
     this.#share.pixels.set(batch.xs.subarray(start * perExample, end * perExample));
     this.#share.labels.set(batch.labels.subarray(start, end));
     const request: StepRequest = { kind: 'step', step, size, ...(grown ? { share: grown } : {}) };
+    if (grown === undefined) {
+      // The size first: a worker that sees the step reads it next.
+      Atomics.store(this.#bell, Doorbell.size, size);
+      Atomics.store(this.#bell, Doorbell.step, step);
+    }
     return new Promise<StepResult>((resolve, reject) => {
       this.#pending = { resolve, reject };
       this.#worker.postMessage(request);
     });
+  }
+
+  /** Whether the worker has answered `step` (or can no longer: then its message says why). */
+  answered(step: number): boolean {
+    return (
+      this.#pending === undefined ||
+      this.#failure !== undefined ||
+      Atomics.load(this.#bell, Doorbell.answered) >= step
+    );
   }
 
   async terminate(): Promise<void> {

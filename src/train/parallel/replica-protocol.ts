@@ -22,7 +22,32 @@ export interface ReplicaInit {
   readonly grads: Float32Array;
   /** This replica's share of a batch, written by the main thread before each step (see ShareBuffers). */
   readonly share: ShareBuffers;
+  /** See {@link Doorbell}. */
+  readonly doorbell: Int32Array;
+  /** How long the worker watches the doorbell after a step (ms; 0: never). */
+  readonly doorbellWatchMs: number;
 }
+
+/**
+ * Int32 slots of shared memory beside the messages, so that a step can start
+ * without a wake-up: a thread that waits for a message sleeps, and on a
+ * shared (virtual) machine the kernel took up to milliseconds to run it again
+ * (a worker's step started 0.1-2.3 ms after its message). The main thread
+ * rings (writes the share's size, then the step) before it posts the step;
+ * a worker that has just answered watches the bell for a few milliseconds
+ * and takes the step from it, then skips that step's message; the main
+ * thread, once its own share is done, watches `answered` the same way. A
+ * step whose share outgrew the buffers is not rung (its message brings them).
+ */
+export const Doorbell = { step: 0, size: 1, answered: 2, length: 3 } as const;
+
+/**
+ * How long a thread watches the doorbell before it sleeps until a message:
+ * a little longer than the main thread's work between two steps (averaging,
+ * the update, the next shares: 1-2 ms), so that a thread busy-waits at most
+ * this long a step, and never while the loop evaluates or saves.
+ */
+export const DOORBELL_WATCH_MS = 5;
 
 /**
  * Shared memory for one replica's share of a batch: the main thread writes
@@ -58,6 +83,8 @@ export type ReplicaMessage =
       readonly tensors: number;
       /** From taking the message to answering it. */
       readonly busyMs: number;
+      /** Whether the step came from the doorbell (else from its message). */
+      readonly rung: boolean;
     }
   | { readonly kind: 'failed'; readonly message: string };
 

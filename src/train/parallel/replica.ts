@@ -2,6 +2,7 @@ import * as tf from '../../tf.js';
 import { heapValues, selectBackend, uninitializedLike } from '../../backend/index.js';
 import { buildModel } from '../../model/index.js';
 import { flatLayout, sameShapes, type FlatLayout } from './flat-layout.js';
+import { Doorbell } from './replica-protocol.js';
 import type { ReplicaInit, ReplicaPort, ShareBuffers, StepRequest } from './replica-protocol.js';
 import { computeShareGradients } from './share-gradients.js';
 
@@ -32,8 +33,11 @@ export async function serveReplica(port: ReplicaPort, init: ReplicaInit): Promis
   }
   const layout = flatLayout(init.shapes);
   let share = init.share;
-  port.on('message', (request: StepRequest) => {
+  let handled = 0;
+  const bell = init.doorbell;
+  const step = (request: StepRequest, rung: boolean): void => {
     const started = performance.now();
+    handled = request.step;
     try {
       share = request.share ?? share;
       const done = runStep(model, variables, layout, init, share, request.size);
@@ -43,10 +47,30 @@ export async function serveReplica(port: ReplicaPort, init: ReplicaInit): Promis
         ...done,
         tensors: tf.memory().numTensors,
         busyMs: performance.now() - started,
+        rung,
       });
+      // After the message: the main thread that sees it answered finds the message there.
+      Atomics.store(bell, Doorbell.answered, request.step);
     } catch (error) {
       port.postMessage({ kind: 'failed', message: messageOf(error) });
     }
+  };
+  /** After a step: the next one from the doorbell while it rings within the watch, else sleep. */
+  const watch = (): void => {
+    let until = performance.now() + init.doorbellWatchMs;
+    while (performance.now() < until) {
+      const rung = Atomics.load(bell, Doorbell.step);
+      if (rung > handled) {
+        step({ kind: 'step', step: rung, size: Atomics.load(bell, Doorbell.size) }, true);
+        until = performance.now() + init.doorbellWatchMs;
+      }
+    }
+  };
+  port.on('message', (request: StepRequest) => {
+    // A step the doorbell brought is done already.
+    if (request.step <= handled) return;
+    step(request, false);
+    watch();
   });
   port.postMessage({ kind: 'ready', tensors: tf.memory().numTensors });
 }
