@@ -1,5 +1,6 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '../tf.js';
+import { InternalError } from '../errors.js';
 import { activeSimdLoops, heapValues } from './heap-values.js';
 
 /**
@@ -30,7 +31,9 @@ export function heapWeightedSum(
   const backend = tf.backend() as BackendWasm;
   const total = targets.reduce((n, t) => n + t.size, 0);
   if (other.length < total) {
-    throw new Error(`heapWeightedSum: expected ${total} other values, found ${other.length}`);
+    throw new InternalError(
+      `heapWeightedSum: expected ${total} other values, found ${other.length}`,
+    );
   }
   // Allocate before taking views: an allocation may grow (replace) the heap.
   const scratch = backend.makeOutput([total], 'float32');

@@ -90,7 +90,7 @@ export function batchMatMul(args: WasmKernelArgs): TensorInfo {
  * False where the loops are missing or would read past the memory; then
  * XNNPACK computes it.
  */
-function productByOuterLoops(
+export function productByOuterLoops(
   backend: BackendWasm,
   a: TensorInfo,
   b: TensorInfo,
