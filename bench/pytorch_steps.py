@@ -5,7 +5,7 @@ sizes and step counts, on the CPU, with a given number of threads.
 Times `--steps` training steps (forward, cross-entropy, backward, Adam
 update, loss read) after `--warmup` untimed ones, on MNIST-shaped random
 data, and prints one JSON line: {"net", "batch", "threads", "steps",
-"seconds", "images_per_sec", "cpu_seconds",
+"warmup", "warmup_seconds", "seconds", "images_per_sec", "cpu_seconds",
 "images_per_cpu_sec", "torch"}.
 
     /usr/bin/python3 bench/pytorch_steps.py --net lenet5 --batch 128 --threads 1
@@ -56,7 +56,7 @@ def main():
     p.add_argument("--batch", type=int, required=True)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--steps", type=int, default=30)
-    p.add_argument("--warmup", type=int, default=5)
+    p.add_argument("--warmup", type=int, default=50)
     args = p.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -79,8 +79,10 @@ def main():
         optimizer.step()
         return loss.item()
 
+    warmup_start = time.perf_counter()
     for i in range(args.warmup):
         step(i)
+    warmup_seconds = time.perf_counter() - warmup_start
     start = time.perf_counter()
     cpu_start = time.process_time()
     for i in range(args.steps):
@@ -92,6 +94,8 @@ def main():
         "batch": args.batch,
         "threads": torch.get_num_threads(),
         "steps": args.steps,
+        "warmup": args.warmup,
+        "warmup_seconds": round(warmup_seconds, 4),
         "seconds": round(seconds, 4),
         "images_per_sec": round(args.batch * args.steps / seconds, 1),
         # CPU time of all the process's threads: steady on a busy machine.

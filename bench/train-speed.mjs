@@ -10,9 +10,9 @@
  * and the load average before and after every measurement.
  *
  *   npm run bench:train
- *   npm run build && node bench/train-speed.mjs --steps 30 --warmup 5 --batches 64,128 --rounds 3
+ *   npm run build && node bench/train-speed.mjs --steps 60 --warmup 50 --batches 64,128 --rounds 3
  *
- * Options: --steps N (timed steps, default 30), --warmup N (default 5),
+ * Options: --steps N (timed steps, default 60), --warmup N (default 50),
  * --batches 64,128, --nets lenet5,mycnn, --backends tfjs-node,wasm,cpu,
  * --workers 1,2,auto (wasm; other backends run 1), --rounds N (default 3:
  * every measurement N times, interleaved; the median is shown with its
@@ -22,6 +22,11 @@
  * One step = forward, softmax cross-entropy, backward, Adam update, and
  * reading the loss, as the training loop does (without its recording); with
  * workers, the step of the runner's replica pool (src/train/parallel/).
+ * Steady state means after the warm-up: V8 compiles the hot JavaScript and
+ * tiers the wasm code up over a run's first tens of steps (the tutorial net
+ * with 2 workers, medians of 10 steps: 38, 25, 24, 20, 18, then 14-17 ms), so
+ * 50 steps are untimed by default, on both sides; their time per step is
+ * printed too ("warm-up ms/step"), which is what a run's start pays.
  * Data: MNIST-shaped random images and labels (speed does not depend on the
  * values). Every measurement runs in its own child process, one at a time.
  */
@@ -35,6 +40,8 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const PYTHON = '/usr/bin/python3';
 const CONFIGS = { lenet5: 'configs/lenet.yaml', mycnn: 'configs/mycnn.yaml' };
 const NET_TITLES = { lenet5: 'LeNet-5', mycnn: 'tutorial net' };
+/** A spread over rounds above this is called out under the table. */
+const NOISY_SPREAD = 0.15;
 
 const args = parseArgs(process.argv.slice(2));
 if (args.child !== undefined) {
@@ -56,8 +63,8 @@ function parseArgs(argv) {
 // ---------------------------------------------------------------- parent
 
 async function runParent(options) {
-  const steps = Number(options.steps ?? 30);
-  const warmup = Number(options.warmup ?? 5);
+  const steps = Number(options.steps ?? 60);
+  const warmup = Number(options.warmup ?? 50);
   const cpuSteps = Number(options['cpu-steps'] ?? 2);
   const rounds = Math.max(1, Number(options.rounds ?? 3));
   const batches = String(options.batches ?? '64,128')
@@ -161,7 +168,7 @@ async function runParent(options) {
     );
     return;
   }
-  printTable(rows, nets, batches, unavailable, torch, rounds);
+  printTable(rows, nets, batches, unavailable, torch, rounds, warmup);
 }
 
 function runPytorch(entry, steps, warmup) {
@@ -192,6 +199,7 @@ function runPytorch(entry, steps, warmup) {
     imagesPerSec: r.images_per_sec,
     imagesPerCpuSec: r.images_per_cpu_sec,
     msPerStep: (1000 * r.seconds) / r.steps,
+    warmupMsPerStep: r.warmup > 0 ? (1000 * r.warmup_seconds) / r.warmup : undefined,
     steps: r.steps,
   };
 }
@@ -246,7 +254,7 @@ function runChildProcess(job) {
   }
 }
 
-function printTable(rows, nets, batches, unavailable, torch, rounds) {
+function printTable(rows, nets, batches, unavailable, torch, rounds, warmup) {
   const fmt = (n, digits = 0) =>
     n === undefined
       ? '—'
@@ -264,6 +272,7 @@ function printTable(rows, nets, batches, unavailable, torch, rounds) {
     'images/s',
     'spread',
     'ms/step',
+    'warm-up ms/step',
     'vs 1 worker',
     'vs PyTorch same threads',
     'images/CPU-s',
@@ -289,6 +298,7 @@ function printTable(rows, nets, batches, unavailable, torch, rounds) {
           fmt(r.imagesPerSec),
           r.spread === undefined ? '—' : `${Math.round(100 * r.spread)}%`,
           fmt(r.msPerStep, 1),
+          fmt(r.warmupMsPerStep, 1),
           ours && r.workers > 1 ? ratio(r, one) : '',
           ours ? ratio(r, torchSame) : '',
           fmt(r.imagesPerCpuSec),
@@ -328,6 +338,16 @@ function printTable(rows, nets, batches, unavailable, torch, rounds) {
   out(
     '  spread: (max - min) / median images/s over the rounds; a large one means a noisy machine.',
   );
+  out(
+    `  ms/step: after ${warmup} untimed warm-up steps (cpu: 1); warm-up ms/step: those steps' own time (the round with the median images/s).`,
+  );
+  const noisy = rows.filter((r) => r.spread !== undefined && r.spread > NOISY_SPREAD);
+  if (noisy.length > 0) {
+    out(
+      `  the spread stayed above ${100 * NOISY_SPREAD}% in ${noisy.length} of ${rows.length} rows after ${rounds} round(s): ` +
+        'the machine was noisy; more --rounds, or a quieter machine, would narrow it.',
+    );
+  }
   out(
     '  vs columns: ratio of medians; faster/slower when every round of one beat every round of the other, else inconclusive.',
   );
@@ -426,7 +446,9 @@ async function runChild(job) {
       : trainStep(model, optimizer, variables, xs, labels, settings).loss;
     if (!Number.isFinite(value)) throw new Error(`loss is ${value} at step ${i}`);
   };
+  const warmupStart = performance.now();
   for (let i = 0; i < job.warmup; i++) await step(i);
+  const warmupMs = performance.now() - warmupStart;
   const timesBefore = pool?.times();
   const start = performance.now();
   const cpuStart = process.cpuUsage();
@@ -449,6 +471,7 @@ async function runChild(job) {
       workers: job.workers,
       steps: job.steps,
       msPerStep: ms / job.steps,
+      warmupMsPerStep: job.warmup > 0 ? warmupMs / job.warmup : undefined,
       imagesPerSec: (job.batch * job.steps * 1000) / ms,
       imagesPerCpuSec: (job.batch * job.steps * 1000) / cpuMs,
       kernelCalls: profile.kernels.length,
