@@ -260,10 +260,16 @@ function printTable(rows, nets, batches, unavailable, torch, rounds, warmup) {
       ? '—'
       : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
   // The ratio of medians, and whether the rounds' ranges separate (two-sided, see verdict.mjs).
+  // In brackets the worst and best pairing of rounds (slowest of A over fastest of B, and back):
+  // a target ratio is shown met only when even the worst pairing reaches it.
   const ratio = (a, b) =>
     a === undefined || b === undefined
       ? '—'
-      : `${(a.imagesPerSec / b.imagesPerSec).toFixed(2)}x ${compareRounds(a.values, b.values)}`;
+      : `${(a.imagesPerSec / b.imagesPerSec).toFixed(2)}x` +
+        (a.values.length > 1 && b.values.length > 1
+          ? ` (${(Math.min(...a.values) / Math.max(...b.values)).toFixed(2)}-${(Math.max(...a.values) / Math.min(...b.values)).toFixed(2)})`
+          : '') +
+        ` ${compareRounds(a.values, b.values)}`;
   const header = [
     'net',
     'batch',
@@ -349,7 +355,7 @@ function printTable(rows, nets, batches, unavailable, torch, rounds, warmup) {
     );
   }
   out(
-    '  vs columns: ratio of medians; faster/slower when every round of one beat every round of the other, else inconclusive.',
+    "  vs columns: ratio of medians (in brackets: slowest round over the other's fastest, fastest over slowest); faster/slower when every round of one beat every round of the other, else inconclusive.",
   );
   out(
     '  calls/step: kernels one replica runs in one step (tf.profile); load avg: 1-minute, min-max over the rounds.',
