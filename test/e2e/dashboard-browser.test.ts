@@ -9,15 +9,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
+import { launchChromium, skipWithoutChromium } from './browser-kit.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../../src/store/index.js';
 import { makeStore, makeTempDir, newRun, recordRun } from '../test-kit.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const OUTPUT = join(process.cwd(), 'test-output');
-// In CI the browser test must run (and fail loudly without Chromium); elsewhere it may be skipped.
-const skip = !existsSync(CHROMIUM) && !process.env['CI'];
+const skip = skipWithoutChromium('dashboard in Chromium');
 
 interface Training {
   /** The dashboard's address. */
@@ -156,18 +155,7 @@ describe.skipIf(skip)('dashboard in Chromium', () => {
     await store.finishRun(ids.pruned, { status: 'pruned' });
     await store.setSweepStatus(ids.sweep, 'completed');
     // The browser first, so the page is open while the run is young.
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({
       viewport: { width: 1440, height: 1000 },
       acceptDownloads: true,

@@ -6,19 +6,17 @@
  * into a store with the steps each check needs; screenshots land in test-output/ (the ones in
  * docs/ are copies of them).
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
+import { launchChromium, skipWithoutChromium } from './browser-kit.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDashboard, type RunningDashboard } from '../../src/dashboard/index.js';
 import type { Store } from '../../src/store/index.js';
 import { makeStore, makeTempDir, newRun, type RunFixtureOptions } from '../test-kit.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const OUTPUT = join(process.cwd(), 'test-output');
-// In CI the browser test must run (and fail loudly without Chromium); elsewhere it may be skipped.
-const skip = !existsSync(CHROMIUM) && !process.env['CI'];
-if (skip) console.log(`dashboard charts test skipped: no Chromium at ${CHROMIUM}`);
+const skip = skipWithoutChromium('dashboard charts');
 
 type Points = readonly (readonly [step: number, value: number])[];
 
@@ -102,11 +100,7 @@ describe.skipIf(skip)('dashboard charts in Chromium', () => {
     await store.tagRun(ids.sparse, ['baseline']);
     dashboard = await startDashboard({ dbPath: made.path, port: 0 });
     url = `http://127.0.0.1:${dashboard.port}/`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1440, height: 1000 }, colorScheme: 'light' });
     page.on('pageerror', (error) => pageErrors.push(error.message));
     await page.goto(`${url}?runs=${ids.dense},${ids.sparse}`);

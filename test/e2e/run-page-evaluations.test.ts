@@ -5,20 +5,18 @@
  * evaluation, for an image-folder run trained and evaluated (on another
  * folder) through the CLI.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium, skipWithoutChromium } from './browser-kit.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInterface } from 'node:readline';
 import { artifactsDirOf, readStore, runCli, startCli } from './cli-kit.js';
 import { makeTempDir } from '../test-kit.js';
 import { writeImageFolder } from '../data/image-fixtures.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const OUTPUT = path.join(process.cwd(), 'test-output');
-// In CI the browser test must run (and fail loudly without Chromium); elsewhere it may be skipped.
-const skip = !existsSync(CHROMIUM) && !process.env['CI'];
-if (skip) console.warn(`run page evaluations: skipped, no Chromium at ${CHROMIUM}`);
+const skip = skipWithoutChromium('run page evaluations');
 
 describe.skipIf(skip)('run page evaluations in Chromium', () => {
   const ws = makeTempDir('run-page-evaluations');
@@ -66,11 +64,7 @@ train:
       createInterface({ input: serve!.stdout! }).once('line', resolve);
       void serve!.result.then((r) => reject(new Error(`runner serve exited: ${r.stderr}`)));
     });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--no-first-run'],
-    });
+    browser = await launchChromium();
   }, 120_000);
   afterAll(async () => {
     await browser?.close();

@@ -3,17 +3,14 @@
  * playwright-core): each configuration's mean and standard deviation over its seeds with the
  * best mean marked, and the rung a pruned trial stopped at as a column of the trials table.
  */
-import { existsSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
+import { launchChromium, skipWithoutChromium } from './browser-kit.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDashboard, type RunningDashboard } from '../../src/dashboard/index.js';
 import type { Store } from '../../src/store/index.js';
 import { makeStore, makeTempDir, newRun, recordRun } from '../test-kit.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-// In CI the browser test must run (and fail loudly without Chromium); elsewhere it may be skipped.
-const skip = !existsSync(CHROMIUM) && !process.env['CI'];
-if (skip) console.warn('sweep-page-repeats: skipped, no Chromium at /usr/bin/chromium');
+const skip = skipWithoutChromium('sweep-page-repeats');
 
 const LR = 'train.optimizer.learningRate';
 
@@ -86,11 +83,7 @@ describe.skipIf(skip)('sweep page with repeats, in Chromium', () => {
     });
     await store.finishRun(prunedRun, { status: 'pruned' });
     dashboard = await startDashboard({ dbPath: made.path, port: 0 });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--no-first-run'],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
     page.on('pageerror', (error) => pageErrors.push(error.message));
   });
