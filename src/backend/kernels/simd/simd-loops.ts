@@ -325,14 +325,38 @@ let failure = '';
  */
 export function simdLoopsFor(backend: BackendWasm): SimdLoops | null {
   if (disabled) return null;
-  const memory = (backend.wasm as unknown as { asm?: { memory?: unknown } }).asm?.memory;
-  if (!(memory instanceof WebAssembly.Memory)) return null;
+  const memory = memoryOf(backend);
+  if (memory === undefined) return null;
   let loops = instances.get(memory);
   if (loops === undefined) {
     loops = instantiate(memory);
     instances.set(memory, loops);
   }
   return loops;
+}
+
+/** The wasm backend's memory, which the SIMD modules import, where it is reachable. */
+function memoryOf(backend: BackendWasm): WebAssembly.Memory | undefined {
+  const memory = (backend.wasm as unknown as { asm?: { memory?: unknown } }).asm?.memory;
+  return memory instanceof WebAssembly.Memory ? memory : undefined;
+}
+
+/**
+ * `functions` in a module of their own on `backend`'s memory: for loops
+ * generated per shape (single-channel-conv-functions.ts). Null wherever the
+ * loops here are not used (no SIMD, the memory out of reach, or turned off
+ * by {@link setSimdLoopsEnabled}), so callers fall back as theirs do.
+ */
+export function instantiateSimdFunctions(
+  backend: BackendWasm,
+  functions: readonly FunctionSpec[],
+): WebAssembly.Exports | null {
+  const memory = memoryOf(backend);
+  if (simdLoopsFor(backend) === null || memory === undefined) return null;
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(encodeModule(functions)), {
+    env: { memory },
+  });
+  return instance.exports;
 }
 
 function instantiate(memory: WebAssembly.Memory): SimdLoops | null {
@@ -359,9 +383,8 @@ function instantiate(memory: WebAssembly.Memory): SimdLoops | null {
 export function describeLoops(backend: BackendWasm): string {
   if (disabled) return 'JavaScript loops (SIMD turned off)';
   if (simdLoopsFor(backend) !== null) return 'SIMD loops';
-  const memory = (backend.wasm as unknown as { asm?: { memory?: unknown } }).asm?.memory;
   const why =
-    memory instanceof WebAssembly.Memory ? failure : "the wasm backend's memory is not reachable";
+    memoryOf(backend) !== undefined ? failure : "the wasm backend's memory is not reachable";
   return `JavaScript loops (${why})`;
 }
 

@@ -26,6 +26,12 @@ export const op = {
   i32Add: [0x6a],
   i32Sub: [0x6b],
   i32Mul: [0x6c],
+  i32And: [0x71],
+  i32ShrU: [0x76],
+  /** Scalar float load and store (alignment hint 4 bytes). */
+  f32Load: (offset = 0) => [0x2a, 0x02, ...uleb(offset)],
+  f32Store: (offset = 0) => [0x38, 0x02, ...uleb(offset)],
+  f32Const: (value: number) => [0x43, ...new Uint8Array(new Float32Array([value]).buffer)],
   // SIMD (0xfd prefix; memory operands: alignment hint 0, offset)
   v128Load: (offset = 0) => [0xfd, 0x00, 0x00, ...uleb(offset)],
   v128Store: (offset = 0) => [0xfd, 0x0b, 0x00, ...uleb(offset)],
@@ -36,6 +42,7 @@ export const op = {
   i8x16Shuffle: (lanes: readonly number[]) => [0xfd, 0x0d, ...lanes],
   i8x16Splat: [0xfd, 0x0f],
   f32x4Splat: [0xfd, 0x13],
+  f32x4ExtractLane: (lane: number) => [0xfd, 0x1f, lane],
   f64x2Splat: [0xfd, 0x14],
   f32x4Eq: [0xfd, 0x41],
   f32x4Ne: [0xfd, 0x42],
@@ -57,6 +64,7 @@ export const op = {
   f32x4Sub: [0xfd, 0xe5, 0x01],
   f32x4Mul: [0xfd, 0xe6, 0x01],
   f32x4Div: [0xfd, 0xe7, 0x01],
+  f32x4Max: [0xfd, 0xe9, 0x01],
   f64x2Add: [0xfd, 0xf0, 0x01],
   f64x2Sub: [0xfd, 0xf1, 0x01],
   f64x2Mul: [0xfd, 0xf2, 0x01],
