@@ -9,6 +9,7 @@ import { conv2dBackpropInputConfig } from './conv2d-backprop-input.js';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './depthwise-conv2d-backprop-filter.js';
 import { depthwiseConv2dNativeBackpropInputConfig } from './depthwise-conv2d-backprop-input.js';
 import { fusedBatchNormConfig } from './fused-batch-norm.js';
+import { fusedConv2DConfig } from './fused-conv2d.js';
 import { greaterConfig } from './greater.js';
 import { identityConfig } from './identity.js';
 import { leakyReluConfig } from './leaky-relu.js';
@@ -49,6 +50,7 @@ export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
   depthwiseConv2dNativeBackpropFilterConfig,
   depthwiseConv2dNativeBackpropInputConfig,
   fusedBatchNormConfig,
+  fusedConv2DConfig,
   greaterConfig,
   identityConfig,
   leakyReluConfig,
