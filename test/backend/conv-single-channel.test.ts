@@ -1,6 +1,8 @@
+import * as tf from '../../src/tf.js';
 import type { NamedAttrMap } from '../../src/tf.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { singleChannelConvCalls } from '../../src/backend/kernels/fused-conv2d.js';
+import { singleChannelFilterGradientCalls } from '../../src/backend/kernels/single-channel-filter-gradient.js';
 import { setSimdLoopsEnabled } from '../../src/backend/kernels/simd/simd-loops.js';
 import {
   makeRandom,
@@ -143,5 +145,75 @@ describe.each([
       expect(ours.shape).toEqual(reference.shape);
       expect(relativeError(ours.values, reference.values)).toBeLessThan(1e-5);
     },
+  );
+});
+
+// The filter gradient of the same convolutions (Conv2DBackpropFilter) by the
+// runner's direct SIMD loop (kernels/single-channel-filter-gradient.ts).
+
+const GRADIENT_HANDLED: Case[] = [
+  ...HANDLED.filter((c) => c.filter[3] <= 8),
+  // 7 wide, 5-8 channels: 14 accumulators a filter row, more than a pass keeps
+  { x: [3, 13, 13, 1], filter: [3, 7, 1, 4], pad: 'same', bias: false, activation: 'linear' },
+];
+
+const GRADIENT_LEFT_TO_IM2COL: Case[] = [
+  ...LEFT_TO_WASM.filter((c) => c.activation !== 'elu'),
+  { x: [3, 13, 13, 1], filter: [3, 3, 1, 9], pad: 'same', bias: false, activation: 'linear' },
+  { x: [3, 13, 13, 1], filter: [3, 7, 1, 5], pad: 'same', bias: false, activation: 'linear' },
+];
+
+function gradientInputsOf(c: Case, seed: number): Record<string, KernelInput> {
+  const random = makeRandom(seed);
+  const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+  const info = tf.backend_util.computeConv2DInfo(
+    [...c.x] as [number, number, number, number],
+    [...c.filter] as [number, number, number, number],
+    c.strides ?? 1,
+    1,
+    c.pad,
+  );
+  return {
+    x: { values: randomValues(random, size(c.x), 0.1), shape: c.x },
+    dy: { values: randomValues(random, size(info.outShape), 0.3), shape: info.outShape },
+  };
+}
+
+function gradientAttrsOf(c: Case): NamedAttrMap {
+  return {
+    strides: c.strides ?? 1,
+    pad: c.pad,
+    dataFormat: 'NHWC',
+    filterShape: [...c.filter],
+  } as unknown as NamedAttrMap;
+}
+
+describe.each([
+  ['with the SIMD loops', true],
+  ['without the SIMD loops (im2col)', false],
+])('Conv2DBackpropFilter of one input channel %s', (_label, simd) => {
+  afterAll(() => setSimdLoopsEnabled(true));
+
+  const check = async (c: Case, seed: number, taken: number): Promise<void> => {
+    await useBackend('wasm');
+    setSimdLoopsEnabled(simd);
+    const inputs = gradientInputsOf(c, seed);
+    const attrs = gradientAttrsOf(c);
+    const reference = await runKernelOn('cpu', 'Conv2DBackpropFilter', inputs, attrs);
+    const before = singleChannelFilterGradientCalls();
+    const ours = await runKernelOn('wasm', 'Conv2DBackpropFilter', inputs, attrs);
+    expect(singleChannelFilterGradientCalls() - before).toBe(taken);
+    expect(ours.shape).toEqual(reference.shape);
+    expect(relativeError(ours.values, reference.values)).toBeLessThan(1e-5);
+  };
+
+  it.each(GRADIENT_HANDLED.map((c, i) => [describeCase(c), c, i] as const))(
+    '%s: the cpu backend values',
+    async (_name, c, i) => check(c, 3000 + i, simd ? 1 : 0),
+  );
+
+  it.each(GRADIENT_LEFT_TO_IM2COL.map((c, i) => [describeCase(c), c, i] as const))(
+    '%s: left to the im2col kernel, the cpu backend values',
+    async (_name, c, i) => check(c, 4000 + i, 0),
   );
 });

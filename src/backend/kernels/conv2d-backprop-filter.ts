@@ -12,6 +12,7 @@ import { convLoopsFor, type ConvLoops } from './conv-loops.js';
 import { writePatchRows } from './im2col.js';
 import { matMulWasm } from './wasm-matmul.js';
 import { outerProductFits, outerProductInto } from './outer-product.js';
+import { filterGradientBySingleChannelLoops } from './single-channel-filter-gradient.js';
 import { heapFloats, inputOf, wasmBackendOf, type WasmKernelArgs } from './wasm-tensors.js';
 
 const KERNEL = 'Conv2DBackpropFilter';
@@ -40,6 +41,12 @@ export interface Conv2dBackpropFilterOptions {
   readonly wasmLoops?: boolean;
   /** false: with wasmLoops, keeps the wasm gather but multiplies on XNNPACK's GEMM (default true). */
   readonly simdProduct?: boolean;
+  /**
+   * One input channel, stride 1 (a net's first layer) by the direct SIMD
+   * loop of single-channel-filter-gradient.ts, before the strategy (default:
+   * with `auto`; a strategy asked for runs alone, as tests and benchmarks want).
+   */
+  readonly singleChannel?: boolean;
 }
 
 /**
@@ -186,12 +193,17 @@ export function makeConv2dBackpropFilterConfig(
   const budget = options.im2colFloatBudget ?? IM2COL_FLOAT_BUDGET;
   const wasmLoops = options.wasmLoops ?? true;
   const simdProduct = options.simdProduct ?? true;
+  const singleChannel = options.singleChannel ?? strategy === 'auto';
   const kernelFunc = (args: WasmKernelArgs): TensorInfo => {
     const backend = wasmBackendOf(args);
     const x = inputOf(args, 'x', KERNEL);
     const dy = inputOf(args, 'dy', KERNEL);
     const attrs = args.attrs as unknown as Conv2DBackpropFilterAttrs;
     const g = resolveConvGeometry(KERNEL, x.shape, attrs.filterShape, attrs, false);
+    const direct = singleChannel
+      ? filterGradientBySingleChannelLoops(backend, x, dy, g, attrs.filterShape)
+      : undefined;
+    if (direct !== undefined) return direct;
     return chooseStrategy(g, strategy) === 'convolution'
       ? filterGradientByConvolution(backend, x, dy, g)
       : filterGradientByIm2col(

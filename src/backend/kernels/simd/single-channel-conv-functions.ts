@@ -201,3 +201,86 @@ export function padImages(): FunctionSpec {
     body: [repeat(images, image)],
   };
 }
+
+/**
+ * What one generated filter-gradient function is specialised for: `rows`
+ * filter rows of `filterWidth` taps, every output channel (at most 8) in
+ * `ceil(channels / 4)` vectors.
+ */
+export interface SingleChannelFilterGradientLayout {
+  readonly channels: number;
+  readonly filterHeight: number;
+  readonly filterWidth: number;
+  /** Filter rows one call sums (its accumulators: rows * filterWidth * channel vectors). */
+  readonly rows: number;
+  readonly rowFloats: number;
+  readonly outHeight: number;
+  readonly outWidth: number;
+}
+
+/** Floats the filter gradient reads past the end of dy: the last pixel's whole vectors. */
+export function dyOverreadFloats(channels: number): number {
+  return Math.ceil(channels / 4) * 4 - channels;
+}
+
+/**
+ * `filterGradientRows(x, dy, sums, images)`: for each image n, for r in
+ * [0, rows), kx in [0, filterWidth), c in [0, channels): sums[n, r, kx, c]
+ * = sum over (y, x) of x[n, y + r, x + kx] * dy[n, y, x, c], float32 sums
+ * over one image's pixels (the caller adds the images in float64). `x` is
+ * the padded input at the first filter row summed, images of (outHeight +
+ * filterHeight - 1) rows of `rowFloats` floats; `sums` holds rows *
+ * filterWidth * ceil(channels / 4) vectors an image (lanes past the
+ * channels are the next pixel's, and dropped). dy's pixel is one or two
+ * vectors loaded once for all the taps: the inner loop is a splat and a
+ * multiply-add a tap.
+ */
+export function singleChannelFilterGradient(
+  layout: SingleChannelFilterGradientLayout,
+): FunctionSpec {
+  const { channels, filterHeight, filterWidth, rows, rowFloats, outHeight, outWidth } = layout;
+  const vectors = Math.ceil(channels / 4);
+  const [x, dy, sums, images] = [0, 1, 2, 3];
+  const [rowCount, pixelCount] = [4, 5];
+  const firstVector = 6;
+  const tapList: [number, number][] = [];
+  for (let r = 0; r < rows; r++) for (let kx = 0; kx < filterWidth; kx++) tapList.push([r, kx]);
+  const accumulator = (t: number, v: number): number => firstVector + t * vectors + v;
+  const dyVector = (v: number): number => firstVector + tapList.length * vectors + v;
+  const splat = firstVector + (tapList.length + 1) * vectors;
+  const accumulators = [...Array<number>(tapList.length * vectors).keys()];
+  const pixel = [
+    ...[...Array<number>(vectors).keys()].flatMap((v) => [
+      ...[...op.get(dy), ...op.v128Load(16 * v), ...op.set(dyVector(v))],
+    ]),
+    ...tapList.flatMap(([r, kx], t) => [
+      ...[...op.get(x), ...op.v128Load32Splat(4 * (r * rowFloats + kx)), ...op.set(splat)],
+      ...[...Array<number>(vectors).keys()].flatMap((v) => [
+        ...[...op.get(accumulator(t, v)), ...op.get(splat), ...op.get(dyVector(v))],
+        ...[...op.f32x4Mul, ...op.f32x4Add, ...op.set(accumulator(t, v))],
+      ]),
+    ]),
+    ...bump(x, 4),
+    ...bump(dy, 4 * channels),
+  ];
+  const image = [
+    ...accumulators.flatMap((a) => [...op.v128Const(ZERO), ...op.set(firstVector + a)]),
+    ...[...op.i32(outHeight), ...op.set(rowCount)],
+    ...repeat(rowCount, [
+      ...[...op.i32(outWidth), ...op.set(pixelCount)],
+      ...repeat(pixelCount, pixel),
+      ...bump(x, 4 * (rowFloats - outWidth)),
+    ]),
+    ...bump(x, 4 * (filterHeight - 1) * rowFloats),
+    ...accumulators.flatMap((a) => [
+      ...[...op.get(sums), ...op.get(firstVector + a), ...op.v128Store(16 * a)],
+    ]),
+    ...bump(sums, 16 * accumulators.length),
+  ];
+  return {
+    name: 'filterGradientRows',
+    params: [I32, I32, I32, I32],
+    locals: [I32, I32, ...Array<number>((tapList.length + 1) * vectors + 1).fill(V128)],
+    body: [repeat(images, image)],
+  };
+}
