@@ -54,7 +54,7 @@ const HANDLED: Case[] = [
   { x: [3, 8, 8, 1], filter: [3, 3, 1, 8], pad: 'valid', bias: true, activation: 'linear' },
   { x: [1, 5, 3, 1], filter: [5, 3, 1, 8], pad: 'valid', bias: true, activation: 'relu' },
   { x: [3, 7, 6, 1], filter: [1, 1, 1, 8], pad: 'same', bias: false, activation: 'relu' },
-  // more than 8 channels, in groups (9: 5 and 4, four and eight outputs a step; 11: 6 and 5; 16: two of 8)
+  // channels in groups of at most 4 (9: three of 3; 11: 4, 4 and 3; 16: four of 4)
   { x: [3, 9, 13, 1], filter: [3, 3, 1, 9], pad: 'same', bias: true, activation: 'linear' },
   { x: [3, 13, 13, 1], filter: [3, 3, 1, 11], pad: 'same', bias: true, activation: 'relu' },
   { x: [1, 10, 9, 1], filter: [2, 4, 1, 16], pad: 'valid', bias: false, activation: 'linear' },

@@ -17,8 +17,17 @@ import {
   type WasmKernelArgs,
 } from './wasm-tensors.js';
 
-/** Most output channels one pass of the loop keeps in accumulators; more go in groups. */
-const MAX_GROUP_CHANNELS = 8;
+/**
+ * Most output channels one pass of the loop keeps in accumulators, eight
+ * outputs of a row each (two vectors): with the inputs and the weights of
+ * a tap, 14 of the 16 vector registers. More channels go in groups, each
+ * reading the input again. Measured at batch 32 (in-process medians, the
+ * better of noisy rounds): LeNet-5's 6 channels 0.38 ms as two groups of
+ * 3, 0.34-0.43 as one of 6 at four or eight outputs; 1 -> 8 channels 3x3
+ * 0.24 ms as two groups of 4, 0.39 as one of 8 (where V8 spills), against
+ * XNNPACK's 0.40; 1 -> 32 3x3 1.0 ms against 1.3.
+ */
+const MAX_GROUP_CHANNELS = 4;
 
 /** A convolution function for one layout, and the padding copy beside it. */
 interface SingleChannelConvFunctions {
@@ -114,7 +123,7 @@ function planOf(args: WasmKernelArgs): Plan | undefined {
       outWidth: info.outWidth,
       bias: bias !== undefined,
       relu: attrs.activation === 'relu',
-      vectors: vectorsFor(groupChannels),
+      vectors: 2,
     } satisfies SingleChannelConvLayout,
   }));
   return {
@@ -130,7 +139,7 @@ function planOf(args: WasmKernelArgs): Plan | undefined {
   };
 }
 
-/** [first channel, count] of each group, the counts as even as they go (11: 6 and 5). */
+/** [first channel, count] of each group, the counts as even as they go (6: 3 and 3; 11: 4, 4, 3). */
 function channelGroups(channels: number): [number, number][] {
   const count = Math.ceil(channels / MAX_GROUP_CHANNELS);
   const base = Math.floor(channels / count);
@@ -141,16 +150,6 @@ function channelGroups(channels: number): [number, number][] {
     first += size;
   }
   return groups;
-}
-
-/**
- * Eight outputs a step up to 4 channels, four above: the accumulators, the
- * inputs and the weights of a tap then fit the 16 vector registers (the
- * tutorial net's 3 channels: 0.072 ms against 0.10 at four; LeNet-5's 6:
- * 0.34 against 0.43 at eight, where V8 spills).
- */
-function vectorsFor(groupChannels: number): 1 | 2 {
-  return groupChannels <= 4 ? 2 : 1;
 }
 
 const compiled = new WeakMap<BackendWasm, Map<string, SingleChannelConvFunctions | null>>();

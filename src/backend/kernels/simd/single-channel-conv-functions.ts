@@ -21,7 +21,10 @@ import { I32, op, V128, type FunctionSpec } from './wasm-encoder.js';
 export interface SingleChannelConvLayout {
   /** Output channels of the tensor: the stride of an output pixel. */
   readonly channels: number;
-  /** The channels one call computes (1-8), from `filter`, `bias` and `out` as given. */
+  /**
+   * The channels one call computes, from `filter`, `bias` and `out` as given;
+   * groupChannels * vectors accumulators, at most 8 before V8 spills them.
+   */
   readonly groupChannels: number;
   readonly filterHeight: number;
   readonly filterWidth: number;
