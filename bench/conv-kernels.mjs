@@ -13,6 +13,7 @@
 //   Conv2DBackpropFilter  ours, its strategies forced  vs  "first shim" (Conv3DBackpropFilterV2, a naive loop)
 //   Conv2DBackpropInput   ours, its strategies forced  vs  wasm's own Conv2DBackpropInput (a naive loop)
 //   Depthwise*            ours, the JS loop            vs  the cpu backend's kernels (wasm has none)
+//   FusedConv2D           ours (one input channel)     vs  wasm's own (XNNPACK), bias + ReLU
 // Part 2: ms per training step (Adam, softmax cross-entropy, random data) of
 // LeNet-5 and the tutorial net at batch 128 on wasm with every kernel in
 // WASM_TRAINING_KERNELS registered; --profile adds the slowest kernels of a
@@ -46,6 +47,7 @@ await import('@tensorflow/tfjs-backend-wasm');
 // wasm's own Conv2DBackpropInput, kept to time against; then the runner's
 // kernels are registered as the product does it (before wasm is activated).
 const wasmOwnConv2dBackpropInput = tf.getKernel('Conv2DBackpropInput', 'wasm');
+const wasmOwnFusedConv2D = tf.getKernel('FusedConv2D', 'wasm');
 registerWasmTrainingKernels();
 await tf.setBackend('wasm');
 
@@ -305,6 +307,20 @@ if (!options['skip-kernels']) {
       Math.min(REPS, 3),
     );
     report('Conv2DBackpropFilter', layer.name, { ...filterResults, ...shim }, 'Conv3D shim');
+
+    // The forward pass, where the runner has its own (one input channel): as conv2d layers call it.
+    if (layer.ci === 1) {
+      const bias = tf.randomUniform([layer.co], -1, 1);
+      const forwardAttrs = { ...attrs, dilations: [1, 1], activation: 'relu' };
+      const runForward = (t) =>
+        tf.engine().runKernel('FusedConv2D', { x: t.x, filter: t.filter, bias }, forwardAttrs);
+      const forwardResults = timeVariants({
+        ours: { prepare, run: runForward },
+        XNNPACK: { config: wasmOwnFusedConv2D, prepare, run: runForward },
+      });
+      bias.dispose();
+      report('FusedConv2D', layer.name, forwardResults, 'XNNPACK');
+    }
 
     const wasmOwn = wasmOwnConv2dBackpropInput;
     const inputResults = timeVariants({
