@@ -2,11 +2,12 @@ import * as tf from '../../tf.js';
 import { FusedConv2D, type FusedConv2DAttrs, type TensorInfo } from '../../tf.js';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { replacingKernel, type ReplacingKernelConfig } from './replacing-kernel.js';
-import { instantiateSimdFunctions, simdLoopsFor } from './simd/simd-loops.js';
+import { simdFunctionsFor } from './simd/simd-loops.js';
 import {
   overreadFloats,
   padImages,
   singleChannelConv,
+  type PadImages,
   type SingleChannelConvLayout,
 } from './simd/single-channel-conv-functions.js';
 import {
@@ -32,16 +33,7 @@ const MAX_GROUP_CHANNELS = 4;
 /** A convolution function for one layout, and the padding copy beside it. */
 interface SingleChannelConvFunctions {
   convolve(x: number, filter: number, bias: number, out: number, images: number): void;
-  padImages(
-    src: number,
-    dst: number,
-    images: number,
-    inHeight: number,
-    inWidth: number,
-    headZeros: number,
-    gapZeros: number,
-    tailZeros: number,
-  ): void;
+  padImages: PadImages;
 }
 
 interface Plan {
@@ -152,30 +144,15 @@ function channelGroups(channels: number): [number, number][] {
   return groups;
 }
 
-const compiled = new WeakMap<BackendWasm, Map<string, SingleChannelConvFunctions | null>>();
-
 /** The functions for `layout` on `backend`, compiled on first use; null without SIMD. */
 function functionsFor(
   backend: BackendWasm,
   layout: SingleChannelConvLayout,
 ): SingleChannelConvFunctions | null {
-  // Asked on every call: tests turn the SIMD loops off after these compiled.
-  if (simdLoopsFor(backend) === null) return null;
-  let byLayout = compiled.get(backend);
-  if (byLayout === undefined) {
-    byLayout = new Map();
-    compiled.set(backend, byLayout);
-  }
-  const key = JSON.stringify(layout);
-  let functions = byLayout.get(key);
-  if (functions === undefined) {
-    functions = instantiateSimdFunctions(backend, [
-      singleChannelConv(layout),
-      padImages(),
-    ]) as unknown as SingleChannelConvFunctions | null;
-    byLayout.set(key, functions);
-  }
-  return functions;
+  return simdFunctionsFor(backend, { conv: layout }, () => [
+    singleChannelConv(layout),
+    padImages(),
+  ]);
 }
 
 let calls = 0;

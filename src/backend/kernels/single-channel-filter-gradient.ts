@@ -1,11 +1,12 @@
 import type { TensorInfo } from '../../tf.js';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { ConvGeometry } from './conv-geometry.js';
-import { instantiateSimdFunctions, simdLoopsFor } from './simd/simd-loops.js';
+import { simdFunctionsFor, simdLoopsFor } from './simd/simd-loops.js';
 import {
   dyOverreadFloats,
   padImages,
   singleChannelFilterGradient,
+  type PadImages,
   type SingleChannelFilterGradientLayout,
 } from './simd/single-channel-conv-functions.js';
 import { heapFloats } from './wasm-tensors.js';
@@ -17,39 +18,18 @@ const MAX_ACCUMULATORS = 12;
 
 interface FilterGradientFunctions {
   filterGradientRows(x: number, dy: number, sums: number, images: number): void;
-  padImages(
-    src: number,
-    dst: number,
-    images: number,
-    inHeight: number,
-    inWidth: number,
-    headZeros: number,
-    gapZeros: number,
-    tailZeros: number,
-  ): void;
+  padImages: PadImages;
 }
 
-const compiled = new WeakMap<BackendWasm, Map<string, FilterGradientFunctions | null>>();
-
+/** The functions for `layout` on `backend`, compiled on first use; null without SIMD. */
 function functionsFor(
   backend: BackendWasm,
   layout: SingleChannelFilterGradientLayout,
 ): FilterGradientFunctions | null {
-  let byLayout = compiled.get(backend);
-  if (byLayout === undefined) {
-    byLayout = new Map();
-    compiled.set(backend, byLayout);
-  }
-  const key = JSON.stringify(layout);
-  let functions = byLayout.get(key);
-  if (functions === undefined) {
-    functions = instantiateSimdFunctions(backend, [
-      singleChannelFilterGradient(layout),
-      padImages(),
-    ]) as unknown as FilterGradientFunctions | null;
-    byLayout.set(key, functions);
-  }
-  return functions;
+  return simdFunctionsFor(backend, { filterGradient: layout }, () => [
+    singleChannelFilterGradient(layout),
+    padImages(),
+  ]);
 }
 
 let calls = 0;

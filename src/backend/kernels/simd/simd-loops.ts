@@ -359,6 +359,34 @@ export function instantiateSimdFunctions(
   return instance.exports;
 }
 
+const perShape = new WeakMap<BackendWasm, Map<string, WebAssembly.Exports | null>>();
+
+/**
+ * The functions `build` gives for `shape` (a plain object, their key), on
+ * `backend`'s memory by {@link instantiateSimdFunctions}, compiled on first
+ * use and kept per backend. Null wherever the SIMD loops are not used; asked
+ * on every call, since tests turn them off after the functions compiled.
+ */
+export function simdFunctionsFor<T>(
+  backend: BackendWasm,
+  shape: object,
+  build: () => readonly FunctionSpec[],
+): T | null {
+  if (simdLoopsFor(backend) === null) return null;
+  let byShape = perShape.get(backend);
+  if (byShape === undefined) {
+    byShape = new Map();
+    perShape.set(backend, byShape);
+  }
+  const key = JSON.stringify(shape);
+  let functions = byShape.get(key);
+  if (functions === undefined) {
+    functions = instantiateSimdFunctions(backend, build());
+    byShape.set(key, functions);
+  }
+  return functions as unknown as T | null;
+}
+
 function instantiate(memory: WebAssembly.Memory): SimdLoops | null {
   const bytes = encodeModule(FUNCTIONS);
   if (!WebAssembly.validate(bytes)) {

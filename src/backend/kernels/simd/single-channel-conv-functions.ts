@@ -160,6 +160,18 @@ export function singleChannelConv(layout: SingleChannelConvLayout): FunctionSpec
  * `gapZeros` (its right margin and the next row's left), the last by
  * `tailZeros` (its right margin and the bottom rows).
  */
+/** {@link padImages} as its module exports it (byte addresses, counts of floats). */
+export type PadImages = (
+  src: number,
+  dst: number,
+  images: number,
+  inHeight: number,
+  inWidth: number,
+  headZeros: number,
+  gapZeros: number,
+  tailZeros: number,
+) => void;
+
 export function padImages(): FunctionSpec {
   const [src, dst, images, inHeight, inWidth, headZeros, gapZeros, tailZeros] = [
     0, 1, 2, 3, 4, 5, 6, 7,
