@@ -7,12 +7,16 @@ import { artifactsDirOf, readStore, runCli, startCli, syntheticConfig } from './
 const ws = makeTempDir('resume');
 afterAll(() => ws.remove());
 
-// 640 examples at batch 32: 20 steps an epoch; 3 epochs; a checkpoint every 7 steps and each epoch end.
+// 1,920 examples at batch 32: 60 steps an epoch; 3 epochs; a checkpoint every 7 steps and each
+// epoch end. The images and the net are larger than the kit's (about 6 ms a step, not 2) so that
+// a SIGTERM sent at epoch 2's first checkpoint (step 63) lands well before its edge (step 120),
+// also on a loaded machine: with 20 steps an epoch it came at the edge once in three runs.
 const config = (name: string, test = 100): string =>
-  syntheticConfig({ name, train: 640, test, epochs: 3, extra: '  checkpointEvery: 7\n' }).replace(
-    '  synthetic:',
-    '  augment: {shift: 1, flip: true}\n  synthetic:',
-  );
+  syntheticConfig({ name, train: 1920, test, epochs: 3, extra: '  checkpointEvery: 7\n' })
+    .replace('  synthetic:', '  augment: {shift: 1, flip: true}\n  synthetic:')
+    .replaceAll('12, 12, 1', '28, 28, 1')
+    .replace('filters: 4', 'filters: 16')
+    .replace('units: 16', 'units: 64');
 
 function metrics(runId: number): { key: string; step: number; value: number }[] {
   return readStore(
@@ -71,14 +75,14 @@ describe('runner exp --resume: the resumed run is the same run', () => {
     const r = await runCli(['exp', file, '--db', ws.db, '--quiet'], ws.dir);
     expect(r.code).toBe(0);
     reference = metrics(nextRun++);
-    expect(reference.filter((m) => m.key === 'train/loss')).toHaveLength(60);
+    expect(reference.filter((m) => m.key === 'train/loss')).toHaveLength(180);
   });
 
   it('after a SIGTERM in the middle of an epoch, has the same losses step for step, in the same row', async () => {
     const runId = nextRun++;
     const file = path.join(ws.dir, 'resume.yaml');
     const child = startCli(['exp', file, '--db', ws.db, '--quiet'], ws.dir);
-    await waitForLog(runId, (l) => l.msg === 'checkpoint written' && l['step'] === 28);
+    await waitForLog(runId, (l) => l.msg === 'checkpoint written' && l['step'] === 63);
     child.kill('SIGTERM');
     const stopped = await child.result;
     expect(stopped.code).toBe(130);
@@ -86,14 +90,14 @@ describe('runner exp --resume: the resumed run is the same run', () => {
     // Stopped inside epoch 2, not at its edge.
     expect(interrupt).toMatchObject({ epoch: 2 });
     expect(interrupt!['batchesDone']).toBeGreaterThan(0);
-    expect(interrupt!['batchesDone']).toBeLessThan(20);
+    expect(interrupt!['batchesDone']).toBeLessThan(60);
 
     const resumed = await runCli(
       ['exp', '--resume', String(runId), '--db', ws.db, '--json'],
       ws.dir,
     );
     expect(resumed.code).toBe(0);
-    expect(JSON.parse(resumed.stdout)).toMatchObject({ runId, status: 'completed', steps: 60 });
+    expect(JSON.parse(resumed.stdout)).toMatchObject({ runId, status: 'completed', steps: 180 });
     expect(metrics(runId)).toEqual(reference);
     const notices = readStore(ws.db, (sql) =>
       sql.prepare('select notices from runs where id = ?').get(runId),
