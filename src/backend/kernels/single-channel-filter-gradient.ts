@@ -1,7 +1,7 @@
 import type { TensorInfo } from '../../tf.js';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { ConvGeometry } from './conv-geometry.js';
-import { simdFunctionsFor, simdLoopsFor } from './simd/simd-loops.js';
+import { simdFunctionsFor } from './simd/simd-loops.js';
 import {
   dyOverreadFloats,
   padImages,
@@ -75,8 +75,7 @@ export function filterGradientBySingleChannelLoops(
     g.dilationWidth !== 1 ||
     Math.min(g.padTop, g.padLeft, padBottom, padRight) < 0 ||
     g.filterWidth * vectors > MAX_ACCUMULATORS ||
-    Math.min(g.batch, g.outHeight, g.outWidth) < 1 ||
-    simdLoopsFor(backend) === null
+    Math.min(g.batch, g.outHeight, g.outWidth) < 1
   ) {
     return undefined;
   }

@@ -152,14 +152,6 @@ export function singleChannelConv(layout: SingleChannelConvLayout): FunctionSpec
   };
 }
 
-/**
- * `padImages(src, dst, images, inHeight, inWidth, headZeros, gapZeros,
- * tailZeros)`: each image of `inHeight` rows of `inWidth` floats at `src`
- * written to `dst` with zeros around it, in address order: `headZeros`
- * (the top rows and the first left margin), each row followed by
- * `gapZeros` (its right margin and the next row's left), the last by
- * `tailZeros` (its right margin and the bottom rows).
- */
 /** {@link padImages} as its module exports it (byte addresses, counts of floats). */
 export type PadImages = (
   src: number,
@@ -172,6 +164,14 @@ export type PadImages = (
   tailZeros: number,
 ) => void;
 
+/**
+ * `padImages(src, dst, images, inHeight, inWidth, headZeros, gapZeros,
+ * tailZeros)`: each image of `inHeight` rows of `inWidth` floats at `src`
+ * written to `dst` with zeros around it, in address order: `headZeros`
+ * (the top rows and the first left margin), each row followed by
+ * `gapZeros` (its right margin and the next row's left), the last by
+ * `tailZeros` (its right margin and the bottom rows).
+ */
 export function padImages(): FunctionSpec {
   const [src, dst, images, inHeight, inWidth, headZeros, gapZeros, tailZeros] = [
     0, 1, 2, 3, 4, 5, 6, 7,
