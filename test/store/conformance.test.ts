@@ -427,3 +427,31 @@ backend: cpu
     expect(onPostgres).toEqual(onSqlite);
   }, 120_000);
 });
+
+describe.skipIf(!pgStatus.available)('the postgres metric writer', () => {
+  it('touches the run and tells listeners at each flush', async () => {
+    const store = await openStore(server!.database(`conformance_${++databases}`));
+    try {
+      const id = await store.createRun(newRun({ name: 'notify', learningRate: 0.01 }));
+      let notices = 0;
+      const unwatch = await store.watchChanges!(() => notices++);
+      const atStart = notices;
+      const writer = await store.createMetricWriter(id, {
+        flushIntervalMs: 60_000,
+        now: () => 1_900_000_000_000,
+      });
+      writer.add('train/loss', 1, 0, 0.5);
+      await writer.flush();
+      for (let i = 0; i < 100 && notices === atStart; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      await unwatch();
+      expect(notices).toBeGreaterThan(atStart);
+      expect((await store.getRun(id))!.updatedAt).toBe(1_900_000_000_000);
+      expect((await store.getCurve(id, 'train/loss')).map((p) => p.value)).toEqual([0.5]);
+      await writer.close();
+    } finally {
+      await store.close();
+    }
+  }, 30_000);
+});

@@ -11,9 +11,15 @@ const DEFAULT_MAX_PENDING = 50_000;
 const CLOSE_RETRY_MS = 120_000;
 
 /**
- * Values and summaries in one statement: the values are inserted with ON CONFLICT DO NOTHING
- * and only the rows actually inserted feed the summary upsert, so a flush retried after a
- * commit whose answer was lost (server restart) writes nothing twice.
+ * A whole flush in one statement: the values are inserted with ON CONFLICT DO NOTHING and
+ * only the rows actually inserted feed the summary upsert, so a flush retried after a commit
+ * whose answer was lost (server restart) writes nothing twice; the run's updated_at and the
+ * notice to listeners go in the same statement. One statement is its own transaction: a
+ * process frozen or gone mid-flush (SIGSTOP, a machine that vanished) leaves no transaction
+ * open holding the run's row, which would block every other writer of that row (the worker
+ * that marks the run lost) for as long as the session lives. As BEGIN, three statements and
+ * COMMIT it did: each statement's answer waits for the training loop to yield, so the row
+ * stayed locked across training steps, and for good under a SIGSTOP.
  */
 const FLUSH_SQL = `
 WITH v AS (
@@ -35,7 +41,7 @@ WITH v AS (
     max(value) AS max_value,
     (array_agg(step ORDER BY value DESC, step ASC) FILTER (WHERE value IS NOT NULL))[1] AS max_step
   FROM ins GROUP BY key_id
-)
+), summary AS (
 INSERT INTO run_metric_summary AS s
   (run_id, key_id, count, last_step, last_epoch, last_value, last_t, min_value, min_step, max_value, max_step)
 SELECT $1, key_id, n, last_step, last_epoch, last_value, last_t, min_value, min_step, max_value, max_step FROM b
@@ -52,7 +58,11 @@ ON CONFLICT (run_id, key_id) DO UPDATE SET
   max_step = CASE WHEN excluded.max_value IS NOT NULL AND (s.max_value IS NULL OR excluded.max_value > s.max_value)
                   THEN excluded.max_step ELSE s.max_step END,
   max_value = CASE WHEN excluded.max_value IS NOT NULL AND (s.max_value IS NULL OR excluded.max_value > s.max_value)
-                   THEN excluded.max_value ELSE s.max_value END`;
+                   THEN excluded.max_value ELSE s.max_value END
+), touched AS (
+  UPDATE runs SET updated_at = $7 WHERE id = $1
+)
+SELECT pg_notify($8, $9)`;
 
 export interface PgMetricWriterSettings {
   readonly flushIntervalMs?: number;
@@ -62,7 +72,7 @@ export interface PgMetricWriterSettings {
 
 /**
  * The PostgreSQL metric writer: `add` appends to columnar arrays (no I/O); a flush sends
- * them in one transaction in the background. While the server is unreachable the values
+ * them in one statement in the background. While the server is unreachable the values
  * stay queued and are sent when it is back; only `close` waits (and reports what it could
  * not write after two minutes).
  */
@@ -116,7 +126,7 @@ export function createPgMetricWriter(
       client = await pool.connect();
       const ids: number[] = [];
       for (const key of batch.keys) ids.push(await keyId(client, key));
-      await client.query('BEGIN');
+      // The notice is delivered at commit: a dashboard listening shows the points now.
       await client.query(FLUSH_SQL, [
         runId,
         ids,
@@ -124,17 +134,12 @@ export function createPgMetricWriter(
         batch.epochs,
         batch.values,
         batch.times,
-      ]);
-      await client.query('UPDATE runs SET updated_at = $1 WHERE id = $2', [
         Math.round(now()),
-        runId,
+        CHANGES_CHANNEL,
+        String(runId),
       ]);
-      // Delivered at commit: a dashboard listening shows the points now, not at its next poll.
-      await client.query('SELECT pg_notify($1, $2)', [CHANGES_CHANNEL, String(runId)]);
-      await client.query('COMMIT');
     } catch (error) {
       if (client) {
-        await client.query('ROLLBACK').catch(() => undefined);
         client.release(isConnectionError(error) ? true : undefined);
         client = undefined;
       }
